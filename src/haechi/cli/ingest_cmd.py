@@ -1,0 +1,112 @@
+"""``haechi ingest``: preserve a Telegram Desktop export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from haechi.app import open_app
+from haechi.cli.console import err, out
+from haechi.cli.main import HomeOption
+from haechi.collect.telegram_export import TelegramExportCollector
+from haechi.run.ingest import Ingestor, IngestReport
+
+
+def ingest(
+    path: Annotated[Path, typer.Argument(help="Export folder (with result.json) or the file.")],
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    assume_timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="IANA zone of the exporting PC (e.g. Asia/Seoul) for exports without "
+            "date_unixtime; without it such times stay local and unconverted."
+        ),
+    ] = None,
+) -> None:
+    """Ingest a Telegram Desktop JSON export: every chat, account, message and file."""
+    app = open_app(home)
+    try:
+        report = run_ingest(app, path, assume_timezone=assume_timezone, quiet=as_json)
+    finally:
+        app.close()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report)
+
+
+def run_ingest(
+    app: object, path: Path, *, assume_timezone: str | None = None, quiet: bool = False
+) -> IngestReport:
+    from haechi.app import App
+
+    assert isinstance(app, App)
+    prefix = "export:" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    collector = TelegramExportCollector(
+        path, assume_timezone=assume_timezone, fallback_key_prefix=prefix
+    )
+    if quiet:
+        return Ingestor(app, collector, assume_timezone=assume_timezone).run()
+    columns = (
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[messages]:,} messages"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("ingest", total=None, messages=0)
+
+        def progress(done: int, total: int, messages: int) -> None:
+            bar.update(task, completed=done, total=total or None, messages=messages)
+
+        return Ingestor(app, collector, progress=progress, assume_timezone=assume_timezone).run()
+
+
+def print_report(r: IngestReport) -> None:
+    table = Table(title=f"ingested {r.source}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    rows = [
+        ("source id", f"{r.source_id}{' (rerun)' if r.resumed else ''}"),
+        ("layout", r.layout or "-"),
+        ("chats", f"{r.chats:,} ({r.chats_new:,} new)"),
+        ("messages", f"{r.messages:,} ({r.messages_new:,} new)"),
+        ("changed messages kept as versions", f"{r.message_versions_new:,}"),
+        ("files referenced", f"{r.files_referenced:,}"),
+        ("files captured (new in vault)", f"{r.files_captured_new:,}"),
+        ("files already in vault", f"{r.files_deduplicated:,}"),
+        ("unreferenced files preserved", f"{r.unreferenced_files:,}"),
+        ("bytes stored", f"{r.bytes_stored_new:,}"),
+        ("missing", ", ".join(f"{k} {v}" for k, v in sorted(r.missing.items())) or "0"),
+        ("unknown fields", f"{sum(r.unknown_fields.values()):,}"),
+        ("warnings", f"{len(r.warnings):,}"),
+        ("custody log head", f"event {r.custody_head}"),
+        ("time", f"{r.seconds:.1f} s"),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    out.print(table)
+    for w in r.warnings[:20]:
+        out.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if len(r.warnings) > 20:
+        out.print(f"[yellow]... and {len(r.warnings) - 20} more warnings (see --json)[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)

@@ -1,0 +1,40 @@
+"""``haechi init``: create a data directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haechi.app import init_home
+from haechi.cli.console import out
+from haechi.config import default_home
+
+
+def init(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Data directory (default: $HAECHI_HOME or ~/.haechi).")
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Use this database instead of SQLite (postgresql+psycopg://...)."),
+    ] = None,
+    encrypt: Annotated[
+        bool, typer.Option(help="Encrypt vault files at rest (AES-256-GCM).")
+    ] = False,
+) -> None:
+    """Create a data directory: database, vault, signing key pair and settings file."""
+    home = directory or default_home()
+    app = init_home(home, database_url=database_url, encrypt=encrypt)
+    s = app.settings
+    out.print(f"[green]ready[/] {s.home}")
+    out.print(f"  database     {s.database_url.split('?')[0]}")
+    out.print(f"  vault        {s.vault_dir}{' (encrypted)' if s.vault_encrypt else ''}")
+    out.print(f"  signing key  {s.signing_key_path} (id {app.signer.key_id})")
+    out.print(f"  public key   {s.public_key_path}")
+    app.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)

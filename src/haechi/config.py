@@ -1,0 +1,194 @@
+"""Settings: defaults, then the data directory's ``haechi.toml``, then the environment.
+
+A data directory ("home") holds everything one installation needs::
+
+    HOME/haechi.toml          settings (this module reads it)
+    HOME/haechi.db            the SQLite database (default store)
+    HOME/vault/               content-addressed evidence files
+    HOME/keys/                custody signing key pair, optional vault key
+
+Settings are validated when they are loaded, so a typo in the file fails at start-up with a
+sentence naming the key instead of surfacing later as a wrong default.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from haechi.domain import DataDirError
+
+CONFIG_NAME = "haechi.toml"
+DB_NAME = "haechi.db"
+
+# Environment variables we read; documented in docs/configuration.md (a test checks that).
+ENV_VARS = {
+    "HAECHI_HOME": "data directory",
+    "HAECHI_DATABASE_URL": "SQLAlchemy URL of the database (default: SQLite in the data directory)",
+    "HAECHI_OPERATOR": "name recorded as the actor of custody events (default: the login name)",
+    "HAECHI_VAULT_ENCRYPT": "1/0: encrypt new vault objects at rest",
+    "HAECHI_WORKERS": "parallel workers for hashing and analysis (default: CPU count)",
+    "HAECHI_MAX_FILE_MB": "largest single file accepted into the vault, in MB",
+}
+
+_FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "database": {"url": str},
+    "vault": {"encrypt": bool, "max_file_mb": int},
+    "custody": {"operator": str},
+    "run": {"workers": int},
+}
+
+
+def default_home() -> Path:
+    env = os.environ.get("HAECHI_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".haechi"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one data directory."""
+
+    home: Path
+    database_url: str
+    vault_encrypt: bool = False
+    max_file_bytes: int = 4 * 1024**3  # Telegram's own ceiling for a file is 4 GB (premium)
+    operator: str = field(default_factory=lambda: _login_name())
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    host: str = field(default_factory=socket.gethostname)
+
+    @property
+    def vault_dir(self) -> Path:
+        return self.home / "vault"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.keys_dir / "custody_ed25519.pem"
+
+    @property
+    def public_key_path(self) -> Path:
+        return self.keys_dir / "custody_ed25519.pub.pem"
+
+    @property
+    def vault_key_path(self) -> Path:
+        return self.keys_dir / "vault.key"
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_NAME
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return f"uid{os.getuid()}"
+
+
+def sqlite_url(home: Path) -> str:
+    return f"sqlite:///{(home / DB_NAME).resolve()}"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse and validate ``haechi.toml``; unknown sections or keys are errors."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise DataDirError(f"The settings file {path} is not valid TOML: {exc}.") from exc
+    except PermissionError as exc:
+        raise DataDirError(f"The settings file {path} cannot be read: permission denied.") from exc
+    for section, values in data.items():
+        if section not in _FILE_KEYS or not isinstance(values, dict):
+            raise DataDirError(
+                f"Unknown section [{section}] in {path}; known: {', '.join(sorted(_FILE_KEYS))}."
+            )
+        for key, value in values.items():
+            expected = _FILE_KEYS[section].get(key)
+            if expected is None:
+                raise DataDirError(f"Unknown setting {section}.{key} in {path}.")
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                raise DataDirError(f"Setting {section}.{key} in {path} has the wrong type.")
+    return data
+
+
+def _env_bool(name: str, value: str) -> bool:
+    low = value.strip().lower()
+    if low in {"1", "true", "yes", "on"}:
+        return True
+    if low in {"0", "false", "no", "off", ""}:
+        return False
+    raise DataDirError(f"{name} must be 1 or 0, not {value!r}.")
+
+
+def _env_int(name: str, value: str, minimum: int = 1) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise DataDirError(f"{name} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise DataDirError(f"{name} must be at least {minimum}.")
+    return number
+
+
+def load_settings(home: Path | None = None) -> Settings:
+    """Resolve settings: defaults < haechi.toml < environment (< CLI, applied by callers)."""
+    home = (home or default_home()).expanduser().resolve()
+    data = read_config_file(home / CONFIG_NAME)
+    env = os.environ
+    url = env.get("HAECHI_DATABASE_URL") or data.get("database", {}).get("url") or sqlite_url(home)
+    encrypt = data.get("vault", {}).get("encrypt", False)
+    if "HAECHI_VAULT_ENCRYPT" in env:
+        encrypt = _env_bool("HAECHI_VAULT_ENCRYPT", env["HAECHI_VAULT_ENCRYPT"])
+    max_mb = data.get("vault", {}).get("max_file_mb", 4096)
+    if "HAECHI_MAX_FILE_MB" in env:
+        max_mb = _env_int("HAECHI_MAX_FILE_MB", env["HAECHI_MAX_FILE_MB"])
+    operator = (
+        env.get("HAECHI_OPERATOR") or data.get("custody", {}).get("operator") or _login_name()
+    )
+    workers = data.get("run", {}).get("workers", os.cpu_count() or 1)
+    if "HAECHI_WORKERS" in env:
+        workers = _env_int("HAECHI_WORKERS", env["HAECHI_WORKERS"])
+    if workers < 1 or max_mb < 1:
+        raise DataDirError("run.workers and vault.max_file_mb must be at least 1.")
+    return Settings(
+        home=home,
+        database_url=url,
+        vault_encrypt=bool(encrypt),
+        max_file_bytes=int(max_mb) * 1024 * 1024,
+        operator=operator,
+        workers=int(workers),
+    )
+
+
+def render_config(settings: Settings) -> str:
+    """The commented settings file ``haechi init`` writes."""
+    db_line = (
+        f'url = "{settings.database_url}"'
+        if settings.database_url != sqlite_url(settings.home)
+        else f'# url = "postgresql+psycopg://user@host/db"  (default: SQLite in {DB_NAME})'
+    )
+    return (
+        "# haechi settings. Environment variables (HAECHI_*) override these.\n"
+        "[database]\n"
+        f"{db_line}\n\n"
+        "[vault]\n"
+        f"encrypt = {'true' if settings.vault_encrypt else 'false'}  # AES-256-GCM at rest\n"
+        f"max_file_mb = {settings.max_file_bytes // (1024 * 1024)}\n\n"
+        "[custody]\n"
+        f'# operator = "{settings.operator}"  (default: the login name)\n\n'
+        "[run]\n"
+        f"workers = {settings.workers}\n"
+    )

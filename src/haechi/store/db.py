@@ -1,0 +1,191 @@
+"""Database access: engine set-up for SQLite and PostgreSQL, migrations, bulk writes.
+
+The same code runs on both back ends. SQLite is tuned for a single-writer evidence store
+(WAL, foreign keys on); PostgreSQL is reached through psycopg 3. Bulk inserts bypass the
+ORM: an ingest writes millions of rows and the ORM's per-object bookkeeping would cost
+more than the parse itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from haechi.domain import DataDirError
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers (web UI, verify) run while an ingest writes; NORMAL sync in WAL mode
+    # never corrupts the file, and a crash only loses whole uncommitted batches, which a
+    # rerun restores because ingest is idempotent.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MB page cache
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the lock at BEGIN (IMMEDIATE) so two writers never deadlock half-way;
+    # readers use a deferred BEGIN and never block an ingest.
+    write = conn.get_execution_options().get("haechi_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, future=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN; let SQLAlchemy emit it so
+        # a write transaction holds the lock from its first statement.
+        event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def _alembic_config(conn: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("haechi.store") / "migrations"))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+class Database:
+    """An engine plus the few operations every service needs."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (idempotent)."""
+        try:
+            with self.engine.begin() as conn:
+                command.upgrade(_alembic_config(conn), "head")
+        except OperationalError as exc:
+            raise _friendly(exc, self.url) from exc
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+
+    def check_schema(self) -> None:
+        """Refuse to run against a database that was never initialised or is outdated."""
+        try:
+            current = self.current_revision()
+        except OperationalError as exc:
+            raise _friendly(exc, self.url) from exc
+        if current is None:
+            raise DataDirError("The database has no haechi schema: run `haechi init` first.")
+        if current != self.head_revision():
+            raise DataDirError(
+                "The database schema is older than this haechi: run `haechi init` to migrate it."
+            )
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn, conn.execution_options(haechi_write=True).begin():
+                if self.dialect == "postgresql":
+                    # One writer at a time appends to the custody chain; an advisory lock
+                    # taken per transaction serialises writers across processes and hosts.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7420001)"))
+                yield conn
+        except OperationalError as exc:
+            raise _friendly(exc, self.url) from exc
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise _friendly(exc, self.url) from exc
+
+    def insert_ignore(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING for many rows in one round trip."""
+        if not rows:
+            return
+        insert = sqlite.insert if self.is_sqlite else postgresql.insert
+        conn.execute(insert(table).on_conflict_do_nothing(), list(rows))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _friendly(exc: OperationalError, url: str) -> DataDirError:
+    """Turn driver errors about the storage into one sentence."""
+    orig = exc.orig
+    msg = str(orig).lower() if orig is not None else str(exc).lower()
+    where = _describe(url)
+    if isinstance(orig, sqlite3.OperationalError):
+        if "readonly" in msg or "read-only" in msg:
+            return DataDirError(f"The database {where} is read-only: check the data directory.")
+        if "disk is full" in msg or "database or disk is full" in msg:
+            return DataDirError(
+                f"The disk holding {where} is full: free space and run the command again."
+            )
+        if "unable to open" in msg:
+            # In WAL mode SQLite must create the -wal/-shm files beside the database, so a
+            # read-only directory shows up as "unable to open", not as "readonly".
+            if _read_only_dir(url):
+                return DataDirError(
+                    f"The database {where} is on a read-only file system or directory: "
+                    "check the data directory."
+                )
+            return DataDirError(f"The database {where} cannot be opened: run `haechi init` first.")
+        if "locked" in msg:
+            return DataDirError(f"The database {where} is busy: another haechi is writing to it.")
+    if "connection" in msg and ("refused" in msg or "failed" in msg):
+        return DataDirError(f"Cannot connect to the database {where}: is the server running?")
+    return DataDirError(f"Database error on {where}: {str(orig or exc).splitlines()[0]}")
+
+
+def _read_only_dir(url: str) -> bool:
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url[len("sqlite:///") :])
+    if not path.exists():
+        return False
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(folder, os.W_OK)
+
+
+def _describe(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return str(Path(url[len("sqlite:///") :]))
+    # Never print a password that might be in the URL.
+    head, _, tail = url.partition("@")
+    return tail if tail else head
