@@ -34,14 +34,19 @@ ENV_VARS = {
     "HAECHI_VAULT_ENCRYPT": "1/0: encrypt new vault objects at rest",
     "HAECHI_WORKERS": "parallel workers for hashing and analysis (default: CPU count)",
     "HAECHI_MAX_FILE_MB": "largest single file accepted into the vault, in MB",
+    "HAECHI_ENGINE": "analysis engine: local (process pool, default) or ray",
+    "HAECHI_RAY_ADDRESS": "address of a running Ray cluster for --engine ray",
 }
 
 _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "database": {"url": str},
     "vault": {"encrypt": bool, "max_file_mb": int},
     "custody": {"operator": str},
-    "run": {"workers": int},
+    "run": {"workers": int, "analyze_on_ingest": bool, "engine": str},
 }
+# [analyzers.<name>] tables hold each analyzer's own settings; the analyzer validates
+# them when it is loaded (haechi.analyze.registry), so a typo fails at start-up.
+_OPEN_SECTIONS = {"analyzers"}
 
 
 def default_home() -> Path:
@@ -62,6 +67,9 @@ class Settings:
     operator: str = field(default_factory=lambda: _login_name())
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     host: str = field(default_factory=socket.gethostname)
+    analyze_on_ingest: bool = True
+    engine: str = "local"  # "local" (process pool) or "ray"
+    analyzers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def vault_dir(self) -> Path:
@@ -82,6 +90,21 @@ class Settings:
     @property
     def vault_key_path(self) -> Path:
         return self.keys_dir / "vault.key"
+
+    @property
+    def derived_dir(self) -> Path:
+        """Files derived from evidence (safe previews, heat maps): never evidence."""
+        return self.home / "derived"
+
+    @property
+    def index_dir(self) -> Path:
+        """Search indexes, rebuildable from the database at any time."""
+        return self.home / "indexes"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Private scratch space (decrypted copies for analysis), emptied on start."""
+        return self.home / "tmp"
 
     @property
     def config_path(self) -> Path:
@@ -111,6 +134,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except PermissionError as exc:
         raise DataDirError(f"The settings file {path} cannot be read: permission denied.") from exc
     for section, values in data.items():
+        if section in _OPEN_SECTIONS and isinstance(values, dict):
+            for name, table in values.items():
+                if not isinstance(table, dict):
+                    raise DataDirError(f"[{section}.{name}] in {path} must be a table.")
+            continue
         if section not in _FILE_KEYS or not isinstance(values, dict):
             raise DataDirError(
                 f"Unknown section [{section}] in {path}; known: {', '.join(sorted(_FILE_KEYS))}."
@@ -161,6 +189,9 @@ def load_settings(home: Path | None = None) -> Settings:
     workers = data.get("run", {}).get("workers", os.cpu_count() or 1)
     if "HAECHI_WORKERS" in env:
         workers = _env_int("HAECHI_WORKERS", env["HAECHI_WORKERS"])
+    engine = env.get("HAECHI_ENGINE") or data.get("run", {}).get("engine", "local")
+    if engine not in ("local", "ray"):
+        raise DataDirError(f"The analysis engine must be local or ray, not {engine!r}.")
     if workers < 1 or max_mb < 1:
         raise DataDirError("run.workers and vault.max_file_mb must be at least 1.")
     return Settings(
@@ -170,6 +201,9 @@ def load_settings(home: Path | None = None) -> Settings:
         max_file_bytes=int(max_mb) * 1024 * 1024,
         operator=operator,
         workers=int(workers),
+        analyze_on_ingest=bool(data.get("run", {}).get("analyze_on_ingest", True)),
+        engine=engine,
+        analyzers=dict(data.get("analyzers", {})),
     )
 
 
@@ -191,4 +225,9 @@ def render_config(settings: Settings) -> str:
         f'# operator = "{settings.operator}"  (default: the login name)\n\n'
         "[run]\n"
         f"workers = {settings.workers}\n"
+        "analyze_on_ingest = true  # run the analyzers over new files after each ingest\n"
+        'engine = "local"  # or "ray" (set HAECHI_RAY_ADDRESS for a cluster)\n\n'
+        "# Each analyzer's settings: [analyzers.<name>], e.g.\n"
+        "# [analyzers.pdq]\n"
+        "# enabled = true\n"
     )

@@ -15,6 +15,8 @@ from haechi.store.keys import public_pem
 
 custody_app = typer.Typer(help="Custody log: export it and its public key.", no_args_is_help=True)
 
+ORDER = 85
+
 
 @custody_app.command("export")
 def export(
@@ -42,3 +44,7 @@ def public_key(home: HomeOption = None) -> None:
     app = open_app(home, check_schema=False)
     typer.echo(public_pem(app.signer.public).decode(), nl=False)
     app.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(custody_app, name="custody")

@@ -1,4 +1,7 @@
-"""``haechi demo``: build a benign sample export, ingest it, verify it, say what happened."""
+"""``haechi demo``: build a benign sample export and run every capability on it.
+
+The steps live in :mod:`haechi.demo.steps`, one module per capability.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +12,34 @@ import typer
 
 from haechi.app import init_home
 from haechi.cli.console import out
-from haechi.cli.ingest_cmd import print_report, run_ingest
+
+ORDER = 90
 
 
 def demo(
     home: Annotated[
         Path, typer.Option("--home", help="Data directory for the demo (created if needed).")
     ] = Path("demo-data"),
+    until: Annotated[
+        str | None, typer.Option(help="Stop after the step with this title (e.g. ingest).")
+    ] = None,
 ) -> None:
     """Build a realistic, entirely benign Telegram export and run the whole pipeline on it."""
-    from haechi.demo.export_builder import build_demo_export
-    from haechi.run.verify import verify
+    from haechi.demo.steps import DemoContext, steps
 
     home = home.resolve()
     out.rule("[bold]haechi demo[/]")
     app = init_home(home)
-    export_dir = build_demo_export(home / "sample-export")
-    out.print(f"1. built a benign sample export at {export_dir}")
-    report = run_ingest(app, export_dir)
-    out.print("2. ingested it (a second run adds nothing: ingest is idempotent)")
-    print_report(report)
-    result = verify(app)
-    state = "[green]intact[/]" if result.ok else "[red]FAILED[/]"
-    out.print(
-        f"3. verified: {result.objects_ok}/{result.objects} vault files {state}, "
-        f"{result.chain.events} signed custody events chained (head {result.chain.head_seq})"
-    )
-    out.print(
-        f"\nTry: haechi verify --home {home}   ·   haechi custody export log.jsonl --home {home}"
-    )
-    app.close()
-    if not result.ok:
+    ctx = DemoContext(app=app, home=home, out=out)
+    try:
+        for number, step in enumerate(steps(), 1):
+            out.print(f"\n[bold]{number}. {step.TITLE}[/]")
+            step.run(ctx)
+            if until and step.TITLE == until:
+                break
+    finally:
+        app.close()
+    if not ctx.ok:
         raise typer.Exit(1)
 
 

@@ -24,11 +24,19 @@ from haechi.cli.main import HomeOption
 from haechi.collect.telegram_export import TelegramExportCollector
 from haechi.run.ingest import Ingestor, IngestReport
 
+ORDER = 20
+
 
 def ingest(
     path: Annotated[Path, typer.Argument(help="Export folder (with result.json) or the file.")],
     home: HomeOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    analyze: Annotated[
+        bool,
+        typer.Option(
+            help="Run the analyzers over the new files afterwards (default: run.analyze_on_ingest)."
+        ),
+    ] = True,
     assume_timezone: Annotated[
         str | None,
         typer.Option(
@@ -38,13 +46,24 @@ def ingest(
     ] = None,
 ) -> None:
     """Ingest a Telegram Desktop JSON export: every chat, account, message and file."""
+    from haechi.cli.analyze_cmd import print_analysis, run_analysis
+
     app = open_app(home)
     try:
         report = run_ingest(app, path, assume_timezone=assume_timezone, quiet=as_json)
+        analysis = None
+        if analyze and app.settings.analyze_on_ingest:
+            if not as_json:
+                print_report(report)
+            analysis = run_analysis(app, quiet=as_json)
     finally:
         app.close()
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        data = report.as_dict()
+        data["analysis"] = analysis.as_dict() if analysis is not None else None
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif analysis is not None:
+        print_analysis(analysis)
     else:
         print_report(report)
 

@@ -11,6 +11,8 @@ from haechi.app import init_home
 from haechi.cli.console import out
 from haechi.config import default_home
 
+ORDER = 10
+
 
 def init(
     directory: Annotated[

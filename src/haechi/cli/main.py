@@ -52,12 +52,20 @@ def _root(
 
 
 def _register() -> None:
-    # Imported here so `haechi --help` stays fast and each verb lives in its own module.
-    from haechi.cli import custody_cmd, demo_cmd, ingest_cmd, init_cmd, verify_cmd
+    """Every ``haechi/cli/*_cmd.py`` module registers its verbs (found with pkgutil, so a
+    new capability adds a module and never edits a shared list). ``ORDER`` sorts ``--help``."""
+    import importlib
+    import pkgutil
 
-    for module in (init_cmd, ingest_cmd, verify_cmd, demo_cmd):
+    import haechi.cli as package
+
+    modules = [
+        importlib.import_module(f"haechi.cli.{m.name}")
+        for m in pkgutil.iter_modules(package.__path__)
+        if m.name.endswith("_cmd")
+    ]
+    for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
         module.register(app)
-    app.add_typer(custody_cmd.custody_app, name="custody")
 
 
 def _os_error_sentence(exc: OSError) -> str:

@@ -14,6 +14,8 @@ from haechi.cli.main import HomeOption
 from haechi.store.custody import iter_jsonl_events, verify_chain
 from haechi.store.keys import load_verifier
 
+ORDER = 80
+
 
 def verify(
     home: HomeOption = None,

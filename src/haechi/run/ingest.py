@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from haechi.app import App
 from haechi.collect.base import Collector
@@ -147,7 +147,8 @@ class Ingestor:
             ).first()
             if row is None:
                 source_id = conn.execute(
-                    Source.__table__.insert().values(
+                    insert(Source)
+                    .values(
                         kind=desc.kind,
                         uri=desc.uri,
                         label=desc.label,
@@ -161,7 +162,8 @@ class Ingestor:
                         status="started",
                         started_at=utc_now(),
                     )
-                ).inserted_primary_key[0]
+                    .returning(Source.id)
+                ).scalar_one()
                 resumed = False
             else:
                 source_id, resumed = row[0], True

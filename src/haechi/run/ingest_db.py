@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from haechi.domain import ChatRecord, MediaStatus, MessageRecord, PeerKind, PeerRef
 from haechi.store.custody import utc_now
@@ -61,7 +61,8 @@ class IngestWriter:
         created = row is None
         if row is None:
             chat_id = conn.execute(
-                Chat.__table__.insert().values(
+                insert(Chat)
+                .values(
                     key=chat.key,
                     peer_kind=chat.peer.kind.value,
                     tg_id=chat.peer.id,
@@ -72,7 +73,8 @@ class IngestWriter:
                     first_source_id=self.source_id,
                     extra_json=_json(chat.extra),
                 )
-            ).inserted_primary_key[0]
+                .returning(Chat.id)
+            ).scalar_one()
             self.fresh_chats.add(chat_id)
         else:
             chat_id = row[0]
@@ -80,7 +82,7 @@ class IngestWriter:
                 conn.execute(update(Chat).where(Chat.id == chat_id).values(title=chat.title))
         self.db.insert_ignore(
             conn,
-            ChatSighting.__table__,
+            ChatSighting,
             [
                 {
                     "chat_id": chat_id,
@@ -113,7 +115,7 @@ class IngestWriter:
                 if key not in self.account_ids and key not in wanted:
                     wanted[key] = _account_row(key, PeerRef(PeerKind.USER, None), username)
         if wanted:
-            self.db.insert_ignore(conn, Account.__table__, list(wanted.values()))
+            self.db.insert_ignore(conn, Account, list(wanted.values()))
             keys = list(wanted)
             for part in _chunks(keys):
                 for pk, key in conn.execute(
@@ -129,7 +131,7 @@ class IngestWriter:
                     {"account_id": pair[0], "name": name, "first_source_id": self.source_id}
                 )
         if new_names:
-            self.db.insert_ignore(conn, AccountName.__table__, new_names)
+            self.db.insert_ignore(conn, AccountName, new_names)
             for row in new_names:  # the latest name seen is the display name
                 conn.execute(
                     update(Account)
@@ -169,8 +171,8 @@ class IngestWriter:
                             "raw_offset": msg.raw_offset,
                         }
                     )
-        self.db.insert_ignore(conn, Message.__table__, rows)
-        self.db.insert_ignore(conn, MessageVersion.__table__, versions)
+        self.db.insert_ignore(conn, Message, rows)
+        self.db.insert_ignore(conn, MessageVersion, versions)
         self._write_media(conn, by_chat, sha_for_path)
         return len(rows), len(versions)
 
@@ -265,7 +267,7 @@ class IngestWriter:
                             "duration_seconds": ref.duration_seconds,
                         }
                     )
-        self.db.insert_ignore(conn, Media.__table__, rows)
+        self.db.insert_ignore(conn, Media, rows)
 
     # -- captures -------------------------------------------------------------------------
     def captured_paths(self, conn: Connection, paths: Sequence[str]) -> set[str]:
@@ -289,7 +291,7 @@ class IngestWriter:
         now = utc_now()
         self.db.insert_ignore(
             conn,
-            Blob.__table__,
+            Blob,
             [
                 {
                     "sha256": stored.sha256,
@@ -302,7 +304,7 @@ class IngestWriter:
         )
         self.db.insert_ignore(
             conn,
-            SourceFile.__table__,
+            SourceFile,
             [
                 {
                     "source_id": self.source_id,

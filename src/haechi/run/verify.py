@@ -116,15 +116,18 @@ def _cross_check(app: App, report: VerifyReport) -> None:
             report.problems.append(
                 f"uncaptured: vault object {sha} is recorded without a custody capture event"
             )
-        for (sha,) in conn.execute(
+        for (subject,) in conn.execute(
             select(CustodyEvent.subject)
             .where(CustodyEvent.event_type == custody.CAPTURE)
             .where(CustodyEvent.subject.not_in(select(Blob.sha256)))
             .distinct()
         ):
             report.problems.append(
-                f"missing: object {sha} has a capture event but no record in the database"
+                f"missing: object {subject} has a capture event but no record in the database"
             )
+    from haechi.run.analysis_store import result_problems
+
+    report.problems.extend(result_problems(app))
     recorded = (sha for sha, _size in _expected_objects(app))
     for sha in _unrecorded(app.vault.iter_objects(), recorded):
         report.warnings.append(

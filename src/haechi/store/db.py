@@ -84,27 +84,28 @@ class Database:
         """Bring the schema to the newest revision (idempotent)."""
         try:
             with self.engine.begin() as conn:
-                command.upgrade(_alembic_config(conn), "head")
+                # "heads": each capability keeps its migrations on a branch of its own.
+                command.upgrade(_alembic_config(conn), "heads")
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
 
-    def current_revision(self) -> str | None:
+    def current_revisions(self) -> set[str]:
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return set(MigrationContext.configure(conn).get_current_heads())
 
-    def head_revision(self) -> str | None:
+    def head_revisions(self) -> set[str]:
         with self.engine.connect() as conn:
-            return ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+            return set(ScriptDirectory.from_config(_alembic_config(conn)).get_heads())
 
     def check_schema(self) -> None:
         """Refuse to run against a database that was never initialised or is outdated."""
         try:
-            current = self.current_revision()
+            current = self.current_revisions()
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
-        if current is None:
+        if not current:
             raise DataDirError("The database has no haechi schema: run `haechi init` first.")
-        if current != self.head_revision():
+        if current != self.head_revisions():
             raise DataDirError(
                 "The database schema is older than this haechi: run `haechi init` to migrate it."
             )
@@ -129,8 +130,11 @@ class Database:
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
 
-    def insert_ignore(self, conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        """INSERT ... ON CONFLICT DO NOTHING for many rows in one round trip."""
+    def insert_ignore(
+        self, conn: Connection, table: Table | type[Any], rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING for many rows in one round trip (``table`` is a
+        Table or a mapped class)."""
         if not rows:
             return
         insert = sqlite.insert if self.is_sqlite else postgresql.insert

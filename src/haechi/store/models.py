@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -73,6 +74,9 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
     stored_at: Mapped[str] = mapped_column(String(40))
+    # Sniffed from the content by the analysis runner (never from the name): MediaKind.
+    kind: Mapped[str | None] = mapped_column(String(16), index=True)
+    mime: Mapped[str | None] = mapped_column(String(64))
 
 
 class SourceFile(Base):
@@ -239,3 +243,64 @@ class CustodyEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     signature: Mapped[str | None] = mapped_column(String(128))
     key_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class Analysis(Base):
+    """One analyzer (at one version) run over one stored file. Rows are only inserted.
+
+    ``result_sha256`` is the SHA-256 of the canonical JSON of the signals, also written in
+    the analysis custody event, so a stored result that was changed afterwards shows.
+    """
+
+    __tablename__ = "analyses"
+    __table_args__ = (
+        UniqueConstraint("blob_sha256", "analyzer", "version", name="uq_analyses_blob_analyzer"),
+        Index("ix_analyses_analyzer_version", "analyzer", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    analyzer: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # ok / error / timeout / crashed
+    error: Mapped[str | None] = mapped_column(Text)
+    warnings_json: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    settings_json: Mapped[str | None] = mapped_column(Text)
+    result_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class SignalRow(Base):
+    """A finding of an analysis, searchable by ``(kind, value)``."""
+
+    __tablename__ = "signals"
+    __table_args__ = (Index("ix_signals_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str | None] = mapped_column(String(255))
+    score: Mapped[float | None] = mapped_column(Float)
+    data_json: Mapped[str | None] = mapped_column(Text)
+
+
+class ArtifactRow(Base):
+    """A derived file (safe preview, heat map) in the derived store, never evidence."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (Index("ix_artifacts_blob_name", "blob_sha256", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    name: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    mime: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+# Last, so that they find Base: the tables of later capabilities (hashing, faces, triage,
+# text, cases, web) join the same metadata.
+import haechi.store.tables  # noqa: E402, F401

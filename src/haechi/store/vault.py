@@ -230,6 +230,34 @@ class Vault:
         with self.open(sha256) as f:
             return f.read()
 
+    @contextlib.contextmanager
+    def local_plaintext(self, sha256: str, scratch: Path) -> Iterator[Path]:
+        """A local file holding the plaintext, for libraries that want a path (FFmpeg, dlib).
+
+        A plain object *is* that file (read-only, so nothing can change it); an encrypted
+        or marker-prefixed one is copied into ``scratch`` (mode 0700) and removed after.
+        """
+        path = self.path_for(sha256)
+        try:
+            with open(path, "rb") as f:
+                head = f.read(HEAD_SIZE)
+        except FileNotFoundError:
+            raise VaultError(f"Vault object {sha256} is missing from the vault.") from None
+        if not head.startswith(RESERVED):
+            yield path
+            return
+        scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=scratch, prefix="plain-")
+        try:
+            with os.fdopen(fd, "wb") as out, self.open(sha256) as src:
+                while chunk := src.read(CHUNK):
+                    out.write(chunk)
+            os.chmod(tmp, 0o400)
+            yield Path(tmp)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
     # -- writing --------------------------------------------------------------------------
     def put_bytes(self, data: bytes) -> StoredObject:
         return self.put_stream(io.BytesIO(data))

@@ -1,0 +1,1 @@
+"""Analyzers: each turns one stored file into signals (see :mod:`haechi.analyze.base`)."""

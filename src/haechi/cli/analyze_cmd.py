@@ -1,0 +1,123 @@
+"""``haechi analyze``: run the analyzers over every stored file they have not yet seen."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from haechi.app import App, open_app
+from haechi.cli.console import err, out
+from haechi.cli.main import HomeOption
+
+if TYPE_CHECKING:
+    from haechi.run.analyze import AnalyzeReport
+
+ORDER = 30
+
+
+def run_analysis(
+    app: App,
+    only: list[str] | None = None,
+    *,
+    workers: int | None = None,
+    retry_errors: bool = False,
+    quiet: bool = False,
+) -> AnalyzeReport:
+    from haechi.analyze.registry import build
+    from haechi.run.analyze import AnalysisRunner
+
+    analyzers, _ = build(app.settings.analyzers, only=only)
+    if quiet:
+        return AnalysisRunner(app, analyzers, workers=workers, retry_errors=retry_errors).run()
+    columns = (
+        TextColumn("[bold]analyze[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("analyze", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        runner = AnalysisRunner(
+            app, analyzers, workers=workers, retry_errors=retry_errors, progress=progress
+        )
+        return runner.run()
+
+
+def print_analysis(report: AnalyzeReport) -> None:
+    table = Table(title="analysis", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("analyzers", ", ".join(report.analyzers) or "none enabled")
+    table.add_row("files", f"{report.files:,}")
+    table.add_row("results", f"{report.steps:,} ({report.ok:,} ok)")
+    table.add_row("signals", f"{report.signals:,}")
+    errors = ", ".join(f"{k} {v}" for k, v in sorted(report.errors.items())) or "0"
+    table.add_row("errors", errors)
+    table.add_row("time", f"{report.seconds:.1f} s")
+    out.print(table)
+    for line in report.error_samples[:10]:
+        out.print(f"[yellow]![/] {line}", highlight=False)
+    for line in report.hook_warnings[:10]:
+        out.print(f"[yellow]hook:[/] {line}", highlight=False)
+
+
+def analyze(
+    home: HomeOption = None,
+    analyzer: Annotated[
+        list[str] | None,
+        typer.Option("--analyzer", "-a", help="Run only this analyzer (repeatable)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: the CPU count).")
+    ] = None,
+    retry_errors: Annotated[
+        bool, typer.Option(help="Run again where an earlier run recorded an error.")
+    ] = False,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="List the installed analyzers and stop.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run every enabled analyzer over the stored files it has not analysed at its version."""
+    app = open_app(home)
+    try:
+        if list_only:
+            _list(app, as_json)
+            return
+        report = run_analysis(
+            app, analyzer, workers=workers, retry_errors=retry_errors, quiet=as_json
+        )
+    finally:
+        app.close()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_analysis(report)
+
+
+def _list(app: App, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from haechi.analyze.registry import build
+
+    _, infos = build(app.settings.analyzers)
+    if as_json:
+        typer.echo(json.dumps([asdict(i) for i in infos], indent=2))
+        return
+    table = Table("analyzer", "version", "takes", "state", "what it does")
+    for i in infos:
+        state = "enabled" if i.enabled else ("off" if i.available else f"unavailable: {i.problem}")
+        table.add_row(i.name, i.version, ", ".join(i.media_kinds), state, i.description)
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
