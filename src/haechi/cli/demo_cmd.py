@@ -35,7 +35,7 @@ def demo(
         for number, step in enumerate(steps(), 1):
             out.print(f"\n[bold]{number}. {step.TITLE}[/]")
             step.run(ctx)
-            if until and step.TITLE == until:
+            if until and until == step.TITLE:
                 break
     finally:
         app.close()

@@ -198,8 +198,9 @@ class SupervisedPool:
 
     def _receive(self, timeout: float) -> list[tuple[Any, ...]]:
         by_pipe = {w.pipe: w for w in self.workers.values()}
-        messages = []
-        for pipe in mp_connection.wait(list(by_pipe), timeout):
+        messages: list[tuple[Any, ...]] = []
+        ready: list[Any] = mp_connection.wait(list(by_pipe), timeout)
+        for pipe in ready:
             try:
                 while pipe.poll():
                     messages.append(pipe.recv())
