@@ -4,25 +4,33 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench eval install clean
+.PHONY: demo test lint typecheck bench eval install system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+## Debian packages (vpdq build, PDF fonts, Chromium for the UI tests): .ci/apt-packages.txt
+system-deps:
+	.ci/apt-install
+
+$(STAMP): pyproject.toml requirements-nodeps.txt .ci/apt-packages.txt | $(BIN)/python
+	.ci/apt-install
+	$(BIN)/pip install --quiet -e '.[all,dev]'
+	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
-## Build a benign sample export, ingest it into ./demo-data, verify it.
+## Build a benign sample export, ingest and analyse it, verify it, serve the web UI.
 demo: $(STAMP)
 	$(BIN)/haechi demo --home demo-data
 
-## Lint (ruff) and run the whole test suite (PostgreSQL tests skip if no server runs).
+## Lint (ruff), type-check (mypy) and run the whole test suite (PostgreSQL tests skip
+## with the reason when no server runs).
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench eval
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -33,13 +41,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Benchmarks: print medians and ratios against the baselines they name.
+## Benchmarks: print medians and ratios against the baselines they name (BENCH=name for one).
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH)
 
-## Accuracy evaluations over ../shared/data; writes docs/accuracy.md.
+## Accuracy evaluations over ../shared/data; writes docs/accuracy.md (EVAL=name for one).
 eval: $(STAMP)
-	$(BIN)/python eval/run_all.py
+	$(BIN)/python eval/run_all.py $(EVAL)
 
 clean:
 	rm -rf $(VENV) demo-data bench/out .pytest_cache .mypy_cache .ruff_cache

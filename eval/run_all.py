@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import os
 import platform
 import sys
 import time
@@ -17,7 +18,8 @@ from types import ModuleType
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = ROOT.parent / "shared" / "data"
-HARNESSES = ["telegram"]  # later issues add faces, provenance, synthetic, lexicon
+# Every eval/eval_<name>.py is a harness; `python eval/run_all.py faces` runs one.
+HARNESSES = sorted(p.stem.removeprefix("eval_") for p in HERE.glob("eval_*.py"))
 
 
 def _load(name: str) -> ModuleType:
@@ -30,25 +32,37 @@ def _load(name: str) -> ModuleType:
 
 
 def main() -> int:
+    """Run the harnesses named (default: all); each writes docs/accuracy/<name>.md, then
+    docs/accuracy.md is assembled from every section on disk, so running one harness keeps
+    the others' last results (each section carries its own date)."""
     started = time.monotonic()
-    parts = [
-        "# Accuracy\n",
-        "Written by `make eval` (`eval/run_all.py`) from the evaluation data in `../shared/data`;",
-        "do not edit by hand. Every number below was measured in the run dated here.\n",
-        f"- run: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-        f"({platform.machine()}, Python {platform.python_version()})\n",
-    ]
+    sections_dir = ROOT / "docs" / "accuracy"
+    sections_dir.mkdir(parents=True, exist_ok=True)
+    stamp = (
+        f"_Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
+        f"({platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()})._\n"
+    )
     failed = False
     for name in sys.argv[1:] or HARNESSES:
+        if name not in HARNESSES:
+            print(f"error: no harness eval/eval_{name}.py", file=sys.stderr)
+            return 2
         print(f"== eval {name}", flush=True)
+        t = time.monotonic()
         section = _load(name).run(DATA)
-        parts.append(section.markdown())
-        print(section.markdown())
+        text = section.markdown() + "\n" + stamp + f"_Took {time.monotonic() - t:.0f} s._\n"
+        (sections_dir / f"{name}.md").write_text(text, encoding="utf-8")
+        print(text)
         failed |= not section.passed
-    parts.append(f"\n_Total evaluation time: {time.monotonic() - started:.0f} s._\n")
+    parts = [
+        "# Accuracy\n",
+        "Written by `make eval` (`eval/run_all.py`) from the evaluation data in",
+        "`../shared/data`; do not edit by hand. Each section says when it was measured.\n",
+    ]
+    parts += [p.read_text(encoding="utf-8") for p in sorted(sections_dir.glob("*.md"))]
     out = ROOT / "docs" / "accuracy.md"
     out.write_text("\n".join(parts), encoding="utf-8")
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {out.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
     return 1 if failed else 0
 
 
