@@ -24,7 +24,7 @@ install: $(STAMP)
 
 ## Build a benign sample export, ingest and analyse it, verify it, serve the web UI.
 demo: $(STAMP)
-	$(BIN)/haechi demo --home demo-data
+	$(BIN)/haechi demo --home demo-data --serve
 
 ## Lint (ruff), type-check (mypy) and run the whole test suite (PostgreSQL tests skip
 ## with the reason when no server runs).

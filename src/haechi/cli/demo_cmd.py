@@ -20,6 +20,9 @@ def demo(
     home: Annotated[
         Path, typer.Option("--home", help="Data directory for the demo (created if needed).")
     ] = Path("demo-data"),
+    serve: Annotated[
+        bool, typer.Option(help="End by serving the web UI on the demo data until Ctrl-C.")
+    ] = False,
     until: Annotated[
         str | None, typer.Option(help="Stop after the step with this title (e.g. ingest).")
     ] = None,
@@ -30,7 +33,7 @@ def demo(
     home = home.resolve()
     out.rule("[bold]haechi demo[/]")
     app = init_home(home)
-    ctx = DemoContext(app=app, home=home, out=out)
+    ctx = DemoContext(app=app, home=home, out=out, serve=serve)
     try:
         for number, step in enumerate(steps(), 1):
             out.print(f"\n[bold]{number}. {step.TITLE}[/]")

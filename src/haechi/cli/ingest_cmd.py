@@ -51,21 +51,26 @@ def ingest(
     app = open_app(home)
     try:
         report = run_ingest(app, path, assume_timezone=assume_timezone, quiet=as_json)
+        if not as_json:
+            print_report(report)
         analysis = None
         if analyze and app.settings.analyze_on_ingest:
-            if not as_json:
-                print_report(report)
             analysis = run_analysis(app, quiet=as_json)
+            if not as_json:
+                print_analysis(analysis)
+        from haechi.run.hooks import run_ingest_hooks
+
+        hooks = run_ingest_hooks(app, report)
     finally:
         app.close()
     if as_json:
         data = report.as_dict()
         data["analysis"] = analysis.as_dict() if analysis is not None else None
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    elif analysis is not None:
-        print_analysis(analysis)
+        data["hooks"] = hooks
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
-        print_report(report)
+        for name, result in hooks.items():
+            out.print(f"{name}: {result}", highlight=False)
 
 
 def run_ingest(

@@ -28,6 +28,7 @@ class DemoContext:
     export_dir: Path | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     ok: bool = True
+    serve: bool = False  # the last step serves the web UI until interrupted (make demo)
 
 
 def steps() -> list[ModuleType]:

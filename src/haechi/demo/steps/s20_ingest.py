@@ -20,3 +20,7 @@ def run(ctx: DemoContext) -> None:
         "files (ingest is idempotent)"
     )
     ctx.facts["source_id"] = report.source_id
+    from haechi.run.hooks import run_ingest_hooks
+
+    for name, result in run_ingest_hooks(ctx.app, report).items():
+        ctx.out.print(f"after ingest, {name}: {result}", highlight=False)
