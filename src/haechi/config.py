@@ -36,6 +36,7 @@ ENV_VARS = {
     "HAECHI_MAX_FILE_MB": "largest single file accepted into the vault, in MB",
     "HAECHI_ENGINE": "analysis engine: local (process pool, default) or ray",
     "HAECHI_RAY_ADDRESS": "address of a running Ray cluster for --engine ray",
+    "HAECHI_INGEST_READER": "auto (default), process or inline: parse exports in a second process",
 }
 
 _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {

@@ -37,7 +37,7 @@ def _rows(home: Path, sql: str) -> list[tuple]:
 
 
 def test_mediainfo_runs_once_per_version(home: Path) -> None:
-    first = haechi_json("analyze", home=home)
+    first = haechi_json("analyze", "-a", "mediainfo", home=home)
     assert first["files"] == 8 and first["ok"] == 8 and first["errors"] == {}
     rows = _rows(
         home,
@@ -48,7 +48,7 @@ def test_mediainfo_runs_once_per_version(home: Path) -> None:
     for value, data in rows:
         info = json.loads(data)
         assert value == "JPEG" and info["width"] > 0 and info["frames"] == 1
-    again = haechi_json("analyze", home=home)
+    again = haechi_json("analyze", "-a", "mediainfo", home=home)
     assert again["files"] == 0 and again["steps"] == 0
     events = _rows(home, "SELECT count(*) FROM custody_events WHERE event_type = 'analysis'")
     assert events == [(8,)]
@@ -56,7 +56,7 @@ def test_mediainfo_runs_once_per_version(home: Path) -> None:
 
 
 def test_kinds_are_sniffed_from_content(home: Path) -> None:
-    haechi_json("analyze", home=home)
+    haechi_json("analyze", "-a", "mediainfo", home=home)
     kinds = dict(_rows(home, "SELECT mime, count(*) FROM blobs GROUP BY mime"))
     assert kinds == {"image/jpeg": 8, "application/json": 1}
 
@@ -127,7 +127,7 @@ def test_sigkill_then_rerun_is_complete(home: Path) -> None:
 
 
 def test_an_edited_signal_is_caught_by_verify(home: Path) -> None:
-    haechi_json("analyze", home=home)
+    haechi_json("analyze", "-a", "mediainfo", home=home)
     with sqlite3.connect(home / "haechi.db") as conn:
         conn.execute("UPDATE signals SET value = 'PNG' WHERE id = 1")
     proc = haechi("verify", "--json", home=home)
@@ -141,7 +141,7 @@ def test_unknown_analyzer_and_bad_settings_are_one_sentence(home: Path) -> None:
     assert proc.returncode == 2 and "no analyzer called 'nope'" in proc.stderr
     config = home / "haechi.toml"
     config.write_text(config.read_text() + "\n[analyzers.mediainfo]\ncolour = 'red'\n")
-    proc = haechi("analyze", home=home)
+    proc = haechi("analyze", "-a", "mediainfo", home=home)
     assert proc.returncode == 2 and "Unknown setting analyzers.mediainfo.colour" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -150,5 +150,16 @@ def test_analysis_runs_after_ingest_by_default(tmp_path: Path) -> None:
     h = tmp_path / "h"
     haechi("init", str(h), check=True)
     export = make_export(tmp_path / "ex", messages=50, media=2)
+    config = h / "haechi.toml"  # only the analyzer under test (others have their own tests)
+    config.write_text(config.read_text() + _only("mediainfo"))
     data = haechi_json("ingest", str(export), home=h)
-    assert data["analysis"]["ok"] == 2
+    assert data["analysis"]["analyzers"] == ["mediainfo"] and data["analysis"]["ok"] == 2
+    assert _rows(h, "SELECT count(*) FROM analyses WHERE status = 'ok'") == [(2,)]
+
+
+def _only(name: str) -> str:
+    from haechi.analyze.registry import discover
+
+    return "".join(
+        f"\n[analyzers.{other}]\nenabled = false\n" for other in discover() if other != name
+    )

@@ -95,12 +95,21 @@ def analyze(
         report = run_analysis(
             app, analyzer, workers=workers, retry_errors=retry_errors, quiet=as_json
         )
+        hooks: dict[str, object] = {}
+        if not analyzer:  # the message-side analyses catch up too (see haechi.run.hooks)
+            from haechi.run.hooks import run_ingest_hooks
+
+            hooks = run_ingest_hooks(app, None)
     finally:
         app.close()
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        data = report.as_dict()
+        data["hooks"] = hooks
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         print_analysis(report)
+        for name, result in hooks.items():
+            out.print(f"{name}: {result}", highlight=False)
 
 
 def _list(app: App, as_json: bool) -> None:

@@ -34,7 +34,8 @@ def ingest(
     analyze: Annotated[
         bool,
         typer.Option(
-            help="Run the analyzers over the new files afterwards (default: run.analyze_on_ingest)."
+            help="Afterwards, run the analyzers and the after-ingest hooks (text findings, "
+            "search index); with --no-analyze, `haechi analyze` does it later."
         ),
     ] = True,
     assume_timezone: Annotated[
@@ -60,7 +61,7 @@ def ingest(
                 print_analysis(analysis)
         from haechi.run.hooks import run_ingest_hooks
 
-        hooks = run_ingest_hooks(app, report)
+        hooks = run_ingest_hooks(app, report) if analyze else {}
     finally:
         app.close()
     if as_json:

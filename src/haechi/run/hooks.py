@@ -2,8 +2,9 @@
 (the text findings, the full-text index) register ``hook(app, report)`` in the
 ``haechi.ingest_hooks`` entry point group; they run after every ingest, in name order.
 
-A hook must be idempotent and incremental (it is also how a rerun catches up), and its
-failure is reported as a warning: it never undoes or hides the ingest.
+A hook must be idempotent and incremental: ``haechi analyze`` calls it with ``report=None``
+to catch up after ``haechi ingest --no-analyze``. Its failure is reported as a warning: it
+never undoes or hides the ingest.
 """
 
 from __future__ import annotations

@@ -25,15 +25,15 @@ from sqlalchemy import Connection, insert, select, update
 from haechi.app import App
 from haechi.collect.base import Collector
 from haechi.domain import (
-    Capture,
     ChatRecord,
     ExportParseError,
     FileRef,
     MediaStatus,
-    MessageRecord,
     SourceDescriptor,
 )
+from haechi.run.ingest_batch import Prepared
 from haechi.run.ingest_db import IngestWriter
+from haechi.run.ingest_reader import ProcessReader, read_inline, use_process
 from haechi.store import custody
 from haechi.store.custody import Draft, utc_now
 from haechi.store.models import Source
@@ -107,21 +107,25 @@ class Ingestor:
         desc = self.collector.describe()
         writer = self._open_source(desc)
         self.writer = writer
-        batch: list[tuple[ChatRecord, MessageRecord]] = []
+        reader = None
+        if use_process(self.collector, self.app.settings.workers):
+            reader = ProcessReader(self.collector, self.BATCH)
+            items = iter(reader)
+        else:
+            items = read_inline(self.collector, self.BATCH)
         try:
-            for cap in self.collector.captures():
-                if cap.message is None:
-                    self._chat(cap)
-                    continue
-                batch.append((cap.chat, cap.message))
-                if len(batch) >= self.BATCH:
-                    self._flush(batch)
-                    batch = []
-            self._flush(batch)
+            try:
+                for kind, payload in items:
+                    if kind == "chat":
+                        self._chat(payload)
+                    else:
+                        self._flush(payload)
+            finally:
+                if reader is not None:  # its warnings, sections and referenced files
+                    self.collector = reader.collector
             self._capture_extra_files()
         except ExportParseError as exc:
-            # Every message yielded before the damage is complete and valid: keep it.
-            self._flush(batch)
+            # Every message before the damage was yielded, and written, above.
             self._fail(str(exc), offset=exc.offset)
             raise
         except BaseException as exc:
@@ -190,27 +194,26 @@ class Ingestor:
         self.report.layout, self.report.resumed = desc.layout, resumed
         return writer
 
-    def _chat(self, cap: Capture) -> None:
+    def _chat(self, chat: ChatRecord) -> None:
         with self.app.db.begin() as conn:
-            new = self.writer.ensure_chat(conn, cap.chat)
+            new = self.writer.ensure_chat(conn, chat)
         self.report.chats += 1
         self.report.chats_new += int(new)
 
-    def _flush(self, batch: list[tuple[ChatRecord, MessageRecord]]) -> None:
+    def _flush(self, batch: Prepared) -> None:
         if not batch:
             return
         jobs: list[_FileJob] = []
-        for _chat, msg in batch:
-            for ref in msg.files:
-                self.report.files_referenced += 1
-                if ref.status is MediaStatus.PRESENT and ref.export_path is not None:
-                    jobs.append(_FileJob(ref.export_path, "media", ref, ref.local_path))
-                else:
-                    self.missing[ref.status.value] += 1
+        for _chat_key, _mid, ref in batch.files:
+            self.report.files_referenced += 1
+            if ref.status is MediaStatus.PRESENT and ref.export_path is not None:
+                jobs.append(_FileJob(ref.export_path, "media", ref, ref.local_path))
+            else:
+                self.missing[ref.status.value] += 1
         self._store_files(jobs)
         with self.app.db.begin() as conn:
-            for chat, _msg in batch:
-                if chat.key not in self.writer.chat_ids:  # a collector that skipped announcing
+            for key, chat in batch.chats.items():
+                if key not in self.writer.chat_ids:  # a collector that skipped announcing
                     self.writer.ensure_chat(conn, chat)
             drafts = self._record_files(conn, self.writer, jobs)
             new, versions = self.writer.write_messages(conn, batch, self._seen_paths.get)

@@ -14,7 +14,16 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, insert, select, update
 
-from haechi.domain import ChatRecord, MediaStatus, MessageRecord, PeerKind, PeerRef
+from haechi.domain import ChatRecord, MediaStatus
+from haechi.run.ingest_batch import (
+    CHAT,
+    MESSAGE_COLUMNS,
+    RAW,
+    SENDER,
+    VIA,
+    Prepared,
+    account_row,
+)
 from haechi.store.custody import utc_now
 from haechi.store.db import Database
 from haechi.store.models import (
@@ -96,34 +105,21 @@ class IngestWriter:
         return created
 
     # -- accounts -------------------------------------------------------------------------
-    def _resolve_accounts(
-        self, conn: Connection, batch: Sequence[tuple[ChatRecord, MessageRecord]]
-    ) -> None:
-        wanted: dict[str, dict[str, Any]] = {}
-        names: dict[str, str] = {}
-        for _chat, msg in batch:
-            peer = msg.sender
-            if peer is not None and peer.id is not None:
-                key = f"{peer.kind.value}:{peer.id}"
-                if key not in self.account_ids and key not in wanted:
-                    wanted[key] = _account_row(key, peer, None)
-                if msg.sender_name:
-                    names[key] = msg.sender_name
-            if msg.via_bot:
-                username = msg.via_bot.lstrip("@")
-                key = f"username:{username.lower()}"
-                if key not in self.account_ids and key not in wanted:
-                    wanted[key] = _account_row(key, PeerRef(PeerKind.USER, None), username)
+    def _resolve_accounts(self, conn: Connection, prepared: Prepared) -> None:
+        wanted = {
+            key: account_row(key, *spec)
+            for key, spec in prepared.accounts.items()
+            if key not in self.account_ids
+        }
         if wanted:
             self.db.insert_ignore(conn, Account, list(wanted.values()))
-            keys = list(wanted)
-            for part in _chunks(keys):
+            for part in _chunks(list(wanted)):
                 for pk, key in conn.execute(
                     select(Account.id, Account.key).where(Account.key.in_(part))
                 ):
                     self.account_ids[key] = pk
         new_names = []
-        for key, name in names.items():
+        for key, name in prepared.names.items():
             pair = (self.account_ids[key], name)
             if pair not in self.account_names:
                 self.account_names.add(pair)
@@ -143,41 +139,46 @@ class IngestWriter:
     def write_messages(
         self,
         conn: Connection,
-        batch: Sequence[tuple[ChatRecord, MessageRecord]],
+        prepared: Prepared,
         sha_for_path: Callable[[str], str | None],
     ) -> tuple[int, int]:
         """Insert new messages, keep changed ones as versions, link media. Returns counts."""
-        self._resolve_accounts(conn, batch)
-        by_chat: dict[int, dict[int, MessageRecord]] = {}
-        for chat, msg in batch:
-            by_chat.setdefault(self.chat_ids[chat.key], {}).setdefault(msg.message_id, msg)
-        rows: list[dict[str, Any]] = []
+        self._resolve_accounts(conn, prepared)
+        ids, source = self.account_ids, self.source_id
+        by_chat: dict[int, dict[int, tuple[Any, ...]]] = {}
+        for row in prepared.rows:  # the first copy of a (chat, message id) wins
+            by_chat.setdefault(self.chat_ids[row[CHAT]], {}).setdefault(row[1], row)
+        rows: list[tuple[Any, ...]] = []
         versions: list[dict[str, Any]] = []
         for chat_id, msgs in by_chat.items():
             existing = {} if chat_id in self.fresh_chats else self._existing(conn, chat_id, msgs)
-            for mid, msg in msgs.items():
+            for mid, r in msgs.items():
                 old = existing.get(mid)
                 if old is None:
-                    rows.append(self._message_row(chat_id, msg))
-                elif old[1] != msg.raw:
+                    sender, via = r[SENDER], r[VIA]
+                    rows.append(
+                        (chat_id, mid, source, *r[3:SENDER], ids[sender] if sender else None,
+                         *r[SENDER + 1 : VIA], ids[via] if via else None, *r[VIA + 1 :])
+                    )  # fmt: skip
+                elif old[1] != r[RAW]:
                     versions.append(
                         {
                             "message_pk": old[0],
-                            "source_id": self.source_id,
-                            "raw": msg.raw,
+                            "source_id": source,
+                            "raw": r[RAW],
                             "raw_sha256": hashlib.sha256(
-                                msg.raw.encode("utf-8", "surrogatepass")
+                                r[RAW].encode("utf-8", "surrogatepass")
                             ).hexdigest(),
-                            "raw_offset": msg.raw_offset,
+                            "raw_offset": r[RAW + 1],
                         }
                     )
-        self.db.insert_ignore(conn, Message, rows)
+        self.db.insert_tuples_ignore(conn, "messages", MESSAGE_COLUMNS, rows)
         self.db.insert_ignore(conn, MessageVersion, versions)
-        self._write_media(conn, by_chat, sha_for_path)
+        self._write_media(conn, prepared, sha_for_path)
         return len(rows), len(versions)
 
     def _existing(
-        self, conn: Connection, chat_id: int, msgs: dict[int, MessageRecord]
+        self, conn: Connection, chat_id: int, msgs: dict[int, Any]
     ) -> dict[int, tuple[int, str]]:
         found: dict[int, tuple[int, str]] = {}
         for part in _chunks(list(msgs)):
@@ -189,84 +190,48 @@ class IngestWriter:
                 found[mid] = (pk, raw)
         return found
 
-    def _message_row(self, chat_id: int, m: MessageRecord) -> dict[str, Any]:
-        sender = m.sender
-        sender_key = (
-            f"{sender.kind.value}:{sender.id}"
-            if sender is not None and sender.id is not None
-            else None
-        )
-        via_key = f"username:{m.via_bot.lstrip('@').lower()}" if m.via_bot else None
-        return {
-            "chat_id": chat_id,
-            "message_id": m.message_id,
-            "source_id": self.source_id,
-            "kind": m.kind,
-            "date_unix": m.date_unix,
-            "date_raw": m.date_raw,
-            "edited_unix": m.edited_unix,
-            "edited_raw": m.edited_raw,
-            "sender_account_id": self.account_ids.get(sender_key) if sender_key else None,
-            "sender_raw": sender.raw if sender is not None else None,
-            "sender_name": m.sender_name,
-            "author": m.author,
-            "forwarded_from": m.forwarded_from,
-            "saved_from": m.saved_from,
-            "reply_to_message_id": m.reply_to_message_id,
-            "reply_to_peer": m.reply_to_peer,
-            "via_bot": m.via_bot,
-            "via_bot_account_id": self.account_ids.get(via_key) if via_key else None,
-            "text": m.text,
-            "entities_json": _json(m.entities),
-            "action": m.action,
-            "media_type": m.media_type,
-            "raw": m.raw,
-            "raw_offset": m.raw_offset,
-            "repaired_escapes": m.repaired_escapes,
-            "unknown_keys": _json(list(m.unknown_keys)),
-        }
-
     def _write_media(
         self,
         conn: Connection,
-        by_chat: dict[int, dict[int, MessageRecord]],
+        prepared: Prepared,
         sha_for_path: Callable[[str], str | None],
     ) -> None:
-        rows: list[dict[str, Any]] = []
-        for chat_id, msgs in by_chat.items():
-            with_files = [mid for mid, m in msgs.items() if m.files]
-            if not with_files:
-                continue
-            pks: dict[int, int] = {}
-            for part in _chunks(with_files):
+        if not prepared.files:
+            return
+        wanted: dict[int, set[int]] = {}
+        for chat_key, mid, _ref in prepared.files:
+            wanted.setdefault(self.chat_ids[chat_key], set()).add(mid)
+        pks: dict[tuple[int, int], int] = {}
+        for chat_id, mids in wanted.items():
+            for part in _chunks(sorted(mids)):
                 for pk, mid in conn.execute(
                     select(Message.id, Message.message_id).where(
                         Message.chat_id == chat_id, Message.message_id.in_(part)
                     )
                 ):
-                    pks[mid] = pk
-            for mid in with_files:
-                for ref in msgs[mid].files:
-                    present = ref.status is MediaStatus.PRESENT and ref.export_path is not None
-                    sha = sha_for_path(ref.export_path) if present and ref.export_path else None
-                    rows.append(
-                        {
-                            "message_pk": pks[mid],
-                            "source_id": self.source_id,
-                            "role": ref.role,
-                            "export_path": ref.export_path,
-                            # a present file we could not read is recorded as such
-                            "status": ref.status.value if (sha or not present) else "unreadable",
-                            "blob_sha256": sha,
-                            "media_type": ref.media_type,
-                            "mime_type": ref.mime_type,
-                            "file_name": ref.file_name,
-                            "declared_size": ref.declared_size,
-                            "width": ref.width,
-                            "height": ref.height,
-                            "duration_seconds": ref.duration_seconds,
-                        }
-                    )
+                    pks[(chat_id, mid)] = pk
+        rows: list[dict[str, Any]] = []
+        for chat_key, mid, ref in prepared.files:
+            present = ref.status is MediaStatus.PRESENT and ref.export_path is not None
+            sha = sha_for_path(ref.export_path) if present and ref.export_path else None
+            rows.append(
+                {
+                    "message_pk": pks[(self.chat_ids[chat_key], mid)],
+                    "source_id": self.source_id,
+                    "role": ref.role,
+                    "export_path": ref.export_path,
+                    # a present file we could not read is recorded as such
+                    "status": ref.status.value if (sha or not present) else "unreadable",
+                    "blob_sha256": sha,
+                    "media_type": ref.media_type,
+                    "mime_type": ref.mime_type,
+                    "file_name": ref.file_name,
+                    "declared_size": ref.declared_size,
+                    "width": ref.width,
+                    "height": ref.height,
+                    "duration_seconds": ref.duration_seconds,
+                }
+            )
         self.db.insert_ignore(conn, Media, rows)
 
     # -- captures -------------------------------------------------------------------------
@@ -317,14 +282,3 @@ class IngestWriter:
                 }
             ],
         )
-
-
-def _account_row(key: str, peer: PeerRef, username: str | None) -> dict[str, Any]:
-    return {
-        "key": key,
-        "peer_kind": peer.kind.value,
-        "tg_id": peer.id,
-        "username": username,
-        "is_bot": username is not None,  # only inline bots are known by username here
-        "display_name": None,
-    }

@@ -140,6 +140,22 @@ class Database:
         insert = sqlite.insert if self.is_sqlite else postgresql.insert
         conn.execute(insert(table).on_conflict_do_nothing(), list(rows))
 
+    def insert_tuples_ignore(
+        self, conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """The bulk path for millions of rows: one driver-level ``executemany`` of tuples,
+        with no SQL compilation or per-row parameter processing (which cost SQLAlchemy more
+        than SQLite's own insert). ``table`` and ``columns`` are our own identifiers, never
+        user input; the values are bound parameters."""
+        if not rows:
+            return
+        mark = "?" if self.is_sqlite else "%s"
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - identifiers are ours
+            f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+        )
+        conn.exec_driver_sql(sql, list(rows))
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -1,0 +1,97 @@
+"""Turn a batch of parsed messages into database rows, without touching the database.
+
+Kept free of database state so it can run in the reader process beside the parser (see
+:mod:`haechi.run.ingest_reader`): rows name chats and accounts by *key*; the writer in the
+main process swaps keys for ids and inserts. One code path whether or not a second process
+is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from haechi.domain import ChatRecord, FileRef, MessageRecord, PeerKind, PeerRef
+
+MESSAGE_COLUMNS = (
+    "chat_id", "message_id", "source_id", "kind", "date_unix", "date_raw", "edited_unix",
+    "edited_raw", "sender_account_id", "sender_raw", "sender_name", "author",
+    "forwarded_from", "saved_from", "reply_to_message_id", "reply_to_peer", "via_bot",
+    "via_bot_account_id", "text", "entities_json", "action", "media_type", "raw",
+    "raw_offset", "repaired_escapes", "unknown_keys",
+)  # fmt: skip
+# Positions in a prepared row that hold keys until the writer puts ids there.
+CHAT, SOURCE, SENDER, VIA, RAW = 0, 2, 8, 17, 22
+
+
+@dataclass
+class Prepared:
+    """One batch of messages as rows. ``rows[i]`` holds the chat key at CHAT, None at
+    SOURCE, and account keys (or None) at SENDER and VIA."""
+
+    chats: dict[str, ChatRecord] = field(default_factory=dict)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    accounts: dict[str, tuple[str, int | None, str | None]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # account key -> latest name seen
+    files: list[tuple[str, int, FileRef]] = field(default_factory=list)  # chat key, msg id
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _dumps(value: Any) -> str | None:
+    return orjson.dumps(value).decode() if value else None
+
+
+def prepare(batch: Sequence[tuple[ChatRecord, MessageRecord]]) -> Prepared:
+    out = Prepared()
+    chats, rows, accounts, names, files = out.chats, out.rows, out.accounts, out.names, out.files
+    for chat, m in batch:
+        chat_key = chat.key
+        if chat_key not in chats:
+            chats[chat_key] = chat
+        sender = m.sender
+        sender_key = None
+        if sender is not None and sender.id is not None:
+            sender_key = f"{sender.kind.value}:{sender.id}"
+            if sender_key not in accounts:
+                accounts[sender_key] = (sender.kind.value, sender.id, None)
+            if m.sender_name:
+                names[sender_key] = m.sender_name
+        via = m.via_bot
+        via_key = None
+        if via:
+            username = via.lstrip("@")
+            via_key = f"username:{username.lower()}"
+            if via_key not in accounts:
+                accounts[via_key] = (PeerKind.USER.value, None, username)
+        rows.append(
+            (
+                chat_key, m.message_id, None, m.kind, m.date_unix, m.date_raw, m.edited_unix,
+                m.edited_raw, sender_key, sender.raw if sender is not None else None,
+                m.sender_name, m.author, m.forwarded_from, m.saved_from,
+                m.reply_to_message_id, m.reply_to_peer, via, via_key, m.text,
+                _dumps(m.entities), m.action, m.media_type, m.raw, m.raw_offset,
+                m.repaired_escapes, _dumps(list(m.unknown_keys)),
+            )
+        )  # fmt: skip
+        for ref in m.files:
+            files.append((chat_key, m.message_id, ref))
+    return out
+
+
+def account_row(key: str, kind: str, tg_id: int | None, username: str | None) -> dict[str, Any]:
+    return {
+        "key": key,
+        "peer_kind": kind,
+        "tg_id": tg_id,
+        "username": username,
+        "is_bot": username is not None,  # only inline bots are known by username here
+        "display_name": None,
+    }
+
+
+__all__ = ["MESSAGE_COLUMNS", "PeerRef", "Prepared", "account_row", "prepare"]
