@@ -201,6 +201,56 @@ def bench(scenario: Scenario, out: Path, args: argparse.Namespace) -> None:
     print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def command_bench(out: Path, sizes: list[int], repeats: int, seed: int) -> tuple[float, float]:
+    """The whole ``haechi verify`` command (database, chain and signatures too) on a data
+    directory made by a real ingest, against ``sha256sum --check`` on the same vault files.
+    Returns the two medians."""
+    export = out / "export"
+    (export / "files").mkdir(parents=True)
+    rng = random.Random(seed)
+    pool = rng.randbytes(POOL_SIZE)
+    messages = []
+    for i, size in enumerate(sizes):
+        start = rng.randrange(0, POOL_SIZE - size) if size < POOL_SIZE else 0
+        data = (i.to_bytes(8, "big") + pool[start : start + max(0, size - 8)])[:size]
+        (export / "files" / f"doc_{i}.bin").write_bytes(data)
+        messages.append(
+            {"id": i + 1, "type": "message", "date": "2024-08-01T12:00:00",
+             "date_unixtime": str(1722513600 + i), "from": "Bench", "from_id": "user1",
+             "file": f"files/doc_{i}.bin", "file_size": size, "text": ""}
+        )  # fmt: skip
+    (export / "result.json").write_text(
+        json.dumps({"name": "bench", "type": "private_group", "id": 7, "messages": messages})
+    )
+    home = out / "home"
+    haechi = str(Path(sys.executable).with_name("haechi"))
+    env = {**os.environ, "HAECHI_HOME": str(home)}
+    subprocess.run([haechi, "init", str(home)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [haechi, "ingest", str(export), "--no-analyze", "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    manifest = out / "command.sha256"
+    vault = Vault(home / "vault")
+    manifest.write_text("".join(f"{sha}  {vault.path_for(sha)}\n" for sha in vault.iter_objects()))
+
+    def ours() -> None:
+        proc = subprocess.run([haechi, "verify", "--json"], env=env, capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"haechi verify failed: {proc.stdout[-500:]!r}")
+
+    variants = {"sha256sum": lambda: run_sha256sum([manifest]), "haechi verify": ours}
+    for fn in variants.values():
+        fn()  # warm-up, untimed
+    timings: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(repeats):
+        for label, fn in variants.items():
+            timings[label].append(time_it(fn)[0])
+    return statistics.median(timings["haechi verify"]), statistics.median(timings["sha256sum"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -218,6 +268,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="work directory (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--json", type=Path, help="also write the timings here")
+    parser.add_argument(
+        "--command-files", type=int, default=600, help="files for the whole-command run (0 skips)"
+    )
     args = parser.parse_args()
     if shutil.which("sha256sum") is None:
         print("error: coreutils sha256sum is not installed", file=sys.stderr)
@@ -238,12 +291,30 @@ def main() -> int:
     print(f"work directory {out}; {os.cpu_count()} CPUs; load average {load}")
     print(f"repeats {args.repeats}, interleaved, warm page cache; ratio = time / sha256sum time")
     failed = False
+    command: tuple[float, float] | None = None
     try:
         for scenario in scenarios:
             try:
                 bench(scenario, out, args)
             except (RuntimeError, OSError) as exc:
                 print(f"ERROR in {scenario.name}: {exc}", file=sys.stderr)
+                failed = True
+        if args.command_files:
+            sizes = mixed_sizes(args.command_files, 50_000, 5_000_000, 5e8, rng)
+            print(
+                f"\n== haechi verify, the whole command: {len(sizes)} files, "
+                f"{sum(sizes) / 1e6:,.0f} MB ingested into a real data directory =="
+            )
+            try:
+                command = command_bench(out / "command", sizes, args.repeats, args.seed)
+                mb = sum(sizes) / 1e6
+                print(
+                    f"RESULT command: haechi verify {command[0]:.3f} s ({mb / command[0]:,.0f} "
+                    f"MB/s) vs sha256sum {command[1]:.3f} s ({mb / command[1]:,.0f} MB/s): "
+                    f"ratio {command[0] / command[1]:.2f} [target <= 1.5]"
+                )
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+                print(f"ERROR in the command run: {exc}", file=sys.stderr)
                 failed = True
     finally:
         if not args.keep:
