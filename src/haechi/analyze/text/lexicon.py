@@ -1,0 +1,303 @@
+"""The lexicon as data: terms, victim-identifying patterns and combination rules.
+
+Loaded from the package's ``data/lexicon.toml`` plus every ``*.toml`` an analyst put in
+``HOME/lexicon/``; each file is validated when it is loaded, so a typo fails with one
+sentence naming the file and the entry. The lexicon's ``digest`` covers the bytes of every
+file: adding a term changes the version under which messages are scanned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from haechi.domain import UsageError
+
+STRENGTHS = ("high", "medium_high", "medium", "low_medium", "low", "none")
+SCOPES = ("message", "room")
+CONDITION_KINDS = ("category", "term", "pattern", "pcat", "entity")
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a lexicon file is text an analyst wrote, not a data dump
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str
+    lang: str
+    forms: tuple[str, ...]
+    strength: str
+    category: str
+    points: float
+    notes: str = ""
+    ref: str = ""
+    role: str = "signal"  # "signal" or "context" (news/official vocabulary)
+    morph_check: bool = False
+    not_before: tuple[str, ...] = ()
+    not_after: tuple[str, ...] = ()
+    source: str = ""  # the file it came from
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    category: str
+    points: float
+    regex: re.Pattern[str]
+    prefilter: tuple[str, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    scope: str
+    all: tuple[tuple[tuple[str, str], ...], ...]  # AND of ORs of (kind, value)
+    points: float
+    explain: str
+
+
+@dataclass(frozen=True)
+class Scoring:
+    scale: float = 40.0
+    news_min_hits: int = 2
+    news_factor: float = 0.25
+    source_factor: float = 0.4
+    news_room_share: float = 0.6
+    term_cap: float = 3.0
+    levels: dict[str, float] = field(
+        default_factory=lambda: {"high": 70.0, "medium": 40.0, "low": 15.0}
+    )
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    terms: tuple[Term, ...]
+    patterns: tuple[Pattern, ...]
+    rules: tuple[Rule, ...]
+    scoring: Scoring
+    news_usernames: frozenset[str]
+    title_markers: tuple[str, ...]
+    version: str  # e.g. "2026.12.1+ab12cd34": declared version plus digest of all files
+    files: tuple[str, ...]
+
+    def term(self, term_id: str) -> Term:
+        for t in self.terms:
+            if t.id == term_id:
+                return t
+        raise KeyError(term_id)
+
+
+def builtin_path() -> Path:
+    return Path(str(resources.files("haechi.analyze.text") / "data" / "lexicon.toml"))
+
+
+def analyst_dir(home: Path) -> Path:
+    return home / "lexicon"
+
+
+def _fail(path: Path, what: str) -> UsageError:
+    return UsageError(f"Lexicon file {path.name}: {what}.")
+
+
+def _str_list(path: Path, where: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(path, f"{where} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _parse(path: Path) -> tuple[dict[str, Any], bytes]:
+    data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise _fail(path, f"larger than {MAX_FILE_BYTES // 1024} KB")
+    try:
+        return tomllib.loads(data.decode("utf-8")), data
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise _fail(path, f"not valid UTF-8 TOML ({exc})") from exc
+
+
+_KNOWN_TERM_KEYS = {
+    "id",
+    "lang",
+    "forms",
+    "strength",
+    "category",
+    "notes",
+    "ref",
+    "role",
+    "morph_check",
+    "not_before",
+    "not_after",
+}
+
+
+def _terms(path: Path, doc: dict[str, Any], points: dict[str, float]) -> list[Term]:
+    out = []
+    for i, raw in enumerate(doc.get("term", [])):
+        where = f"term #{i + 1} ({raw.get('id', '?')})"
+        unknown = set(raw) - _KNOWN_TERM_KEYS
+        if unknown:
+            raise _fail(path, f"{where} has unknown keys {sorted(unknown)}")
+        if not isinstance(raw.get("id"), str) or not raw["id"]:
+            raise _fail(path, f"{where} needs an id")
+        strength = raw.get("strength", "low")
+        if strength not in points:
+            raise _fail(path, f"{where}: strength must be one of {', '.join(points)}")
+        role = raw.get("role", "signal")
+        if role not in ("signal", "context"):
+            raise _fail(path, f"{where}: role must be signal or context")
+        forms = _str_list(path, f"{where} forms", raw.get("forms"))
+        if not forms:
+            raise _fail(path, f"{where} needs at least one form")
+        out.append(
+            Term(
+                id=raw["id"],
+                lang=str(raw.get("lang", "xx")),
+                forms=forms,
+                strength=strength,
+                category=str(raw.get("category", "other")),
+                points=0.0 if role == "context" else points[strength],
+                notes=str(raw.get("notes", "")),
+                ref=str(raw.get("ref", "")),
+                role=role,
+                morph_check=bool(raw.get("morph_check", False)),
+                not_before=_str_list(path, f"{where} not_before", raw.get("not_before")),
+                not_after=_str_list(path, f"{where} not_after", raw.get("not_after")),
+                source=path.name,
+            )
+        )
+    return out
+
+
+def _patterns(path: Path, doc: dict[str, Any]) -> list[Pattern]:
+    out = []
+    for i, raw in enumerate(doc.get("pattern", [])):
+        where = f"pattern #{i + 1} ({raw.get('id', '?')})"
+        if not isinstance(raw.get("id"), str) or not isinstance(raw.get("regex"), str):
+            raise _fail(path, f"{where} needs an id and a regex")
+        try:
+            regex = re.compile(raw["regex"])
+        except re.error as exc:
+            raise _fail(path, f"{where}: the regex does not compile ({exc})") from exc
+        out.append(
+            Pattern(
+                id=raw["id"],
+                category=str(raw.get("category", "victim_detail")),
+                points=float(raw.get("points", 1)),
+                regex=regex,
+                prefilter=_str_list(path, f"{where} prefilter", raw.get("prefilter")),
+                notes=str(raw.get("notes", "")),
+            )
+        )
+    return out
+
+
+def _rules(path: Path, doc: dict[str, Any]) -> list[Rule]:
+    out = []
+    for i, raw in enumerate(doc.get("rule", [])):
+        where = f"rule #{i + 1} ({raw.get('id', '?')})"
+        scope = raw.get("scope", "message")
+        if scope not in SCOPES:
+            raise _fail(path, f"{where}: scope must be message or room")
+        conds = []
+        for cond in _str_list(path, f"{where} all", raw.get("all")):
+            alts = []
+            for alt in cond.split("|"):
+                kind, _, value = alt.strip().partition(":")
+                if kind not in CONDITION_KINDS or not value:
+                    raise _fail(path, f"{where}: condition {alt!r} is not kind:value")
+                alts.append((kind, value))
+            conds.append(tuple(alts))
+        if not conds or not isinstance(raw.get("id"), str):
+            raise _fail(path, f"{where} needs an id and at least one condition")
+        out.append(
+            Rule(
+                raw["id"], scope, tuple(conds), float(raw.get("points", 1)), raw.get("explain", "")
+            )
+        )
+    return out
+
+
+def load_lexicon(extra_dir: Path | None = None, extra_files: list[Path] | None = None) -> Lexicon:
+    """The built-in lexicon plus every ``*.toml`` in ``extra_dir`` (sorted) and ``extra_files``."""
+    paths = [builtin_path()]
+    if extra_dir is not None and extra_dir.is_dir():
+        paths += sorted(p for p in extra_dir.glob("*.toml") if p.is_file())
+    paths += list(extra_files or [])
+    digest = hashlib.sha256()
+    terms: dict[str, Term] = {}
+    patterns: dict[str, Pattern] = {}
+    rules: dict[str, Rule] = {}
+    declared = "0"
+    scoring = Scoring()
+    news: set[str] = set()
+    markers: list[str] = []
+    points = {"high": 10.0, "medium_high": 7.0, "medium": 4.0, "low_medium": 2.0, "low": 1.0}
+    points["none"] = 0.0
+    for index, path in enumerate(paths):
+        doc, data = _parse(path)
+        digest.update(hashlib.sha256(data).digest())
+        if index == 0:
+            declared = str(doc.get("lexicon", {}).get("version", "0"))
+        for key, value in doc.get("strengths", {}).items():
+            if key not in STRENGTHS or not isinstance(value, int | float):
+                raise _fail(path, f"strength {key!r} is unknown or not a number")
+            points[key] = float(value)
+        if "scoring" in doc:
+            scoring = _scoring(path, doc["scoring"], scoring)
+        src = doc.get("sources", {})
+        news.update(
+            u.lower().lstrip("@")
+            for u in _str_list(path, "news_usernames", src.get("news_usernames"))
+        )
+        markers += [m.lower() for m in _str_list(path, "title_markers", src.get("title_markers"))]
+        # A later file may redefine an id: the analyst's file wins over the built-in one.
+        terms.update((t.id, t) for t in _terms(path, doc, points))
+        patterns.update((p.id, p) for p in _patterns(path, doc))
+        rules.update((r.id, r) for r in _rules(path, doc))
+    lex = Lexicon(
+        terms=tuple(terms.values()),
+        patterns=tuple(patterns.values()),
+        rules=tuple(rules.values()),
+        scoring=scoring,
+        news_usernames=frozenset(news),
+        title_markers=tuple(dict.fromkeys(markers)),
+        version=f"{declared}+{digest.hexdigest()[:8]}",
+        files=tuple(str(p) for p in paths),
+    )
+    _check_references(lex)
+    return lex
+
+
+def _scoring(path: Path, raw: dict[str, Any], base: Scoring) -> Scoring:
+    fields: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "levels":
+            if not isinstance(value, dict):
+                raise _fail(path, "scoring.levels must be a table")
+            fields[key] = {str(k): float(v) for k, v in value.items()}
+        elif key in ("scale", "news_factor", "source_factor", "news_room_share", "term_cap"):
+            fields[key] = float(value)
+        elif key == "news_min_hits":
+            fields[key] = int(value)
+        else:
+            raise _fail(path, f"unknown scoring setting {key!r}")
+    merged = {**base.__dict__, **fields}
+    return Scoring(**merged)
+
+
+def _check_references(lex: Lexicon) -> None:
+    term_ids = {t.id for t in lex.terms}
+    pattern_ids = {p.id for p in lex.patterns}
+    for rule in lex.rules:
+        for alts in rule.all:
+            for kind, value in alts:
+                if kind == "term" and value not in term_ids:
+                    raise UsageError(f"Lexicon rule {rule.id} names an unknown term {value}.")
+                if kind == "pattern" and value not in pattern_ids:
+                    raise UsageError(f"Lexicon rule {rule.id} names an unknown pattern {value}.")

@@ -1,0 +1,214 @@
+"""Text normalisation for matching, with a map back to the original characters.
+
+What evasion looks like and what undoes it:
+- full-width letters, half-width katakana, ligatures, circled letters: NFKC;
+- zero-width characters, soft hyphens, bidi controls, Hangul fillers: removed;
+- Hangul typed as compatibility jamo ("ㅈㅣㅇㅣㄴ능욕") or conjoining jamo: recomposed into
+  syllables (consonant-only runs such as "ㅋㅋ" stay as they are);
+- accents on Latin letters ("ñúdify"): stripped;
+- spacing ("지인 능욕", "n u d i f y") and separators ("지.인.능.욕"): the *squeezed* form
+  drops everything that is not a letter or digit, and remembers where each word started,
+  so a match can be required to begin on a word;
+- look-alike letters (Cyrillic "а" in "undress", Latin "p" in "раздеть", "nud1fy"): two
+  translated copies of the squeezed form, one for Latin and one for Cyrillic terms.
+
+The common case (already NFKC, no jamo, no invisible characters) takes a fast path that
+costs one regex scan and ``str.lower``; only unusual text goes character by character.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+
+_ZW_RANGES = (
+    (0x200B, 0x2010),
+    (0x202A, 0x202F),
+    (0x2060, 0x2070),
+    (0xFE00, 0xFE10),
+    (0xE0000, 0xE0080),
+    (0xE0100, 0xE01F0),
+)
+ZERO_WIDTH = frozenset(
+    {0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFFA0, 0xFEFF}
+    | {cp for lo, hi in _ZW_RANGES for cp in range(lo, hi)}
+)
+# Characters that send a text down the slow path (besides failing the NFKC check).
+_SLOW = re.compile(
+    "[\u00c0-\u024f\u1e00-\u1eff"
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0-\uffdc\u1100-\u11ff\u314f-\u318e"
+    "\ua960-\ua97f\ud7b0-\ud7ff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+_COMPAT_CONSONANTS = {cp: None for cp in range(0x3131, 0x314F)}
+_WORD = re.compile(r"[^\W_]+")
+
+# Conjoining jamo: leading consonants (L), vowels (V), trailing consonants (T).
+_L0, _V0, _T0, _S0 = 0x1100, 0x1161, 0x11A7, 0xAC00
+# Leading consonant index -> trailing consonant index (0 = cannot be a final consonant).
+_L_TO_T = (1, 2, 4, 7, 0, 8, 16, 17, 0, 19, 20, 21, 22, 0, 23, 24, 25, 26, 27)
+# Conjoining jamo back to compatibility jamo for the ones left uncomposed ("ㅋㅋ").
+_TO_COMPAT = {
+    unicodedata.normalize("NFKC", chr(cp)): chr(cp)
+    for cp in range(0x3131, 0x3164)
+    if len(unicodedata.normalize("NFKC", chr(cp))) == 1
+}
+
+# Look-alike letters (lower case): Cyrillic/Greek shapes and digits read as Latin ...
+TO_LATIN = str.maketrans(
+    "аеорсхуіјѕԁɡοανικρτυ0134579",
+    "aeopcxyijsdgoavikptuoieastg",
+)
+# ... and Latin shapes read as Cyrillic.
+TO_CYRILLIC = str.maketrans("aeopcxykmt036", "аеорсхукмтозб")
+
+
+@dataclass(slots=True)
+class Normalized:
+    """A text in its matching forms.
+
+    ``text``: NFKC, lower case, invisible characters removed, jamo composed.
+    ``origin``: for each index of ``text`` (and one past the end) the index in
+    ``original``; None when ``text`` maps one to one.
+    ``squeezed``: ``text`` with only letters and digits; ``sq_starts[k]`` is where its
+    k-th word starts in ``squeezed`` and ``tx_starts[k]`` where that word starts in ``text``.
+    """
+
+    original: str
+    text: str
+    origin: list[int] | None
+    squeezed: str
+    sq_starts: list[int]
+    tx_starts: list[int]
+    sq_lens: list[int]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """A ``text`` span as a span of ``original``."""
+        if self.origin is None:
+            return start, end
+        o = self.origin
+        return o[start], (o[end - 1] + 1 if end > start else o[start])
+
+    def sq_to_text(self, start: int, end: int) -> tuple[int, int]:
+        """A ``squeezed`` span as a span of ``text`` (separators inside are included)."""
+        k = bisect_right(self.sq_starts, start) - 1
+        s = self.tx_starts[k] + (start - self.sq_starts[k])
+        j = bisect_right(self.sq_starts, end - 1) - 1
+        e = self.tx_starts[j] + (end - self.sq_starts[j])
+        return s, e
+
+    def sq_to_original(self, start: int, end: int) -> tuple[int, int]:
+        return self.to_original(*self.sq_to_text(start, end))
+
+    def word_start(self, sq: int) -> bool:
+        k = bisect_right(self.sq_starts, sq) - 1
+        return k >= 0 and self.sq_starts[k] == sq
+
+    def word_rest(self, sq_end: int) -> str:
+        """What is left of the word in which a squeezed match ends (``""`` at a word end)."""
+        k = bisect_right(self.sq_starts, sq_end - 1) - 1
+        stop = self.sq_starts[k] + self.sq_lens[k]
+        return self.squeezed[sq_end:stop]
+
+    def crosses_word(self, start: int, end: int) -> bool:
+        return bisect_right(self.sq_starts, start) != bisect_right(self.sq_starts, end - 1)
+
+
+def _fold_char(ch: str) -> str:
+    """NFKC, lower case and accent stripping of one non-ASCII character."""
+    n = unicodedata.normalize("NFKC", ch).lower()
+    if len(n) == 1 and not n.isascii() and not (0xAC00 <= ord(n) <= 0xD7A3):
+        d = unicodedata.normalize("NFD", n)
+        if len(d) > 1 and d[0].isascii() and unicodedata.combining(d[1]):
+            return d[0]
+    return n
+
+
+def _compose_jamo(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
+    """Compose runs of conjoining jamo into syllables (2-set keyboard order)."""
+    out: list[str] = []
+    org: list[int] = []
+    i, n = 0, len(chars)
+    while i < n:
+        c = ord(chars[i])
+        if _L0 <= c < _L0 + 19 and i + 1 < n and _V0 <= ord(chars[i + 1]) < _V0 + 21:
+            lidx, vidx = c - _L0, ord(chars[i + 1]) - _V0
+            tidx, used = 0, 2
+            if i + 2 < n:
+                nxt = ord(chars[i + 2])
+                after_is_vowel = i + 3 < n and _V0 <= ord(chars[i + 3]) < _V0 + 21
+                if not after_is_vowel:
+                    if _L0 <= nxt < _L0 + 19 and _L_TO_T[nxt - _L0]:
+                        tidx, used = _L_TO_T[nxt - _L0], 3
+                    elif _T0 < nxt <= _T0 + 27:
+                        tidx, used = nxt - _T0, 3
+            out.append(chr(_S0 + (lidx * 21 + vidx) * 28 + tidx))
+            org.append(origin[i])
+            i += used
+            continue
+        out.append(_TO_COMPAT.get(chars[i], chars[i]))
+        org.append(origin[i])
+        i += 1
+    return out, org
+
+
+def _slow(text: str) -> tuple[str, list[int]]:
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        cp = ord(ch)
+        if cp < 0x80:
+            chars.append(ch.lower())
+            origin.append(i)
+            continue
+        if cp in ZERO_WIDTH:
+            continue
+        folded = _fold_char(ch)
+        for c in folded:
+            if unicodedata.combining(c) and not (0x1100 <= ord(c) <= 0x11FF):
+                continue  # a combining accent left alone after its letter
+            chars.append(c)
+            origin.append(i)
+    chars, origin = _compose_jamo(chars, origin)
+    origin.append(len(text))
+    return "".join(chars), origin
+
+
+def _needs_slow(text: str) -> bool:
+    if text.isascii():
+        return False
+    if _SLOW.search(text):
+        return True
+    probe = text.translate(_COMPAT_CONSONANTS) if max(text) >= "\u3131" else text
+    return not unicodedata.is_normalized("NFKC", probe)
+
+
+def normalize(text: str) -> Normalized:
+    """All matching forms of ``text`` (see the module docstring)."""
+    origin: list[int] | None = None
+    if _needs_slow(text):
+        norm, origin = _slow(text)
+    else:
+        norm = text.lower()
+        if len(norm) != len(text):  # a letter whose lower case is longer (rare): go slow
+            norm, origin = _slow(text)
+    sq_parts: list[str] = []
+    sq_starts: list[int] = []
+    tx_starts: list[int] = []
+    sq_lens: list[int] = []
+    pos = 0
+    for m in _WORD.finditer(norm):
+        word = m.group()
+        sq_parts.append(word)
+        sq_starts.append(pos)
+        tx_starts.append(m.start())
+        sq_lens.append(len(word))
+        pos += len(word)
+    return Normalized(text, norm, origin, "".join(sq_parts), sq_starts, tx_starts, sq_lens)
+
+
+def squeeze(text: str) -> str:
+    """The squeezed form of a lexicon entry (same rules as for messages)."""
+    return normalize(text).squeezed

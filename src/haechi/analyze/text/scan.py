@@ -1,0 +1,86 @@
+"""One message in, everything text intelligence knows about it out (no database here):
+lexicon findings, victim-identifying patterns, identifiers, message-level rule hits and
+whether it reads as news. The runner, the benchmark and the evaluation all call this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from haechi.analyze.text.entities import EXTRACTOR_VERSION, Entity, extract
+from haechi.analyze.text.lexicon import Lexicon, Rule, load_lexicon
+from haechi.analyze.text.matcher import Matcher, TextResult, is_news_like
+from haechi.analyze.text.scoring import keys_of, message_rules
+
+ENGINE_VERSION = "m1"  # bump when matching or extraction code changes what it finds
+
+
+@dataclass
+class MessageScan:
+    result: TextResult
+    entities: list[Entity]
+    rules: list[Rule] = field(default_factory=list)
+    news_like: bool = False
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.result.findings or self.result.patterns or self.rules)
+
+    def keys(self) -> set[tuple[str, str]]:
+        return keys_of(self.result, {e.kind for e in self.entities if e.valid})
+
+
+class Scanner:
+    """A lexicon compiled for scanning; ``version`` names what produced the rows."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.matcher = Matcher(lexicon)
+        self.version = f"{lexicon.version}/{EXTRACTOR_VERSION}{ENGINE_VERSION}"
+
+    def scan(
+        self,
+        text: str,
+        entities: list[dict[str, Any]] | None = None,
+        raw_json: dict[str, Any] | None = None,
+    ) -> MessageScan:
+        result = self.matcher.scan(text)
+        ents = extract(text, entities or (), raw_json)
+        scan = MessageScan(result, ents)
+        scan.news_like = is_news_like(result, self.lexicon.scoring.news_min_hits)
+        if result.findings or result.patterns:
+            scan.rules = message_rules(self.lexicon, scan.keys())
+        return scan
+
+    def scan_stored(self, text: str, entities_json: str | None, raw: str | None) -> MessageScan:
+        """A message as the database holds it; JSON is parsed only where it can add
+        something (hidden link targets, user-id mentions, URL buttons)."""
+        ents = None
+        if entities_json and ('"text_link"' in entities_json or '"mention_name"' in entities_json):
+            parsed = orjson.loads(entities_json)
+            ents = parsed if isinstance(parsed, list) else None
+        raw_json = None
+        if raw and '"inline_bot_buttons"' in raw:
+            parsed_raw = orjson.loads(raw)
+            raw_json = parsed_raw if isinstance(parsed_raw, dict) else None
+        return self.scan(text, ents, raw_json)
+
+
+@lru_cache(maxsize=4)
+def _cached(extra_dir: str | None, stamp: tuple[tuple[str, float], ...]) -> Scanner:
+    return Scanner(load_lexicon(Path(extra_dir) if extra_dir else None))
+
+
+def scanner_for(home: Path | None) -> Scanner:
+    """The scanner for a data directory (built-in lexicon + ``HOME/lexicon/*.toml``),
+    rebuilt when an analyst file changes."""
+    extra = home / "lexicon" if home is not None else None
+    stamp: tuple[tuple[str, float], ...] = ()
+    if extra is not None and extra.is_dir():
+        stamp = tuple(sorted((p.name, p.stat().st_mtime) for p in extra.glob("*.toml")))
+    return _cached(str(extra) if extra else None, stamp)
