@@ -12,6 +12,7 @@ from rich.table import Table
 from haechi.app import App, open_app
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
+from haechi.domain import UsageError
 
 if TYPE_CHECKING:
     from haechi.run.analyze import AnalyzeReport
@@ -26,13 +27,16 @@ def run_analysis(
     workers: int | None = None,
     retry_errors: bool = False,
     quiet: bool = False,
+    engine: str | None = None,
 ) -> AnalyzeReport:
     from haechi.analyze.registry import build
     from haechi.run.analyze import AnalysisRunner
 
     analyzers, _ = build(app.settings.analyzers, only=only)
     if quiet:
-        return AnalysisRunner(app, analyzers, workers=workers, retry_errors=retry_errors).run()
+        return AnalysisRunner(
+            app, analyzers, workers=workers, retry_errors=retry_errors, engine=engine
+        ).run()
     columns = (
         TextColumn("[bold]analyze[/]"),
         BarColumn(),
@@ -46,7 +50,12 @@ def run_analysis(
             bar.update(task, completed=done, total=total or None)
 
         runner = AnalysisRunner(
-            app, analyzers, workers=workers, retry_errors=retry_errors, progress=progress
+            app,
+            analyzers,
+            workers=workers,
+            retry_errors=retry_errors,
+            progress=progress,
+            engine=engine,
         )
         return runner.run()
 
@@ -81,6 +90,10 @@ def analyze(
     retry_errors: Annotated[
         bool, typer.Option(help="Run again where an earlier run recorded an error.")
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="local (a process pool here) or ray (HAECHI_RAY_ADDRESS's cluster)."),
+    ] = None,
     list_only: Annotated[
         bool, typer.Option("--list", help="List the installed analyzers and stop.")
     ] = False,
@@ -92,8 +105,10 @@ def analyze(
         if list_only:
             _list(app, as_json)
             return
+        if engine not in (None, "local", "ray"):
+            raise UsageError(f"The engine must be local or ray, not {engine!r}.")
         report = run_analysis(
-            app, analyzer, workers=workers, retry_errors=retry_errors, quiet=as_json
+            app, analyzer, workers=workers, retry_errors=retry_errors, quiet=as_json, engine=engine
         )
         hooks: dict[str, object] = {}
         if not analyzer:  # the message-side analyses catch up too (see haechi.run.hooks)

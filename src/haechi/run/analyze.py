@@ -38,6 +38,7 @@ from haechi.run.analysis_store import (
 )
 from haechi.run.analysis_worker import AnalysisWorker
 from haechi.run.pool import SupervisedPool, Task
+from haechi.run.ray_engine import RayPool
 from haechi.store import custody
 from haechi.store.vault import Vault
 
@@ -111,8 +112,10 @@ class AnalysisRunner:
         workers: int | None = None,
         retry_errors: bool = False,
         progress: ProgressFn | None = None,
+        engine: str | None = None,
     ) -> None:
         self.app = app
+        self.engine = engine or app.settings.engine
         self.analyzers = {a.name: a for a in analyzers}
         self.workers = workers or app.settings.workers
         self.retry_errors = retry_errors
@@ -180,18 +183,22 @@ class AnalysisRunner:
 
     def _run_pool(self) -> None:
         settings = self.app.settings
-        pool = SupervisedPool(
-            self.workers,
-            AnalysisWorker,
-            (
-                str(self.app.vault.root),
-                self.app.vault.key,
-                str(settings.tmp_dir),
-                settings.analyzers,
-                sorted(self.analyzers),
-            ),
-            time_limit=lambda step: float(self.analyzers[step].time_limit),
+        args = (
+            str(self.app.vault.root),
+            self.app.vault.key,
+            str(settings.tmp_dir),
+            settings.analyzers,
+            sorted(self.analyzers),
         )
+
+        def limit(step: str) -> float:
+            return float(self.analyzers[step].time_limit)
+
+        pool: SupervisedPool | RayPool
+        if self.engine == "ray":
+            pool = RayPool(self.workers, args, limit)
+        else:
+            pool = SupervisedPool(self.workers, AnalysisWorker, args, time_limit=limit)
         batch: list[Finished] = []
         flushed = time.monotonic()
         try:
