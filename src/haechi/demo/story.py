@@ -1,8 +1,10 @@
 """Who is in the demo export and what they post: five dialogs, about sixty messages.
 
 A coffee-photo channel posts pictures; a group forwards them (the very same file) and
-re-posts saved, re-compressed copies; the group is renamed to a "backup room" and points
-its members to a new room by invite link, where the same pictures arrive again. A bot
+re-posts saved, re-compressed copies; a spam account joins the group and advertises a
+fictional "AI face-compositing bot" (mild wording, no imagery), and the ad is forwarded
+into the new room later; the group is renamed to a "backup room" and points its members
+to a new room by invite link, where the same pictures arrive again. A bot
 answers with inline buttons, some media were not downloaded, one file is missing, and the
 account has left a study group of which only its own messages remain. All of it benign.
 
@@ -33,6 +35,8 @@ JUN = Peer("Jun Park", "user5500000012")
 BEANS = Peer("원두러버 🫘", "user5500000013")
 SORA = Peer("Sora Kim", "user5500000014")
 GONE = Peer(None, "user5500000015")  # a deleted account: the name is gone, the id stays
+SPAM = Peer("무료 이벤트 🎁", "user5500000016")  # a spam account that advertises a bot
+AD_BOT = "@facemix_demo_bot"  # fictional: the "compositing bot" the spam advertises
 BOT_NAME = "Demo Helper"
 BOT = Peer(BOT_NAME, "user6200000001")
 
@@ -85,6 +89,16 @@ def _callback(text: str, data: bytes) -> dict[str, Any]:
     return {"type": "callback", "text": text, "dataBase64": encoded, "data": ""}
 
 
+def _bot_ad() -> list[Any]:
+    """The spam ad: lexicon terms of a compositing bot's pitch, kept mild and fictional."""
+    return [
+        "🤖 AI 얼굴 합성 봇 오픈! 사진 한 장이면 딥페이크 완성 → ",
+        ("mention", AD_BOT),
+        "\n첫 장 무료, 이후 다이아 충전 · AI face-swap bot, first image free"
+        "\n(가상 데모 광고 · fictional demo ad)",
+    ]
+
+
 def channel(c: ChatBuilder, s: Scene) -> int:
     """The channel's posts; returns the video post's id (a group member replies to it)."""
     m, t = s.m, s.t
@@ -109,28 +123,50 @@ def channel(c: ChatBuilder, s: Scene) -> int:
         c.message(album, CHANNEL, SKY if index == 0 else "", media=_pic(c, album, pic))
     when, v = t("2024-08-12 12:00"), m.video
     clip = c.document(
-        when, kind_folder="video_files", mime_type=v.mime_type, data=v.data, extension=".mp4",
-        thumb=m.video_thumb.data, media_type="video_file", duration=v.duration_seconds,
-        width=v.width, height=v.height,
-    )  # fmt: skip
+        when,
+        kind_folder="video_files",
+        mime_type=v.mime_type,
+        data=v.data,
+        extension=".mp4",
+        thumb=m.video_thumb.data,
+        media_type="video_file",
+        duration=v.duration_seconds,
+        width=v.width,
+        height=v.height,
+    )
     custom = {"type": "custom_emoji", "count": s.rng.randint(1, 4), "document_id": CUSTOM_EMOJI}
     video_post = c.message(
-        when, CHANNEL, "로켓처럼 빠른 원두 배송 🚀 Rocket-fast bean delivery", media=clip,
+        when,
+        CHANNEL,
+        "로켓처럼 빠른 원두 배송 🚀 Rocket-fast bean delivery",
+        media=clip,
         reactions=[s.emoji("🔥", 3, 12), custom],
-    )  # fmt: skip
+    )
     when = t("2024-08-14 09:20")
     chart = c.document(
-        when, kind_folder="files", mime_type="image/png", data=m.chart.data,
-        file_name="roast_colour_chart.png", thumb=m.chart_thumb.data,
-        width=m.chart.width, height=m.chart.height,
-    )  # fmt: skip
+        when,
+        kind_folder="files",
+        mime_type="image/png",
+        data=m.chart.data,
+        file_name="roast_colour_chart.png",
+        thumb=m.chart_thumb.data,
+        width=m.chart.width,
+        height=m.chart.height,
+    )
     c.message(when, CHANNEL, "원두 로스팅 색상표 (원본 파일) · Roast colour chart", media=chart)
     when = t("2024-08-14 09:21")
     sticker = c.document(
-        when, kind_folder="stickers", mime_type="image/webp", data=m.sticker.data,
-        file_name="sticker.webp", thumb=m.sticker_thumb.data, media_type="sticker",
-        sticker_emoji="☕", width=m.sticker.width, height=m.sticker.height,
-    )  # fmt: skip
+        when,
+        kind_folder="stickers",
+        mime_type="image/webp",
+        data=m.sticker.data,
+        file_name="sticker.webp",
+        thumb=m.sticker_thumb.data,
+        media_type="sticker",
+        sticker_emoji="☕",
+        width=m.sticker.width,
+        height=m.sticker.height,
+    )
     c.message(when, CHANNEL, media=sticker)
     pick = "☕ 오늘의 추천 메뉴: 아인슈페너 · Today's pick: Einspänner"
     c.message(t("2024-08-16 08:00"), CHANNEL, pick, via_bot="@demo_helper_bot")
@@ -166,9 +202,13 @@ def group_a(c: ChatBuilder, s: Scene, video_post: int) -> None:
     when = t("2024-08-06 08:45")  # a true forward: Telegram re-sends the very same file
     hearts = [s.emoji("❤", 2, 3, (SORA, when + 300), (JUN, when + 360))]
     fwd = c.message(
-        when, BEANS, LATTE, forwarded_from=CHANNEL_TITLE, media=_pic(c, when, m.latte),
+        when,
+        BEANS,
+        LATTE,
+        forwarded_from=CHANNEL_TITLE,
+        media=_pic(c, when, m.latte),
         reactions=hearts,
-    )  # fmt: skip
+    )
     c.message(t("2024-08-06 08:50"), SORA, "와 라떼아트 예쁘다 · Beautiful latte art", reply_to=fwd)
     when = t("2024-08-08 10:30")
     cat = c.message(
@@ -183,9 +223,14 @@ def group_a(c: ChatBuilder, s: Scene, video_post: int) -> None:
     c.service(t("2024-08-09 11:05"), MINJI, "pin_message", message_id=notice)
     when = t("2024-08-10 13:00")  # voice messages were not selected for download
     voice = c.document(
-        when, kind_folder="voice_messages", mime_type="audio/ogg", placeholder=NOT_INCLUDED,
-        server_size=18234, media_type="voice_message", duration=4,
-    )  # fmt: skip
+        when,
+        kind_folder="voice_messages",
+        mime_type="audio/ogg",
+        placeholder=NOT_INCLUDED,
+        server_size=18234,
+        media_type="voice_message",
+        duration=4,
+    )
     c.message(when, SORA, media=voice)
     when = t("2024-08-10 21:45")  # the path is written but the file is absent: a missing file
     sky = _pic(c, when, m.sky, write=False)
@@ -205,6 +250,8 @@ def group_a(c: ChatBuilder, s: Scene, video_post: int) -> None:
         ")",
     ]
     c.message(t("2024-08-15 09:20"), JUN, tip)
+    c.service(t("2024-08-20 03:12"), SPAM, "join_group_by_link", inviter="Group")
+    c.message(t("2024-08-20 03:13"), SPAM, _bot_ad())
     c.service(t("2024-08-31 22:00"), MINJI, "edit_group_title", title=GROUP_A_TITLE)
     announcement = [
         ("bold", "📢 공지 · Notice"),
@@ -232,10 +279,18 @@ def group_b(c: ChatBuilder, s: Scene) -> None:
         c.message(batch, MINJI, caption, forwarded_from=CHANNEL_TITLE, media=_pic(c, batch, pic))
     when = t("2024-09-01 10:30")  # larger than the export's size limit
     vlog = c.document(
-        when, kind_folder="video_files", mime_type="video/mp4", placeholder=TOO_LARGE,
-        server_size=73400320, thumb_server_size=9876, extension=".mp4",
-        media_type="video_file", duration=184, width=1280, height=720,
-    )  # fmt: skip
+        when,
+        kind_folder="video_files",
+        mime_type="video/mp4",
+        placeholder=TOO_LARGE,
+        server_size=73400320,
+        thumb_server_size=9876,
+        extension=".mp4",
+        media_type="video_file",
+        duration=184,
+        width=1280,
+        height=720,
+    )
     c.message(when, BEANS, "카페 브이로그 · café vlog", media=vlog)
     question = [
         "여기가 새 방 맞죠? ",
@@ -246,6 +301,7 @@ def group_b(c: ChatBuilder, s: Scene) -> None:
     when = t("2024-09-01 11:02")
     thumbs = [s.emoji("👍", 1, 1, (JUN, when + 60))]
     c.message(when, MINJI, "네 맞아요 👍 · Yes, this is it", reply_to=asked, reactions=thumbs)
+    c.message(t("2024-09-01 11:30"), BEANS, _bot_ad(), forwarded_from=SPAM.name)
     when = t("2024-09-01 12:00")
     c.message(
         when, SORA, "첼시 사진 저장본 · my saved Chelsea pic", media=_pic(c, when, m.cat_crop)
