@@ -1,0 +1,247 @@
+"""Web benchmark: list and search pages under concurrent users, 1M messages and 100k media
+in SQLite, over loopback.
+
+    python bench/bench_web.py [--messages 1000000] [--media 100000] [--users 8] [--seconds 60]
+
+The archive is written straight into the tables (the ingest has its own benchmark; this one
+measures the web layer): 20 chats, 300 senders, benign Korean/English text from the export
+generator's phrase tables, every 10th message with a file. The full-text index is then built
+by the same code the ingest hook runs (timed), ``haechi serve`` starts in a child process,
+and ``--users`` logged-in users each request, back to back, a random page of: the chat list,
+a chat's timeline (random page), a search (random word, half with a filter), the media grid.
+
+Baseline, measured in the same run under the same load: a static asset (no database),
+the floor of the stack. Reported: p50/p95/p99 per page and the ratio of each p95 to the
+baseline's. Results go to stdout; docs/benchmarks.md records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+PASSWORD = "benchmark passphrase"
+
+
+def build(home: Path, messages: int, media: int, seed: int = 7) -> list[str]:
+    """Fill a fresh data directory; returns the vocabulary used for searches."""
+    from sqlalchemy import insert
+
+    import gen_export
+    from haechi.app import init_home
+    from haechi.auth.accounts import add_user
+    from haechi.auth.types import cli_actor
+    from haechi.store.models import Account, Blob, Chat, Media, Message, Source
+
+    rng = random.Random(seed)
+    app = init_home(home)
+    content = gen_export._Content(rng)
+    now = "2026-01-01T00:00:00Z"
+    with app.db.begin() as conn:
+        conn.execute(insert(Source).values(
+            id=1, kind="bench", uri="bench", label="bench", collector="bench",
+            collector_version="0", operator="bench", host="bench", status="finished",
+            started_at=now, finished_at=now,
+        ))  # fmt: skip
+        conn.execute(insert(Chat), [
+            {"id": c, "key": f"channel:{c}", "peer_kind": "channel", "tg_id": 1_900_000_000 + c,
+             "dialog_type": "private_supergroup", "title": f"벤치마크 방 {c} · Bench room {c}",
+             "first_source_id": 1} for c in range(1, 21)
+        ])  # fmt: skip
+        conn.execute(insert(Account), [
+            {"id": a, "key": f"user:{5_000_000 + a}", "peer_kind": "user", "tg_id": 5_000_000 + a,
+             "display_name": f"사용자 {a} User {a}"} for a in range(1, 301)
+        ])  # fmt: skip
+    vocab: set[str] = set()
+    per_chat = [0] * 21
+    batch, media_rows, blobs = [], [], []
+    unix = 1_680_000_000
+    made_media = 0
+    step = max(1, messages // max(1, media))
+    for i in range(1, messages + 1):
+        chat = rng.randint(1, 20)
+        per_chat[chat] += 1
+        unix += rng.randint(1, 40)
+        text = content.sentence() if rng.random() < 0.9 else ""
+        if len(vocab) < 5000:
+            vocab.update(w.lower() for w in re.findall(r"[^\W_]+", text) if len(w) > 1)
+        sender = rng.randint(1, 300)
+        has_file = made_media < media and i % step == 0
+        batch.append({
+            "id": i, "chat_id": chat, "message_id": per_chat[chat], "source_id": 1,
+            "kind": "message", "date_unix": unix, "date_raw": str(unix),
+            "sender_account_id": sender, "sender_name": f"사용자 {sender} User {sender}",
+            "forwarded_from": "원두 채널" if rng.random() < 0.05 else None, "text": text,
+            "raw": "{}", "repaired_escapes": 0,
+        })  # fmt: skip
+        if has_file:
+            made_media += 1
+            sha = hashlib.sha256(f"bench-{i}".encode()).hexdigest()
+            blobs.append({"sha256": sha, "md5": sha[:32], "size": 50_000, "encrypted": False,
+                          "stored_at": now, "kind": "image", "mime": "image/jpeg"})  # fmt: skip
+            media_rows.append({"message_pk": i, "source_id": 1, "role": "photo",
+                               "status": "stored", "blob_sha256": sha, "width": 1280,
+                               "height": 960})  # fmt: skip
+        if len(batch) == 50_000 or i == messages:
+            with app.db.begin() as conn:
+                conn.execute(insert(Message), batch)
+                if blobs:
+                    conn.execute(insert(Blob), blobs)
+                    conn.execute(insert(Media), media_rows)
+            batch, media_rows, blobs = [], [], []
+    for u in range(USERS_MAX):
+        add_user(app, f"bench{u}", PASSWORD, "investigator", actor=cli_actor("bench"))
+    app.close()
+    return sorted(vocab)
+
+
+USERS_MAX = 32
+
+
+def index(home: Path) -> tuple[float, float]:
+    from haechi.app import open_app
+    from haechi.services import search_index
+
+    app = open_app(home)
+    t = time.perf_counter()
+    search_index.catch_up(app)
+    t_index = time.perf_counter() - t
+    t = time.perf_counter()
+    search_index.refresh_chat_stats(app)
+    t_stats = time.perf_counter() - t
+    app.close()
+    return t_index, t_stats
+
+
+async def load(
+    url: str, users: int, seconds: float, vocab: list[str], seed: int
+) -> dict[str, list[float]]:
+    import httpx
+
+    results: dict[str, list[float]] = {}
+    deadline = time.monotonic() + seconds
+
+    async def user(n: int) -> None:
+        rng = random.Random(seed + n)
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            page = await client.get("/login")
+            token = re.search(r'name="login_token" value="([^"]+)"', page.text)
+            assert token
+            form = {"username": f"bench{n}", "password": PASSWORD, "login_token": token.group(1)}
+            r = await client.post("/login", data=form)
+            assert r.status_code == 303, r.text
+            while time.monotonic() < deadline:
+                kind = rng.choice(["static", "chats", "timeline", "timeline_deep", "search",
+                                   "search_filtered", "media"])  # fmt: skip
+                chat = rng.randint(1, 20)
+                word = rng.choice(vocab)
+                path = {
+                    "static": "/static/app.css",
+                    "chats": "/chats",
+                    "timeline": f"/chats/{chat}",
+                    "timeline_deep": f"/chats/{chat}?before={rng.randint(100, 50_000)}",
+                    "search": f"/search?q={word}",
+                    "search_filtered": rng.choice(
+                        [
+                            f"/search?q={word}&chat={chat}",
+                            f"/search?q={word}&media=1",
+                            f"/search?q={word}&from=2023-06-01&to=2023-09-30",
+                        ]
+                    ),
+                    "media": "/media",
+                }[kind]
+                t = time.perf_counter()
+                r = await client.get(path)
+                took = time.perf_counter() - t
+                if r.status_code != 200:
+                    raise AssertionError(f"{path}: {r.status_code}")
+                results.setdefault(kind, []).append(took)
+
+    await asyncio.gather(*(user(n) for n in range(users)))
+    return results
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=1_000_000)
+    ap.add_argument("--media", type=int, default=100_000)
+    ap.add_argument("--users", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--home", type=Path, default=None)
+    args = ap.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="haechi-bench-web-")) / "home"
+    t = time.perf_counter()
+    vocab = build(home, args.messages, args.media)
+    print(
+        f"built {args.messages:,} messages, {args.media:,} media in {time.perf_counter() - t:.0f} s"
+    )
+    t_index, t_stats = index(home)
+    print(f"full-text index: {t_index:.1f} s; chat counts: {t_stats:.1f} s")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAECHI_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "haechi.cli.main", "serve", "--home", str(home), "--port",
+         str(port), "--workers", str(args.workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/login", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        asyncio.run(load(url, min(args.users, USERS_MAX), 5, vocab, 1))  # warm-up
+        results = asyncio.run(load(url, min(args.users, USERS_MAX), args.seconds, vocab, 2))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    base = pct(results["static"], 0.95)
+    print(f"\n{args.users} concurrent users, {args.seconds:.0f} s, {args.workers} worker(s)")
+    print(f"{'page':16} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/baseline':>13}")
+    for kind in (
+        "static",
+        "chats",
+        "timeline",
+        "timeline_deep",
+        "search",
+        "search_filtered",
+        "media",
+    ):
+        v = results.get(kind, [])
+        if not v:
+            continue
+        p95 = pct(v, 0.95)
+        print(f"{kind:16} {len(v):6d} {statistics.median(v) * 1000:8.1f} {p95:8.1f} "
+              f"{pct(v, 0.99):8.1f} {p95 / base:13.1f}")  # fmt: skip
+    total = sum(len(v) for v in results.values())
+    print(f"throughput: {total / args.seconds:.0f} requests/s")
+
+
+if __name__ == "__main__":
+    main()

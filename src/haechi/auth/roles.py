@@ -1,0 +1,81 @@
+"""Roles and the permission matrix (documented in docs/web.md; a test keeps both equal).
+
+Least exposure: a role is given only what its daily work needs. Nobody but investigators
+and reviewers can reveal an original; auditors read the trails, never the material.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from haechi.domain import UsageError
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    INVESTIGATOR = "investigator"
+    SUPPORT_WORKER = "support_worker"
+    REVIEWER = "reviewer"
+    AUDITOR = "auditor"
+
+
+class Perm(enum.StrEnum):
+    ARCHIVE_READ = "archive.read"  # dashboard, chats, timeline, message detail, media grid
+    SEARCH = "search"  # full-text search and filters
+    MEDIA_REVEAL = "media.reveal"  # show an original file (logged per item)
+    FACE_SEARCH = "faces.search"  # search subjects' faces (logged)
+    SUBJECTS = "subjects.read"  # subjects and their consent records
+    MATCHES = "matches.read"  # banks and matches
+    TRIAGE = "triage.read"  # triage and synthetic-media verdicts
+    GRAPH = "graph.read"  # the network graph
+    CASES = "cases.read"  # cases, notices and reports
+    EXPORT = "export"  # evidence packages and bulk exports through the API (logged)
+    CUSTODY_READ = "custody.read"  # a message's or file's custody trail
+    AUDIT_READ = "audit.read"  # the audit trail
+    USERS_MANAGE = "users.manage"  # accounts, roles, lock-outs
+    TOKENS_OWN = "tokens.own"  # one's own API tokens
+    SELF = "self"  # one's own account page, language, exposure counter, logout
+
+
+_ALL_STAFF = {Role.ADMIN, Role.INVESTIGATOR, Role.SUPPORT_WORKER, Role.REVIEWER}
+_EVERYONE = set(Role)
+
+MATRIX: dict[Perm, frozenset[Role]] = {
+    Perm.ARCHIVE_READ: frozenset(_ALL_STAFF),
+    Perm.SEARCH: frozenset(_ALL_STAFF),
+    Perm.MEDIA_REVEAL: frozenset({Role.INVESTIGATOR, Role.REVIEWER}),
+    Perm.FACE_SEARCH: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    Perm.SUBJECTS: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    Perm.MATCHES: frozenset(_ALL_STAFF),
+    Perm.TRIAGE: frozenset({Role.INVESTIGATOR, Role.REVIEWER}),
+    Perm.GRAPH: frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.REVIEWER}),
+    Perm.CASES: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    Perm.EXPORT: frozenset({Role.INVESTIGATOR}),
+    Perm.CUSTODY_READ: frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.REVIEWER, Role.AUDITOR}),
+    Perm.AUDIT_READ: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Perm.USERS_MANAGE: frozenset({Role.ADMIN}),
+    Perm.TOKENS_OWN: frozenset(_EVERYONE),
+    Perm.SELF: frozenset(_EVERYONE),
+}
+
+
+def can(role: str | Role, perm: Perm) -> bool:
+    try:
+        return Role(role) in MATRIX[perm]
+    except ValueError:  # an unknown role stored by hand can do nothing
+        return False
+
+
+def parse_role(value: str) -> Role:
+    low = value.strip().lower().replace("-", "_").replace(" ", "_")
+    if low == "support":
+        low = Role.SUPPORT_WORKER.value
+    try:
+        return Role(low)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise UsageError(f"Unknown role {value!r}; choose one of: {known}.") from None
+
+
+def permissions_of(role: str | Role) -> list[Perm]:
+    return [p for p in Perm if can(role, p)]

@@ -1,0 +1,105 @@
+"""``haechi serve``: the web application and the REST API."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haechi.app import App, open_app
+from haechi.cli.console import err, out
+from haechi.cli.main import HomeOption
+from haechi.domain import UsageError
+
+ORDER = 76
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare(app: App) -> None:
+    """Bring the search index and chat counts up to date before the first request."""
+    from haechi.services import search_index
+
+    added = search_index.catch_up(app)
+    chats = search_index.refresh_chat_stats(app)
+    if added:
+        out.print(f"search index: {added:,} messages indexed; {chats:,} chats", highlight=False)
+
+
+def serve(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8470,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
+    ssl_certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    allow_http: Annotated[
+        bool,
+        typer.Option(
+            help="Serve plain HTTP on a non-loopback address (only behind a TLS reverse proxy)."
+        ),
+    ] = False,
+    cookie_secure: Annotated[
+        bool | None,
+        typer.Option(
+            "--cookie-secure/--no-cookie-secure",
+            help="Force the Secure cookie flag (default: when the request is HTTPS).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the investigators' web application (pages and /api) until Ctrl-C."""
+    import uvicorn
+
+    from haechi.web.asgi import ENV, settings_to_env
+    from haechi.web.settings import load_web_settings
+
+    tls = ssl_certfile is not None and ssl_keyfile is not None
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise UsageError("Give both --ssl-certfile and --ssl-keyfile, or neither.")
+    if not _loopback(host) and not tls and not allow_http:
+        raise UsageError(
+            f"Refusing to serve plain HTTP on {host}: give --ssl-certfile/--ssl-keyfile, or "
+            "--allow-http when a TLS reverse proxy is in front."
+        )
+    app = open_app(home)
+    settings = load_web_settings(
+        app.settings.home, host=host, port=port, cookie_secure=True if tls else cookie_secure
+    )
+    prepare(app)
+    scheme = "https" if tls else "http"
+    out.print(f"haechi web: {scheme}://{host}:{port}/  (Ctrl-C to stop)", highlight=False)
+    ssl = {"ssl_certfile": str(ssl_certfile), "ssl_keyfile": str(ssl_keyfile)} if tls else {}
+    try:
+        if workers == 1:
+            from haechi.web.app import create_app
+
+            uvicorn.run(
+                create_app(app, settings), host=host, port=port, log_level="warning",
+                server_header=False, **ssl,  # type: ignore[arg-type]
+            )  # fmt: skip
+        else:
+            os.environ[ENV] = settings_to_env(settings)
+            os.environ["HAECHI_HOME"] = str(app.settings.home)
+            app.close()
+            uvicorn.run(
+                "haechi.web.asgi:create_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="warning", server_header=False, **ssl,  # type: ignore[arg-type]
+            )  # fmt: skip
+    finally:
+        app.close()
+        err.print("haechi web stopped.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

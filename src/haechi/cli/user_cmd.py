@@ -1,0 +1,157 @@
+"""``haechi user``: local accounts of the web application."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from haechi.app import open_app
+from haechi.cli.console import out
+from haechi.cli.main import HomeOption
+from haechi.domain import UsageError
+
+ORDER = 77
+
+user_app = typer.Typer(help="Manage web accounts: add, list, disable, reset-password, ...")
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise UsageError("No password on standard input.")
+        return line.rstrip("\r\n")
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+def _actor(app: object) -> object:
+    from haechi.auth.types import cli_actor
+
+    return cli_actor(app.settings.operator)  # type: ignore[attr-defined]
+
+
+@user_app.command("add")
+def add(
+    username: Annotated[
+        str, typer.Argument(help="Login name (lower-case letters, digits, . _ -).")
+    ],
+    role: Annotated[
+        str,
+        typer.Option(help="admin, investigator, support_worker, reviewer or auditor."),
+    ],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    password_stdin: PasswordStdin = False,
+    home: HomeOption = None,
+) -> None:
+    """Add an account (the password is asked for twice, or read from stdin)."""
+    from haechi.auth.accounts import add_user
+    from haechi.auth.roles import parse_role
+
+    parse_role(role)  # fail on a typo before asking for a password
+    password = _password(password_stdin)
+    app = open_app(home)
+    try:
+        user = add_user(app, username, password, role, display_name=name, actor=_actor(app))  # type: ignore[arg-type]
+    finally:
+        app.close()
+    out.print(f"added {user.username} ({user.role})", highlight=False)
+
+
+@user_app.command("list")
+def list_(
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List accounts."""
+    from haechi.auth.accounts import list_users
+
+    app = open_app(home)
+    try:
+        users = list_users(app)
+    finally:
+        app.close()
+    if as_json:
+        typer.echo(json.dumps([asdict(u) for u in users], indent=2))
+        return
+    for u in users:
+        state = "disabled" if u.disabled else "locked" if u.locked_until else "active"
+        out.print(f"{u.username:20} {u.role:15} {state:9} {u.display_name or ''}", highlight=False)
+
+
+def _change(username: str, home: object, what: str, **kwargs: object) -> None:
+    from haechi.auth import accounts
+
+    app = open_app(home)  # type: ignore[arg-type]
+    try:
+        func = getattr(accounts, what)
+        user = func(app, username, actor=_actor(app), **kwargs)
+    finally:
+        app.close()
+    state = "disabled" if user.disabled else "active"
+    out.print(f"{user.username}: {user.role}, {state}", highlight=False)
+
+
+@user_app.command("disable")
+def disable(username: str, home: HomeOption = None) -> None:
+    """Disable an account (its sessions end at once)."""
+    _change(username, home, "set_disabled", disabled=True)
+
+
+@user_app.command("enable")
+def enable(username: str, home: HomeOption = None) -> None:
+    """Re-enable a disabled account."""
+    _change(username, home, "set_disabled", disabled=False)
+
+
+@user_app.command("unlock")
+def unlock(username: str, home: HomeOption = None) -> None:
+    """Lift a lock-out after failed logins."""
+    _change(username, home, "unlock")
+
+
+@user_app.command("role")
+def role(username: str, new_role: str, home: HomeOption = None) -> None:
+    """Change an account's role (its sessions end)."""
+    _change(username, home, "set_role", role=new_role)
+
+
+@user_app.command("reset-password")
+def reset_password(
+    username: str, password_stdin: PasswordStdin = False, home: HomeOption = None
+) -> None:
+    """Set a new password (sessions end; a lock-out is lifted)."""
+    password = _password(password_stdin)
+    _change(username, home, "reset_password", password=password)
+
+
+@user_app.command("token")
+def token(
+    username: str,
+    name: Annotated[str, typer.Option(help="What the token is for.")],
+    days: Annotated[int, typer.Option(help="Validity in days.")] = 90,
+    home: HomeOption = None,
+) -> None:
+    """Create an API token for scripts (printed once)."""
+    from haechi.auth.accounts import find_user
+    from haechi.auth.sessions import create_token
+
+    app = open_app(home)
+    try:
+        user = find_user(app, username)
+        secret, _info = create_token(app, user, name, days=days, actor=_actor(app))  # type: ignore[arg-type]
+    finally:
+        app.close()
+    typer.echo(secret)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,69 @@
+"""The web application on the demo data: a demo login, then (with ``--serve``, as
+``make demo`` does) the app itself until Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+
+from haechi.demo.steps import DemoContext
+
+ORDER = 95
+TITLE = "web"
+HOST, PORT = "127.0.0.1", 8470
+LOGINS = (
+    ("demo", "investigator", "Demo investigator"),
+    ("demo-auditor", "auditor", "Demo auditor"),
+)
+
+
+def _password() -> str:
+    # Four random words' worth of entropy, easy to type from the terminal.
+    return "-".join(secrets.token_hex(3) for _ in range(4))
+
+
+def make_logins(ctx: DemoContext) -> dict[str, str]:
+    """Create (or reset) the demo accounts; returns {user name: password}."""
+    from haechi.auth import accounts
+    from haechi.auth.errors import NotFound
+    from haechi.auth.types import cli_actor
+
+    actor = cli_actor("demo")
+    made = {}
+    for username, role, name in LOGINS:
+        password = _password()
+        try:
+            accounts.find_user(ctx.app, username)
+            accounts.reset_password(ctx.app, username, password, actor=actor)
+            accounts.set_disabled(ctx.app, username, False, actor=actor)
+        except NotFound:
+            accounts.add_user(ctx.app, username, password, role, display_name=name, actor=actor)
+        made[username] = password
+    return made
+
+
+def run(ctx: DemoContext) -> None:
+    from haechi.cli.serve_cmd import prepare
+
+    logins = make_logins(ctx)
+    prepare(ctx.app)
+    ctx.facts["web_logins"] = logins
+    url = f"http://{HOST}:{PORT}/"
+    for username, password in logins.items():
+        ctx.out.print(f"login: [bold]{username}[/] / [bold]{password}[/]", highlight=False)
+    if not ctx.serve:
+        ctx.out.print(f"Serve it with: haechi serve --home {ctx.home}   (then open {url})")
+        return
+    import uvicorn
+
+    from haechi.web.app import create_app
+    from haechi.web.settings import load_web_settings
+
+    settings = load_web_settings(ctx.app.settings.home, host=HOST, port=PORT)
+    ctx.out.print(f"[bold green]serving the demo at {url}[/] — Ctrl-C to stop", highlight=False)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(
+            create_app(ctx.app, settings), host=HOST, port=PORT, log_level="warning",
+            server_header=False,
+        )  # fmt: skip
+    ctx.out.print("web app stopped.")

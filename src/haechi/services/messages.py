@@ -1,0 +1,140 @@
+"""One message in full: its chat, sender, text, media, the versions later exports showed,
+and its custody trail (the capture of the export it came from, the capture and analysis of
+each of its files, and every access to them)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from haechi.app import App
+from haechi.auth.errors import NotFound
+from haechi.services import media as media_service
+from haechi.services.media import MediaItem
+
+MAX_EVENTS = 200
+
+
+@dataclass(frozen=True)
+class CustodyView:
+    seq: int
+    at: str
+    event_type: str
+    subject: str | None
+    actor: str
+    summary: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    pk: int
+    chat_id: int
+    chat_title: str | None
+    message_id: int
+    kind: str
+    date_unix: int | None
+    date_raw: str | None
+    edited_raw: str | None
+    sender_name: str | None
+    sender_raw: str | None
+    sender_username: str | None
+    forwarded_from: str | None
+    saved_from: str | None
+    reply_to_message_id: int | None
+    via_bot: str | None
+    text: str
+    action: str | None
+    raw: str
+    raw_offset: int | None
+    source_id: int
+    source_label: str
+    source_root_sha256: str | None
+    versions: int
+    media: list[MediaItem]
+    custody: list[CustodyView]
+
+
+def _event(row: Any) -> CustodyView:
+    body = json.loads(row.body)
+    data = body.get("data") or {}
+    summary = {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}
+    return CustodyView(
+        seq=row.seq,
+        at=row.at,
+        event_type=row.event_type,
+        subject=row.subject,
+        actor=str(body.get("actor", "")),
+        summary=dict(list(summary.items())[:10]),
+        hash=row.hash,
+    )
+
+
+def custody_trail(app: App, subjects: list[str]) -> list[CustodyView]:
+    """Events about any of ``subjects`` (file hashes, ``source:N``), oldest first."""
+    subjects = [s for s in dict.fromkeys(subjects) if s][:100]
+    if not subjects:
+        return []
+    params = {f"s{i}": s for i, s in enumerate(subjects)}
+    marks = ", ".join(f":s{i}" for i in range(len(subjects)))
+    with app.db.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT seq, at, event_type, subject, body, hash FROM custody_events "  # noqa: S608 - placeholders and our own names only
+                f"WHERE subject IN ({marks}) ORDER BY seq LIMIT {MAX_EVENTS}"
+            ),
+            params,
+        ).all()
+    return [_event(r) for r in rows]
+
+
+def detail(app: App, message_pk: int) -> MessageDetail:
+    with app.db.connect() as conn:
+        r = conn.execute(
+            text(
+                "SELECT m.*, c.title AS chat_title, a.username AS sender_username, "
+                "s.label AS source_label, s.root_sha256 AS source_root, "
+                "(SELECT count(*) FROM message_versions v WHERE v.message_pk = m.id) AS versions "
+                "FROM messages m JOIN chats c ON c.id = m.chat_id "
+                "JOIN sources s ON s.id = m.source_id "
+                "LEFT JOIN accounts a ON a.id = m.sender_account_id WHERE m.id = :pk"
+            ),
+            {"pk": message_pk},
+        ).first()
+    if r is None:
+        raise NotFound("There is no such message.")
+    media = media_service.media_of_messages(app, [message_pk]).get(message_pk, [])
+    subjects = [f"source:{r.source_id}"]
+    if r.source_root:
+        subjects.append(r.source_root)
+    subjects += [m.sha256 for m in media if m.sha256]
+    return MessageDetail(
+        pk=r.id,
+        chat_id=r.chat_id,
+        chat_title=r.chat_title,
+        message_id=r.message_id,
+        kind=r.kind,
+        date_unix=r.date_unix,
+        date_raw=r.date_raw,
+        edited_raw=r.edited_raw,
+        sender_name=r.sender_name,
+        sender_raw=r.sender_raw,
+        sender_username=r.sender_username,
+        forwarded_from=r.forwarded_from,
+        saved_from=r.saved_from,
+        reply_to_message_id=r.reply_to_message_id,
+        via_bot=r.via_bot,
+        text=r.text or "",
+        action=r.action,
+        raw=r.raw,
+        raw_offset=r.raw_offset,
+        source_id=r.source_id,
+        source_label=r.source_label,
+        source_root_sha256=r.source_root,
+        versions=int(r.versions or 0),
+        media=media,
+        custody=custody_trail(app, subjects),
+    )

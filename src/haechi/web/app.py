@@ -1,0 +1,132 @@
+"""The FastAPI application factory: ``create_app(app, settings)``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from haechi import __version__
+from haechi.app import App
+from haechi.auth.errors import NotFound
+from haechi.domain import HaechiError
+from haechi.services import search_index
+from haechi.web import views
+from haechi.web.auth import Denied, NeedLogin, authenticate
+from haechi.web.render import render
+from haechi.web.security import BodyLimit, SecurityHeaders
+from haechi.web.settings import WebSettings
+
+SECRET_FILE = "web_secret"  # noqa: S105 - not a secret
+
+
+def web_secret(app: App) -> bytes:
+    """The key that signs login-form tokens and reveal grants (``HOME/keys/web_secret``)."""
+    path: Path = app.settings.keys_dir / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def _error(request: Request, status: int, key: str, message: str | None = None) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message or key}, status_code=status)
+    return render(
+        request, "error.html", status=status, error_key=key, message=message, exposure=None
+    )
+
+
+def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
+    settings = settings or WebSettings()
+    search_index.install(app)
+    api = FastAPI(
+        title="haechi",
+        version=__version__,
+        description="Evidence archive of Telegram material: the investigators' REST API.",
+        docs_url=None,  # Swagger UI would load scripts from a CDN
+        redoc_url=None,
+        openapi_url=None,  # served by a guarded route in views/api_meta.py
+        dependencies=[Depends(authenticate)],
+    )
+    api.state.haechi = app
+    api.state.web = settings
+    api.state.secret = web_secret(app)
+
+    @api.exception_handler(NeedLogin)
+    async def _need_login(request: Request, _exc: NeedLogin) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "Log in or send an API token (Authorization: Bearer ...)."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = "/login"
+        if request.method == "GET" and request.url.path not in ("/", "/logout"):
+            from urllib.parse import quote
+
+            target += "?next=" + quote(request.url.path)
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @api.exception_handler(Denied)
+    async def _denied(request: Request, exc: Denied) -> Response:
+        return _error(request, 403, f"error.{exc.reason}")
+
+    @api.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, "error.not_found", str(exc))
+
+    @api.exception_handler(HaechiError)
+    async def _haechi_error(request: Request, exc: HaechiError) -> Response:
+        return _error(request, 400, "error.bad_request", str(exc))
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        return _error(request, 422, "error.bad_request")
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(request, exc.status_code, "error.http", str(exc.detail))
+
+    static = resources.files("haechi.web").joinpath("static")
+    api.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for router in views.routers():
+        api.include_router(router)
+    api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    api.add_middleware(SecurityHeaders)
+    return api
+
+
+def api_routes(api: FastAPI) -> list[APIRoute]:
+    """Every endpoint of the application, through included routers (route tests use it)."""
+    found: list[APIRoute] = []
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.append(route)
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(list(inner.routes))
+
+    walk(list(api.routes))
+    return found

@@ -1,0 +1,184 @@
+"""Who is asking: the session cookie or an API token, CSRF checks, and permission guards.
+
+``authenticate`` is a dependency of the whole application, so a route is closed unless it
+is listed in ``PUBLIC`` (the login page): forgetting a guard can never open a route.
+``needs(perm)`` adds the role check; the route tests read it back from each route.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
+
+from haechi.app import App
+from haechi.auth.roles import Perm, can
+from haechi.auth.sessions import SessionInfo, lookup_session, lookup_token
+from haechi.auth.types import Actor, UserInfo
+
+SESSION_COOKIE = "haechi_session"
+SECURE_SESSION_COOKIE = "__Host-haechi_session"
+LOGIN_COOKIE = "haechi_login"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+PUBLIC = {"/login"}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class NeedLogin(Exception):
+    """Raised for anonymous requests; pages redirect to the login, the API answers 401."""
+
+
+class Denied(Exception):
+    """Raised when the role lacks a permission, or a CSRF check fails (403)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Auth:
+    user: UserInfo
+    via: str  # web / api
+    session: SessionInfo | None
+    ip: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user.id, self.user.username, self.user.role, self.via, self.ip)
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf_token if self.session else ""
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def haechi(request: Request) -> App:
+    app: App = request.app.state.haechi
+    return app
+
+
+def secure_cookies(request: Request) -> bool:
+    configured = request.app.state.web.cookie_secure
+    return bool(request.url.scheme == "https" if configured is None else configured)
+
+
+def session_cookie_name(request: Request) -> str:
+    return SECURE_SESSION_COOKIE if secure_cookies(request) else SESSION_COOKIE
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        # Browsers send Origin on every cross-site POST; its absence means a same-site
+        # form, a script (API token) or an old browser. SameSite=Strict covers the rest.
+        return origin is None
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+async def authenticate(request: Request) -> None:
+    """Resolve the caller into ``request.state.auth`` or refuse the request."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    if path in PUBLIC:
+        request.state.auth = None
+        return
+    app = haechi(request)
+    ip = client_ip(request)
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = await run_in_threadpool(lookup_token, app, header[7:].strip())
+        if user is None:
+            raise NeedLogin
+        request.state.auth = Auth(user, "api", None, ip)
+        return
+    secret = request.cookies.get(session_cookie_name(request))
+    if not secret:
+        raise NeedLogin
+    idle = request.app.state.web.idle_seconds
+    session = await run_in_threadpool(lookup_session, app, secret, idle=idle)
+    if session is None:
+        raise NeedLogin
+    auth = Auth(session.user, "web", session, ip)
+    request.state.auth = auth
+    if request.method in UNSAFE:
+        await check_csrf(request, session.csrf_token)
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    if not _same_origin(request):
+        raise Denied("csrf")
+    token = request.headers.get(CSRF_HEADER)
+    if token is None:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            token = value if isinstance(value, str) else None
+    if not token or not expected or not hmac.compare_digest(token, expected):
+        raise Denied("csrf")
+
+
+def current(request: Request) -> Auth:
+    auth: Auth | None = getattr(request.state, "auth", None)
+    if auth is None:
+        raise NeedLogin
+    return auth
+
+
+def needs(perm: Perm) -> Any:
+    """A route dependency that refuses roles without ``perm`` (403)."""
+
+    def guard(request: Request) -> Auth:
+        auth = current(request)
+        if not can(auth.user.role, perm):
+            raise Denied("permission")
+        return auth
+
+    guard.permission = perm  # type: ignore[attr-defined]
+    return Depends(guard)
+
+
+def permission_of(route: Any) -> Perm | None:
+    """The permission a route's ``needs`` guard asks for (route tests read it)."""
+    for dep in getattr(route, "dependencies", []):
+        perm = getattr(dep.dependency, "permission", None)
+        if perm is not None:
+            return Perm(perm)
+    return None
+
+
+# -- the login form's CSRF token (there is no session yet) --------------------------------
+
+
+def _serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.secret, salt="haechi-login")
+
+
+def login_token(request: Request) -> tuple[str, str]:
+    """A nonce for the cookie and a signed token for the form that names it."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    if len(nonce) > 64:
+        nonce = secrets.token_urlsafe(24)
+    return nonce, _serializer(request).dumps(nonce)
+
+
+def login_token_ok(request: Request, token: str) -> bool:
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if not nonce or not token:
+        return False
+    try:
+        signed = _serializer(request).loads(token, max_age=3600)
+    except BadSignature:
+        return False
+    return isinstance(signed, str) and hmac.compare_digest(signed, nonce)

@@ -1,0 +1,79 @@
+"""Jinja2 rendering with the context every page needs (user, CSRF token, language,
+navigation, exposure). Autoescaping is on for every template; message text is never
+marked safe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from haechi.auth.roles import Perm, can
+from haechi.services import exposure
+from haechi.services.search import highlight
+from haechi.web.i18n import COOKIE, Translator, negotiate
+from haechi.web.nav import nav_for
+
+
+def _date(ts: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if ts is None:
+        return "—"
+    return datetime.fromtimestamp(ts, UTC).strftime(fmt) + " UTC"
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "—"
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+ENV = Environment(
+    loader=PackageLoader("haechi.web", "templates"),
+    autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENV.filters["date"] = _date
+ENV.filters["size"] = _size
+ENV.globals["highlight"] = highlight
+
+
+def language(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"), request.cookies.get(COOKIE))
+
+
+def context(request: Request, **values: Any) -> dict[str, Any]:
+    auth = getattr(request.state, "auth", None)
+    lang = language(request)
+    role = auth.user.role if auth else None
+    base: dict[str, Any] = {
+        "request": request,
+        "auth": auth,
+        "user": auth.user if auth else None,
+        "csrf": auth.csrf if auth else "",
+        "lang": lang,
+        "t": Translator(lang),
+        "nav": nav_for(role) if role else [],
+        "can": (lambda perm: role is not None and can(role, Perm(perm))),
+        "exposure": None,
+        "path": request.url.path,
+    }
+    if auth is not None and "exposure" not in values and auth.via == "web":
+        limits = request.app.state.web.wellness
+        base["exposure"] = exposure.status(request.app.state.haechi, auth.user.id, limits)
+    base.update(values)
+    return base
+
+
+def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    html = ENV.get_template(template).render(context(request, **values))
+    return HTMLResponse(html, status_code=status)

@@ -1,0 +1,62 @@
+"""Settings of the web application (``haechi serve`` options; wellness limits from
+``HOME/web.toml`` when present)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from haechi.domain import DataDirError
+from haechi.services.exposure import Thresholds
+
+WEB_CONFIG = "web.toml"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8470
+    # None: Secure cookies exactly when the request came over HTTPS.
+    cookie_secure: bool | None = None
+    idle_seconds: int = 60 * 60
+    absolute_seconds: int = 12 * 60 * 60
+    max_body_bytes: int = 1024 * 1024  # forms and API bodies; no uploads here
+    wellness: Thresholds = field(default_factory=Thresholds)
+
+
+def load_web_settings(home: Path, **overrides: object) -> WebSettings:
+    """Defaults < ``HOME/web.toml`` ([session], [wellness]) < ``overrides``."""
+    values: dict[str, object] = {}
+    path = home / WEB_CONFIG
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise DataDirError(f"The web settings file {path} is not valid TOML: {exc}.") from exc
+        session = data.pop("session", {})
+        wellness = data.pop("wellness", {})
+        if data:
+            raise DataDirError(
+                f"Unknown section(s) {sorted(data)} in {path}: use [session], [wellness]."
+            )
+        for key, name in (("idle_minutes", "idle_seconds"), ("hours", "absolute_seconds")):
+            if key in session:
+                value = session.pop(key)
+                if not isinstance(value, int) or value < 1:
+                    raise DataDirError(f"session.{key} in {path} must be a positive whole number.")
+                values[name] = value * (60 if key == "idle_minutes" else 3600)
+        if session:
+            raise DataDirError(f"Unknown setting(s) {sorted(session)} in [session] of {path}.")
+        limits = {}
+        for key in ("previews", "reveals", "minutes"):
+            if key in wellness:
+                value = wellness.pop(key)
+                if not isinstance(value, int) or value < 1:
+                    raise DataDirError(f"wellness.{key} in {path} must be a positive whole number.")
+                limits[key] = value
+        if wellness:
+            raise DataDirError(f"Unknown setting(s) {sorted(wellness)} in [wellness] of {path}.")
+        values["wellness"] = Thresholds(**limits)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return WebSettings(**values)  # type: ignore[arg-type]

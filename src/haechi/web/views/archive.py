@@ -1,0 +1,76 @@
+"""Dashboard, chats with their timelines, and message detail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from haechi.auth.roles import Perm, can
+from haechi.domain import UsageError
+from haechi.services import chats, dashboard, exposure, messages
+from haechi.services.media import MediaItem
+from haechi.web.auth import current, haechi, needs
+from haechi.web.nav import NavItem
+from haechi.web.render import render
+
+router = APIRouter()
+NAV = [
+    NavItem(10, "nav.dashboard", "/", Perm.ARCHIVE_READ),
+    NavItem(20, "nav.chats", "/chats", Perm.ARCHIVE_READ),
+]
+
+
+def parse_day(value: str | None, *, end: bool = False) -> int | None:
+    """``YYYY-MM-DD`` (UTC) as epoch seconds: the start of the day, or its last second."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise UsageError(f"{value!r} is not a date: write it as YYYY-MM-DD.") from None
+    return int(day.timestamp()) + (86399 if end else 0)
+
+
+def count_previews(request: Request, items: list[MediaItem]) -> None:
+    """Safe previews shown on a page count towards the viewer's exposure."""
+    shown = sum(1 for m in items if m.has_preview and not m.matched)
+    auth = current(request)
+    if shown:
+        exposure.add(haechi(request), auth.user.id, previews=shown)
+
+
+@router.get("/", dependencies=[needs(Perm.ARCHIVE_READ)])
+def home(request: Request) -> Response:
+    return render(request, "dashboard.html", d=dashboard.dashboard(haechi(request)))
+
+
+@router.get("/chats", dependencies=[needs(Perm.ARCHIVE_READ)])
+def chat_list(request: Request, q: str | None = None) -> Response:
+    found = chats.list_chats(haechi(request), q=q)
+    return render(request, "chats.html", chats=found, q=q or "")
+
+
+@router.get("/chats/{chat_id}", dependencies=[needs(Perm.ARCHIVE_READ)])
+def chat_timeline(
+    request: Request,
+    chat_id: int,
+    before: int | None = None,
+    after: int | None = None,
+    day: str | None = None,
+) -> Response:
+    page = chats.timeline(
+        haechi(request), chat_id, before=before, after=after, from_date=parse_day(day)
+    )
+    count_previews(request, [m for msg in page.messages for m in msg.media])
+    return render(request, "timeline.html", tl=page, day=day or "")
+
+
+@router.get("/messages/{message_pk}", dependencies=[needs(Perm.ARCHIVE_READ)])
+def message_detail(request: Request, message_pk: int) -> Response:
+    auth = current(request)
+    detail = messages.detail(haechi(request), message_pk)
+    count_previews(request, detail.media)
+    show_custody = can(auth.user.role, Perm.CUSTODY_READ)
+    return render(request, "message.html", m=detail, show_custody=show_custody)

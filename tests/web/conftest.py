@@ -1,0 +1,76 @@
+"""Web fixtures: a data directory holding the benign demo export (ingested, indexed, with
+safe previews made by a stand-in analyzer), one account per role, and logged-in clients."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.preview_analyzer import EXTRA
+
+from haechi.app import App
+from haechi.auth.accounts import add_user
+from haechi.auth.roles import Role
+from haechi.auth.types import cli_actor
+
+PASSWORD = "correct horse battery"
+ROLE_USERS = {role: f"u_{role.value}" for role in Role}
+
+
+def load_demo(app: App, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from haechi.cli.analyze_cmd import run_analysis
+    from haechi.cli.ingest_cmd import run_ingest
+    from haechi.demo.export_builder import build_demo_export
+    from haechi.run.hooks import run_ingest_hooks
+
+    export = build_demo_export(tmp / "export")
+    report = run_ingest(app, export, quiet=True)
+    monkeypatch.setenv("HAECHI_EXTRA_ANALYZERS", EXTRA)
+    run_analysis(app, only=["t_preview"], quiet=True, workers=1)
+    hooks = run_ingest_hooks(app, report)
+    assert isinstance(hooks.get("search"), dict), hooks
+
+
+@pytest.fixture
+def loaded(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
+    """The demo data on both back ends."""
+    load_demo(app, tmp_path, monkeypatch)
+    for role, name in ROLE_USERS.items():
+        add_user(app, name, PASSWORD, role.value, actor=cli_actor("test"))
+    return app
+
+
+@pytest.fixture
+def web(loaded: App) -> Iterator[TestClient]:
+    from haechi.web.app import create_app
+
+    with TestClient(create_app(loaded), follow_redirects=False) as client:
+        yield client
+
+
+def login_token(client: TestClient) -> str:
+    page = client.get("/login")
+    assert page.status_code == 200
+    match = re.search(r'name="login_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    return match.group(1)
+
+
+def log_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log ``client`` in; returns the session's CSRF token."""
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "login_token": login_token(client)},
+    )
+    assert r.status_code == 303, r.text
+    return csrf_of(client)
+
+
+def csrf_of(client: TestClient) -> str:
+    page = client.get("/me")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    return match.group(1)
