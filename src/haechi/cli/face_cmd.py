@@ -44,14 +44,16 @@ def _where(hit: ImageHit, most: int = 3) -> str:
     return "; ".join(parts) or "not referenced by any message"
 
 
-def _hits_table(hits: list[ImageHit], limit: int, title: str) -> Table:
-    table = Table("#", "distance", "faces", "where it appeared", title=title)
-    table.add_column("file (SHA-256)", no_wrap=True, min_width=64)
+def hits_text(hits: list[ImageHit], limit: int, title: str) -> str:
+    """One line per file (rank, distance, full SHA-256, faces matched), then where it
+    appeared, indented: hashes are never cut, so they can be copied and grepped whole."""
+    lines = [f"{title}:"]
     for rank, hit in enumerate(hits[:limit], 1):
-        table.add_row(
-            str(rank), f"{hit.distance:.3f}", str(hit.faces_matched), _where(hit), hit.blob_sha256
-        )
-    return table
+        lines.append(f"{rank:>3}  {hit.distance:.3f}  {hit.blob_sha256}  faces {hit.faces_matched}")
+        lines.append(f"          {_where(hit)}")
+    if len(hits) > limit:
+        lines.append(f"... and {len(hits) - limit} more (--limit, or --json for all)")
+    return "\n".join(lines)
 
 
 @face_app.command("search")
@@ -100,7 +102,8 @@ def search(
         highlight=False,
     )
     if result.hits:
-        out.print(_hits_table(result.hits, limit, "candidates: confirm each one by eye"))
+        text = hits_text(result.hits, limit, "candidates - confirm each one by eye")
+        out.print(text, highlight=False, markup=False)
 
 
 @face_app.command("searches")
@@ -199,7 +202,7 @@ def cluster(
         typer.echo(json.dumps({"cluster": asdict(info), "images": [asdict(i) for i in images]}))
         return
     out.print(info.sentence())
-    out.print(_hits_table(images, limit, f"person #{cluster_id}"))
+    out.print(hits_text(images, limit, f"person #{cluster_id}"), highlight=False, markup=False)
 
 
 @face_app.command("link")
