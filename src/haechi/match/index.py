@@ -1,0 +1,360 @@
+"""The persisted PDQ indexes: stored media and banks, each for pictures and video frames.
+
+Four indexes live under ``HOME/indexes/pdq/<name>/``:
+
+==============  ============================================  ====================
+name            rows                                          id / aux
+==============  ============================================  ====================
+``media-pdq``   PDQ signals of stored pictures (quality>=50)  signal id / frame
+``media-vpdq``  distinct good frames of vPDQ signals          signal id / frame
+``bank-pdq``    PDQ hashes of bank items                      bank signal id / 0
+``bank-vpdq``   frames of vPDQ hashes of bank items           bank signal id / frame
+==============  ============================================  ====================
+
+They are derived data: the database is the truth. Each index records a checkpoint (the
+highest source row id it holds) and grows incrementally (``sync``: rows with a higher
+id go into an append-only delta, merged into a new immutable segment when it grows);
+``rebuild`` recreates it from the database. Deleting bank items marks the bank indexes
+stale and the next ``sync`` rebuilds them; a data directory pointed at another database
+is noticed (the first custody event differs) and rebuilt too.
+
+Writers hold ``indexes/pdq/.lock``; readers load the manifest and the ``.npy`` files it
+names (immutable, replaced atomically), memory-mapped, without a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import select
+
+from haechi.analyze.hashes.pdq import QUALITY_THRESHOLD
+from haechi.app import App
+from haechi.match.mih import FORMAT, Segment, hex_to_words, write_json
+from haechi.store.custody import utc_now
+from haechi.store.models import Analysis, CustodyEvent, SignalRow
+from haechi.store.tables.match import BankSignal
+
+MEDIA_PDQ, MEDIA_VPDQ, BANK_PDQ, BANK_VPDQ = "media-pdq", "media-vpdq", "bank-pdq", "bank-vpdq"
+NAMES = (MEDIA_PDQ, MEDIA_VPDQ, BANK_PDQ, BANK_VPDQ)
+PAGE = 20_000
+DELTA_MIN = 50_000  # merge the delta once it exceeds this or an eighth of the segment
+
+
+@dataclass(frozen=True, slots=True)
+class IndexHit:
+    id: int  # signal id (media) or bank signal id (banks)
+    aux: int  # frame index for vPDQ rows, else 0
+    distance: int
+
+
+@dataclass
+class _Rows:
+    hexes: list[str]
+    ids: list[int]
+    aux: list[int]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        codes = hex_to_words(self.hexes) if self.hexes else np.empty((0, 4), np.uint64)
+        return codes, np.array(self.ids, np.int64), np.array(self.aux, np.int32)
+
+
+class HashIndex:
+    """One named index: a segment plus a delta, and its manifest."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.manifest: dict[str, Any] = {}
+        self.segment = Segment.build(np.empty((0, 4), np.uint64), np.empty(0), np.empty(0))
+        self.delta = self.segment
+        self._loaded_key: tuple[int, int] | None = None
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.folder / "manifest.json"
+
+    @property
+    def checkpoint(self) -> int:
+        return int(self.manifest.get("checkpoint", 0))
+
+    def __len__(self) -> int:
+        return len(self.segment) + len(self.delta)
+
+    def load(self) -> None:
+        """Read the manifest and its arrays if they changed since the last load."""
+        try:
+            stat = self.manifest_path.stat()
+        except FileNotFoundError:
+            self.manifest = {}
+            return
+        key = (stat.st_mtime_ns, stat.st_size)
+        if key == self._loaded_key:
+            return
+        for attempt in range(3):  # a writer may replace files between our two reads
+            try:
+                manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+                segment = Segment.load(self.folder, manifest["segment"])
+                delta = Segment.load(self.folder, manifest["delta"], mmap=False)
+                break
+            except (FileNotFoundError, json.JSONDecodeError, KeyError):
+                if attempt == 2:
+                    raise
+                time.sleep(0.05)
+        self.manifest, self.segment, self.delta = manifest, segment, delta
+        self._loaded_key = key
+
+    def search(self, hexes: Sequence[str], radius: int) -> list[list[IndexHit]]:
+        """For each query hash, every indexed row within ``radius`` bits."""
+        out: list[list[IndexHit]] = []
+        if not hexes:
+            return out
+        queries = hex_to_words(hexes)
+        for q in queries:
+            hits: list[IndexHit] = []
+            for seg in (self.segment, self.delta):
+                rows, dist = seg.search(q, radius)
+                hits.extend(
+                    IndexHit(int(seg.ids[r]), int(seg.aux[r]), int(d))
+                    for r, d in zip(rows, dist, strict=True)
+                )
+            out.append(hits)
+        return out
+
+    # -- writing (callers hold the lock) ---------------------------------------------------
+    def _write(
+        self, segment: Segment, delta: Segment, generation: int, extra: dict[str, Any]
+    ) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        seg_meta = (
+            self.manifest["segment"]
+            if generation == self.manifest.get("generation") and "segment" in self.manifest
+            else segment.save(self.folder, f"seg-{generation}")
+        )
+        delta_meta = delta.save(self.folder, f"delta-{generation}-{len(delta)}")
+        manifest = {
+            "format": FORMAT,
+            "name": self.folder.name,
+            "generation": generation,
+            "segment": seg_meta,
+            "delta": delta_meta,
+            "count": len(segment) + len(delta),
+            "updated_at": utc_now(),
+            **extra,
+        }
+        write_json(self.manifest_path, manifest)
+        self._cleanup(manifest)
+        self._loaded_key = None
+        self.load()
+
+    def _cleanup(self, manifest: dict[str, Any]) -> None:
+        keep = {"manifest.json", *manifest["segment"]["files"].values()}
+        keep |= set(manifest["delta"]["files"].values())
+        for path in self.folder.glob("*.npy"):
+            if path.name not in keep:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def replace(self, rows: _Rows, extra: dict[str, Any]) -> None:
+        codes, ids, aux = rows.arrays()
+        empty = Segment.build(np.empty((0, 4), np.uint64), np.empty(0), np.empty(0))
+        generation = int(self.manifest.get("generation", 0)) + 1
+        self._write(Segment.build(codes, ids, aux), empty, generation, extra)
+
+    def append(self, rows: _Rows, extra: dict[str, Any]) -> None:
+        codes, ids, aux = rows.arrays()
+        d = self.delta
+        merged = (
+            np.concatenate([np.asarray(d.codes), codes]),
+            np.concatenate([np.asarray(d.ids), ids]),
+            np.concatenate([np.asarray(d.aux), aux]),
+        )
+        if len(merged[0]) > max(DELTA_MIN, len(self.segment) // 8):
+            s = self.segment
+            combined = Segment.build(
+                np.concatenate([np.asarray(s.codes), merged[0]]),
+                np.concatenate([np.asarray(s.ids), merged[1]]),
+                np.concatenate([np.asarray(s.aux), merged[2]]),
+            )
+            empty = Segment.build(np.empty((0, 4), np.uint64), np.empty(0), np.empty(0))
+            generation = int(self.manifest.get("generation", 0)) + 1
+            self._write(combined, empty, generation, extra)
+            return
+        delta = Segment(merged[0], merged[1], merged[2])
+        self._write(self.segment, delta, int(self.manifest.get("generation", 0)), extra)
+
+
+# -- the four indexes and the database ---------------------------------------------------------
+
+
+def _media_pdq_rows(app: App, after: int, limit: int | None) -> tuple[_Rows, int]:
+    rows, last = _Rows([], [], []), after
+    with app.db.connect() as conn:
+        q = (
+            select(SignalRow.id, SignalRow.value, SignalRow.score, SignalRow.data_json)
+            .join(Analysis, Analysis.id == SignalRow.analysis_id)
+            .where(SignalRow.kind == "pdq", Analysis.status == "ok", SignalRow.id > after)
+            .order_by(SignalRow.id)
+        )
+        for sid, value, score, data in conn.execute(q.limit(limit) if limit else q):
+            last = sid
+            if value and (score or 0) >= QUALITY_THRESHOLD:
+                frame = int(orjson.loads(data).get("frame", 0)) if data else 0
+                rows.hexes.append(value)
+                rows.ids.append(sid)
+                rows.aux.append(frame)
+    return rows, last
+
+
+def good_frames(frames: Sequence[Sequence[Any]]) -> Iterator[tuple[int, str]]:
+    """(position, hex) of the distinct frames with quality >= 50, as python-threatexchange
+    filters them before matching (``dedupe`` + ``quality_filter``)."""
+    seen: set[str] = set()
+    for position, frame in enumerate(frames):
+        quality, hex_ = int(frame[1]), str(frame[2])
+        if quality >= QUALITY_THRESHOLD and hex_ not in seen:
+            seen.add(hex_)
+            yield position, hex_
+
+
+def _media_vpdq_rows(app: App, after: int, limit: int | None) -> tuple[_Rows, int]:
+    rows, last = _Rows([], [], []), after
+    with app.db.connect() as conn:
+        q = (
+            select(SignalRow.id, SignalRow.data_json)
+            .join(Analysis, Analysis.id == SignalRow.analysis_id)
+            .where(SignalRow.kind == "vpdq", Analysis.status == "ok", SignalRow.id > after)
+            .order_by(SignalRow.id)
+        )
+        for sid, data in conn.execute(q.limit(limit) if limit else q):
+            last = sid
+            for position, hex_ in good_frames(orjson.loads(data).get("frames", []) if data else []):
+                rows.hexes.append(hex_)
+                rows.ids.append(sid)
+                rows.aux.append(position)
+    return rows, last
+
+
+def _bank_rows(app: App, kind: str, after: int, limit: int | None) -> tuple[_Rows, int]:
+    rows, last = _Rows([], [], []), after
+    with app.db.connect() as conn:
+        q = (
+            select(BankSignal.id, BankSignal.value, BankSignal.quality, BankSignal.data_json)
+            .where(BankSignal.kind == kind, BankSignal.id > after)
+            .order_by(BankSignal.id)
+        )
+        for bid, value, quality, data in conn.execute(q.limit(limit) if limit else q):
+            last = bid
+            if kind == "pdq":
+                if quality is None or quality >= QUALITY_THRESHOLD:
+                    rows.hexes.append(value)
+                    rows.ids.append(bid)
+                    rows.aux.append(0)
+                continue
+            frames = orjson.loads(data).get("frames", []) if data else []
+            for position, hex_ in good_frames(frames):
+                rows.hexes.append(hex_)
+                rows.ids.append(bid)
+                rows.aux.append(position)
+    return rows, last
+
+
+def _source_rows(app: App, name: str, after: int, limit: int | None) -> tuple[_Rows, int]:
+    if name == MEDIA_PDQ:
+        return _media_pdq_rows(app, after, limit)
+    if name == MEDIA_VPDQ:
+        return _media_vpdq_rows(app, after, limit)
+    return _bank_rows(app, "pdq" if name == BANK_PDQ else "vpdq", after, limit)
+
+
+def _database_identity(app: App) -> str:
+    with app.db.connect() as conn:
+        first = conn.execute(select(CustodyEvent.hash).where(CustodyEvent.seq == 1)).scalar()
+    return str(first or "")
+
+
+class IndexSet:
+    """The four indexes of one data directory."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.root = app.settings.index_dir / "pdq"
+        self.indexes = {name: HashIndex(self.root / name) for name in NAMES}
+
+    def __getitem__(self, name: str) -> HashIndex:
+        index = self.indexes[name]
+        index.load()
+        return index
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # waits: index writes are short
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def mark_stale(self, *names: str) -> None:
+        """Ask the next ``sync`` to rebuild these (bank items were deleted)."""
+        with self.lock():
+            for name in names:
+                index = self.indexes[name]
+                index.load()
+                if index.manifest:
+                    write_json(index.manifest_path, {**index.manifest, "stale": True})
+
+    def sync(self, names: Sequence[str] = NAMES) -> dict[str, int]:
+        """Add every database row newer than each index's checkpoint; rebuild an index
+        that is stale, missing, or was made from another database. Returns rows added."""
+        identity = _database_identity(self.app)
+        added: dict[str, int] = {}
+        with self.lock():
+            for name in names:
+                index = self.indexes[name]
+                index.load()
+                m = index.manifest
+                if not m or m.get("stale") or m.get("database") != identity:
+                    added[name] = self._rebuild_one(name, identity)
+                    continue
+                rows, last = _source_rows(self.app, name, index.checkpoint, None)
+                if last != index.checkpoint:
+                    extra = {"checkpoint": last, "database": identity, "stale": False}
+                    index.append(rows, extra)
+                added[name] = len(rows.ids)
+        return added
+
+    def rebuild(self, names: Sequence[str] = NAMES) -> dict[str, int]:
+        identity = _database_identity(self.app)
+        with self.lock():
+            return {name: self._rebuild_one(name, identity) for name in names}
+
+    def _rebuild_one(self, name: str, identity: str) -> int:
+        index = self.indexes[name]
+        index.load()
+        rows, last = _source_rows(self.app, name, 0, None)
+        index.replace(rows, {"checkpoint": last, "database": identity, "stale": False})
+        return len(rows.ids)
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for name in NAMES:
+            index = self[name]
+            m = index.manifest
+            out[name] = {
+                "rows": len(index),
+                "checkpoint": index.checkpoint,
+                "generation": m.get("generation"),
+                "stale": bool(m.get("stale")),
+                "updated_at": m.get("updated_at"),
+            }
+        return out

@@ -1,0 +1,385 @@
+"""Matching stored files: against the banks and against earlier captures, as evidence.
+
+Three incremental passes, each idempotent (a match is unique per stored file, kind and
+target, so running twice records nothing new):
+
+* **scan** — every PDQ/vPDQ signal not yet matched is looked up in the bank indexes
+  and in the media indexes (earlier captures: only targets indexed before it, so each
+  pair of stored files is recorded once, on the later one);
+* **exact** — the md5 and SHA-256 the vault recorded for every stored file not yet
+  checked are looked up in the banks' md5/SHA-256 hashes;
+* **hunt** — every bank hash not yet hunted is looked up among all stored files (a
+  victim's report added today finds last month's captures).
+
+Each new match is one ``match_hits`` row and one signed ``match`` custody event, in the
+same transaction. ``run_matching`` runs all three after syncing the indexes; the
+``after_analysis`` hook calls it, so every ingest is matched as soon as it is analysed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+
+from haechi.analyze.hashes.pdq import QUALITY_THRESHOLD
+from haechi.app import App
+from haechi.match import events
+from haechi.match.index import MEDIA_PDQ, MEDIA_VPDQ, IndexSet
+from haechi.match.search import (
+    BANK_NAMES,
+    DEFAULT_RADIUS,
+    INVERSE,
+    MEDIA_NAMES,
+    Hit,
+    Raw,
+    bank_hit,
+    bank_targets,
+    capture_hit,
+    frame_counter,
+    media_targets,
+    pdq_variants,
+    search_pdq,
+    search_vpdq,
+)
+from haechi.store.custody import Draft, utc_now
+from haechi.store.models import Analysis, Blob, SignalRow
+from haechi.store.tables.match import BankSignal, BlobScan, MatchRow, SignalScan
+
+PAGE = 500
+
+
+@dataclass
+class RunReport:
+    indexed: dict[str, int] = field(default_factory=dict)
+    signals_scanned: int = 0
+    files_checked_exact: int = 0
+    bank_hashes_hunted: int = 0
+    new_matches: int = 0
+    new_match_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def event_data(blob_sha256: str, hit: Hit) -> dict[str, Any]:
+    target: dict[str, Any]
+    if hit.is_bank:
+        target = {
+            "type": "bank",
+            "bank": hit.bank_name,
+            "bank_id": hit.bank_id,
+            "item_id": hit.bank_item_id,
+            "signal_id": hit.bank_signal_id,
+            "external_id": hit.external_id,
+            "labels": list(hit.labels),
+            "value": hit.target_value,
+        }
+    else:
+        target = {"type": "capture", "sha256": hit.target_blob_sha256, "value": hit.target_value}
+    return {
+        "sha256": blob_sha256,
+        "kind": hit.kind,
+        "distance": hit.distance,
+        "threshold": hit.threshold,
+        "transform": hit.transform,
+        "score": hit.score,
+        "query_value": hit.query_value,
+        "target": target,
+        "details": hit.details,
+    }
+
+
+def store_hits(
+    app: App,
+    hits: Sequence[tuple[str, Hit]],
+    *,
+    scanned_signals: Sequence[tuple[int, int]] = (),
+    checked_blobs: Sequence[str] = (),
+    hunted: Sequence[int] = (),
+) -> list[int]:
+    """Record new matches (rows + custody events) and the bookkeeping, in one
+    transaction. Returns the ids of the matches that were new."""
+    now = utc_now()
+    with app.db.begin() as conn:
+        fresh: list[tuple[str, Hit]] = []
+        keys = {(b, h.kind, h.target) for b, h in hits}
+        existing: set[tuple[str, str, str]] = set()
+        blobs = sorted({k[0] for k in keys})
+        for start in range(0, len(blobs), PAGE):
+            found = conn.execute(
+                select(MatchRow.blob_sha256, MatchRow.kind, MatchRow.target).where(
+                    MatchRow.blob_sha256.in_(blobs[start : start + PAGE])
+                )
+            )
+            existing.update((b, k, t) for b, k, t in found)
+        seen: set[tuple[str, str, str]] = set()
+        for blob, hit in hits:
+            key = (blob, hit.kind, hit.target)
+            if key in existing or key in seen:
+                continue
+            seen.add(key)
+            fresh.append((blob, hit))
+        ids: list[int] = []
+        if fresh:
+            drafts = [Draft(events.MATCH, b, event_data(b, h)) for b, h in fresh]
+            seqs = app.custody.append_many(conn, drafts)
+            rows = [_row(b, h, now, seq) for (b, h), seq in zip(fresh, seqs, strict=True)]
+            for row in rows:
+                ids.append(
+                    conn.execute(insert(MatchRow).values(**row).returning(MatchRow.id)).scalar_one()
+                )
+        hits_by_signal = dict(scanned_signals)
+        if hits_by_signal:
+            app.db.insert_ignore(
+                conn,
+                SignalScan,
+                [{"signal_id": s, "scanned_at": now, "hits": n} for s, n in hits_by_signal.items()],
+            )
+        if checked_blobs:
+            app.db.insert_ignore(
+                conn, BlobScan, [{"blob_sha256": b, "scanned_at": now} for b in checked_blobs]
+            )
+        if hunted:
+            conn.execute(
+                update(BankSignal).where(BankSignal.id.in_(list(hunted))).values(hunted_at=now)
+            )
+    return ids
+
+
+def _row(blob: str, hit: Hit, now: str, seq: int) -> dict[str, Any]:
+    details = dict(hit.details)
+    if hit.labels:
+        details["labels"] = list(hit.labels)
+    if hit.external_id:
+        details["external_id"] = hit.external_id
+    return {
+        "blob_sha256": blob,
+        "kind": hit.kind,
+        "target": hit.target,
+        "distance": hit.distance,
+        "score": hit.score,
+        "transform": hit.transform,
+        "threshold": hit.threshold,
+        "query_value": hit.query_value,
+        "target_value": hit.target_value,
+        "target_blob_sha256": hit.target_blob_sha256,
+        "bank_id": hit.bank_id,
+        "bank_item_id": hit.bank_item_id,
+        "bank_signal_id": hit.bank_signal_id,
+        "bank_name": hit.bank_name,
+        "details_json": orjson.dumps(details).decode() if details else None,
+        "created_at": now,
+        "custody_seq": seq,
+    }
+
+
+# -- scan: new signals of stored files ---------------------------------------------------------
+
+
+def signal_hits(
+    app: App,
+    indexes: IndexSet,
+    signal_id: int | None,
+    blob: str | None,
+    kind: str,
+    value: str | None,
+    score: float | None,
+    data: dict[str, Any],
+    radius: int = DEFAULT_RADIUS,
+) -> list[Hit]:
+    """Matches of one PDQ/vPDQ hash against banks and captures. ``signal_id``/``blob``
+    identify a stored query (only earlier captures, never itself, are returned)."""
+    if kind == "pdq" and (not value or (score is not None and score < QUALITY_THRESHOLD)):
+        return []
+    names = [BANK_NAMES[kind], MEDIA_NAMES[kind]]
+    with app.db.connect() as conn:
+        raws: list[Raw]
+        if kind == "pdq":
+            assert value is not None
+            raws = search_pdq(indexes, pdq_variants(value, data), names, radius)
+        else:
+            raws = search_vpdq(indexes, data.get("frames", []), names, radius, frame_counter(conn))
+        banks = bank_targets(conn, [r.target_id for r in raws if r.index == BANK_NAMES[kind]])
+        media_ids = [
+            r.target_id
+            for r in raws
+            if r.index == MEDIA_NAMES[kind] and (signal_id is None or r.target_id < signal_id)
+        ]
+        media = media_targets(conn, media_ids)
+    hits = []
+    for r in raws:
+        if r.index == BANK_NAMES[kind] and r.target_id in banks:
+            hits.append(bank_hit(kind, r, banks[r.target_id], value, radius))
+        elif r.index == MEDIA_NAMES[kind] and r.target_id in media:
+            target = media[r.target_id]
+            if target.blob_sha256 != blob:
+                hits.append(capture_hit(kind, r, target, value, radius))
+    best: dict[str, Hit] = {}
+    for h in hits:  # several signals of one file (animation frames): keep the closest
+        if h.target not in best or (h.distance or 0) < (best[h.target].distance or 0):
+            best[h.target] = h
+    return list(best.values())
+
+
+def scan_signals(app: App, indexes: IndexSet, *, rescan: bool = False) -> tuple[int, list[int]]:
+    """Match every PDQ/vPDQ signal not yet scanned (all of them with ``rescan``)."""
+    scanned, last = 0, 0
+    new_ids: list[int] = []
+    while True:
+        q = (
+            select(SignalRow.id, SignalRow.blob_sha256, SignalRow.kind, SignalRow.value,
+                   SignalRow.score, SignalRow.data_json)
+            .join(Analysis, Analysis.id == SignalRow.analysis_id)
+            .where(SignalRow.kind.in_(["pdq", "vpdq"]), Analysis.status == "ok",
+                   SignalRow.id > last)
+            .order_by(SignalRow.id)
+            .limit(PAGE)
+        )  # fmt: skip
+        if not rescan:
+            q = q.outerjoin(SignalScan, SignalScan.signal_id == SignalRow.id).where(
+                SignalScan.signal_id.is_(None)
+            )
+        with app.db.connect() as conn:
+            page = conn.execute(q).all()
+        if not page:
+            return scanned, new_ids
+        found: list[tuple[str, Hit]] = []
+        done: list[tuple[int, int]] = []
+        for sid, blob, kind, value, score, data in page:
+            parsed = orjson.loads(data) if data else {}
+            hits = signal_hits(app, indexes, sid, blob, kind, value, score, parsed)
+            found += [(blob, h) for h in hits]
+            done.append((sid, len(hits)))
+        new_ids += store_hits(app, found, scanned_signals=done)
+        scanned += len(page)
+        last = page[-1][0]
+
+
+# -- exact: md5 and SHA-256 of stored files ------------------------------------------------------
+
+
+def check_exact(app: App) -> tuple[int, list[int]]:
+    checked = 0
+    new_ids: list[int] = []
+    while True:
+        with app.db.connect() as conn:
+            page = conn.execute(
+                select(Blob.sha256, Blob.md5)
+                .outerjoin(BlobScan, BlobScan.blob_sha256 == Blob.sha256)
+                .where(BlobScan.blob_sha256.is_(None))
+                .order_by(Blob.sha256)
+                .limit(PAGE)
+            ).all()
+            if not page:
+                return checked, new_ids
+            by_value = {("md5", md5): sha for sha, md5 in page}
+            by_value.update({("sha256", sha): sha for sha, _ in page})
+            matched: list[Any] = []
+            for kind in ("md5", "sha256"):
+                values = [v for k, v in by_value if k == kind]
+                matched += conn.execute(
+                    select(BankSignal.id, BankSignal.kind, BankSignal.value).where(
+                        BankSignal.kind == kind, BankSignal.value.in_(values)
+                    )
+                ).all()
+            targets = bank_targets(conn, [m[0] for m in matched])
+        found = []
+        for signal_id, kind, value in matched:
+            if signal_id in targets:
+                raw = Raw("exact", signal_id, 0)
+                hit = bank_hit(kind, raw, targets[signal_id], value, 0)
+                found.append((by_value[(kind, value)], hit))
+        new_ids += store_hits(app, found, checked_blobs=[sha for sha, _ in page])
+        checked += len(page)
+
+
+# -- hunt: new bank hashes against everything stored -------------------------------------------
+
+
+def _hunt_one(app: App, indexes: IndexSet, bank_signal: Any) -> list[tuple[str, Hit]]:
+    kind, value = bank_signal.kind, bank_signal.value
+    data = orjson.loads(bank_signal.data_json) if bank_signal.data_json else {}
+    with app.db.connect() as conn:
+        target = bank_targets(conn, [bank_signal.id]).get(bank_signal.id)
+        if target is None:
+            return []
+        if kind in ("md5", "sha256"):
+            column = Blob.md5 if kind == "md5" else Blob.sha256
+            shas = conn.execute(select(Blob.sha256).where(column == value)).scalars().all()
+            return [(s, bank_hit(kind, Raw("exact", target.signal_id, 0), target, value, 0))
+                    for s in shas]  # fmt: skip
+        if kind == "pdq":
+            if bank_signal.quality is not None and bank_signal.quality < QUALITY_THRESHOLD:
+                return []
+            raws = search_pdq(indexes, pdq_variants(value, data), [MEDIA_PDQ], DEFAULT_RADIUS)
+        elif kind == "vpdq":
+            raws = search_vpdq(indexes, data.get("frames", []), [MEDIA_VPDQ], DEFAULT_RADIUS,
+                               frame_counter(conn))  # fmt: skip
+        else:
+            return []
+        media = media_targets(conn, [r.target_id for r in raws])
+    out = []
+    for r in raws:
+        m = media.get(r.target_id)
+        if m is None:
+            continue
+        transform = INVERSE.get(r.transform or "", r.transform)  # as a variant of the stored file
+        details = dict(r.details)
+        if kind == "vpdq":  # the stored video is the query: swap the two shares
+            details = {
+                **details,
+                "query_match_percent": r.details.get("compared_match_percent"),
+                "compared_match_percent": r.details.get("query_match_percent"),
+            }
+        raw = Raw(r.index, r.target_id, r.distance, transform,
+                  details.get("query_match_percent", r.score), details)  # fmt: skip
+        out.append((m.blob_sha256, bank_hit(kind, raw, target, m.value, DEFAULT_RADIUS)))
+    return out
+
+
+def hunt_bank_signals(app: App, ids: Sequence[int] | None = None) -> int:
+    """Match bank hashes (``ids``, or every one not yet hunted) against stored files."""
+    indexes = IndexSet(app)
+    indexes.sync([MEDIA_PDQ, MEDIA_VPDQ])
+    new = 0
+    last = 0
+    while True:
+        q = select(BankSignal).where(BankSignal.id > last).order_by(BankSignal.id).limit(PAGE)
+        q = (
+            q.where(BankSignal.id.in_(list(ids)))
+            if ids is not None
+            else q.where(BankSignal.hunted_at.is_(None))
+        )
+        with app.db.connect() as conn:
+            page = conn.execute(q).all()
+        if not page:
+            return new
+        found = []
+        for bank_signal in page:
+            found += _hunt_one(app, indexes, bank_signal)
+        new += len(store_hits(app, found, hunted=[b.id for b in page]))
+        last = page[-1].id
+
+
+def run_matching(app: App, *, rescan: bool = False) -> RunReport:
+    """Sync the indexes, then scan, check exact hashes and hunt (see the module doc)."""
+    report = RunReport()
+    indexes = IndexSet(app)
+    report.indexed = indexes.sync()
+    report.signals_scanned, ids = scan_signals(app, indexes, rescan=rescan)
+    report.files_checked_exact, exact_ids = check_exact(app)
+    with app.db.connect() as conn:
+        pending = (
+            conn.execute(select(BankSignal.id).where(BankSignal.hunted_at.is_(None)))
+            .scalars()
+            .all()
+        )
+    report.bank_hashes_hunted = len(pending)
+    hunted = hunt_bank_signals(app, None) if pending else 0
+    report.new_match_ids = ids + exact_ids
+    report.new_matches = len(report.new_match_ids) + hunted
+    return report

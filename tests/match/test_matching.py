@@ -1,0 +1,293 @@
+"""Matching on a real data directory (both back ends): every ingest is matched as it is
+analysed, banks retro-hunt, duplicate groups, custody, idempotence, deletion."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+from tests.match.conftest import cat_photo
+
+from haechi.analyze.hashes.pdqcore import hamming
+from haechi.app import App
+from haechi.demo.images import DemoAssets
+from haechi.domain import UsageError
+from haechi.match import events
+from haechi.match.bank_sources import add_blobs, add_files, add_hashes
+from haechi.match.banks import create_bank, delete_bank, get_bank, list_banks, remove_items
+from haechi.match.formats import FormatError
+from haechi.match.groups import duplicate_group, duplicate_groups
+from haechi.match.index import IndexSet
+from haechi.match.lists import export_bank, import_list
+from haechi.match.lookup import list_matches, lookup_exact, match_file
+from haechi.match.matching import run_matching
+from haechi.run.verify import verify
+from haechi.store.models import Blob, CustodyEvent
+from haechi.store.tables.match import MatchRow
+
+ASSETS = DemoAssets()
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _events(app: App, kind: str) -> list[dict]:
+    with app.db.connect() as conn:
+        bodies = conn.execute(
+            select(CustodyEvent.body)
+            .where(CustodyEvent.event_type == kind)
+            .order_by(CustodyEvent.seq)
+        ).scalars()
+        return [orjson.loads(b) for b in bodies]
+
+
+def _capture_pairs(app: App) -> dict[frozenset[str], MatchRow]:
+    return {frozenset((m.blob_sha256, m.target_blob_sha256)): m
+            for m in list_matches(app, limit=None) if not m.is_bank}  # fmt: skip
+
+
+def test_resized_reposts_are_matched_when_analysed(demo_app: App) -> None:
+    pairs = _capture_pairs(demo_app)
+    cat, small = _sha(ASSETS.cat.data), _sha(ASSETS.cat_small.data)
+    sky, sky_small = _sha(ASSETS.sky.data), _sha(ASSETS.sky_small.data)
+    assert frozenset((cat, small)) in pairs and frozenset((sky, sky_small)) in pairs
+    m = pairs[frozenset((cat, small))]
+    assert m.kind == "pdq" and 0 < (m.distance or 0) <= 31 and m.transform == "original"
+    assert m.blob_sha256 == small  # recorded once, on the capture hashed later
+    # unrelated pictures are not linked, and an 8 % crop is beyond PDQ (82 bits, measured)
+    latte, crop = _sha(ASSETS.latte.data), _sha(ASSETS.latte_crop.data)
+    assert frozenset((latte, crop)) not in pairs
+    assert not any(latte in p and cat in p for p in pairs)
+
+
+def test_every_match_is_a_signed_custody_event(demo_app: App) -> None:
+    rows = list_matches(demo_app, limit=None)
+    by_seq = {e["seq"]: e for e in _events(demo_app, events.MATCH)}
+    assert rows and all(r.custody_seq in by_seq for r in rows)
+    for r in rows:
+        ev = by_seq[r.custody_seq]
+        assert ev["subject"] == r.blob_sha256 and ev["data"]["distance"] == r.distance
+        assert ev["data"]["kind"] == r.kind
+    assert verify(demo_app).ok
+
+
+def test_matching_again_records_nothing_new(demo_app: App) -> None:
+    before = len(_events(demo_app, events.MATCH))
+    again = run_matching(demo_app)
+    rescan = run_matching(demo_app, rescan=True)
+    assert again.new_matches == 0 and rescan.new_matches == 0 and rescan.signals_scanned > 0
+    assert len(_events(demo_app, events.MATCH)) == before
+
+
+def test_duplicate_groups_say_where_and_first(demo_app: App) -> None:
+    groups = {g.key: g for g in duplicate_groups(demo_app)}
+    latte = duplicate_group(demo_app, _sha(ASSETS.latte.data))
+    assert latte.key in groups and latte.chats == 3 and latte.members == [_sha(ASSETS.latte.data)]
+    assert latte.summary().startswith(
+        "posted in 3 chats, first in 커피 사진 채널 · Coffee Photos on 2024-08-"
+    )
+    cat = duplicate_group(demo_app, _sha(ASSETS.cat_small.data))
+    assert set(cat.members) >= {_sha(ASSETS.cat.data), _sha(ASSETS.cat_small.data)}
+    assert cat.first is not None and cat.first.blob_sha256 == _sha(ASSETS.cat.data)
+    assert "different files" in cat.summary() and cat.as_dict()["chats"] == cat.chats
+    alone = duplicate_group(demo_app, _sha(ASSETS.coins.data))
+    assert alone.members == [_sha(ASSETS.coins.data)] and alone.chats == 1
+    assert all(g.chats >= 2 for g in groups.values())
+
+
+def test_a_bank_from_a_victims_file_hunts_stored_copies(demo_app: App, tmp_path: Path) -> None:
+    create_bank(demo_app, "victim file", origin="support centre", labels=["reported"])
+    flipped = cat_photo(tmp_path / "mine.jpg", flip=True)
+    report = add_files(demo_app, "victim file", [flipped], notes="her own copy")
+    assert report.items_added == 1 and report.signals_added == {"md5": 1, "sha256": 1, "pdq": 1}
+    assert report.matches_found >= 2  # the channel's cat and its resized forward
+    hits = list_matches(demo_app, bank="victim file", limit=None)
+    found = {h.blob_sha256: h for h in hits}
+    assert _sha(ASSETS.cat.data) in found and _sha(ASSETS.cat_small.data) in found
+    assert all(h.transform not in (None, "original") for h in hits)  # found mirrored
+    assert found[_sha(ASSETS.cat.data)].details["labels"] == ["reported"]
+    added = _events(demo_app, events.BANK_ITEMS_ADDED)[-1]["data"]
+    assert added["source"] == {"how": "files", "files": ["mine.jpg"]} and added["items"] == 1
+    info = get_bank(demo_app, "victim file")
+    assert info.items == 1 and info.matches == len(hits)
+    # the picture itself is not kept anywhere: only hashes
+    with demo_app.db.connect() as conn:
+        assert conn.execute(select(Blob).where(Blob.md5 == report_md5(flipped))).first() is None
+
+
+def report_md5(path: Path) -> str:
+    import hashlib
+
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def test_import_is_all_or_nothing_and_names_the_line(demo_app: App, tmp_path: Path) -> None:
+    create_bank(demo_app, "partner list")
+    sky_md5 = _md5_of(demo_app, _sha(ASSETS.sky_small.data))
+    good = f"video_md5 {sky_md5}\npdq {'0' * 63}1\n"
+    path = tmp_path / "list.txt"
+    path.write_text(good + "pdq not-a-hash\n")
+    with pytest.raises(FormatError, match=r"list.txt, line 3: .*Nothing was imported"):
+        import_list(demo_app, "partner list", path)
+    assert get_bank(demo_app, "partner list").items == 0
+    report = import_list(demo_app, "partner list", path, skip_bad=True)
+    assert report.items_added == 2 and [line for line, _ in report.skipped] == [3]
+    exact = [m for m in list_matches(demo_app, bank="partner list", limit=None) if m.kind == "md5"]
+    assert [m.blob_sha256 for m in exact] == [_sha(ASSETS.sky_small.data)] and exact[
+        0
+    ].distance == 0
+    source = _events(demo_app, events.BANK_ITEMS_ADDED)[-1]["data"]["source"]
+    assert source["skipped_lines"] == [3] and source["format"] == "te"
+    again = import_list(demo_app, "partner list", path, skip_bad=True)
+    assert again.items_added == 0 and again.duplicates == 2
+
+
+def _md5_of(app: App, sha: str) -> str:
+    with app.db.connect() as conn:
+        return str(conn.execute(select(Blob.md5).where(Blob.sha256 == sha)).scalar_one())
+
+
+def test_new_captures_are_matched_against_existing_banks(demo_app: App, tmp_path: Path) -> None:
+    """A file ingested after its bank exists is matched by the analysis hook itself."""
+    from PIL import Image
+    from tests.helpers import make_export
+    from tests.match.conftest import ingest_and_hash
+
+    export = make_export(tmp_path / "ex2", messages=30, media=3, seed=9)
+    photo = sorted((export / "photos").glob("*.jpg"))[0]
+    reported = tmp_path / "reported.png"  # the victim's copy: another format, upscaled
+    with Image.open(photo) as im:
+        im.resize((im.width * 2, im.height * 2)).save(reported)
+    create_bank(demo_app, "before ingest")
+    report = add_files(demo_app, "before ingest", [reported])
+    assert report.matches_found == 0  # not stored yet
+    ingest_and_hash(demo_app, export)
+    hits = list_matches(demo_app, bank="before ingest", limit=None)
+    assert [h.blob_sha256 for h in hits] == [_sha(photo.read_bytes())]
+    assert hits[0].kind == "pdq" and (hits[0].distance or 99) <= 31
+
+
+def test_stored_files_can_become_bank_items(demo_app: App) -> None:
+    create_bank(demo_app, "from evidence")
+    report = add_blobs(demo_app, "from evidence", [_sha(ASSETS.coins.data)], labels=["known"])
+    assert report.signals_added == {"md5": 1, "sha256": 1, "pdq": 1}
+    hits = list_matches(demo_app, bank="from evidence", limit=None)
+    kinds = {h.kind for h in hits if h.blob_sha256 == _sha(ASSETS.coins.data)}
+    assert kinds == {"md5", "sha256", "pdq"}
+    with pytest.raises(UsageError, match="No stored file"):
+        add_blobs(demo_app, "from evidence", ["0" * 64])
+
+
+def test_match_file_reports_without_recording(demo_app: App, tmp_path: Path) -> None:
+    before = len(_events(demo_app, events.MATCH))
+    probe = cat_photo(tmp_path / "probe.jpg", size=240, quality=60)
+    result = match_file(demo_app, probe)
+    stored = {h.target_blob_sha256 for h in result.hits if not h.is_bank}
+    assert _sha(ASSETS.cat.data) in stored and result.quality == 100 and not result.stored
+    assert all(h.distance is not None and h.distance <= 31 for h in result.hits)
+    same = tmp_path / "same.jpg"
+    same.write_bytes(ASSETS.coins.data)
+    assert match_file(demo_app, same).stored
+    assert len(_events(demo_app, events.MATCH)) == before
+    assert lookup_exact(demo_app, sha256=_sha(ASSETS.coins.data))["stored"]
+
+
+def test_deleting_a_bank_keeps_its_matches_and_unindexes_it(demo_app: App, tmp_path: Path) -> None:
+    create_bank(demo_app, "to delete")
+    add_files(demo_app, "to delete", [cat_photo(tmp_path / "c.jpg")])
+    before = list_matches(demo_app, bank="to delete", limit=None)
+    assert before
+    delete_bank(demo_app, "to delete", reason="consent withdrawn")
+    assert "to delete" not in {b.name for b in list_banks(demo_app)}
+    after = list_matches(demo_app, bank="to delete", limit=None)
+    assert [m.id for m in after] == [m.id for m in before] and all(m.bank_id is None for m in after)
+    gone = _events(demo_app, events.BANK_DELETED)[-1]["data"]
+    assert gone["reason"] == "consent withdrawn" and gone["items"] == 1
+    result = match_file(demo_app, tmp_path / "c.jpg")
+    assert not [h for h in result.hits if h.bank_name == "to delete"]
+    with pytest.raises(UsageError, match="no bank called"):
+        get_bank(demo_app, "to delete")
+
+
+def test_remove_items_and_export_round_trip(demo_app: App, tmp_path: Path) -> None:
+    create_bank(demo_app, "export me", labels=["l1"])
+    sky = _sha(ASSETS.sky.data)
+    add_blobs(demo_app, "export me", [sky])
+    add_hashes(demo_app, "export me", [("md5", "1" * 32)])
+    for fmt in ("te", "te-csv", "stopncii", "vics"):
+        out = export_bank(demo_app, "export me", tmp_path / f"out.{fmt}", fmt=fmt)
+        assert out["items"] == 2 and len(out["sha256"]) == 64
+    exported = _events(demo_app, events.BANK_EXPORTED)
+    assert [e["data"]["format"] for e in exported[-4:]] == ["te", "te-csv", "stopncii", "vics"]
+    create_bank(demo_app, "re-imported")
+    back = import_list(demo_app, "re-imported", tmp_path / "out.te")
+    assert back.signals_added == {"md5": 2, "sha256": 1, "pdq": 1}
+    body = json.loads((tmp_path / "out.stopncii").read_text())
+    assert {r["signalType"] for r in body["hashRecords"]} == {"ImagePDQ", "VideoMD5"}
+    items = get_bank(demo_app, "export me").items
+    from haechi.match.banks import bank_items
+
+    first = bank_items(demo_app, "export me", limit=1)[0]
+    assert remove_items(demo_app, "export me", [first.id], reason="duplicate") == 1
+    assert get_bank(demo_app, "export me").items == items - 1
+
+
+def test_index_rebuild_gives_the_same_answers(demo_app: App) -> None:
+    indexes = IndexSet(demo_app)
+    indexes.sync()
+    probe = [ASSETS.cat.data, ASSETS.sky_small.data]
+    from haechi.analyze.hashes.pdq import hash_picture
+
+    queries = [hash_picture(io.BytesIO(p))[0].pdq.hex for p in probe]
+    before = [
+        sorted((h.id, h.distance) for h in hits)
+        for hits in indexes["media-pdq"].search(queries, 31)
+    ]
+    counts = indexes.rebuild()
+    assert counts["media-pdq"] >= 10
+    again = IndexSet(demo_app)
+    after = [
+        sorted((h.id, h.distance) for h in hits) for hits in again["media-pdq"].search(queries, 31)
+    ]
+    assert before == after and all(before)
+    # the indexes are derived: deleting them loses nothing
+    import shutil
+
+    shutil.rmtree(demo_app.settings.index_dir / "pdq")
+    assert IndexSet(demo_app).sync()["media-pdq"] == counts["media-pdq"]
+
+
+def test_names_are_checked(demo_app: App) -> None:
+    with pytest.raises(UsageError, match="bank name"):
+        create_bank(demo_app, "../etc")
+    create_bank(demo_app, "dup name")
+    with pytest.raises(UsageError, match="exists already"):
+        create_bank(demo_app, "dup name")
+    with pytest.raises(UsageError, match="not a pdq hash"):
+        add_hashes(demo_app, "dup name", [("pdq", "abc")])
+
+
+def test_near_threshold_is_inclusive(demo_app: App) -> None:
+    """31 bits match, 32 do not (python-threatexchange's <= PDQ_CONFIDENT_MATCH_THRESHOLD)."""
+    from haechi.analyze.hashes.pdq import hash_picture
+
+    base = hash_picture(io.BytesIO(ASSETS.coins.data))[0].pdq.hex
+    value = int(base, 16)
+    at31 = f"{value ^ ((1 << 31) - 1):064x}"
+    at32 = f"{value ^ ((1 << 32) - 1):064x}"
+    assert hamming(base, at31) == 31 and hamming(base, at32) == 32
+    create_bank(demo_app, "threshold")
+    add_hashes(demo_app, "threshold", [("pdq", at31)])
+    add_hashes(demo_app, "threshold", [("pdq", at32)])
+    hits = list_matches(demo_app, bank="threshold", limit=None)
+    assert [h.distance for h in hits if h.blob_sha256 == _sha(ASSETS.coins.data)] == [31]
+    with demo_app.db.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(MatchRow)).scalar_one()
+    assert n >= len(hits)
