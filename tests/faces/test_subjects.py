@@ -147,3 +147,19 @@ def test_photos_without_a_clear_single_face_are_refused(app: App) -> None:
         )
     with app.db.connect() as conn:
         assert conn.execute(select(Subject.id)).all() == []  # nothing half-written
+
+
+def test_withdrawing_the_photo_consent_deletes_the_photos(app: App, reference_png: bytes) -> None:
+    info, _ = enroll_subject(
+        app, label="V-2", photos=[("ref.png", reference_png)],
+        consent=consent("search,keep_photos"), staff="officer.kim",
+    )  # fmt: skip
+    folder = app.settings.home / "subjects" / "photos"
+    assert len(list(folder.iterdir())) == 1
+    withdraw_consent(app, info.id, info.consents[0].id, "officer.kim")
+    assert list(folder.iterdir()) == []
+    after = get_subject(app, info.id)
+    assert after is not None and after.photos == 0 and len(after.templates) == 1
+    assert events(app, "subject_photos_deleted")[0]["data"]["photo_sha256"] == [
+        info.templates[0].photo_sha256
+    ]
