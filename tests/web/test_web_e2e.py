@@ -89,7 +89,10 @@ def test_investigator_and_auditor_in_chromium(server: str, tmp_path: Path) -> No
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         page = browser.new_page(locale="en-US")
         page.on(
-            "console", lambda m: csp_errors.append(m.text) if "Content Security" in m.text else None
+            "console",
+            lambda m: (
+                csp_errors.append(page.url + " " + m.text) if "Content Security" in m.text else None
+            ),
         )
         page.on("dialog", lambda d: d.accept())
 
@@ -121,7 +124,7 @@ def test_investigator_and_auditor_in_chromium(server: str, tmp_path: Path) -> No
         figure.locator("button.reveal").click()
         original = page.locator(f"figure.revealed[data-sha='{sha}'] img.original")
         original.wait_for()
-        page.wait_for_function("document.querySelector('img.original').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelector('img.original').naturalWidth > 0")
         assert "Today: " in page.locator("#exposure").inner_text()
         page.screenshot(path=str(shots / "05-revealed.png"), full_page=True)
 
@@ -133,6 +136,14 @@ def test_investigator_and_auditor_in_chromium(server: str, tmp_path: Path) -> No
             page.wait_for_selector("video.original")
             state = page.eval_on_selector("video.original", "v => [v.muted, v.paused]")
             assert state == [True, True]
+
+        # The network graph draws with the vendored Cytoscape.js, within the CSP.
+        if integrations.available("graph"):
+            page.goto(f"{server}/graph")
+            page.wait_for_function(
+                "() => window.haechiGraph && window.haechiGraph.nodes().length > 0"
+            )
+            page.screenshot(path=str(shots / "05b-graph.png"))
 
         # Switch language while logged in.
         page.goto(f"{server}/chats")

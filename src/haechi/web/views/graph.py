@@ -1,0 +1,63 @@
+"""The network graph (Cytoscape.js, served locally), built on ``haechi.graph.service``:
+the room-to-room map (rooms linked by forwards, mentions, links, successor announcements,
+shared media and shared identifiers), or the full map of rooms, accounts, bots and
+identifiers, limited to the ``MAX_NODES`` best-connected nodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from haechi.auth.roles import Perm
+from haechi.web.auth import haechi, needs
+from haechi.web.nav import NavItem
+from haechi.web.render import render
+
+router = APIRouter()
+NAV = [NavItem(65, "nav.graph", "/graph", Perm.GRAPH)]
+MAX_NODES = 400
+
+
+@router.get("/graph", dependencies=[needs(Perm.GRAPH)])
+def graph_page(request: Request, full: bool = False) -> Response:
+    return render(request, "graph.html", full=full)
+
+
+def elements(g: Any, limit: int = MAX_NODES) -> dict[str, Any]:
+    """Cytoscape elements of the ``limit`` highest-degree nodes of ``g`` (any networkx graph)."""
+    keep = sorted(g.nodes, key=lambda n: (-g.degree(n), str(n)))[:limit]
+    chosen = set(keep)
+    nodes = []
+    for n in keep:
+        d = g.nodes[n]
+        nodes.append(
+            {
+                "data": {
+                    "id": str(n),
+                    "label": str(d.get("label") or n)[:60],
+                    "type": str(d.get("type") or ""),
+                    "chat_id": d.get("chat_id"),
+                }
+            }
+        )
+    edges = []
+    for i, (a, b, d) in enumerate(g.edges(data=True)):
+        if a in chosen and b in chosen:
+            kind = d.get("kinds") or d.get("kind") or ""
+            weight = float(d.get("weight", 1) or 1)
+            edges.append(
+                {"data": {"id": f"e{i}", "source": str(a), "target": str(b),
+                          "kind": str(kind).strip(",")[:60], "weight": weight}}
+            )  # fmt: skip
+    return {"nodes": nodes, "edges": edges, "total_nodes": g.number_of_nodes()}
+
+
+@router.get("/graph/data.json", dependencies=[needs(Perm.GRAPH)])
+def graph_data(request: Request, full: bool = False) -> dict[str, Any]:
+    from haechi.graph.analysis import chat_projection, undirected
+    from haechi.graph.build import build_graph
+
+    g = build_graph(haechi(request))
+    return elements(undirected(g) if full else chat_projection(g))

@@ -1,0 +1,71 @@
+"""The subjects view and the logged face search, on the faces capability's real service."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import ROLE_USERS, log_in
+
+from haechi.app import App
+from haechi.auth import audit
+from haechi.auth.roles import Role
+from haechi.services import integrations
+
+pytestmark = pytest.mark.skipif(
+    not integrations.available("subjects"), reason="haechi.subjects is not installed"
+)
+
+
+@pytest.fixture
+def subject(loaded: App) -> int:
+    pytest.importorskip("dlib")
+    from haechi.demo.faces_export import reference_photo
+    from haechi.subjects.consent import ConsentRequest
+    from haechi.subjects.service import enroll_subject
+
+    info, _ = enroll_subject(
+        loaded, label="V-WEB-1", photos=[("ref.png", reference_photo())], staff="test",
+        consent=ConsentRequest(given_by="Jane Roe", scope="search", given_at="2024-09-01"),
+    )  # fmt: skip
+    return info.id
+
+
+def test_face_search_is_logged_and_names_stay_hidden(
+    web: TestClient, loaded: App, subject: int
+) -> None:
+    csrf = log_in(web, ROLE_USERS[Role.SUPPORT_WORKER])
+    page = web.get("/subjects").text
+    assert "V-WEB-1" in page and "Jane Roe" not in page
+    r = web.post(f"/subjects/{subject}/search", data={"csrf_token": csrf, "reason": "x"})
+    assert r.status_code == 200 and 'id="face-error"' in r.text  # a reason is required
+    r = web.post(
+        f"/subjects/{subject}/search",
+        data={"csrf_token": csrf, "reason": "the victim asked us to look"},
+    )
+    assert r.status_code == 200 and 'id="face-results"' in r.text
+    entries = audit.entries(loaded, action=audit.FACE_SEARCH)
+    assert [e.subject for e in entries] == [f"subject:{subject}"] * 2
+    assert "refused" in entries[1].detail and "images" in entries[0].detail
+    assert entries[0].detail["faces_custody_seq"] > 0
+
+
+def test_reviewers_cannot_face_search(web: TestClient, subject: int) -> None:
+    csrf = log_in(web, ROLE_USERS[Role.REVIEWER])
+    assert web.get("/subjects").status_code == 403
+    r = web.post(f"/subjects/{subject}/search", data={"csrf_token": csrf, "reason": "curious"})
+    assert r.status_code == 403
+
+
+@pytest.mark.skipif(not integrations.available("graph"), reason="haechi.graph is not installed")
+def test_graph_data_is_the_room_map(web: TestClient, loaded: App) -> None:
+    log_in(web, ROLE_USERS[Role.REVIEWER])
+    data = web.get("/graph/data.json").json()
+    with loaded.db.connect() as conn:
+        chats = conn.exec_driver_sql("SELECT count(*) FROM chats").scalar()
+    assert data["total_nodes"] == chats and data["nodes"]
+    ids = {n["data"]["id"] for n in data["nodes"]}
+    assert all(e["data"]["source"] in ids and e["data"]["target"] in ids for e in data["edges"])
+    assert web.get("/graph").status_code == 200
+    web.cookies.clear()
+    log_in(web, ROLE_USERS[Role.SUPPORT_WORKER])
+    assert web.get("/graph/data.json").status_code == 403
