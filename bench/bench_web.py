@@ -175,6 +175,16 @@ async def load(
     return results
 
 
+def reuse(home: Path) -> list[str]:
+    from haechi.app import open_app
+
+    app = open_app(home)
+    with app.db.connect() as conn:
+        texts = conn.exec_driver_sql("SELECT text FROM messages LIMIT 50000").scalars().all()
+    app.close()
+    return sorted({w.lower() for t in texts for w in re.findall(r"[^\W_]+", t or "") if len(w) > 1})
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -188,15 +198,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--home", type=Path, default=None)
+    ap.add_argument("--reuse", action="store_true", help="Reuse the archive already in --home.")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="haechi-bench-web-")) / "home"
-    t = time.perf_counter()
-    vocab = build(home, args.messages, args.media)
-    print(
-        f"built {args.messages:,} messages, {args.media:,} media in {time.perf_counter() - t:.0f} s"
-    )
-    t_index, t_stats = index(home)
-    print(f"full-text index: {t_index:.1f} s; chat counts: {t_stats:.1f} s")
+    if args.reuse and (home / "haechi.toml").exists():
+        vocab = reuse(home)
+    else:
+        t = time.perf_counter()
+        vocab = build(home, args.messages, args.media)
+        took = time.perf_counter() - t
+        print(f"built {args.messages:,} messages, {args.media:,} media in {took:.0f} s")
+        t_index, t_stats = index(home)
+        print(f"full-text index: {t_index:.1f} s; chat counts: {t_stats:.1f} s")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
+from haechi.app import App
 from haechi.services.common import has_module
 
 # Capability -> the service module its web view is built against.
 SERVICES = {
-    "matches": "haechi.match.service",
+    "matches": "haechi.match.lookup",
     "subjects": "haechi.subjects.service",
     "graph": "haechi.graph.service",
     "triage": "haechi.triage.service",
@@ -30,15 +31,27 @@ def available(capability: str) -> bool:
 
 
 def bank_matches(
-    conn: Connection, shas: Sequence[str]
+    app: App, shas: Sequence[str]
 ) -> dict[str, list[tuple[str, str | None, float | None]]]:
-    """``{sha256: [(bank, label, distance)]}`` for files matched to a hash bank.
-
-    Empty until the matches capability (haechi.match) provides its service.
-    """
+    """``{sha256: [(bank, label, distance)]}`` for files matched to a hash bank, from
+    ``haechi.match.lookup.list_matches`` (the matches capability); empty without it."""
     if not shas or not available("matches"):
         return {}
-    return {}
+    from haechi.match.lookup import list_matches
+
+    # One query first: an archive without any bank match (the usual case) costs nothing
+    # more. The service has no batch call yet, so each file is then asked for in turn.
+    if not list_matches(app, banks_only=True, limit=1):
+        return {}
+    out: dict[str, list[tuple[str, str | None, float | None]]] = {}
+    for sha in shas:
+        for m in list_matches(app, blob_sha256=sha, banks_only=True, limit=5):
+            if m.blob_sha256 != sha or not m.bank_name:
+                continue
+            labels = (m.details or {}).get("labels") or []
+            label = ", ".join(str(x) for x in labels)[:120] if isinstance(labels, list) else None
+            out.setdefault(sha, []).append((m.bank_name, label or None, m.distance))
+    return out
 
 
 def lexicon_clause(conn: Connection) -> str | None:

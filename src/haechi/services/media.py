@@ -127,10 +127,10 @@ def _signals(conn: Any, shas: Sequence[str]) -> dict[str, list[SignalView]]:
     return out
 
 
-def _items(conn: Any, rows: Sequence[Any], with_signals: bool) -> list[MediaItem]:
+def _items(app: App, conn: Any, rows: Sequence[Any], with_signals: bool) -> list[MediaItem]:
     shas = sorted({r.blob_sha256 for r in rows if r.blob_sha256})
     previews = _previews(conn, shas)
-    matches = integrations.bank_matches(conn, shas)
+    matches = integrations.bank_matches(app, shas)
     signals = _signals(conn, shas) if with_signals else {}
     return [
         MediaItem(
@@ -169,7 +169,7 @@ def media_of_messages(app: App, message_pks: Sequence[int]) -> dict[int, list[Me
                 ),
                 params,
             ).all()
-            for item in _items(conn, rows, with_signals=False):
+            for item in _items(app, conn, rows, with_signals=False):
                 out.setdefault(item.message_pk, []).append(item)
     return out
 
@@ -216,7 +216,7 @@ def grid(
     )
     with app.db.connect() as conn:
         rows = conn.execute(text(sql), params).all()
-        items = _items(conn, rows[:limit], with_signals=True)
+        items = _items(app, conn, rows[:limit], with_signals=True)
     nxt = items[-1].id if len(rows) > limit and items else None
     return GridPage(items, nxt)
 
@@ -235,7 +235,7 @@ def file_info(app: App, sha256: str) -> MediaItem:
         ).all()
         if not rows:
             raise NotFound("There is no such file.")
-        return _items(conn, rows, with_signals=True)[0]
+        return _items(app, conn, rows, with_signals=True)[0]
 
 
 def preview_bytes(app: App, sha256: str) -> tuple[bytes, str] | None:
