@@ -44,7 +44,8 @@ from haechi.domain.analysis import (
 )
 
 BASELINE_MODEL = Path(__file__).with_name("baseline_model.json")
-HEATMAP_TILE = 128
+HEATMAP_TILE = 128  # smallest tile side (pixels)
+HEATMAP_GRID = 4  # most tiles along a side
 
 # Plain-language reading of each baseline feature when it pushes towards "synthetic".
 REASONS = {
@@ -143,21 +144,21 @@ class SyntheticSettings:
 def heatmap(detector: BaselineDetector, rgb: np.ndarray, max_side: int) -> bytes | None:
     """The baseline's score per tile as an RGBA PNG (red = higher), no picture content."""
     h, w = rgb.shape[:2]
-    rows, cols = h // HEATMAP_TILE, w // HEATMAP_TILE
+    # At most HEATMAP_GRID tiles a side (tiles grow with the picture): bounded cost.
+    tile = max(HEATMAP_TILE, -(-max(h, w) // HEATMAP_GRID))
+    rows, cols = h // tile, w // tile
     if rows * cols < 2:
         return None
     grid = np.zeros((rows, cols), dtype=np.float64)
     for r in range(rows):
         for c in range(cols):
-            tile = rgb[
-                r * HEATMAP_TILE : (r + 1) * HEATMAP_TILE, c * HEATMAP_TILE : (c + 1) * HEATMAP_TILE
-            ]
-            grid[r, c] = detector.score(np.ascontiguousarray(tile))
+            part = rgb[r * tile : (r + 1) * tile, c * tile : (c + 1) * tile]
+            grid[r, c] = detector.score(np.ascontiguousarray(part))
     rgba = np.zeros((rows, cols, 4), dtype=np.uint8)
     rgba[..., 0] = 255
     rgba[..., 1] = (255 * (1 - grid)).astype(np.uint8)
     rgba[..., 3] = (200 * grid).astype(np.uint8)
-    size = preview_size(cols * HEATMAP_TILE, rows * HEATMAP_TILE, max_side)
+    size = preview_size(cols * tile, rows * tile, max_side)
     out = Image.fromarray(rgba, "RGBA").resize(size, Image.Resampling.NEAREST)
     buf = io.BytesIO()
     out.save(buf, "PNG")

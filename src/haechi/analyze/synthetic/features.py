@@ -44,8 +44,9 @@ def _laplacian(g: np.ndarray) -> np.ndarray:
 
 def _kurtosis(x: np.ndarray) -> float:
     x = x.ravel() - x.mean()
-    v = float((x**2).mean())
-    return float(np.log((x**4).mean() / (v * v + _EPS) + _EPS)) if v > 0 else 0.0
+    x2 = x * x
+    v = float(x2.mean())
+    return float(np.log(float(np.dot(x2, x2)) / x2.size / (v * v + _EPS) + _EPS)) if v > 0 else 0.0
 
 
 def _residual_stats(g: np.ndarray) -> list[float]:
@@ -88,19 +89,19 @@ def _peaks(power: np.ndarray) -> list[float]:
     peaks exactly there."""
     h, w = power.shape
     logp = np.log(power + _EPS)
-    offsets = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy, dx) != (0, 0)]
+    dy, dx = (a.ravel() for a in np.mgrid[-2:3, -2:3])
+    ring = (dy != 0) | (dx != 0)
+    dy, dx = dy[ring], dx[ring]
     out = []
     for period in (2, 4, 8):
-        ratios = []
-        for ky in range(period):
-            for kx in range(period):
-                if (ky, kx) == (0, 0) or (period > 2 and ky % 2 == 0 and kx % 2 == 0):
-                    continue  # skip DC and positions already counted at a shorter period
-                y, x = round(ky * h / period) % h, round(kx * w / period) % w
-                around = [logp[(y + dy) % h, (x + dx) % w] for dy, dx in offsets]
-                ratios.append(logp[y, x] - float(np.median(around)))
-        out.append(float(np.max(ratios)))
-        out.append(float(np.mean(ratios)))
+        ky, kx = (a.ravel() for a in np.mgrid[0:period, 0:period])
+        # Skip DC and positions already counted at a shorter period.
+        keep = ~((ky == 0) & (kx == 0)) & ~((period > 2) & (ky % 2 == 0) & (kx % 2 == 0))
+        y = np.rint(ky[keep] * h / period).astype(int) % h
+        x = np.rint(kx[keep] * w / period).astype(int) % w
+        around = logp[(y[:, None] + dy[None, :]) % h, (x[:, None] + dx[None, :]) % w]
+        ratios = logp[y, x] - np.median(around, axis=1)
+        out += [float(ratios.max()), float(ratios.mean())]
     return out
 
 
