@@ -66,6 +66,10 @@ def test_c2pa_signed_here_is_valid_and_declares_the_source_type(signer, tmp_path
     anchors.write_bytes(signer.root_pem)
     trusted = by_value(run(path, ProvenanceSettings(trust_anchors=str(anchors))))["c2pa"].data
     assert trusted["trusted"] and trusted["validation_state"] == "Trusted"
+    from haechi.domain import UsageError
+
+    with pytest.raises(UsageError, match="trust_anchors"):
+        ProvenanceAnalyzer(ProvenanceSettings(trust_anchors=str(tmp_path / "missing.pem")))
 
 
 def test_c2pa_tampered_after_signing_is_reported_broken(signer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from haechi.analyze.synthetic.tags import dst_term
+from haechi.domain import UsageError
 
 RAW_LIMIT = 512 << 10  # characters of manifest-store JSON kept in the signal
 
@@ -220,4 +221,12 @@ def trust_pem(path: str) -> str:
     """The PEM text of a trust-anchor file named in the settings ("" when none)."""
     if not path:
         return ""
-    return Path(path).expanduser().read_text(encoding="ascii")
+    try:
+        text = Path(path).expanduser().read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"analyzers.provenance.trust_anchors: cannot read {path} as a PEM file ({exc})."
+        ) from exc
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise UsageError(f"analyzers.provenance.trust_anchors: {path} holds no PEM certificate.")
+    return text
