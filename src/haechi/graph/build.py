@@ -68,29 +68,37 @@ class Lookup:
     chat_by_tg_id: dict[int, int] = field(default_factory=dict)
     account_by_username: dict[str, int] = field(default_factory=dict)
     account_by_name: dict[str, int] = field(default_factory=dict)
+    pending: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
+    titles: dict[int, list[str]] = field(default_factory=dict)  # every title of each chat
 
 
 def _add_edge(
-    g: nx.MultiDiGraph,
+    lk: Lookup,
     u: str,
     v: str,
     kind: str,
     weight: int,
     first: int | None,
     last: int | None,
-    **extra: Any,
 ) -> None:
+    """Accumulate an edge; ``_flush_edges`` adds them all at the end (one networkx call
+    per distinct edge, however many rows fed it)."""
     if u == v:
         return
-    if g.has_edge(u, v, key=kind):
-        d = g.edges[u, v, kind]
-        d["weight"] += weight
-        if first is not None:
-            d["first"] = min(d.get("first") or first, first)
-        if last is not None:
-            d["last"] = max(d.get("last") or last, last)
+    key = (u, v, kind)
+    cur = lk.pending.get(key)
+    if cur is None:
+        lk.pending[key] = [weight, first, last]
         return
-    g.add_edge(u, v, key=kind, kind=kind, weight=weight, first=first, last=last, **extra)
+    cur[0] += weight
+    cur[1], cur[2] = _min(cur[1], first), _max(cur[2], last)
+
+
+def _flush_edges(g: nx.MultiDiGraph, lk: Lookup) -> None:
+    add = g.add_edge  # MultiDiGraph.add_edge: much cheaper than add_edges_from's views
+    for (u, v, k), (w, lo, hi) in lk.pending.items():
+        add(u, v, key=k, kind=k, weight=w, first=lo, last=hi)
+    lk.pending.clear()
 
 
 def text_version(conn: Connection, app: App, wanted: str | None) -> str | None:
@@ -122,7 +130,7 @@ def add_chats(conn: Connection, g: nx.MultiDiGraph, lk: Lookup, version: str | N
     counts = dict(
         conn.execute(select(Message.chat_id, func.count()).group_by(Message.chat_id)).all()
     )
-    titles = chat_titles(conn)
+    titles = lk.titles = chat_titles(conn)
     for cid, key, kind, tg_id, title, username, dialog in conn.execute(
         select(
             Chat.id,
@@ -212,6 +220,7 @@ def _posted(conn: Connection, g: nx.MultiDiGraph, lk: Lookup, opts: BuildOptions
     keys = dict(conn.execute(select(Account.id, Account.key)).all())
     users = dict(conn.execute(select(Account.id, Account.username)).all())
     bots = dict(conn.execute(select(Account.id, Account.is_bot)).all())
+    nodes: dict[int, str] = {}
     for cid, aid, n, lo, hi in conn.execute(
         select(
             Message.chat_id,
@@ -225,8 +234,11 @@ def _posted(conn: Connection, g: nx.MultiDiGraph, lk: Lookup, opts: BuildOptions
     ):
         if aid is None:
             continue
-        node = account_node(lk, aid, keys[aid], users.get(aid), bool(bots.get(aid)))
-        _add_edge(g, node, f"chat:{cid}", "posted_in", int(n), lo, hi)
+        node = nodes.get(aid)
+        if node is None:
+            node = account_node(lk, aid, keys[aid], users.get(aid), bool(bots.get(aid)))
+            nodes[aid] = node
+        _add_edge(lk, node, f"chat:{cid}", "posted_in", int(n), lo, hi)
 
 
 def _forwards(conn: Connection, g: nx.MultiDiGraph, lk: Lookup) -> None:
@@ -252,7 +264,7 @@ def _forwards(conn: Connection, g: nx.MultiDiGraph, lk: Lookup) -> None:
             target = f"name:{low}"
             if target not in g:
                 g.add_node(target, type="name", label=name)
-        _add_edge(g, f"chat:{cid}", target, "forward", int(n), lo, hi)
+        _add_edge(lk, f"chat:{cid}", target, "forward", int(n), lo, hi)
 
 
 def _via_bot(conn: Connection, g: nx.MultiDiGraph, lk: Lookup) -> None:
@@ -272,7 +284,7 @@ def _via_bot(conn: Connection, g: nx.MultiDiGraph, lk: Lookup) -> None:
         node = f"bot:{bot.lstrip('@').lower()}"
         if node not in g:
             g.add_node(node, type="bot", label=bot)
-        _add_edge(g, f"chat:{cid}", node, "via_bot", int(n), lo, hi)
+        _add_edge(lk, f"chat:{cid}", node, "via_bot", int(n), lo, hi)
 
 
 def _entities(
@@ -299,33 +311,33 @@ def _entities(
     for cid, kind, value, n, lo, hi in rows:
         src = f"chat:{cid}"
         if kind in ("tg_username", "tg_bot"):
-            _add_edge(g, src, username_node(g, lk, value), "mention", int(n), lo, hi)
+            _add_edge(lk, src, username_node(g, lk, value), "mention", int(n), lo, hi)
         elif kind == "tg_message":
             target = username_node(g, lk, value.split("/", 1)[0])
-            _add_edge(g, src, target, "link", int(n), lo, hi)
+            _add_edge(lk, src, target, "link", int(n), lo, hi)
         elif kind == "tg_private_message":
             channel = int(value.split("/")[1])
             if channel in lk.chat_by_tg_id:
-                _add_edge(g, src, f"chat:{lk.chat_by_tg_id[channel]}", "link", int(n), lo, hi)
+                _add_edge(lk, src, f"chat:{lk.chat_by_tg_id[channel]}", "link", int(n), lo, hi)
             else:
                 node = f"tgc:{channel}"
                 g.add_node(node, type="private_chat", label=f"t.me/c/{channel}")
-                _add_edge(g, src, node, "link", int(n), lo, hi)
+                _add_edge(lk, src, node, "link", int(n), lo, hi)
         elif kind in ("tg_invite", "tg_folder"):
             node = f"invite:{value}"
             if node not in g:
                 g.add_node(node, type="invite", label=f"t.me/{value}")
-            _add_edge(g, src, node, "link", int(n), lo, hi)
+            _add_edge(lk, src, node, "link", int(n), lo, hi)
         elif kind in IDENTIFIER_KINDS:
             node = f"{kind}:{value}"
             if node not in g:
                 g.add_node(node, type=kind, label=value)
-            _add_edge(g, src, node, "identifier", int(n), lo, hi)
+            _add_edge(lk, src, node, "identifier", int(n), lo, hi)
         elif kind == "url" and len(url_chats[value]) >= opts.urls_min_chats:
             node = f"url:{value}"
             if node not in g:
                 g.add_node(node, type="url", label=value)
-            _add_edge(g, src, node, "link", int(n), lo, hi)
+            _add_edge(lk, src, node, "link", int(n), lo, hi)
 
 
 class _Groups:
@@ -380,7 +392,7 @@ def _max(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _media(conn: Connection, g: nx.MultiDiGraph, opts: BuildOptions) -> str:
+def _media(conn: Connection, g: nx.MultiDiGraph, lk: Lookup, opts: BuildOptions) -> str:
     mapping, method = media_groups(conn)
     per_group: dict[str, dict[int, list[int | None]]] = defaultdict(dict)
     blobs: dict[str, set[str]] = defaultdict(set)
@@ -418,7 +430,7 @@ def _media(conn: Connection, g: nx.MultiDiGraph, opts: BuildOptions) -> str:
             first=min(firsts) if firsts else None,
         )
         for cid, (count, lo, hi) in chats.items():
-            _add_edge(g, f"chat:{cid}", node, "shared_media", int(count or 0), lo, hi)
+            _add_edge(lk, f"chat:{cid}", node, "shared_media", int(count or 0), lo, hi)
     return method
 
 
@@ -437,7 +449,8 @@ def build_graph(app: App, opts: BuildOptions | None = None) -> nx.MultiDiGraph:
         _forwards(conn, g, lk)
         _via_bot(conn, g, lk)
         _entities(conn, g, lk, version, opts)
-        method = _media(conn, g, opts)
+        method = _media(conn, g, lk, opts)
+        _flush_edges(g, lk)
         successors = add_successors(conn, g, lk, version)
     g.graph.update(text_version=version or "", media_groups=method, successors=len(successors))
     return g

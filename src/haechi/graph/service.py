@@ -111,7 +111,6 @@ def neighbourhood(g: nx.MultiDiGraph, node: str, depth: int = 1) -> nx.MultiDiGr
 
 def successor_rooms(app: App) -> list[Successor]:
     """Every successor/backup link in the store: resolved targets first, then strongest."""
-    from haechi.analyze.text.rooms import chat_titles
     from haechi.graph.build import Lookup, add_chats, text_version
     from haechi.graph.successors import find_successors, resolver
 
@@ -120,7 +119,7 @@ def successor_rooms(app: App) -> list[Successor]:
     with app.db.connect() as conn:
         version = text_version(conn, app, None)
         add_chats(conn, g, lk, version)
-        found = find_successors(conn, version, chat_titles(conn), resolver(g, lk))
+        found = find_successors(conn, version, lk.titles, resolver(g, lk))
     return sorted(
         found,
         key=lambda s: (s.resolution is None, -s.confidence, -(s.resolution or 0), s.message_pk),

@@ -153,6 +153,21 @@ def bot_spread(app: App, username: str) -> Spread:
     return summarise(s)
 
 
+def _group_of(app: App, conn: Any, sha: str) -> tuple[str, list[str], str]:
+    """(group key, members, method): the hashing capability's duplicate group when it is
+    installed (the same match links and key as the map's media nodes), else ours."""
+    try:
+        from haechi.match.groups import duplicate_group
+    except ImportError:  # the hashing capability is not installed
+        pass
+    else:
+        dup = duplicate_group(app, sha)
+        return dup.key, list(dup.members), "haechi.match duplicate group"
+    mapping, method = media_groups(conn)
+    group = mapping.get(sha, sha)
+    return group, sorted({b for b, grp in mapping.items() if grp == group} | {sha}), method
+
+
 def media_spread(app: App, sha256: str) -> Spread:
     key = sha256.lower()
     if len(key) < 8 or any(c not in "0123456789abcdef" for c in key):
@@ -169,9 +184,7 @@ def media_spread(app: App, sha256: str) -> Spread:
             raise UsageError(f"No stored media file has a SHA-256 starting with {key}.")
         if len(blobs) > 1 and len(key) < 64:
             raise UsageError(f"{key} matches {len(blobs)} files: give more digits.")
-        mapping, method = media_groups(conn)
-        group = mapping.get(blobs[0], blobs[0])
-        members = sorted({b for b, grp in mapping.items() if grp == group} | {blobs[0]})
+        group, members, method = _group_of(app, conn, blobs[0])
         titles = dict(conn.execute(select(Chat.id, Chat.title)).all())
         rows = conn.execute(
             select(

@@ -16,9 +16,9 @@ reasons and a confidence; an unresolved invite stays an ``invite`` node for an a
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from typing import Any
 
 import networkx as nx
@@ -75,47 +75,81 @@ def _joins(conn: Connection) -> dict[int, list[int]]:
     return joins
 
 
-def _similar(a: list[str], b: list[str]) -> float:
+def _bigrams(title: str) -> frozenset[str]:
+    t = "".join(ch for ch in title.lower() if ch.isalnum())
+    return frozenset(t[i : i + 2] for i in range(len(t) - 1)) if len(t) > 1 else frozenset({t})
+
+
+def similarity(a: list[frozenset[str]], b: list[frozenset[str]]) -> float:
+    """Best Dice coefficient of character bigrams between any title of a and any of b
+    (set operations: cheap enough to compare every candidate room)."""
     best = 0.0
     for x in a:
         for y in b:
-            best = max(best, SequenceMatcher(None, x.lower(), y.lower()).ratio())
+            if x and y:
+                best = max(best, 2 * len(x & y) / (len(x) + len(y)))
     return best
 
 
-def resolve_invite(
-    source: int,
-    at: int | None,
-    titles: dict[int, list[str]],
-    first: dict[int, int],
-    joins: dict[int, list[int]],
-) -> tuple[int | None, float, list[str]]:
-    """The chat an invite most likely opens, its score and why (None when unsure)."""
-    if at is None:
-        return None, 0.0, []
-    scored: list[tuple[float, int, list[str]]] = []
-    for cid, created in first.items():
-        if cid == source:
-            continue
-        score, why = 0.0, []
-        if at - CREATED_BEFORE <= created <= at + CREATED_AFTER:
-            score += 0.4
-            why.append(f"created {round((created - at) / 3600, 1)} h from the announcement")
-        sim = _similar(titles.get(source, []), titles.get(cid, []))
-        if sim >= 0.4:
-            score += 0.4 * sim
-            why.append(f"title similarity {sim:.2f}")
-        if any(at - 3600 <= j <= at + CREATED_AFTER for j in joins.get(cid, [])):
-            score += 0.3
-            why.append("joined by link after the announcement")
-        if score > 0:
+class InviteResolver:
+    """Which room an invite most likely opens: rooms created around the announcement
+    (found by bisection over creation times), rooms joined by link soon after it, scored
+    by timing, title similarity and the join. Results are cached per (room, invite)."""
+
+    def __init__(self, titles: dict[int, list[str]], first: dict[int, int],
+                 joins: dict[int, list[int]]) -> None:  # fmt: skip
+        self.first = first
+        self.grams = {cid: [_bigrams(t) for t in names] for cid, names in titles.items()}
+        self.created = sorted((t, cid) for cid, t in first.items())
+        self.created_at = [t for t, _ in self.created]
+        self.join_events = sorted((t, cid) for cid, times in joins.items() for t in times)
+        self.join_at = [t for t, _ in self.join_events]
+        self.cache: dict[tuple[int, str], tuple[int | None, float, list[str]]] = {}
+
+    def candidates(self, at: int) -> tuple[set[int], set[int]]:
+        lo = bisect_left(self.created_at, at - CREATED_BEFORE)
+        hi = bisect_right(self.created_at, at + CREATED_AFTER)
+        in_window = {cid for _, cid in self.created[lo:hi]}
+        lo = bisect_left(self.join_at, at - 3600)
+        hi = bisect_right(self.join_at, at + CREATED_AFTER)
+        joined = {cid for _, cid in self.join_events[lo:hi]}
+        return in_window, joined
+
+    def resolve(
+        self, source: int, value: str, at: int | None
+    ) -> tuple[int | None, float, list[str]]:
+        if at is None:
+            return None, 0.0, []
+        key = (source, value)
+        if key not in self.cache:
+            self.cache[key] = self._resolve(source, at)
+        return self.cache[key]
+
+    def _resolve(self, source: int, at: int) -> tuple[int | None, float, list[str]]:
+        in_window, joined = self.candidates(at)
+        scored: list[tuple[float, int, list[str]]] = []
+        # Similarity alone (at most 0.4) cannot reach the bar: only rooms in the time
+        # window or joined after the announcement are candidates.
+        for cid in (in_window | joined) - {source}:
+            score, why = 0.0, []
+            if cid in in_window:
+                score += 0.4
+                hours = round((self.first[cid] - at) / 3600, 1)
+                why.append(f"created {hours} h from the announcement")
+            sim = similarity(self.grams.get(source, []), self.grams.get(cid, []))
+            if sim >= 0.4:
+                score += 0.4 * sim
+                why.append(f"title similarity {sim:.2f}")
+            if cid in joined:
+                score += 0.3
+                why.append("joined by link after the announcement")
             scored.append((score, cid, why))
-    scored.sort(key=lambda x: -x[0])
-    if not scored or scored[0][0] < 0.6:
-        return None, 0.0, []
-    if len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05:
-        return None, 0.0, ["two candidate rooms fit equally well"]
-    return scored[0][1], round(scored[0][0], 2), scored[0][2]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        if not scored or scored[0][0] < 0.6:
+            return None, 0.0, []
+        if len(scored) > 1 and scored[0][0] - scored[1][0] < 0.05:
+            return None, 0.0, ["two candidate rooms fit equally well"]
+        return scored[0][1], round(scored[0][0], 2), scored[0][2]
 
 
 def find_successors(
@@ -125,7 +159,7 @@ def find_successors(
     if version is None:
         return []
     first, last = _chat_times(conn)
-    joins = _joins(conn)
+    invites = InviteResolver(titles, first, _joins(conn))
     announced_msgs = set(
         conn.execute(
             select(TextFinding.message_pk).where(
@@ -173,8 +207,7 @@ def find_successors(
                 pk in announced_msgs,
                 first,
                 last,
-                joins,
-                titles,
+                invites,
                 resolve_name,
             )
             if found is not None:
@@ -199,8 +232,7 @@ def _successor(
     announced: bool,
     first: dict[int, int],
     last: dict[int, int],
-    joins: dict[int, list[int]],
-    titles: dict[int, list[str]],
+    invites: InviteResolver,
     resolve_name: Any,
 ) -> Successor | None:
     late = is_late(at, first.get(cid), last.get(cid))
@@ -218,7 +250,7 @@ def _successor(
     base = 0.9 if announced and late else 0.75 if announced else 0.5
     resolution: float | None
     if kind == "tg_invite":
-        target_chat, score, why = resolve_invite(cid, at, titles, first, joins)
+        target_chat, score, why = invites.resolve(cid, value, at)
         node = f"chat:{target_chat}" if target_chat is not None else f"invite:{value}"
         reasons += why
         resolution = min(score, 1.0) if target_chat is not None else None
@@ -250,9 +282,7 @@ def resolver(g: nx.MultiDiGraph, lk: Any) -> Any:
 def add_successors(
     conn: Connection, g: nx.MultiDiGraph, lk: Any, version: str | None
 ) -> list[Successor]:
-    from haechi.analyze.text.rooms import chat_titles
-
-    found = find_successors(conn, version, chat_titles(conn), resolver(g, lk))
+    found = find_successors(conn, version, lk.titles, resolver(g, lk))
     for s in found:
         if s.target not in g:
             g.add_node(s.target, type="invite", label=f"t.me/{s.via}")

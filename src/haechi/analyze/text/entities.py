@@ -109,6 +109,11 @@ _SCAN = re.compile(
         ]
     )
 )
+# Every pattern above needs one of these; one cheap scan skips ordinary sentences.
+_MAYBE = re.compile(
+    r"@|://|www\.|\.(?:me|dog|com|gg|am|kr|net|org|io)\b|[0-9A-Za-z_+/-]{25}|:[0-9a-fA-F]{64}"
+    r"|\d{2,4}\)?[-.\s]?\d{3,4}[-.\s]?\d{4}"
+)
 # An @handle right after these words is an Instagram or X account, not a Telegram one.
 _IG_MARK = re.compile(r"(?:인스타(?:그램)?|instagram|insta|ig)\s*(?:id|아이디)?\s*[:：]?\s*$", re.I)
 _X_MARK = re.compile(r"(?:트위터|트윗|twitter|(?<![a-z])x)\s*(?:id|아이디)?\s*[:：]?\s*$", re.I)
@@ -327,6 +332,8 @@ def _crypto(kind: str, raw: str, s: int, e: int) -> Entity | None:
 
 def from_text(text: str) -> list[Entity]:
     out: list[Entity] = []
+    if not _MAYBE.search(text):
+        return out  # no "@", no dotted host, no long token, no phone-shaped digits
     for m in _SCAN.finditer(text):
         kind = m.lastgroup or ""
         raw = m.group()

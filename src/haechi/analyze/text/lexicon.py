@@ -68,6 +68,7 @@ class Scoring:
     source_factor: float = 0.4
     news_room_share: float = 0.6
     term_cap: float = 3.0
+    message_flag: float = 4.0  # a message with at least these points is flagged for review
     levels: dict[str, float] = field(
         default_factory=lambda: {"high": 70.0, "medium": 40.0, "low": 15.0}
     )
@@ -281,7 +282,14 @@ def _scoring(path: Path, raw: dict[str, Any], base: Scoring) -> Scoring:
             if not isinstance(value, dict):
                 raise _fail(path, "scoring.levels must be a table")
             fields[key] = {str(k): float(v) for k, v in value.items()}
-        elif key in ("scale", "news_factor", "source_factor", "news_room_share", "term_cap"):
+        elif key in (
+            "scale",
+            "news_factor",
+            "source_factor",
+            "news_room_share",
+            "term_cap",
+            "message_flag",
+        ):
             fields[key] = float(value)
         elif key == "news_min_hits":
             fields[key] = int(value)

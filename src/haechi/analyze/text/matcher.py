@@ -25,6 +25,8 @@ from haechi.analyze.text.normalize import TO_CYRILLIC, TO_LATIN, Normalized, nor
 
 LATIN_SUFFIXES = frozenset({"s", "es", "ed", "d", "ing", "er", "ers", "ly", "r"})
 CYRILLIC_MAX_ENDING = 4  # Russian and Ukrainian inflect: "раздеть" -> "раздеться"
+_LOOKALIKE = re.compile("[0-9\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 KIWI_WINDOW = 48  # characters of context either side of a hit given to kiwipiepy
 
 
@@ -152,6 +154,10 @@ class Matcher:
         self.not_before = {t.id: tuple(squeeze(x) for x in t.not_before) for t in lexicon.terms}
         self.not_after = {t.id: tuple(squeeze(x) for x in t.not_after) for t in lexicon.terms}
         self.patterns: tuple[Pattern, ...] = lexicon.patterns
+        # One scan for every pattern's prefilter words: most messages have none of them.
+        words = sorted({w for p in self.patterns for w in p.prefilter}, key=len, reverse=True)
+        self.prefilter = re.compile("|".join(map(re.escape, words))) if words else None
+        self.unfiltered = any(not p.prefilter for p in self.patterns)
 
     # -- terms ----------------------------------------------------------------------------
     def _accept(self, n: Normalized, script: str, term: Term, s: int, e: int) -> bool:
@@ -184,8 +190,9 @@ class Matcher:
         sq = n.squeezed
         if not sq:
             return
-        views = [("cjk", sq), ("latin", sq.translate(TO_LATIN))]
-        if any("\u0400" <= c <= "\u04ff" for c in sq):
+        latin = sq.translate(TO_LATIN) if _LOOKALIKE.search(sq) else sq
+        views = [("cjk", sq), ("latin", latin)]
+        if _CYRILLIC.search(sq):
             views.append(("cyrillic", sq.translate(TO_CYRILLIC)))
         for script, view in views:
             regex = self.regex.get(script)
@@ -216,6 +223,8 @@ class Matcher:
     # -- patterns -------------------------------------------------------------------------
     def _patterns(self, n: Normalized, out: TextResult) -> None:
         text = n.text
+        if not self.unfiltered and (self.prefilter is None or not self.prefilter.search(text)):
+            return
         for p in self.patterns:
             if p.prefilter and not any(x in text for x in p.prefilter):
                 continue

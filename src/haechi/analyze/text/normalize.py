@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _ZW_RANGES = (
     (0x200B, 0x2010),
@@ -44,6 +44,7 @@ _SLOW = re.compile(
 )
 _COMPAT_CONSONANTS = {cp: None for cp in range(0x3131, 0x314F)}
 _WORD = re.compile(r"[^\W_]+")
+_NON_WORD = re.compile(r"[\W_]+")
 
 # Conjoining jamo: leading consonants (L), vowels (V), trailing consonants (T).
 _L0, _V0, _T0, _S0 = 0x1100, 0x1161, 0x11A7, 0xAC00
@@ -80,9 +81,39 @@ class Normalized:
     text: str
     origin: list[int] | None
     squeezed: str
-    sq_starts: list[int]
-    tx_starts: list[int]
-    sq_lens: list[int]
+    # The word index is built on first use: most messages never have a hit to place.
+    _sq_starts: list[int] | None = None
+    _tx_starts: list[int] = field(default_factory=list)
+    _sq_lens: list[int] = field(default_factory=list)
+
+    def _index(self) -> None:
+        starts: list[int] = []
+        pos = 0
+        for m in _WORD.finditer(self.text):
+            starts.append(pos)
+            self._tx_starts.append(m.start())
+            self._sq_lens.append(m.end() - m.start())
+            pos += m.end() - m.start()
+        self._sq_starts = starts
+
+    @property
+    def sq_starts(self) -> list[int]:
+        if self._sq_starts is None:
+            self._index()
+        assert self._sq_starts is not None
+        return self._sq_starts
+
+    @property
+    def tx_starts(self) -> list[int]:
+        if self._sq_starts is None:
+            self._index()
+        return self._tx_starts
+
+    @property
+    def sq_lens(self) -> list[int]:
+        if self._sq_starts is None:
+            self._index()
+        return self._sq_lens
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """A ``text`` span as a span of ``original``."""
@@ -194,19 +225,7 @@ def normalize(text: str) -> Normalized:
         norm = text.lower()
         if len(norm) != len(text):  # a letter whose lower case is longer (rare): go slow
             norm, origin = _slow(text)
-    sq_parts: list[str] = []
-    sq_starts: list[int] = []
-    tx_starts: list[int] = []
-    sq_lens: list[int] = []
-    pos = 0
-    for m in _WORD.finditer(norm):
-        word = m.group()
-        sq_parts.append(word)
-        sq_starts.append(pos)
-        tx_starts.append(m.start())
-        sq_lens.append(len(word))
-        pos += len(word)
-    return Normalized(text, norm, origin, "".join(sq_parts), sq_starts, tx_starts, sq_lens)
+    return Normalized(text, norm, origin, _NON_WORD.sub("", norm))
 
 
 def squeeze(text: str) -> str:

@@ -31,6 +31,18 @@ class MessageScan:
     def flagged(self) -> bool:
         return bool(self.result.findings or self.result.patterns or self.rules)
 
+    def points(self, lexicon: Lexicon, *, rules: bool = True, discount: bool = True) -> float:
+        """The message's own weight: each distinct term and pattern once, plus its rules,
+        at ``news_factor`` when it reads as news."""
+        terms = {f.term_id: f.points for f in self.result.findings}
+        pats = {p.pattern_id: p.points for p in self.result.patterns}
+        total = sum(terms.values()) + sum(pats.values())
+        if rules:
+            total += sum(r.points for r in self.rules)
+        if discount and self.news_like:
+            total *= lexicon.scoring.news_factor
+        return total
+
     def keys(self) -> set[tuple[str, str]]:
         return keys_of(self.result, {e.kind for e in self.entities if e.valid})
 
