@@ -17,7 +17,7 @@ from typing import ClassVar
 from haechi.analyze.base import Analyzer, Example
 from haechi.analyze.faces import codec
 from haechi.analyze.faces.image import TooSmall, load_picture
-from haechi.analyze.faces.pipeline import FacePipeline, PipelineSettings
+from haechi.analyze.faces.pipeline import Face, FacePipeline, PipelineSettings
 from haechi.domain.analysis import AnalysisInput, AnalysisResult, MediaKind, Signal
 
 if find_spec("dlib") is None:  # the registry lists the analyzer as unavailable
@@ -33,13 +33,17 @@ class FaceSettings:
     min_score: float = 0.0
     jitters: int = 0
     max_faces: int = 64
+    video_frames: int = 8  # keyframes sampled from a video, spread over its length
 
 
 class FaceAnalyzer(Analyzer):
     name: ClassVar[str] = "faces"
     version: ClassVar[str] = "1"
-    media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
-    description = "Faces: dlib HOG detection, 5-point alignment, 128-d ResNet embedding."
+    media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION, MediaKind.VIDEO})
+    description = (
+        "Faces in pictures and video keyframes: dlib HOG detection, 5-point alignment, "
+        "128-d ResNet embedding."
+    )
     settings_cls: ClassVar[type] = FaceSettings
     time_limit: ClassVar[float] = 180.0
 
@@ -71,30 +75,14 @@ class FaceAnalyzer(Analyzer):
         if self._pipeline is None:
             self.setup()
         assert self._pipeline is not None
+        if item.kind == MediaKind.VIDEO:
+            return self._video(item)
         try:
             picture = load_picture(item.path, self.settings.max_side)
         except TooSmall as small:
             return AnalysisResult(warnings=[str(small)])
         faces = self._pipeline.faces(picture)
-        signals = [
-            Signal(
-                "face",
-                None,
-                face.score,
-                {
-                    "i": number,
-                    "box": list(face.box),
-                    "landmarks": [list(p) for p in face.landmarks],
-                    "size": face.size,
-                    "sharpness": face.sharpness,
-                    "upsample": face.upsample,
-                    "detector": self.settings.detector,
-                    "model": codec.MODEL,
-                    "embedding": codec.encode(face.embedding),
-                },
-            )
-            for number, face in enumerate(faces)
-        ]
+        signals = [self._signal(number, face) for number, face in enumerate(faces)]
         warnings = []
         if picture.scale < 1.0:
             warnings.append(
@@ -104,6 +92,45 @@ class FaceAnalyzer(Analyzer):
         if len(faces) == self.settings.max_faces:
             warnings.append(f"only the {len(faces)} largest faces were kept")
         return AnalysisResult(signals=signals, warnings=warnings)
+
+    def _video(self, item: AnalysisInput) -> AnalysisResult:
+        from haechi.analyze.faces.video import one_per_person, sample_frames
+
+        assert self._pipeline is not None
+        found, frames = [], 0
+        for t, picture in sample_frames(
+            item.path, self.settings.video_frames, self.settings.max_side
+        ):
+            frames += 1
+            found += [(t, face) for face in self._pipeline.faces(picture)]
+        kept = one_per_person(found)
+        signals = []
+        for number, (t, face) in enumerate(kept):
+            sig = self._signal(number, face)
+            sig.data["t"] = round(t, 3)  # seconds into the video; box in that frame's pixels
+            signals.append(sig)
+        return AnalysisResult(
+            signals=signals,
+            warnings=[] if frames else ["no frame of the video could be decoded"],
+        )
+
+    def _signal(self, number: int, face: Face) -> Signal:
+        return Signal(
+            "face",
+            None,
+            face.score,
+            {
+                "i": number,
+                "box": list(face.box),
+                "landmarks": [list(p) for p in face.landmarks],
+                "size": face.size,
+                "sharpness": face.sharpness,
+                "upsample": face.upsample,
+                "detector": self.settings.detector,
+                "model": codec.MODEL,
+                "embedding": codec.encode(face.embedding),
+            },
+        )
 
     @classmethod
     def examples(cls) -> list[Example]:
