@@ -69,3 +69,27 @@ def test_graph_data_is_the_room_map(web: TestClient, loaded: App) -> None:
     web.cookies.clear()
     log_in(web, ROLE_USERS[Role.SUPPORT_WORKER])
     assert web.get("/graph/data.json").status_code == 403
+
+
+@pytest.mark.skipif(not integrations.available("triage"), reason="haechi.triage is not installed")
+def test_triage_queue_and_verdict(web: TestClient, loaded: App) -> None:
+    log_in(web, ROLE_USERS[Role.REVIEWER])
+    page = web.get("/triage")
+    assert page.status_code == 200 and 'id="unavailable"' not in page.text
+    with loaded.db.connect() as conn:
+        sha = conn.exec_driver_sql("SELECT sha256 FROM blobs WHERE kind = 'image' LIMIT 1").scalar()
+    verdict = web.get(f"/triage/{sha}")
+    assert verdict.status_code == 200 and 'id="verdict"' in verdict.text
+    assert "/original" not in verdict.text
+
+
+@pytest.mark.skipif(not integrations.available("cases"), reason="haechi.cases is not installed")
+def test_cases_list_and_detail(web: TestClient, loaded: App) -> None:
+    from haechi.cases.service import create_case
+
+    case = create_case(loaded, "Composite channel", ref="SEOUL-2024-0815")
+    log_in(web, ROLE_USERS[Role.SUPPORT_WORKER])
+    assert "SEOUL-2024-0815" in web.get("/cases").text
+    detail = web.get(f"/cases/{case.ref}")
+    assert detail.status_code == 200 and "Composite channel" in detail.text
+    assert web.get("/cases/NO-SUCH-CASE").status_code in (400, 404)

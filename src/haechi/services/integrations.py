@@ -20,7 +20,7 @@ SERVICES = {
     "matches": "haechi.match.lookup",
     "subjects": "haechi.subjects.service",
     "graph": "haechi.graph.service",
-    "triage": "haechi.triage.service",
+    "triage": "haechi.triage.queue",
     "cases": "haechi.cases.service",
 }
 

@@ -38,17 +38,22 @@ NAV = [
 ]
 
 
+def unavailable(request: Request, capability: str) -> Response:
+    """The page of a capability that is not installed (or whose view is not wired)."""
+    return render(
+        request,
+        "unavailable.html",
+        title_key=AREAS[capability][3],
+        capability=capability,
+        installed=integrations.available(capability),
+    )
+
+
 def _placeholder(capability: str) -> object:
-    path, perm, _order, key = AREAS[capability]
+    path, perm, _order, _key = AREAS[capability]
 
     def view(request: Request) -> Response:
-        return render(
-            request,
-            "unavailable.html",
-            title_key=key,
-            capability=capability,
-            installed=integrations.available(capability),
-        )
+        return unavailable(request, capability)
 
     view.__name__ = f"{capability}_page"
     router.add_api_route(path, view, methods=["GET"], dependencies=[needs(perm)])

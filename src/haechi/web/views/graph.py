@@ -11,9 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from haechi.auth.roles import Perm
+from haechi.services import integrations
 from haechi.web.auth import haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
+from haechi.web.views.capabilities import unavailable
 
 router = APIRouter()
 NAV = [NavItem(65, "nav.graph", "/graph", Perm.GRAPH)]
@@ -22,6 +24,8 @@ MAX_NODES = 400
 
 @router.get("/graph", dependencies=[needs(Perm.GRAPH)])
 def graph_page(request: Request, full: bool = False) -> Response:
+    if not integrations.available("graph"):
+        return unavailable(request, "graph")
     return render(request, "graph.html", full=full)
 
 
@@ -56,6 +60,8 @@ def elements(g: Any, limit: int = MAX_NODES) -> dict[str, Any]:
 
 @router.get("/graph/data.json", dependencies=[needs(Perm.GRAPH)])
 def graph_data(request: Request, full: bool = False) -> dict[str, Any]:
+    if not integrations.available("graph"):
+        return unavailable(request, "graph")  # type: ignore[return-value]
     from haechi.graph.analysis import chat_projection, undirected
     from haechi.graph.build import build_graph
 

@@ -14,11 +14,12 @@ from fastapi.responses import Response
 
 from haechi.auth import audit
 from haechi.auth.roles import Perm
-from haechi.services import exposure
+from haechi.services import exposure, integrations
 from haechi.services import media as media_service
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
+from haechi.web.views.capabilities import unavailable
 
 router = APIRouter()
 NAV = [NavItem(55, "nav.subjects", "/subjects", Perm.SUBJECTS)]
@@ -26,6 +27,8 @@ NAV = [NavItem(55, "nav.subjects", "/subjects", Perm.SUBJECTS)]
 
 @router.get("/subjects", dependencies=[needs(Perm.SUBJECTS)])
 def subjects_page(request: Request) -> Response:
+    if not integrations.available("subjects"):
+        return unavailable(request, "subjects")
     from haechi.subjects.service import list_subjects
 
     return render(request, "subjects.html", subjects=list_subjects(haechi(request)), result=None)
@@ -37,6 +40,8 @@ def face_search(
     subject_id: int,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    if not integrations.available("subjects"):
+        return unavailable(request, "subjects")
     from haechi.subjects.search import search_subject
     from haechi.subjects.service import list_subjects
 
