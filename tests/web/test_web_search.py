@@ -162,3 +162,21 @@ def test_an_index_of_another_database_is_rebuilt(
         )
     assert search_index.catch_up(sqlite_app) == len(_messages(sqlite_app))
     assert path.exists()
+
+
+def test_lexicon_filter_is_the_text_findings(loaded: App) -> None:
+    from haechi.services import integrations
+
+    if not integrations.lexicon_available():
+        pytest.skip("the text capability is not installed")
+    from haechi.analyze.text.service import current_version
+
+    with loaded.db.connect() as conn:
+        want = {
+            int(r[0])
+            for r in conn.execute(
+                text("SELECT DISTINCT message_pk FROM text_findings WHERE version = :v"),
+                {"v": current_version(loaded)},
+            )
+        }
+    assert set(_all_pages(loaded, Filters(lexicon=True))) == want

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection
-
 from haechi.app import App
 from haechi.services.common import has_module
 
@@ -54,11 +52,20 @@ def bank_matches(
     return out
 
 
-def lexicon_clause(conn: Connection) -> str | None:
-    """An SQL condition on messages ``m`` that is true for a lexicon hit, or None when the
-    text capability is not installed."""
-    return None
+def lexicon_clause(app: App, params: dict[str, object]) -> str | None:
+    """An SQL condition on messages ``m`` that is true for a lexicon hit (a finding of the
+    current lexicon version in ``text_findings``, the text capability's table), or None
+    when the text capability is not installed. Adds its bound parameter to ``params``."""
+    if not lexicon_available():
+        return None
+    from haechi.analyze.text.service import current_version
+
+    params["lexicon_version"] = current_version(app)
+    return (
+        "EXISTS (SELECT 1 FROM text_findings tf WHERE tf.message_pk = m.id "
+        "AND tf.version = :lexicon_version)"
+    )
 
 
 def lexicon_available() -> bool:
-    return False
+    return has_module("haechi.analyze.text.service")

@@ -178,7 +178,7 @@ def _extra_where(app: App, conn: Connection, f: Filters, params: dict[str, Any])
         params["ff"] = "%" + f.forwarded_from.strip()[:100].lower() + "%"
         where += " AND lower(m.forwarded_from) LIKE :ff"
     if f.lexicon:
-        clause = integrations.lexicon_clause(conn)
+        clause = integrations.lexicon_clause(app, params)
         if clause is None:
             raise UsageError("The lexicon filter needs the text analysis, which is not installed.")
         where += f" AND {clause}"
