@@ -1,0 +1,1 @@
+"""Takedown notices: templates per recipient and language, drafting, export, tracking."""

@@ -1,0 +1,484 @@
+"""``haechi case``: open cases and gather evidence, victims (with consent) and suspects.
+
+A thin shell over :mod:`haechi.cases`; every change it makes is a custody event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from haechi.app import App, open_app
+from haechi.cli.console import out
+from haechi.cli.main import HomeOption
+from haechi.domain import UsageError
+
+ORDER = 81
+
+case_app = typer.Typer(
+    help="Cases: evidence, victims, suspects, notes, status.", no_args_is_help=True
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+CaseArg = Annotated[str, typer.Argument(help="Case number or reference.")]
+
+
+@contextmanager
+def opened(home: Any) -> Iterator[App]:
+    app = open_app(home)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def pairs(values: list[str] | None) -> list[tuple[str, str]]:
+    """``kind=value`` options as pairs."""
+    result = []
+    for value in values or []:
+        kind, sep, text = value.partition("=")
+        if not sep:
+            raise UsageError(
+                f"Write identifiers as kind=value (e.g. telegram_username=abc), not {value!r}."
+            )
+        result.append((kind.strip(), text.strip()))
+    return result
+
+
+def emit(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@case_app.command("create")
+def create(
+    title: Annotated[str, typer.Argument(help="Short title (no victim names: it is exported).")],
+    ref: Annotated[str | None, typer.Option(help="The unit's own case number.")] = None,
+    reported_on: Annotated[str | None, typer.Option(help="Day reported, YYYY-MM-DD.")] = None,
+    summary: Annotated[str | None, typer.Option(help="Longer description.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="Who works the case.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Tag; repeatable.")] = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open a case."""
+    from haechi.cases.service import create_case
+
+    with opened(home) as app:
+        case = create_case(
+            app,
+            title,
+            ref=ref,
+            reported_on=reported_on,
+            summary=summary,
+            assignee=assignee,
+            tags=tag or (),
+        )
+    if as_json:
+        emit(asdict(case))
+    else:
+        out.print(f"opened case {case.ref} (number {case.id})", highlight=False)
+
+
+@case_app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option(help="Only cases with this status.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only cases with this tag.")] = None,
+    assignee: Annotated[
+        str | None, typer.Option(help="Only cases assigned to this person.")
+    ] = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List cases, newest first."""
+    from haechi.cases.service import list_cases
+
+    with opened(home) as app:
+        cases = list_cases(app, status=status, tag=tag, assignee=assignee)
+    if as_json:
+        emit([asdict(c) for c in cases])
+        return
+    table = Table(
+        "#", "reference", "title", "status", "reported", "assignee", "items", "notices", "tags"
+    )
+    for c in cases:
+        table.add_row(
+            str(c.id), c.ref, c.title, c.status, c.reported_on, c.assignee or "", str(c.items),
+            str(c.notices), ", ".join(c.tags),
+        )  # fmt: skip
+    out.print(table)
+
+
+@case_app.command("show")
+def show(
+    case: CaseArg,
+    reveal_victims: Annotated[
+        bool, typer.Option(help="Show victims' names and contacts (logged as an access).")
+    ] = False,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Everything in a case: items with links and hashes, victims, suspects, notes."""
+    from haechi.cases.detail import case_detail
+    from haechi.cases.service import log_access
+
+    with opened(home) as app:
+        detail = case_detail(app, case, reveal_victims=reveal_victims)
+        if reveal_victims and detail.victims:
+            log_access(app, detail.id, "victim identifiers shown by `haechi case show`")
+    if as_json:
+        emit(asdict(detail))
+        return
+    s = detail.summary
+    out.print(f"[bold]{s.ref}[/] {s.title} — {s.status}, reported {s.reported_on}", highlight=False)
+    items = Table("item", "kind", "link", "message", "file SHA-256", title="items")
+    for i in detail.items:
+        state = " (withdrawn)" if i.withdrawn else ""
+        items.add_row(
+            str(i.id), i.kind + state, i.url or "no public link", str(i.message_id or ""),
+            i.blob_sha256 or "",
+        )  # fmt: skip
+    out.print(items)
+    for v in detail.victims:
+        consents = (
+            ", ".join(f"{c.scope}#{c.id}" for c in v.consents if c.active) or "no consent record"
+        )
+        who = f" {v.display_name}" if v.display_name else ""
+        out.print(
+            f"victim {v.label}{who}: {v.age_band}, minor={v.is_minor}, consents: {consents}",
+            highlight=False,
+        )
+    for p in detail.suspects:
+        ids = ", ".join(f"{k}={val}" for k, val in p.identifiers)
+        out.print(f"suspect {p.label}: {p.status}, {p.age_band}; {ids}", highlight=False)
+    for n in detail.notes:
+        out.print(f"note {n.id} by {n.author} at {n.created_at}: {n.text}", highlight=False)
+
+
+def _print_added(added: Any) -> None:
+    for a in added if isinstance(added, list) else [added]:
+        out.print(f"item {a.id}" + (" added" if a.created else " (already in the case)"))
+
+
+@case_app.command("add-message")
+def add_message(
+    case: CaseArg,
+    url: Annotated[str | None, typer.Option(help="The message's t.me link.")] = None,
+    chat: Annotated[
+        str | None, typer.Option(help="Chat key (channel:123), @username or id.")
+    ] = None,
+    message_id: Annotated[
+        int | None, typer.Option("--id", help="Message id within the chat.")
+    ] = None,
+    files: Annotated[bool, typer.Option(help="Also add each file the message carries.")] = True,
+    home: HomeOption = None,
+) -> None:
+    """Add a stored message (and its files)."""
+    from haechi.cases.items import add_message as service
+
+    with opened(home) as app:
+        added = service(app, case, chat=chat, message_id=message_id, url=url, with_files=files)
+    _print_added(added)
+
+
+@case_app.command("add-file")
+def add_file(
+    case: CaseArg, sha256: Annotated[str, typer.Argument()], home: HomeOption = None
+) -> None:
+    """Add a stored file by SHA-256: one item for every message that carried it."""
+    from haechi.cases.items import add_file as service
+
+    with opened(home) as app:
+        _print_added(service(app, case, sha256))
+
+
+@case_app.command("add-chat")
+def add_chat(
+    case: CaseArg,
+    chat: Annotated[str, typer.Argument(help="Chat key (channel:123), @username or id.")],
+    url: Annotated[
+        str | None, typer.Option(help="Its public link, e.g. https://t.me/name.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Add a chat (its public link also gives its messages in this case their links)."""
+    from haechi.cases.items import add_chat as service
+
+    with opened(home) as app:
+        _print_added(service(app, case, chat, url=url))
+
+
+@case_app.command("add-link")
+def add_link(
+    case: CaseArg,
+    url: Annotated[str, typer.Argument(help="A reported link not captured (yet).")],
+    note: Annotated[str | None, typer.Option(help="Where it came from.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Add a link that was reported but not captured."""
+    from haechi.cases.items import add_link as service
+
+    with opened(home) as app:
+        _print_added(service(app, case, url, note=note))
+
+
+@case_app.command("add-match")
+def add_match(
+    case: CaseArg,
+    match_id: Annotated[str, typer.Argument(help="The matching capability's match id.")],
+    sha256: Annotated[str | None, typer.Option(help="The matched stored file.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Add a hash or face match."""
+    from haechi.cases.items import add_external
+    from haechi.cases.model import ItemKind
+
+    with opened(home) as app:
+        _print_added(add_external(app, case, ItemKind.MATCH, match_id, blob_sha256=sha256))
+
+
+@case_app.command("add-finding")
+def add_finding(
+    case: CaseArg,
+    finding_id: Annotated[str, typer.Argument(help="The graph finding's id.")],
+    chat: Annotated[str | None, typer.Option(help="The chat it concerns.")] = None,
+    url: Annotated[str | None, typer.Option(help="A link it concerns.")] = None,
+    note: Annotated[str | None, typer.Option(help="What the finding says.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Add a graph finding (a successor room, a shared wallet, ...)."""
+    from haechi.cases.items import add_external
+    from haechi.cases.model import ItemKind
+
+    with opened(home) as app:
+        detail = {"note": note} if note else None
+        _print_added(
+            add_external(app, case, ItemKind.FINDING, finding_id, chat=chat, url=url, detail=detail)
+        )
+
+
+@case_app.command("withdraw")
+def withdraw(
+    case: CaseArg,
+    item: Annotated[int, typer.Argument(help="Item number.")],
+    reason: Annotated[str, typer.Option(help="Why (the item stays on record).")],
+    home: HomeOption = None,
+) -> None:
+    """Withdraw an item from the case (it is kept, marked withdrawn)."""
+    from haechi.cases.items import withdraw_item
+
+    with opened(home) as app:
+        withdraw_item(app, case, item, reason)
+    out.print(f"item {item} withdrawn")
+
+
+@case_app.command("victim")
+def victim(
+    case: CaseArg,
+    name: Annotated[str | None, typer.Option(help="Name (never exported unless revealed).")] = None,
+    contact: Annotated[
+        str | None, typer.Option(help="Contact (never exported unless revealed).")
+    ] = None,
+    identifier: Annotated[
+        list[str] | None, typer.Option(help="kind=value, e.g. instagram=abc; repeatable.")
+    ] = None,
+    age: Annotated[int | None, typer.Option(help="Age when reported.")] = None,
+    age_band: Annotated[
+        str | None, typer.Option(help="under14, 14-19, 20s, 30+ when the age is unknown.")
+    ] = None,
+    minor: Annotated[
+        bool | None, typer.Option("--minor/--not-minor", help="Staff-set minor flag.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Record a victim; they are named V1, V2, ... in every export."""
+    from haechi.cases.people import add_victim
+
+    with opened(home) as app:
+        label = add_victim(
+            app, case, display_name=name, contact=contact, identifiers=pairs(identifier), age=age,
+            band=age_band, is_minor=minor,
+        )  # fmt: skip
+    hint = f"haechi case consent {case} {label} takedown"
+    out.print(f"victim {label} recorded; record their consent with `{hint}`", highlight=False)
+
+
+@case_app.command("minor")
+def minor(
+    case: CaseArg,
+    label: Annotated[str, typer.Argument(help="Victim label, e.g. V1.")],
+    is_minor: Annotated[bool, typer.Option("--yes/--no", help="Whether the victim is a minor.")],
+    home: HomeOption = None,
+) -> None:
+    """Set the staff-set minor flag (routes Telegram notices to stopCA@)."""
+    from haechi.cases.people import set_victim_minor
+
+    with opened(home) as app:
+        set_victim_minor(app, case, label, is_minor)
+    out.print(f"victim {label}: minor={is_minor}")
+
+
+@case_app.command("consent")
+def consent(
+    case: CaseArg,
+    label: Annotated[str, typer.Argument(help="Victim label, e.g. V1.")],
+    scope: Annotated[
+        str, typer.Argument(help="takedown, face_search, evidence_sharing or contact.")
+    ],
+    given_by: Annotated[str, typer.Option(help="subject, guardian or representative.")] = "subject",
+    method: Annotated[str, typer.Option(help="written, electronic or verbal.")] = "written",
+    at: Annotated[
+        str | None, typer.Option(help="When given (ISO 8601 with zone); default now.")
+    ] = None,
+    document_sha256: Annotated[str | None, typer.Option(help="SHA-256 of the signed form.")] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+    home: HomeOption = None,
+) -> None:
+    """Record a victim's consent for one scope."""
+    from haechi.cases.people import record_consent
+
+    with opened(home) as app:
+        cid = record_consent(
+            app, case, label, scope, given_by=given_by, method=method, granted_at=at,
+            document_sha256=document_sha256, note=note,
+        )  # fmt: skip
+    out.print(f"consent {cid} recorded ({label}: {scope})")
+
+
+@case_app.command("withdraw-consent")
+def withdraw_consent(
+    case: CaseArg,
+    consent_id: Annotated[int, typer.Argument(help="Consent record number.")],
+    at: Annotated[str | None, typer.Option(help="When withdrawn; default now.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Record that a consent was withdrawn."""
+    from haechi.cases.people import withdraw_consent as service
+
+    with opened(home) as app:
+        service(app, case, consent_id, at=at)
+    out.print(f"consent {consent_id} withdrawn")
+
+
+@case_app.command("link-face")
+def link_face(
+    case: CaseArg,
+    label: Annotated[str, typer.Argument(help="Victim label.")],
+    subject: Annotated[str, typer.Argument(help="The faces capability's subject id.")],
+    home: HomeOption = None,
+) -> None:
+    """Link a victim to their face subject (needs face_search consent)."""
+    from haechi.cases.people import link_faces_subject
+
+    with opened(home) as app:
+        link_faces_subject(app, case, label, subject)
+    out.print(f"victim {label} linked to face subject {subject}")
+
+
+@case_app.command("suspect")
+def suspect(
+    case: CaseArg,
+    identifier: Annotated[
+        list[str] | None, typer.Option(help="kind=value, e.g. telegram_id=123; repeatable.")
+    ] = None,
+    account: Annotated[str | None, typer.Option(help="Stored account key, e.g. user:123.")] = None,
+    age: Annotated[int | None, typer.Option(help="Age at the offence.")] = None,
+    age_band: Annotated[str | None, typer.Option(help="under14, 14-19, 20s, 30+.")] = None,
+    note: Annotated[str | None, typer.Option()] = None,
+    home: HomeOption = None,
+) -> None:
+    """Record a suspect by the identifiers they were seen with."""
+    from haechi.cases.people import add_suspect
+
+    with opened(home) as app:
+        label = add_suspect(
+            app,
+            case,
+            identifiers=pairs(identifier),
+            account=account,
+            age=age,
+            band=age_band,
+            note=note,
+        )
+    out.print(f"suspect {label} recorded")
+
+
+@case_app.command("suspect-status")
+def suspect_status(
+    case: CaseArg,
+    label: Annotated[str, typer.Argument(help="Suspect label, e.g. S1.")],
+    status: Annotated[
+        str, typer.Argument(help="identified, apprehended, detained, released, referred.")
+    ],
+    at: Annotated[str | None, typer.Option(help="When (ISO 8601 with zone); default now.")] = None,
+    age: Annotated[int | None, typer.Option(help="Age, if learnt now.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Record an apprehension, detention or other change for a suspect."""
+    from haechi.cases.people import set_suspect_status
+
+    with opened(home) as app:
+        set_suspect_status(app, case, label, status, at=at, age=age)
+    out.print(f"suspect {label}: {status}")
+
+
+@case_app.command("note")
+def note(case: CaseArg, text: Annotated[str, typer.Argument()], home: HomeOption = None) -> None:
+    """Add a note."""
+    from haechi.cases.service import add_note
+
+    with opened(home) as app:
+        nid = add_note(app, case, text)
+    out.print(f"note {nid} added")
+
+
+@case_app.command("status")
+def status(
+    case: CaseArg,
+    new: Annotated[str, typer.Argument(help="open, investigating, referred or closed.")],
+    reason: Annotated[str | None, typer.Option()] = None,
+    home: HomeOption = None,
+) -> None:
+    """Change a case's status."""
+    from haechi.cases.service import set_status
+
+    with opened(home) as app:
+        set_status(app, case, new, reason=reason)
+    out.print(f"case {case}: {new}")
+
+
+@case_app.command("assign")
+def assign(
+    case: CaseArg,
+    who: Annotated[str | None, typer.Argument(help="Who works the case; omit to unassign.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Assign a case (or unassign it)."""
+    from haechi.cases.service import assign as service
+
+    with opened(home) as app:
+        service(app, case, who)
+    out.print(f"case {case} assigned to {who}" if who else f"case {case} unassigned")
+
+
+@case_app.command("tag")
+def tag(
+    case: CaseArg,
+    add: Annotated[list[str] | None, typer.Option(help="Tag to add; repeatable.")] = None,
+    remove: Annotated[list[str] | None, typer.Option(help="Tag to remove; repeatable.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Add or remove tags."""
+    from haechi.cases.service import tag as service
+
+    with opened(home) as app:
+        service(app, case, add or (), remove or ())
+    out.print(f"case {case} tags updated")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(case_app, name="case")

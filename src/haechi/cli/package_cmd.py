@@ -1,0 +1,155 @@
+"""``haechi package``, ``report``, ``caseuco`` and ``verify-package``: court-ready exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haechi.cli.case_cmd import CaseArg, JsonOption, emit, opened
+from haechi.cli.console import out
+from haechi.cli.main import HomeOption
+
+ORDER = 83
+
+RevealOption = Annotated[
+    bool,
+    typer.Option(
+        help="Name victims instead of V1, V2 (needs their evidence_sharing consent; logged)."
+    ),
+]
+
+VerifyChainOption = Annotated[
+    bool,
+    typer.Option(
+        help="Verify the whole custody log now for the report (default: the last verify)."
+    ),
+]
+
+
+def package(
+    case: CaseArg,
+    dest: Annotated[Path, typer.Argument(help="Folder to create, or a .zip file.")],
+    reveal_victims: RevealOption = False,
+    pdf: Annotated[bool, typer.Option(help="Include the PDF report.")] = True,
+    html: Annotated[bool, typer.Option(help="Include the HTML report.")] = True,
+    caseuco: Annotated[bool, typer.Option(help="Include the CASE/UCO JSON-LD graph.")] = True,
+    source_json: Annotated[
+        bool, typer.Option(help="Include each source's whole result.json (holds other chats too).")
+    ] = False,
+    verify_chain: VerifyChainOption = False,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write an evidence package anyone can verify with Python and `cryptography` alone."""
+    from haechi.report.package import PackageOptions, create_package
+    from haechi.report.verify import verify_package
+
+    opts = PackageOptions(
+        reveal_victims=reveal_victims,
+        html=html,
+        pdf=pdf,
+        caseuco=caseuco,
+        source_json=source_json,
+        verify_chain=verify_chain,
+    )
+    with opened(home) as app:
+        result = create_package(app, case, dest, opts)
+    check = verify_package(result.path)
+    if as_json:
+        emit({**result.as_dict(), "verified": check.ok, "problems": check.problems})
+    else:
+        for w in result.warnings:
+            out.print(f"[yellow]![/] {w}", highlight=False)
+        out.print(
+            f"wrote {result.path}: {result.files} files, {result.bytes / 1e6:,.2f} MB, "
+            f"{result.events} custody events (export event {result.export_seq}) in "
+            f"{result.seconds:.1f} s; self-check: {'OK' if check.ok else 'FAILED'}",
+            highlight=False,
+        )
+        how = (
+            f"python3 {result.path}/verify_package.py"
+            if result.path.is_dir()
+            else "unzip it, then python3 verify_package.py in its folder"
+        )
+        out.print(f"anyone can check it: {how}", highlight=False)
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+def report(
+    case: CaseArg,
+    dest: Annotated[Path, typer.Argument(help="report.html or report.pdf")],
+    reveal_victims: RevealOption = False,
+    verify_chain: VerifyChainOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Write the case report (hashes, capture times in UTC and KST, chain, safe previews only)."""
+    from haechi.report.exports import write_report
+
+    with opened(home) as app:
+        digest = write_report(
+            app, case, dest, reveal_victims=reveal_victims, verify_chain=verify_chain
+        )
+    out.print(f"wrote {dest} (SHA-256 {digest})", highlight=False)
+
+
+def caseuco(
+    case: CaseArg,
+    dest: Annotated[Path, typer.Argument(help="A .jsonld file to write.")],
+    home: HomeOption = None,
+) -> None:
+    """Write the case as CASE/UCO JSON-LD (validate it with case-utils' `case_validate`)."""
+    from haechi.report.exports import write_caseuco
+
+    with opened(home) as app:
+        digest = write_caseuco(app, case, dest)
+    out.print(f"wrote {dest} (SHA-256 {digest})", highlight=False)
+
+
+def verify_package_cmd(
+    path: Annotated[Path, typer.Argument(help="Package folder or zip.")],
+    public_key: Annotated[
+        Path | None, typer.Option(help="Verify with this key (e.g. one the unit gave you).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify an evidence package (the checks of its own verify_package.py); exit 1 on problems."""
+    from haechi.report.verify import unreadable, verify_package
+
+    result = verify_package(path, public_key)
+    broken = unreadable(result)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"ok": result.ok and not broken, "problems": result.problems, **result.facts},
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+    elif broken:
+        out.print(f"[bold red]cannot verify:[/] {broken}", highlight=False)
+    else:
+        for line in result.problems:
+            out.print(f"[red]✗[/] {line}", highlight=False)
+        f = result.facts
+        verdict = "[green]OK[/]" if result.ok else "[bold red]FAILED[/]"
+        out.print(
+            f"{verdict}: case {f.get('case')}, {f.get('files')} files, {f.get('events')} signed "
+            f"custody events (key {f.get('key_id')}), export event {f.get('export_event')}",
+            highlight=False,
+        )
+    if broken:
+        raise typer.Exit(2)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("package")(package)
+    app.command("report")(report)
+    app.command("caseuco")(caseuco)
+    app.command("verify-package")(verify_package_cmd)

@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+"""Verify a haechi evidence package. Needs only Python 3.9+ and the `cryptography` package.
+
+    python3 verify_package.py [PACKAGE_DIR_OR_ZIP] [--json] [--public-key KEY.pem]
+
+Checks, and names every problem it finds:
+
+1. Every custody event in custody/events.jsonl: SHA-256 of its body equals its recorded
+   hash, its Ed25519 signature verifies with the package's public key (or the key you give
+   with --public-key, e.g. one obtained from the unit directly), sequence numbers increase,
+   and where two consecutive events are present the later one chains to the earlier.
+2. The export event: the signed event that closes the log in the package records the
+   SHA-256 of manifest.json, so the manifest is exactly the one haechi wrote.
+3. Every file the manifest lists: present, same size, same SHA-256. A file that was
+   altered, removed or added after export is named.
+4. Every original file is attested by a signed capture event with the same SHA-256.
+5. Every message record's verbatim JSON matches its recorded hash and, when the package
+   holds the source's result.json (``--source-json``), the bytes at its offset there.
+
+Exit status: 0 when everything holds, 1 when something does not, 2 when the package
+cannot be read at all. This file is written by haechi into each package; it imports
+nothing from haechi, so it can be read and run by anyone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import stat
+import sys
+import zipfile
+import zlib
+from pathlib import PurePosixPath
+from typing import BinaryIO
+
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+except ImportError:  # pragma: no cover - the one dependency
+    sys.stderr.write(
+        "verify_package.py needs the 'cryptography' package: pip install cryptography\n"
+    )
+    sys.exit(2)
+
+FORMAT = "haechi-evidence-package"
+MANIFEST = "manifest.json"
+EVENTS = "custody/events.jsonl"
+PUBLIC_KEY = "custody/public_key.pem"
+SUMS = "SHA256SUMS"
+UNLISTED = {MANIFEST, EVENTS, SUMS}  # written after the manifest, checked otherwise
+MAX_TEXT = 512 * 1024 * 1024  # manifest and event log: refuse anything absurd
+CHUNK = 1024 * 1024
+
+
+class Unreadable(Exception):
+    """The package cannot be checked at all."""
+
+
+def safe_name(name: str) -> bool:
+    """A relative POSIX path inside the package: no '..', no absolute path, no drive."""
+    if not name or name.startswith(("/", "\\")) or "\\" in name or ":" in name:
+        return False
+    parts = PurePosixPath(name).parts
+    return all(p not in ("", ".", "..") for p in parts)
+
+
+class Package:
+    """What the checks need from a folder or a zip: names, and bounded reads by name."""
+
+    def _open(self, name: str) -> BinaryIO:
+        raise NotImplementedError
+
+    def names(self) -> list[str]:
+        raise NotImplementedError
+
+    def exists(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def is_link(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def read(self, name: str, limit: int = MAX_TEXT) -> bytes:
+        with self._open(name) as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise Unreadable(f"{name} is larger than {limit} bytes")
+        return data
+
+    def read_at(self, name: str, offset: int, length: int) -> bytes:
+        with self._open(name) as fh:
+            fh.seek(offset)
+            return fh.read(length)
+
+    def digest(self, name: str, limit: int) -> tuple[str, int]:
+        """SHA-256 and size, reading at most ``limit`` + 1 bytes (so a file grown after
+        export, or a zip member that inflates without end, is never read whole)."""
+        h, size = hashlib.sha256(), 0
+        try:
+            with self._open(name) as fh:
+                while size <= limit:
+                    block = fh.read(min(CHUNK, limit + 1 - size))
+                    if not block:
+                        break
+                    h.update(block)
+                    size += len(block)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            raise Unreadable(f"{name} cannot be read from the zip ({exc})") from None
+        return h.hexdigest(), size
+
+
+class Folder(Package):
+    def __init__(self, root: str) -> None:
+        self.root = os.path.realpath(root)
+
+    def _path(self, name: str) -> str:
+        path = os.path.realpath(os.path.join(self.root, *name.split("/")))
+        if not path.startswith(self.root + os.sep):
+            raise Unreadable(f"{name} points outside the package")
+        return path
+
+    def _open(self, name: str) -> BinaryIO:
+        return open(self._path(name), "rb")
+
+    def names(self) -> list[str]:
+        out = []
+        for base, dirs, files in os.walk(self.root):
+            dirs.sort()
+            for f in sorted(files):
+                full = os.path.join(base, f)
+                out.append(os.path.relpath(full, self.root).replace(os.sep, "/"))
+        return out
+
+    def exists(self, name: str) -> bool:
+        try:
+            return os.path.isfile(self._path(name))
+        except Unreadable:
+            return False
+
+    def is_link(self, name: str) -> bool:
+        try:
+            return stat.S_ISLNK(os.lstat(os.path.join(self.root, *name.split("/"))).st_mode)
+        except OSError:
+            return False
+
+
+class Zip(Package):
+    def __init__(self, path: str) -> None:
+        try:
+            self.zf = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise Unreadable(f"{path} is not a readable zip file ({exc})") from None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        self.duplicates: list[str] = []
+        self.unsafe: list[str] = []
+        prefix = self._prefix()
+        for info in self.zf.infolist():
+            if info.is_dir():
+                continue
+            name = info.filename[len(prefix) :] if prefix else info.filename
+            if not safe_name(info.filename):
+                self.unsafe.append(info.filename)
+                continue
+            if name in self.members:
+                self.duplicates.append(name)
+            self.members[name] = info
+
+    def _prefix(self) -> str:
+        """Packages zip their folder: strip the one top-level directory if all share it."""
+        names = [i.filename for i in self.zf.infolist() if not i.is_dir()]
+        tops = {n.split("/", 1)[0] for n in names if "/" in n}
+        if len(tops) == 1 and all("/" in n for n in names):
+            return tops.pop() + "/"
+        return ""
+
+    def _open(self, name: str) -> BinaryIO:
+        info = self.members.get(name)
+        if info is None:
+            raise Unreadable(f"{name} is not in the package")
+        return self.zf.open(info)  # type: ignore[return-value]
+
+    def names(self) -> list[str]:
+        return sorted(self.members)
+
+    def exists(self, name: str) -> bool:
+        return name in self.members
+
+    def is_link(self, name: str) -> bool:
+        info = self.members.get(name)
+        return info is not None and stat.S_ISLNK(info.external_attr >> 16)
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_key(pem: bytes) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError:
+        raise Unreadable("the public key is not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise Unreadable("the public key is not an Ed25519 key")
+    return key
+
+
+class Result:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.notes: list[str] = []
+        self.facts: dict[str, object] = {}
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_events(pkg: Package, public: Ed25519PublicKey, res: Result) -> dict[int, dict]:
+    """Hashes, signatures, order and links of the events in the package."""
+    kid = key_id(public)
+    events: dict[int, dict] = {}
+    hashes: dict[int, str] = {}
+    last = 0
+    for n, line in enumerate(pkg.read(EVENTS).decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            body_text = entry["body"]
+            body = json.loads(body_text)
+            seq = int(body["seq"])
+        except (ValueError, KeyError, TypeError):
+            res.problem(f"altered: {EVENTS} line {n} is not a custody event")
+            continue
+        raw = body_text.encode("utf-8")
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != entry.get("hash"):
+            res.problem(f"altered: custody event {seq} no longer matches its recorded hash")
+        if entry.get("key_id") != kid:
+            res.problem(
+                f"forged: custody event {seq} was signed by key {entry.get('key_id')}, not {kid}"
+            )
+        else:
+            try:
+                public.verify(base64.b64decode(entry.get("signature") or "", validate=True), raw)
+            except (InvalidSignature, ValueError):
+                res.problem(f"forged: the signature of custody event {seq} does not verify")
+        if seq <= last:
+            res.problem(f"reordered: custody event {seq} comes after event {last}")
+        if seq - 1 in hashes and body.get("prev") != hashes[seq - 1]:
+            res.problem(f"broken_link: custody event {seq} does not chain to event {seq - 1}")
+        last = max(last, seq)
+        events[seq] = body
+        hashes[seq] = digest
+    seqs = sorted(events)
+    runs, start = [], None
+    for i, s in enumerate(seqs):
+        start = s if start is None else start
+        if i + 1 == len(seqs) or seqs[i + 1] != s + 1:
+            runs.append((start, s))
+            start = None
+    res.facts["events"] = len(events)
+    res.facts["event_runs"] = [f"{a}-{b}" if a != b else f"{a}" for a, b in runs]
+    res.facts["key_id"] = kid
+    return events
+
+
+def check_export(
+    manifest_bytes: bytes, manifest: dict, events: dict[int, dict], res: Result
+) -> None:
+    digest = hashlib.sha256(manifest_bytes).hexdigest()
+    package_id = manifest.get("package_id")
+    exports = [
+        e
+        for e in events.values()
+        if e.get("type") == "export" and (e.get("data") or {}).get("package_id") == package_id
+    ]
+    if not exports:
+        res.problem("unattested: no signed export event in the package records this package")
+        return
+    export = exports[-1]
+    res.facts["export_event"] = export.get("seq")
+    res.facts["exported_at"] = export.get("at")
+    res.facts["exported_by"] = export.get("actor")
+    if (export.get("data") or {}).get("manifest_sha256") != digest:
+        res.problem(f"altered: {MANIFEST} is not the manifest the signed export event recorded")
+    if export.get("seq") != max(events):
+        res.problem("altered: events were added to the package after its export event")
+
+
+def check_files(pkg: Package, manifest: dict, events: dict[int, dict], res: Result) -> None:
+    attested = {
+        (e.get("data") or {}).get("sha256") for e in events.values() if e.get("type") == "capture"
+    }
+    listed = set()
+    checked_bytes = 0
+    for entry in manifest.get("files", []):
+        name, want, size = entry.get("path", ""), entry.get("sha256"), int(entry.get("size", -1))
+        listed.add(name)
+        if not safe_name(name):
+            res.problem(f"refused: the manifest names an unsafe path {name!r}")
+            continue
+        if not pkg.exists(name):
+            res.problem(f"missing: {name} is listed in the manifest but not in the package")
+            continue
+        if pkg.is_link(name):
+            res.problem(f"refused: {name} is a symbolic link")
+            continue
+        got, got_size = pkg.digest(name, max(size, 0))
+        checked_bytes += got_size
+        if got_size != size or got != want:
+            res.problem(f"altered: {name} (SHA-256 {got}, the manifest says {want})")
+        if str(entry.get("role", "")).startswith("original") and want not in attested:
+            res.problem(f"unattested: {name} has no signed capture event with its SHA-256")
+    for name in pkg.names():
+        if name not in listed and name not in UNLISTED:
+            res.problem(f"unexpected: {name} is in the package but not in the manifest")
+    if isinstance(pkg, Zip):
+        for name in pkg.duplicates:
+            res.problem(f"refused: {name} appears twice in the zip")
+        for name in pkg.unsafe:
+            res.problem(f"refused: the zip holds an unsafe path {name!r}")
+    res.facts["files"] = len(listed)
+    res.facts["bytes_checked"] = checked_bytes
+
+
+def check_messages(pkg: Package, manifest: dict, res: Result) -> None:
+    """Each message's verbatim JSON against its hash, and, where the package holds the
+    source's result.json, against the very bytes at its offset in that captured file."""
+    name = manifest.get("messages_file")
+    if not name or not pkg.exists(name):
+        return
+    sources = {
+        f.get("sha256"): f.get("path")
+        for f in manifest.get("files", [])
+        if str(f.get("role", "")).startswith("original")
+    }
+    count = in_source = 0
+    for n, line in enumerate(pkg.read(name).decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            raw = rec["raw"].encode("utf-8", "surrogatepass")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            res.problem(f"altered: {name} line {n} is not a message record")
+            continue
+        where = rec.get("url") or f"{rec.get('chat')} message {rec.get('message_id')}"
+        if hashlib.sha256(raw).hexdigest() != rec.get("raw_sha256"):
+            res.problem(f"altered: message record {n} ({where}) no longer matches its hash")
+        source = sources.get(rec.get("source_root_sha256"))
+        offset = rec.get("raw_offset")
+        if source and isinstance(offset, int) and pkg.exists(source):
+            if pkg.read_at(source, offset, len(raw)) != raw:
+                res.problem(f"altered: message record {n} ({where}) is not what {source} holds")
+            in_source += 1
+        count += 1
+    res.facts["messages"] = count
+    res.facts["messages_checked_in_source"] = in_source
+
+
+def check_sums(pkg: Package, res: Result) -> None:
+    if not pkg.exists(SUMS):
+        res.problem(f"missing: {SUMS}")
+        return
+    for line in pkg.read(SUMS).decode("utf-8").splitlines():
+        if not line.strip():
+            continue
+        want, _, name = line.partition("  ")
+        if name == EVENTS:  # the event log is checked through its signatures; cross-check
+            got, _ = pkg.digest(name, MAX_TEXT)
+            if got != want:
+                res.problem(f"altered: {EVENTS} does not match {SUMS}")
+
+
+def verify(path: str, public_key_path: str | None = None) -> Result:
+    res = Result()
+    try:
+        pkg: Package = Zip(path) if os.path.isfile(path) else Folder(path)
+        if isinstance(pkg, Folder) and not os.path.isdir(path):
+            raise Unreadable(f"{path} is neither a package folder nor a zip file")
+        for needed in (MANIFEST, EVENTS, PUBLIC_KEY):
+            if not pkg.exists(needed):
+                raise Unreadable(
+                    f"{needed} is missing: this is not a complete haechi evidence package"
+                )
+        manifest_bytes = pkg.read(MANIFEST)
+        try:
+            manifest = json.loads(manifest_bytes.decode("utf-8"))
+        except ValueError:
+            raise Unreadable(f"{MANIFEST} is not valid JSON") from None
+        if manifest.get("format") != FORMAT:
+            raise Unreadable(f"{MANIFEST} is not a haechi evidence package manifest")
+        if public_key_path:
+            with open(public_key_path, "rb") as fh:
+                public = load_key(fh.read())
+            if pkg.read(PUBLIC_KEY).strip() != pem_bytes(public):
+                res.notes.append(
+                    "the key given differs from the package's own key; the given key was used"
+                )
+        else:
+            public = load_key(pkg.read(PUBLIC_KEY))
+        events = check_events(pkg, public, res)
+        if not events:
+            raise Unreadable(f"{EVENTS} holds no custody events")
+        check_export(manifest_bytes, manifest, events, res)
+        check_files(pkg, manifest, events, res)
+        check_messages(pkg, manifest, res)
+        check_sums(pkg, res)
+        res.facts["case"] = (manifest.get("case") or {}).get("ref")
+        res.facts["package_id"] = manifest.get("package_id")
+        head = (manifest.get("custody") or {}).get("head_before_export") or {}
+        res.facts["log_head_before_export"] = f"{head.get('seq')} {head.get('hash')}"
+    except Unreadable as exc:
+        res.facts["unreadable"] = str(exc)
+    except (OSError, UnicodeDecodeError) as exc:
+        res.facts["unreadable"] = f"the package cannot be read: {exc}"
+    return res
+
+
+def pem_bytes(public: Ed25519PublicKey) -> bytes:
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Verify a haechi evidence package offline.")
+    parser.add_argument("package", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--public-key", help="verify with this PEM public key instead")
+    args = parser.parse_args(argv)
+    res = verify(args.package, args.public_key)
+    unreadable = res.facts.get("unreadable")
+    if args.json:
+        out = {
+            "ok": res.ok and not unreadable,
+            "problems": res.problems,
+            "notes": res.notes,
+            **res.facts,
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    elif unreadable:
+        print(f"CANNOT VERIFY: {unreadable}")
+    else:
+        for line in res.problems:
+            print(f"PROBLEM  {line}")
+        for line in res.notes:
+            print(f"NOTE     {line}")
+        f = res.facts
+        verdict = "OK" if res.ok else "FAILED"
+        runs = ", ".join(str(r) for r in f.get("event_runs") or [])  # type: ignore[attr-defined]
+        print(
+            f"{verdict}: case {f.get('case')}, {f.get('files')} files "
+            f"({f.get('bytes_checked')} bytes) and {f.get('events')} signed custody events "
+            f"(key {f.get('key_id')}, events {runs}); export event {f.get('export_event')} "
+            f"at {f.get('exported_at')} by {f.get('exported_by')}"
+        )
+    if unreadable:
+        return 2
+    return 0 if res.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

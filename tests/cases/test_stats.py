@@ -1,0 +1,111 @@
+"""Statistics: the published KNPA January–July 2024 figures (297 cases, 146 apprehended,
+4 detained; domain.md §5) reproduced from a case database generated to match them, with
+cases and apprehensions just outside the period that must not be counted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from haechi.app import App
+from haechi.cases import people, service
+from haechi.cases import stats as st
+from haechi.cases.charts import bar_chart_svg
+from haechi.cases.model import AgeBand, CaseError
+from haechi.report.stats_report import write_stats_report
+
+# How the 297 cases fall over the months is not published; any split summing to 297 will do.
+MONTHS = {1: 31, 2: 35, 3: 38, 4: 44, 5: 46, 6: 49, 7: 54}
+# Apprehended by age band (the period's 146): under 14 / 14-19 / 20s / 30+.
+APPREHENDED = {
+    AgeBand.UNDER_14: 20,
+    AgeBand.TEEN: 87,
+    AgeBand.TWENTIES: 29,
+    AgeBand.THIRTY_PLUS: 10,
+}
+AGES = {AgeBand.UNDER_14: 12, AgeBand.TEEN: 16, AgeBand.TWENTIES: 24, AgeBand.THIRTY_PLUS: 35}
+
+
+def _generate(app: App) -> None:
+    rng = random.Random(2024)
+    refs: list[str] = []
+    for month, count in MONTHS.items():
+        for _ in range(count):
+            day = rng.randint(1, 28)
+            refs.append(
+                service.create_case(app, "case", reported_on=f"2024-{month:02d}-{day:02d}").ref
+            )
+    for _ in range(12):  # reported in August: outside the period
+        service.create_case(app, "case", reported_on=f"2024-08-{rng.randint(1, 28):02d}")
+    bands = [band for band, n in APPREHENDED.items() for _ in range(n)]
+    rng.shuffle(bands)
+    for i, band in enumerate(bands):
+        ref = refs[i % len(refs)]
+        label = people.add_suspect(app, ref, age=AGES[band])
+        month = 1 + i % 7
+        status = "detained" if i < 4 else "apprehended"
+        when = f"2024-{month:02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00+09:00"
+        if i == 5:
+            when = "2024-07-31T23:30+09:00"  # the last evening of July in Seoul: inside
+        people.set_suspect_status(app, ref, label, status, at=when)
+    # outside the period: an arrest at 00:30 KST on 1 August (still 31 July in UTC),
+    # another in August, and suspects never apprehended
+    late = people.add_suspect(app, refs[0], age=17)
+    people.set_suspect_status(app, refs[0], late, "detained", at="2024-07-31T15:30Z")
+    later = people.add_suspect(app, refs[1], age=22)
+    people.set_suspect_status(app, refs[1], later, "apprehended", at="2024-08-12T10:00+09:00")
+    for ref in refs[:9]:
+        people.add_suspect(app, ref)
+    for i, age in enumerate((12, 15, 16, 17, 23, 41)):
+        people.add_victim(app, refs[i], age=age)
+
+
+def test_published_january_to_july_2024_figures(app: App, tmp_path: Path) -> None:
+    _generate(app)
+    result = st.compute(app, st.period("2024-01", "2024-07"))
+    assert result.cases == 297
+    assert result.apprehended == 146
+    assert result.detained == 4
+    assert result.cases_per_month == [(f"2024-{m:02d}", n) for m, n in MONTHS.items()]
+    assert result.apprehended_by_band == {
+        "under14": 20, "14-19": 87, "20s": 29, "30+": 10, "unknown": 0,
+    }  # fmt: skip
+    assert result.share(AgeBand.TEEN) == pytest.approx(87 / 146)
+    assert result.victims == 6 and result.victims_minor == 4
+    assert result.victims_by_band == {"under14": 1, "14-19": 3, "20s": 1, "30+": 1, "unknown": 0}
+    august = st.compute(app, st.period("2024-08-01", "2024-08-31"))
+    assert (august.cases, august.apprehended, august.detained) == (12, 2, 1)
+    tables = st.to_csv(result)
+    summary = dict(csv.reader(io.StringIO(tables["summary"])))
+    assert (summary["cases"], summary["apprehended"], summary["detained"]) == ("297", "146", "4")
+    months = list(csv.DictReader(io.StringIO(tables["cases_per_month"])))
+    assert sum(int(r["cases"]) for r in months) == 297
+    for name, svg in st.charts(result).items():
+        root = ET.fromstring(svg)  # well-formed
+        assert root.tag.endswith("svg"), name
+    assert "297" not in st.charts(result)["cases_per_month"]  # per month, not the total
+    assert ">54<" in st.charts(result)["cases_per_month"]
+    write_stats_report(app, result, tmp_path / "stats.html")
+    page = (tmp_path / "stats.html").read_text()
+    assert "<svg" in page and "<td>297</td>" in page and "<td>146</td>" in page
+
+
+def test_chart_escapes_labels() -> None:
+    svg = bar_chart_svg('<script>alert("x")</script>', ["<b>", "&"], [1, 2])
+    assert "<script>" not in svg and "<b>" not in svg
+    ET.fromstring(svg)
+
+
+def test_period_parsing() -> None:
+    p = st.period("2024-02", "2024-02")
+    assert (p.start.isoformat(), p.end.isoformat()) == ("2024-02-01", "2024-02-29")
+    assert p.end_unix - p.start_unix == 29 * 86_400
+    with pytest.raises(CaseError, match="ends"):
+        st.period("2024-05-01", "2024-04-30")
+    with pytest.raises(CaseError, match="YYYY-MM-DD"):
+        st.period("May 2024", None)
