@@ -4,6 +4,7 @@ safe previews made by a stand-in analyzer), one account per role, and logged-in 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from haechi.app import App
 from haechi.auth.accounts import add_user
 from haechi.auth.roles import Role
 from haechi.auth.types import cli_actor
+from haechi.domain import DataDirError
 
 PASSWORD = "correct horse battery"
 ROLE_USERS = {role: f"u_{role.value}" for role in Role}
@@ -29,7 +31,16 @@ def load_demo(app: App, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     export = build_demo_export(tmp / "export")
     report = run_ingest(app, export, quiet=True)
     monkeypatch.setenv("HAECHI_EXTRA_ANALYZERS", EXTRA)
-    run_analysis(app, only=["t_preview"], quiet=True, workers=1)
+    for attempt in range(60):
+        try:
+            run_analysis(app, only=["t_preview"], quiet=True, workers=1)
+            break
+        except DataDirError as exc:
+            # The runner's lock is per PostgreSQL database, and other test runs on this
+            # machine share the test database (in other schemas): wait for theirs.
+            if "Another `haechi analyze`" not in str(exc) or attempt == 59:
+                raise
+            time.sleep(2)
     hooks = run_ingest_hooks(app, report)
     assert isinstance(hooks.get("search"), dict), hooks
 
