@@ -83,13 +83,15 @@ def run_lock(app: App) -> Iterator[None]:
             yield
         return
     with app.db.engine.connect() as conn:
-        got = conn.execute(text("SELECT pg_try_advisory_lock(7420002)")).scalar()
+        # keyed by schema: two haechi stores may share one PostgreSQL database
+        lock = "7420002, hashtext(current_schema())"
+        got = conn.execute(text(f"SELECT pg_try_advisory_lock({lock})")).scalar()
         if not got:
             raise DataDirError("Another `haechi analyze` is running on this database.")
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(7420002)"))
+            conn.execute(text(f"SELECT pg_advisory_unlock({lock})"))
             conn.commit()
 
 

@@ -117,7 +117,10 @@ class Database:
                 if self.dialect == "postgresql":
                     # One writer at a time appends to the custody chain; an advisory lock
                     # taken per transaction serialises writers across processes and hosts.
-                    conn.execute(text("SELECT pg_advisory_xact_lock(7420001)"))
+                    # Keyed by schema too: two haechi stores may share one database.
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(7420001, hashtext(current_schema()))")
+                    )
                 yield conn
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
