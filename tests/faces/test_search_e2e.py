@@ -20,9 +20,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     h = root / "home"
     haechi("init", str(h), check=True)
     export = build_faces_export(root / "export")
-    # A truncated JPEG among them: recorded as an error on that file only.
+    # A damaged JPEG among them (a valid header, then junk): an error on that file only.
     photo = next((export / "chats" / "chat_1" / "photos").glob("photo_3@*"))
-    photo.write_bytes(photo.read_bytes()[:2500])
+    photo.write_bytes(photo.read_bytes()[:600] + b"\x00junk" * 300)
     haechi("ingest", str(export), "--no-analyze", home=h, check=True)
     report = json.loads(haechi("analyze", "-a", "faces", "--json", home=h, check=True).stdout)
     assert report["errors"] == {"faces:error": 1}, report

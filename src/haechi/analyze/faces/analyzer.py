@@ -84,6 +84,8 @@ class FaceAnalyzer(Analyzer):
         faces = self._pipeline.faces(picture)
         signals = [self._signal(number, face) for number, face in enumerate(faces)]
         warnings = []
+        if picture.truncated:
+            warnings.append("the file is truncated: only its decodable part was analysed")
         if picture.scale < 1.0:
             warnings.append(
                 f"reduced from {picture.width}x{picture.height} px for detection "

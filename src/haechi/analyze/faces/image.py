@@ -10,7 +10,7 @@ refused with a sentence, not an exception.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +33,7 @@ class Picture:
     scale: float
     mode: str  # the file's own Pillow mode (RGB, L, CMYK, ...)
     oriented: bool  # an EXIF orientation was applied
+    truncated: bool = False  # the file ends early: only its decodable part is here
 
 
 def _to_rgb(im: object) -> object:
@@ -60,7 +61,33 @@ def _to_rgb(im: object) -> object:
 def load_picture(source: Path | IO[bytes], max_side: int) -> Picture:
     """Read the first frame of an image file as RGB, at most ``max_side`` px on its longer
     side (0: no limit). Raises :class:`AnalysisError` for a file that is not a readable
-    image and :class:`TooSmall` for one too small to hold a face."""
+    image and :class:`TooSmall` for one too small to hold a face.
+
+    A truncated file (a download cut short) is read as far as it goes and marked
+    ``truncated``: a face in its top half is still a face. Whether Pillow accepts truncated
+    files is a process-wide switch that other libraries flip (WeasyPrint sets it on import),
+    so it is set explicitly for each attempt here and restored afterwards."""
+    from PIL import ImageFile
+
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            return _load(source, max_side)
+        except _Truncated:
+            if hasattr(source, "seek"):
+                source.seek(0)
+            ImageFile.LOAD_TRUNCATED_IMAGES = True
+            return replace(_load(source, max_side), truncated=True)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
+class _Truncated(Exception):
+    pass
+
+
+def _load(source: Path | IO[bytes], max_side: int) -> Picture:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
@@ -78,6 +105,8 @@ def load_picture(source: Path | IO[bytes], max_side: int) -> Picture:
     except Image.DecompressionBombError as exc:
         raise AnalysisError(f"refused: {exc}") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError) as exc:
+        if "truncated" in str(exc) and not isinstance(exc, UnidentifiedImageError):
+            raise _Truncated() from exc
         raise AnalysisError(f"not a readable image: {exc}") from exc
     assert isinstance(rgb_img, Image.Image)
     if orientation in (5, 6, 7, 8):
