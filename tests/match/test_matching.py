@@ -67,6 +67,25 @@ def test_resized_reposts_are_matched_when_analysed(demo_app: App) -> None:
     assert not any(latte in p and cat in p for p in pairs)
 
 
+def test_a_still_of_a_video_matches_the_video_frame(demo_app: App) -> None:
+    """The export keeps a thumbnail of the rocket clip: a picture of its first frame."""
+    pairs = _capture_pairs(demo_app)
+    pair = frozenset((_sha(ASSETS.video.data), _sha(ASSETS.video_thumb.data)))
+    m = pairs[pair]
+    assert m.kind == "frame" and (m.distance or 99) <= 31 and m.details["video_frame"] == 0
+    group = duplicate_group(demo_app, _sha(ASSETS.video.data))
+    assert set(group.members) >= set(pair)
+
+
+def test_a_reported_still_finds_the_stored_video(demo_app: App, tmp_path: Path) -> None:
+    still = tmp_path / "still.jpg"
+    still.write_bytes(ASSETS.video_thumb.data)
+    create_bank(demo_app, "stills")
+    add_files(demo_app, "stills", [still])
+    kinds = {(m.kind, m.blob_sha256) for m in list_matches(demo_app, bank="stills", limit=None)}
+    assert ("frame", _sha(ASSETS.video.data)) in kinds
+
+
 def test_every_match_is_a_signed_custody_event(demo_app: App) -> None:
     rows = list_matches(demo_app, limit=None)
     by_seq = {e["seq"]: e for e in _events(demo_app, events.MATCH)}
@@ -111,6 +130,9 @@ def test_a_bank_from_a_victims_file_hunts_stored_copies(demo_app: App, tmp_path:
     hits = list_matches(demo_app, bank="victim file", limit=None)
     found = {h.blob_sha256: h for h in hits}
     assert _sha(ASSETS.cat.data) in found and _sha(ASSETS.cat_small.data) in found
+    both = list_matches(demo_app, blobs=[_sha(ASSETS.cat.data), _sha(ASSETS.sky.data)], limit=None)
+    assert {m.blob_sha256 for m in both if m.bank_name == "victim file"} == {_sha(ASSETS.cat.data)}
+    assert any(m.target_blob_sha256 == _sha(ASSETS.sky.data) for m in both)
     assert all(h.transform not in (None, "original") for h in hits)  # found mirrored
     assert found[_sha(ASSETS.cat.data)].details["labels"] == ["reported"]
     added = _events(demo_app, events.BANK_ITEMS_ADDED)[-1]["data"]
@@ -291,3 +313,42 @@ def test_near_threshold_is_inclusive(demo_app: App) -> None:
     with demo_app.db.connect() as conn:
         n = conn.execute(select(func.count()).select_from(MatchRow)).scalar_one()
     assert n >= len(hits)
+
+
+def test_demo_step_shows_groups_and_a_bank_match(demo_app: App) -> None:
+    from rich.console import Console
+
+    from haechi.demo.steps import DemoContext, s40_match
+
+    buf = io.StringIO()
+    ctx = DemoContext(demo_app, demo_app.settings.home, Console(file=buf, width=200))
+    s40_match.run(ctx)
+    text = buf.getvalue()
+    assert ctx.ok and ctx.facts["match"]["bank_matches"] >= 2
+    assert "posted in 3 chats, first in 커피 사진 채널" in text
+    assert "PDQ does not survive cropping: 8% crop of the coffee photo" in text
+    assert "flipy" in text  # her mirrored copy found the stored originals
+    s40_match.run(ctx)  # a second demo run adds nothing and still shows the matches
+    assert ctx.ok
+
+
+def test_a_run_without_the_hook_is_caught_up(sqlite_app: App, tmp_path: Path) -> None:
+    """A crash between an analysis commit and its hook: the next run matches what is left."""
+    from haechi.analyze.hashes.pdq import PdqAnalyzer
+    from haechi.collect.telegram_export import TelegramExportCollector
+    from haechi.demo.export_builder import build_demo_export
+    from haechi.run.analyze import AnalysisRunner
+    from haechi.run.ingest import Ingestor
+    from haechi.store.tables.match import SignalScan
+
+    Ingestor(sqlite_app, TelegramExportCollector(build_demo_export(tmp_path / "x"))).run()
+    runner = AnalysisRunner(sqlite_app, [PdqAnalyzer()], workers=1)
+    runner.hooks = []  # as if the process died right after committing
+    runner.run()
+    assert list_matches(sqlite_app, limit=None) == []
+    report = run_matching(sqlite_app)
+    assert report.signals_scanned >= 10 and report.new_matches >= 3
+    with sqlite_app.db.connect() as conn:
+        scanned = conn.execute(select(func.count()).select_from(SignalScan)).scalar_one()
+    assert scanned == report.signals_scanned
+    assert run_matching(sqlite_app).signals_scanned == 0

@@ -8,6 +8,7 @@ about it; to keep its hashes, add it to a bank.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,14 +184,19 @@ def list_matches(
     banks_only: bool = False,
     limit: int | None = 1000,
     after_id: int = 0,
+    blobs: Sequence[str] | None = None,
 ) -> list[MatchInfo]:
     """Stored matches, oldest first. ``blob_sha256`` selects the matches of one file in
-    both directions (it matched, or a later capture matched it)."""
+    both directions (it matched, or a later capture matched it); ``blobs`` the same for
+    many files at once (up to a few thousand)."""
     q = select(MatchRow).where(MatchRow.id > after_id).order_by(MatchRow.id)
     if blob_sha256:
         q = q.where(
             or_(MatchRow.blob_sha256 == blob_sha256, MatchRow.target_blob_sha256 == blob_sha256)
         )
+    if blobs is not None:
+        wanted = sorted(set(blobs))
+        q = q.where(or_(MatchRow.blob_sha256.in_(wanted), MatchRow.target_blob_sha256.in_(wanted)))
     if bank:
         q = q.where(MatchRow.bank_name == bank)
     if banks_only:

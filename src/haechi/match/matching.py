@@ -32,6 +32,8 @@ from haechi.match.index import MEDIA_PDQ, MEDIA_VPDQ, IndexSet
 from haechi.match.search import (
     BANK_NAMES,
     DEFAULT_RADIUS,
+    FRAME,
+    INDEX_KIND,
     INVERSE,
     MEDIA_NAMES,
     Hit,
@@ -42,6 +44,7 @@ from haechi.match.search import (
     frame_counter,
     media_targets,
     pdq_variants,
+    search_frames,
     search_pdq,
     search_vpdq,
 )
@@ -195,29 +198,39 @@ def signal_hits(
     identify a stored query (only earlier captures, never itself, are returned)."""
     if kind == "pdq" and (not value or (score is not None and score < QUALITY_THRESHOLD)):
         return []
-    names = [BANK_NAMES[kind], MEDIA_NAMES[kind]]
+    other = "vpdq" if kind == "pdq" else "pdq"
+    bank_names = {BANK_NAMES[kind], BANK_NAMES[other]}
     with app.db.connect() as conn:
         raws: list[Raw]
         if kind == "pdq":
             assert value is not None
-            raws = search_pdq(indexes, pdq_variants(value, data), names, radius)
+            variants = pdq_variants(value, data)
+            names = [BANK_NAMES[kind], MEDIA_NAMES[kind], BANK_NAMES[other], MEDIA_NAMES[other]]
+            raws = search_pdq(indexes, variants, names, radius)
         else:
-            raws = search_vpdq(indexes, data.get("frames", []), names, radius, frame_counter(conn))
-        banks = bank_targets(conn, [r.target_id for r in raws if r.index == BANK_NAMES[kind]])
+            frames = data.get("frames", [])
+            names = [BANK_NAMES[kind], MEDIA_NAMES[kind]]
+            raws = search_vpdq(indexes, frames, names, radius, frame_counter(conn))
+            raws += search_frames(indexes, frames, [BANK_NAMES[other], MEDIA_NAMES[other]], radius)
+        banks = bank_targets(conn, [r.target_id for r in raws if r.index in bank_names])
         media_ids = [
             r.target_id
             for r in raws
-            if r.index == MEDIA_NAMES[kind] and (signal_id is None or r.target_id < signal_id)
+            if r.index not in bank_names and (signal_id is None or r.target_id < signal_id)
         ]
         media = media_targets(conn, media_ids)
     hits = []
     for r in raws:
-        if r.index == BANK_NAMES[kind] and r.target_id in banks:
-            hits.append(bank_hit(kind, r, banks[r.target_id], value, radius))
-        elif r.index == MEDIA_NAMES[kind] and r.target_id in media:
+        hit_kind = kind if INDEX_KIND[r.index] == kind else FRAME
+        if hit_kind == FRAME and kind == "pdq":  # the target is the video: name its frame
+            r = Raw(r.index, r.target_id, r.distance, r.transform, r.score,
+                    {**r.details, "video_frame": r.aux}, r.aux)  # fmt: skip
+        if r.index in bank_names and r.target_id in banks:
+            hits.append(bank_hit(hit_kind, r, banks[r.target_id], value, radius))
+        elif r.index not in bank_names and r.target_id in media:
             target = media[r.target_id]
             if target.blob_sha256 != blob:
-                hits.append(capture_hit(kind, r, target, value, radius))
+                hits.append(capture_hit(hit_kind, r, target, value, radius))
     best: dict[str, Hit] = {}
     for h in hits:  # several signals of one file (animation frames): keep the closest
         if h.target not in best or (h.distance or 0) < (best[h.target].distance or 0):
@@ -315,10 +328,12 @@ def _hunt_one(app: App, indexes: IndexSet, bank_signal: Any) -> list[tuple[str, 
         if kind == "pdq":
             if bank_signal.quality is not None and bank_signal.quality < QUALITY_THRESHOLD:
                 return []
-            raws = search_pdq(indexes, pdq_variants(value, data), [MEDIA_PDQ], DEFAULT_RADIUS)
+            raws = search_pdq(indexes, pdq_variants(value, data), [MEDIA_PDQ, MEDIA_VPDQ],
+                              DEFAULT_RADIUS)  # fmt: skip
         elif kind == "vpdq":
-            raws = search_vpdq(indexes, data.get("frames", []), [MEDIA_VPDQ], DEFAULT_RADIUS,
-                               frame_counter(conn))  # fmt: skip
+            frames = data.get("frames", [])
+            raws = search_vpdq(indexes, frames, [MEDIA_VPDQ], DEFAULT_RADIUS, frame_counter(conn))
+            raws += search_frames(indexes, frames, [MEDIA_PDQ], DEFAULT_RADIUS)
         else:
             return []
         media = media_targets(conn, [r.target_id for r in raws])
@@ -327,9 +342,12 @@ def _hunt_one(app: App, indexes: IndexSet, bank_signal: Any) -> list[tuple[str, 
         m = media.get(r.target_id)
         if m is None:
             continue
+        hit_kind = kind if INDEX_KIND[r.index] == kind else FRAME
         transform = INVERSE.get(r.transform or "", r.transform)  # as a variant of the stored file
         details = dict(r.details)
-        if kind == "vpdq":  # the stored video is the query: swap the two shares
+        if hit_kind == FRAME and kind == "pdq":
+            details["video_frame"] = r.aux  # the stored file is the video
+        if hit_kind == "vpdq":  # the stored video is the query: swap the two shares
             details = {
                 **details,
                 "query_match_percent": r.details.get("compared_match_percent"),
@@ -337,7 +355,7 @@ def _hunt_one(app: App, indexes: IndexSet, bank_signal: Any) -> list[tuple[str, 
             }
         raw = Raw(r.index, r.target_id, r.distance, transform,
                   details.get("query_match_percent", r.score), details)  # fmt: skip
-        out.append((m.blob_sha256, bank_hit(kind, raw, target, m.value, DEFAULT_RADIUS)))
+        out.append((m.blob_sha256, bank_hit(hit_kind, raw, target, m.value, DEFAULT_RADIUS)))
     return out
 
 

@@ -10,8 +10,8 @@ by construction, for any radius.
 What differs from faiss: buckets are sorted arrays (CSR: offsets + a permutation)
 rather than hash maps, so the structure is a few flat arrays that load with ``mmap``
 and cost 4 bytes per hash and chunk; and ``m`` follows the size of the index (16
-chunks of 16 bits up to a few million hashes, 11 chunks of 23–24 bits beyond), which
-keeps the candidate count small at 10M (see bench/bench_match.py).
+chunks of 16 bits below 500k hashes, 12 of 21-22 bits below 2M, 11 of 23-24 bits
+beyond), which keeps the candidate count small at 10M (see bench/bench_match.py).
 
 A segment is immutable. ``HashSegments`` pairs one such segment with a small
 append-only "delta" searched by brute force; the owner merges the delta into a new
@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +52,16 @@ def distances(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
 
 
 def chunk_count(n: int) -> int:
-    """Chunks for ``n`` hashes at radius 31. 16 chunks of 16 bits probe 17 buckets each
-    but the buckets fill up as ``n`` grows (150 hashes each at 10M); 12 or 11 chunks
-    (21 or 23 bits, probing 2-bit neighbourhoods: ~3,000 buckets) keep about one hash
-    per bucket there, at the price of 8–16M table entries per chunk."""
-    if n <= 2_000_000:
+    """Chunks for ``n`` hashes at radius 31 (measured in bench/bench_match.py).
+
+    16 chunks of 16 bits probe 17 buckets each, but the buckets fill as ``n`` grows
+    (15 hashes each at 1M, 150 at 10M). 12 or 11 chunks of 21-24 bits probe ~3,000
+    two-bit neighbourhoods and keep about one hash per bucket, at a fixed cost of
+    2^21-2^24 table entries per chunk (470 MB for 11 chunks), which small indexes
+    should not pay."""
+    if n < 500_000:
         return 16
-    return 12 if n <= 6_000_000 else 11
+    return 12 if n < 2_000_000 else 11
 
 
 def chunk_layout(m: int) -> list[tuple[int, int]]:
@@ -94,6 +98,29 @@ def flip_masks(width: int, radius: int) -> np.ndarray:
     return np.array(masks, dtype=np.uint64)
 
 
+@dataclass(frozen=True)
+class _Masks:
+    values: np.ndarray  # every chunk's flip masks, concatenated
+    counts: np.ndarray  # how many belong to each chunk
+    table_base: np.ndarray  # per mask: where its chunk's offsets start
+
+
+@functools.lru_cache(maxsize=64)
+def _probe_plan(
+    m: int, flips: int, offset_base: tuple[int, ...], n: int
+) -> tuple[_Masks, np.ndarray, list[tuple[int, int]]]:
+    """What a query of this layout probes: masks per chunk, where each probe's rows sit
+    in ``perm`` (chunk c's rows start at c * n), and each chunk's (shift, width)."""
+    layout = chunk_layout(m)
+    per_chunk = [flip_masks(width, flips).astype(np.int64) for _, width in layout]
+    counts = np.array([len(x) for x in per_chunk], dtype=np.int64)
+    values = np.concatenate(per_chunk)
+    table_base = np.repeat(np.array(offset_base, dtype=np.int64), counts)
+    bases = np.repeat(np.arange(m, dtype=np.int64) * n, counts)
+    shifts = [(256 - start - width, width) for start, width in layout]
+    return _Masks(values, counts, table_base), bases, shifts
+
+
 @dataclass
 class Segment:
     """Immutable hashes with their ids (``aux``: a second integer, e.g. a frame)."""
@@ -121,17 +148,25 @@ class Segment:
             return cls(codes, ids, aux)
         m = m or chunk_count(n)
         row_type = np.int32 if n < 2**31 else np.int64
-        offsets, perms, base = [], [], [0]
-        for start, width in chunk_layout(m):
-            keys = chunk_keys(codes, start, width)
-            counts = np.bincount(keys.astype(np.int64), minlength=1 << width)
-            offsets.append(np.concatenate(([0], np.cumsum(counts))).astype(row_type))
+
+        def table(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+            start, width = chunk
+            keys = chunk_keys(codes, start, width).astype(np.uint32)
+            counts = np.bincount(keys, minlength=1 << width)
+            offsets = np.concatenate(([0], np.cumsum(counts))).astype(row_type)
             # Order inside a bucket does not matter: the fast unstable sort will do.
-            perms.append(np.argsort(keys.astype(np.uint32)).astype(row_type))
+            return offsets, np.argsort(keys).astype(row_type)
+
+        layout = chunk_layout(m)
+        # numpy sorts without the GIL: one thread per core builds the chunks' tables.
+        with ThreadPoolExecutor(max_workers=max(1, min(len(layout), os.cpu_count() or 1))) as ex:
+            tables = list(ex.map(table, layout))
+        base = [0]
+        for _, width in layout[:-1]:
             base.append(base[-1] + (1 << width) + 1)
-        return cls(
-            codes, ids, aux, m, np.concatenate(offsets), np.concatenate(perms), tuple(base[:-1])
-        )
+        offsets = np.concatenate([t[0] for t in tables])
+        perm = np.concatenate([t[1] for t in tables])
+        return cls(codes, ids, aux, m, offsets, perm, tuple(base))
 
     def search(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows within ``radius`` bits of ``query`` ((4,) uint64), with their distances."""
@@ -143,18 +178,16 @@ class Segment:
             rows = np.flatnonzero(d <= radius)
             return rows, d[rows]
         assert self.offsets is not None and self.perm is not None
-        flips = radius // self.m
-        q = query.reshape(1, WORDS)
-        starts, lengths = [], []
-        for c, (start, width) in enumerate(chunk_layout(self.m)):
-            key = chunk_keys(q, start, width)[0]
-            probes = (key ^ flip_masks(width, flips)).astype(np.int64) + self.offset_base[c]
-            lo = self.offsets[probes]
-            hi = self.offsets[probes + 1]
-            starts.append(lo.astype(np.int64) + c * n)
-            lengths.append((hi - lo).astype(np.int64))
-        start_all = np.concatenate(starts)
-        len_all = np.concatenate(lengths)
+        masks, bases, shifts = _probe_plan(self.m, radius // self.m, self.offset_base, n)
+        value = int.from_bytes(query.astype(">u8").tobytes(), "big")
+        keys = np.array(
+            [(value >> shift) & ((1 << width) - 1) for shift, width in shifts], dtype=np.int64
+        )
+        probes = np.repeat(keys, masks.counts) ^ masks.values
+        slots = probes + masks.table_base
+        lo = self.offsets[slots].astype(np.int64)
+        len_all = self.offsets[slots + 1].astype(np.int64) - lo
+        start_all = lo + bases
         total = int(len_all.sum())
         if total == 0:
             return np.empty(0, np.int64), np.empty(0, np.int32)

@@ -39,6 +39,7 @@ class Raw:
     transform: str | None = None
     score: float | None = None  # vPDQ: the share that decided the match
     details: dict[str, Any] = field(default_factory=dict)
+    aux: int = 0  # the indexed row's frame (a vPDQ index row)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def search_pdq(
             for h in hits:
                 key = (name, h.id)
                 if key not in best or h.distance < best[key].distance:
-                    best[key] = Raw(name, h.id, h.distance, variant)
+                    best[key] = Raw(name, h.id, h.distance, variant, aux=h.aux)
     ranked = sorted(best.values(), key=lambda r: (r.distance, r.target_id))
     return _cap(ranked)
 
@@ -99,7 +100,7 @@ def _cap(ranked: list[Raw]) -> list[Raw]:
     last = kept[-1]
     note = {**last.details, "more_hits_not_recorded": len(ranked) - MAX_HITS}
     return [*kept[:-1], Raw(last.index, last.target_id, last.distance, last.transform,
-                            last.score, note)]  # fmt: skip
+                            last.score, note, last.aux)]  # fmt: skip
 
 
 @dataclass
@@ -153,6 +154,24 @@ def search_vpdq(
             distance = sorted(o.distances)[len(o.distances) // 2]  # median frame distance
             out.append(Raw(name, target_id, distance, None, query_pct, details))
     return _cap(sorted(out, key=lambda r: (-(r.score or 0), r.distance)))
+
+
+def search_frames(
+    indexes: IndexSet, frames: Sequence[Sequence[Any]], names: Sequence[str], radius: int
+) -> list[Raw]:
+    """Pictures that look like one of the video's good frames: the closest frame per
+    picture (``details``: the frame's position and time in the video)."""
+    good = list(good_frames(frames))
+    best: dict[tuple[str, int], Raw] = {}
+    for name in names:
+        results = indexes[name].search([h for _, h in good], radius)
+        for (position, _), hits in zip(good, results, strict=True):
+            for h in hits:
+                key = (name, h.id)
+                if key not in best or h.distance < best[key].distance:
+                    where = {"video_frame": position, "seconds": float(frames[position][3])}
+                    best[key] = Raw(name, h.id, h.distance, "original", details=where)
+    return _cap(sorted(best.values(), key=lambda r: (r.distance, r.target_id)))
 
 
 # -- looking targets up ------------------------------------------------------------------------
@@ -258,4 +277,6 @@ def capture_hit(kind: str, raw: Raw, t: MediaTarget, query_value: str | None, ra
 
 MEDIA_NAMES = {"pdq": MEDIA_PDQ, "vpdq": MEDIA_VPDQ}
 BANK_NAMES = {"pdq": BANK_PDQ, "vpdq": BANK_VPDQ}
+FRAME = "frame"  # a picture that matches a frame of a video (a still, a screenshot)
+INDEX_KIND = {MEDIA_PDQ: "pdq", BANK_PDQ: "pdq", MEDIA_VPDQ: "vpdq", BANK_VPDQ: "vpdq"}
 DEFAULT_RADIUS = MATCH_THRESHOLD

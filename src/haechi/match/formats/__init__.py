@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from haechi.match.formats import stopncii, te, vics
 from haechi.match.formats.base import (
+    MAX_JSON_BYTES,
     MAX_LIST_BYTES,
     BadRecord,
     FormatError,
@@ -97,6 +98,11 @@ def read(path: Path, fmt: str = "auto", *, kind: str | None = None) -> Parsed:
     if fmt not in FORMATS:
         raise FormatError(f"Unknown list format {fmt!r}; known: {', '.join(FORMATS)}.")
     if fmt in ("vics", "stopncii"):
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise FormatError(
+                f"{path.name} is larger than {MAX_JSON_BYTES // 1024**2} MB, the limit for "
+                "JSON lists; split it, or convert it to a text format (te)."
+            )
         text = _text(path)
         yield from vics.parse(text) if fmt == "vics" else stopncii.parse_json(text)
         return

@@ -22,7 +22,8 @@ from haechi.domain import UsageError
 
 PDQ, MD5, SHA256, VPDQ = "pdq", "md5", "sha256", "vpdq"
 MATCHABLE = (PDQ, MD5, SHA256, VPDQ)
-MAX_LIST_BYTES = 2 * 1024**3  # refuse larger lists outright
+MAX_LIST_BYTES = 2 * 1024**3  # refuse larger lists outright (text formats stream)
+MAX_JSON_BYTES = 512 * 1024**2  # JSON lists are parsed whole: ~10x their size in memory
 MAX_LINE = 1 << 20  # a line (or field) longer than 1 MB is not a hash list
 
 _HEX = {PDQ: 64, MD5: 32, SHA256: 64}
