@@ -245,20 +245,38 @@ class SupervisedPool:
             if overdue:
                 worker.proc.kill()
             worker.proc.join(5)
-            failed = worker.step or next(
-                (s for s in task.steps if s not in worker.done_steps), None
-            )
+            # What it said before it died is still in its pipe: a step it finished must
+            # not be blamed for the next one's crash.
+            yield from self._drain(worker)
+            task = worker.task
+            if task is None:  # it had finished the file
+                self._replace(worker)
+                continue
+            running_over = worker.step is not None and now - worker.since > worker.limit
+            failed, status, error = None, "", ""
+            if running_over:
+                failed, status = worker.step, "timeout"
+                error = f"timed out after {worker.limit:g} s"
+            elif not overdue:  # it died on its own while working on this file
+                failed = worker.step or next(
+                    (s for s in task.steps if s not in worker.done_steps), None
+                )
+                status, error = "crashed", f"the worker died (exit code {worker.proc.exitcode})"
+            # else: killed for a step that finished meanwhile; the next one is requeued
             if failed is not None:
-                if overdue:
-                    status, error = "timeout", f"timed out after {worker.limit:g} s"
-                else:
-                    status, error = "crashed", f"the worker died (exit code {worker.proc.exitcode})"
                 worker.done_steps.add(failed)
                 yield Outcome(task.key, failed, status, None, error, now - worker.since)
             rest = [s for s in task.steps if s not in worker.done_steps]
             if rest:
                 backlog.appendleft(Task(task.key, task.payload, rest))
             self._replace(worker)
+
+    def _drain(self, worker: _Worker) -> Iterator[Outcome]:
+        try:
+            while worker.pipe.poll():
+                yield from self._handle(worker.pipe.recv())
+        except (EOFError, OSError):
+            return
 
     def _replace(self, worker: _Worker) -> None:
         self.workers.pop(worker.wid, None)
