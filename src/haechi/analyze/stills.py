@@ -10,12 +10,14 @@ global Pillow limit, so the analyzers behave the same when called directly.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from haechi.domain.analysis import AnalysisError, MediaKind
 
@@ -91,6 +93,18 @@ def _open(path: Path) -> Image.Image:
     return im
 
 
+@contextlib.contextmanager
+def strict_decoding() -> Iterator[None]:
+    """Truncated files are errors while we decode (some libraries switch Pillow's
+    process-wide ``LOAD_TRUNCATED_IMAGES`` on at import; evidence is never padded grey)."""
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
 def image_still(path: Path, max_side: int | None = None) -> Still:
     """The picture of a still image file, reduced to ``max_side`` (None: full size).
 
@@ -99,7 +113,7 @@ def image_still(path: Path, max_side: int | None = None) -> Still:
     """
     im = _open(path)
     try:
-        with im:
+        with im, strict_decoding():
             return _decode_still(im, max_side)
     except AnalysisError:
         raise
@@ -126,7 +140,7 @@ def animation_stills(path: Path, count: int, max_side: int | None = None) -> lis
     """Up to ``count`` frames spread evenly over an animated GIF, WebP or APNG."""
     im = _open(path)
     try:
-        with im:
+        with im, strict_decoding():
             total = min(int(getattr(im, "n_frames", 1)), MAX_FRAMES_SCANNED)
             picks = _spread(total, count)
             out = []
