@@ -83,8 +83,11 @@ def test_html_report(sqlite_store: App, tmp_path: Path) -> None:
 
 
 def test_pdf_report_has_korean_fonts(sqlite_store: App, tmp_path: Path) -> None:
+    from PIL import ImageFile
+
     ref = demo_case(sqlite_store)
     write_report(sqlite_store, ref, tmp_path / "r.pdf")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # WeasyPrint's import switch undone
     data = (tmp_path / "r.pdf").read_bytes()
     assert data.startswith(b"%PDF-")
     assert any("CJK-KR" in name for name in font_names(data)), font_names(data)

@@ -298,7 +298,14 @@ def _events_section(events: list[StoredEvent]) -> list[str]:
 
 
 def to_pdf(html_text: str) -> bytes:
-    """Render with WeasyPrint (the ``cases`` extra); Korean text needs fonts-noto-cjk."""
+    """Render with WeasyPrint (the ``cases`` extra); Korean text needs fonts-noto-cjk.
+
+    Importing WeasyPrint sets Pillow's process-wide ``LOAD_TRUNCATED_IMAGES``; it is put
+    back at once, so a process that writes a PDF still refuses truncated evidence pictures
+    everywhere else (our pages embed only well-formed safe previews)."""
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
     try:
         from weasyprint import HTML
     except ImportError as exc:  # pragma: no cover - the extra is missing
@@ -307,5 +314,7 @@ def to_pdf(html_text: str) -> bytes:
         raise UsageError(
             "PDF output needs WeasyPrint: install haechi with the 'cases' extra."
         ) from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
     pdf: bytes = HTML(string=html_text).write_pdf()
     return pdf
