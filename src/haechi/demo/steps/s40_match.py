@@ -60,7 +60,8 @@ def run(ctx: DemoContext) -> None:
     repost = [m for m in list_matches(app, banks_only=False, limit=None) if not m.is_bank]
     for m in repost[:3]:
         earlier = (m.target_blob_sha256 or "")[:12]
-        out.print(f"    {m.blob_sha256[:12]}… is a re-post of {earlier}… "
+        how = "shows a frame of the same video as" if m.kind == "frame" else "is a re-post of"
+        out.print(f"    {m.blob_sha256[:12]}… {how} {earlier}… "
                   f"({m.kind.upper()} distance {m.distance})", highlight=False)  # fmt: skip
     _crops_stay_apart(ctx)
     if BANK not in {b.name for b in list_banks(app)}:
