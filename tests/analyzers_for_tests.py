@@ -68,3 +68,21 @@ class Slow(Analyzer):
 EXTRA = ",".join(
     f"{cls.name}=tests.analyzers_for_tests:{cls.__name__}" for cls in (Sleepy, Crashy, Raisy, Slow)
 )
+
+
+class PdqHeldBack(Analyzer):
+    """The real PDQ analyzer, except that it refuses the files named (by SHA-256) in
+    HAECHI_TEST_HOLD_BACK: a later run with ``retry_errors`` hashes them after the rest,
+    so a test controls which of two files is hashed first."""
+
+    name: ClassVar[str] = "pdq"
+    version: ClassVar[str] = "1"
+    media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
+
+    def analyze(self, item: AnalysisInput) -> AnalysisResult:
+        from haechi.analyze.hashes.pdq import PdqAnalyzer
+        from haechi.domain.analysis import AnalysisError
+
+        if item.sha256 in os.environ.get("HAECHI_TEST_HOLD_BACK", "").split(","):
+            raise AnalysisError("held back by the test")
+        return PdqAnalyzer().analyze(item)

@@ -60,11 +60,47 @@ def test_resized_reposts_are_matched_when_analysed(demo_app: App) -> None:
     assert frozenset((cat, small)) in pairs and frozenset((sky, sky_small)) in pairs
     m = pairs[frozenset((cat, small))]
     assert m.kind == "pdq" and 0 < (m.distance or 0) <= 31 and m.transform == "original"
-    assert m.blob_sha256 == small  # recorded once, on the capture hashed later
+    assert m.blob_sha256 == small  # recorded once, on the re-post (first posted later)
     # unrelated pictures are not linked, and an 8 % crop is beyond PDQ (82 bits, measured)
     latte, crop = _sha(ASSETS.latte.data), _sha(ASSETS.latte_crop.data)
     assert frozenset((latte, crop)) not in pairs
     assert not any(latte in p and cat in p for p in pairs)
+
+
+def test_pair_direction_does_not_depend_on_which_file_was_hashed_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-posts are hashed first and the originals last (a pool finishes files in any
+    order): each pair is still recorded once, on the re-post, with the original as target."""
+    from tests.analyzers_for_tests import PdqHeldBack
+
+    from haechi.app import init_home
+    from haechi.collect.telegram_export import TelegramExportCollector
+    from haechi.demo.export_builder import build_demo_export
+    from haechi.run.analyze import AnalysisRunner
+    from haechi.run.ingest import Ingestor
+
+    app = init_home(tmp_path / "home")
+    try:
+        Ingestor(app, TelegramExportCollector(build_demo_export(tmp_path / "export"))).run()
+        originals = [_sha(ASSETS.cat.data), _sha(ASSETS.sky.data)]
+        # the workers build their analyzers by name: this one stands in for "pdq"
+        monkeypatch.setenv("HAECHI_EXTRA_ANALYZERS", "pdq=tests.analyzers_for_tests:PdqHeldBack")
+        monkeypatch.setenv("HAECHI_TEST_HOLD_BACK", ",".join(originals))
+        first = AnalysisRunner(app, [PdqHeldBack()], workers=1).run()
+        assert sum(first.errors.values()) == 2  # the originals, held back
+        assert not any(set(originals) & pair for pair in _capture_pairs(app))
+        monkeypatch.delenv("HAECHI_TEST_HOLD_BACK")
+        AnalysisRunner(app, [PdqHeldBack()], workers=1, retry_errors=True).run()
+        pairs = _capture_pairs(app)
+        for original, repost in ((ASSETS.cat, ASSETS.cat_small), (ASSETS.sky, ASSETS.sky_small)):
+            m = pairs[frozenset((_sha(original.data), _sha(repost.data)))]
+            assert (m.blob_sha256, m.target_blob_sha256) == (_sha(repost.data), _sha(original.data))
+        again = run_matching(app, rescan=True)
+        assert again.new_matches == 0
+        assert verify(app).ok
+    finally:
+        app.close()
 
 
 def test_a_still_of_a_video_matches_the_video_frame(demo_app: App) -> None:

@@ -95,8 +95,15 @@ def test_hangs_crashes_and_errors_are_recorded_per_file(home: Path) -> None:
     # errors are not retried unless asked
     again = json.loads(haechi("analyze", "--json", "-a", "t_raisy", home=home, env=ENV).stdout)
     assert again["steps"] == 0
+    rows_before = _rows(home, "SELECT count(*) FROM analyses")[0][0]
     retry = haechi("analyze", "--json", "-a", "t_raisy", "--retry-errors", home=home, env=ENV)
     assert json.loads(retry.stdout)["steps"] == marked
+    # the retried rows take the new outcome in place; the log keeps both, and still verifies
+    assert _rows(home, "SELECT count(*) FROM analyses")[0][0] == rows_before
+    bodies = [b for (b,) in _rows(home, "SELECT body FROM custody_events")]
+    retries = [json.loads(b)["data"] for b in bodies if '"retry_of"' in b]
+    assert len(retries) == marked and all(d["retry_of"] == "error" for d in retries)
+    assert haechi("verify", home=home).returncode == 0
 
 
 def test_sigkill_then_rerun_is_complete(home: Path) -> None:

@@ -71,6 +71,9 @@ def print_analysis(report: AnalyzeReport) -> None:
     errors = ", ".join(f"{k} {v}" for k, v in sorted(report.errors.items())) or "0"
     table.add_row("errors", errors)
     table.add_row("time", f"{report.seconds:.1f} s")
+    matched = report.hook_totals.get("match", {})
+    if matched:
+        table.add_row("new matches", f"{matched.get('new_matches', 0):,}")
     out.print(table)
     for line in report.error_samples[:10]:
         out.print(f"[yellow]![/] {line}", highlight=False)

@@ -68,7 +68,11 @@ def _match_files(app: App, files: list[Path], threshold: int, as_json: bool) -> 
 def _print_all(app: App, report: Any, limit: int, as_json: bool) -> None:
     from haechi.match.lookup import list_matches
 
-    matches = list_matches(app, limit=limit)
+    # After a run, the matches it found are the news; with nothing new, the stored ones.
+    new_ids = list(report.new_match_ids) if report is not None else []
+    matches = list_matches(app, ids=new_ids[-limit:], limit=limit) if new_ids else []
+    if not matches:
+        matches = list_matches(app, limit=limit)
     if as_json:
         _echo_json({"run": report.as_dict() if report else None,
                     "matches": [m.as_dict() for m in matches]})  # fmt: skip
@@ -87,8 +91,12 @@ def _print_all(app: App, report: Any, limit: int, as_json: bool) -> None:
             distance += f" ({m.transform})"
         table.add_row(str(m.id), m.blob_sha256[:16] + "…", m.kind, distance, target,
                       str(m.custody_seq or ""))  # fmt: skip
+    if new_ids:
+        table.title, table.title_justify = "new matches", "left"
     out.print(table)
-    if len(matches) == limit:
+    if len(new_ids) > limit:
+        out.print(f"(the last {limit:,} of {len(new_ids):,} new matches; use --limit for more)")
+    elif not new_ids and len(matches) == limit:
         out.print(f"(first {limit:,} matches; use --limit or --json for more)")
 
 

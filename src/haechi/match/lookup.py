@@ -185,11 +185,15 @@ def list_matches(
     limit: int | None = 1000,
     after_id: int = 0,
     blobs: Sequence[str] | None = None,
+    ids: Sequence[int] | None = None,
 ) -> list[MatchInfo]:
     """Stored matches, oldest first. ``blob_sha256`` selects the matches of one file in
     both directions (it matched, or a later capture matched it); ``blobs`` the same for
-    many files at once (up to a few thousand)."""
+    many files at once (up to a few thousand); ``ids`` the matches with these ids (those
+    a run reported as new)."""
     q = select(MatchRow).where(MatchRow.id > after_id).order_by(MatchRow.id)
+    if ids is not None:
+        q = q.where(MatchRow.id.in_(sorted(set(ids))))
     if blob_sha256:
         q = q.where(
             or_(MatchRow.blob_sha256 == blob_sha256, MatchRow.target_blob_sha256 == blob_sha256)

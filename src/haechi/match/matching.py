@@ -4,8 +4,11 @@ Three incremental passes, each idempotent (a match is unique per stored file, ki
 target, so running twice records nothing new):
 
 * **scan** — every PDQ/vPDQ signal not yet matched is looked up in the bank indexes
-  and in the media indexes (earlier captures: only targets indexed before it, so each
-  pair of stored files is recorded once, on the later one);
+  and in the media indexes (other captures). A pair of stored files is recorded once,
+  on the file first posted later (the re-post), with the earlier one as its target; ties
+  go by SHA-256. The direction never depends on which file happened to be hashed first
+  (a pool finishes files in any order): when the scan of the earlier file finds the later
+  one, the later file's signal is scanned again, and that scan records the pair;
 * **exact** — the md5 and SHA-256 the vault recorded for every stored file not yet
   checked are looked up in the banks' md5/SHA-256 hashes;
 * **hunt** — every bank hash not yet hunted is looked up among all stored files (a
@@ -41,6 +44,7 @@ from haechi.match.search import (
     bank_hit,
     bank_targets,
     capture_hit,
+    first_seen,
     frame_counter,
     media_targets,
     pdq_variants,
@@ -193,9 +197,12 @@ def signal_hits(
     score: float | None,
     data: dict[str, Any],
     radius: int = DEFAULT_RADIUS,
+    later: set[int] | None = None,
 ) -> list[Hit]:
     """Matches of one PDQ/vPDQ hash against banks and captures. ``signal_id``/``blob``
-    identify a stored query (only earlier captures, never itself, are returned)."""
+    identify a stored query: only captures first posted before it are returned (never
+    itself), and the signal ids of matching captures first posted after it are added to
+    ``later``, so that the caller scans them and each pair is recorded on its re-post."""
     if kind == "pdq" and (not value or (score is not None and score < QUALITY_THRESHOLD)):
         return []
     other = "vpdq" if kind == "pdq" else "pdq"
@@ -213,12 +220,15 @@ def signal_hits(
             raws = search_vpdq(indexes, frames, names, radius, frame_counter(conn))
             raws += search_frames(indexes, frames, [BANK_NAMES[other], MEDIA_NAMES[other]], radius)
         banks = bank_targets(conn, [r.target_id for r in raws if r.index in bank_names])
-        media_ids = [
-            r.target_id
-            for r in raws
-            if r.index not in bank_names and (signal_id is None or r.target_id < signal_id)
-        ]
-        media = media_targets(conn, media_ids)
+        media = media_targets(conn, [r.target_id for r in raws if r.index not in bank_names])
+        if signal_id is not None and blob is not None and media:
+            order = first_seen(conn, {blob, *(m.blob_sha256 for m in media.values())})
+            mine = order[blob]
+            for sid, m in list(media.items()):
+                if m.blob_sha256 != blob and order[m.blob_sha256] > mine:
+                    del media[sid]  # a re-post of this file: recorded when it is scanned
+                    if later is not None:
+                        later.add(sid)
     hits = []
     for r in raws:
         hit_kind = kind if INDEX_KIND[r.index] == kind else FRAME
@@ -262,14 +272,36 @@ def scan_signals(app: App, indexes: IndexSet, *, rescan: bool = False) -> tuple[
             return scanned, new_ids
         found: list[tuple[str, Hit]] = []
         done: list[tuple[int, int]] = []
+        later: set[int] = set()
         for sid, blob, kind, value, score, data in page:
             parsed = orjson.loads(data) if data else {}
-            hits = signal_hits(app, indexes, sid, blob, kind, value, score, parsed)
+            hits = signal_hits(app, indexes, sid, blob, kind, value, score, parsed, later=later)
             found += [(blob, h) for h in hits]
             done.append((sid, len(hits)))
+        found += _rescan_later(app, indexes, later - {d[0] for d in done})
         new_ids += store_hits(app, found, scanned_signals=done)
         scanned += len(page)
         last = page[-1][0]
+
+
+def _rescan_later(app: App, indexes: IndexSet, ids: set[int]) -> list[tuple[str, Hit]]:
+    """The hits of already indexed signals whose files were found to be re-posts of a
+    file scanned just now (their own scan ran before that file was indexed)."""
+    found: list[tuple[str, Hit]] = []
+    todo = sorted(ids)
+    for start in range(0, len(todo), PAGE):
+        with app.db.connect() as conn:
+            rows = conn.execute(
+                select(SignalRow.id, SignalRow.blob_sha256, SignalRow.kind, SignalRow.value,
+                       SignalRow.score, SignalRow.data_json)
+                .where(SignalRow.id.in_(todo[start : start + PAGE]))
+            ).all()  # fmt: skip
+        for sid, blob, kind, value, score, data in rows:
+            parsed = orjson.loads(data) if data else {}
+            found += [
+                (blob, h) for h in signal_hits(app, indexes, sid, blob, kind, value, score, parsed)
+            ]
+    return found
 
 
 # -- exact: md5 and SHA-256 of stored files ------------------------------------------------------

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from haechi.analyze.hashes.pdq import MATCH_THRESHOLD
 from haechi.analyze.hashes.pdqcore import DIHEDRAL
 from haechi.analyze.hashes.vpdq import QUERY_MATCH_PERCENT
 from haechi.match.index import BANK_PDQ, BANK_VPDQ, MEDIA_PDQ, MEDIA_VPDQ, IndexSet, good_frames
-from haechi.store.models import SignalRow
+from haechi.store.models import Media, Message, SignalRow
 from haechi.store.tables.match import Bank, BankItem, BankSignal
 
 MAX_HITS = 200  # per query and index: the closest are kept, the rest counted
@@ -240,6 +240,25 @@ def bank_targets(conn: Connection, ids: Sequence[int]) -> dict[int, BankTarget]:
                 row.external_id, frames,
             )  # fmt: skip
     return out
+
+
+def first_seen(conn: Connection, blobs: Iterable[str]) -> dict[str, tuple[bool, int, str]]:
+    """An order of stored files by when they were first posted: the earliest message
+    date that carried each (undated ones last), then the SHA-256, so that every pair of
+    files has one fixed earlier and later side whatever order they were hashed in."""
+    wanted = sorted(set(blobs))
+    dates: dict[str, int] = {}
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start : start + CHUNK]
+        for sha, date in conn.execute(
+            select(Media.blob_sha256, func.min(Message.date_unix))
+            .join(Message, Message.id == Media.message_pk)
+            .where(Media.blob_sha256.in_(part), Message.date_unix.is_not(None))
+            .group_by(Media.blob_sha256)
+        ):
+            if sha is not None and date is not None:
+                dates[sha] = int(date)
+    return {sha: (sha not in dates, dates.get(sha, 0), sha) for sha in wanted}
 
 
 def frame_counter(conn: Connection) -> Any:

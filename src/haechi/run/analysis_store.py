@@ -97,7 +97,7 @@ def pending(app: App, analyzers: Sequence[Analyzer], retry_errors: bool) -> Iter
             )
             if retry_errors:
                 done_q = done_q.where(Analysis.status == "ok")
-            done = set(conn.execute(done_q).tuples().all())
+            done = {(b, a) for b, a in conn.execute(done_q)}
         for sha, size, kind_name, mime in page:
             kind = str(kind_name)
             steps = [
@@ -212,23 +212,37 @@ def write_results(app: App, derived: Vault, batch: Sequence[Finished]) -> list[i
             }
         )
     with app.db.begin() as conn:
-        # Rows whose (file, analyzer, version) another runner wrote meanwhile are dropped.
-        existing = set(
-            conn.execute(
-                select(Analysis.blob_sha256, Analysis.analyzer).where(
+        # A (file, analyzer, version) that another runner finished meanwhile is dropped; one
+        # that recorded an error is run again only with --retry-errors, and then its row
+        # takes the new outcome (the earlier one stays in the custody log).
+        existing = {
+            (b, a): (aid, status)
+            for aid, b, a, status in conn.execute(
+                select(Analysis.id, Analysis.blob_sha256, Analysis.analyzer, Analysis.status).where(
                     tuple_(Analysis.blob_sha256, Analysis.analyzer, Analysis.version).in_(
                         [(r["blob_sha256"], r["analyzer"], r["version"]) for r in rows]
                     )
                 )
-            ).tuples()
-        )
-        keep = [i for i, r in enumerate(rows) if (r["blob_sha256"], r["analyzer"]) not in existing]
+            )
+        }
+        keep: list[int] = []
+        ids: list[int] = []
+        retried: dict[int, str] = {}
+        for i, r in enumerate(rows):
+            before = existing.get((str(r["blob_sha256"]), str(r["analyzer"])))
+            if before is None:
+                ids.append(
+                    conn.execute(insert(Analysis).values(**r).returning(Analysis.id)).scalar_one()
+                )
+            elif before[1] != "ok":
+                conn.execute(update(Analysis).where(Analysis.id == before[0]).values(**r))
+                ids.append(before[0])
+                retried[before[0]] = before[1]
+            else:
+                continue
+            keep.append(i)
         if not keep:
             return []
-        ids = [
-            conn.execute(insert(Analysis).values(**rows[i]).returning(Analysis.id)).scalar_one()
-            for i in keep
-        ]
         signal_rows, artifact_rows, drafts = [], [], []
         for analysis_id, i in zip(ids, keep, strict=True):
             item, row = batch[i], rows[i]
@@ -269,6 +283,7 @@ def write_results(app: App, derived: Vault, batch: Sequence[Finished]) -> list[i
                         "artifacts": [a[1] for a in stored_artifacts[i]],
                         "result_sha256": row["result_sha256"],
                         "settings": item.analyzer.settings_digest(item.analyzer.settings),
+                        **({"retry_of": retried[analysis_id]} if analysis_id in retried else {}),
                     },
                 )
             )
@@ -319,10 +334,12 @@ def result_problems(app: App, page: int = 1000) -> Iterator[str]:
                 artifacts.setdefault(aid, []).append(sha)
             recorded: dict[int, str | None] = {}
             for (body,) in conn.execute(
-                select(CustodyEvent.body).where(
+                select(CustodyEvent.body)
+                .where(
                     CustodyEvent.event_type == custody.ANALYSIS,
                     CustodyEvent.subject.in_({r[1] for r in rows}),
                 )
+                .order_by(CustodyEvent.seq)  # a retried analysis: its latest event counts
             ):
                 data = orjson.loads(body)["data"]
                 recorded[int(data["analysis_id"])] = data.get("result_sha256")

@@ -59,6 +59,8 @@ class AnalyzeReport:
     error_samples: list[str] = field(default_factory=list)
     signals: int = 0
     hook_warnings: list[str] = field(default_factory=list)
+    # What the hooks reported, summed over the batches: {"match": {"new_matches": 3, ...}}.
+    hook_totals: dict[str, dict[str, int]] = field(default_factory=dict)
     worker_restarts: int = 0
     seconds: float = 0.0
 
@@ -95,7 +97,7 @@ def run_lock(app: App) -> Iterator[None]:
             conn.commit()
 
 
-def _hooks() -> list[tuple[str, Callable[[App, list[int]], None]]]:
+def _hooks() -> list[tuple[str, Callable[[App, list[int]], object]]]:
     found = []
     for ep in sorted(entry_points(group=HOOK_GROUP), key=lambda e: e.name):
         try:
@@ -236,9 +238,15 @@ class AnalysisRunner:
             self.report.errors[key] = self.report.errors.get(key, 0) + n
         for name, hook in self.hooks:
             try:
-                hook(self.app, ids)
+                result: object = hook(self.app, ids)
             except Exception as exc:  # a hook must never lose analysis results
                 self.report.hook_warnings.append(f"{name}: {type(exc).__name__}: {exc}")
+                continue
+            if isinstance(result, dict):
+                totals = self.report.hook_totals.setdefault(name, {})
+                for key, value in result.items():
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        totals[key] = totals.get(key, 0) + value
         if self.progress:
             self.progress(self.report.steps, self._planned)
 

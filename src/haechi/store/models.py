@@ -246,7 +246,10 @@ class CustodyEvent(Base):
 
 
 class Analysis(Base):
-    """One analyzer (at one version) run over one stored file. Rows are only inserted.
+    """One analyzer (at one version) run over one stored file. Rows are inserted; a row
+    that recorded an error, a time-out or a crash takes the new outcome when
+    ``haechi analyze --retry-errors`` runs the analyzer again (both outcomes stay in the
+    custody log, the later event naming the earlier status in ``retry_of``).
 
     ``result_sha256`` is the SHA-256 of the canonical JSON of the signals, also written in
     the analysis custody event, so a stored result that was changed afterwards shows.
