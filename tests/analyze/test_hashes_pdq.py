@@ -141,14 +141,18 @@ def test_mirrored_repost_is_close_through_a_dihedral_variant() -> None:
     assert hamming(original.dihedral["flipy"], mirrored.hex) <= 8
 
 
-def _gif(frames: list[np.ndarray]) -> bytes:
+def _animation(frames: list[np.ndarray], fmt: str = "GIF") -> bytes:
     images = [Image.fromarray(f) for f in frames]
     buf = io.BytesIO()
-    images[0].save(buf, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    extra = {"lossless": True} if fmt == "WEBP" else {}
+    images[0].save(
+        buf, fmt, save_all=True, append_images=images[1:], duration=100, loop=0, **extra
+    )
     return buf.getvalue()
 
 
-def test_animations_hash_frame_zero_and_distinct_frames(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG"])  # GIF, animated WebP, APNG
+def test_animations_hash_frame_zero_and_distinct_frames(tmp_path: Path, fmt: str) -> None:
     cat, rocket = (
         _sample("chelsea"),
         np.asarray(Image.fromarray(_sample("rocket")).resize((451, 300))),
@@ -158,8 +162,10 @@ def test_animations_hash_frame_zero_and_distinct_frames(tmp_path: Path) -> None:
     def jitter(a: np.ndarray) -> np.ndarray:  # a different frame that looks the same
         return np.clip(a.astype(int) + rng.integers(-6, 7, a.shape), 0, 255).astype(np.uint8)
 
-    path = tmp_path / "anim.gif"
-    path.write_bytes(_gif([cat, jitter(cat), jitter(cat), rocket, jitter(rocket)]))
+    path = tmp_path / f"anim.{fmt.lower()}"
+    path.write_bytes(_animation([cat, jitter(cat), jitter(cat), rocket, jitter(rocket)], fmt))
+    with Image.open(path) as im:  # really an animation in that container
+        assert im.format == fmt and getattr(im, "n_frames", 1) == 5
     item = AnalysisInput("a" * 64, path, path.stat().st_size, MediaKind.ANIMATION)
     result = PdqAnalyzer().analyze(item)
     assert [s.data["frame"] for s in result.signals] == [0, 3]  # the repeats add nothing
