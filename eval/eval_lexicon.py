@@ -11,6 +11,13 @@ A message is flagged when its points (each distinct term and pattern once, plus 
 message-level rules, times ``news_factor`` when it reads as news) reach the lexicon's
 ``message_flag``. Besides the full configuration, the same set is scored with terms only
 (no rules, no news discount) to show what those two add, and over a threshold sweep.
+
+Rooms: ``eval/data/lexicon_rooms.json`` groups messages of the set into 13 labelled rooms
+(6 abuse, 7 benign: news, school, victim support, everyday and look-alike chatter). They are
+written as a Telegram export, ingested into a throwaway SQLite home and scored by the real
+runner (room aggregation in SQL, titles, room rules, the news discount), so the room score is
+measured as ``haechi text rooms`` shows it. The rooms were composed by the same author as the
+messages: a check of the scoring's behaviour, not of field accuracy.
 """
 
 from __future__ import annotations
@@ -27,8 +34,11 @@ sys.path.insert(0, str(HERE))
 from common import Section  # noqa: E402
 
 DATA = HERE / "data" / "lexicon_messages.jsonl"
+ROOMS = HERE / "data" / "lexicon_rooms.json"
 TARGET_PRECISION = 0.80  # stated before the first run
 TARGET_RECALL = 0.75
+# Rooms (stated before their first run): every abuse room scores above every benign room;
+# the score ranks rooms for review, so the order is what has to hold.
 
 
 def load() -> list[dict[str, Any]]:
@@ -114,8 +124,67 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         f"targets (set before the first run): precision >= {TARGET_PRECISION}, "
         f"recall >= {TARGET_RECALL} for the full configuration"
     )
-    sec.passed = full_p >= TARGET_PRECISION and full_r >= TARGET_RECALL
+    rooms_ok = _rooms(sec, {r["id"]: r for r in rows})
+    sec.passed = full_p >= TARGET_PRECISION and full_r >= TARGET_RECALL and rooms_ok
     return sec
+
+
+def room_scores(by_id: dict[str, dict[str, Any]]) -> list[tuple[dict[str, Any], float, str]]:
+    """(room, score, level) for each labelled room, through ingest and the text runner."""
+    import tempfile
+
+    from haechi.analyze.text.runner import run_text_analysis
+    from haechi.analyze.text.service import room_ranking
+    from haechi.app import init_home
+    from haechi.cli.ingest_cmd import run_ingest
+    from haechi.demo.tdesktop_format import ABOUT_CHATS, ABOUT_TELEGRAM, ChatBuilder, Peer, dumps
+
+    spec = json.loads(ROOMS.read_text(encoding="utf-8"))["rooms"]
+    start = 1725100000  # 2024-08-31 UTC
+    chats = []
+    for n, room in enumerate(spec, start=1):
+        chat = ChatBuilder(room["title"], room["type"], 1900000000 + n, f"chats/chat_{n}/", {})
+        for i, mid in enumerate(room["messages"]):
+            who = Peer(f"member {i % 3 + 1}", f"user{7900000000 + n * 10 + i % 3}")
+            chat.message(start + 60 * i, who, by_id[mid]["text"])
+        chats.append(chat)
+    with tempfile.TemporaryDirectory(prefix="haechi-eval-rooms-") as tmp:
+        export = Path(tmp) / "export"
+        export.mkdir()
+        root = {
+            "about": ABOUT_TELEGRAM,
+            "personal_information": {"user_id": 7900000000, "first_name": "Eval"},
+            "chats": {"about": ABOUT_CHATS, "list": [c.to_dict() for c in chats]},
+        }
+        (export / "result.json").write_text(dumps(root), encoding="utf-8")
+        app = init_home(Path(tmp) / "home")
+        try:
+            run_ingest(app, export, quiet=True)
+            run_text_analysis(app)
+            scored = {r.title: (r.score, r.level) for r in room_ranking(app, limit=1000)}
+        finally:
+            app.close()
+    return [(room, *scored.get(room["title"], (0.0, "minimal"))) for room in spec]
+
+
+def _rooms(sec: Section, by_id: dict[str, dict[str, Any]]) -> bool:
+    scored = room_scores(by_id)
+    for room, score, level in sorted(scored, key=lambda x: -x[1]):
+        sec.notes.append(
+            f"room {room['id']} ({room['label']}, {len(room['messages'])} messages, "
+            f"{room['title']}): score {score:.1f}, {level}"
+        )
+    abuse = [score for room, score, _ in scored if room["label"] == "abuse"]
+    benign = [score for room, score, _ in scored if room["label"] == "benign"]
+    gold = [room["label"] == "abuse" for room, _, _ in scored]
+    at_medium = [level in ("medium", "high") for _, _, level in scored]
+    p, r, _f, tp, fp, fn = prf(at_medium, gold)
+    sec.notes.append(
+        f"rooms at level medium or high: precision {p:.2f}, recall {r:.2f} "
+        f"(TP {tp}, FP {fp}, FN {fn}); lowest abuse room {min(abuse):.1f}, highest benign "
+        f"room {max(benign):.1f}; target: every abuse room above every benign room"
+    )
+    return min(abuse) > max(benign)
 
 
 if __name__ == "__main__":

@@ -145,9 +145,7 @@ def _animation(frames: list[np.ndarray], fmt: str = "GIF") -> bytes:
     images = [Image.fromarray(f) for f in frames]
     buf = io.BytesIO()
     extra = {"lossless": True} if fmt == "WEBP" else {}
-    images[0].save(
-        buf, fmt, save_all=True, append_images=images[1:], duration=100, loop=0, **extra
-    )
+    images[0].save(buf, fmt, save_all=True, append_images=images[1:], duration=100, loop=0, **extra)
     return buf.getvalue()
 
 

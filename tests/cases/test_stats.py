@@ -31,7 +31,9 @@ APPREHENDED = {
 AGES = {AgeBand.UNDER_14: 12, AgeBand.TEEN: 16, AgeBand.TWENTIES: 24, AgeBand.THIRTY_PLUS: 35}
 
 
-def _generate(app: App) -> None:
+def _generate(app: App) -> list[AgeBand]:
+    """The case database; returns the age bands of the apprehended in the order they were
+    apprehended (the first four were also detained)."""
     rng = random.Random(2024)
     refs: list[str] = []
     for month, count in MONTHS.items():
@@ -63,10 +65,11 @@ def _generate(app: App) -> None:
         people.add_suspect(app, ref)
     for i, age in enumerate((12, 15, 16, 17, 23, 41)):
         people.add_victim(app, refs[i], age=age)
+    return bands
 
 
 def test_published_january_to_july_2024_figures(app: App, tmp_path: Path) -> None:
-    _generate(app)
+    bands = _generate(app)
     result = st.compute(app, st.period("2024-01", "2024-07"))
     assert result.cases == 297
     assert result.apprehended == 146
@@ -76,15 +79,34 @@ def test_published_january_to_july_2024_figures(app: App, tmp_path: Path) -> Non
         "under14": 20, "14-19": 87, "20s": 29, "30+": 10, "unknown": 0,
     }  # fmt: skip
     assert result.share(AgeBand.TEEN) == pytest.approx(87 / 146)
+    # Every suspect of the period's cases by age band, whatever became of them: the 146,
+    # plus the two arrested in August (17 and 22) and nine of unknown age never arrested.
+    assert result.suspects == 157
+    assert result.suspects_by_band == {
+        "under14": 20, "14-19": 88, "20s": 30, "30+": 10, "unknown": 9,
+    }  # fmt: skip
+    detained = {b.value: bands[:4].count(b) for b in APPREHENDED}
+    assert result.detained_by_band == {**detained, "unknown": 0}
+    assert sum(result.detained_by_band.values()) == 4
     assert result.victims == 6 and result.victims_minor == 4
     assert result.victims_by_band == {"under14": 1, "14-19": 3, "20s": 1, "30+": 1, "unknown": 0}
     august = st.compute(app, st.period("2024-08-01", "2024-08-31"))
     assert (august.cases, august.apprehended, august.detained) == (12, 2, 1)
+    assert august.suspects == 0 and set(august.suspects_by_band.values()) == {0}
+    assert august.apprehended_by_band["14-19"] == 1 and august.apprehended_by_band["20s"] == 1
+    assert august.detained_by_band["14-19"] == 1 and sum(august.detained_by_band.values()) == 1
     tables = st.to_csv(result)
     summary = dict(csv.reader(io.StringIO(tables["summary"])))
     assert (summary["cases"], summary["apprehended"], summary["detained"]) == ("297", "146", "4")
     months = list(csv.DictReader(io.StringIO(tables["cases_per_month"])))
     assert sum(int(r["cases"]) for r in months) == 297
+    columns = {}
+    for name in ("suspects_by_age", "apprehended_by_age", "detained_by_age"):
+        header, *rows = list(csv.reader(io.StringIO(tables[name])))
+        columns[header[1]] = {band: int(n) for band, n in rows}
+    assert [sum(c.values()) for c in columns.values()] == [157, 146, 4]
+    assert columns["suspects recorded"]["14–19"] == 88 and columns["apprehended"]["14–19"] == 87
+    assert columns["detained"]["14–19"] == detained["14-19"]
     for name, svg in st.charts(result).items():
         root = ET.fromstring(svg)  # well-formed
         assert root.tag.endswith("svg"), name
@@ -93,6 +115,8 @@ def test_published_january_to_july_2024_figures(app: App, tmp_path: Path) -> Non
     write_stats_report(app, result, tmp_path / "stats.html")
     page = (tmp_path / "stats.html").read_text()
     assert "<svg" in page and "<td>297</td>" in page and "<td>146</td>" in page
+    for title in ("Suspects by age band", "Apprehended suspects", "Detained suspects"):
+        assert title in page  # each table's chart
 
 
 def test_chart_escapes_labels() -> None:

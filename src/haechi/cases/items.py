@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from haechi.app import App
 from haechi.cases import events as ev
+from haechi.cases.external import check_finding, check_match
 from haechi.cases.links import check_url, parse_tme
 from haechi.cases.model import CaseError, ItemKind
 from haechi.cases.rows import Row, get
@@ -306,13 +307,16 @@ def add_external(
     url: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AddedItem:
-    """A match (hashing/faces capability) or a graph finding, by its own id."""
+    """A match (a ``match_hits`` row of the matching capability) or a graph finding (a node
+    of the network map, or typed free text ``note:...``), by its own id; an id that names
+    nothing is refused (see :mod:`haechi.cases.external`)."""
     if kind not in (ItemKind.MATCH, ItemKind.FINDING):
         raise CaseError("Only matches and findings are added by an external id.")
     ref_text = external_ref.strip()
     if not ref_text or len(ref_text) > 128:
         raise CaseError("A match or finding id must be 1 to 128 characters.")
     stated = check_url(url) if url else None
+    blob_sha256 = blob_sha256.strip().lower() if blob_sha256 else None
     with app.db.begin() as conn:
         case_id = case_row(conn, case).id
         msg = get(conn, Message, message_pk) if message_pk is not None else None
@@ -321,6 +325,11 @@ def add_external(
         chat_id = resolve_chat(conn, chat).id if chat else None
         if blob_sha256 is not None and get(conn, Blob, blob_sha256) is None:
             raise CaseError(f"No stored file has the SHA-256 {blob_sha256}.")
+        if kind is ItemKind.MATCH:
+            ref_text, blob_sha256, snapshot = check_match(conn, ref_text, blob_sha256)
+            detail = {**(detail or {}), "match": snapshot}
+        else:
+            ref_text = check_finding(conn, ref_text)
         return _add(
             app,
             conn,

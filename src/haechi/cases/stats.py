@@ -1,8 +1,10 @@
 """Statistics in the units police and support centres publish (domain.md §4.5, §9.7).
 
 - cases (발생) per month, by the day each case was reported;
-- suspects apprehended (검거) and detained (구속) in the period, and the apprehended by age
-  band: under 14 (criminal minors, 촉법소년), 14–19, 20s, 30+;
+- suspects by age band — under 14 (criminal minors, 촉법소년), 14–19, 20s, 30+ — three
+  ways: every suspect recorded in the period's cases, those apprehended (검거) in the
+  period and those detained (구속) in the period (the KNPA's headline figures count the
+  last two by when the arrest happened, whatever month the case was reported in);
 - victims of the period's cases by age band, and how many are minors;
 - notices by recipient, with the median time from sending to removal.
 
@@ -85,7 +87,9 @@ class Stats:
     suspects: int = 0  # recorded in the period's cases
     apprehended: int = 0
     detained: int = 0
+    suspects_by_band: dict[str, int] = field(default_factory=dict)
     apprehended_by_band: dict[str, int] = field(default_factory=dict)
+    detained_by_band: dict[str, int] = field(default_factory=dict)
     victims: int = 0
     victims_minor: int = 0
     victims_by_band: dict[str, int] = field(default_factory=dict)
@@ -111,25 +115,26 @@ def compute(app: App, when: Period) -> Stats:
         stats.cases_per_month = [(m, months.get(m, 0)) for m in when.months()]
         stats.cases = sum(months.values())
         case_ids = select(Case.id).where(in_period)
-        stats.suspects = conn.execute(
-            select(func.count()).select_from(CaseSuspect).where(CaseSuspect.case_id.in_(case_ids))
-        ).scalar_one()
+        ages = select(CaseSuspect.age, CaseSuspect.age_band)
+        recorded = conn.execute(ages.where(CaseSuspect.case_id.in_(case_ids))).all()
+        stats.suspects = len(recorded)
+        stats.suspects_by_band = _bands([(r.age, r.age_band) for r in recorded])
         apprehended = conn.execute(
-            select(CaseSuspect.age, CaseSuspect.age_band).where(
+            ages.where(
                 CaseSuspect.apprehended_unix >= when.start_unix,
                 CaseSuspect.apprehended_unix < when.end_unix,
             )
         ).all()
         stats.apprehended = len(apprehended)
         stats.apprehended_by_band = _bands([(r.age, r.age_band) for r in apprehended])
-        stats.detained = conn.execute(
-            select(func.count())
-            .select_from(CaseSuspect)
-            .where(
+        detained = conn.execute(
+            ages.where(
                 CaseSuspect.detained_unix >= when.start_unix,
                 CaseSuspect.detained_unix < when.end_unix,
             )
-        ).scalar_one()
+        ).all()
+        stats.detained = len(detained)
+        stats.detained_by_band = _bands([(r.age, r.age_band) for r in detained])
         victims = conn.execute(
             select(CaseSubject.age, CaseSubject.age_band, CaseSubject.is_minor).where(
                 CaseSubject.case_id.in_(case_ids), CaseSubject.role == "victim"
@@ -150,8 +155,10 @@ def _bands(rows: list[tuple[int | None, str | None]]) -> dict[str, int]:
 # -- output ----------------------------------------------------------------------------
 def tables(stats: Stats) -> dict[str, tuple[list[str], list[list[object]]]]:
     """Every table as (header, rows): what CSV, the CLI, reports and the web app show."""
-    band_rows = [[AGE_BAND_LABELS[b], stats.apprehended_by_band.get(b.value, 0)] for b in BANDS]
-    victim_rows = [[AGE_BAND_LABELS[b], stats.victims_by_band.get(b.value, 0)] for b in BANDS]
+
+    def by_band(counts: dict[str, int]) -> list[list[object]]:
+        return [[AGE_BAND_LABELS[b], counts.get(b.value, 0)] for b in BANDS]
+
     return {
         "cases_per_month": (["month", "cases"], [[m, n] for m, n in stats.cases_per_month]),
         "summary": (
@@ -166,8 +173,11 @@ def tables(stats: Stats) -> dict[str, tuple[list[str], list[list[object]]]]:
                 ["victims who are minors", stats.victims_minor],
             ],
         ),
-        "apprehended_by_age": (["age band", "apprehended"], band_rows),
-        "victims_by_age": (["age band", "victims"], victim_rows),
+        # Three populations, three tables: each keeps the units it is published in.
+        "suspects_by_age": (["age band", "suspects recorded"], by_band(stats.suspects_by_band)),
+        "apprehended_by_age": (["age band", "apprehended"], by_band(stats.apprehended_by_band)),
+        "detained_by_age": (["age band", "detained"], by_band(stats.detained_by_band)),
+        "victims_by_age": (["age band", "victims"], by_band(stats.victims_by_band)),
         "notices_by_recipient": (
             ["recipient", "notices", "sent", "removed", "median hours to removal", "min", "max"],
             [
@@ -206,19 +216,23 @@ def charts(stats: Stats) -> dict[str, str]:
             [m for m, _ in stats.cases_per_month],
             [n for _, n in stats.cases_per_month],
         ),
-        "apprehended_by_age": bar_chart_svg(
-            "Apprehended suspects by age band",
-            [AGE_BAND_LABELS[b] for b in BANDS],
-            [stats.apprehended_by_band.get(b.value, 0) for b in BANDS],
+        "suspects_by_age": _band_chart(
+            "Suspects by age band (cases of the period)", stats.suspects_by_band
         ),
-        "victims_by_age": bar_chart_svg(
-            "Victims by age band",
-            [AGE_BAND_LABELS[b] for b in BANDS],
-            [stats.victims_by_band.get(b.value, 0) for b in BANDS],
+        "apprehended_by_age": _band_chart(
+            "Apprehended suspects by age band", stats.apprehended_by_band
         ),
+        "detained_by_age": _band_chart("Detained suspects by age band", stats.detained_by_band),
+        "victims_by_age": _band_chart("Victims by age band", stats.victims_by_band),
         "median_hours_to_removal": bar_chart_svg(
             "Median hours from notice to removal",
             [t.recipient for t in stats.notices],
             [t.median_hours or 0 for t in stats.notices],
         ),
     }
+
+
+def _band_chart(title: str, counts: dict[str, int]) -> str:
+    return bar_chart_svg(
+        title, [AGE_BAND_LABELS[b] for b in BANDS], [counts.get(b.value, 0) for b in BANDS]
+    )

@@ -1,21 +1,31 @@
 """Re-upload watch: once content is removed, watch for it coming back.
 
-When a notice is marked *removed*, the files of its items are watched (their SHA-256 and
-MD5; near-duplicate hashes and face templates through the matching capability's seam when
-it is installed, see ``seams``). Every later ingest (the ``haechi.ingest_hooks`` entry
-point) and ``haechi notice watch`` compare new messages' files with the watches. A hit
-becomes a new item of the case (``reupload_of`` the removed one), a ``reupload_hits`` row
-and a signed ``reupload_detected`` event; if it was posted after the removal, the notice
-goes to *re-uploaded* with that time. A copy that was already up before the removal is a
-hit too (kind ``copy``): it still has to be reported, but it is not a re-upload.
+When a notice is marked *removed*, the files of its items are watched three ways:
+
+* ``sha256`` / ``md5``: their exact hashes (always);
+* ``bank``: their PDQ/vPDQ hashes, in a bank of the matching capability (``seams``), when
+  it is installed;
+* ``face``: the face templates (embeddings) of the faces the faces capability found in
+  them, looked up in its face index within the calibrated threshold (``face_watch``), when
+  it is installed. Faces analysed after the removal are caught up at the next scan.
+
+Every later ingest (the ``haechi.ingest_hooks`` entry point, which runs after the analysis)
+and ``haechi notice watch`` compare the stored files with the watches. A hit becomes a new
+item of the case (``reupload_of`` the removed one), a ``reupload_hits`` row and a signed
+``reupload_detected`` event; if it was posted after the removal, the notice goes to
+*re-uploaded* with that time. A copy that was already up before the removal is a hit too
+(kind ``copy``): it still has to be reported, but it is not a re-upload. A file is raised
+once per case: the first watch that finds it adds its message to the case.
 
 Exact hashes find byte-identical files only. A re-encoded copy (Telegram recompresses
-photos sent as photos) needs a perceptual hash: that is the matching capability's job.
+photos sent as photos) needs a perceptual hash; a cropped, mirrored or re-composed one
+may only be found by its face.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +33,7 @@ from sqlalchemy import Connection, insert, select
 
 from haechi.app import App
 from haechi.cases import events as ev
-from haechi.cases import seams
+from haechi.cases import face_watch, seams
 from haechi.cases.items import _add_media_row
 from haechi.cases.rows import Row, get
 from haechi.store.models import Blob, Chat, Media, Message, Source
@@ -51,6 +61,7 @@ class Hit:
     chat_key: str | None
     message_id: int | None
     posted_unix: int | None
+    distance: float | None = None  # face hits: the template's distance to the closest face
 
 
 @dataclass
@@ -111,6 +122,8 @@ def register_removed(app: App, conn: Connection, notice_id: int) -> int:
     if not wanted:
         return 0
     app.db.insert_ignore(conn, ReuploadWatch, wanted)
+    # After the exact watches: the face templates are those of the files they hold.
+    faces = face_watch.register_templates(app, conn, notice_id)
     ev.record(
         app,
         conn,
@@ -124,7 +137,7 @@ def register_removed(app: App, conn: Connection, notice_id: int) -> int:
             ],
         },
     )
-    return len(wanted)
+    return len(wanted) + faces
 
 
 def after_removal(app: App, notice_id: int) -> list[str]:
@@ -174,12 +187,12 @@ def after_removal(app: App, notice_id: int) -> list[str]:
     return []
 
 
-def _shas_for(conn: Connection, watch: Row, banked: dict[int, list[str]]) -> list[str]:
+def _shas_for(conn: Connection, watch: Row, found: dict[int, dict[str, float | None]]) -> list[str]:
     if watch.method == "sha256":
         return [watch.value]
     if watch.method == "md5":
         return list(conn.execute(select(Blob.sha256).where(Blob.md5 == watch.value)).scalars())
-    return banked.get(watch.id, [])
+    return sorted(found.get(watch.id, {}))
 
 
 def _candidates(conn: Connection, watch: Row, shas: list[str]) -> list[Row]:
@@ -216,13 +229,38 @@ def scan(app: App) -> ScanReport:
     from haechi.cases.notices.service import apply_status
 
     report = ScanReport()
-    banked = _bank_matches(app)
+    # Read what the optional capabilities matched before the write transaction opens:
+    # {watch id: {file: distance or None}}.
+    found: dict[int, dict[str, float | None]] = {
+        wid: dict.fromkeys(shas) for wid, shas in _bank_matches(app).items()
+    }
+    try:
+        face_watch.catch_up_templates(app)
+        found.update(face_watch.face_matches(app))
+    except Exception as exc:  # the optional capability failing must not stop the others
+        log.warning("re-upload watch: the faces capability could not be used: %s", exc)
     with app.db.begin() as conn:
-        watches = conn.execute(select(ReuploadWatch).where(ReuploadWatch.active.is_(True))).all()
+        # In id order: exact watches first, so a byte-identical copy is raised as such.
+        watches = conn.execute(
+            select(ReuploadWatch).where(ReuploadWatch.active.is_(True)).order_by(ReuploadWatch.id)
+        ).all()
         report.watches = len(watches)
+        pending: list[tuple[Row, Row, float | None]] = []
+        claimed: set[tuple[int, int]] = set()  # (case, message): one watch raises a message
         for watch in watches:
-            for media in _candidates(conn, watch, _shas_for(conn, watch, banked)):
-                report.hits.append(_raise_hit(app, conn, watch, media, apply_status))
+            scores = found.get(watch.id, {})
+            fresh = [
+                media
+                for media in _candidates(conn, watch, _shas_for(conn, watch, found))
+                if (watch.case_id, media.message_pk) not in claimed
+            ]
+            claimed.update((watch.case_id, media.message_pk) for media in fresh)
+            pending += [(watch, media, scores.get(media.blob_sha256)) for media in fresh]
+        # Oldest first: the notice goes to *re-uploaded* at the first re-upload, whichever
+        # watch (hash, bank or face) found it.
+        pending.sort(key=lambda p: (_seen_unix(conn, p[1]) or math.inf, p[0].id, p[1].id))
+        for watch, media, distance in pending:
+            report.hits.append(_raise_hit(app, conn, watch, media, apply_status, distance))
     return report
 
 
@@ -233,7 +271,7 @@ def _bank_matches(app: App) -> dict[int, list[str]]:
     with app.db.connect() as conn:
         watches = conn.execute(
             select(ReuploadWatch).where(
-                ReuploadWatch.active.is_(True), ReuploadWatch.method.not_in(EXACT_METHODS)
+                ReuploadWatch.active.is_(True), ReuploadWatch.method == "bank"
             )
         ).all()
         originals = {w.id: _files_of(conn, get(conn, CaseItem, w.case_item_id)) for w in watches}
@@ -247,7 +285,14 @@ def _bank_matches(app: App) -> dict[int, list[str]]:
     return out
 
 
-def _raise_hit(app: App, conn: Connection, watch: Row, media: Row, apply_status: Any) -> Hit:
+def _raise_hit(
+    app: App,
+    conn: Connection,
+    watch: Row,
+    media: Row,
+    apply_status: Any,
+    distance: float | None = None,
+) -> Hit:
     notice = get(conn, Notice, watch.notice_id) if watch.notice_id else None
     seen = _seen_unix(conn, media)
     removed = notice.removed_unix if notice is not None else None
@@ -261,7 +306,8 @@ def _raise_hit(app: App, conn: Connection, watch: Row, media: Row, apply_status:
             blob_sha256=media.blob_sha256,
             new_case_item_id=added.id,
             kind=kind,
-            score=1.0 if watch.method in EXACT_METHODS else None,
+            # exact: 1.0; face: the distance (lower is closer); bank: see match_hits
+            score=1.0 if watch.method in EXACT_METHODS else distance,
             detected_at=ev.now_iso(),
         )
     )
@@ -269,23 +315,20 @@ def _raise_hit(app: App, conn: Connection, watch: Row, media: Row, apply_status:
     chat_key = (
         conn.execute(select(Chat.key).where(Chat.id == msg.chat_id)).scalar() if msg else None
     )
-    ev.record(
-        app,
-        conn,
-        watch.case_id,
-        ev.REUPLOAD_DETECTED,
-        {
-            "watch_id": watch.id,
-            "notice_id": watch.notice_id,
-            "method": watch.method,
-            "kind": kind,
-            "blob_sha256": media.blob_sha256,
-            "new_item_id": added.id,
-            "reupload_of": watch.case_item_id,
-            "chat": chat_key,
-            "message_id": msg.message_id if msg else None,
-        },
-    )
+    data: dict[str, Any] = {
+        "watch_id": watch.id,
+        "notice_id": watch.notice_id,
+        "method": watch.method,
+        "kind": kind,
+        "blob_sha256": media.blob_sha256,
+        "new_item_id": added.id,
+        "reupload_of": watch.case_item_id,
+        "chat": chat_key,
+        "message_id": msg.message_id if msg else None,
+    }
+    if watch.method == face_watch.METHOD:  # a digest of the template, never the face
+        data |= {"template_sha256": watch.value, "distance": distance}
+    ev.record(app, conn, watch.case_id, ev.REUPLOAD_DETECTED, data)
     if kind == "reupload" and notice is not None and notice.status == "removed" and seen:
         apply_status(
             app, conn, notice, "reuploaded", ev.iso_of(seen), seen, note=f"item {added.id}"
@@ -301,6 +344,7 @@ def _raise_hit(app: App, conn: Connection, watch: Row, media: Row, apply_status:
         chat_key=chat_key,
         message_id=msg.message_id if msg else None,
         posted_unix=seen,
+        distance=distance,
     )
 
 

@@ -229,11 +229,16 @@ def add_link(
 @case_app.command("add-match")
 def add_match(
     case: CaseArg,
-    match_id: Annotated[str, typer.Argument(help="The matching capability's match id.")],
-    sha256: Annotated[str | None, typer.Option(help="The matched stored file.")] = None,
+    match_id: Annotated[
+        str, typer.Argument(help="The match's number, as `haechi match` lists it.")
+    ],
+    sha256: Annotated[
+        str | None,
+        typer.Option(help="One of the match's two files (default: the file that matched)."),
+    ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Add a hash or face match."""
+    """Add a hash match (a row of `haechi match`); an unknown number is refused."""
     from haechi.cases.items import add_external
     from haechi.cases.model import ItemKind
 
@@ -244,13 +249,21 @@ def add_match(
 @case_app.command("add-finding")
 def add_finding(
     case: CaseArg,
-    finding_id: Annotated[str, typer.Argument(help="The graph finding's id.")],
+    finding_id: Annotated[
+        str,
+        typer.Argument(
+            help="A network-map node (chat:12, account:7, bot:name, tg:name, invite:+hash, "
+            "tgc:123, media:<sha256 prefix>, btc:<address>, url:<link>, ...) or free text "
+            "typed note:<what it says>."
+        ),
+    ],
     chat: Annotated[str | None, typer.Option(help="The chat it concerns.")] = None,
     url: Annotated[str | None, typer.Option(help="A link it concerns.")] = None,
     note: Annotated[str | None, typer.Option(help="What the finding says.")] = None,
     home: HomeOption = None,
 ) -> None:
-    """Add a graph finding (a successor room, a shared wallet, ...)."""
+    """Add a graph finding (a successor room, a shared wallet, ...); a node the store does
+    not have is refused."""
     from haechi.cases.items import add_external
     from haechi.cases.model import ItemKind
 

@@ -193,8 +193,9 @@ def watch(home: HomeOption = None, as_json: JsonOption = False) -> None:
         emit({**report.as_dict(), "found": [asdict(h) for h in report.hits]})
         return
     for h in report.hits:
+        how = f"{h.method}, distance {h.distance:.2f}" if h.distance is not None else h.method
         out.print(
-            f"{h.kind}: case {h.case_id}, {h.chat_key} message {h.message_id}, file "
+            f"{h.kind} ({how}): case {h.case_id}, {h.chat_key} message {h.message_id}, file "
             f"{h.blob_sha256} → item {h.new_item_id}",
             highlight=False,
         )

@@ -21,7 +21,9 @@ from haechi.store.custody import Draft
 TITLES = {
     "summary": "요약 · Summary",
     "cases_per_month": "월별 발생 · Cases per month",
+    "suspects_by_age": "피의자 연령대 · Suspects by age band (cases of the period)",
     "apprehended_by_age": "검거 인원 연령대 · Apprehended by age band",
+    "detained_by_age": "구속 인원 연령대 · Detained by age band",
     "victims_by_age": "피해자 연령대 · Victims by age band",
     "notices_by_recipient": "삭제 요청 · Notices by recipient (hours to removal)",
 }

@@ -20,6 +20,30 @@ from haechi.analyze.text import checksums as ck
 EXTRACTOR_VERSION = "e1"
 
 TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog", "www.t.me", "www.telegram.me"})
+# Every kind this module produces: lexicon rules may name only these (or a group), so a
+# misspelt "entity:" condition is refused when the lexicon loads instead of never firing.
+KINDS = frozenset(
+    {
+        "tg_username",  # t.me/name, t.me/s/name, @name (public rooms and accounts)
+        "tg_bot",
+        "tg_invite",  # t.me/+hash, t.me/joinchat/hash
+        "tg_message",  # t.me/name/123
+        "tg_private_message",  # t.me/c/id[/123]
+        "tg_folder",
+        "tg_user_id",
+        "btc",
+        "eth",
+        "tron",
+        "ton",
+        "email",
+        "phone",
+        "kakao_openchat",
+        "discord_invite",
+        "instagram",
+        "x_handle",
+        "url",
+    }
+)
 # Kinds and the groups rules can name ("entity:telegram").
 GROUPS: dict[str, frozenset[str]] = {
     "telegram": frozenset(

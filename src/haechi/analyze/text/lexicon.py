@@ -8,6 +8,7 @@ file: adding a term changes the version under which messages are scanned.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import tomllib
@@ -16,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from haechi.analyze.text.entities import GROUPS, KINDS
 from haechi.domain import UsageError
 
 STRENGTHS = ("high", "medium_high", "medium", "low_medium", "low", "none")
@@ -58,6 +60,7 @@ class Rule:
     all: tuple[tuple[tuple[str, str], ...], ...]  # AND of ORs of (kind, value)
     points: float
     explain: str
+    source: str = ""  # the file it came from (named when a reference is unknown)
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,12 @@ def _rules(path: Path, doc: dict[str, Any]) -> list[Rule]:
             raise _fail(path, f"{where} needs an id and at least one condition")
         out.append(
             Rule(
-                raw["id"], scope, tuple(conds), float(raw.get("points", 1)), raw.get("explain", "")
+                raw["id"],
+                scope,
+                tuple(conds),
+                float(raw.get("points", 1)),
+                raw.get("explain", ""),
+                path.name,
             )
         )
     return out
@@ -300,12 +308,33 @@ def _scoring(path: Path, raw: dict[str, Any], base: Scoring) -> Scoring:
 
 
 def _check_references(lex: Lexicon) -> None:
-    term_ids = {t.id for t in lex.terms}
-    pattern_ids = {p.id for p in lex.patterns}
+    """Every name a rule tests must be something a message can produce: a condition on an
+    unknown term, pattern, category or entity kind would load silently and never fire."""
+    known: dict[str, set[str]] = {
+        "term": {t.id for t in lex.terms},
+        "pattern": {p.id for p in lex.patterns},
+        # Only signal terms become findings (context words only discount a message), so
+        # only their categories can ever be tested.
+        "category": {t.category for t in lex.terms if t.role == "signal"},
+        "pcat": {p.category for p in lex.patterns},
+        "entity": set(KINDS) | set(GROUPS),
+    }
+    what = {
+        "term": "term",
+        "pattern": "pattern",
+        "category": "term category",
+        "pcat": "pattern category",
+        "entity": "identifier kind or group",
+    }
     for rule in lex.rules:
         for alts in rule.all:
             for kind, value in alts:
-                if kind == "term" and value not in term_ids:
-                    raise UsageError(f"Lexicon rule {rule.id} names an unknown term {value}.")
-                if kind == "pattern" and value not in pattern_ids:
-                    raise UsageError(f"Lexicon rule {rule.id} names an unknown pattern {value}.")
+                if value in known[kind]:
+                    continue
+                where = f" (in {rule.source})" if rule.source else ""
+                near = difflib.get_close_matches(value, sorted(known[kind]), n=3)
+                hint = f"; did you mean {', '.join(near)}?" if near else "."
+                raise UsageError(
+                    f"Lexicon rule {rule.id}{where} names an unknown {what[kind]} "
+                    f"{kind}:{value}, which no message can ever produce{hint}"
+                )

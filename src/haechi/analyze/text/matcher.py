@@ -15,6 +15,7 @@ A hit is kept when
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import threading
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 from haechi.analyze.text.lexicon import Lexicon, Pattern, Term
 from haechi.analyze.text.normalize import TO_CYRILLIC, TO_LATIN, Normalized, normalize, squeeze
+from haechi.domain import UsageError
 
 LATIN_SUFFIXES = frozenset({"s", "es", "ed", "d", "ing", "er", "ers", "ly", "r"})
 CYRILLIC_MAX_ENDING = 4  # Russian and Ukrainian inflect: "раздеть" -> "раздеться"
@@ -97,6 +99,23 @@ def trie_regex(words: list[str]) -> str:
     return render(trie)
 
 
+def kiwi_installed() -> bool:
+    """Whether kiwipiepy can be imported, without importing it (that costs ~0.1 s)."""
+    try:
+        return importlib.util.find_spec("kiwipiepy") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def kiwi_missing(reason: str, checked: list[str] | None = None) -> UsageError:
+    which = f" ({len(checked)}, such as {', '.join(checked[:3])})" if checked else ""
+    return UsageError(
+        f"The lexicon's morph_check terms{which} need the Korean morphological analyser "
+        f"kiwipiepy, but {reason}: install it with pip install 'haechi[text]' (or remove "
+        "morph_check from an analyst's terms)."
+    )
+
+
 class _Kiwi:
     """kiwipiepy, loaded on first use (≈1 s, ~100 MB), once per process."""
 
@@ -108,8 +127,10 @@ class _Kiwi:
     def tokens(cls, text: str) -> list[tuple[int, int]]:
         with cls._lock:
             if cls._kiwi is None:
-                from kiwipiepy import Kiwi
-
+                try:
+                    from kiwipiepy import Kiwi
+                except ImportError as exc:  # installed but broken (a missing native library)
+                    raise kiwi_missing(f"it cannot be loaded ({exc})") from exc
                 cls._kiwi = Kiwi()
             cls.calls += 1
             return [(t.start, t.start + t.len) for t in cls._kiwi.tokenize(text)]
@@ -133,6 +154,11 @@ class Matcher:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        # Refuse now, with one sentence, rather than with an ImportError halfway through a
+        # scan (a batch already written, the next one failing on its first candidate).
+        checked = [t.id for t in lexicon.terms if t.morph_check]
+        if checked and not kiwi_installed():
+            raise kiwi_missing("it is not installed", checked)
         self.by_form: dict[tuple[str, str], Term] = {}
         groups: dict[str, list[str]] = {"cjk": [], "latin": [], "cyrillic": []}
         for term in lexicon.terms:

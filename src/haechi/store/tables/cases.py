@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -264,3 +265,18 @@ class ReuploadHit(Base):
     kind: Mapped[str] = mapped_column(String(16))
     score: Mapped[float | None] = mapped_column(Float)
     detected_at: Mapped[str] = mapped_column(String(40))
+
+
+class ReuploadTemplate(Base):
+    """The face template behind a ``face`` watch: a face found in a removed item's file, as
+    the 128 numbers of its embedding. Never a picture or a crop; the watch's ``value`` is
+    the template's SHA-256, which is what custody events name."""
+
+    __tablename__ = "reupload_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch_id: Mapped[int] = mapped_column(ForeignKey("reupload_watches.id"), unique=True)
+    blob_sha256: Mapped[str] = mapped_column(String(64))  # the removed file it was found in
+    face_no: Mapped[int] = mapped_column(Integer)  # which face of that file
+    model: Mapped[str] = mapped_column(String(64))  # embeddings of other models do not compare
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)  # 128 float32, little-endian
