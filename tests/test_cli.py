@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -71,7 +72,7 @@ def test_tampered_vault_file_is_named(home: Path, tmp_path: Path) -> None:
 
 def test_exported_log_verifies_offline(home: Path, tmp_path: Path) -> None:
     export = make_export(tmp_path / "ex", messages=100, media=2)
-    haechi("ingest", str(export), home=home, check=True)
+    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
     log = tmp_path / "log.jsonl"
     haechi("custody", "export", str(log), home=home, check=True)
     key = tmp_path / "pub.pem"
@@ -82,6 +83,136 @@ def test_exported_log_verifies_offline(home: Path, tmp_path: Path) -> None:
     log.write_text("\n".join(lines[:2] + lines[3:]) + "\n")
     bad = haechi("verify", "--log", str(log), "--public-key", str(key))
     assert bad.returncode == 1 and "missing: event 3" in bad.stdout
+    # the export itself is in the custody log: what, where and the digest of what was written
+    second = tmp_path / "log2.jsonl"
+    haechi("custody", "export", str(second), home=home, check=True)
+    last = json.loads(json.loads(second.read_text().splitlines()[-1])["body"])
+    assert last["type"] == "export" and last["subject"].startswith("file:")
+    data = last["data"]
+    assert data["what"] == "custody_log" and data["path"] == str(log.resolve())
+    assert data["events"] == len(lines) and data["head_seq"] == len(lines)
+    original = "\n".join(lines) + "\n"  # the file as written, before the tampering above
+    assert data["sha256"] == hashlib.sha256(original.encode()).hexdigest()
+    assert data["bytes"] == len(original.encode())
+
+
+def _swap_events(db: Path, a: int, b: int) -> None:
+    cols = ["body", "prev_hash", "hash", "signature", "key_id", "at", "event_type", "subject"]
+    with sqlite3.connect(db) as conn:
+        rows = {
+            seq: conn.execute(
+                f"SELECT {', '.join(cols)} FROM custody_events WHERE seq = ?", (seq,)
+            ).fetchone()
+            for seq in (a, b)
+        }
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        conn.execute("UPDATE custody_events SET hash = 'swap' WHERE seq = ?", (a,))  # unique
+        conn.execute(f"UPDATE custody_events SET {sets} WHERE seq = ?", (*rows[a], b))
+        conn.execute(f"UPDATE custody_events SET {sets} WHERE seq = ?", (*rows[b], a))
+
+
+def test_swapped_events_are_named(home: Path, tmp_path: Path) -> None:
+    export = make_export(tmp_path / "ex", messages=50, media=2)
+    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
+    assert haechi("verify", home=home).returncode == 0
+    _swap_events(home / "haechi.db", 3, 4)
+    proc = haechi("verify", home=home)
+    assert proc.returncode == 1
+    _no_trace(proc)
+    assert "reordered: event 3" in proc.stdout, proc.stdout
+    problems = json.loads(haechi("verify", "--json", home=home).stdout)["chain_problems"]
+    assert any(p.startswith("reordered: event 3") for p in problems)
+
+
+def test_forged_signature_is_named(home: Path, tmp_path: Path) -> None:
+    from haechi.store.keys import generate_keypair
+
+    export = make_export(tmp_path / "ex", messages=50, media=2)
+    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
+    other = generate_keypair(tmp_path / "other.pem", tmp_path / "other.pub.pem")
+    with sqlite3.connect(home / "haechi.db") as conn:
+        body = conn.execute("SELECT body FROM custody_events WHERE seq = 4").fetchone()[0]
+        # signed by another key but presented under the data directory's key id
+        conn.execute(
+            "UPDATE custody_events SET signature = ? WHERE seq = 4", (other.sign(body.encode()),)
+        )
+    proc = haechi("verify", home=home)
+    assert proc.returncode == 1
+    _no_trace(proc)
+    assert "forged: event 4" in proc.stdout, proc.stdout
+
+
+def test_encrypted_vault_stays_readable_after_encryption_is_switched_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "enc"
+    haechi("init", str(home), "--encrypt", check=True)
+    export = make_export(tmp_path / "ex", messages=80, media=2)
+    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
+    off = {"HAECHI_VAULT_ENCRYPT": "0"}
+    proc = haechi("verify", home=home, env=off)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # new files are now stored plain, next to the encrypted ones
+    more = make_export(tmp_path / "ex2", messages=20, media=1, seed=7)
+    haechi("ingest", str(more), "--no-analyze", home=home, env=off, check=True)
+    assert haechi("verify", home=home, env=off).returncode == 0
+    monkeypatch.setenv("HAECHI_VAULT_ENCRYPT", "0")
+    from haechi.app import open_app
+
+    app = open_app(home)
+    try:
+        assert not app.vault.encrypted
+        photo = next((export / "photos").iterdir())
+        sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+        assert app.vault.path_for(sha).read_bytes().startswith(b"HAECHIV1")  # encrypted
+        assert app.vault.read_bytes(sha) == photo.read_bytes()
+    finally:
+        app.close()
+    victim = app.vault.path_for(sha)
+    victim.chmod(0o644)
+    data = bytearray(victim.read_bytes())
+    data[-5] ^= 0x01
+    victim.write_bytes(bytes(data))
+    proc = haechi("verify", home=home, env=off)
+    assert proc.returncode == 1
+    _no_trace(proc)
+    assert f"vault object {sha}" in proc.stdout and "altered" in proc.stdout, proc.stdout
+
+
+def test_file_over_the_size_limit_is_counted_not_fatal(home: Path, tmp_path: Path) -> None:
+    export = make_export(tmp_path / "ex", messages=60, media=2)
+    big = sorted((export / "photos").iterdir())[0]
+    big.write_bytes(os.urandom(3 << 19))  # 1.5 MiB of noise
+    limit = {"HAECHI_MAX_FILE_MB": "1"}
+    for _ in range(2):  # and a rerun does not fail either
+        proc = haechi("ingest", str(export), "--json", "--no-analyze", home=home, env=limit)
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout)
+        assert report["files_too_large"] == 1 and report["not_stored"] == [
+            big.relative_to(export).as_posix()
+        ]
+    proc = haechi("ingest", str(export), "--no-analyze", home=home, env=limit)
+    assert "not stored (over max_file_mb)" in proc.stdout and "vault.max_file_mb" in proc.stdout
+
+
+def test_unexpected_error_gets_one_sentence_and_a_log(tmp_path: Path) -> None:
+    home = tmp_path / "damaged"
+    haechi("init", str(home), check=True)
+    for name in ("haechi.db-wal", "haechi.db-shm"):
+        (home / name).unlink(missing_ok=True)
+    (home / "haechi.db").write_bytes(b"this is not an SQLite database, just damage " * 40)
+    proc = haechi("verify", home=home)
+    assert proc.returncode == 70
+    _no_trace(proc)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unexpected internal error" in lines[0] and "--debug" in lines[0]
+    (log,) = (home / "logs").iterdir()
+    assert str(log) in lines[0]
+    details = log.read_text()
+    assert "Traceback" in details and "DatabaseError" in details and "verify" in details
+    assert log.stat().st_mode & 0o777 == 0o600
+    debug = haechi("--debug", "verify", home=home)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
 
 
 @pytest.mark.parametrize(

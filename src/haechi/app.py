@@ -59,7 +59,9 @@ def open_app(home: Path | None = None, *, check_schema: bool = True) -> App:
     if check_schema:
         db.check_schema()
     key = _vault_key(settings)
-    vault = Vault(settings.vault_dir, key=key if settings.vault_encrypt else None)
+    # The key is passed even when encryption is off now: objects encrypted while it was on
+    # must stay readable and verifiable; ``encrypt`` only decides how new objects are kept.
+    vault = Vault(settings.vault_dir, key=key, encrypt=settings.vault_encrypt)
     signer = load_signer(settings.signing_key_path)
     log = CustodyLog(signer, CustodyContext(actor=settings.operator, host=settings.host))
     return App(settings, db, vault, signer, log)

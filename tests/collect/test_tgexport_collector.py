@@ -34,6 +34,7 @@ from haechi.domain import (
     SourceFile,
     UsageError,
 )
+from haechi.store.textsafe import ESCAPED, raw_bytes, storable
 
 BIG = (1 << 32) + 5_000_000_000 - (1 << 32)  # a modern bare id above 2^32 (5e9)
 
@@ -221,8 +222,11 @@ def test_invalid_utf8_is_kept_recoverably(tmp_path: Path) -> None:
     )
     (tmp_path / "result.json").write_bytes(body)
     collector, _, got = collect(tmp_path)
-    raw = got[0].raw.encode("utf-8", "surrogateescape")
-    assert body[got[0].raw_offset :].startswith(raw)
+    # no database column takes the surrogate escapes: raw is the reversible escaped form
+    assert got[0].raw.startswith(ESCAPED) and storable(got[0].raw)
+    raw = raw_bytes(got[0].raw)
+    assert body[got[0].raw_offset :].startswith(raw) and raw.endswith(b"}")
+    assert got[0].text == "cb \ufffd\ufffd data"
     assert any("UTF-8" in w for w in collector.warnings)
 
 
@@ -372,5 +376,8 @@ def test_damaged_bytes_give_records_or_one_sentence(edits: list[tuple[int, bytes
             assert str(exc).endswith(".") and "\n" not in str(exc)
             return
         for message in got:  # whatever came out is still cut verbatim from the file
-            raw = message.raw.encode("utf-8", "surrogateescape")
+            raw = raw_bytes(message.raw)
             assert bytes(data[message.raw_offset : message.raw_offset + len(raw)]) == raw
+            # ... and every text of it is one a database column takes (no NUL, no surrogate)
+            texts = [message.raw, message.text, message.sender_name, message.date_raw]
+            assert all(storable(t) for t in texts if t is not None)

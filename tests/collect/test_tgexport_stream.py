@@ -91,7 +91,8 @@ def test_fallbacks_big_ints_lone_surrogates_and_control_chars(tmp_path: Path) ->
     collector, _, messages = collect(tmp_path)
     assert [m.message_id for m in messages] == [1, 2, 3, 4]
     assert messages[0].unknown_keys == ("big",)
-    assert messages[1].text == "\ud800 lone"
+    assert messages[1].text == "\ufffd lone"  # storable; raw keeps the escape as written
+    assert "\\ud800 lone" in messages[1].raw
     assert messages[2].text == "raw\ttab"
     assert collector.unknown_fields == {"big": 1}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,7 @@ import typer
 from haechi.app import open_app
 from haechi.cli.console import err as out
 from haechi.cli.main import HomeOption
-from haechi.store.custody import export_line, iter_db_events
+from haechi.store.custody import EXPORT, export_line, iter_db_events
 from haechi.store.keys import public_pem
 
 custody_app = typer.Typer(help="Custody log: export it and its public key.", no_args_is_help=True)
@@ -23,19 +25,51 @@ def export(
     destination: Annotated[Path, typer.Argument(help="JSONL file to write (must not exist).")],
     home: HomeOption = None,
 ) -> None:
-    """Write the whole custody log as JSON Lines (checkable with `haechi verify --log`)."""
+    """Write the whole custody log as JSON Lines (checkable with `haechi verify --log`).
+
+    The export is itself recorded: an ``export`` event with the file's SHA-256, its size,
+    where it was written and the last event it holds (so the next export shows this one).
+    """
     app = open_app(home)
     try:
-        count = 0
-        with destination.open("x", encoding="utf-8") as fh, app.db.connect() as conn:
+        count, last, digest, size = 0, None, hashlib.sha256(), 0
+        # binary: the digest is of exactly the bytes on disk, whatever the platform
+        with destination.open("xb") as fh, app.db.connect() as conn:
             for ev in iter_db_events(conn):
-                fh.write(export_line(ev) + "\n")
-                count += 1
+                line = (export_line(ev) + "\n").encode("utf-8")
+                fh.write(line)
+                digest.update(line)
+                size += len(line)
+                count, last = count + 1, ev
+        data = {
+            "what": "custody_log",
+            "file": destination.name,
+            "path": str(destination.resolve()),
+            "sha256": digest.hexdigest(),
+            "bytes": size,
+            "events": count,
+            "head_seq": _seq(last.body) if last else None,
+            "head_hash": last.hash if last else None,
+        }
+        with app.db.begin() as conn:
+            seq = app.custody.append(conn, EXPORT, f"file:{data['sha256']}", data)
     except FileExistsError:
         raise typer.BadParameter(f"{destination} exists; choose a new file name") from None
     finally:
         app.close()
-    out.print(f"wrote {count:,} events to {destination}")
+    out.print(
+        f"wrote {count:,} events to {destination} (SHA-256 {data['sha256']}); "
+        f"recorded as custody event {seq}"
+    )
+
+
+def _seq(body: str) -> object:
+    """The sequence number in an event body; None if the body is damaged (the log is still
+    exported whole: `haechi verify --log` names the damage)."""
+    try:
+        return json.loads(body).get("seq")
+    except (ValueError, AttributeError):
+        return None
 
 
 @custody_app.command("public-key")

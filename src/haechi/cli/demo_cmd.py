@@ -6,6 +6,7 @@ The steps live in :mod:`haechi.demo.steps`, one module per capability.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -26,24 +27,50 @@ def demo(
     until: Annotated[
         str | None, typer.Option(help="Stop after the step with this title (e.g. ingest).")
     ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--steps",
+            help="Run only these steps, by title, comma-separated (e.g. ingest,verify); the "
+            "sample export is always built first.",
+        ),
+    ] = None,
 ) -> None:
     """Build a realistic, entirely benign Telegram export and run the whole pipeline on it."""
     from haechi.demo.steps import DemoContext, steps
 
+    chosen = _choose(steps(), until, only)
     home = home.resolve()
     out.rule("[bold]haechi demo[/]")
     app = init_home(home)
     ctx = DemoContext(app=app, home=home, out=out, serve=serve)
     try:
-        for number, step in enumerate(steps(), 1):
+        for number, step in chosen:
             out.print(f"\n[bold]{number}. {step.TITLE}[/]")
             step.run(ctx)
-            if until and until == step.TITLE:
-                break
     finally:
         app.close()
     if not ctx.ok:
         raise typer.Exit(1)
+
+
+def _choose(
+    all_steps: list[ModuleType], until: str | None, only: str | None
+) -> list[tuple[int, ModuleType]]:
+    """The steps to run with their numbers in the full demo; unknown titles are refused
+    (a typo must not silently run, or skip, the whole demo)."""
+    titles = [step.TITLE for step in all_steps]
+    wanted = [t.strip() for t in only.split(",") if t.strip()] if only is not None else titles
+    for title in [*wanted, *([until] if until else [])]:
+        if title not in titles:
+            raise typer.BadParameter(
+                f"there is no demo step {title!r}; the steps are: {', '.join(titles)}"
+            )
+    numbered = list(enumerate(all_steps, 1))
+    if until:
+        numbered = numbered[: titles.index(until) + 1]
+    # the first step builds the sample export every other step works on
+    return [(n, step) for n, step in numbered if n == 1 or step.TITLE in wanted]
 
 
 def register(app: typer.Typer) -> None:

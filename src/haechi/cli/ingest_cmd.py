@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -80,10 +79,8 @@ def run_ingest(
     from haechi.app import App
 
     assert isinstance(app, App)
-    prefix = "export:" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-    collector = TelegramExportCollector(
-        path, assume_timezone=assume_timezone, fallback_key_prefix=prefix
-    )
+    # Chats without an id are keyed by the export's content (see Collector.bind_source).
+    collector = TelegramExportCollector(path, assume_timezone=assume_timezone)
     if quiet:
         return Ingestor(app, collector, assume_timezone=assume_timezone).run()
     columns = (
@@ -113,12 +110,14 @@ def print_report(r: IngestReport) -> None:
         ("chats", f"{r.chats:,} ({r.chats_new:,} new)"),
         ("messages", f"{r.messages:,} ({r.messages_new:,} new)"),
         ("changed messages kept as versions", f"{r.message_versions_new:,}"),
+        *([("UTC times filled by --assume-timezone", f"{r.utc_filled:,}")] if r.utc_filled else []),
         ("files referenced", f"{r.files_referenced:,}"),
         ("files captured (new in vault)", f"{r.files_captured_new:,}"),
         ("files already in vault", f"{r.files_deduplicated:,}"),
         ("unreferenced files preserved", f"{r.unreferenced_files:,}"),
         ("bytes stored", f"{r.bytes_stored_new:,}"),
         ("missing", ", ".join(f"{k} {v}" for k, v in sorted(r.missing.items())) or "0"),
+        ("not stored (over max_file_mb)", f"{r.files_too_large:,}"),
         ("unknown fields", f"{sum(r.unknown_fields.values()):,}"),
         ("warnings", f"{len(r.warnings):,}"),
         ("custody log head", f"event {r.custody_head}"),

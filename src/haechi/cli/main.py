@@ -1,13 +1,20 @@
 """The ``haechi`` command: a thin Typer shell over the services in ``haechi.run``.
 
 Every failure a user can cause (bad path, not an export, damaged JSON, read-only or full
-disk) ends as one sentence on stderr and a non-zero exit code, never a traceback.
+disk) ends as one sentence on stderr and a non-zero exit code, never a traceback. Anything
+else (a bug, a damaged database) ends the same way: one sentence saying where the details
+were written (``logs/`` in the data directory), or the traceback itself with ``--debug``.
 """
 
 from __future__ import annotations
 
 import errno
+import os
+import re
 import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +23,9 @@ import typer
 from haechi import __version__
 from haechi.cli.console import err
 from haechi.domain import HaechiError
+
+EX_SOFTWARE = 70  # sysexits.h: an internal error
+_DEBUG = {"on": False}  # set by --debug (the root callback runs inside app())
 
 app = typer.Typer(
     name="haechi",
@@ -47,8 +57,15 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", envvar="HAECHI_DEBUG", help="Show the traceback of an unexpected error."
+        ),
+    ] = False,
 ) -> None:
     """haechi (해치): the guardian of justice."""
+    _DEBUG["on"] = debug
 
 
 def _register() -> None:
@@ -79,10 +96,56 @@ def _os_error_sentence(exc: OSError) -> str:
     return f"{exc.strerror or exc} ({name})."
 
 
-def main(argv: list[str] | None = None) -> None:
-    _register()
+def _home_from(argv: list[str]) -> Path:
+    """The data directory the command was given (``--home``), else the default one."""
+    for i, arg in enumerate(argv):
+        if arg == "--home" and i + 1 < len(argv):
+            return Path(argv[i + 1]).expanduser()
+        if arg.startswith("--home="):
+            return Path(arg.split("=", 1)[1]).expanduser()
+    from haechi.config import default_home
+
+    return default_home()
+
+
+def _crash_log(exc: BaseException, argv: list[str]) -> str:
+    """Write the traceback where the user can find it; return where (or why not).
+
+    In the data directory's ``logs/`` when there is one, since a traceback may quote
+    evidence; else a private temporary file. The command line is kept with any password in
+    a database URL masked."""
+    command = re.sub(r"://[^/@\s]*@", "://***@", " ".join(argv))
+    text = (
+        f"haechi {__version__}, Python {sys.version.split()[0]}, "
+        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n"
+        f"command: haechi {command}\n\n"
+        + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    )
+    name = f"error-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}.log"
     try:
-        app(args=argv, standalone_mode=True)
+        home = _home_from(argv).resolve()
+        if not home.is_dir():
+            raise FileNotFoundError(home)
+        logs = home / "logs"
+        logs.mkdir(mode=0o700, exist_ok=True)
+        path = logs / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix="haechi-", suffix=f"-{name}")
+            path = Path(tmp)
+        except OSError:
+            return "nowhere (no writable folder)"
+    with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+        fh.write(text)
+    return str(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        _register()  # inside: a capability that fails to load must not print a traceback
+        app(args=args, standalone_mode=True)
     except HaechiError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -92,6 +155,18 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted: run the same command again to resume; nothing is lost.")
         sys.exit(130)
+    except Exception as exc:  # the last resort: a bug must still end in one sentence
+        if _DEBUG["on"] or "--debug" in args or os.environ.get("HAECHI_DEBUG", "") not in ("", "0"):
+            raise
+        where = _crash_log(exc, args)
+        err.print(
+            f"[bold red]error:[/] an unexpected internal error stopped haechi "
+            f"({type(exc).__name__}); the details were written to {where}, and "
+            "`haechi --debug ...` shows them here.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EX_SOFTWARE)
 
 
 if __name__ == "__main__":

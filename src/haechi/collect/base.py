@@ -32,6 +32,14 @@ class Collector(ABC):
     def captures(self) -> Iterator[Capture]:
         """Yield chats and messages in source order. May raise ExportParseError."""
 
+    def bind_source(self, root_sha256: str | None) -> None:
+        """Called by the ingest before :meth:`captures`, once the source's root files are in
+        the vault, with the SHA-256 of the first (None if it could not be stored). Anything a
+        collector must name by its source (a chat without an id) is named by this digest of
+        the content, never by a path, so a copied or moved source names it the same. Default:
+        nothing to name."""
+        return None
+
     def extra_files(self) -> Iterator[SourceFile]:
         """Files of the source not referenced by any message (preserved too). Default: none."""
         return iter(())

@@ -11,7 +11,6 @@ rerun records (the vault deduplicates) and ``verify`` reports until then.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,17 +18,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, insert, select, update
 
 from haechi.app import App
 from haechi.collect.base import Collector
 from haechi.domain import (
     ChatRecord,
+    DataDirError,
     ExportParseError,
     FileRef,
     MediaStatus,
     SourceDescriptor,
+    UsageError,
 )
 from haechi.run.ingest_batch import Prepared
 from haechi.run.ingest_db import IngestWriter
@@ -37,9 +37,11 @@ from haechi.run.ingest_reader import ProcessReader, read_inline, use_process
 from haechi.store import custody
 from haechi.store.custody import Draft, utc_now
 from haechi.store.models import Source
-from haechi.store.vault import StoredObject
+from haechi.store.textsafe import dumps, searchable
+from haechi.store.vault import FileTooLargeError, StoredObject
 
 ProgressFn = Callable[[int, int, int], None]  # (bytes done, bytes total, messages)
+UNREADABLE, OVER_LIMIT = "unreadable", "over_vault_limit"  # media statuses beyond MediaStatus
 
 
 @dataclass
@@ -58,7 +60,10 @@ class IngestReport:
     files_deduplicated: int = 0
     bytes_stored_new: int = 0
     unreferenced_files: int = 0
+    files_too_large: int = 0  # over vault.max_file_mb: recorded, not stored
+    utc_filled: int = 0  # stored messages whose UTC time a rerun's --assume-timezone gave
     missing: dict[str, int] = field(default_factory=dict)
+    not_stored: list[str] = field(default_factory=list)  # present but unreadable / too large
     warnings: list[str] = field(default_factory=list)
     unknown_fields: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -78,6 +83,7 @@ class _FileJob:
     local: Any
     stored: StoredObject | None = None
     error: str | None = None
+    failure: str | None = None  # media status when it could not be stored
 
 
 class Ingestor:
@@ -98,10 +104,17 @@ class Ingestor:
         self.report = IngestReport()
         self.missing: Counter[str] = Counter()
         self._seen_paths: dict[str, str | None] = {}  # capture path -> sha256 this run
+        self._failed: dict[str, str] = {}  # capture path -> why it is not in the vault
         self._pool = ThreadPoolExecutor(max_workers=max(2, app.settings.workers))
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> IngestReport:
+        try:
+            return self._run()
+        finally:  # also when the source is refused before reading (zone, size limit)
+            self._pool.shutdown(wait=True)
+
+    def _run(self) -> IngestReport:
         started = time.monotonic()
         self.app.vault.cleanup_temp()
         desc = self.collector.describe()
@@ -131,8 +144,6 @@ class Ingestor:
         except BaseException as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             raise
-        finally:
-            self._pool.shutdown(wait=True)
         self.report.seconds = round(time.monotonic() - started, 3)
         self._finish()
         return self.report
@@ -141,14 +152,31 @@ class Ingestor:
     def _open_source(self, desc: SourceDescriptor) -> IngestWriter:
         jobs = [_FileJob(f.path_in_source, f.role, None, f.local_path) for f in desc.root_files]
         self._store_files(jobs)
+        for job in jobs:
+            if job.failure == OVER_LIMIT:  # without it no message could be proven: refuse
+                raise DataDirError(
+                    f"{job.path} is larger than vault.max_file_mb allows ({job.error}); raise "
+                    "the limit (HAECHI_MAX_FILE_MB, or max_file_mb under [vault] in "
+                    "haechi.toml) so the export file itself is preserved, and run again."
+                )
         root_sha = jobs[0].stored.sha256 if jobs and jobs[0].stored else None
+        # Chats with no usable id are keyed by the export's content, never by where it
+        # lies: a copied or moved export must find the chats it made before.
+        self.collector.bind_source(root_sha)
         db = self.app.db
         with db.begin() as conn:
             row = conn.execute(
-                select(Source.id, Source.status).where(
+                select(Source.id, Source.status, Source.assume_timezone).where(
                     Source.kind == desc.kind, Source.root_sha256 == root_sha
                 )
             ).first()
+            zone = self.assume_timezone
+            if row is not None and row[2] and zone and zone != row[2]:
+                raise UsageError(
+                    f"This export was ingested assuming the time zone {row[2]}; run again "
+                    f"with --assume-timezone {row[2]}, or without it (UTC times once derived "
+                    "are never changed)."
+                )
             if row is None:
                 source_id = conn.execute(
                     insert(Source)
@@ -171,7 +199,11 @@ class Ingestor:
                 resumed = False
             else:
                 source_id, resumed = row[0], True
-            writer = IngestWriter(db, source_id, fresh=not resumed)
+                if zone and not row[2]:  # a rerun that names the zone fills the UTC times
+                    conn.execute(
+                        update(Source).where(Source.id == source_id).values(assume_timezone=zone)
+                    )
+            writer = IngestWriter(db, source_id, fresh=not resumed, fill_utc=resumed and bool(zone))
             drafts = [
                 Draft(
                     custody.INGEST_STARTED,
@@ -185,6 +217,7 @@ class Ingestor:
                         "collector_version": self.collector.version,
                         "rerun": resumed,
                         "previous_status": row[1] if row else None,
+                        "assume_timezone": zone,
                     },
                 )
             ]
@@ -216,11 +249,12 @@ class Ingestor:
                 if key not in self.writer.chat_ids:  # a collector that skipped announcing
                     self.writer.ensure_chat(conn, chat)
             drafts = self._record_files(conn, self.writer, jobs)
-            new, versions = self.writer.write_messages(conn, batch, self._seen_paths.get)
+            new, versions = self.writer.write_messages(conn, batch, self._media_state)
             self.app.custody.append_many(conn, drafts)
         self.report.messages += len(batch)
         self.report.messages_new += new
         self.report.message_versions_new += versions
+        self.report.utc_filled = self.writer.utc_filled
         if self.progress:
             done = getattr(self.collector, "progress_bytes", 0)
             total = getattr(self.collector, "total_bytes", 0)
@@ -258,7 +292,11 @@ class Ingestor:
         def put(job: _FileJob) -> None:
             try:
                 job.stored = vault.put_file(job.local, max_bytes=limit)
+            except FileTooLargeError as exc:  # recorded as such; a rerun with a higher
+                job.failure = OVER_LIMIT  # limit captures it
+                job.error = f"{exc.size:,} bytes, limit {exc.limit:,}"
             except OSError as exc:  # unreadable file: record it, keep going
+                job.failure = UNREADABLE
                 job.error = f"{job.path}: {exc.strerror or exc}"
 
         for _ in self._pool.map(put, todo):
@@ -266,6 +304,13 @@ class Ingestor:
         for job in todo:
             if job.stored is not None:
                 self._seen_paths[job.path] = job.stored.sha256
+            elif job.failure is not None:
+                self._failed[job.path] = job.failure
+
+    def _media_state(self, path: str) -> tuple[str | None, str]:
+        """(SHA-256, status) of a present file's media row: why it is not in the vault."""
+        sha = self._seen_paths.get(path)
+        return sha, MediaStatus.PRESENT.value if sha else self._failed.get(path, UNREADABLE)
 
     def _record_files(
         self, conn: Connection, writer: IngestWriter, jobs: list[_FileJob]
@@ -275,9 +320,15 @@ class Ingestor:
         fresh = [j for j in jobs if j.stored is not None]
         known = writer.captured_paths(conn, [j.path for j in fresh])
         for job in jobs:
-            if job.error:
+            if job.failure == OVER_LIMIT:
+                self.report.files_too_large += 1
+                self.report.warnings.append(
+                    f"{job.path} was not stored: larger than vault.max_file_mb ({job.error}); "
+                    "raise the limit and ingest again to capture it"
+                )
+            elif job.error:
                 self.report.warnings.append(f"could not read {job.error}")
-                self.missing["unreadable"] += 1
+                self.missing[UNREADABLE] += 1
         for job in fresh:
             stored = job.stored
             assert stored is not None
@@ -312,8 +363,14 @@ class Ingestor:
     # -- end ------------------------------------------------------------------------------
     def _summary(self) -> dict[str, Any]:
         self.report.missing = dict(self.missing)
-        self.report.warnings = self.report.warnings + list(self.collector.warnings)
-        self.report.unknown_fields = dict(self.collector.unknown_fields)
+        # Warnings quote the source (paths, values): storable, whatever the collector.
+        warnings = [*self.report.warnings, *self.collector.warnings]
+        self.report.warnings = [searchable(w) or "" for w in warnings]
+        self.report.unknown_fields = {
+            searchable(k) or "": n for k, n in self.collector.unknown_fields.items()
+        }
+        # What was seen but not stored belongs in the custody record, by name.
+        self.report.not_stored = sorted(self._failed)[:1000]
         data = self.report.as_dict()
         data["warnings"] = len(self.report.warnings)
         return data
@@ -331,10 +388,8 @@ class Ingestor:
                 .values(
                     status="finished",
                     finished_at=utc_now(),
-                    stats_json=orjson.dumps(summary).decode(),
-                    sections_json=orjson.dumps(sections, default=str).decode()
-                    if sections
-                    else None,
+                    stats_json=dumps(summary),
+                    sections_json=dumps(sections) if sections else None,
                 )
             )
         self.report.custody_head = seqs[-1]
@@ -343,7 +398,7 @@ class Ingestor:
         writer = getattr(self, "writer", None)
         if writer is None:
             return
-        data: dict[str, Any] = {"source_id": writer.source_id, "reason": reason}
+        data: dict[str, Any] = {"source_id": writer.source_id, "reason": searchable(reason)}
         if offset is not None:
             data["byte_offset"] = offset
         data["messages_committed"] = self.report.messages
@@ -357,7 +412,3 @@ class Ingestor:
                 )
         except Exception:  # noqa: S110 - the original error matters more than this record
             pass
-
-
-def raw_sha256(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()

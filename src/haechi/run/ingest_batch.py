@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from haechi.domain import ChatRecord, FileRef, MessageRecord, PeerKind, PeerRef
+from haechi.store.textsafe import dumps
 
 MESSAGE_COLUMNS = (
     "chat_id", "message_id", "source_id", "kind", "date_unix", "date_raw", "edited_unix",
@@ -43,7 +42,9 @@ class Prepared:
 
 
 def _dumps(value: Any) -> str | None:
-    return orjson.dumps(value).decode() if value else None
+    # textsafe: orjson refuses lone surrogates and integers beyond 64 bits, which a
+    # hostile export can hold; such a value must not stop the ingest.
+    return dumps(value) if value else None
 
 
 def prepare(batch: Sequence[tuple[ChatRecord, MessageRecord]]) -> Prepared:

@@ -11,8 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from haechi.domain import ChatRecord, MediaStatus
 from haechi.run.ingest_batch import (
@@ -37,9 +36,17 @@ from haechi.store.models import (
     MessageVersion,
     SourceFile,
 )
+from haechi.store.textsafe import dumps, raw_bytes
 from haechi.store.vault import StoredObject
 
 _IN_CHUNK = 900  # stay well under every driver's bound-parameter limit
+_NOT_STORED = ("unreadable", "over_vault_limit")  # media a rerun may still capture
+MediaState = Callable[[str], tuple[str | None, str]]  # export path -> (sha256, status)
+
+
+def raw_sha256(raw: str) -> str:
+    """SHA-256 of the source's own bytes of a stored raw JSON text (escaped form undone)."""
+    return hashlib.sha256(raw_bytes(raw)).hexdigest()
 
 
 def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
@@ -48,16 +55,21 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[An
 
 
 def _json(value: Any) -> str | None:
-    return orjson.dumps(value).decode() if value else None
+    return dumps(value) if value else None
 
 
 class IngestWriter:
     """Writes one source's records; caches ids so each batch costs few queries."""
 
-    def __init__(self, db: Database, source_id: int, *, fresh: bool) -> None:
+    def __init__(
+        self, db: Database, source_id: int, *, fresh: bool, fill_utc: bool = False
+    ) -> None:
         self.db = db
         self.source_id = source_id
         self.fresh = fresh  # a new source: nothing of it is stored yet
+        self.fill_utc = fill_utc  # a rerun with a time zone: fill this source's empty UTC
+        self.utc_filled = 0
+        self._retry: set[str] | None = None  # paths an earlier run could not store
         self.chat_ids: dict[str, int] = {}
         self.fresh_chats: set[int] = set()  # created by this run: no stored messages to check
         self.account_ids: dict[str, int] = {}
@@ -67,6 +79,18 @@ class IngestWriter:
     def ensure_chat(self, conn: Connection, chat: ChatRecord) -> bool:
         """Create the chat if new; record that this source showed it. True when created."""
         row = conn.execute(select(Chat.id, Chat.title).where(Chat.key == chat.key)).first()
+        if row is None and chat.peer.id is None and not self.fresh:
+            # A chat without an id, from a source seen before: the chat that source showed
+            # at this place, whatever key an older haechi gave it.
+            row = conn.execute(
+                select(Chat.id, Chat.title)
+                .join(ChatSighting, ChatSighting.chat_id == Chat.id)
+                .where(
+                    ChatSighting.source_id == self.source_id,
+                    ChatSighting.location == chat.location,
+                    Chat.tg_id.is_(None),
+                )
+            ).first()
         created = row is None
         if row is None:
             chat_id = conn.execute(
@@ -140,7 +164,7 @@ class IngestWriter:
         self,
         conn: Connection,
         prepared: Prepared,
-        sha_for_path: Callable[[str], str | None],
+        media_state: MediaState,
     ) -> tuple[int, int]:
         """Insert new messages, keep changed ones as versions, link media. Returns counts."""
         self._resolve_accounts(conn, prepared)
@@ -150,10 +174,13 @@ class IngestWriter:
             by_chat.setdefault(self.chat_ids[row[CHAT]], {}).setdefault(row[1], row)
         rows: list[tuple[Any, ...]] = []
         versions: list[dict[str, Any]] = []
+        fills: list[dict[str, Any]] = []
         for chat_id, msgs in by_chat.items():
             existing = {} if chat_id in self.fresh_chats else self._existing(conn, chat_id, msgs)
             for mid, r in msgs.items():
                 old = existing.get(mid)
+                if old is not None and self.fill_utc and old[2] == source:
+                    self._fill(old, r, fills)
                 if old is None:
                     sender, via = r[SENDER], r[VIA]
                     rows.append(
@@ -166,36 +193,53 @@ class IngestWriter:
                             "message_pk": old[0],
                             "source_id": source,
                             "raw": r[RAW],
-                            "raw_sha256": hashlib.sha256(
-                                r[RAW].encode("utf-8", "surrogatepass")
-                            ).hexdigest(),
+                            "raw_sha256": raw_sha256(r[RAW]),
                             "raw_offset": r[RAW + 1],
                         }
                     )
         self.db.insert_tuples_ignore(conn, "messages", MESSAGE_COLUMNS, rows)
         self.db.insert_ignore(conn, MessageVersion, versions)
-        self._write_media(conn, prepared, sha_for_path)
+        if fills:
+            conn.execute(
+                update(Message)
+                .where(Message.id == bindparam("pk"))
+                .values(date_unix=bindparam("d"), edited_unix=bindparam("e")),
+                fills,
+            )
+            self.utc_filled += len(fills)
+        self._write_media(conn, prepared, media_state)
         return len(rows), len(versions)
+
+    def _fill(self, old: tuple[Any, ...], row: tuple[Any, ...], out: list[dict[str, Any]]) -> None:
+        """UTC times this source left empty (no zone then) and its rerun derives: filled in,
+        never changed once set. The raw JSON and the local times are untouched."""
+        date, edited = old[3], old[4]
+        new_date, new_edited = row[4], row[6]  # date_unix, edited_unix (MESSAGE_COLUMNS)
+        if (date is None and new_date is not None) or (edited is None and new_edited is not None):
+            out.append(
+                {
+                    "pk": old[0],
+                    "d": date if date is not None else new_date,
+                    "e": edited if edited is not None else new_edited,
+                }
+            )
 
     def _existing(
         self, conn: Connection, chat_id: int, msgs: dict[int, Any]
-    ) -> dict[int, tuple[int, str]]:
-        found: dict[int, tuple[int, str]] = {}
+    ) -> dict[int, tuple[Any, ...]]:
+        """(pk, raw, source id, date_unix, edited_unix) of the stored messages."""
+        found: dict[int, tuple[Any, ...]] = {}
+        cols = (Message.id, Message.message_id, Message.raw, Message.source_id)
         for part in _chunks(list(msgs)):
-            for pk, mid, raw in conn.execute(
-                select(Message.id, Message.message_id, Message.raw).where(
+            for pk, mid, raw, src, date, edited in conn.execute(
+                select(*cols, Message.date_unix, Message.edited_unix).where(
                     Message.chat_id == chat_id, Message.message_id.in_(part)
                 )
             ):
-                found[mid] = (pk, raw)
+                found[mid] = (pk, raw, src, date, edited)
         return found
 
-    def _write_media(
-        self,
-        conn: Connection,
-        prepared: Prepared,
-        sha_for_path: Callable[[str], str | None],
-    ) -> None:
+    def _write_media(self, conn: Connection, prepared: Prepared, media_state: MediaState) -> None:
         if not prepared.files:
             return
         wanted: dict[int, set[int]] = {}
@@ -212,16 +256,17 @@ class IngestWriter:
                     pks[(chat_id, mid)] = pk
         rows: list[dict[str, Any]] = []
         for chat_key, mid, ref in prepared.files:
-            present = ref.status is MediaStatus.PRESENT and ref.export_path is not None
-            sha = sha_for_path(ref.export_path) if present and ref.export_path else None
+            sha, status = None, ref.status.value
+            if ref.status is MediaStatus.PRESENT and ref.export_path is not None:
+                # a present file we could not store says why (unreadable, over the limit)
+                sha, status = media_state(ref.export_path)
             rows.append(
                 {
                     "message_pk": pks[(self.chat_ids[chat_key], mid)],
                     "source_id": self.source_id,
                     "role": ref.role,
                     "export_path": ref.export_path,
-                    # a present file we could not read is recorded as such
-                    "status": ref.status.value if (sha or not present) else "unreadable",
+                    "status": status,
                     "blob_sha256": sha,
                     "media_type": ref.media_type,
                     "mime_type": ref.mime_type,
@@ -233,6 +278,43 @@ class IngestWriter:
                 }
             )
         self.db.insert_ignore(conn, Media, rows)
+        if not self.fresh:
+            self._complete_media(conn, rows)
+
+    def _complete_media(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """A rerun stored a file an earlier run could not (unreadable then, or over a limit
+        since raised): its media row, kept by ON CONFLICT DO NOTHING, now points to it."""
+        if self._retry is None:
+            self._retry = {
+                path
+                for path in conn.execute(
+                    select(Media.export_path).where(
+                        Media.source_id == self.source_id,
+                        Media.blob_sha256.is_(None),
+                        Media.status.in_(_NOT_STORED),
+                    )
+                ).scalars()
+                if path is not None
+            }
+        done = [r for r in rows if r["blob_sha256"] and r["export_path"] in self._retry]
+        if not done:
+            return
+        conn.execute(
+            update(Media)
+            .where(
+                and_(
+                    Media.message_pk == bindparam("m_pk"),
+                    Media.role == bindparam("m_role"),
+                    Media.source_id == self.source_id,
+                    Media.blob_sha256.is_(None),
+                )
+            )
+            .values(status=MediaStatus.PRESENT.value, blob_sha256=bindparam("m_sha")),
+            [
+                {"m_pk": r["message_pk"], "m_role": r["role"], "m_sha": r["blob_sha256"]}
+                for r in done
+            ],
+        )
 
     # -- captures -------------------------------------------------------------------------
     def captured_paths(self, conn: Connection, paths: Sequence[str]) -> set[str]:

@@ -7,7 +7,9 @@ Design notes:
   and compare identically on SQLite and PostgreSQL and cost nothing to bind in bulk.
 - ``messages.raw`` is the message's JSON text exactly as it stands in the source file, with
   ``raw_offset`` its byte offset: the captured ``result.json`` (hashed in the vault) proves
-  every message byte for byte.
+  every message byte for byte. A text no column can hold (a NUL byte or invalid UTF-8 in the
+  JSON itself) is kept in :mod:`haechi.store.textsafe`'s reversible escaped form;
+  ``textsafe.raw_bytes(raw)`` gives the file's bytes back in every case.
 - JSON columns are TEXT holding JSON: portable, and the evidence is a text artefact anyway.
 """
 

@@ -110,6 +110,16 @@ class _SourceError(Exception):
         self.error = error
 
 
+class FileTooLargeError(VaultError):
+    """A file over the ``max_bytes`` limit; nothing was stored. ``size`` is its size (or,
+    for a stream or a file still growing, the bytes read when the limit was passed)."""
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
 def is_sha256(value: str) -> bool:
     return isinstance(value, str) and _HEX64.fullmatch(value) is not None
 
@@ -283,9 +293,11 @@ class Vault:
     @staticmethod
     def _check_limit(size: int, max_bytes: int, label: str) -> None:
         if size > max_bytes:
-            raise VaultError(
+            raise FileTooLargeError(
                 f"{label} is larger than the {max_bytes:,}-byte limit for one vault file "
-                "(vault.max_file_mb): it was not stored."
+                "(vault.max_file_mb): it was not stored.",
+                size=size,
+                limit=max_bytes,
             )
 
     def _put(self, stream: BinaryIO, max_bytes: int | None, label: str) -> StoredObject:

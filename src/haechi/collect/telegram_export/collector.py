@@ -22,11 +22,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from haechi import __version__
 from haechi.collect.base import Collector
+from haechi.collect.telegram_export.hostile import (
+    UNSTORABLE_WARNING,
+    clean_record,
+    may_hold_unstorable,
+)
 from haechi.collect.telegram_export.jsonstream import CHUNK_SIZE, Element, JsonStream
 from haechi.collect.telegram_export.normalize import (
     CHAT_KEYS,
+    KIND_MAX,
     USER_SHIFT,
     Normalizer,
+    UnindexableMessage,
     era_clue,
 )
 from haechi.collect.telegram_export.paths import within_folder
@@ -40,6 +47,7 @@ from haechi.domain import (
     SourceFile,
     UsageError,
 )
+from haechi.store.textsafe import fit, lossless, searchable
 
 # fmt: off
 ACCOUNT_SECTIONS = frozenset(
@@ -108,8 +116,10 @@ class TelegramExportCollector(Collector):
         path: str | os.PathLike[str],
         *,
         assume_timezone: str | None = None,
-        fallback_key_prefix: str = "export",
+        fallback_key_prefix: str | None = None,
     ) -> None:
+        """``fallback_key_prefix`` keys the chats that have no usable id; by default it is
+        ``export:<SHA-256 of result.json>`` once the ingest calls :meth:`bind_source`."""
         self.path = Path(path)
         self.json_path, self.root = locate_export(self.path)
         self.zone: ZoneInfo | None = None
@@ -120,7 +130,8 @@ class TelegramExportCollector(Collector):
                 raise UsageError(
                     f"{assume_timezone!r} is not a known IANA time zone (e.g. Asia/Seoul)."
                 ) from None
-        self.fallback_key_prefix = fallback_key_prefix
+        self._explicit_prefix = fallback_key_prefix
+        self.fallback_key_prefix = fallback_key_prefix or "export"
         try:
             self.total_bytes = self.json_path.stat().st_size
         except OSError as exc:
@@ -141,13 +152,22 @@ class TelegramExportCollector(Collector):
         self.progress_bytes = 0
 
     # -- Collector API ----------------------------------------------------------------------
+    def bind_source(self, root_sha256: str | None) -> None:
+        if self._explicit_prefix is None and root_sha256 is not None:
+            self.fallback_key_prefix = f"export:{root_sha256}"
+            self._reset()
+
     @property
     def warnings(self) -> list[str]:
         return self._warnings.lines()
 
     @property
     def unknown_fields(self) -> dict[str, int]:
-        return dict(self._unknown)
+        counts: dict[str, int] = {}
+        for key, n in self._unknown.items():  # keys come from the export: made storable
+            name = searchable(key) or ""
+            counts[name] = counts.get(name, 0) + n
+        return counts
 
     def describe(self) -> SourceDescriptor:
         """Identify the export from its first keys (no full parse)."""
@@ -165,10 +185,10 @@ class TelegramExportCollector(Collector):
         rel = self.json_path.relative_to(self.root).as_posix()
         return SourceDescriptor(
             kind="telegram_desktop_export",
-            uri=str(self.root),
-            label=label,
+            uri=lossless(str(self.root)),  # a folder name need not be valid UTF-8
+            label=searchable(label) or "",
             layout=layout,
-            root_files=[SourceFile(rel, self.json_path, "export_json")],
+            root_files=[SourceFile(lossless(rel), self.json_path, "export_json")],
         )
 
     def captures(self) -> Iterator[Capture]:
@@ -220,7 +240,7 @@ class TelegramExportCollector(Collector):
                 except OSError as exc:
                     self._warnings.add(f"unreadable:{rel}", f"Cannot examine {rel}: {exc}.")
         for rel, local in sorted(found):
-            yield SourceFile(rel, local, "unreferenced")
+            yield SourceFile(lossless(rel), local, "unreferenced")
 
     # -- reading ------------------------------------------------------------------------------
     def _open(self) -> BinaryIO:
@@ -376,12 +396,13 @@ class TelegramExportCollector(Collector):
         gc.disable()
         try:
             for offset, data, value, repaired in elements:
+                suspect = False
                 try:
                     raw = data.decode("utf-8")
                 except UnicodeDecodeError:
-                    raw = self._bad_utf8(data, offset)
+                    raw, suspect = self._bad_utf8(data, offset), True
                 try:
-                    append(Capture(placeholder, message(value, raw, offset, repaired)))
+                    record = message(value, raw, offset, repaired)
                 except ValueError as exc:
                     raise ExportParseError(
                         f"{js.name}: the message at byte {offset} {exc}, so it cannot be "
@@ -389,8 +410,14 @@ class TelegramExportCollector(Collector):
                         path=js.path,
                         offset=offset,
                     ) from None
+                except UnindexableMessage as exc:
+                    self._unindexable(offset, str(exc))
+                    continue
                 except (TypeError, AttributeError, KeyError) as exc:
-                    append(Capture(placeholder, self._minimal(value, raw, offset, repaired, exc)))
+                    record = self._minimal(value, raw, offset, repaired, exc)
+                if (suspect or may_hold_unstorable(data, repaired)) and clean_record(record):
+                    self._warnings.add("unstorable", UNSTORABLE_WARNING)
+                append(Capture(placeholder, record))
                 if clues is not None:
                     clue = era_clue(value)
                     if clue is not None:
@@ -414,6 +441,14 @@ class TelegramExportCollector(Collector):
         )
         return data.decode("utf-8", "surrogateescape")
 
+    def _unindexable(self, offset: int, message_id: str) -> None:
+        self._warnings.add(
+            f"unindexable:{offset}",
+            f"The message at byte {offset} has the id {message_id}, beyond 64 bits: no "
+            "database can index it, so it is preserved only verbatim in the captured "
+            "result.json, at that offset.",
+        )
+
     def _minimal(
         self, value: dict[str, Any], raw: str, offset: int, repaired: int, exc: Exception
     ) -> MessageRecord:
@@ -426,7 +461,7 @@ class TelegramExportCollector(Collector):
         kind = value.get("type")
         return MessageRecord(
             message_id=value["id"],
-            kind=kind if isinstance(kind, str) else "unknown",
+            kind=fit(kind, KIND_MAX) or "unknown" if isinstance(kind, str) else "unknown",
             date_unix=None,
             date_raw=None,
             raw=raw,

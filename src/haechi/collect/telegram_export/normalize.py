@@ -16,13 +16,16 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from haechi.collect.telegram_export.paths import media_status
+from haechi.collect.telegram_export.warnlog import WarningLog
 from haechi.domain import ChatRecord, FileRef, MediaStatus, MessageRecord, PeerKind, PeerRef
+from haechi.store.textsafe import INT64_MAX, INT64_MIN, clean_json, fit, int32, int64, searchable
 
 USER_SHIFT = 1 << 32  # tdesktop's export PeerId before v2.7.2: user = 2^32 + id
 CHAT_SHIFT = 1 << 33  # basic group *and* channel = 2^33 + id
@@ -78,31 +81,20 @@ DIALOG_KINDS: dict[str, PeerKind] = {
 }
 
 MODERN, OLD = "modern", "old"  # chat-id eras: bare ids (v2.7.2+) / shifted ids (before)
+# Times a datetime can show (years 1-9999): a value outside would break every reader.
+UNIX_MIN, UNIX_MAX = -62135596800, 253402300799
+# VARCHAR sizes of the columns these values go to (PostgreSQL refuses longer values).
+KIND_MAX, DATE_MAX, PEER_MAX, SHORT_MAX = 16, 40, 64, 32
+NO_UTC = (
+    "Messages give only a local time (no date_unixtime, before tdesktop v3.7.6): their UTC time "
+    "is left empty. Ingest again with --assume-timezone ZONE (the IANA zone of the PC that "
+    "made the export, e.g. Asia/Seoul) to fill it in; the local time is kept as written"
+)
 
 
-class WarningLog:
-    """Warnings grouped by kind, so a million identical ones stay one line with a count."""
-
-    MAX_DISTINCT = 1000
-
-    def __init__(self) -> None:
-        self._items: dict[str, list[Any]] = {}  # key -> [text, count]
-        self.dropped = 0
-
-    def add(self, key: str, text: str) -> None:
-        item = self._items.get(key)
-        if item is not None:
-            item[1] += 1
-        elif len(self._items) < self.MAX_DISTINCT:
-            self._items[key] = [text, 1]
-        else:
-            self.dropped += 1
-
-    def lines(self) -> list[str]:
-        out = [t if n == 1 else f"{t} ({n} times)" for t, n in self._items.values()]
-        if self.dropped:
-            out.append(f"{self.dropped} further warnings of other kinds were not listed.")
-        return out
+class UnindexableMessage(Exception):
+    """A message whose id no database column can hold (beyond 64 bits): it stays, verbatim,
+    only in the captured result.json."""
 
 
 def era_clue(msg: dict[str, Any]) -> str | None:
@@ -156,6 +148,7 @@ class Normalizer:
         if dialog is not None and not isinstance(dialog, str):
             self.warnings.add(f"chat-type:{location}", f"The chat at {where} has a non-text type.")
             dialog = None
+        dialog = fit(searchable(dialog), SHORT_MAX)
         kind = DIALOG_KINDS.get(dialog, PeerKind.UNKNOWN) if dialog else PeerKind.UNKNOWN
         if dialog and kind is PeerKind.UNKNOWN:
             self.warnings.add(
@@ -164,7 +157,7 @@ class Normalizer:
             )
         peer = self._chat_peer(header.get("id"), "id" in header, kind, where, era)
         name = header.get("name")
-        extra = {k: v for k, v in header.items() if k not in CHAT_KEYS}
+        extra = clean_json({k: v for k, v in header.items() if k not in CHAT_KEYS})
         for key in extra:
             self.unknown_fields[f"chat.{key}"] += 1
         peer_key = peer.key
@@ -172,7 +165,7 @@ class Normalizer:
             key=peer_key if peer_key is not None else f"{self.fallback_key_prefix}:{location}",
             peer=peer,
             dialog_type=dialog,
-            title=name if isinstance(name, str) else None,
+            title=searchable(name) if isinstance(name, str) else None,
             location=location,
             extra=extra,
         )
@@ -182,12 +175,14 @@ class Normalizer:
     ) -> PeerRef:
         def unknown(reason: str) -> PeerRef:
             self.warnings.add(f"chat-id:{where}", f"The chat at {where}: {reason}.")
-            return PeerRef(kind, None, None if value is None else str(value))
+            return PeerRef(kind, None, None if value is None else fit(searchable(str(value)), 64))
 
         if not present:
             return unknown("no id (an export older than tdesktop v1.4.8)")
         if type(value) is not int or value <= 0:
             return unknown(f"the id {_short(value)} is not a positive integer")
+        if value > INT64_MAX:
+            return unknown(f"the id {_short(value)} is beyond 64 bits")
         if kind is PeerKind.UNKNOWN:
             return unknown(f"id {value} kept unresolved because the chat type is unknown")
         if value < USER_SHIFT or era == MODERN:
@@ -221,7 +216,10 @@ class Normalizer:
             m = _PREFIXED.fullmatch(value)
             if m is None:
                 return self._peer_unknown(value, "has an unknown form")
-            return PeerRef(_PREFIX_KIND[m.group(1)], int(m.group(2)), value)
+            bare = int(m.group(2))
+            if bare > INT64_MAX:
+                return self._peer_unknown(value, "is beyond 64 bits")
+            return PeerRef(_PREFIX_KIND[m.group(1)], bare, value)
         if type(value) is not int or value < 0:
             return self._peer_unknown(value, "is not an id")
         if value < USER_SHIFT:  # v1.4.8-v2.3: the plain user id (shifted ids are >= 2^32)
@@ -237,16 +235,20 @@ class Normalizer:
 
     def _peer_unknown(self, value: Any, why: str) -> PeerRef:
         self.warnings.add(f"peer:{why}", f"A sender id {why}; kept raw, e.g. {_short(value)}.")
-        return PeerRef(PeerKind.UNKNOWN, None, str(value))
+        return PeerRef(PeerKind.UNKNOWN, None, fit(searchable(str(value)), PEER_MAX))
 
     # -- time -----------------------------------------------------------------------------
     def _unix(self, exact: Any, local: Any) -> int | None:
         if exact is not None:
             try:
-                return int(exact)
-            except (TypeError, ValueError):
+                return self._in_range(int(exact), exact)
+            except (TypeError, ValueError, OverflowError):
                 self.warnings.add("unixtime", f"A unixtime value is not a number: {_short(exact)}.")
-        if self.zone is None or type(local) is not str:
+        if type(local) is not str:
+            return None
+        if self.zone is None:
+            if exact is None:
+                self.warnings.add("no-utc", NO_UTC)
             return None
         try:
             dt = datetime.fromisoformat(local)
@@ -258,19 +260,46 @@ class Normalizer:
             if dt.utcoffset() != dt.replace(fold=1).utcoffset():  # a DST change
                 text = "A local time is ambiguous or skipped in the assumed time zone"
                 self.warnings.add("date-dst", text + "; the earlier offset was used.")
-        return int(dt.timestamp())
+        return self._in_range(int(dt.timestamp()), local)
+
+    def _in_range(self, unix: int, value: Any) -> int | None:
+        if UNIX_MIN <= unix <= UNIX_MAX:
+            return unix
+        self.warnings.add(
+            "unix-range",
+            f"A time {_short(value)} lies outside the years 1-9999; it is kept only in the "
+            "raw JSON.",
+        )
+        return None
+
+    def _dropped(self, name: str, value: Any) -> None:
+        """An integer field no column can hold (beyond 64 bits, which orjson reads as a
+        float, or not an integer at all): left empty, never rounded."""
+        self.warnings.add(
+            f"int:{name}",
+            f"A message's {name} (read as {_short(value)}) is beyond what a database "
+            "column holds, or not an integer: the column is left empty and the exact value "
+            "is kept in the raw JSON.",
+        )
 
     # -- messages -------------------------------------------------------------------------
     def message(self, m: dict[str, Any], raw: str, offset: int, repaired: int) -> MessageRecord:
-        """Normalise one decoded message. Raises ValueError when it has no integer id."""
+        """Normalise one decoded message. Raises ValueError when it has no integer id and
+        UnindexableMessage when its id is beyond 64 bits."""
         get = m.get
         mid = get("id")
-        if mid.__class__ is not int:
+        if mid.__class__ is not int or not INT64_MIN <= mid <= INT64_MAX:
+            # orjson reads an integer beyond 64 bits as a float: never round it to an id
+            if mid.__class__ is int or (mid.__class__ is float and abs(mid) >= 2.0**63):
+                raise UnindexableMessage(_short(mid))
             raise ValueError(f"has no integer id ({_short(mid)})")
         kind = get("type")
         if kind.__class__ is not str:
             self.warnings.add("msg-type", f"A message has no text type: {_short(kind)}.")
             kind = "unknown"
+        elif len(kind) > KIND_MAX:
+            self.warnings.add("msg-type-long", f"A message type is too long: {_short(kind)}.")
+            kind = fit(kind, KIND_MAX)
         unknown: tuple[str, ...] = ()
         basic = _BASIC_KEYS.issuperset(m)  # one set test decides most of the work below
         if not basic and not KNOWN_MESSAGE_KEYS.issuperset(m):
@@ -279,12 +308,17 @@ class Normalizer:
                 self.unknown_fields[key] += 1
         date_raw = get("date")
         exact: Any = get("date_unixtime")
+        date_unix: int | None
         try:
-            date_unix: int | None = int(exact)
-        except (TypeError, ValueError):  # absent before v3.7.6, or odd
+            unix = int(exact)
+        except (TypeError, ValueError, OverflowError):  # absent before v3.7.6, or odd
             date_unix = self._unix(exact, date_raw)
+        else:
+            date_unix = unix if UNIX_MIN <= unix <= UNIX_MAX else self._in_range(unix, exact)
         if date_raw.__class__ is not str:
             date_raw = None
+        elif len(date_raw) > DATE_MAX:
+            date_raw = fit(date_raw, DATE_MAX)
         if kind == "service":
             sender_value = get("actor_id", get("from_id"))
             sender_name = get("actor", get("from"))
@@ -314,7 +348,9 @@ class Normalizer:
         if entities.__class__ is not list:
             entities = _derive_entities(value)
         reply = get("reply_to_message_id")
-        if reply.__class__ is not int:
+        if reply.__class__ is not int or not INT64_MIN <= reply <= INT64_MAX:
+            if reply is not None:
+                self._dropped("reply_to_message_id", reply)
             reply = None
         edited_unix = edited_raw = author = fwd = saved = peer_raw = via = action = mtype = None
         files: list[FileRef] = []
@@ -326,10 +362,10 @@ class Normalizer:
             fwd = _str(get("forwarded_from"))
             saved = _str(get("saved_from"))
             peer_value = get("reply_to_peer_id")
-            peer_raw = None if peer_value is None else str(peer_value)
-            via = _str(get("via_bot"))
-            action = _str(get("action"))
-            mtype = _str(get("media_type"))
+            peer_raw = None if peer_value is None else fit(str(peer_value), PEER_MAX)
+            via = fit(_str(get("via_bot")), PEER_MAX)
+            action = fit(_str(get("action")), PEER_MAX)
+            mtype = fit(_str(get("media_type")), SHORT_MAX)
             if not _MEDIA_KEYS.isdisjoint(m):
                 files = self._files(m, kind == "service")
         # Positional arguments: several times cheaper than keywords for a 23-field class.
@@ -342,7 +378,7 @@ class Normalizer:
     def _edited(self, exact: Any, local: Any) -> tuple[int | None, str | None]:
         if exact is None and local.__class__ is str and local[:10] in ("1970-01-01", "1969-12-31"):
             return None, None  # before v2.1.9 unedited messages carried the epoch (local time)
-        return self._unix(exact, local), local if local.__class__ is str else None
+        return self._unix(exact, local), fit(local, DATE_MAX) if local.__class__ is str else None
 
     def _text_slow(self, value: Any) -> tuple[str, list[dict[str, Any]]]:
         """Text of odd shapes (not str, parts without text), with warnings."""
@@ -375,11 +411,13 @@ class Normalizer:
             role = "action_photo" if service and key == "photo" else key
             ref = self._file(role, m[key], m.get(size_key))
             if key in ("photo", "file"):  # the message-level dimensions belong to the main media
-                ref.width, ref.height = _int(m.get("width")), _int(m.get("height"))
+                ref.width = self._number("width", m.get("width"), int32)
+                ref.height = self._number("height", m.get("height"), int32)
             if key == "file":
-                ref.media_type, ref.mime_type = _str(m.get("media_type")), _str(m.get("mime_type"))
+                ref.media_type = fit(_str(m.get("media_type")), SHORT_MAX)
+                ref.mime_type = fit(_str(m.get("mime_type")), 128)
                 ref.file_name = _str(m.get("file_name"))
-                ref.duration_seconds = _int(m.get("duration_seconds"))
+                ref.duration_seconds = self._number("duration", m.get("duration_seconds"), int32)
             files.append(ref)
         return files
 
@@ -387,7 +425,8 @@ class Normalizer:
         if value.__class__ is not str:
             self.warnings.add(f"nopath:{role}", f"A {role} has no path: {_short(value)}.")
             note = f"the export gives no path ({_short(value)})"
-            return FileRef(role, None, MediaStatus.MISSING, declared_size=_int(size), note=note)
+            size = self._number("file size", size, int64)
+            return FileRef(role, None, MediaStatus.MISSING, declared_size=size, note=note)
         status, local, reason = media_status(self.root, value)
         if local is not None:
             self.referenced.add(local)
@@ -397,7 +436,16 @@ class Normalizer:
             self.warnings.add(f"refused:{value}", f"Refused media path {value!r}: {reason}.")
         elif status is MediaStatus.NOT_A_FILE:
             self.warnings.add(f"notfile:{value}", f"Media path {value!r} is not a regular file.")
-        return FileRef(role, value, status, local, declared_size=_int(size), note=reason)
+        size = self._number("file size", size, int64)
+        return FileRef(role, value, status, local, declared_size=size, note=reason)
+
+    def _number(self, name: str, value: Any, column: Callable[[Any], int | None]) -> int | None:
+        """An integer for a column of the given size; anything else is left empty (with a
+        warning when it was a number: an integer too large, or one orjson made a float)."""
+        number = column(value)
+        if number is None and value is not None and type(value) in (int, float):
+            self._dropped(name, value)
+        return number
 
 
 def _short(value: Any) -> str:
@@ -408,10 +456,6 @@ def _short(value: Any) -> str:
 
 def _str(value: Any) -> str | None:
     return value if type(value) is str else None
-
-
-def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
 
 
 def _derive_entities(value: Any) -> list[dict[str, Any]]:
