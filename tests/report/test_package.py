@@ -248,3 +248,36 @@ def test_messages_checked_against_the_captured_export(store: App, tmp_path: Path
     problems = json.loads(standalone(pkg, "--json").stdout)["problems"]
     assert "altered: messages.jsonl (SHA-256" in problems[0]
     assert any("is not what originals/" in p for p in problems), problems
+
+
+def test_messages_with_bytes_no_column_holds_verify(app: App, tmp_path: Path) -> None:
+    """A message whose source bytes are not valid UTF-8 or hold a NUL is stored in an
+    escaped form; its package record still gives back, and is checked against, the very
+    bytes of the captured result.json."""
+    from tests.test_ingest_hostile import write_hostile
+
+    from haechi.cases import items, service
+    from haechi.collect.telegram_export import TelegramExportCollector
+    from haechi.run.ingest import Ingestor
+    from haechi.store.models import Chat
+
+    Ingestor(app, TelegramExportCollector(write_hostile(tmp_path / "export"))).run()
+    with app.db.connect() as conn:
+        chat = conn.execute(select(Chat.key)).scalar_one()
+    case = service.create_case(app, "Hostile bytes", reported_on="2024-08-20")
+    for mid in (1, 2, 4, 5, 12):  # a lone surrogate, NULs, invalid UTF-8, plain
+        items.add_message(app, case.ref, chat=chat, message_id=mid)
+    pkg = create_package(
+        app, case.ref, tmp_path / "pkg", PackageOptions(pdf=False, source_json=True)
+    )
+    report = json.loads(standalone(pkg.path, "--json").stdout)
+    assert report["ok"], report["problems"]
+    assert report["messages"] == report["messages_checked_in_source"] == 5
+    source = (tmp_path / "export" / "result.json").read_bytes()
+    records = [json.loads(x) for x in (pkg.path / "messages.jsonl").read_text().splitlines()]
+    bad = next(r for r in records if r["message_id"] == 5)
+    assert (
+        "\udcff" in bad["raw"]
+        and hashlib.sha256(source[bad["raw_offset"] :].split(b"\n")[0].rstrip(b",")).hexdigest()
+        == bad["raw_sha256"]
+    )

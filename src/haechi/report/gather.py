@@ -24,6 +24,7 @@ from haechi.cases.detail import case_detail, victim_secrets
 from haechi.cases.events import case_subject
 from haechi.cases.model import CaseDetail
 from haechi.cases.notices.service import NoticeView, list_notices
+from haechi.store import textsafe
 from haechi.store.custody import StoredEvent
 from haechi.store.models import Blob, Chat, CustodyEvent, Media, Message, Source, SourceFile
 
@@ -199,8 +200,9 @@ def _messages(conn: Connection, items: list[Any]) -> list[MessageEntry]:
                 url=item.url,
                 date_unix=row.date_unix,
                 date_raw=row.date_raw,
-                raw=row.raw,
-                raw_sha256=hashlib.sha256(row.raw.encode("utf-8", "surrogatepass")).hexdigest(),
+                # the source's own text and bytes, also where the store kept an escaped form
+                raw=textsafe.restore(row.raw),
+                raw_sha256=hashlib.sha256(textsafe.raw_bytes(row.raw)).hexdigest(),
                 raw_offset=row.raw_offset,
                 source_id=row.source_id,
                 source_root_sha256=row.root,

@@ -42,6 +42,7 @@ from haechi.report.gather import Evidence, concerning_events, gather, root_shas
 from haechi.report.html import ReportOptions, render, to_pdf
 from haechi.report.redact import Redactor
 from haechi.report.writer import PackageWriter, open_writer
+from haechi.store import textsafe
 from haechi.store.custody import export_line
 from haechi.store.keys import public_pem
 from haechi.store.models import CustodyEvent, Source
@@ -279,10 +280,12 @@ def _messages_jsonl(evidence: Evidence) -> bytes:
                     "raw_sha256": m.raw_sha256,
                     "raw": m.raw,
                 },
-                ensure_ascii=False,
+                # a raw text holding lone surrogates (bytes that were not UTF-8 in the
+                # source) is written with \u escapes, so the file stays valid UTF-8
+                ensure_ascii=not textsafe.storable(m.raw),
             )
         )
-    return ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _manifest(

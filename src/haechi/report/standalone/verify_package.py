@@ -331,6 +331,16 @@ def check_files(pkg: Package, manifest: dict, events: dict[int, dict], res: Resu
     res.facts["bytes_checked"] = checked_bytes
 
 
+def _source_bytes(raw: str) -> bytes:
+    """A message's bytes as its source file holds them: a byte that was not UTF-8 there
+    stands in the record as a lone surrogate (Python's surrogateescape), written as a
+    JSON \\u escape."""
+    try:
+        return raw.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate the source wrote as a \\u escape itself
+        return raw.encode("utf-8", "surrogatepass")
+
+
 def check_messages(pkg: Package, manifest: dict, res: Result) -> None:
     """Each message's verbatim JSON against its hash, and, where the package holds the
     source's result.json, against the very bytes at its offset in that captured file."""
@@ -348,7 +358,7 @@ def check_messages(pkg: Package, manifest: dict, res: Result) -> None:
             continue
         try:
             rec = json.loads(line)
-            raw = rec["raw"].encode("utf-8", "surrogatepass")
+            raw = _source_bytes(rec["raw"])
         except (ValueError, KeyError, TypeError, AttributeError):
             res.problem(f"altered: {name} line {n} is not a message record")
             continue
