@@ -37,6 +37,7 @@ ENV_VARS = {
     "HAECHI_ENGINE": "analysis engine: local (process pool, default) or ray",
     "HAECHI_RAY_ADDRESS": "address of a running Ray cluster for --engine ray",
     "HAECHI_INGEST_READER": "auto (default), process or inline: parse exports in a second process",
+    "HAECHI_DEBUG": "1: an unexpected error shows its traceback instead of one sentence",
 }
 
 _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
