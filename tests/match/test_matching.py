@@ -205,6 +205,12 @@ def test_import_is_all_or_nothing_and_names_the_line(demo_app: App, tmp_path: Pa
     assert source["skipped_lines"] == [3] and source["format"] == "te"
     again = import_list(demo_app, "partner list", path, skip_bad=True)
     assert again.items_added == 0 and again.duplicates == 2
+    broken = tmp_path / "broken.json"  # a JSON list cut short: no line can be skipped
+    broken.write_text('{"hashRecords": [{"hashValue": "' + "0" * 64 + '", "signalType"')
+    for skip in (False, True):
+        with pytest.raises(FormatError, match=r"^broken.json, line 1, .*Nothing was imported"):
+            import_list(demo_app, "partner list", broken, fmt="stopncii", skip_bad=skip)
+    assert get_bank(demo_app, "partner list").items == 2
 
 
 def _md5_of(app: App, sha: str) -> str:

@@ -51,6 +51,17 @@ def import_list(
     counts = {"withdrawn": 0}
 
     def items() -> Iterator[ParsedItem]:
+        try:
+            yield from records()
+        except FormatError as exc:
+            if str(exc).startswith(path.name):
+                raise
+            # the file as a whole cannot be read (broken JSON, say): no line can be skipped
+            raise FormatError(
+                f"{path.name}, {exc}. Nothing was imported; fix the file.", line=exc.line
+            ) from None
+
+    def records() -> Iterator[ParsedItem]:
         for parsed in formats.read(path, chosen, kind=kind):
             if isinstance(parsed, stopncii.Withdrawn):
                 counts["withdrawn"] += 1
