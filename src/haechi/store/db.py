@@ -49,7 +49,11 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, future=True)
+        # A web server answers many requests at once from its thread pool: connections
+        # beyond the pool would each be opened (pragmas, ATTACH) and closed per request.
+        memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+        sizes = {} if memory else {"pool_size": 16, "max_overflow": 32}
+        engine = create_engine(url, future=True, **sizes)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; let SQLAlchemy emit it so
         # a write transaction holds the lock from its first statement.
