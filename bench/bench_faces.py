@@ -6,19 +6,37 @@
    against the bare dlib calls on an already decoded array (HOG at upsample 1, landmarks,
    descriptor) on the same pictures. Pictures: scikit-image's astronaut (NASA portrait) at
    512 px, and a 1280x960 scene holding four copies of it at different scales.
-2. **Search**, one thread: synthetic 128-d vectors shaped like face embeddings (identities
-   of 1-20 pictures, people ~0.9 apart, pictures of one person ~0.35 apart), queries are
-   new pictures of known people. Brute-force numpy (the baseline: ``||x||^2 - 2 q.x``
-   with precomputed norms) against the index haechi builds: exact ``IndexFlatL2`` at 100k,
-   and at 1M both exact and the inverted file it switches to (IVF, nprobe swept).
-   Recall@10 and range recall (every face within the search threshold) are against the
-   brute-force answer.
+2. **Search**, queries on one thread: synthetic 128-d vectors shaped like face embeddings
+   (people ~0.9 apart, pictures of one person ~0.35 apart), queries are new pictures of
+   known people. The baseline is brute-force numpy (``||x||^2 - 2 q.x`` with precomputed
+   norms), which also gives the true answers. Against it, in the same run: FAISS's exact
+   ``IndexFlatL2``, and the index haechi builds (:meth:`FaceIndex.build`, the code the
+   product runs): at these sizes an inverted file for range queries (``nprobe`` swept, and
+   every cell) and a 4-bit PQ sketch with exact re-ranking for top-k (``k_factor`` swept),
+   then the product's own paths: ``FaceIndex.within`` with 1 and 3 templates (a subject
+   search), ``within(exhaustive=True)`` and ``FaceIndex.nearest(k=10)``.
 
-Targets: recall@10 >= 0.99 and under 10 ms per query at 1M. The exit status is non-zero
-only on errors, never because a target was missed.
+   Three recalls, all against brute force: **recall@10** (the true 10 nearest faces),
+   **recall@10 <= 0.55** (those of the true 10 nearest within the search threshold, i.e.
+   the pictures of the same person, which is what a search shows) and **range recall**
+   (every face within 0.55: what a subject search asks). For "mixed" people (1-20
+   pictures, mean ~5) the rest of the true top 10 are strangers 0.7-0.9 away, a noise tail
+   no partitioned index finds cheaply; for "recurring" people (10-30 pictures) the top 10
+   are the person's own pictures.
 
-    .venv/bin/python bench/bench_faces.py            # both parts
+Target (issue 4): recall@10 >= 0.99 and under 10 ms per query at 1M; the ``target`` column
+says yes when a row's recall (recall@10 for top-k rows, range recall for range rows) is
+>= 0.99 and its median is under 10 ms. The exit status is non-zero only on errors, never
+because a target was missed.
+
+    .venv/bin/python bench/bench_faces.py            # both parts, 100k and 1M
     .venv/bin/python bench/bench_faces.py --sizes 100000 --skip-detection
+    .venv/bin/python bench/bench_faces.py --sizes 20000 --queries 20 --exact-limit 5000 \\
+        --skip-detection --people mixed               # a smoke run in seconds
+
+On a machine shared with other work, set ``OMP_WAIT_POLICY=PASSIVE`` (done here): FAISS's
+OpenMP threads otherwise spin while waiting and a two-thread build ran 2-5x slower than a
+one-thread one.
 """
 
 from __future__ import annotations
@@ -27,20 +45,27 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core for the numpy baseline too
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import io
 import json
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 THRESHOLD = 0.55
+TARGET_MS, TARGET_RECALL = 10.0, 0.99
+Row = dict[str, object]
 
 
 def pictures() -> dict[str, bytes]:
@@ -111,119 +136,216 @@ def synthetic(n: int, seed: int, people: str) -> tuple[np.ndarray, np.ndarray, n
     else:
         sizes = rng.integers(10, 31, size=n)
     ident = np.repeat(np.arange(len(sizes)), sizes)[:n]
-    people = int(ident.max()) + 1
-    centres = rng.normal(0, 1, (people, 128)).astype(np.float32)
+    centres = rng.normal(0, 1, (int(ident.max()) + 1, 128)).astype(np.float32)
     centres *= 0.65 / np.linalg.norm(centres, axis=1, keepdims=True)
     vecs = centres[ident] + rng.normal(0, 0.022, (n, 128)).astype(np.float32)
     return vecs.astype(np.float32), ident, centres
 
 
-def brute(
-    vecs: np.ndarray, norms: np.ndarray, q: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    d2 = norms - 2.0 * (vecs @ q) + float(q @ q)
-    top = np.argpartition(d2, k)[:k]
-    top = top[np.argsort(d2[top])]
-    return top, d2
+def new_pictures(ident: np.ndarray, centres: np.ndarray, count: int, each: int) -> np.ndarray:
+    """(count, each, 128): ``each`` new pictures of ``count`` known people (templates)."""
+    rng = np.random.default_rng(1)
+    who = rng.choice(np.unique(ident), count)
+    noise = rng.normal(0, 0.022, (count, each, 128))
+    return (centres[who][:, None, :] + noise).astype(np.float32)
 
 
-def bench_search(n: int, queries: int, nprobes: list[int], people: str) -> list[dict[str, object]]:
+@dataclass
+class Truth:
+    top: list[set[int]]  # the 10 nearest
+    near_top: list[set[int]]  # of those, the ones within the threshold
+    within: list[set[int]]  # every face within the threshold of template 0
+    within_all: list[set[int]]  # ... of any template
+    seconds: list[float]  # brute force, template 0: top 10 and range in one scan
+
+
+def brute_force(vecs: np.ndarray, templates: np.ndarray) -> Truth:
+    norms = (vecs**2).sum(axis=1)
+    truth = Truth([], [], [], [], [])
+    for group in templates:
+        every: set[int] = set()
+        for j, q in enumerate(group):
+            t = time.perf_counter()
+            d2 = norms - 2.0 * (vecs @ q) + float(q @ q)
+            top = np.argpartition(d2, 10)[:10]
+            inside = np.nonzero(d2 < THRESHOLD**2)[0]
+            if j == 0:
+                truth.seconds.append(time.perf_counter() - t)
+                truth.top.append(set(top.tolist()))
+                truth.near_top.append({int(i) for i in top if d2[i] < THRESHOLD**2})
+                truth.within.append(set(inside.tolist()))
+            every |= set(inside.tolist())
+        truth.within_all.append(every)
+    return truth
+
+
+def share(found: Sequence[set[int]], wanted: Sequence[set[int]]) -> float:
+    """Mean over queries of the share of ``wanted`` found (queries wanting nothing skipped)."""
+    parts = [len(f & w) / len(w) for f, w in zip(found, wanted, strict=True) if w]
+    return round(float(np.mean(parts)), 4) if parts else 1.0
+
+
+def timed(
+    fn: Callable[[Any], set[int]], items: Sequence[Any]
+) -> tuple[list[set[int]], list[float]]:
+    found, seconds = [], []
+    for item in items:
+        t = time.perf_counter()
+        found.append(fn(item))
+        seconds.append(time.perf_counter() - t)
+    return found, seconds
+
+
+def row(n: int, people: str, method: str, query: str, seconds: list[float], **extra: object) -> Row:
+    med, p95 = statistics.median(seconds) * 1e3, float(np.percentile(seconds, 95)) * 1e3
+    out: Row = {"n": n, "people": people, "method": method, "query": query}
+    out.update({"build s": "", "MB": "", "load s": ""})
+    out.update({"median ms": round(med, 2), "p95 ms": round(p95, 2)})
+    out.update({"recall@10": "", "recall@10 <=0.55": "", "range recall": ""})
+    out.update(extra)
+    recall = str(out["recall@10"] if query.startswith("top") else out["range recall"])
+    met = bool(recall) and float(recall) >= TARGET_RECALL and med < TARGET_MS
+    out["target"] = "yes" if met else "no"
+    return out
+
+
+def file_size_and_load(index: Any) -> tuple[int, float]:
+    """The saved index's size in MB (about its memory) and the seconds a process takes to
+    read it back (what the per-process cache saves each search)."""
     import faiss
 
-    from haechi.match.face_index import build_index
-
-    faiss.omp_set_num_threads(1)
-    vecs, ident, centres = synthetic(n, seed=n, people=people)
-    rng = np.random.default_rng(1)
-    qs = (
-        centres[rng.choice(int(ident.max()) + 1, queries)] + rng.normal(0, 0.022, (queries, 128))
-    ).astype(np.float32)
-    norms = (vecs**2).sum(axis=1)
-    truth, within, t_brute = [], [], []
-    for q in qs:
+    with tempfile.TemporaryDirectory(prefix="bench-faces-") as tmp:
+        paths = []
+        for i, part in enumerate(p for p in (index.index, index.sketch) if p is not None):
+            paths.append(Path(tmp) / f"{i}.faiss")
+            faiss.write_index(part, str(paths[-1]))
+        size = sum(p.stat().st_size for p in paths)
         t = time.perf_counter()
-        top, d2 = brute(vecs, norms, q, 10)
-        t_brute.append(time.perf_counter() - t)
-        truth.append(set(top.tolist()))
-        within.append(set(np.nonzero(d2 < THRESHOLD**2)[0].tolist()))
-    base = statistics.median(t_brute)
-    rows = [
-        {
-            "n": n,
-            "method": "numpy brute force (baseline)",
-            "build s": 0.0,
-            "ms/query": round(base * 1e3, 2),
-            "recall@10": 1.0,
-            "range recall": 1.0,
-            "ratio": 1.0,
-        }
-    ]
-    ids = np.arange(n, dtype=np.int64)
+        for p in paths:
+            faiss.read_index(str(p))
+        return round(size / 2**20), round(time.perf_counter() - t, 2)
 
-    def measure(index: object, label: str, build_s: float) -> None:
-        lat, rec, rng_rec = [], [], []
-        for q, t_set, w_set in zip(qs, truth, within, strict=True):
-            t = time.perf_counter()
-            _, got = index.search(q[None, :], 10)  # type: ignore[attr-defined]
-            lat.append(time.perf_counter() - t)
-            rec.append(len(set(got[0].tolist()) & t_set) / 10)
-            lims, _, found = index.range_search(q[None, :], THRESHOLD**2)  # type: ignore[attr-defined]
-            if w_set:
-                rng_rec.append(len(set(found[lims[0] : lims[1]].tolist()) & w_set) / len(w_set))
-        med = statistics.median(lat)
-        rows.append(
-            {
-                "n": n,
-                "method": label,
-                "build s": round(build_s, 1),
-                "ms/query": round(med * 1e3, 3),
-                "recall@10": round(float(np.mean(rec)), 4),
-                "range recall": round(float(np.mean(rng_rec)), 4),
-                "ratio": round(med / base, 3),
-            }
-        )
+
+def bench_search(n: int, people: str, args: argparse.Namespace) -> list[Row]:
+    import faiss
+
+    from haechi.match.face_index import EXACT_LIMIT, K_FACTOR, FaceIndex, build_index
+
+    vecs, ident, centres = synthetic(n, seed=n, people=people)
+    ids = np.arange(n, dtype=np.int64)
+    templates = new_pictures(ident, centres, args.queries, 3)
+    one = templates[:, :1, :]
+    truth = brute_force(vecs, templates)
+    rows: list[Row] = []
+
+    def add(method: str, query: str, seconds: list[float], **extra: object) -> None:
+        rows.append(row(n, people, method, query, seconds, **extra))
+        # Against the baseline measured in this run, so other work on the machine cancels.
+        base = float(str(rows[0]["median ms"]))
+        rows[-1]["ratio"] = round(float(str(rows[-1]["median ms"])) / base, 3)
         print(json.dumps(rows[-1]), flush=True)
 
-    t = time.perf_counter()
-    flat = build_index(vecs, ids, exact_limit=n)
-    measure(flat, "faiss IndexFlatL2 (exact)", time.perf_counter() - t)
-    del flat
-    if n > 200_000:
-        faiss.omp_set_num_threads(os.cpu_count() or 1)  # building may use every core
+    def topk(found: list[set[int]]) -> dict[str, object]:
+        near = share(found, truth.near_top)
+        return {"recall@10": share(found, truth.top), "recall@10 <=0.55": near}
+
+    def ranged(found: list[set[int]], wanted: list[set[int]] | None = None) -> dict[str, object]:
+        return {"range recall": share(found, truth.within if wanted is None else wanted)}
+
+    add("numpy brute force (baseline)", "top-10 + range", truth.seconds, **topk(truth.top))
+    rows[-1]["range recall"] = 1.0
+    faiss.omp_set_num_threads(1)  # every query on one thread, as a search runs
+    if not args.skip_flat:
         t = time.perf_counter()
-        ivf = build_index(vecs, ids)
-        build_s = time.perf_counter() - t
-        faiss.omp_set_num_threads(1)
-        for nprobe in [*nprobes, ivf.nlist]:
-            ivf.nprobe = nprobe
-            what = "all cells (exhaustive)" if nprobe == ivf.nlist else f"nprobe {nprobe}"
-            measure(ivf, f"faiss IVF{ivf.nlist},Flat {what}", build_s)
+        flat = build_index(vecs, ids, exact_limit=n)
+        built = {"build s": round(time.perf_counter() - t, 1), "MB": round(n * 512 / 2**20)}
+        found, sec = timed(lambda q: set(flat.search(q, 10)[1][0].tolist()), one)
+        add("faiss IndexFlatL2 (exact)", "top-10", sec, **topk(found), **built)
+        del flat
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # a build may use every core
+    index = FaceIndex(Path(tempfile.gettempdir()) / "bench-faces-unsaved")
+    t = time.perf_counter()
+    index.build(
+        vecs, ids, exact_limit=EXACT_LIMIT if args.exact_limit is None else args.exact_limit
+    )
+    build_s = round(time.perf_counter() - t, 1)
+    faiss.omp_set_num_threads(1)
+    size_mb, load_s = file_size_and_load(index)
+    built = {"build s": build_s, "MB": size_mb, "load s": load_s}
+    ivf = index.kind == "ivf"
+    label = f"haechi IVF{index.index.nlist},Flat" if ivf else "haechi IndexFlatL2"
+
+    def within(q: np.ndarray, exhaustive: bool = False) -> set[int]:
+        found = index.within(q, THRESHOLD, exhaustive=exhaustive)
+        return {h.face_id for hits in found for h in hits}
+
+    if ivf:  # the sweeps: range queries by nprobe, top-k by k_factor
+        default = int(index.meta["nprobe"])
+        for nprobe in sorted({*args.nprobe, default}):
+            index.meta["nprobe"] = nprobe  # this process's own copy: nothing else reads it
+            found, sec = timed(within, one)
+            add(f"{label} nprobe {nprobe}", "range 0.55", sec, **ranged(found))
+        index.meta["nprobe"] = default
+        params = faiss.SearchParametersIVF(nprobe=default)
+        found, sec = timed(lambda q: set(index.index.search(q, 10, params=params)[1][0]), one)
+        add(f"{label} nprobe {default} (no sketch)", "top-10", sec, **topk(found))
+        for kf in sorted({*args.k_factor, K_FACTOR}):
+            found, sec = timed(
+                lambda q, f=kf: {h.face_id for h in index.nearest(q, 10, k_factor=f)[0]}, one
+            )
+            add(f"haechi sketch {index.meta['sketch']} k_factor {kf}", "top-10", sec, **topk(found))
+    # The product's own calls, as a search makes them.
+    what = f"nprobe {index.mode()['nprobe']}" if ivf else "exact"
+    found, sec = timed(within, one)
+    add(f"{label} within() default ({what})", "range 0.55", sec, **ranged(found), **built)
+    found, sec = timed(within, templates)
+    add(
+        f"{label} within() default, 3 templates",
+        "range 0.55 x3",
+        sec,
+        **ranged(found, truth.within_all),
+        **built,
+    )
+    found, sec = timed(lambda q: within(q, True), one)
+    add(f"{label} within(exhaustive=True)", "range 0.55", sec, **ranged(found), **built)
+    found, sec = timed(lambda q: {h.face_id for h in index.nearest(q, 10)[0]}, one)
+    add(f"{label} nearest(k=10) default", "top-10", sec, **topk(found), **built)
     return rows
 
 
-def table(rows: list[dict[str, object]]) -> str:
-    keys = list(rows[0])
+def table(rows: list[Row]) -> str:
+    keys = list(dict.fromkeys(k for r in rows for k in r))
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
+    lines += ["| " + " | ".join(str(r.get(k, "")) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--nprobe", type=int, nargs="*", default=[8, 16, 32, 64])
+    ap.add_argument("--nprobe", type=int, nargs="*", default=[32, 64, 125, 250])
+    ap.add_argument("--k-factor", type=int, nargs="*", default=[16, 32, 64, 128])
     ap.add_argument("--people", nargs="*", default=["mixed", "recurring"])
+    ap.add_argument("--exact-limit", type=int, help="haechi's exact limit (default: its own)")
+    ap.add_argument("--skip-flat", action="store_true", help="no faiss IndexFlatL2 reference")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--skip-detection", action="store_true")
-    args = ap.parse_args()
+    ap.add_argument("--json", type=Path, help="also write every row here")
+    args = ap.parse_args(argv)
+    every: list[Row] = []
     if not args.skip_detection:
         print("## detection + embedding, one core\n")
         print(table(bench_detection(args.repeat)) + "\n", flush=True)
     for people in args.people:
         for n in args.sizes:
-            print(f"## search, {n:,} faces ({people} people), one thread\n", flush=True)
-            print(table(bench_search(n, args.queries, args.nprobe, people)) + "\n", flush=True)
+            print(f"## search, {n:,} faces ({people} people), queries on one thread\n", flush=True)
+            rows = bench_search(n, people, args)
+            every += rows
+            print(table(rows) + "\n", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(every, indent=1), encoding="utf-8")
     return 0
 
 

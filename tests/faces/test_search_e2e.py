@@ -62,8 +62,22 @@ def test_search_finds_every_altered_repost_and_nothing_else(home: Path) -> None:
     assert len(chats) == 3
     logged = rows(home, "SELECT staff, reason, basis, images, custody_seq FROM face_searches")
     assert logged[0][1:4] == ("takedown of re-posts", "consent:1", 5) and logged[0][4]
-    event = rows(home, f"SELECT body FROM custody_events WHERE seq = {logged[0][4]}")[0][0]
-    assert json.loads(event)["data"]["images"] == 5
+    event = json.loads(
+        rows(home, f"SELECT body FROM custody_events WHERE seq = {logged[0][4]}")[0][0]
+    )
+    assert event["data"]["images"] == 5
+    # How the index answered is part of the record: a small archive is searched exactly.
+    mode = event["data"]["index"]
+    assert mode == result["index"] and mode["kind"] == "flat" and mode["faces"] >= 5
+    assert mode["exact"] is True and mode["exhaustive"] is False
+    again = j(
+        "face", "search", "--subject", "1", "--reason", "final sweep", "--exhaustive", home=home
+    )  # fmt: skip
+    assert {h["blob_sha256"] for h in again["hits"]} == shas
+    event = rows(home, f"SELECT body FROM custody_events WHERE seq = {again['custody_seq']}")
+    assert json.loads(event[0][0])["data"]["index"]["exhaustive"] is True
+    text = haechi("face", "search", "--subject", "1", "--reason", "read it out", home=home)
+    assert f"exact search of {mode['faces']:,} faces" in " ".join(text.stdout.split())
 
 
 def test_probe_search_keeps_only_the_hash(home: Path) -> None:

@@ -222,7 +222,11 @@ def face_matches(app: App) -> dict[int, dict[str, float | None]]:
         return {}
     index = faces.FaceIndex.for_app(app)
     index.sync(app)
-    found = index.within(faces.codec.stack([bytes(w.embedding) for w in watches]), faces.threshold)
+    # exhaustive: the watch runs once per ingest over a few templates, and a re-upload it
+    # misses stays online, so it reads every cell rather than the search's default share
+    found = index.within(
+        faces.codec.stack([bytes(w.embedding) for w in watches]), faces.threshold, exhaustive=True
+    )
     face_ids = sorted({h.face_id for hits in found for h in hits})
     blob_of: dict[int, str] = {}
     row = faces.FaceRow

@@ -56,6 +56,19 @@ def hits_text(hits: list[ImageHit], limit: int, title: str) -> str:
     return "\n".join(lines)
 
 
+def index_mode(mode: dict[str, object]) -> str:
+    """How the index answered, in words: whether the search could have missed a face."""
+    faces = f"{mode.get('faces', 0):,} faces"
+    if mode.get("kind") != "ivf":
+        return f"exact search of {faces}"
+    if mode.get("exhaustive"):
+        return f"exhaustive search of {faces} (every one of {mode.get('nlist')} cells)"
+    return (
+        f"approximate search of {faces} ({mode.get('nprobe')} of {mode.get('nlist')} cells; "
+        "finds >= 99% of the faces within the threshold, --exhaustive reads all)"
+    )
+
+
 @face_app.command("search")
 def search(
     reason: ReasonOption,
@@ -67,6 +80,13 @@ def search(
     threshold: Annotated[
         float | None, typer.Option(help="Distance threshold (default: the calibrated one).")
     ] = None,
+    exhaustive: Annotated[
+        bool,
+        typer.Option(
+            help="Read the whole index: exact, slower past 50,000 faces (the default finds "
+            ">= 99% of the faces within the threshold, measured)."
+        ),
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 50,
     staff: StaffOption = None,
     home: HomeOption = None,
@@ -84,11 +104,19 @@ def search(
         who = staff or app.settings.operator
         thr = SEARCH_THRESHOLD if threshold is None else threshold
         if subject is not None:
-            result = search_subject(app, subject, staff=who, reason=reason, threshold=thr)
+            result = search_subject(
+                app, subject, staff=who, reason=reason, threshold=thr, exhaustive=exhaustive
+            )
         else:
             assert probe is not None
             result = search_probe(
-                app, probe, staff=who, reason=reason, basis=basis or "", threshold=thr
+                app,
+                probe,
+                staff=who,
+                reason=reason,
+                basis=basis or "",
+                threshold=thr,
+                exhaustive=exhaustive,
             )
     finally:
         app.close()
@@ -98,7 +126,7 @@ def search(
     out.print(
         f"search {result.search_id} (custody event {result.custody_seq}): "
         f"{len(result.hits)} image(s) across {result.chats} chat(s) within distance "
-        f"{result.threshold} of {result.templates} template(s)",
+        f"{result.threshold} of {result.templates} template(s); {index_mode(result.index)}",
         highlight=False,
     )
     if result.hits:
@@ -265,7 +293,7 @@ def index(
         app.close()
     out.print(
         f"faces: {added} new, {retired} retired; index: {report.total} faces ({report.kind}), "
-        f"{'rebuilt' if report.rebuilt else f'{report.added} added'}"
+        f"{'rebuilt' if report.rebuilt else f'{report.added} added, {report.removed} removed'}"
     )
 
 

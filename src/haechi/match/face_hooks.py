@@ -1,4 +1,5 @@
-"""The ``faces`` analysis hook: new faces go into the face table and the vector index.
+"""The ``faces`` analysis hook: new faces go into the face table and the vector index (and
+faces a newer analyzer version retired leave both).
 
 Registered as ``faces`` in the ``haechi.analysis_hooks`` entry point group; the runner
 calls it after each committed batch. Idempotent: a batch seen twice adds nothing, and a

@@ -1,17 +1,26 @@
 """The face vector index: every active face embedding, searchable in milliseconds.
 
-FAISS, with the ``faces.id`` of each face as its id. Exact (``IndexFlatL2``) up to
-:data:`EXACT_LIMIT` faces: a victim's search is rare and must not miss anything, and at
-200k faces an exhaustive scan still takes a few milliseconds. Beyond that an inverted file
-(``IndexIVFFlat``, ``nlist`` about 4*sqrt(n) cells, ``nprobe`` cells read per query), whose
-recall against the exact answer ``bench/bench_faces.py`` measures.
+FAISS, with the ``faces.id`` of each face as its id. It answers *range* queries ("every face
+within 0.55 of these templates": subject and probe searches, the re-upload watch) and *top-k*
+queries (clustering's neighbour graph). Up to :data:`EXACT_LIMIT` faces one exact
+``IndexFlatL2`` answers both. Beyond that:
 
-The index is a cache of the database: it lives under ``app.settings.index_dir/faces``
-(written atomically), records which database it mirrors (the hash of the first custody
-event) and up to which face id it holds, and :meth:`FaceIndex.sync` brings it up to date:
-new faces are added, and a rebuild from the ``faces`` table happens whenever the counts
-disagree (faces superseded by a newer analyzer version, a restored database, a deleted
-index file). Writers take a file lock; readers load a consistent file.
+* an inverted file (``IndexIVFFlat``, about 4*sqrt(n) cells) answers range queries reading
+  1/:data:`RANGE_PROBE_DIVISOR` of its cells (a face's own pictures lie in the few cells
+  around it), or every cell when asked (``exhaustive``: exact);
+* a *sketch* answers top-k: every face product-quantised to 32 bytes (``PQ64x4fs``, FAISS's
+  SIMD fast scan), scanned whole, its best ``k *`` :data:`K_FACTOR` candidates re-ranked by
+  exact distance read from the inverted file. A face's nearest *strangers* lie in any
+  direction, so no partition finds them; the sketch makes the full scan 16 times smaller.
+
+``bench/bench_faces.py`` measures both against brute force. The index is a cache of the
+database under ``app.settings.index_dir/faces`` (written atomically) that records which
+database it mirrors, up to which face id, and how it is searched (``nlist``, ``nprobe``).
+:meth:`FaceIndex.sync` adds new faces, removes retired ones, and rebuilds when it does not
+mirror the database (another database or :data:`FORMAT`, a deleted file, counts that still
+disagree, twice the faces it was trained for). Writers take a file lock. A loaded index is
+kept per process until its files change and is never changed in place (a sync changes a
+copy), so threads may search it at once, each passing its ``nprobe`` per call.
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ import fcntl
 import json
 import math
 import os
+import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,54 +47,35 @@ from haechi.app import App
 from haechi.store.models import CustodyEvent
 from haechi.store.tables.faces import FaceRow
 
-FORMAT = 1
-EXACT_LIMIT = 200_000
-DEFAULT_NPROBE = 64  # bench_faces.py: recall@10 0.9975, range recall 0.996 at 1M
+FORMAT = 2  # 1: IVF with sqrt(n) cells and no sketch; files of another format are rebuilt
+# An exact scan of 50k faces takes a few ms even on a busy core; past that the inverted
+# file is faster and (bench_faces.py) still finds >= 0.99 of the faces within range.
+EXACT_LIMIT = 50_000
+MAX_NLIST = 16_384
+TRAIN_PER_CELL = 20  # k-means points a cell: enough for stable cells, keeps a 1M build ~1-2 min
+KMEANS_ITERATIONS = 10
+# Cells a range query reads: nlist / 24 (167 of 4,000 at 1M). At nlist / 32 the range
+# recall of the hardest synthetic set was 0.993 at 100k and 1M; / 24 leaves a margin.
+RANGE_PROBE_DIVISOR = 24
+MIN_NPROBE = 16
+SKETCH_M = 64  # sub-quantizers of 4 bits: 32 bytes a face
+SKETCH_TRAIN = 65_536
+# Sketch candidates re-ranked per neighbour asked for: at 1M, 64 gave recall@10 0.989-0.993
+# on the hardest synthetic set, 128 gave 0.998 (bench_faces.py).
+K_FACTOR = 100
+SKETCH_BATCH, RERANK_BATCH = 1024, 32  # queries a sketch scan / an exact re-rank holds
 PAGE = 20_000
+_CACHED = 4  # loaded indexes kept per process (one per HOME; tests use many)
 
 
 @dataclass
 class SyncReport:
     added: int = 0
+    removed: int = 0
     rebuilt: bool = False
     total: int = 0
     kind: str = "flat"
     deferred: bool = False  # saved too recently: left for the next sync
-
-
-def _faiss() -> Any:
-    import faiss
-
-    return faiss
-
-
-def nlist_for(n: int) -> int:
-    # sqrt(n) cells: k-means training stays under a minute at a million faces on two
-    # cores (4*sqrt(n) took minutes for little gain, bench/bench_faces.py).
-    return int(min(16384, max(64, math.sqrt(max(n, 1)))))
-
-
-def build_index(vectors: np.ndarray, ids: np.ndarray, *, exact_limit: int = EXACT_LIMIT) -> Any:
-    """A FAISS index over ``vectors`` (n, 128) with ``ids``: exact up to ``exact_limit``."""
-    faiss = _faiss()
-    n = len(vectors)
-    if n <= exact_limit:
-        index = faiss.IndexIDMap2(faiss.IndexFlatL2(codec.DIM))
-    else:
-        nlist = nlist_for(n)
-        quantizer = faiss.IndexFlatL2(codec.DIM)
-        index = faiss.IndexIVFFlat(quantizer, codec.DIM, nlist, faiss.METRIC_L2)
-        rng = np.random.default_rng(0)  # the same data give the same index
-        sample = vectors[rng.choice(n, size=min(n, 40 * nlist), replace=False)]
-        index.train(np.ascontiguousarray(sample))
-        index.nprobe = DEFAULT_NPROBE
-    if n:
-        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
-    return index
-
-
-def index_kind(index: Any) -> str:
-    return "ivf" if hasattr(index, "nprobe") else "flat"
 
 
 @dataclass(frozen=True)
@@ -92,74 +84,215 @@ class Hit:
     distance: float  # Euclidean, the unit dlib's 0.6 rule of thumb is in
 
 
+def _faiss() -> Any:
+    # FAISS's OpenMP threads (its BLAS's too) spin while they wait for work. On a small
+    # server shared with an analysis pool that made index builds 2-7x slower (measured on
+    # 2 busy cores); passive threads sleep instead. Read when FAISS loads its OpenMP
+    # runtime; a deployment's own setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import faiss
+
+    return faiss
+
+
+def nlist_for(n: int) -> int:
+    # About 4*sqrt(n) cells (~250 faces a cell at a million): finer cells cost more k-means
+    # but a face's own pictures span a smaller share of them. At a million, sqrt(n) cells
+    # gave range recall 0.992 reading 6.4% of the faces, 4*sqrt(n) 0.997 reading 4.2%.
+    return int(min(MAX_NLIST, max(64, round(4 * math.sqrt(max(n, 1))))))
+
+
+def range_nprobe(nlist: int) -> int:
+    return min(nlist, max(MIN_NPROBE, math.ceil(nlist / RANGE_PROBE_DIVISOR)))
+
+
+def _sample(n: int, size: int) -> np.ndarray:
+    # A fixed seed: the same faces give the same index.
+    return np.sort(np.random.default_rng(0).choice(n, size=min(n, size), replace=False))
+
+
+def build_index(vectors: np.ndarray, ids: np.ndarray, *, exact_limit: int = EXACT_LIMIT) -> Any:
+    """The main FAISS index over ``vectors`` (n, 128) with ``ids``: exact up to
+    ``exact_limit``, else an inverted file whose default ``nprobe`` is the range one."""
+    faiss = _faiss()
+    n = len(vectors)
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    if n <= exact_limit:
+        index = faiss.IndexIDMap(faiss.IndexFlatL2(codec.DIM))
+    else:
+        nlist = nlist_for(n)
+        index = faiss.IndexIVFFlat(faiss.IndexFlatL2(codec.DIM), codec.DIM, nlist, faiss.METRIC_L2)
+        index.cp.niter = KMEANS_ITERATIONS  # the centroids barely move after ~10 rounds
+        index.cp.min_points_per_centroid = min(TRAIN_PER_CELL, n // nlist)  # no warning
+        index.train(np.ascontiguousarray(x[_sample(n, TRAIN_PER_CELL * nlist)]))
+        index.nprobe = range_nprobe(nlist)  # for callers using FAISS directly (eval)
+        # Face id -> vector: the sketch's candidates are re-ranked by exact distance, and
+        # retired faces are removed without scanning every list.
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    if n:
+        index.add_with_ids(x, ids.astype(np.int64))
+    return index
+
+
+def build_sketch(vectors: np.ndarray, ids: np.ndarray) -> Any:
+    """32 bytes a face (4-bit PQ, fast scan) for top-k over an inverted file."""
+    faiss = _faiss()
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    pq = faiss.IndexPQFastScan(codec.DIM, SKETCH_M, 4)
+    pq.train(np.ascontiguousarray(x[_sample(len(x), SKETCH_TRAIN)]))
+    # The blocked implementation that batches of clustering queries need; for one query it
+    # was also 1.5x faster than the automatic choice (measured at 1M).
+    pq.implem = 12
+    sketch = faiss.IndexIDMap(pq)
+    sketch.add_with_ids(x, ids.astype(np.int64))
+    return sketch
+
+
+def index_kind(index: Any) -> str:
+    return "ivf" if hasattr(index, "nprobe") else "flat"
+
+
+# folder -> (stamp, index, sketch, meta). Entries are never changed in place.
+_cache: dict[Path, tuple[tuple[Any, ...], Any, Any, dict[str, Any]]] = {}
+_cache_lock = threading.Lock()
+
+
 class FaceIndex:
-    """See the module docstring. One instance per process; cheap to reload."""
+    """See the module docstring. Cheap to create: a loaded index is shared per process."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        self._index_path = self.folder / "faces.faiss"
+        self._sketch_path = self.folder / "faces.sketch.faiss"
+        self._meta_path = self.folder / "faces.json"
         self.index: Any = None
+        self.sketch: Any = None
         self.meta: dict[str, Any] = {}
+        self._shared = False  # the objects are the cached ones: copy before changing them
 
     @classmethod
     def for_app(cls, app: App) -> FaceIndex:
         return cls(app.settings.index_dir / "faces")
 
     @property
-    def _index_path(self) -> Path:
-        return self.folder / "faces.faiss"
-
-    @property
-    def _meta_path(self) -> Path:
-        return self.folder / "faces.json"
-
-    @property
     def total(self) -> int:
         return int(self.index.ntotal) if self.index is not None else 0
 
-    # -- persistence ------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return index_kind(self.index) if self.index is not None else "flat"
+
+    # -- building and persistence -----------------------------------------------------------
+    def build(
+        self, vectors: np.ndarray, ids: np.ndarray, *, exact_limit: int = EXACT_LIMIT
+    ) -> None:
+        """Replace the in-memory index by one over ``vectors``/``ids`` (nothing is saved)."""
+        index = build_index(vectors, ids, exact_limit=exact_limit)
+        ivf = index_kind(index) == "ivf"
+        self.index, self.sketch, self._shared = index, None, False
+        self.meta = {"format": FORMAT, "model": codec.MODEL, "kind": index_kind(index)}
+        self.meta["trained_for"] = len(ids)
+        if ivf:
+            self.sketch = build_sketch(vectors, ids)
+            self.meta.update(
+                nlist=int(index.nlist),
+                nprobe=range_nprobe(int(index.nlist)),
+                sketch=f"PQ{SKETCH_M}x4fs",
+                k_factor=K_FACTOR,
+            )
+
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, *, shared: bool = False) -> Iterator[None]:
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.folder / ".lock", "a+b") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def load(self) -> bool:
-        """Read the index from disk; False (and an empty index) when absent or unreadable."""
+        """Read the index (from this process's cache when the files did not change); False
+        (and an empty index) when absent, unreadable or of another format."""
+        with self._locked(shared=True):
+            return self._read()
+
+    def _stamp(self, meta: dict[str, Any]) -> tuple[Any, ...]:
+        st = self._index_path.stat()  # a replaced or deleted file is not the cached one
+        return (meta.get("version"), st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _read(self) -> bool:
         faiss = _faiss()
+        key = self.folder.resolve()
         try:
             meta = json.loads(self._meta_path.read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT or meta.get("model") != codec.MODEL:
                 raise ValueError("another format")
+            stamp = self._stamp(meta)
+            with _cache_lock:
+                cached = _cache.get(key)
+            if cached is not None and cached[0] == stamp:
+                _, self.index, self.sketch, self.meta = cached
+                self._shared = True
+                return True
             index = faiss.read_index(str(self._index_path))
-            if int(index.ntotal) != int(meta["total"]):
+            sketch = None
+            if meta.get("kind") == "ivf":
+                sketch = faiss.read_index(str(self._sketch_path))
+                if int(sketch.ntotal) != int(meta["total"]):
+                    raise ValueError("the sketch and its description disagree")
+            if int(index.ntotal) != int(meta["total"]) or index_kind(index) != meta.get("kind"):
                 raise ValueError("index and its description disagree")
         except (OSError, ValueError, KeyError, RuntimeError):
-            self.index, self.meta = None, {}
+            self.index, self.sketch, self.meta, self._shared = None, None, {}, False
             return False
-        self.index, self.meta = index, meta
+        self.index, self.sketch, self.meta = index, sketch, meta
+        self._publish(stamp)
         return True
 
-    def _save(self) -> None:
-        faiss = _faiss()
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def _publish(self, stamp: tuple[Any, ...]) -> None:
+        with _cache_lock:
+            _cache.pop(self.folder.resolve(), None)
+            while len(_cache) >= _CACHED:
+                _cache.pop(next(iter(_cache)))
+            _cache[self.folder.resolve()] = (stamp, self.index, self.sketch, self.meta)
+        self._shared = True
+
+    def _own(self) -> None:
+        """Copy the cached index before changing it: other threads may be searching it."""
+        if self._shared:
+            faiss = _faiss()
+            self.index = faiss.clone_index(self.index)
+            if self.sketch is not None:
+                self.sketch = faiss.clone_index(self.sketch)
+            self.meta = dict(self.meta)
+            self._shared = False
+
+    def _write(self, index: Any, path: Path) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".faces-", suffix=".faiss")
         os.close(fd)
         try:
-            faiss.write_index(self.index, tmp)
-            os.replace(tmp, self._index_path)
+            _faiss().write_index(index, tmp)
+            os.replace(tmp, path)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+    def _save(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write(self.index, self._index_path)
+        if self.sketch is not None:
+            self._write(self.sketch, self._sketch_path)
+        else:
+            self._sketch_path.unlink(missing_ok=True)
         self.meta["total"] = self.total
         self.meta["saved_at"] = time.time()
+        self.meta["version"] = secrets.token_hex(8)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".faces-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(self.meta, fh, sort_keys=True)
         os.replace(tmp, self._meta_path)
+        self._publish(self._stamp(self.meta))
 
     # -- keeping up with the database -------------------------------------------------------
     @staticmethod
@@ -185,6 +318,28 @@ class FaceIndex:
             yield ids, codec.stack([bytes(r[1]) for r in rows])
             last = int(ids[-1])
 
+    def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self.index.add_with_ids(vectors, ids)
+        if self.sketch is not None:
+            self.sketch.add_with_ids(vectors, ids)
+
+    def _remove_retired(self, app: App, up_to: int) -> int:
+        """Remove faces retired since they were indexed (a newer analyzer version re-read
+        their file): far cheaper than a rebuild, about a minute at a million faces."""
+        with app.db.connect() as conn:
+            retired = np.fromiter(
+                conn.execute(
+                    select(FaceRow.id).where(FaceRow.active.is_(False), FaceRow.id <= up_to)
+                ).scalars(),
+                dtype=np.int64,
+            )
+        if not len(retired):
+            return 0
+        removed = int(self.index.remove_ids(retired))
+        if self.sketch is not None:
+            self.sketch.remove_ids(retired)
+        return removed
+
     def sync(
         self,
         app: App,
@@ -197,13 +352,13 @@ class FaceIndex:
         ``min_interval``, an index saved less than that many seconds ago is left as it is
         (the analysis hook's batches; a search never passes it)."""
         with self._locked():
-            self.load()
+            self._read()
             if (
                 min_interval
                 and self.index is not None
                 and time.time() - float(self.meta.get("saved_at", 0)) < min_interval
             ):
-                return SyncReport(total=self.total, kind=index_kind(self.index), deferred=True)
+                return SyncReport(total=self.total, kind=self.kind, deferred=True)
             with app.db.connect() as conn:
                 max_id = int(conn.execute(select(func.max(FaceRow.id))).scalar() or 0)
                 active = int(
@@ -213,26 +368,37 @@ class FaceIndex:
                 )
             db_id = self._database_id(app)
             report = SyncReport()
+            indexed_to = int(self.meta.get("max_face_id", 0))
             stale = (
                 rebuild
                 or self.index is None
                 or self.meta.get("database") != db_id
-                or int(self.meta.get("max_face_id", 0)) > max_id
+                or indexed_to > max_id
             )
-            if not stale and int(self.meta.get("max_face_id", 0)) < max_id:
-                for ids, vectors in self._active(app, int(self.meta["max_face_id"])):
-                    self.index.add_with_ids(vectors, ids)
+            if not stale and indexed_to < max_id:
+                self._own()
+                for ids, vectors in self._active(app, indexed_to):
+                    self._add(ids, vectors)
                     report.added += len(ids)
                 self.meta["max_face_id"] = max_id
-            kind = index_kind(self.index) if self.index is not None else None
-            wanted = "flat" if active <= exact_limit else "ivf"
-            grown = kind == "ivf" and active > 4 * int(self.meta.get("trained_for", active))
+            if not stale and self.total != active:
+                self._own()
+                report.removed = self._remove_retired(app, indexed_to)
+            # Hysteresis: an inverted file becomes exact again only at half the limit, so a
+            # collection near the limit is not rebuilt back and forth.
+            kind = self.kind if self.index is not None else None
+            wanted = "ivf" if active > exact_limit else "flat"
+            if kind == "ivf" and active > exact_limit // 2:
+                wanted = "ivf"
+            # nlist follows sqrt(n): at twice the faces it was trained for, cells are 1.4x
+            # too full and a query reads 1.4x what it should.
+            grown = kind == "ivf" and active > 2 * int(self.meta.get("trained_for", active))
             if stale or self.total != active or kind != wanted or grown:
                 self._rebuild(app, db_id, max_id, exact_limit)
                 report.rebuilt = True
-            elif report.added:
+            elif report.added or report.removed:
                 self._save()
-            report.total, report.kind = self.total, index_kind(self.index)
+            report.total, report.kind = self.total, self.kind
             return report
 
     def _rebuild(self, app: App, db_id: str, max_id: int, exact_limit: int) -> None:
@@ -242,61 +408,92 @@ class FaceIndex:
             vec_parts.append(vectors)
         ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int64)
         vectors = np.concatenate(vec_parts) if vec_parts else np.zeros((0, codec.DIM), np.float32)
-        self.index = build_index(vectors, ids, exact_limit=exact_limit)
-        self.meta = {
-            "format": FORMAT,
-            "model": codec.MODEL,
-            "database": db_id,
-            "max_face_id": max_id,
-            "kind": index_kind(self.index),
-            "trained_for": len(ids),
-        }
+        del id_parts, vec_parts
+        self.build(vectors, ids, exact_limit=exact_limit)
+        self.meta.update(database=db_id, max_face_id=max_id)
         self._save()
 
     # -- queries ----------------------------------------------------------------------------
+    def _ivf_params(self, exhaustive: bool) -> Any:
+        if self.kind != "ivf":
+            return None
+        nlist = int(self.index.nlist)
+        nprobe = nlist if exhaustive else int(self.meta.get("nprobe") or range_nprobe(nlist))
+        # Per call, never ``index.nprobe = ...``: the index is shared between threads.
+        return _faiss().SearchParametersIVF(nprobe=nprobe)
+
+    def mode(self, *, exhaustive: bool = False) -> dict[str, Any]:
+        """How :meth:`within` answers, recorded with each search."""
+        mode = {"kind": self.kind, "faces": self.total, "exhaustive": exhaustive}
+        if self.kind != "ivf":
+            return {**mode, "nlist": None, "nprobe": None, "exact": True}
+        nprobe = int(self._ivf_params(exhaustive).nprobe)
+        return {**mode, "nlist": int(self.index.nlist), "nprobe": nprobe, "exact": exhaustive}
+
+    @staticmethod
+    def _queries(queries: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(queries, dtype=np.float32).reshape(-1, codec.DIM))
+
     def within(
-        self, queries: np.ndarray, radius: float, *, exhaustive: bool = True
+        self, queries: np.ndarray, radius: float, *, exhaustive: bool = False
     ) -> list[list[Hit]]:
         """For each query, every indexed face closer than ``radius``, nearest first.
 
-        ``exhaustive`` (the default, used by subject and probe searches) reads every cell
-        of an inverted file, so nothing within the radius is ever missed: a victim's
-        search is rare, and a missed image is a picture that stays online. Pass False
-        for the approximate, much faster answer (``nprobe`` cells)."""
+        An inverted file reads ``nprobe`` cells (range recall >= 0.99 against brute force,
+        measured by ``bench/bench_faces.py``); ``exhaustive`` reads every cell, so nothing
+        within the radius can be missed, at about 10 times the cost at a million faces."""
         if self.index is None or self.total == 0:
             return [[] for _ in range(len(queries))]
-        q = np.ascontiguousarray(np.asarray(queries, dtype=np.float32).reshape(-1, codec.DIM))
-        saved = getattr(self.index, "nprobe", None)
-        if exhaustive and saved is not None:
-            self.index.nprobe = self.index.nlist
-        try:
-            lims, dist2, ids = self.index.range_search(q, float(radius) ** 2)
-        finally:
-            if saved is not None:
-                self.index.nprobe = saved
+        q = self._queries(queries)
+        params = self._ivf_params(exhaustive)
+        lims, dist2, ids = self.index.range_search(q, float(radius) ** 2, params=params)
         out: list[list[Hit]] = []
         for i in range(len(q)):
             lo, hi = int(lims[i]), int(lims[i + 1])
             order = np.argsort(dist2[lo:hi], kind="stable")
-            out.append(
-                [
-                    Hit(int(ids[lo + j]), float(math.sqrt(max(0.0, float(dist2[lo + j])))))
-                    for j in order
-                ]
-            )
+            out.append([_hit(ids[lo + j], dist2[lo + j]) for j in order])
         return out
 
-    def nearest(self, queries: np.ndarray, k: int) -> list[list[Hit]]:
-        """The ``k`` nearest indexed faces of each query."""
-        if self.index is None or self.total == 0:
+    def nearest(self, queries: np.ndarray, k: int, *, k_factor: int = K_FACTOR) -> list[list[Hit]]:
+        """The ``k`` nearest indexed faces of each query, nearest first (beyond the exact
+        limit: the sketch's best ``k * k_factor``, re-ranked exactly)."""
+        if self.index is None or self.total == 0 or k < 1:
             return [[] for _ in range(len(queries))]
-        q = np.ascontiguousarray(np.asarray(queries, dtype=np.float32).reshape(-1, codec.DIM))
-        dist2, ids = self.index.search(q, min(k, self.total))
-        return [
-            [
-                Hit(int(i), float(math.sqrt(max(0.0, float(d)))))
-                for d, i in zip(drow, irow, strict=True)
-                if i >= 0
-            ]
-            for drow, irow in zip(dist2, ids, strict=True)
-        ]
+        q = self._queries(queries)
+        k = min(k, self.total)
+        if self.sketch is None:
+            dist2, ids = self.index.search(q, k, params=self._ivf_params(False))
+            return [_hits(ids[i], dist2[i]) for i in range(len(q))]
+        width = min(self.total, k * max(1, k_factor))
+        out: list[list[Hit]] = []
+        for start in range(0, len(q), SKETCH_BATCH):
+            part = q[start : start + SKETCH_BATCH]
+            _, cand = self.sketch.search(part, width)
+            for sub in range(0, len(part), RERANK_BATCH):
+                out += self._rerank(
+                    part[sub : sub + RERANK_BATCH], cand[sub : sub + RERANK_BATCH], k
+                )
+        return out
+
+    def _rerank(self, q: np.ndarray, cand: np.ndarray, k: int) -> list[list[Hit]]:
+        """Exact distances of the sketch's candidates, read from the inverted file."""
+        missing = cand < 0  # none unless the sketch holds fewer faces than were asked for
+        safe = np.where(missing, cand.max(initial=0, where=~missing), cand)
+        vecs = self.index.reconstruct_batch(safe.ravel()).reshape(*cand.shape, codec.DIM)
+        dist2 = ((vecs - q[:, None, :]) ** 2).sum(axis=2)
+        dist2[missing] = np.inf
+        top = np.argpartition(dist2, k - 1, axis=1)[:, :k] if k < cand.shape[1] else None
+        out = []
+        for i in range(len(q)):
+            pick = top[i] if top is not None else np.arange(cand.shape[1])
+            pick = pick[np.argsort(dist2[i, pick], kind="stable")]
+            out.append(_hits(cand[i, pick], dist2[i, pick]))
+        return out
+
+
+def _hit(face_id: Any, dist2: Any) -> Hit:
+    return Hit(int(face_id), float(math.sqrt(max(0.0, float(dist2)))))
+
+
+def _hits(ids: np.ndarray, dist2: np.ndarray) -> list[Hit]:
+    return [_hit(i, d) for i, d in zip(ids, dist2, strict=True) if i >= 0 and np.isfinite(d)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from haechi.domain import UsageError
 
@@ -161,6 +162,9 @@ class SearchResult:
     templates: int
     hits: list[ImageHit]
     custody_seq: int
+    # How the index answered (kind, faces, nlist, nprobe, exact, exhaustive); also in the
+    # ``face_search`` custody event, so a later reader knows whether it could have missed.
+    index: dict[str, Any] = field(default_factory=dict)
 
     @property
     def chats(self) -> int:

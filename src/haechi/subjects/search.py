@@ -12,6 +12,10 @@ Rules, enforced here so that the CLI, the web UI and the API cannot skip them:
 * The threshold is the calibrated one (:data:`~haechi.subjects.model.SEARCH_THRESHOLD`)
   unless staff choose another within [0.3, 0.7]; results are ranked by distance and are
   candidates for a person to confirm.
+* Past the index's exact limit a search reads part of the inverted file (range recall
+  >= 0.99 measured against brute force, ``bench/bench_faces.py``) unless staff ask for an
+  ``exhaustive`` one; which of the two ran (and the index's ``nlist``/``nprobe``) is in the
+  custody event and the result.
 """
 
 from __future__ import annotations
@@ -63,9 +67,11 @@ def search_subject(
     staff: str,
     reason: str,
     threshold: float = SEARCH_THRESHOLD,
+    exhaustive: bool = False,
 ) -> SearchResult:
     """Every image in the archive with a face within ``threshold`` of one of the subject's
-    templates, nearest first, with the chats and messages where each appeared."""
+    templates, nearest first, with the chats and messages where each appeared.
+    ``exhaustive`` reads every cell of the index (exact; slower past the exact limit)."""
     _check(reason, threshold)
     subject = get_subject(app, subject_id)
     if subject is None:
@@ -92,6 +98,7 @@ def search_subject(
         staff=staff,
         reason=reason,
         threshold=threshold,
+        exhaustive=exhaustive,
     )
 
 
@@ -103,6 +110,7 @@ def search_probe(
     reason: str,
     basis: str,
     threshold: float = SEARCH_THRESHOLD,
+    exhaustive: bool = False,
 ) -> SearchResult:
     """Search with a photo that is not enrolled. ``basis`` names the consent or the legal
     authority for it; the photo itself is never stored (only its SHA-256 is logged)."""
@@ -125,6 +133,7 @@ def search_probe(
         staff=staff,
         reason=reason,
         threshold=threshold,
+        exhaustive=exhaustive,
     )
 
 
@@ -140,12 +149,14 @@ def _search(
     staff: str,
     reason: str,
     threshold: float,
+    exhaustive: bool,
 ) -> SearchResult:
     catch_up(app)
     index = FaceIndex.for_app(app)
     index.sync(app)
+    mode = index.mode(exhaustive=exhaustive)
     best: dict[int, float] = {}
-    for found in index.within(vectors, threshold):
+    for found in index.within(vectors, threshold, exhaustive=exhaustive):
         for hit in found:
             if hit.distance < best.get(hit.face_id, 9.0):
                 best[hit.face_id] = hit.distance
@@ -196,12 +207,13 @@ def _search(
                         "faces": len(best),
                         "images": len(hits),
                         "results_sha256": hashlib.sha256(canonical(results)).hexdigest(),
+                        "index": mode,
                     },
                 )
             ],
         )
         conn.execute(update(FaceSearch).where(FaceSearch.id == search_id).values(custody_seq=seq))
-    return SearchResult(search_id, kind, subject_id, threshold, len(vectors), hits, seq)
+    return SearchResult(search_id, kind, subject_id, threshold, len(vectors), hits, seq, mode)
 
 
 def _images(
