@@ -44,10 +44,11 @@ from haechi.domain.analysis import (
 )
 
 BASELINE_MODEL = Path(__file__).with_name("baseline_model.json")
-HEATMAP_TILE = 128  # smallest tile side (pixels)
+HEATMAP_TILE = 128  # smallest tile side (pixels; the features need at least 64)
 HEATMAP_GRID = 4  # most tiles along a side
 
-# Plain-language reading of each baseline feature when it pushes towards "synthetic".
+# Plain-language reading of each baseline feature group when it pushes towards
+# "synthetic" (matched by name prefix, first match wins).
 REASONS = {
     "peak2": (
         "energy at the 2-pixel period (trace of an upsampling layer)",
@@ -61,12 +62,32 @@ REASONS = {
         "energy at the 8-pixel period (trace of a latent decoder)",
         "8픽셀 주기 성분(잠재 공간 디코더의 흔적)",
     ),
-    "kurt": (
+    "chk": (
+        "neighbouring pixels differ by position in a 2/4/8-pixel grid (checkerboard "
+        "pattern of upsampling layers)",
+        "2/4/8픽셀 격자 위치에 따라 화소 차이가 달라짐(업샘플링 층의 체커보드 무늬)",
+    ),
+    "phase": (
+        "a pattern repeating every 2/4/8 pixels in the fine detail (upsampling layers)",
+        "미세 성분에 2/4/8픽셀마다 반복되는 무늬(업샘플링 층)",
+    ),
+    "spec": (
+        "fine detail falls off with frequency unlike in a camera photo",
+        "미세 성분이 주파수에 따라 줄어드는 양상이 카메라 사진과 다름",
+    ),
+    "jpeg": (
+        "8x8 block pattern (JPEG blocks or a latent grid)",
+        "8x8 블록 무늬(JPEG 블록 또는 잠재 격자)",
+    ),
+    "noise_kurt": (
         "very uneven fine detail: smooth areas without a camera's noise floor",
         "미세 질감이 매우 불균일함: 카메라 노이즈가 없는 매끈한 영역",
     ),
     "noise": ("local noise level unlike a camera sensor's", "카메라 센서와 다른 국소 노이즈 수준"),
-    "flat": ("unusually many perfectly flat areas", "완전히 평탄한 영역이 비정상적으로 많음"),
+    "xcorr": (
+        "the colour channels share fine detail unlike a camera's",
+        "색 채널 간 미세 질감의 상관이 카메라와 다름",
+    ),
 }
 
 
@@ -85,6 +106,13 @@ def _baseline_model(path: str) -> dict[str, Any]:
     model: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
     if model.get("format") != "haechi-logistic-v1":
         raise ValueError(f"{path} is not a haechi baseline model")
+    if model.get("feature_set") != F.FEATURE_SET:
+        # Same names can mean different measurements: never score with a mismatched model.
+        raise ValueError(
+            f"{path} was trained on feature set {model.get('feature_set', 'v1')!r}, this "
+            f"haechi computes {F.FEATURE_SET!r}: retrain with "
+            "scripts/train_synthetic_baseline.py"
+        )
     return model
 
 
@@ -121,7 +149,7 @@ class BaselineDetector:
             if parts[i] <= 0:
                 break
             name = self._names[i]
-            key = next((k for k in REASONS if name.startswith(k) or k in name), None)
+            key = next((k for k in REASONS if name.startswith(k)), None)
             en, ko = REASONS.get(key or "", (name, name))
             out.append(
                 {"feature": name, "contribution": round(float(parts[i]), 3), "en": en, "ko": ko}
@@ -167,7 +195,7 @@ def heatmap(detector: BaselineDetector, rgb: np.ndarray, max_side: int) -> bytes
 
 class SyntheticAnalyzer(Analyzer):
     name: ClassVar[str] = "synthetic"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: size-invariant tile features, new baseline model
     media_kinds = frozenset({MediaKind.IMAGE})
     description = "Pixel detectors (built-in baseline + agency ONNX models): synthetic score."
     settings_cls: ClassVar[type] = SyntheticSettings
