@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from tests.web.preview_analyzer import EXTRA
 
 from haechi.app import App
@@ -17,6 +20,7 @@ from haechi.auth.accounts import add_user
 from haechi.auth.roles import Role
 from haechi.auth.types import cli_actor
 from haechi.domain import DataDirError
+from haechi.web.settings import WebSettings
 
 PASSWORD = "correct horse battery"
 ROLE_USERS = {role: f"u_{role.value}" for role in Role}
@@ -54,11 +58,20 @@ def loaded(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
     return app
 
 
-@pytest.fixture
-def web(loaded: App) -> Iterator[TestClient]:
+@contextmanager
+def client_of(
+    app: App, settings: WebSettings | None = None, **options: Any
+) -> Iterator[TestClient]:
+    """A test client of the web application over ``app`` (redirects are not followed)."""
     from haechi.web.app import create_app
 
-    with TestClient(create_app(loaded), follow_redirects=False) as client:
+    with TestClient(create_app(app, settings), follow_redirects=False, **options) as client:
+        yield client
+
+
+@pytest.fixture
+def web(loaded: App) -> Iterator[TestClient]:
+    with client_of(loaded) as client:
         yield client
 
 
@@ -85,3 +98,49 @@ def csrf_of(client: TestClient) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match, page.text
     return match.group(1)
+
+
+@pytest.fixture
+def staffed(app: App) -> App:
+    """An empty archive with one account per role (for pages that need no messages)."""
+    for role, name in ROLE_USERS.items():
+        add_user(app, name, PASSWORD, role.value, actor=cli_actor("test"))
+    return app
+
+
+def previewed_images(app: App) -> list[str]:
+    """Stored pictures that have a safe preview, in SHA-256 order."""
+    with app.db.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT b.sha256 FROM blobs b WHERE b.kind = 'image' AND EXISTS (SELECT 1 "
+                    "FROM artifacts a WHERE a.blob_sha256 = b.sha256 AND a.name = 'safe_preview') "
+                    "ORDER BY b.sha256"
+                )
+            ).scalars()
+        )
+
+
+BANK = "test-bank"
+
+
+@pytest.fixture
+def banked(loaded: App) -> str:
+    """One stored picture with a safe preview, added to a bank and matched by the real
+    matches capability; returns its SHA-256."""
+    from haechi.services import integrations
+
+    if not integrations.available("matches"):
+        pytest.skip("haechi.match is not installed")
+    from haechi.match.bank_sources import add_blobs
+    from haechi.match.banks import create_bank
+    from haechi.match.matching import run_matching
+
+    sha = previewed_images(loaded)[0]
+    create_bank(loaded, BANK, description="benign test bank")
+    add_blobs(loaded, BANK, [sha], labels=["test-label"])
+    if not integrations.bank_matches(loaded, [sha]):
+        run_matching(loaded)
+    assert integrations.bank_matches(loaded, [sha]), "the bank item did not match its own file"
+    return sha

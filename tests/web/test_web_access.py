@@ -30,6 +30,7 @@ def _url(path: str) -> str:
         .replace("{sha256}", SHA)
         .replace("{username}", "nobody")
         .replace("{token_id}", "1")
+        .replace("{table}", "summary")
     )
 
 

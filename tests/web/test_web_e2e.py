@@ -1,11 +1,13 @@
 """End to end in headless Chromium (Debian's /usr/bin/chromium through Playwright): log in,
-switch language, open a chat, reveal a media item, find the reveal in the audit trail as an
-auditor, run a face search. Screenshots are kept in the test's temporary directory (the
-path is printed) and never in the repository."""
+switch language, open a chat, reveal a media item, find the reveal in the audit trail and
+the custody log as an auditor, run a face search. Screenshots are kept as test artifacts in
+``test-artifacts/web-e2e/`` at the top of the checkout (git ignores it), or under
+``$HAECHI_TEST_ARTIFACTS/web-e2e/``; each run replaces its test's folder."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.web.conftest import PASSWORD, load_demo
+from tests.web.conftest import PASSWORD, load_demo, previewed_images
 
 from haechi.app import App
 from haechi.auth.accounts import add_user
@@ -23,6 +25,7 @@ from haechi.auth.types import cli_actor
 from haechi.services import integrations
 
 CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -32,6 +35,16 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
 ]
+
+
+def artifacts(test: str) -> Path:
+    """The folder that keeps one test's screenshots, emptied for this run."""
+    base = Path(os.environ.get("HAECHI_TEST_ARTIFACTS") or ROOT / "test-artifacts")
+    folder = base / "web-e2e" / test
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def _free_port() -> int:
@@ -54,6 +67,15 @@ def server(sqlite_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             sqlite_app, label="V-E2E-1", photos=[("ref.png", reference_photo())], staff="test",
             consent=ConsentRequest(given_by="Jane Roe", scope="search", given_at="2024-09-01"),
         )  # fmt: skip
+    if integrations.available("matches"):
+        # One picture in a bank: its pages must show a match card, never the picture.
+        from haechi.match.bank_sources import add_blobs
+        from haechi.match.banks import create_bank
+        from haechi.match.matching import run_matching
+
+        create_bank(sqlite_app, "e2e-bank", description="benign test bank")
+        add_blobs(sqlite_app, "e2e-bank", previewed_images(sqlite_app)[:1], labels=["e2e"])
+        run_matching(sqlite_app)
     home = sqlite_app.settings.home
     sqlite_app.close()
     port = _free_port()
@@ -78,11 +100,10 @@ def server(sqlite_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         log.close()
 
 
-def test_investigator_and_auditor_in_chromium(server: str, tmp_path: Path) -> None:
+def test_investigator_and_auditor_in_chromium(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+    shots = artifacts("investigator-auditor")
     print(f"\nscreenshots: {shots}")
     csp_errors: list[str] = []
     with sync_playwright() as pw:
@@ -145,6 +166,18 @@ def test_investigator_and_auditor_in_chromium(server: str, tmp_path: Path) -> No
             )
             page.screenshot(path=str(shots / "05b-graph.png"))
 
+        # Banks and matches: match cards and hashes, not one picture (groups load after).
+        if integrations.available("matches"):
+            page.goto(f"{server}/matches")
+            page.wait_for_selector("#groups ol.dup-groups")
+            assert page.locator("tr.match-bank .match-card").count() >= 1
+            assert page.locator("main img").count() == 0
+            page.screenshot(path=str(shots / "05c-matches.png"), full_page=True)
+        if integrations.available("stats"):
+            page.goto(f"{server}/stats")
+            page.wait_for_selector("img.chart")
+            page.screenshot(path=str(shots / "05d-stats.png"), full_page=True)
+
         # Switch language while logged in.
         page.goto(f"{server}/chats")
         page.click("#lang-ko")
@@ -163,17 +196,22 @@ def test_investigator_and_auditor_in_chromium(server: str, tmp_path: Path) -> No
         row.wait_for()
         assert "lee" in row.inner_text()
         page.screenshot(path=str(shots / "07-audit.png"), full_page=True)
+        # From the audit entry to the signed access event in the custody log.
+        row.locator(f"a[href^='/custody?subject={sha}']").click()
+        page.locator("tr.custody-access").first.wait_for()
+        assert "lee" in page.locator("tr.custody-access").first.inner_text()
+        page.screenshot(path=str(shots / "08-custody.png"), full_page=True)
         assert page.goto(f"{server}/chats").status == 403  # auditors never see the archive
         browser.close()
     assert csp_errors == []
-    assert len(list(shots.glob("*.png"))) >= 7
+    assert len(list(shots.glob("*.png"))) >= 8
 
 
 @pytest.mark.skipif(
     not integrations.available("subjects"),
     reason="the faces capability's service (haechi.subjects.service) is not installed",
 )
-def test_face_search_in_chromium(server: str, tmp_path: Path) -> None:
+def test_face_search_in_chromium(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -191,7 +229,7 @@ def test_face_search_in_chromium(server: str, tmp_path: Path) -> None:
         form.locator("input[name=reason]").fill("victim asked us to find her photos")
         form.locator("button").click()
         page.wait_for_selector("#face-results")
-        page.screenshot(path=str(tmp_path / "08-face-search.png"), full_page=True)
+        page.screenshot(path=str(artifacts("face-search") / "face-search.png"), full_page=True)
         page.click("button:has-text('Log out')")
         page.fill("#username", "kim")
         page.fill("#password", PASSWORD)

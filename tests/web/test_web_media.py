@@ -1,5 +1,6 @@
 """Wellness and evidence rules of the media views: safe previews only, placeholders, the
-logged reveal with its custody event, grants, muted and paused players, exposure."""
+logged reveal with its custody event, grants, muted and paused players, exposure. Files
+matched to a bank: test_web_matches.py."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from haechi.app import App
 from haechi.auth import audit
 from haechi.auth.roles import Role
 from haechi.run.verify import verify
-from haechi.services import integrations
-from haechi.services import media as media_service
 
 INVESTIGATOR = ROLE_USERS[Role.INVESTIGATOR]
 
@@ -118,47 +117,3 @@ def test_break_prompt_appears_and_a_break_resets_it(web: TestClient, loaded: App
     web.post("/me/break", headers={"x-csrf-token": csrf})
     assert 'class="break-prompt"' not in web.get("/chats").text
     assert [e.action for e in audit.entries(loaded, action=audit.BREAK)] == ["break"]
-
-
-def test_bank_matches_are_shown_as_matches_not_images(
-    web: TestClient, loaded: App, monkeypatch: object
-) -> None:
-    """Through the seam, with a stand-in answer (the real matches capability is tested
-    end to end in test_real_bank_match_is_shown_as_a_match)."""
-    sha = next(s for s, p in _images(loaded) if p)
-    fake = {sha: [("demo-bank", "known item", 3.0)]}
-    monkeypatch.setattr(  # type: ignore[attr-defined]
-        integrations, "bank_matches", lambda app, shas: {s: fake[s] for s in shas if s in fake}
-    )
-    csrf = log_in(web, INVESTIGATOR)
-    page = web.get("/media").text
-    card = re.search(rf'data-sha="{sha}">(.*?)</figure>', page, re.S)
-    assert card and "match-card" in card.group(1) and "/preview" not in card.group(1)
-    assert "demo-bank" in card.group(1) and "reveal" not in card.group(1)
-    assert web.post(f"/media/{sha}/reveal", headers={"x-csrf-token": csrf}).status_code == 404
-    assert media_service.file_info(loaded, sha).matched
-
-
-def test_real_bank_match_is_shown_as_a_match(web: TestClient, loaded: App) -> None:
-    """With the matches capability: a stored file added to a bank is then shown as a match."""
-    if not integrations.available("matches"):
-        import pytest
-
-        pytest.skip("haechi.match is not installed")
-    from haechi.match.bank_sources import add_blobs
-    from haechi.match.banks import create_bank
-
-    sha = next(s for s, p in _images(loaded) if p)
-    create_bank(loaded, "test-bank", description="benign test bank")
-    add_blobs(loaded, "test-bank", [sha], labels=["test-label"])
-    if not integrations.bank_matches(loaded, [sha]):
-        from haechi.match.matching import run_matching
-
-        run_matching(loaded)
-    assert integrations.bank_matches(loaded, [sha]), "the bank item did not match its own file"
-    csrf = log_in(web, INVESTIGATOR)
-    page = web.get("/media").text
-    card = re.search(rf'data-sha="{sha}">(.*?)</figure>', page, re.S)
-    assert card and "match-card" in card.group(1) and "/preview" not in card.group(1)
-    assert "test-bank" in card.group(1)
-    assert web.post(f"/media/{sha}/reveal", headers={"x-csrf-token": csrf}).status_code == 404

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from haechi.app import App
@@ -113,6 +114,44 @@ def test_phrases_exclusions_and_authors(loaded: App) -> None:
     sora = search(loaded, ME, Filters(q="", author="Sora"))
     assert sora.hits and all(h.sender_name == "Sora Kim" for h in sora.hits)
     assert search(loaded, ME, Filters(author="no such person")).note == "no_author"
+
+
+def test_forwarded_from_filter(loaded: App) -> None:
+    """``fwd_from``: a case-insensitive substring of the name a message was forwarded from,
+    with and without words, through the service and the page."""
+    msgs = _messages(loaded)
+    names = sorted({str(m["forwarded_from"]) for m in msgs if m["forwarded_from"]})
+    assert len(names) >= 2, names
+    for name in names:
+        part = name[len(name) // 3 : len(name) // 3 + 4]
+        for probe in {part, part.upper(), part.lower()}:
+            want = {
+                int(m["id"])  # type: ignore[call-overload]
+                for m in msgs
+                if probe.lower() in str(m["forwarded_from"] or "").lower()
+            }
+            assert want
+            assert set(_all_pages(loaded, Filters(forwarded_from=probe))) == want, probe
+            word = _words([m for m in msgs if int(m["id"]) in want])[0]  # type: ignore[call-overload]
+            both = want & _reference(msgs, [word])
+            got = set(_all_pages(loaded, Filters(q=word, forwarded_from=probe)))
+            assert got == both, (probe, word)
+    assert not _all_pages(loaded, Filters(forwarded_from="no such channel at all"))
+
+
+def test_forwarded_from_on_the_page(web: TestClient, loaded: App) -> None:
+    from tests.web.conftest import ROLE_USERS, log_in
+
+    from haechi.auth.roles import Role
+
+    msgs = _messages(loaded)
+    name = next(str(m["forwarded_from"]) for m in msgs if m["forwarded_from"])
+    want = {int(m["id"]) for m in msgs if m["forwarded_from"] == name}  # type: ignore[call-overload]
+    log_in(web, ROLE_USERS[Role.SUPPORT_WORKER])
+    page = web.get("/search", params={"fwd_from": name, "limit": 200}).text
+    shown = {int(pk) for pk in re.findall(r'href="/messages/(\d+)" class="detail-link"', page)}
+    assert shown == want
+    assert audit.entries(loaded, action=audit.SEARCH)[0].detail["forwarded_from"] == name
 
 
 def test_every_search_is_audited(loaded: App) -> None:

@@ -1,7 +1,8 @@
 """Roles and the permission matrix (documented in docs/web.md; a test keeps both equal).
 
 Least exposure: a role is given only what its daily work needs. Nobody but investigators
-and reviewers can reveal an original; auditors read the trails, never the material.
+and reviewers can reveal an original; auditors read the trails (the audit trail and the
+custody log, on their own pages), never the material.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Perm(enum.StrEnum):
     TRIAGE = "triage.read"  # triage and synthetic-media verdicts
     GRAPH = "graph.read"  # the network graph
     CASES = "cases.read"  # cases, notices and reports
+    STATS = "stats.read"  # statistics of cases, suspects, victims and removals (counts only)
     EXPORT = "export"  # evidence packages and bulk exports through the API (logged)
     CUSTODY_READ = "custody.read"  # a message's or file's custody trail
     AUDIT_READ = "audit.read"  # the audit trail
@@ -50,6 +52,8 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.TRIAGE: frozenset({Role.INVESTIGATOR, Role.REVIEWER}),
     Perm.GRAPH: frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.REVIEWER}),
     Perm.CASES: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    # Counts only, no material and no person: the people who publish them and run the unit.
+    Perm.STATS: frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
     Perm.EXPORT: frozenset({Role.INVESTIGATOR}),
     Perm.CUSTODY_READ: frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.REVIEWER, Role.AUDITOR}),
     Perm.AUDIT_READ: frozenset({Role.ADMIN, Role.AUDITOR}),

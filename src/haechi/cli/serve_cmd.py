@@ -15,6 +15,10 @@ from haechi.cli.main import HomeOption
 from haechi.domain import UsageError
 
 ORDER = 76
+# uvicorn[standard]: the C HTTP parser and the libuv event loop; no access log (every
+# request line is a synchronous write to the console, and the audit trail records what
+# matters).
+FAST = {"http": "httptools", "loop": "uvloop", "access_log": False}
 
 
 def _loopback(host: str) -> bool:
@@ -86,7 +90,7 @@ def serve(
 
             uvicorn.run(
                 create_app(app, settings), host=host, port=port, log_level="warning",
-                server_header=False, **ssl,  # type: ignore[arg-type]
+                server_header=False, **FAST, **ssl,  # type: ignore[arg-type]
             )  # fmt: skip
         else:
             os.environ[ENV] = settings_to_env(settings)
@@ -94,7 +98,7 @@ def serve(
             app.close()
             uvicorn.run(
                 "haechi.web.asgi:create_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", server_header=False, **ssl,  # type: ignore[arg-type]
+                workers=workers, log_level="warning", server_header=False, **FAST, **ssl,  # type: ignore[arg-type]
             )  # fmt: skip
     finally:
         app.close()

@@ -7,9 +7,11 @@ page 10,000 costs what page 1 costs.
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Connection, Engine, text
 
 from haechi.app import App
 from haechi.auth.errors import NotFound
@@ -84,12 +86,35 @@ def list_chats(app: App, *, q: str | None = None, limit: int = 500) -> list[Chat
         return [_summary(r) for r in conn.execute(text(sql), params)]
 
 
-def get_chat(app: App, chat_id: int) -> ChatSummary:
+CHOICES_TTL = 30.0  # seconds a search page's chat filter list is reused
+_choices: weakref.WeakKeyDictionary[Engine, tuple[float, list[ChatSummary]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def chat_choices(app: App) -> list[ChatSummary]:
+    """The chats the search page offers as a filter: ``list_chats``, reused for
+    ``CHOICES_TTL`` seconds. Every search page shows it and it changes only after an ingest
+    (which may run in another process), so a short reuse is both cheap and correct enough:
+    a chat that has just arrived appears in the list within half a minute."""
+    now = time.monotonic()
+    cached = _choices.get(app.db.engine)
+    if cached is not None and now - cached[0] < CHOICES_TTL:
+        return cached[1]
+    found = list_chats(app, limit=500)
+    _choices[app.db.engine] = (now, found)
+    return found
+
+
+def get_chat(app: App, chat_id: int, conn: Connection | None = None) -> ChatSummary:
     sql = (
         f"SELECT {_CHAT_COLS} FROM chats c LEFT JOIN web_chat_stats s ON s.chat_id = c.id "  # noqa: S608 - placeholders and our own names only
         "WHERE c.id = :id"
     )
-    with app.db.connect() as conn:
+    if conn is None:
+        with app.db.connect() as own:
+            row = own.execute(text(sql), {"id": chat_id}).first()
+    else:
         row = conn.execute(text(sql), {"id": chat_id}).first()
     if row is None:
         raise NotFound("There is no such chat.")
@@ -113,10 +138,10 @@ def timeline(
 ) -> Timeline:
     """One page of a chat, oldest first on the page. Without arguments: the newest page;
     ``before``/``after`` page by message id; ``from_date`` jumps to a day."""
-    chat = get_chat(app, chat_id)
     limit = max(1, min(limit, MAX_PAGE))
     params: dict[str, object] = {"chat": chat_id, "limit": limit + 1}
-    with app.db.connect() as conn:
+    with app.db.connect() as conn:  # one connection for the chat, its page and the files
+        chat = get_chat(app, chat_id, conn)
         if from_date is not None:
             start = conn.execute(
                 text(
@@ -151,7 +176,7 @@ def timeline(
             more_older = len(rows) > limit
             rows = list(reversed(rows[:limit]))
             more_newer = bool(rows) and _exists(conn, chat_id, ">", rows[-1].message_id)
-    media = media_service.media_of_messages(app, [r.id for r in rows])
+        media = media_service.media_in(app, conn, [r.id for r in rows])
     messages = [
         TimelineMessage(
             pk=r.id,

@@ -21,6 +21,13 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
         yield items[i : i + size]
 
 
+def bound(values: Sequence[Any], prefix: str = "s") -> tuple[str, dict[str, Any]]:
+    """The ``IN (...)`` of bound parameters: ``(":s0, :s1", {"s0": v0, "s1": v1})``.
+    Values never enter the SQL text; use at most ``CHUNK`` at a time (see ``chunks``)."""
+    params = {f"{prefix}{i}": v for i, v in enumerate(values)}
+    return ", ".join(f":{k}" for k in params), params
+
+
 def derived_store(app: App) -> Vault:
     """The store of safe previews and other derived files (never evidence)."""
     return Vault(app.settings.derived_dir, key=app.vault.key, encrypt=app.vault.encrypted)

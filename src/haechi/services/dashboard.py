@@ -1,5 +1,5 @@
-"""The dashboard: what arrived, how much there is, what the analyzers flagged, and the rooms
-with the most flagged material."""
+"""The dashboard: what arrived, how much there is, what the analyzers flagged, what matched
+a bank, and the rooms with the most flagged material."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from haechi.app import App
+from haechi.services.integrations import available
+from haechi.services.matches import Totals
+from haechi.services.matches import totals as match_totals
 
 # Signals that make a file "flagged" for the dashboard, as (kind, value).
 FLAG_SIGNALS = (("nudity", "exposed"),)
@@ -44,6 +47,7 @@ class Dashboard:
     flagged: int
     arrivals: list[Arrival] = field(default_factory=list)
     risky: list[RiskyRoom] = field(default_factory=list)
+    matches: Totals | None = None  # None: the matches capability is not installed
 
 
 def _num(stats: dict[str, object], *keys: str) -> int | None:
@@ -88,14 +92,20 @@ def dashboard(app: App) -> Dashboard:
                 "ORDER BY id DESC LIMIT 10"
             )
         ).all()
+        # Flagged files, and files matched to a bank where the matches capability is here.
+        flagged_files = f"SELECT g.blob_sha256 AS sha FROM signals g WHERE {flag_sql}"  # noqa: S608 - placeholders and our own names only
+        if available("matches"):
+            flagged_files += (
+                " UNION SELECT blob_sha256 FROM match_hits WHERE target_blob_sha256 IS NULL"
+            )
         risky = conn.execute(
             text(
                 "SELECT m.chat_id, c.title, count(DISTINCT d.blob_sha256) AS flagged, "  # noqa: S608 - placeholders and our own names only
-                "coalesce(max(s.media), 0) AS media FROM signals g "
-                "JOIN media d ON d.blob_sha256 = g.blob_sha256 "
+                f"coalesce(max(s.media), 0) AS media FROM ({flagged_files}) f "
+                "JOIN media d ON d.blob_sha256 = f.sha "
                 "JOIN messages m ON m.id = d.message_pk JOIN chats c ON c.id = m.chat_id "
                 "LEFT JOIN web_chat_stats s ON s.chat_id = m.chat_id "
-                f"WHERE {flag_sql} GROUP BY m.chat_id, c.title ORDER BY flagged DESC LIMIT 10"
+                "GROUP BY m.chat_id, c.title ORDER BY flagged DESC LIMIT 10"
             ),
             params,
         ).all()
@@ -123,4 +133,5 @@ def dashboard(app: App) -> Dashboard:
         flagged=int(flagged),
         arrivals=arrivals,
         risky=[RiskyRoom(r.chat_id, r.title, int(r.flagged), int(r.media)) for r in risky],
+        matches=match_totals(app),
     )

@@ -3,8 +3,8 @@
 * A **preview** is the newest ``safe_preview`` artefact of a file (greyscale, flagged
   regions pixelated, made by the nudity analyzer). When there is none, the page shows a
   neutral placeholder: an original is never used as a preview.
-* A file **matched to a bank** is shown as the match (bank, label), not as a picture, and is
-  not offered for reveal from the grid.
+* A file **matched to a bank** is shown as the match (bank, label), not as a picture: its
+  safe preview is not served either, and it is not offered for reveal.
 * **Revealing** an original is an explicit act per file: it writes an audit entry and a
   signed ``access`` custody event in one transaction and counts towards the viewer's
   exposure. Only then may the original be streamed (the web layer checks a grant).
@@ -24,7 +24,7 @@ from haechi.auth.db import write
 from haechi.auth.errors import NotFound
 from haechi.auth.types import Actor
 from haechi.services import exposure, integrations
-from haechi.services.common import chunks, derived_store
+from haechi.services.common import bound, chunks, derived_store
 from haechi.store.vault import is_sha256
 
 PREVIEW = "safe_preview"
@@ -94,8 +94,7 @@ _MEDIA_COLS = (
 def _previews(conn: Any, shas: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for part in chunks(list(shas)):
-        params = {f"s{i}": s for i, s in enumerate(part)}
-        marks = ", ".join(f":s{i}" for i in range(len(part)))
+        marks, params = bound(part)
         rows = conn.execute(
             text(
                 f"SELECT DISTINCT blob_sha256 FROM artifacts WHERE name = '{PREVIEW}' "  # noqa: S608 - placeholders and our own names only
@@ -110,8 +109,7 @@ def _previews(conn: Any, shas: Sequence[str]) -> set[str]:
 def _signals(conn: Any, shas: Sequence[str]) -> dict[str, list[SignalView]]:
     out: dict[str, list[SignalView]] = {}
     for part in chunks(list(shas)):
-        params = {f"s{i}": s for i, s in enumerate(part)}
-        marks = ", ".join(f":s{i}" for i in range(len(part)))
+        marks, params = bound(part)
         rows = conn.execute(
             text(
                 "SELECT blob_sha256, kind, value, score FROM signals "  # noqa: S608 - placeholders and our own names only
@@ -154,23 +152,20 @@ def _items(app: App, conn: Any, rows: Sequence[Any], with_signals: bool) -> list
     ]
 
 
-def media_of_messages(app: App, message_pks: Sequence[int]) -> dict[int, list[MediaItem]]:
-    if not message_pks:
-        return {}
+def media_in(app: App, conn: Any, message_pks: Sequence[int]) -> dict[int, list[MediaItem]]:
+    """The files of these messages, on the caller's connection."""
     out: dict[int, list[MediaItem]] = {}
-    with app.db.connect() as conn:
-        for part in chunks(list(message_pks)):
-            params = {f"m{i}": pk for i, pk in enumerate(part)}
-            marks = ", ".join(f":m{i}" for i in range(len(part)))
-            rows = conn.execute(
-                text(
-                    f"SELECT {_MEDIA_COLS} FROM media d LEFT JOIN blobs b "  # noqa: S608 - placeholders and our own names only
-                    f"ON b.sha256 = d.blob_sha256 WHERE d.message_pk IN ({marks}) ORDER BY d.id"
-                ),
-                params,
-            ).all()
-            for item in _items(app, conn, rows, with_signals=False):
-                out.setdefault(item.message_pk, []).append(item)
+    for part in chunks(list(message_pks)):
+        marks, params = bound(part, "m")
+        rows = conn.execute(
+            text(
+                f"SELECT {_MEDIA_COLS} FROM media d LEFT JOIN blobs b "  # noqa: S608 - placeholders and our own names only
+                f"ON b.sha256 = d.blob_sha256 WHERE d.message_pk IN ({marks}) ORDER BY d.id"
+            ),
+            params,
+        ).all()
+        for item in _items(app, conn, rows, with_signals=False):
+            out.setdefault(item.message_pk, []).append(item)
     return out
 
 
@@ -238,10 +233,22 @@ def file_info(app: App, sha256: str) -> MediaItem:
         return _items(app, conn, rows, with_signals=True)[0]
 
 
-def preview_bytes(app: App, sha256: str) -> tuple[bytes, str] | None:
-    """The newest safe preview of a file, or None (the caller shows a placeholder)."""
+@dataclass(frozen=True)
+class Preview:
+    """What ``/media/<sha>/preview`` may show: the safe preview, or why there is none."""
+
+    data: bytes | None
+    mime: str | None
+    matched: bool = False  # matched to a bank: shown as the match, never as a picture
+
+
+def preview(app: App, sha256: str) -> Preview:
+    """The newest safe preview of a file, unless the file matched a bank (then nothing
+    pictorial at all) or has none (the caller shows a placeholder)."""
     if not is_sha256(sha256):
-        return None
+        return Preview(None, None)
+    if integrations.bank_matches(app, [sha256]):
+        return Preview(None, None, matched=True)
     with app.db.connect() as conn:
         row = conn.execute(
             text(
@@ -251,11 +258,11 @@ def preview_bytes(app: App, sha256: str) -> tuple[bytes, str] | None:
             {"sha": sha256, "name": PREVIEW},
         ).first()
     if row is None:
-        return None
+        return Preview(None, None)
     store = derived_store(app)
     if not store.exists(row.sha256):
-        return None
-    return store.read_bytes(row.sha256), row.mime
+        return Preview(None, None)
+    return Preview(store.read_bytes(row.sha256), row.mime)
 
 
 def reveal(app: App, actor: Actor, sha256: str, *, reason: str | None = None) -> MediaItem:

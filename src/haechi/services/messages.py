@@ -4,29 +4,17 @@ each of its files, and every access to them)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import text
 
 from haechi.app import App
 from haechi.auth.errors import NotFound
 from haechi.services import media as media_service
+from haechi.services.custody import CustodyView, message_subjects_in, trail_in
 from haechi.services.media import MediaItem
 
-MAX_EVENTS = 200
-
-
-@dataclass(frozen=True)
-class CustodyView:
-    seq: int
-    at: str
-    event_type: str
-    subject: str | None
-    actor: str
-    summary: dict[str, Any]
-    hash: str
+__all__ = ["CustodyView", "MessageDetail", "detail"]
 
 
 @dataclass(frozen=True)
@@ -58,41 +46,10 @@ class MessageDetail:
     custody: list[CustodyView]
 
 
-def _event(row: Any) -> CustodyView:
-    body = json.loads(row.body)
-    data = body.get("data") or {}
-    summary = {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}
-    return CustodyView(
-        seq=row.seq,
-        at=row.at,
-        event_type=row.event_type,
-        subject=row.subject,
-        actor=str(body.get("actor", "")),
-        summary=dict(list(summary.items())[:10]),
-        hash=row.hash,
-    )
-
-
-def custody_trail(app: App, subjects: list[str]) -> list[CustodyView]:
-    """Events about any of ``subjects`` (file hashes, ``source:N``), oldest first."""
-    subjects = [s for s in dict.fromkeys(subjects) if s][:100]
-    if not subjects:
-        return []
-    params = {f"s{i}": s for i, s in enumerate(subjects)}
-    marks = ", ".join(f":s{i}" for i in range(len(subjects)))
-    with app.db.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT seq, at, event_type, subject, body, hash FROM custody_events "  # noqa: S608 - placeholders and our own names only
-                f"WHERE subject IN ({marks}) ORDER BY seq LIMIT {MAX_EVENTS}"
-            ),
-            params,
-        ).all()
-    return [_event(r) for r in rows]
-
-
-def detail(app: App, message_pk: int) -> MessageDetail:
-    with app.db.connect() as conn:
+def detail(app: App, message_pk: int, *, with_custody: bool) -> MessageDetail:
+    """One message. ``with_custody``: read its custody trail too (only for roles that
+    hold ``custody.read``; otherwise ``custody`` is empty and the log is not even read)."""
+    with app.db.connect() as conn:  # one connection for the message, its files and trail
         r = conn.execute(
             text(
                 "SELECT m.*, c.title AS chat_title, a.username AS sender_username, "
@@ -104,13 +61,11 @@ def detail(app: App, message_pk: int) -> MessageDetail:
             ),
             {"pk": message_pk},
         ).first()
-    if r is None:
-        raise NotFound("There is no such message.")
-    media = media_service.media_of_messages(app, [message_pk]).get(message_pk, [])
-    subjects = [f"source:{r.source_id}"]
-    if r.source_root:
-        subjects.append(r.source_root)
-    subjects += [m.sha256 for m in media if m.sha256]
+        if r is None:
+            raise NotFound("There is no such message.")
+        media = media_service.media_in(app, conn, [message_pk]).get(message_pk, [])
+        # The same subjects as the auditors' custody page asks for (services.custody).
+        custody = trail_in(conn, message_subjects_in(conn, message_pk)) if with_custody else []
     return MessageDetail(
         pk=r.id,
         chat_id=r.chat_id,
@@ -136,5 +91,5 @@ def detail(app: App, message_pk: int) -> MessageDetail:
         source_root_sha256=r.source_root,
         versions=int(r.versions or 0),
         media=media,
-        custody=custody_trail(app, subjects),
+        custody=custody,
     )

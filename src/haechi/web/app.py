@@ -112,7 +112,7 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     for router in views.routers():
         api.include_router(router)
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    api.add_middleware(SecurityHeaders)
+    api.add_middleware(SecurityHeaders)  # added last: outermost, so it times everything
     return api
 
 

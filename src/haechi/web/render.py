@@ -41,6 +41,9 @@ ENV = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates ship inside the package and never change while serving: no stat() of the
+    # template file on every render.
+    auto_reload=False,
 )
 ENV.filters["date"] = _date
 ENV.filters["size"] = _size

@@ -56,6 +56,7 @@ def run(ctx: DemoContext) -> None:
         return
     import uvicorn
 
+    from haechi.cli.serve_cmd import FAST
     from haechi.web.app import create_app
     from haechi.web.settings import load_web_settings
 
@@ -64,6 +65,6 @@ def run(ctx: DemoContext) -> None:
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run(
             create_app(ctx.app, settings), host=HOST, port=PORT, log_level="warning",
-            server_header=False,
+            server_header=False, **FAST,  # type: ignore[arg-type]
         )  # fmt: skip
     ctx.out.print("web app stopped.")

@@ -15,12 +15,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from haechi.auth import audit
-from haechi.auth.roles import Perm, permissions_of
-from haechi.services import chats, dashboard, exposure, messages
+from haechi.auth.errors import NotFound
+from haechi.auth.roles import Perm, can, permissions_of
+from haechi.services import chats, custody, dashboard, exposure, integrations, matches, messages
 from haechi.services import media as media_service
 from haechi.services.search import Filters, search
 from haechi.web.auth import current, haechi, needs
 from haechi.web.views.search import filters_from
+from haechi.web.views.stats import compute as compute_stats
 
 router = APIRouter(prefix="/api", tags=["api"])
 EXPORT_MAX = 10_000
@@ -75,7 +77,50 @@ def api_search(request: Request) -> dict[str, Any]:
 
 @router.get("/messages/{message_pk}", dependencies=[needs(Perm.ARCHIVE_READ)])
 def api_message(request: Request, message_pk: int) -> dict[str, Any]:
-    return asdict(messages.detail(haechi(request), message_pk))
+    """One message; ``custody`` (its custody trail) only for roles with ``custody.read``."""
+    allowed = can(current(request).user.role, Perm.CUSTODY_READ)
+    body = asdict(messages.detail(haechi(request), message_pk, with_custody=allowed))
+    if not allowed:
+        del body["custody"]  # absent, not empty: an empty trail would be a false statement
+    return body
+
+
+@router.get("/custody", dependencies=[needs(Perm.CUSTODY_READ)])
+def api_custody(
+    request: Request, subject: str | None = None, event: str | None = None,
+    message: int | None = None, before: int | None = None, limit: int = 100,
+) -> dict[str, Any]:  # fmt: skip
+    """The custody log, newest first: one subject, one event type (``event``), or a
+    message's trail (``message=<pk>``: the events of its export and files, without the
+    message itself)."""
+    page = custody.log(
+        haechi(request), subject=subject, event_type=event, message_pk=message, before=before,
+        limit=limit,
+    )  # fmt: skip
+    return asdict(page)
+
+
+@router.get("/matches", dependencies=[needs(Perm.MATCHES)])
+def api_matches(
+    request: Request, bank: str | None = None, against: str | None = None,
+    before: int | None = None, limit: int = 50,
+) -> dict[str, Any]:  # fmt: skip
+    """Banks with their counts and the stored matches, newest first (as on /matches)."""
+    if not matches.available():
+        raise NotFound("The matches capability is not installed here.")
+    app = haechi(request)
+    page = matches.recent(app, bank=bank, against=against, before=before, limit=limit)
+    return {"banks": [asdict(b) for b in matches.banks(app)], **asdict(page)}
+
+
+@router.get("/stats", dependencies=[needs(Perm.STATS)])
+def api_stats(request: Request) -> dict[str, Any]:
+    """The statistics tables for ``from``/``to`` (YYYY-MM or YYYY-MM-DD), as on /stats."""
+    if not integrations.available("stats"):
+        raise NotFound("The cases capability is not installed here.")
+    st, stats = compute_stats(request)
+    tables = st.tables(stats)
+    return {name: {"header": h, "rows": rows} for name, (h, rows) in tables.items()}
 
 
 @router.get("/media", dependencies=[needs(Perm.ARCHIVE_READ)])

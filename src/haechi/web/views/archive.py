@@ -70,7 +70,8 @@ def chat_timeline(
 @router.get("/messages/{message_pk}", dependencies=[needs(Perm.ARCHIVE_READ)])
 def message_detail(request: Request, message_pk: int) -> Response:
     auth = current(request)
-    detail = messages.detail(haechi(request), message_pk)
-    count_previews(request, detail.media)
+    # The trail is read only for roles that may see it (support workers may not).
     show_custody = can(auth.user.role, Perm.CUSTODY_READ)
+    detail = messages.detail(haechi(request), message_pk, with_custody=show_custody)
+    count_previews(request, detail.media)
     return render(request, "message.html", m=detail, show_custody=show_custody)

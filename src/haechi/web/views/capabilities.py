@@ -1,5 +1,5 @@
 """Views of the other capabilities: banks and matches, subjects and face search, the
-network graph, triage verdicts, cases. Each is built against that capability's service
+network graph, triage verdicts, cases, statistics. Each is built against that capability's service
 module (``haechi.services.integrations.SERVICES``); where the module is not installed, the
 page says so plainly instead of failing.
 
@@ -28,6 +28,7 @@ AREAS = {
     "triage": ("/triage", Perm.TRIAGE, 60, "nav.triage"),
     "graph": ("/graph", Perm.GRAPH, 65, "nav.graph"),
     "cases": ("/cases", Perm.CASES, 70, "nav.cases"),
+    "stats": ("/stats", Perm.STATS, 75, "nav.stats"),
 }
 # A capability whose view module exists here (views/<capability>.py) is served by it.
 WIRED = {name for name in AREAS if has_module(f"haechi.web.views.{name}")}

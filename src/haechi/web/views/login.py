@@ -101,7 +101,10 @@ def login(
         session_cookie_name(request), secret, max_age=web.absolute_seconds, httponly=True,
         samesite="strict", secure=secure_cookies(request), path="/",
     )  # fmt: skip
-    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    response.delete_cookie(
+        LOGIN_COOKIE, path="/login", secure=secure_cookies(request), httponly=True,
+        samesite="strict",
+    )  # fmt: skip
     return response
 
 
@@ -113,5 +116,9 @@ def logout(request: Request) -> Response:
         end_session(app, auth.session.id_hash)
     audit.record(app, auth.actor, audit.LOGOUT, f"user:{auth.user.username}")
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(session_cookie_name(request), path="/")
+    # A browser refuses to clear a __Host- cookie without these attributes.
+    response.delete_cookie(
+        session_cookie_name(request), path="/", secure=secure_cookies(request), httponly=True,
+        samesite="strict",
+    )  # fmt: skip
     return response

@@ -23,6 +23,7 @@ from haechi.web.views.archive import count_previews
 router = APIRouter()
 NAV = [NavItem(40, "nav.media", "/media", Perm.ARCHIVE_READ)]
 _PLACEHOLDER = resources.files("haechi.web").joinpath("static", "placeholder.svg")
+_MATCHED = resources.files("haechi.web").joinpath("static", "matched.svg")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -43,12 +44,15 @@ def media_grid(
 
 @router.get("/media/{sha256}/preview", dependencies=[needs(Perm.ARCHIVE_READ)])
 def preview(request: Request, sha256: str) -> Response:
-    found = media_service.preview_bytes(haechi(request), sha256)
-    if found is None:
+    found = media_service.preview(haechi(request), sha256)
+    if found.matched:
+        # Matched to a bank: not even the safe preview, whoever asks for it and however.
+        return Response(_MATCHED.read_bytes(), media_type="image/svg+xml")
+    if found.data is None or found.mime is None:
         # Never the original: a neutral placeholder when no safe preview exists.
         return Response(_PLACEHOLDER.read_bytes(), media_type="image/svg+xml")
-    data, mime = found
-    return Response(data, media_type=mime if mime.startswith("image/") else "image/jpeg")
+    mime = found.mime
+    return Response(found.data, media_type=mime if mime.startswith("image/") else "image/jpeg")
 
 
 def _owner(request: Request) -> str:

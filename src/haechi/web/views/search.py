@@ -57,7 +57,7 @@ def search_page(request: Request) -> Response:
         template,
         f=f,
         page=page,
-        chats=chats.list_chats(app, limit=500) if template == "search.html" else [],
+        chats=chats.chat_choices(app) if template == "search.html" else [],
         lexicon=integrations.lexicon_available(),
         more_url=_more_url(request, page.next_cursor) if page else None,
     )

@@ -39,6 +39,7 @@ def face_search(
     request: Request,
     subject_id: int,
     reason: Annotated[str, Form(max_length=500)] = "",
+    exhaustive: Annotated[bool, Form()] = False,  # read the whole index (exact, slower)
 ) -> Response:
     if not integrations.available("subjects"):
         return unavailable(request, "subjects")
@@ -49,14 +50,16 @@ def face_search(
     error = None
     result = None
     try:
-        result = search_subject(app, subject_id, staff=auth.actor.custody_name, reason=reason)
+        result = search_subject(
+            app, subject_id, staff=auth.actor.custody_name, reason=reason, exhaustive=exhaustive
+        )
     except Exception as exc:  # the faces capability's sentences (SubjectError) and alike
         from haechi.domain import HaechiError
 
         if not isinstance(exc, HaechiError):
             raise
         error = str(exc)
-    detail = {"subject_id": subject_id, "reason": reason.strip()[:200]}
+    detail = {"subject_id": subject_id, "reason": reason.strip()[:200], "exhaustive": exhaustive}
     if result is not None:
         detail.update(images=len(result.hits), faces_custody_seq=result.custody_seq)
     else:

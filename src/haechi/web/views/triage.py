@@ -6,8 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.services import exposure, integrations
+from haechi.services.media import Match
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import language, render
@@ -23,12 +25,20 @@ def triage_page(request: Request, offset: int = 0) -> Response:
         return unavailable(request, "triage")
     from haechi.triage.queue import review_queue
 
+    app = haechi(request)
     offset = max(0, offset)
-    items = review_queue(haechi(request), limit=60, offset=offset)
-    shown = sum(1 for i in items if i.has_preview)
+    items = review_queue(app, limit=60, offset=offset)
+    matched = _matches(app, [i.sha256 for i in items])
+    shown = sum(1 for i in items if i.has_preview and i.sha256 not in matched)
     if shown:
-        exposure.add(haechi(request), current(request).user.id, previews=shown)
-    return render(request, "triage.html", items=items, offset=offset, verdict=None)
+        exposure.add(app, current(request).user.id, previews=shown)
+    return render(request, "triage.html", items=items, matched=matched, offset=offset, verdict=None)
+
+
+def _matches(app: App, shas: list[str]) -> dict[str, list[Match]]:
+    """The queue's files matched to a bank: shown as match cards, not as previews."""
+    found = integrations.bank_matches(app, shas)
+    return {sha: [Match(*m) for m in ms] for sha, ms in found.items()}
 
 
 @router.get("/triage/{sha256}", dependencies=[needs(Perm.TRIAGE)])
@@ -37,15 +47,18 @@ def verdict_page(request: Request, sha256: str) -> Response:
         return unavailable(request, "triage")
     from haechi.triage.verdicts import file_verdict
 
-    v = file_verdict(haechi(request), sha256)
+    app = haechi(request)
+    v = file_verdict(app, sha256)
     ko = language(request) == "ko"
     verdict = v.verdict
     return render(
         request,
         "triage.html",
         items=[],
+        matched={},
         offset=0,
         verdict=v,
+        verdict_matches=_matches(app, [v.sha256]).get(v.sha256, []),
         label=verdict.label_ko if ko else verdict.label_en,
         explanation=verdict.explanation_ko if ko else verdict.explanation_en,
         caveats=verdict.caveats_ko if ko else verdict.caveats_en,
