@@ -65,7 +65,7 @@ def test_process_and_inline_readers_store_the_same(
 def test_process_reader_keeps_what_precedes_damage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    export = make_export(tmp_path / "ex", messages=12_000, media=0)
+    export = make_export(tmp_path / "ex", messages=3 * Ingestor.BATCH, media=0)
     data = (export / "result.json").read_bytes()
     cut = tmp_path / "cut"
     cut.mkdir()

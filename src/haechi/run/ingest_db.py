@@ -332,23 +332,25 @@ class IngestWriter:
             )
         return found
 
-    def add_capture(
-        self, conn: Connection, path: str, role: str, stored: StoredObject, encrypted: bool
+    def add_captures(
+        self, conn: Connection, files: Sequence[tuple[str, str, StoredObject]], encrypted: bool
     ) -> None:
+        """Blob and source_files rows for (path, role, stored object) captures, two
+        statements in all (one per file cost half a millisecond each in SQLAlchemy)."""
+        if not files:
+            return
         now = utc_now()
-        self.db.insert_ignore(
-            conn,
-            Blob,
-            [
-                {
-                    "sha256": stored.sha256,
-                    "md5": stored.md5,
-                    "size": stored.size,
-                    "encrypted": encrypted,
-                    "stored_at": now,
-                }
-            ],
-        )
+        blobs = {
+            stored.sha256: {
+                "sha256": stored.sha256,
+                "md5": stored.md5,
+                "size": stored.size,
+                "encrypted": encrypted,
+                "stored_at": now,
+            }
+            for _path, _role, stored in files
+        }
+        self.db.insert_ignore(conn, Blob, list(blobs.values()))
         self.db.insert_ignore(
             conn,
             SourceFile,
@@ -362,5 +364,6 @@ class IngestWriter:
                     "size": stored.size,
                     "captured_at": now,
                 }
+                for path, role, stored in files
             ],
         )

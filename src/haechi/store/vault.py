@@ -139,7 +139,7 @@ def plaintext_stream(f: BinaryIO, key: bytes | None, name: str) -> BinaryIO:
     raise VaultError(f"{name} has an unknown format: it may have been altered.")
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -274,6 +274,13 @@ class Vault:
 
     def put_file(self, src: Path, *, max_bytes: int | None = None) -> StoredObject:
         """Store a file. Source read errors propagate as the original ``OSError``."""
+        with self.open_source(src, max_bytes) as f:
+            return self._put(f, max_bytes, str(src))
+
+    @contextlib.contextmanager
+    def open_source(self, src: Path, max_bytes: int | None = None) -> Iterator[BinaryIO]:
+        """``src`` opened read-only, leaving even its access time alone where allowed, and
+        refused before any read when larger than ``max_bytes``."""
         try:
             fd = os.open(src, os.O_RDONLY | _O_NOATIME)
         except PermissionError:
@@ -284,7 +291,7 @@ class Vault:
         with os.fdopen(fd, "rb", buffering=0) as f:
             if max_bytes is not None:
                 self._check_limit(os.fstat(fd).st_size, max_bytes, str(src))
-            return self._put(f, max_bytes, str(src))
+            yield f
 
     def put_stream(self, stream: BinaryIO, *, max_bytes: int | None = None) -> StoredObject:
         """Store everything readable from ``stream`` (the caller keeps ownership of it)."""
@@ -301,6 +308,19 @@ class Vault:
             )
 
     def _put(self, stream: BinaryIO, max_bytes: int | None, label: str) -> StoredObject:
+        staged = self.stage(stream, max_bytes, label)
+        try:
+            return self.publish(*staged)
+        except OSError as exc:
+            raise self.write_error(exc) from exc
+        finally:
+            self.discard(staged[0], staged[1])
+
+    def stage(
+        self, stream: BinaryIO, max_bytes: int | None, label: str
+    ) -> tuple[int, Path, str, str, int]:
+        """Copy and hash into a locked temp file, not yet durable nor published. Returns
+        (fd, temp path, sha256, md5, size); the caller publishes, then discards."""
         tmp: Path | None = None
         fd = -1
         try:
@@ -313,18 +333,23 @@ class Vault:
                     sink = _PlainSink(out)
                 sha, md5, size = self._copy(stream, sink, max_bytes, label)
                 sink.finish()
-            return self._publish(fd, tmp, sha, md5, size)
-        except _SourceError as err:
-            raise err.error from None
-        except OSError as exc:
-            raise self._write_error(exc) from exc
-        finally:
-            # Unlink before close: while we hold the lock no cleanup can race us.
-            if tmp is not None:
-                with contextlib.suppress(OSError):  # else cleanup_temp() removes it later
-                    os.unlink(tmp)
-            if fd >= 0:
-                os.close(fd)
+            return fd, tmp, sha, md5, size
+        except BaseException as exc:
+            self.discard(fd, tmp)
+            if isinstance(exc, _SourceError):
+                raise exc.error from None
+            if isinstance(exc, OSError):
+                raise self.write_error(exc) from exc
+            raise
+
+    @staticmethod
+    def discard(fd: int, tmp: Path | None) -> None:
+        # Unlink before close: while we hold the lock no cleanup can race us.
+        if tmp is not None:
+            with contextlib.suppress(OSError):  # else cleanup_temp() removes it later
+                os.unlink(tmp)
+        if fd >= 0:
+            os.close(fd)
 
     def _copy(
         self, stream: BinaryIO, sink: _Sink, max_bytes: int | None, label: str
@@ -356,13 +381,19 @@ class Vault:
             sink.write(chunk)
         return sha.hexdigest(), md5.hexdigest(), size
 
-    def _publish(self, fd: int, tmp: Path, sha: str, md5: str, size: int) -> StoredObject:
+    def publish(
+        self, fd: int, tmp: Path, sha: str, md5: str, size: int, *, sync: bool = True
+    ) -> StoredObject:
+        """Make the temp file durable and link it to its name. ``sync=False`` is for
+        :class:`~haechi.store.vault_batch.VaultBatch`, which has already flushed the data of
+        every temp file it links and flushes the new names after linking them all."""
         final = self.path_for(sha)
         if os.path.lexists(final):  # a duplicate: no need to make the copy durable
             return StoredObject(sha, md5, size, created=False)
         os.fchmod(fd, 0o444)
-        os.fsync(fd)
-        self._make_dirs(final.parent)
+        if sync:
+            os.fsync(fd)
+        self._make_dirs(final.parent, sync=sync)
         try:
             os.link(tmp, final)
         except FileExistsError:  # another writer published the same content first
@@ -375,7 +406,8 @@ class Vault:
                     "XFS, Btrfs, APFS or NTFS; nothing was lost."
                 ) from exc
             raise
-        _fsync_dir(final.parent)
+        if sync:
+            fsync_dir(final.parent)
         return StoredObject(sha, md5, size, created=True)
 
     def _new_temp(self) -> tuple[int, Path]:
@@ -395,19 +427,20 @@ class Vault:
             os.close(fd)
         raise VaultError(f"Cannot create a temporary file in {self._tmp}.")
 
-    def _make_dirs(self, path: Path) -> None:
+    def _make_dirs(self, path: Path, *, sync: bool = True) -> None:
         """mkdir -p, fsync-ing each parent whose listing changed (durable new names)."""
         if path.is_dir():
             return
         if path != self.root:
-            self._make_dirs(path.parent)
+            self._make_dirs(path.parent, sync=sync)
         try:
             path.mkdir()
         except FileExistsError:
             return
-        _fsync_dir(path.parent)
+        if sync:
+            fsync_dir(path.parent)
 
-    def _write_error(self, exc: OSError) -> Exception:
+    def write_error(self, exc: OSError) -> Exception:
         if exc.errno in _FULL:
             return DataDirError(
                 f"The disk holding the vault ({self.root}) is full: free space and run the "
@@ -430,7 +463,7 @@ class Vault:
         except FileNotFoundError:
             return 0
         except OSError as exc:
-            raise self._write_error(exc) from exc
+            raise self.write_error(exc) from exc
         for entry in entries:
             if not entry.is_file(follow_symlinks=False):
                 continue
@@ -449,7 +482,7 @@ class Vault:
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise self._write_error(exc) from exc
+                raise self.write_error(exc) from exc
             finally:
                 os.close(fd)
         return removed
