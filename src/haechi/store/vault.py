@@ -9,7 +9,9 @@ forensic tools still ask for it. Rules that make a stored object trustworthy evi
 * **Publish without overwrite.** The temp file is made read-only, ``fsync``-ed and then
   hard-linked to its final name: ``link`` fails if the name exists, so an object is never
   replaced, even by two writers racing with the same content. The directory is ``fsync``-ed
-  so the name survives a power cut.
+  so the name survives a power cut. (:class:`~haechi.store.vault_batch.VaultBatch` keeps
+  this order for many files at once with one file-system flush before the links and one
+  after.)
 * **Crash-safe.** A killed write leaves only a temp file, which :meth:`Vault.cleanup_temp`
   removes. Writers hold an ``flock`` on their temp file, so a cleanup run by another process
   never removes a write that is still in progress.
