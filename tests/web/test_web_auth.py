@@ -137,7 +137,10 @@ def test_api_tokens(web: TestClient, loaded: App) -> None:
     bearer = {"authorization": f"Bearer {secret}"}
     r = web.get("/api/me", headers=bearer)
     assert r.status_code == 200 and r.json()["role"] == "investigator"
-    assert web.get("/api/openapi.json", headers=bearer).json()["info"]["title"] == "haechi"
+    schema = web.get("/api/openapi.json", headers=bearer).json()
+    assert schema["info"]["title"] == "haechi"
+    assert "/api/search" in schema["paths"]
+    assert all(path.startswith("/api/") for path in schema["paths"])  # no HTML pages
     # A token needs no CSRF token (no ambient credentials), but is refused once revoked.
     assert web.get("/api/search?q=latte", headers=bearer).json()["hits"]
     assert web.get("/api/me", headers={"authorization": "Bearer hch_forged"}).status_code == 401

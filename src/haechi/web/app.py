@@ -61,7 +61,7 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
         description="Evidence archive of Telegram material: the investigators' REST API.",
         docs_url=None,  # Swagger UI would load scripts from a CDN
         redoc_url=None,
-        openapi_url=None,  # served by a guarded route in views/api_meta.py
+        openapi_url=None,  # served, JSON routes only, by a guarded route in views/api.py
         dependencies=[Depends(authenticate)],
     )
     api.state.haechi = app
