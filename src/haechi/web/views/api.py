@@ -40,7 +40,9 @@ def openapi(request: Request) -> JSONResponse:
     app = request.app
     schema = getattr(app.state, "api_schema", None)
     if schema is None:
-        routes = [r for r in app.routes if getattr(r, "path", "").startswith(router.prefix + "/")]
+        from haechi.web.app import api_routes  # the app imports this module
+
+        routes = [r for r in api_routes(app) if r.path.startswith(router.prefix + "/")]
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=routes
         )
