@@ -78,6 +78,16 @@ def test_search_finds_every_altered_repost_and_nothing_else(home: Path) -> None:
     assert json.loads(event[0][0])["data"]["index"]["exhaustive"] is True
     text = haechi("face", "search", "--subject", "1", "--reason", "read it out", home=home)
     assert f"exact search of {mode['faces']:,} faces" in " ".join(text.stdout.split())
+    # Searches from the shell are in the audit trail auditors read, like the web's.
+    trail = rows(
+        home,
+        "SELECT username, via, subject, detail_json FROM audit_log "
+        "WHERE action = 'face_search' ORDER BY id",
+    )
+    assert [(t[0], t[1], t[2]) for t in trail] == [(logged[0][0], "cli", "subject:1")] * 3
+    first = json.loads(trail[0][3])
+    assert first["reason"] == "takedown of re-posts" and first["images"] == 5
+    assert first["faces_custody_seq"] == logged[0][4]
 
 
 def test_probe_search_keeps_only_the_hash(home: Path) -> None:
@@ -133,6 +143,8 @@ def test_errors_are_sentences_and_verify_passes(home: Path) -> None:
     )
     proc = haechi("face", "search", "--subject", "99", "--reason", "nobody", home=home)
     assert proc.returncode == 2 and "no subject 99" in proc.stderr
+    (refused,) = rows(home, "SELECT detail_json FROM audit_log WHERE subject = 'subject:99'")
+    assert "no subject 99" in json.loads(refused[0])["refused"]  # refusals are on the trail
     assert haechi("verify", home=home).returncode == 0
 
 

@@ -16,10 +16,12 @@ import typer
 from rich.table import Table
 
 from haechi.app import open_app
+from haechi.auth import audit
+from haechi.auth.types import cli_actor
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.cli.subject_cmd import JsonOption, StaffOption
-from haechi.domain import UsageError
+from haechi.domain import HaechiError, UsageError
 
 if TYPE_CHECKING:
     from haechi.subjects.model import ImageHit
@@ -103,21 +105,34 @@ def search(
     try:
         who = staff or app.settings.operator
         thr = SEARCH_THRESHOLD if threshold is None else threshold
-        if subject is not None:
-            result = search_subject(
-                app, subject, staff=who, reason=reason, threshold=thr, exhaustive=exhaustive
+        target = f"subject:{subject}" if subject is not None else "probe"
+        detail: dict[str, object] = {"reason": reason.strip()[:200], "exhaustive": exhaustive}
+        try:
+            if subject is not None:
+                result = search_subject(
+                    app, subject, staff=who, reason=reason, threshold=thr, exhaustive=exhaustive
+                )
+            else:
+                assert probe is not None
+                result = search_probe(
+                    app,
+                    probe,
+                    staff=who,
+                    reason=reason,
+                    basis=basis or "",
+                    threshold=thr,
+                    exhaustive=exhaustive,
+                )
+        except HaechiError as exc:  # refused searches are part of the trail too, as on the web
+            audit.record(
+                app, cli_actor(who), audit.FACE_SEARCH, target, {**detail, "refused": str(exc)}
             )
-        else:
-            assert probe is not None
-            result = search_probe(
-                app,
-                probe,
-                staff=who,
-                reason=reason,
-                basis=basis or "",
-                threshold=thr,
-                exhaustive=exhaustive,
-            )
+            raise
+        # The face-search log and its custody event hold the search itself; the audit trail,
+        # which auditors read, gets it too, so searches from the shell and from the web
+        # appear in one place.
+        detail.update(images=len(result.hits), faces_custody_seq=result.custody_seq)
+        audit.record(app, cli_actor(who), audit.FACE_SEARCH, target, detail)
     finally:
         app.close()
     if as_json:
