@@ -61,7 +61,7 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
         description="Evidence archive of Telegram material: the investigators' REST API.",
         docs_url=None,  # Swagger UI would load scripts from a CDN
         redoc_url=None,
-        openapi_url=None,  # served, JSON routes only, by a guarded route in views/api.py
+        openapi_url=None,  # served by a guarded route in views/api.py
         dependencies=[Depends(authenticate)],
     )
     api.state.haechi = app
@@ -110,7 +110,8 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     static = resources.files("haechi.web").joinpath("static")
     api.mount("/static", StaticFiles(directory=str(static)), name="static")
     for router in views.routers():
-        api.include_router(router)
+        # The HTML pages and their form posts are not an API: the schema lists /api only.
+        api.include_router(router, include_in_schema=router.prefix.startswith("/api"))
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     api.add_middleware(SecurityHeaders)  # added last: outermost, so it times everything
     return api
