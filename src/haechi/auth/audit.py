@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select
 
@@ -20,6 +20,9 @@ from haechi.auth.db import now, write
 from haechi.auth.types import Actor
 from haechi.store.custody import CustodyContext, CustodyLog, Draft
 from haechi.store.tables.web import AuditEntry
+
+if TYPE_CHECKING:
+    from haechi.subjects.model import SearchResult
 
 # Custody event type of a person looking at an original (foundation's list names it).
 ACCESS = "access"
@@ -127,6 +130,27 @@ def record(
 ) -> int:
     with write(app, chain=action in CUSTODY_ACTIONS) as conn:
         return record_in(app, conn, actor, action, subject, detail)
+
+
+def record_face_search(
+    app: App,
+    actor: Actor,
+    target: str,
+    *,
+    reason: str,
+    exhaustive: bool,
+    result: SearchResult | None,
+    refused: str | None = None,
+    **extra: Any,
+) -> int:
+    """One face search on the trail, whichever surface ran it (web page, shell), refused
+    ones included; the search itself is in the face-search log and its custody event."""
+    detail: dict[str, Any] = {**extra, "reason": reason.strip()[:200], "exhaustive": exhaustive}
+    if result is not None:
+        detail.update(images=len(result.hits), faces_custody_seq=result.custody_seq)
+    else:
+        detail["refused"] = refused
+    return record(app, actor, FACE_SEARCH, target, detail)
 
 
 def entries(

@@ -106,7 +106,6 @@ def search(
         who = staff or app.settings.operator
         thr = SEARCH_THRESHOLD if threshold is None else threshold
         target = f"subject:{subject}" if subject is not None else "probe"
-        detail: dict[str, object] = {"reason": reason.strip()[:200], "exhaustive": exhaustive}
         try:
             if subject is not None:
                 result = search_subject(
@@ -124,15 +123,15 @@ def search(
                     exhaustive=exhaustive,
                 )
         except HaechiError as exc:  # refused searches are part of the trail too, as on the web
-            audit.record(
-                app, cli_actor(who), audit.FACE_SEARCH, target, {**detail, "refused": str(exc)}
-            )
+            audit.record_face_search(
+                app, cli_actor(who), target, reason=reason, exhaustive=exhaustive, result=None,
+                refused=str(exc),
+            )  # fmt: skip
             raise
-        # The face-search log and its custody event hold the search itself; the audit trail,
-        # which auditors read, gets it too, so searches from the shell and from the web
-        # appear in one place.
-        detail.update(images=len(result.hits), faces_custody_seq=result.custody_seq)
-        audit.record(app, cli_actor(who), audit.FACE_SEARCH, target, detail)
+        # Also on the audit trail auditors read, beside the searches made on the web.
+        audit.record_face_search(
+            app, cli_actor(who), target, reason=reason, exhaustive=exhaustive, result=result
+        )
     finally:
         app.close()
     if as_json:

@@ -59,12 +59,10 @@ def face_search(
         if not isinstance(exc, HaechiError):
             raise
         error = str(exc)
-    detail = {"subject_id": subject_id, "reason": reason.strip()[:200], "exhaustive": exhaustive}
-    if result is not None:
-        detail.update(images=len(result.hits), faces_custody_seq=result.custody_seq)
-    else:
-        detail["refused"] = error
-    audit.record(app, auth.actor, audit.FACE_SEARCH, f"subject:{subject_id}", detail)
+    audit.record_face_search(
+        app, auth.actor, f"subject:{subject_id}", reason=reason, exhaustive=exhaustive,
+        result=result, refused=error, subject_id=subject_id,
+    )  # fmt: skip
     items = {}
     if result is not None:
         for hit in result.hits[:200]:
