@@ -96,8 +96,6 @@ class Ingestor:
         self.missing: Counter[str] = Counter()
         self._pool = ThreadPoolExecutor(max_workers=max(2, app.settings.workers))
         self.files = FileStore(app.vault, self._pool, app.settings.max_file_bytes)
-        self._seen_paths = self.files.seen  # capture path -> sha256 this run
-        self._failed = self.files.failed  # capture path -> why it is not in the vault
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> IngestReport:
@@ -140,7 +138,7 @@ class Ingestor:
     # -- steps ----------------------------------------------------------------------------
     def _open_source(self, desc: SourceDescriptor) -> IngestWriter:
         jobs = [FileJob(f.path_in_source, f.role, None, f.local_path) for f in desc.root_files]
-        self._store_files(jobs)
+        self.files.store(jobs)
         for job in jobs:
             if job.failure == OVER_LIMIT:  # without it no message could be proven: refuse
                 raise DataDirError(
@@ -295,21 +293,16 @@ class Ingestor:
         if not jobs:
             return
         self.report.unreferenced_files += len(jobs)
-        self._store_files(jobs)
+        self.files.store(jobs)
         with self.app.db.begin() as conn:
             drafts = self._record_files(conn, self.writer, jobs)
             self.app.custody.append_many(conn, drafts)
 
     # -- files --------------------------------------------------------------------------
-    def _store_files(self, jobs: list[FileJob]) -> None:
-        """Copy new files into the vault in parallel (hashing while copying), durable
-        before the transaction that records them (see :mod:`haechi.run.ingest_files`)."""
-        self.files.store(jobs)
-
     def _media_state(self, path: str) -> tuple[str | None, str]:
         """(SHA-256, status) of a present file's media row: why it is not in the vault."""
-        sha = self._seen_paths.get(path)
-        return sha, MediaStatus.PRESENT.value if sha else self._failed.get(path, UNREADABLE)
+        sha = self.files.seen.get(path)
+        return sha, MediaStatus.PRESENT.value if sha else self.files.failed.get(path, UNREADABLE)
 
     def _record_files(
         self, conn: Connection, writer: IngestWriter, jobs: list[FileJob]
@@ -371,7 +364,7 @@ class Ingestor:
             searchable(k) or "": n for k, n in self.collector.unknown_fields.items()
         }
         # What was seen but not stored belongs in the custody record, by name.
-        self.report.not_stored = sorted(self._failed)[:1000]
+        self.report.not_stored = sorted(self.files.failed)[:1000]
         data = self.report.as_dict()
         data["warnings"] = len(self.report.warnings)
         return data

@@ -63,6 +63,7 @@ class FileStore:
         self.failed: dict[str, str] = {}  # capture path -> why it is not in the vault
 
     def store(self, jobs: list[FileJob]) -> None:
+        """Copy new files into the vault now, durable before the caller records them."""
         self.finish(self.start(jobs))
 
     def start(self, jobs: list[FileJob]) -> Pending:

@@ -111,9 +111,9 @@ class VaultBatch:
                 if s.stored.created:
                     dirs.add(vault.path_for(s.sha256).parent)
             if dirs and not syncfs(todo[0].fd):  # the new names (and directories)
-                for folder in sorted(dirs, key=lambda p: len(p.parts)):
-                    for level in (folder.parent.parent, folder.parent, folder):
-                        fsync_dir(level)
+                levels = {lvl for d in dirs for lvl in (d.parent.parent, d.parent, d)}
+                for level in sorted(levels, key=lambda p: len(p.parts)):  # each once
+                    fsync_dir(level)
         except OSError as exc:
             raise vault.write_error(exc) from exc
         finally:
