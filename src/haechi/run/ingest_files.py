@@ -101,8 +101,9 @@ class FileStore:
                 for job, one in zip(group.jobs, staged, strict=True):
                     if one is not None:
                         job.stored = one.stored
-        finally:
-            self.abandon(pending)  # after an error: no copy left running or staged
+        except BaseException:  # no copy left running or staged (a commit closes its batch)
+            self.abandon(pending)
+            raise
         for job in pending.jobs:
             if job.stored is not None:
                 self.seen[job.path] = job.stored.sha256
