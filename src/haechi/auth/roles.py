@@ -30,6 +30,9 @@ class Perm(enum.StrEnum):
     TRIAGE = "triage.read"  # triage and synthetic-media verdicts
     GRAPH = "graph.read"  # the network graph
     CASES = "cases.read"  # cases, notices and reports
+    SUBJECTS_WRITE = "subjects.write"  # enrol subjects, record/withdraw consent, delete
+    CASES_WRITE = "cases.write"  # open cases, victims and their consents, status
+    NOTICES_WRITE = "notices.write"  # draft takedown notices, download them, mark status
     STATS = "stats.read"  # statistics of cases, suspects, victims and removals (counts only)
     EXPORT = "export"  # evidence packages and bulk exports through the API (logged)
     CUSTODY_READ = "custody.read"  # a message's or file's custody trail
@@ -52,6 +55,10 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.TRIAGE: frozenset({Role.INVESTIGATOR, Role.REVIEWER}),
     Perm.GRAPH: frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.REVIEWER}),
     Perm.CASES: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    # The counsellor's work (enrol, consent, case, takedown) and the investigator's.
+    Perm.SUBJECTS_WRITE: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    Perm.CASES_WRITE: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    Perm.NOTICES_WRITE: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
     # Counts only, no material and no person: the people who publish them and run the unit.
     Perm.STATS: frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
     Perm.EXPORT: frozenset({Role.INVESTIGATOR}),
