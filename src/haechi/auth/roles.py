@@ -30,6 +30,8 @@ class Perm(enum.StrEnum):
     TRIAGE = "triage.read"  # triage and synthetic-media verdicts
     GRAPH = "graph.read"  # the network graph
     CASES = "cases.read"  # cases, notices and reports
+    CASES_ADD = "cases.add"  # add messages, files, chats and matches to a case (any view)
+    REVIEW = "review.write"  # triage categories, tags, bank-match review, banks from them
     SUBJECTS_WRITE = "subjects.write"  # enrol subjects, record/withdraw consent, delete
     CASES_WRITE = "cases.write"  # open cases, victims and their consents, status
     NOTICES_WRITE = "notices.write"  # draft takedown notices, download them, mark status
@@ -55,6 +57,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.TRIAGE: frozenset({Role.INVESTIGATOR, Role.REVIEWER}),
     Perm.GRAPH: frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.REVIEWER}),
     Perm.CASES: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    Perm.CASES_ADD: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
+    # The actioner's step on what triage and matching raised: those who review the material.
+    Perm.REVIEW: frozenset({Role.INVESTIGATOR, Role.REVIEWER}),
     # The counsellor's work (enrol, consent, case, takedown) and the investigator's.
     Perm.SUBJECTS_WRITE: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),
     Perm.CASES_WRITE: frozenset({Role.INVESTIGATOR, Role.SUPPORT_WORKER}),

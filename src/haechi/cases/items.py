@@ -368,3 +368,78 @@ def withdraw_item(app: App, case: int | str, item_id: int, reason: str) -> None:
             ev.CASE_ITEM_WITHDRAWN,
             {"item_id": item_id, "reason_sha256": ev.commitment({"reason": reason}, item.ref)},
         )
+
+
+MAX_TARGETS = 10_000  # targets one request may add (a page of search results, a selection)
+
+
+@dataclass(frozen=True)
+class BulkAdd:
+    """What adding a selection did: the items it touched, how many are new."""
+
+    case_ref: str
+    items: list[AddedItem]
+
+    @property
+    def added(self) -> int:
+        return sum(1 for i in self.items if i.created)
+
+    @property
+    def existing(self) -> int:
+        return len(self.items) - self.added
+
+
+def add_targets(app: App, case: int | str, targets: list[str]) -> BulkAdd:
+    """Add a selection in one transaction (all or nothing), each target written
+    ``message:<pk>`` (with its files), ``media:<id>`` (one file as one message carried it),
+    ``file:<sha256>`` (every place the file was), ``chat:<id>`` or ``match:<number>``.
+    What the case already holds is returned, not added again, so sending the same
+    selection twice adds nothing the first time did not."""
+    wanted = list(dict.fromkeys(t.strip() for t in targets if t.strip()))
+    if not wanted:
+        raise CaseError("Choose at least one message, file, chat or match to add.")
+    if len(wanted) > MAX_TARGETS:
+        raise CaseError(f"At most {MAX_TARGETS:,} items are added to a case at once.")
+    out: list[AddedItem] = []
+    with app.db.begin() as conn:
+        row = case_row(conn, case)
+        for target in wanted:
+            out += _add_target(app, conn, row.id, target)
+    # Two targets may reach one item (a message and its file): count it once.
+    return BulkAdd(row.ref, list({i.id: i for i in reversed(out)}.values())[::-1])
+
+
+def _add_target(app: App, conn: Connection, case_id: int, target: str) -> list[AddedItem]:
+    kind, _, ref = target.partition(":")
+    if kind == "file":
+        sha = ref.lower()
+        if get(conn, Blob, sha) is None:
+            raise CaseError(f"No stored file has the SHA-256 {sha[:64]}.")
+        rows = conn.execute(select(Media).where(Media.blob_sha256 == sha).order_by(Media.id))
+        found = [_add_media_row(app, conn, case_id, m) for m in rows.all()]
+        return found or [_add(app, conn, case_id, ItemKind.MEDIA, f"blob:{sha}", blob=sha)]
+    if kind == "match":
+        ref_text, blob, snapshot = check_match(conn, ref, None)
+        return [
+            _add(app, conn, case_id, ItemKind.MATCH, f"match:{ref_text}", blob=blob,
+                 external_ref=ref_text, detail={"match": snapshot})
+        ]  # fmt: skip
+    if not ref.isdigit() or len(ref) > 18 or kind not in ("message", "media", "chat"):
+        raise CaseError(
+            f"{target[:80]!r} names nothing to add: write message:<number>, media:<number>, "
+            "file:<sha256>, chat:<number> or match:<number>."
+        )
+    if kind == "chat":
+        if get(conn, Chat, int(ref)) is None:
+            raise CaseError(f"There is no stored chat with database id {ref}.")
+        return [_add(app, conn, case_id, ItemKind.CHAT, f"chat:{ref}", chat_id=int(ref))]
+    if kind == "media":
+        media = get(conn, Media, int(ref))
+        if media is None or media.blob_sha256 is None:
+            raise CaseError(f"There is no stored file for media row {ref}.")
+        return [_add_media_row(app, conn, case_id, media)]
+    msg = get(conn, Message, int(ref))
+    if msg is None:
+        raise CaseError(f"There is no stored message with database id {ref}.")
+    added = [_add(app, conn, case_id, ItemKind.MESSAGE, f"message:{msg.id}", message=msg)]
+    return added + [_add_media_row(app, conn, case_id, m, msg) for m in _media_of(conn, msg.id)]

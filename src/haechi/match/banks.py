@@ -161,6 +161,25 @@ def _counts(app: App, bank_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
+def ensure_bank(
+    app: App,
+    name: str,
+    *,
+    description: str | None = None,
+    origin: str | None = None,
+    labels: Sequence[str] = (),
+) -> tuple[BankInfo, bool]:
+    """The bank called ``name``, created now if there is none: ``(bank, created)``. What a
+    form that may be sent twice calls (the second send finds the bank the first made)."""
+    try:
+        return create_bank(app, name, description=description, origin=origin, labels=labels), True
+    except UsageError:
+        with app.db.connect() as conn:
+            if conn.execute(select(Bank.id).where(Bank.name == name.strip())).first() is None:
+                raise  # not "exists already": a bad name
+        return get_bank(app, name.strip()), False
+
+
 def list_banks(app: App) -> list[BankInfo]:
     with app.db.connect() as conn:
         rows = conn.execute(select(Bank).order_by(Bank.name)).all()
