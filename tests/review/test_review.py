@@ -12,10 +12,10 @@ from sqlalchemy import text
 
 from haechi.app import App
 from haechi.auth.types import Actor
+from haechi.cases.acting import acting_as
 from haechi.domain import UsageError
 from haechi.review import decisions, matches, queue, tags
 from haechi.review.categories import load_categories
-from haechi.services.acting import acting
 
 WEB_USER = Actor(7, "lee", "investigator", "web", "127.0.0.1")
 
@@ -43,7 +43,7 @@ def _events(app: App, event_type: str) -> list[tuple[str, str | None, dict]]:
 
 
 def test_a_decision_names_the_web_user_supersedes_and_is_not_doubled(store: App) -> None:
-    app = acting(store, WEB_USER)
+    app = acting_as(store, WEB_USER.custody_name)
     sha = _images(store)[0]
     first = decisions.categorise(app, sha, "synthetic_sexual", note="generator artefacts")
     again = decisions.categorise(app, sha, "synthetic_sexual", note="generator artefacts")
@@ -116,7 +116,7 @@ def test_the_queue_hides_what_is_decided_and_finds_the_next_file(store: App) -> 
 
 
 def test_tags_are_added_once_and_must_name_stored_rows(store: App) -> None:
-    app = acting(store, WEB_USER)
+    app = acting_as(store, WEB_USER.custody_name)
     sha = _images(store)[0]
     report = tags.add_tag(app, [f"file:{sha}", "message:1", "chat:1"], "bot-ad")
     assert (report.added, report.targets) == (3, 3)
@@ -136,7 +136,7 @@ def test_bulk_add_to_a_case_is_one_transaction_and_idempotent(store: App) -> Non
     from haechi.cases.model import CaseError
     from haechi.cases.service import create_case
 
-    app = acting(store, WEB_USER)
+    app = acting_as(store, WEB_USER.custody_name)
     case = create_case(app, "bulk")
     sha = _images(store)[0]
     with store.db.connect() as conn:
@@ -170,7 +170,7 @@ def test_match_review_and_a_bank_from_confirmed_matches(store: App) -> None:
     add_blobs(store, "reported", [sha])
     run_matching(store)
     match = next(m for m in list_matches(store, blob_sha256=sha, limit=None) if m.bank_name)
-    app = acting(store, WEB_USER)
+    app = acting_as(store, WEB_USER.custody_name)
     confirmed = matches.review_match(app, match.id, "confirmed")
     assert matches.review_match(app, match.id, "confirmed").id == confirmed.id
     actor, subject, data = _events(store, decisions.REVIEW_DECISION)[-1]

@@ -1,7 +1,7 @@
 """Decisions: a file's triage category, a bank match confirmed or dismissed.
 
 Each decision names who made it and when (``app.settings.operator``: the CLI's operator, or
-the web user the page acts for, see :func:`haechi.services.acting.acting`). A new decision
+the web user the page acts for, see :func:`haechi.cases.acting.acting_as`). A new decision
 supersedes the current one of its group and keeps it on record. Deciding what is already
 decided (same value, same note) adds nothing: a double submit records one decision.
 Decisions that matter to a court (every match decision; categories marked ``custody``)
