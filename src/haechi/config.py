@@ -45,6 +45,18 @@ _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "vault": {"encrypt": bool, "max_file_mb": int},
     "custody": {"operator": str},
     "run": {"workers": int, "analyze_on_ingest": bool, "engine": str},
+    # Public page capture (haechi capture); read by haechi.collect.web_capture.settings.
+    "capture": {
+        "tsa_url": str,
+        "tsa_ca_file": str,
+        "max_page_mb": int,
+        "max_media_mb": int,
+        "max_total_mb": int,
+        "max_media": int,
+        "timeout_seconds": int,
+        "chromium": str,
+        "screenshot": bool,
+    },
 }
 # [analyzers.<name>] tables hold each analyzer's own settings; the analyzer validates
 # them when it is loaded (haechi.analyze.registry), so a typo fails at start-up.

@@ -1,0 +1,420 @@
+"""``haechi capture URL``: preserve a public page as signed, timestamped WARC/WACZ evidence.
+
+Steps: fetch the page (and, for a single post, its ``?embed=1`` frame) recording every
+exchange into a WARC; read the Telegram posts on it; fetch their media and the page's own
+images and stylesheets (bounded); render a screenshot from the recorded bytes; package the
+WARC as a WACZ signed with the data directory's key; obtain an RFC 3161 timestamp over the
+WACZ; then hand everything to the ingest service through :class:`WebPreviewCollector`
+(vault, capture events, messages), and write one custody event that records the signed
+digest and the timestamp.
+
+Whatever fails, what was recorded is kept: a page that answers 404/410 is preserved as a
+``web_capture_gone`` event with its WACZ; a fetch that fails after some exchanges (a
+redirect off the host, a page over the limit) still yields a WACZ of those exchanges and a
+``web_capture_failed`` event; a failure before any byte arrived records the event alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from haechi.app import App
+from haechi.collect.web_capture import screenshot as shots
+from haechi.collect.web_capture import timestamp as tsa
+from haechi.collect.web_capture.collector import CaptureBundle, WebPreviewCollector, chat_key
+from haechi.collect.web_capture.errors import CaptureError, ScreenshotFailed, TimestampFailed
+from haechi.collect.web_capture.fetch import Exchange, Fetcher, check_url, host_of
+from haechi.collect.web_capture.media import fetch_media, recorded_for_replay
+from haechi.collect.web_capture.settings import CaptureSettings, load
+from haechi.collect.web_capture.tme import PreviewPage, parse_page
+from haechi.collect.web_capture.wacz import PageEntry, WaczResult, write_wacz
+from haechi.collect.web_capture.warc import WarcBuilder, warcinfo_fields
+from haechi.domain import SourceFile
+from haechi.run.ingest import Ingestor, IngestReport
+
+WEB_CAPTURE = "web_capture"
+WEB_CAPTURE_GONE = "web_capture_gone"
+WEB_CAPTURE_FAILED = "web_capture_failed"
+GONE = (404, 410)
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+
+
+@dataclass
+class CaptureOptions:
+    case: str | None = None
+    follow_offhost: bool = False
+    tsa_url: str | None = None  # overrides [capture] tsa_url
+    tsa_ca: Path | None = None  # overrides [capture] tsa_ca_file
+    screenshot: bool | None = None  # None: [capture] screenshot
+    out_dir: Path | None = None  # also write the WACZ, its token and screenshot here
+
+
+@dataclass
+class CaptureReport:
+    url: str
+    capture_id: str
+    final_url: str | None = None
+    status: int | None = None
+    outcome: str = "captured"  # captured, gone, failed
+    kind: str | None = None
+    channel: str | None = None
+    posts: int = 0
+    messages_new: int = 0
+    media_fetched: int = 0
+    media_failed: int = 0
+    wacz_sha256: str | None = None
+    wacz_size: int | None = None
+    datapackage_sha256: str | None = None
+    signature: str | None = None
+    key_id: str | None = None
+    timestamp: dict[str, Any] | None = None
+    timestamp_check: str | None = None
+    screenshot_sha256: str | None = None
+    source_id: int | None = None
+    custody_seq: int | None = None
+    files_written: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Run:
+    """One capture: the work folder, the WARC being written and what was found."""
+
+    def __init__(self, app: App, url: str, opts: CaptureOptions, conf: CaptureSettings) -> None:
+        self.app, self.opts, self.conf = app, opts, conf
+        now = datetime.now(UTC)
+        self.started = now
+        self.report = CaptureReport(url=url, capture_id=now.strftime("%Y%m%dT%H%M%S%fZ"))
+        self.work = app.settings.tmp_dir / f"capture-{self.report.capture_id}"
+        self.work.mkdir(parents=True, mode=0o700)
+        (self.work / "bodies").mkdir()
+        self.warc = WarcBuilder(self.work / "data.warc.gz")
+        self.warc.warcinfo(warcinfo_fields(url, app.settings.operator))
+        self.exchanges: list[Exchange] = []
+        self.more_pages: list[PageEntry] = []  # a single post's embed frame
+        self.fetcher = Fetcher(
+            host_of(url), self._record, conf.limits, follow_offhost=opts.follow_offhost
+        )
+
+    def _record(self, ex: Exchange) -> None:
+        self.warc.exchange(ex)
+        ex.request = ex.response = b""  # in the WARC now; only the decoded body is kept
+        self.exchanges.append(ex)
+
+    def warn(self, sentence: str) -> None:
+        self.report.warnings.append(sentence)
+
+
+def capture(app: App, url: str, opts: CaptureOptions | None = None) -> CaptureReport:
+    """Capture ``url``; raises :class:`CaptureError` (after recording it) when it failed."""
+    opts = opts or CaptureOptions()
+    url = check_url(url)
+    run = _Run(app, url, opts, load(app.settings))
+    started = time.monotonic()
+    try:
+        return _capture(run, url)
+    finally:
+        run.report.seconds = round(time.monotonic() - started, 3)
+        shutil.rmtree(run.work, ignore_errors=True)  # the vault holds what was kept
+
+
+def _capture(run: _Run, url: str) -> CaptureReport:
+    report = run.report
+    failure: CaptureError | None = None
+    page: PreviewPage | None = None
+    main: Exchange | None = None
+    try:
+        main = run.fetcher.fetch(url, limit=run.conf.limits.page_bytes, accept=HTML_ACCEPT)
+    except CaptureError as exc:
+        failure = exc
+    if failure is not None and not run.exchanges:  # nothing came back: only the event
+        report.outcome, report.error = "failed", str(failure)
+        _event(run, WEB_CAPTURE_FAILED, f"url:{url}", {"reason_kind": failure.kind}, None)
+        raise failure
+    page_files: list[SourceFile] = []
+    bundle_posts: list[Any] = []
+    if main is not None:
+        report.final_url, report.status = main.url, main.status
+        page, posts_page = _read_pages(run, main)
+        report.kind, report.channel = page.kind, page.channel
+        bundle_posts = posts_page[0][0].posts if posts_page else []
+        page_files = _page_files(run, main, posts_page)
+    media = fetch_media(run, page, bundle_posts) if main is not None and main.status < 400 else {}
+    report.media_fetched = sum(1 for m in media.values() if m.local_path is not None)
+    report.media_failed = len(media) - report.media_fetched
+    shot = _screenshot(run, main)
+    run.warc.close()
+    wacz = _package(run, main, page)
+    token = _timestamp(run, wacz)
+    extra = _write_sidecars(run, wacz, token, shot, bundle_posts)
+    bundle = CaptureBundle(
+        url=url,
+        capture_id=report.capture_id,
+        kind=report.kind or "other",
+        channel=page.channel if page else None,
+        title=page.title if page else None,
+        root_files=[*page_files, *extra],
+        posts=bundle_posts,
+        media=media,
+        chat_extra=_chat_extra(page, main),
+    )
+    ingest = _ingest(run, bundle)
+    report.posts, report.messages_new = len(bundle_posts), ingest.messages_new
+    report.source_id = ingest.source_id
+    if failure is not None:
+        report.outcome, report.error = "failed", str(failure)
+        _event(run, WEB_CAPTURE_FAILED, f"url:{url}", {"reason_kind": failure.kind}, wacz)
+        raise failure
+    if main is not None and main.status in GONE:
+        report.outcome = "gone"
+        subject = f"chat:{chat_key(page.channel)}" if page and page.channel else f"url:{url}"
+        _event(run, WEB_CAPTURE_GONE, subject, {}, wacz)
+    else:
+        _event(run, WEB_CAPTURE, wacz.sha256, {}, wacz)
+    _add_to_case(run, page)
+    return report
+
+
+def _read_pages(
+    run: _Run, main: Exchange
+) -> tuple[PreviewPage, list[tuple[PreviewPage, Exchange]]]:
+    """The main page, and the page the posts come from (itself, or a post's embed frame)."""
+    report = run.report
+    if main.status in GONE:
+        run.warn(
+            f"{main.url} answered HTTP {main.status}: the page is gone; the answer is preserved"
+        )
+        gone = parse_page(b"", main.url)
+        name = re.fullmatch(
+            r"/(?:s/)?([A-Za-z][A-Za-z0-9_]{2,63})(?:/\d+)?/?", urlsplit(main.url).path
+        )
+        gone.channel = name.group(1) if name else None
+        return gone, []
+    if main.status >= 400:
+        run.warn(f"{main.url} answered HTTP {main.status} {main.reason}; the answer is preserved")
+    if main.truncated == "disconnect":
+        run.warn(f"{main.url} ended before its announced length; what arrived was kept")
+    page = parse_page(main.body, main.url)
+    for w in page.warnings:
+        run.warn(w)
+    if page.kind == "post" and not page.posts:
+        embed_url = page.embed_url or main.url.split("?", 1)[0].rstrip("/") + "?embed=1"
+        try:
+            embed = run.fetcher.fetch(
+                embed_url, limit=run.conf.limits.page_bytes, accept=HTML_ACCEPT
+            )
+        except CaptureError as exc:
+            run.warn(f"the post's embedded view could not be fetched: {exc}")
+            return page, []
+        framed = parse_page(embed.body, embed.url)
+        run.more_pages.append(PageEntry(embed.url, embed.date, framed.title))
+        page.posts, page.channel = framed.posts, page.channel or framed.channel
+        for w in framed.warnings:
+            run.warn(w)
+        report.channel = page.channel
+        return page, [(framed, embed)]
+    return page, [(page, main)] if page.posts else []
+
+
+def _save(run: _Run, name: str, data: bytes) -> Path:
+    path = run.work / name
+    path.write_bytes(data)
+    return path
+
+
+def _page_files(
+    run: _Run, main: Exchange, posts_page: list[tuple[PreviewPage, Exchange]]
+) -> list[SourceFile]:
+    """The page bodies as root files; the one the posts were read from first (raw_offset)."""
+    cid = run.report.capture_id
+    files: list[SourceFile] = []
+    if posts_page and posts_page[0][1] is not main:
+        embed = posts_page[0][1]
+        files.append(
+            SourceFile(f"{cid}/embed.html", _save(run, "embed.html", embed.body), "web_page")
+        )
+    files.append(SourceFile(f"{cid}/page.html", _save(run, "page.html", main.body), "web_page"))
+    return files
+
+
+def _screenshot(run: _Run, main: Exchange | None) -> bytes | None:
+    wanted = run.opts.screenshot if run.opts.screenshot is not None else run.conf.screenshot
+    if not wanted or main is None or main.status >= 400:
+        return None
+    exe = shots.chromium_path(run.conf.chromium)
+    if exe is None:
+        run.warn("no screenshot: Chromium was not found (install it or set [capture] chromium)")
+        return None
+    try:
+        png = shots.render(main.url, recorded_for_replay(run.exchanges), executable=exe)
+    except ScreenshotFailed as exc:
+        run.warn(str(exc))
+        return None
+    run.warc.resource(f"urn:screenshot:{main.url}", datetime.now(UTC), "image/png", png)
+    run.report.screenshot_sha256 = hashlib.sha256(png).hexdigest()
+    return png
+
+
+def _package(run: _Run, main: Exchange | None, page: PreviewPage | None) -> WaczResult:
+    entries = [PageEntry(main.url, main.date, page.title if page else None)] if main else []
+    entries += run.more_pages
+    wacz = write_wacz(
+        run.work / "capture.wacz",
+        run.warc.path,
+        run.warc.index,
+        entries,
+        signer=run.app.signer,
+        created=datetime.now(UTC),
+        title=(page.title if page else None) or run.report.url,
+        main_url=main.url if main else run.report.url,
+    )
+    r = run.report
+    r.wacz_sha256, r.wacz_size, r.datapackage_sha256 = (
+        wacz.sha256,
+        wacz.size,
+        wacz.datapackage_sha256,
+    )
+    r.signature, r.key_id = wacz.signature, wacz.key_id
+    return wacz
+
+
+def _timestamp(run: _Run, wacz: WaczResult) -> bytes | None:
+    url = run.opts.tsa_url or run.conf.tsa_url
+    if not url:
+        run.warn(
+            "no RFC 3161 timestamp: no timestamp authority is set ([capture] tsa_url or --tsa)"
+        )
+        return None
+    digest = bytes.fromhex(wacz.sha256)
+    try:
+        reply, info = tsa.obtain(url, digest, timeout=run.conf.limits.timeout)
+    except TimestampFailed as exc:
+        run.warn(f"no RFC 3161 timestamp: {exc}")
+        return None
+    run.report.timestamp = {**info.as_dict(), "tsa_url": url}
+    check = tsa.verify_token(reply, digest, run.opts.tsa_ca or run.conf.tsa_ca_file)
+    run.report.timestamp_check = check.detail
+    run.report.timestamp["verified"] = check.ok
+    if not check.ok:
+        run.warn(f"the timestamp was not verified: {check.detail}")
+    return reply
+
+
+def _write_sidecars(
+    run: _Run, wacz: WaczResult, token: bytes | None, shot: bytes | None, posts: list[Any]
+) -> list[SourceFile]:
+    """The WACZ, its timestamp token, the screenshot and the parsed posts, as root files."""
+    cid = run.report.capture_id
+    files = [SourceFile(f"{cid}/capture.wacz", wacz.path, "wacz")]
+    if token is not None:
+        files.append(
+            SourceFile(
+                f"{cid}/capture.wacz.tsr", _save(run, "capture.wacz.tsr", token), "rfc3161_token"
+            )
+        )
+    if shot is not None:
+        files.append(
+            SourceFile(f"{cid}/screenshot.png", _save(run, "screenshot.png", shot), "screenshot")
+        )
+    if posts:
+        parsed = [_post_summary(p) for p in posts]
+        data = json.dumps(parsed, ensure_ascii=False, indent=1).encode("utf-8")
+        files.append(
+            SourceFile(f"{cid}/posts.json", _save(run, "posts.json", data), "parsed_posts")
+        )
+    if run.opts.out_dir is not None:
+        out = run.opts.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        for sf in files:
+            if sf.role in ("wacz", "rfc3161_token", "screenshot"):
+                dest = out / f"{cid}-{sf.local_path.name}"
+                shutil.copyfile(sf.local_path, dest)
+                run.report.files_written.append(str(dest))
+    return files
+
+
+def _post_summary(post: Any) -> dict[str, Any]:
+    return {
+        "channel": post.channel, "message_id": post.message_id, "date": post.date_raw,
+        "text": post.text, "views": post.views_raw, "views_approx": post.views,
+        "forwarded_from": post.forwarded_from, "forwarded_from_url": post.forwarded_from_url,
+        "author": post.author, "edited": post.edited, "service": post.service,
+        "reply_to": post.reply_to_message_id, "via_bot": post.via_bot,
+        "media": [{"role": m.role, "url": m.url} for m in post.media],
+        "raw_offset": post.offset, "raw_sha256": hashlib.sha256(post.raw).hexdigest(),
+        "truncated": post.truncated,
+    }  # fmt: skip
+
+
+def _chat_extra(page: PreviewPage | None, main: Exchange | None) -> dict[str, Any]:
+    if page is None or main is None:
+        return {}
+    return {"url": main.url, "description": page.description, "counters": page.counters}
+
+
+def _ingest(run: _Run, bundle: CaptureBundle) -> IngestReport:
+    report = Ingestor(run.app, WebPreviewCollector(bundle)).run()
+    for w in report.warnings:
+        run.warn(w)
+    return report
+
+
+def _event(
+    run: _Run, kind: str, subject: str, data: dict[str, Any], wacz: WaczResult | None
+) -> None:
+    r = run.report
+    body: dict[str, Any] = {
+        "url": r.url,
+        "final_url": r.final_url,
+        "http_status": r.status,
+        "capture_id": r.capture_id,
+        "page_kind": r.kind,
+        "channel": r.channel,
+        "redirects": [ex.url for ex in run.exchanges if not ex.final],
+        "source_id": r.source_id,
+        "posts": r.posts,
+        "media": {"fetched": r.media_fetched, "not_fetched": r.media_failed},
+        "warnings": len(r.warnings),
+        "error": r.error,
+        **data,
+    }
+    if wacz is not None:
+        body.update(
+            wacz_sha256=wacz.sha256,
+            wacz_size=wacz.size,
+            datapackage_sha256=wacz.datapackage_sha256,
+            signature=wacz.signature,
+            signature_algorithm="Ed25519",
+            key_id=wacz.key_id,
+            timestamp=r.timestamp,
+            screenshot_sha256=r.screenshot_sha256,
+        )
+    with run.app.db.begin() as conn:
+        r.custody_seq = run.app.custody.append(conn, kind, subject, body)
+
+
+def _add_to_case(run: _Run, page: PreviewPage | None) -> None:
+    case = run.opts.case
+    if not case or run.report.wacz_sha256 is None:
+        return
+    from haechi.cases.items import add_chat, add_file, add_link
+    from haechi.cases.links import chat_url
+
+    add_file(run.app, case, run.report.wacz_sha256)
+    if page is not None and page.channel and run.report.posts:
+        add_chat(run.app, case, chat_key(page.channel), url=chat_url(page.channel))
+    else:
+        add_link(run.app, case, run.report.url)
