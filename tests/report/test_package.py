@@ -136,6 +136,77 @@ def test_tampering_after_export_is_named(store: App, tmp_path: Path) -> None:
     ]
 
 
+def _fix_sums(pkg: Path) -> None:
+    """What a careful forger does after editing the event log: SHA256SUMS is not signed,
+    so make it agree again."""
+    sums = pkg / "SHA256SUMS"
+    lines = []
+    for line in sums.read_text().splitlines():
+        want, _, name = line.partition("  ")
+        lines.append(f"{hashlib.sha256((pkg / name).read_bytes()).hexdigest()}  {name}")
+    sums.write_text("\n".join(lines) + "\n")
+
+
+def _events(pkg: Path) -> list[str]:
+    return (pkg / "custody/events.jsonl").read_text().splitlines()
+
+
+def _seq(line: str) -> int:
+    return int(json.loads(json.loads(line)["body"])["seq"])
+
+
+@pytest.mark.parametrize("change", ["dropped", "dropped_reveal", "added", "reordered"])
+def test_events_removed_added_or_moved_are_named(store: App, tmp_path: Path, change: str) -> None:
+    """The signed export event lists the events shipped: deleting a line of the event log
+    (a reveal, say) and fixing the unsigned SHA256SUMS no longer passes either verifier."""
+    ref = demo_case(store)
+    good = create_package(store, ref, tmp_path / "good", FAST).path
+    _writable(good)
+    export = json.loads(json.loads(_events(good)[-1])["body"])
+    assert (
+        export["type"] == "export" and export["data"]["events"]["count"] == len(_events(good)) - 1
+    )
+    assert standalone(good).returncode == 0
+    # A later, unrelated event of the same log, validly signed (from another package).
+    other = create_package(store, ref, tmp_path / "later", FAST).path
+    later_export = _events(other)[-1]
+    pkg = tmp_path / change
+    shutil.copytree(good, pkg)
+    lines = _events(pkg)
+    if change == "dropped":
+        victim = lines.pop(2)
+        needle = f"missing: custody event(s) {_seq(victim)} were shipped"
+    elif change == "dropped_reveal":
+        # reveal an original through the web service, package again, drop the access event
+        from haechi.auth.types import Actor
+        from haechi.services import media
+
+        sha = sorted((good / "originals").iterdir())[0].stem
+        media.reveal(store, Actor(None, "lee", "investigator"), sha)
+        fresh = create_package(store, ref, tmp_path / "fresh", FAST).path
+        _writable(fresh)
+        shutil.rmtree(pkg)
+        shutil.copytree(fresh, pkg)
+        lines = _events(pkg)
+        access = [ln for ln in lines if json.loads(json.loads(ln)["body"])["type"] == "access"]
+        assert access, "the reveal left no access event in the package"
+        lines.remove(access[-1])
+        needle = f"missing: custody event(s) {_seq(access[-1])} were shipped"
+    elif change == "added":
+        lines.insert(-1, later_export)
+        needle = f"added: custody event(s) {_seq(later_export)} are in"
+    else:
+        lines[1], lines[2] = lines[2], lines[1]
+        needle = "reordered: the events in custody/events.jsonl are not in the order"
+    (pkg / "custody/events.jsonl").write_text("\n".join(lines) + "\n")
+    _fix_sums(pkg)
+    proc = standalone(pkg)
+    assert proc.returncode == 1, proc.stdout
+    assert needle in proc.stdout, proc.stdout
+    inside = verify_package(pkg)  # `haechi verify-package` runs the same module
+    assert not inside.ok and any(needle in p for p in inside.problems), inside.problems
+
+
 def test_zip_package(store: App, tmp_path: Path) -> None:
     ref = demo_case(store)
     result = create_package(store, ref, tmp_path / "pkg.zip", FAST)

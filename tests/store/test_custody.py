@@ -94,7 +94,13 @@ def test_swapped_events_are_named(setup) -> None:
         conn.execute(text(f"UPDATE custody_events SET {sets} WHERE seq=5"), dict(r4._mapping))
         conn.execute(text(f"UPDATE custody_events SET {sets} WHERE seq=4"), dict(r5._mapping))
     report = _check(db, verifier)
-    assert [(p.kind, p.seq) for p in report.problems] == [("reordered", 4)]
+    # stored out of order, and each row's sequence column disagrees with its signed body
+    assert sorted((p.kind, p.seq) for p in report.problems) == [
+        ("altered", 4),
+        ("altered", 5),
+        ("reordered", 4),
+    ]
+    assert all("seq" in p.detail for p in report.problems if p.kind == "altered")
 
 
 def test_forged_signature_is_named(setup, tmp_path: Path) -> None:
@@ -162,3 +168,32 @@ def test_signer_round_trip(tmp_path: Path) -> None:
     assert again.key_id == signer.key_id
     with pytest.raises(Exception, match="never replaced"):
         generate_keypair(tmp_path / "k.pem", tmp_path / "k2.pub.pem")
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("at", "2020-01-01T00:00:00.000000Z"),  # backdated
+        ("event_type", "analysis"),  # hidden from a filter on its type
+        ("subject", "sha-elsewhere"),  # hidden from a filter on its subject
+        ("prev_hash", "f" * 64),
+    ],
+)
+def test_edited_display_column_is_named(setup, column: str, value: str) -> None:
+    """The columns that pages filter and show on must say what the signed body says:
+    editing one (backdating an event, hiding it from a filter) is named by verify."""
+    db, _log, verifier = setup
+    with db.begin() as conn:
+        conn.execute(text(f"UPDATE custody_events SET {column} = :v WHERE seq = 4"), {"v": value})
+    report = _check(db, verifier)
+    named = [p for p in report.problems if p.seq == 4 and p.kind == "altered"]
+    assert named, report.problems
+    assert column in named[0].detail
+
+
+def test_edited_sequence_column_is_named(setup) -> None:
+    db, _log, verifier = setup
+    with db.begin() as conn:
+        conn.execute(text("UPDATE custody_events SET seq = 100 WHERE seq = 8"))
+    report = _check(db, verifier)
+    assert any(p.kind == "altered" and "seq" in p.detail for p in report.problems), report.problems

@@ -9,6 +9,7 @@ read the trail through :func:`entries`.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select
 
 from haechi.app import App
-from haechi.auth.db import now, write
+from haechi.auth import audit_chain
+from haechi.auth.db import write
 from haechi.auth.types import Actor
 from haechi.store.custody import CustodyContext, CustodyLog, Draft
 from haechi.store.tables.web import AuditEntry
@@ -69,6 +71,7 @@ class AuditRecord:
     ip: str | None
     via: str
     custody_seq: int | None
+    seq: int | None = None  # place in the signed chain (None: written before it existed)
 
 
 def _iso(ts: float) -> str:
@@ -93,29 +96,59 @@ def record_in(
     detail: dict[str, Any] | None = None,
 ) -> int:
     """Write one entry inside the caller's transaction (with its custody event when the
-    action touches evidence; the caller must then hold ``app.db.begin()``)."""
-    seq = None
+    action touches evidence; the caller must then hold ``app.db.begin()``). The entry is
+    the next link of the signed audit chain (:mod:`haechi.auth.audit_chain`)."""
+    audit_chain.lock(conn)
+    last, prev = audit_chain.head(conn)
+    seq = last + 1
+    custody_seq = None
     event_type = CUSTODY_ACTIONS.get(action)
     if event_type is not None:
         log = CustodyLog(
             app.signer, CustodyContext(actor=actor.custody_name, host=app.settings.host)
         )
-        data = {"action": action, "via": actor.via, "role": actor.role, **(detail or {})}
-        seq = log.append_many(conn, [Draft(event_type, subject, data)])[0]
-    t = now()
+        data = {
+            "action": action,
+            "via": actor.via,
+            "role": actor.role,
+            **(detail or {}),
+            "audit_seq": seq,
+        }
+        custody_seq = log.append_many(conn, [Draft(event_type, subject, data)])[0]
+    t = time.time()
+    fields = {
+        "at_unix": int(t),
+        "at": _iso(t),
+        "user_id": actor.user_id,
+        "username": actor.username[:64],
+        "role": actor.role,
+        "action": action,
+        "subject": (subject or None) and subject[:255],
+        "detail": _detail_json(detail),
+        "ip": (actor.ip or None) and actor.ip[:64],
+        "via": actor.via,
+        "custody_seq": custody_seq,
+    }
+    sealed = audit_chain.seal(app.signer, seq, prev, fields, audit_chain.custody_head(conn))
     result = conn.execute(
         insert(AuditEntry).values(
-            at=t,
-            at_iso=_iso(t),
-            user_id=actor.user_id,
-            username=actor.username[:64],
-            role=actor.role,
+            at=fields["at_unix"],
+            at_iso=fields["at"],
+            user_id=fields["user_id"],
+            username=fields["username"],
+            role=fields["role"],
             action=action,
-            subject=(subject or None) and subject[:255],
-            detail_json=_detail_json(detail),
-            ip=(actor.ip or None) and actor.ip[:64],
+            subject=fields["subject"],
+            detail_json=fields["detail"],
+            ip=fields["ip"],
             via=actor.via,
-            custody_seq=seq,
+            custody_seq=custody_seq,
+            seq=sealed.seq,
+            body=sealed.body,
+            prev_hash=sealed.prev_hash,
+            hash=sealed.hash,
+            signature=sealed.signature,
+            key_id=sealed.key_id,
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -179,16 +212,27 @@ def entries(
 
 
 def _to_record(row: Any) -> AuditRecord:
+    """What an auditor reads comes from the signed body; the plain columns only select
+    rows (``haechi verify`` names any column that disagrees with its body). Entries
+    written before the trail was chained have no body and are shown from their columns."""
+    values = dict(row._mapping)
+    if row.body:
+        try:
+            body = json.loads(row.body)
+            values.update({column: body[name] for column, name in audit_chain.COLUMNS})
+        except (ValueError, KeyError, TypeError):
+            pass  # unreadable: shown from the columns; verify names it
     return AuditRecord(
-        id=row.id,
-        at=row.at,
-        at_iso=row.at_iso,
-        username=row.username,
-        role=row.role,
-        action=row.action,
-        subject=row.subject,
-        detail=json.loads(row.detail_json) if row.detail_json else {},
-        ip=row.ip,
-        via=row.via,
-        custody_seq=row.custody_seq,
+        id=values["id"],
+        at=values["at"],
+        at_iso=values["at_iso"],
+        username=values["username"],
+        role=values["role"],
+        action=values["action"],
+        subject=values["subject"],
+        detail=json.loads(values["detail_json"]) if values["detail_json"] else {},
+        ip=values["ip"],
+        via=values["via"],
+        custody_seq=values["custody_seq"],
+        seq=values.get("seq"),
     )

@@ -44,7 +44,7 @@ def verify(
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        for line in data["chain_problems"] + data["problems"]:
+        for line in data["chain_problems"] + data["audit_problems"] + data["problems"]:
             out.print(f"[red]✗[/] {line}", highlight=False)
         for line in data["warnings"]:
             out.print(f"[yellow]![/] {line}", highlight=False)
@@ -53,7 +53,8 @@ def verify(
             f"{verdict}: {report.objects_ok:,}/{report.objects:,} vault files intact "
             f"({report.bytes / 1e6:,.1f} MB, {data['mb_per_s'] or 0} MB/s); "
             f"{report.chain.events:,} custody events, head {report.chain.head_seq} "
-            f"{report.chain.head_hash[:16]}…",
+            f"{report.chain.head_hash[:16]}…; {report.audit.chain.events:,} audit entries, "
+            f"head {report.audit.chain.head_seq} {report.audit.chain.head_hash[:16]}…",
             highlight=False,
         )
     if not report.ok:

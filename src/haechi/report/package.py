@@ -18,10 +18,12 @@ So the signature on the last event vouches for the manifest, and the manifest fo
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -41,9 +43,10 @@ from haechi.report.chain import summarise
 from haechi.report.gather import Evidence, concerning_events, gather, root_shas
 from haechi.report.html import ReportOptions, render, to_pdf
 from haechi.report.redact import Redactor
+from haechi.report.standalone.verify_package import runs
 from haechi.report.writer import PackageWriter, open_writer
 from haechi.store import textsafe
-from haechi.store.custody import export_line
+from haechi.store.custody import Draft, StoredEvent, export_line
 from haechi.store.keys import public_pem
 from haechi.store.models import CustodyEvent, Source
 
@@ -59,6 +62,8 @@ class PackageOptions:
     caseuco: bool = True
     source_json: bool = False  # include each source's whole result.json (other chats too)
     verify_chain: bool = False  # verify the whole log now for the report (else: last verify)
+    # progress(fraction 0..1, what it is doing): a background job's progress bar
+    progress: Callable[[float, str], None] | None = None
 
 
 @dataclass
@@ -142,7 +147,11 @@ def _write(
             )
         }
     files: list[dict[str, Any]] = []
+    total_bytes, copied = sum(f.size for f in evidence.files) or 1, 0
     for entry in evidence.files:
+        if opts.progress is not None:
+            opts.progress(0.05 + 0.7 * copied / total_bytes, "originals")
+        copied += entry.size
         files.append(_copy_original(app, out, entry.sha256, entry.package_path, "original"))
         files[-1]["captures"] = [_capture(c) for c in entry.captures]
         files[-1]["item_ids"] = entry.item_ids
@@ -157,6 +166,8 @@ def _write(
     shas = sorted({f.sha256 for f in evidence.files} | set(extra_roots))
     with app.db.connect() as conn:
         before = list(concerning_events(conn, case_id, shas, evidence.source_ids))
+    if opts.progress is not None:
+        opts.progress(0.75, "report")
     if opts.html or opts.pdf:
         chain = summarise(app, before, full=opts.verify_chain)
         page = render(
@@ -183,6 +194,8 @@ def _write(
     verifier = resources.files("haechi.report.standalone").joinpath(VERIFIER).read_bytes()
     files.append(_put(out, VERIFIER, verifier, "verifier"))
     files.append(_put(out, "README.txt", _readme(evidence).encode(), "readme"))
+    if opts.progress is not None:
+        opts.progress(0.95, "manifest")
     manifest = _manifest(app, evidence, package_id, created, head, opts, warnings)
     files.append(_put(out, "manifest.csv", _manifest_csv(files), "manifest_csv"))
     manifest["files"] = files
@@ -204,9 +217,16 @@ def _write(
         },
         revealed=revealed,
     )
+    *before_export, export = drafts
     with app.db.begin() as conn:
-        export_seq = app.custody.append_many(conn, drafts)[-1]
-    with app.db.connect() as conn:
+        # One transaction under the chain's lock: the events listed in the export event
+        # are exactly the ones shipped, and no other writer can slip one in between.
+        app.custody.append_many(conn, before_export)
+        shipped = list(concerning_events(conn, case_id, shas, evidence.source_ids))
+        data = {**export.data, "events": shipped_events(shipped)}
+        export_seq = app.custody.append_many(
+            conn, [Draft(export.event_type, export.subject, data)]
+        )[0]
         lines = [
             export_line(e)
             for e in concerning_events(conn, case_id, shas, evidence.source_ids, upto=export_seq)
@@ -225,6 +245,17 @@ def _write(
         seconds=0.0,
         warnings=warnings,
     )
+
+
+def shipped_events(events: list[StoredEvent]) -> dict[str, Any]:
+    """What the signed export event says about the events shipped before it: their
+    sequence numbers (as runs) and a digest over ``"<seq> <hash>\\n"`` in file order, so a
+    verifier names any event removed, added or moved (``verify_package.events_binding``)."""
+    seqs = [int(json.loads(e.body)["seq"]) for e in events]
+    digest = hashlib.sha256()
+    for seq, e in zip(seqs, events, strict=True):
+        digest.update(f"{seq} {e.hash}\n".encode())
+    return {"count": len(seqs), "seqs": runs(seqs), "sha256": digest.hexdigest()}
 
 
 def _copy_original(app: App, out: PackageWriter, sha: str, name: str, role: str) -> dict[str, Any]:

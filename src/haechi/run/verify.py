@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from haechi.app import App
+from haechi.auth.audit_chain import AuditReport, verify_audit
 from haechi.store import custody
 from haechi.store.custody import ChainReport, iter_db_events, verify_chain
 from haechi.store.models import Blob, CustodyEvent, SourceFile
@@ -27,6 +28,7 @@ from haechi.store.rehash import rehash_objects
 @dataclass
 class VerifyReport:
     chain: ChainReport = field(default_factory=ChainReport)
+    audit: AuditReport = field(default_factory=AuditReport)
     objects: int = 0
     objects_ok: int = 0
     bytes: int = 0
@@ -36,7 +38,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.chain.ok
+        return not self.problems and self.chain.ok and self.audit.ok
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +47,11 @@ class VerifyReport:
             "head_seq": self.chain.head_seq,
             "head_hash": self.chain.head_hash,
             "chain_problems": [str(p) for p in self.chain.problems],
+            "audit_entries": self.audit.chain.events,
+            "audit_head_seq": self.audit.chain.head_seq,
+            "audit_head_hash": self.audit.chain.head_hash,
+            "audit_unchained": self.audit.unchained,
+            "audit_problems": self.audit.all_problems(),
             "objects": self.objects,
             "objects_ok": self.objects_ok,
             "bytes": self.bytes,
@@ -82,9 +89,9 @@ def verify(
     report = VerifyReport()
     verifier = app.verifier(extra_public_keys)
 
-    def chain_job() -> ChainReport:
+    def chain_job() -> tuple[ChainReport, AuditReport]:
         with app.db.connect() as conn:
-            return verify_chain(iter_db_events(conn), verifier)
+            return verify_chain(iter_db_events(conn), verifier), verify_audit(conn, verifier)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         chain_future = pool.submit(chain_job)
@@ -100,7 +107,12 @@ def verify(
             report.problems.append(
                 f"{check.status}: vault object {check.sha256}{_where(app, check.sha256)}{detail}"
             )
-        report.chain = chain_future.result()
+        report.chain, report.audit = chain_future.result()
+    if report.audit.unchained:
+        report.warnings.append(
+            f"{report.audit.unchained} audit entries were written before the audit trail was "
+            "chained and signed; they cannot be checked"
+        )
     _cross_check(app, report)
     report.seconds = round(time.monotonic() - started, 3)
     if record:
@@ -150,6 +162,14 @@ def _record(app: App, report: VerifyReport) -> None:
     summary = report.as_dict()
     summary["problems"] = summary["problems"][:100]
     summary["chain_problems"] = summary["chain_problems"][:100]
+    summary["audit_problems"] = summary["audit_problems"][:100]
+    if report.audit.ok:
+        # the audit head this verification vouches for: a trail cut back below it is named
+        # by every later verify (haechi.auth.audit_chain)
+        summary["audit_head"] = {
+            "seq": report.audit.chain.head_seq,
+            "hash": report.audit.chain.head_hash,
+        }
     try:
         with app.db.begin() as conn:
             app.custody.append(conn, custody.VERIFICATION, None, summary)

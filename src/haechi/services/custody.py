@@ -9,6 +9,7 @@ round that.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -36,17 +37,21 @@ class CustodyView:
 
 
 def _event(row: Any) -> CustodyView:
+    """What a page shows comes from the signed body alone: the plain columns (``at``,
+    ``event_type``, ``subject``) only select rows, and ``haechi verify`` names any column
+    that disagrees with its body, so an edited column can hide a row from a filter until
+    the next verify but can never make a page show an altered time, type or subject."""
     body = json.loads(row.body)
     data = body.get("data") or {}
     summary = {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}
     return CustodyView(
-        seq=row.seq,
-        at=row.at,
-        event_type=row.event_type,
-        subject=row.subject,
+        seq=int(body.get("seq", row.seq)),
+        at=str(body.get("at", "")),
+        event_type=str(body.get("type", "")),
+        subject=body.get("subject"),
         actor=str(body.get("actor", "")),
         summary=dict(list(summary.items())[:10]),
-        hash=row.hash,
+        hash=hashlib.sha256(row.body.encode()).hexdigest(),
     )
 
 
@@ -68,7 +73,7 @@ def _events(conn: Connection, cond: str, params: dict[str, Any], order: str) -> 
     (``order``: "" oldest first, "DESC" newest first), at most ``params["limit"]``."""
     rows = conn.execute(
         text(
-            "SELECT seq, at, event_type, subject, body, hash FROM custody_events "  # noqa: S608 - placeholders and our own names only
+            "SELECT seq, body FROM custody_events "  # noqa: S608 - placeholders and our own names only
             f"{cond}ORDER BY seq {order} LIMIT :limit"
         ),
         params,

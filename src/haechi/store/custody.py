@@ -140,6 +140,10 @@ class StoredEvent:
     hash: str | None
     signature: str | None
     key_id: str | None
+    # The database keeps some of the body's fields again as plain columns, for indexes
+    # and filters; they are not signed, so verify_chain checks each against the body:
+    # (column name, the body field it repeats, the stored value).
+    columns: tuple[tuple[str, str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,9 +151,10 @@ class ChainProblem:
     kind: str  # missing / altered / reordered / duplicate / broken_link / unsigned / forged
     seq: int | None
     detail: str
+    noun: str = "event"  # what the chain holds: custody events, audit entries
 
     def __str__(self) -> str:
-        where = f"event {self.seq}" if self.seq is not None else "log"
+        where = f"{self.noun} {self.seq}" if self.seq is not None else "log"
         return f"{self.kind}: {where}: {self.detail}"
 
 
@@ -184,12 +189,19 @@ class _Gaps:
         return False
 
 
-def verify_chain(events: Iterable[StoredEvent], verifier: Verifier) -> ChainReport:
-    """Check hashes, signatures, order and links; name every problem found.
+def verify_chain(
+    events: Iterable[StoredEvent], verifier: Verifier, noun: str = "event"
+) -> ChainReport:
+    """Check hashes, signatures, order, links and the columns that repeat the body; name
+    every problem found. ``noun`` names one link in the sentences ("audit entry").
 
     Streaming: memory grows only with the number of anomalies, not with the log.
     """
     report = ChainReport()
+
+    def problem(kind: str, seq: int | None, detail: str) -> None:
+        report.problems.append(ChainProblem(kind, seq, detail, noun))
+
     gaps = _Gaps()
     max_seq, max_hash = 0, GENESIS
     for ev in events:
@@ -200,42 +212,38 @@ def verify_chain(events: Iterable[StoredEvent], verifier: Verifier) -> ChainRepo
             seq = int(body["seq"])
             prev = str(body["prev"])
         except (ValueError, KeyError, TypeError):
-            report.problems.append(
-                ChainProblem("altered", None, f"entry at position {ev.position} is not an event")
-            )
+            problem("altered", None, f"entry at position {ev.position} is not an {noun}")
             continue
         digest = hashlib.sha256(body_bytes).hexdigest()
         if ev.hash is not None and digest != ev.hash:
-            report.problems.append(
-                ChainProblem("altered", seq, "its content no longer matches its recorded hash")
-            )
+            problem("altered", seq, "its content no longer matches its recorded hash")
+        for column, name, stored in ev.columns:
+            signed = body.get(name)
+            if stored != signed:
+                problem(
+                    "altered",
+                    seq,
+                    f"its stored column {column!r} says {stored!r} but the signed "
+                    f"{noun} says {signed!r}",
+                )
         reason = verifier.verify(ev.key_id, ev.signature, body_bytes)
         if reason is not None:
-            kind = "unsigned" if reason == "unsigned" else "forged"
-            report.problems.append(ChainProblem(kind, seq, reason))
+            problem("unsigned" if reason == "unsigned" else "forged", seq, reason)
         if seq == max_seq + 1:
             if prev != max_hash:
-                what = f"event {max_seq}" if max_seq else "the start of the log"
-                report.problems.append(
-                    ChainProblem("broken_link", seq, f"does not chain to {what}")
-                )
+                what = f"{noun} {max_seq}" if max_seq else "the start of the log"
+                problem("broken_link", seq, f"does not chain to {what}")
             max_seq, max_hash = seq, digest
         elif seq > max_seq + 1:
             gaps.add(max_seq + 1, seq - 1)
             max_seq, max_hash = seq, digest
         elif gaps.take(seq):
-            report.problems.append(
-                ChainProblem(
-                    "reordered", seq, f"stored after event {max_seq} (position {ev.position})"
-                )
-            )
+            problem("reordered", seq, f"stored after {noun} {max_seq} (position {ev.position})")
         else:
-            report.problems.append(ChainProblem("duplicate", seq, "appears more than once"))
+            problem("duplicate", seq, "appears more than once")
     for start, end in gaps.ranges:
         span = f"{start}" if start == end else f"{start}–{end}"
-        report.problems.append(
-            ChainProblem("missing", start, f"event(s) {span} are not in the log (deleted)")
-        )
+        problem("missing", start, f"{noun}(s) {span} are not in the log (deleted)")
     report.head_seq, report.head_hash = max_seq, max_hash
     report.problems.sort(key=lambda p: (p.seq or 0, p.kind))
     return report
@@ -253,6 +261,10 @@ def iter_db_events(conn: Connection, page: int = 5000) -> Iterator[StoredEvent]:
                 CustodyEvent.hash,
                 CustodyEvent.signature,
                 CustodyEvent.key_id,
+                CustodyEvent.at,
+                CustodyEvent.event_type,
+                CustodyEvent.subject,
+                CustodyEvent.prev_hash,
             )
             .where(CustodyEvent.seq > last)
             .order_by(CustodyEvent.seq)
@@ -260,9 +272,16 @@ def iter_db_events(conn: Connection, page: int = 5000) -> Iterator[StoredEvent]:
         ).all()
         if not rows:
             return
-        for seq, body, digest, sig, kid in rows:
+        for seq, body, digest, sig, kid, at, etype, subject, prev in rows:
             position += 1
-            yield StoredEvent(position, body, digest, sig, kid)
+            columns = (
+                ("seq", "seq", seq),
+                ("at", "at", at),
+                ("event_type", "type", etype),
+                ("subject", "subject", subject),
+                ("prev_hash", "prev", prev),
+            )
+            yield StoredEvent(position, body, digest, sig, kid, columns)
             last = seq
 
 

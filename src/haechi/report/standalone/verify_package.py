@@ -10,7 +10,9 @@ Checks, and names every problem it finds:
    with --public-key, e.g. one obtained from the unit directly), sequence numbers increase,
    and where two consecutive events are present the later one chains to the earlier.
 2. The export event: the signed event that closes the log in the package records the
-   SHA-256 of manifest.json, so the manifest is exactly the one haechi wrote.
+   SHA-256 of manifest.json, so the manifest is exactly the one haechi wrote, and the
+   exact list of custody events shipped before it (sequence numbers and a digest), so an
+   event removed from, added to or moved within custody/events.jsonl is named.
 3. Every file the manifest lists: present, same size, same SHA-256. A file that was
    altered, removed or added after export is named.
 4. Every original file is attested by a signed capture event with the same SHA-256.
@@ -213,6 +215,7 @@ class Result:
         self.problems: list[str] = []
         self.notes: list[str] = []
         self.facts: dict[str, object] = {}
+        self.order: list[tuple[int, str]] = []  # the package's events in file order: seq, hash
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
@@ -223,7 +226,8 @@ class Result:
 
 
 def check_events(pkg: Package, public: Ed25519PublicKey, res: Result) -> dict[int, dict]:
-    """Hashes, signatures, order and links of the events in the package."""
+    """Hashes, signatures, order and links of the events in the package. The events in
+    file order, as (seq, hash), are kept in ``res.order`` for check_export."""
     kid = key_id(public)
     events: dict[int, dict] = {}
     hashes: dict[int, str] = {}
@@ -259,6 +263,7 @@ def check_events(pkg: Package, public: Ed25519PublicKey, res: Result) -> dict[in
         last = max(last, seq)
         events[seq] = body
         hashes[seq] = digest
+        res.order.append((seq, digest))
     seqs = sorted(events)
     runs, start = [], None
     for i, s in enumerate(seqs):
@@ -293,6 +298,99 @@ def check_export(
         res.problem(f"altered: {MANIFEST} is not the manifest the signed export event recorded")
     if export.get("seq") != max(events):
         res.problem("altered: events were added to the package after its export event")
+    shipped = [(seq, h) for seq, h in res.order if seq != export.get("seq")]
+    check_shipped(shipped, (export.get("data") or {}).get("events"), res)
+
+
+MAX_LISTED = 50_000_000  # events an export event may list: refuse anything absurd
+
+
+def runs(seqs: list[int]) -> str:
+    """Sequence numbers as runs: [1, 2, 3, 5, 9, 10] -> "1-3,5,9-10"."""
+    parts: list[str] = []
+    start = prev = None
+    for s in seqs:
+        if start is not None and s == prev + 1:  # type: ignore[operator]
+            prev = s
+            continue
+        if start is not None:
+            parts.append(f"{start}-{prev}" if start != prev else f"{start}")
+        start = prev = s
+    if start is not None:
+        parts.append(f"{start}-{prev}" if start != prev else f"{start}")
+    return ",".join(parts)
+
+
+def parse_runs(text: str) -> list[tuple[int, int]]:
+    """The inverse of :func:`runs`, bounded; raises ValueError on anything else."""
+    out: list[tuple[int, int]] = []
+    total = 0
+    for part in filter(None, text.split(",")):
+        a, _, b = part.partition("-")
+        lo, hi = int(a), int(b or a)
+        if lo < 1 or hi < lo or len(a) > 18 or len(b) > 18:
+            raise ValueError(part)
+        total += hi - lo + 1
+        if total > MAX_LISTED:
+            raise ValueError("too many events")
+        out.append((lo, hi))
+    return out
+
+
+def _seq_runs_text(seqs: list[int], most: int = 20) -> str:
+    text = runs(seqs).replace("-", "–").split(",")
+    more = f" and {len(text) - most} more runs" if len(text) > most else ""
+    return ", ".join(text[:most]) + more
+
+
+def check_shipped(shipped: list[tuple[int, str]], listed: object, res: Result) -> None:
+    """The events before the export event, in file order, against the list the export
+    event signed: name every event missing, added or moved."""
+    if listed is None:
+        res.notes.append(
+            "the export event does not list the events shipped (a package made by an "
+            "older haechi): an event removed from custody/events.jsonl cannot be detected"
+        )
+        return
+    try:
+        assert isinstance(listed, dict)
+        ranges = parse_runs(str(listed["seqs"]))
+        want_count, want_digest = int(listed["count"]), str(listed["sha256"])
+    except (AssertionError, KeyError, TypeError, ValueError):
+        res.problem("altered: the export event's list of shipped events cannot be read")
+        return
+    want: set[int] = set()
+    for lo, hi in ranges:
+        want.update(range(lo, hi + 1))
+    present = [seq for seq, _h in shipped]
+    have = set(present)
+    missing = sorted(want - have)
+    added = sorted(have - want)
+    if missing:
+        res.problem(
+            f"missing: custody event(s) {_seq_runs_text(missing)} were shipped with this "
+            f"package (its signed export event lists them) but are not in {EVENTS}"
+        )
+    if added:
+        res.problem(
+            f"added: custody event(s) {_seq_runs_text(added)} are in {EVENTS} but the "
+            "signed export event does not list them"
+        )
+    if present != sorted(present):
+        res.problem(f"reordered: the events in {EVENTS} are not in the order they were shipped")
+    digest = hashlib.sha256()
+    for seq, h in shipped:
+        digest.update(f"{seq} {h}\n".encode())
+    if (
+        not missing
+        and not added
+        and (digest.hexdigest() != want_digest or len(shipped) != want_count)
+    ):
+        res.problem(
+            f"altered: the events in {EVENTS} are not the ones the export event lists "
+            "(their digest differs)"
+        )
+    res.facts["events_listed_by_export"] = len(want)
 
 
 def check_files(pkg: Package, manifest: dict, events: dict[int, dict], res: Result) -> None:

@@ -89,8 +89,12 @@ class LoginFailure(Base):
 class AuditEntry(Base):
     """Who did what to which evidence: reveals, searches, face searches, exports, logins.
 
-    Reveals and exports also append a signed ``access``/``export`` custody event, whose
-    sequence number is kept here, so the trail of who saw which original is tamper-evident.
+    The trail is a chain of its own, like the custody log: ``body`` is the canonical JSON
+    that was hashed (``hash``) and signed, holding ``seq``, the previous entry's hash and
+    every column below, which only serve indexes and filters (``haechi verify`` checks
+    each against the body; pages show the body). Reveals and exports also append a signed
+    ``access``/``export`` custody event naming this entry's ``seq``, whose sequence number
+    is kept here: each log vouches for the other.
     """
 
     __tablename__ = "audit_log"
@@ -111,6 +115,13 @@ class AuditEntry(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(16))  # web / api / cli
     custody_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # The chain (NULL on entries written before it existed, migration 0011).
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, index=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(128))
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class Exposure(Base):
