@@ -252,6 +252,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:  # a test's stand-in service (a timestamp authority) may use it
+        self.rfile.read(min(int(self.headers.get("Content-Length") or 0), 1 << 20))
+        self.do_GET()
+
     def do_GET(self) -> None:
         site: CaptureSite = self.server.owner
         parts = urlsplit(self.path)

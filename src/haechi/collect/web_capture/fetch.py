@@ -357,8 +357,9 @@ class Fetcher:
             except http.client.IncompleteRead as exc:
                 body += exc.partial
                 return bytes(body), "disconnect"
-            if not chunk:
-                return bytes(body), None
+            if not chunk:  # http.client ends quietly when the server closes early
+                short = declared and declared.strip().isdigit() and len(body) < int(declared)
+                return bytes(body), "disconnect" if short else None
             body += chunk
             if len(body) > limit:
                 return bytes(body[:limit]), "length"
