@@ -1,11 +1,24 @@
-"""Precision and recall of the lexicon, patterns and rules on a labelled message set.
+"""Precision and recall of the lexicon, patterns, rules and context on labelled messages.
 
-The set (``eval/data/lexicon_messages.jsonl``) is written for this project and kept in
-the repository: room chatter, bot ads and target-search posts (label ``abuse``) against
-news, school notices, victim-support posts and everyday text with look-alike words
-(label ``benign``), mostly Korean and English, text only. It was written by the engineer
-who wrote the lexicon, so it measures the matcher's behaviour on the cases we know, not
-real-world accuracy: domain.md §7 notes there is no official labelled list to validate on.
+Two sets, written for this project and kept in the repository: room chatter, bot ads,
+target-search posts, backup-room posts and evasive spellings (label ``abuse``) against
+news, school and official notices, victim-support posts, first-aid and evacuation text,
+everyday military messages and everyday text with look-alike words (label ``benign``),
+mostly Korean and English, text only.
+
+* ``eval/data/lexicon_messages.jsonl``, the *tuning* set: the lexicon and its context rules
+  were designed while looking at it;
+* ``eval/data/lexicon_heldout.jsonl``, the *held-out* set: written and committed before the
+  context rules, never tuned on. Only its totals and per-group counts are reported (never
+  which of its messages were missed), and each look is logged in docs/text.md.
+
+Both were written by the engineer who wrote the lexicon, so they measure the matcher's
+behaviour on the kinds of cases we know, not real-world accuracy: domain.md §7 notes there
+is no official labelled list to validate on.
+
+Per group: an abuse group's recall (its messages flagged), a benign group's false alarms,
+and the precision the flag would have on all abuse messages plus that benign group alone
+(how much that kind of look-alike costs).
 
 A message is flagged when its points (each distinct term and pattern once, plus its
 message-level rules, times ``news_factor`` when it reads as news) reach the lexicon's
@@ -34,17 +47,36 @@ sys.path.insert(0, str(HERE))
 from common import Section  # noqa: E402
 
 DATA = HERE / "data" / "lexicon_messages.jsonl"
+HELDOUT = HERE / "data" / "lexicon_heldout.jsonl"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
-TARGET_PRECISION = 0.80  # stated before the first run
-TARGET_RECALL = 0.75
+TARGET_PRECISION = 0.90  # issue 16, on both sets together
+TARGET_RECALL = 0.90
 # Rooms (stated before their first run): every abuse room scores above every benign room;
 # the score ranks rooms for review, so the order is what has to hold.
 
 
-def load() -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+def load(path: Path = DATA) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     assert all(r["label"] in ("abuse", "benign") for r in rows)
     return rows
+
+
+def group_lines(rows: list[dict[str, Any]], pred: list[bool]) -> list[str]:
+    """One line per group: abuse groups' recall, benign groups' false alarms and the
+    precision on all abuse messages plus that group."""
+    tp = sum(p for r, p in zip(rows, pred, strict=True) if r["label"] == "abuse")
+    by: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r, p in zip(rows, pred, strict=True):
+        by[f"{r['label']}/{r['group']}"][0] += int(p)
+        by[f"{r['label']}/{r['group']}"][1] += 1
+    out = []
+    for g, (flagged, n) in sorted(by.items()):
+        if g.startswith("abuse/"):
+            out.append(f"{g}: recall {flagged / n:.2f} ({flagged}/{n})")
+        else:
+            prec = tp / (tp + flagged) if tp + flagged else 1.0
+            out.append(f"{g}: {flagged}/{n} flagged, precision with all abuse {prec:.2f}")
+    return out
 
 
 def prf(pred: list[bool], gold: list[bool]) -> tuple[float, float, float, int, int, int]:
@@ -61,7 +93,8 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     from haechi.analyze.text.lexicon import load_lexicon
     from haechi.analyze.text.scan import Scanner
 
-    rows = load()
+    tuning, heldout = load(DATA), load(HELDOUT)
+    rows = tuning + heldout
     scanner = Scanner(load_lexicon())
     lex = scanner.lexicon
     threshold = lex.scoring.message_flag
@@ -77,10 +110,11 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         title="Lexicon and rules (text intelligence)",
         intro=(
             f"{len(rows)} labelled messages ({sum(gold)} abuse, {len(gold) - sum(gold)} benign;"
-            f" {dict(Counter(r['lang'] for r in rows))}) from `eval/data/lexicon_messages.jsonl`,"
-            f" lexicon {lex.version}. A message is flagged at >= {threshold} points. The set was "
-            "written by the lexicon's author: it shows behaviour on known cases, not field "
-            "accuracy."
+            f" {dict(Counter(r['lang'] for r in rows))}): {len(tuning)} in the tuning set "
+            f"`eval/data/lexicon_messages.jsonl` and {len(heldout)} in the held-out set "
+            f"`eval/data/lexicon_heldout.jsonl` (never tuned on), lexicon {lex.version}. A "
+            f"message is flagged at >= {threshold} points. Both sets were written by the "
+            "lexicon's author: they show behaviour on known kinds of cases, not field accuracy."
         ),
         header=["configuration", "precision", "recall", "F1", "TP", "FP", "FN"],
     )
@@ -96,12 +130,17 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         sec.rows.append([f"full, threshold {t}", f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(tp),
                          str(fp), str(fn)])  # fmt: skip
     full_p, full_r, pred = next(iter(results.values()))
-    by_group: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row, flagged in zip(rows, pred, strict=True):
-        by_group[f"{row['label']}/{row['group']}"][0] += int(flagged)
-        by_group[f"{row['label']}/{row['group']}"][1] += 1
+    n_tune = len(tuning)
+    for name, part, part_pred in (
+        ("tuning set", tuning, pred[:n_tune]),
+        ("held-out set", heldout, pred[n_tune:]),
+    ):
+        p, r, f, tp, fp, fn = prf(part_pred, [x["label"] == "abuse" for x in part])
+        sec.rows.append([f"full, {name} only ({len(part)})", f"{p:.3f}", f"{r:.3f}",
+                         f"{f:.3f}", str(tp), str(fp), str(fn)])  # fmt: skip
+    sec.notes.append("per group, both sets: " + "; ".join(group_lines(rows, pred)))
     sec.notes.append(
-        "flagged per group: " + ", ".join(f"{g} {a}/{n}" for g, (a, n) in sorted(by_group.items()))
+        "per group, held-out set only: " + "; ".join(group_lines(heldout, pred[n_tune:]))
     )
     by_lang: dict[str, list[bool]] = defaultdict(list)
     gold_lang: dict[str, list[bool]] = defaultdict(list)
@@ -116,15 +155,19 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             for lang in sorted(by_lang)
         )
     )
-    misses = [r["id"] for r, p, g in zip(rows, pred, gold, strict=True) if g and not p]
-    false_pos = [r["id"] for r, p, g in zip(rows, pred, gold, strict=True) if p and not g]
-    sec.notes.append(f"missed abuse (ids): {', '.join(misses) or 'none'}")
-    sec.notes.append(f"false positives (ids): {', '.join(false_pos) or 'none'}")
+    # Which messages failed is listed for the tuning set only: naming the held-out
+    # set's failures would invite tuning on them.
+    seen = list(zip(tuning, pred[:n_tune], gold[:n_tune], strict=True))
+    misses = [r["id"] for r, p, g in seen if g and not p]
+    false_pos = [r["id"] for r, p, g in seen if p and not g]
+    sec.notes.append(f"missed abuse, tuning set (ids): {', '.join(misses) or 'none'}")
+    sec.notes.append(f"false positives, tuning set (ids): {', '.join(false_pos) or 'none'}")
     sec.notes.append(
-        f"targets (set before the first run): precision >= {TARGET_PRECISION}, "
-        f"recall >= {TARGET_RECALL} for the full configuration"
+        f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
+        "the full configuration on both sets together; the held-out rows are the honest ones "
+        "(how often the held-out set has been looked at: docs/text.md)"
     )
-    rooms_ok = _rooms(sec, {r["id"]: r for r in rows})
+    rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
     sec.passed = full_p >= TARGET_PRECISION and full_r >= TARGET_RECALL and rooms_ok
     return sec
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from haechi.analyze.text.lexicon import load_lexicon
-from haechi.analyze.text.matcher import Matcher, is_news_like
+from haechi.analyze.text.matcher import Matcher
 from haechi.analyze.text.normalize import normalize
 from haechi.domain import UsageError
 
@@ -100,9 +100,7 @@ def test_patterns_and_context(matcher: Matcher) -> None:
     ids = {p.pattern_id for p in post.patterns}
     assert {"school_birthyear", "ask_know", "masked_name"} <= ids
     news = matcher.scan("연합뉴스 기자: 경찰은 딥페이크 범죄 처벌을 강화한다고 밝혔다")
-    assert is_news_like(news, 2)
-    chatter = matcher.scan("딥페이크 봇 링크 드림")
-    assert not is_news_like(chatter, 2)
+    assert {c.category for c in news.context} == {"news"}
 
 
 def test_other_phenomenon_is_recorded_without_weight(matcher: Matcher) -> None:

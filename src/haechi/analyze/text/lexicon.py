@@ -22,7 +22,11 @@ from haechi.domain import UsageError
 
 STRENGTHS = ("high", "medium_high", "medium", "low_medium", "low", "none")
 SCOPES = ("message", "room")
-CONDITION_KINDS = ("category", "term", "pattern", "pcat", "entity")
+CONDITION_KINDS = ("category", "term", "pattern", "pcat", "entity", "intent")
+ROLES = ("signal", "context", "intent")
+# A lemma is a Korean stem and kiwipiepy's part-of-speech tag (its prefix: "VV" also
+# takes the irregular "VV-R", "VV-I"), e.g. "벗기/VV" for 벗기다 in every inflection.
+LEMMA = re.compile(r"[가-힣]{1,8}/(?:VV|VA|VX|NNG|NNP|XR)")
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a lexicon file is text an analyst wrote, not a data dump
 
 
@@ -36,8 +40,14 @@ class Term:
     points: float
     notes: str = ""
     ref: str = ""
-    role: str = "signal"  # "signal" or "context" (news/official vocabulary)
+    # "signal" (points), "context" (news, support, public-safety, ... vocabulary: lowers a
+    # message's weight or shows a word's benign sense) or "intent" (trade, requests, chatter:
+    # evidence against a benign reading). Context and intent terms carry no points.
+    role: str = "signal"
     morph_check: bool = False
+    weight: float = 1.0  # context/intent cues: how much the cue counts (0 = sense only)
+    benign_in: tuple[str, ...] = ()  # context categories in which a hit is read as benign
+    lemmas: tuple[str, ...] = ()  # "stem/TAG": matched on kiwipiepy's analysis
     not_before: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
     source: str = ""  # the file it came from
@@ -51,6 +61,7 @@ class Pattern:
     regex: re.Pattern[str]
     prefilter: tuple[str, ...] = ()
     notes: str = ""
+    benign_in: tuple[str, ...] = ()  # as for terms: context categories that make it benign
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,7 @@ class Scoring:
     source_factor: float = 0.4
     news_room_share: float = 0.6
     term_cap: float = 3.0
+    intent_veto: float = 2.0  # context weight that one unit of intent cancels
     message_flag: float = 4.0  # a message with at least these points is flagged for review
     levels: dict[str, float] = field(
         default_factory=lambda: {"high": 70.0, "medium": 40.0, "low": 15.0}
@@ -137,6 +149,9 @@ _KNOWN_TERM_KEYS = {
     "morph_check",
     "not_before",
     "not_after",
+    "weight",
+    "benign_in",
+    "lemmas",
 }
 
 
@@ -153,11 +168,18 @@ def _terms(path: Path, doc: dict[str, Any], points: dict[str, float]) -> list[Te
         if strength not in points:
             raise _fail(path, f"{where}: strength must be one of {', '.join(points)}")
         role = raw.get("role", "signal")
-        if role not in ("signal", "context"):
-            raise _fail(path, f"{where}: role must be signal or context")
+        if role not in ROLES:
+            raise _fail(path, f"{where}: role must be signal, context or intent")
         forms = _str_list(path, f"{where} forms", raw.get("forms"))
-        if not forms:
-            raise _fail(path, f"{where} needs at least one form")
+        lemmas = _str_list(path, f"{where} lemmas", raw.get("lemmas"))
+        if not forms and not lemmas:
+            raise _fail(path, f"{where} needs at least one form or lemma")
+        bad = [x for x in lemmas if not LEMMA.fullmatch(x)]
+        if bad:
+            raise _fail(path, f"{where}: lemma {bad[0]!r} is not a Korean stem/TAG like 벗기/VV")
+        weight = raw.get("weight", 1.0)
+        if not isinstance(weight, int | float) or not 0 <= weight <= 10:
+            raise _fail(path, f"{where}: weight must be a number from 0 to 10")
         out.append(
             Term(
                 id=raw["id"],
@@ -165,13 +187,16 @@ def _terms(path: Path, doc: dict[str, Any], points: dict[str, float]) -> list[Te
                 forms=forms,
                 strength=strength,
                 category=str(raw.get("category", "other")),
-                points=0.0 if role == "context" else points[strength],
+                points=0.0 if role != "signal" else points[strength],
                 notes=str(raw.get("notes", "")),
                 ref=str(raw.get("ref", "")),
                 role=role,
                 morph_check=bool(raw.get("morph_check", False)),
                 not_before=_str_list(path, f"{where} not_before", raw.get("not_before")),
                 not_after=_str_list(path, f"{where} not_after", raw.get("not_after")),
+                weight=float(weight),
+                benign_in=_str_list(path, f"{where} benign_in", raw.get("benign_in")),
+                lemmas=lemmas,
                 source=path.name,
             )
         )
@@ -196,6 +221,7 @@ def _patterns(path: Path, doc: dict[str, Any]) -> list[Pattern]:
                 regex=regex,
                 prefilter=_str_list(path, f"{where} prefilter", raw.get("prefilter")),
                 notes=str(raw.get("notes", "")),
+                benign_in=_str_list(path, f"{where} benign_in", raw.get("benign_in")),
             )
         )
     return out
@@ -296,6 +322,7 @@ def _scoring(path: Path, raw: dict[str, Any], base: Scoring) -> Scoring:
             "source_factor",
             "news_room_share",
             "term_cap",
+            "intent_veto",
             "message_flag",
         ):
             fields[key] = float(value)
@@ -318,6 +345,8 @@ def _check_references(lex: Lexicon) -> None:
         "category": {t.category for t in lex.terms if t.role == "signal"},
         "pcat": {p.category for p in lex.patterns},
         "entity": set(KINDS) | set(GROUPS),
+        # Intent categories of intent terms, plus the two the context reading computes.
+        "intent": {t.category for t in lex.terms if t.role == "intent"} | {"entity", "evasion"},
     }
     what = {
         "term": "term",
@@ -325,6 +354,7 @@ def _check_references(lex: Lexicon) -> None:
         "category": "term category",
         "pcat": "pattern category",
         "entity": "identifier kind or group",
+        "intent": "intent category",
     }
     for rule in lex.rules:
         for alts in rule.all:
@@ -337,4 +367,15 @@ def _check_references(lex: Lexicon) -> None:
                 raise UsageError(
                     f"Lexicon rule {rule.id}{where} names an unknown {what[kind]} "
                     f"{kind}:{value}, which no message can ever produce{hint}"
+                )
+    contexts = {t.category for t in lex.terms if t.role == "context"}
+    items: list[Term | Pattern] = [*lex.terms, *lex.patterns]
+    for item in items:
+        for name in item.benign_in:
+            if name not in contexts:
+                near = difflib.get_close_matches(name, sorted(contexts), n=3)
+                hint = f"; did you mean {', '.join(near)}?" if near else "."
+                raise UsageError(
+                    f"Lexicon entry {item.id} is benign_in an unknown context category "
+                    f"{name!r}, which no context term has{hint}"
                 )

@@ -11,25 +11,43 @@ A hit is kept when
   morpheme boundaries ("다이아" in "다이아몬드" fails). Kiwi is slow per call (~0.25 ms),
   so it only ever sees the few messages that have such a candidate, and only a window
   around the hit.
+
+Terms given as ``lemmas`` ("벗기/VV") are found on kiwipiepy's analysis, in every
+inflection, when the stem's first syllable occurs (:mod:`.morph`). Digits or Latin letters
+slipped between Hangul syllables ("능1욕방") are read past: Korean terms are also looked
+for in a copy of the squeezed form without them.
+
+Hits go to one of three lists by the term's role: signal terms (points), context cues
+(news, support, public safety, ...) and intent cues (trade, requests, chatter); what the
+cues do is decided in :mod:`.context`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from haechi.analyze.text.lexicon import Lexicon, Pattern, Term
+from haechi.analyze.text.morph import (  # re-exported: the runner and bench count calls
+    KIWI_WINDOW,
+    _Kiwi,
+    kiwi_installed,
+    kiwi_missing,
+    lemma_spans,
+    morpheme_aligned,
+)
 from haechi.analyze.text.normalize import TO_CYRILLIC, TO_LATIN, Normalized, normalize, squeeze
-from haechi.domain import UsageError
+
+__all__ = ["KIWI_WINDOW", "Finding", "Matcher", "PatternHit", "TextResult", "_Kiwi"]
+__all__ += ["kiwi_installed", "kiwi_missing", "morpheme_aligned"]
 
 LATIN_SUFFIXES = frozenset({"s", "es", "ed", "d", "ing", "er", "ers", "ly", "r"})
 CYRILLIC_MAX_ENDING = 4  # Russian and Ukrainian inflect: "раздеть" -> "раздеться"
 _LOOKALIKE = re.compile("[0-9\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
-KIWI_WINDOW = 48  # characters of context either side of a hit given to kiwipiepy
+# One or two digits or Latin letters between Hangul syllables: "능1욕방", "합x성".
+_HANGUL_NOISE = re.compile("(?<=[\uac00-\ud7a3])[0-9a-z]{1,2}(?=[\uac00-\ud7a3])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +77,17 @@ class PatternHit:
 @dataclass(slots=True)
 class TextResult:
     findings: list[Finding] = field(default_factory=list)  # signal terms
-    context: list[Finding] = field(default_factory=list)  # news/official vocabulary
+    context: list[Finding] = field(default_factory=list)  # context cues (and benign senses)
     patterns: list[PatternHit] = field(default_factory=list)
+    intent: list[Finding] = field(default_factory=list)  # trade, request, chatter cues
+    # Cue hits not yet checked and placed (script, squeezed span, term, form): cues only
+    # matter next to a signal hit, and most messages with a cue ("공지", "ㅋㅋ") have none.
+    pending: list[tuple[str, int, int, Term, str]] = field(default_factory=list)
+    norm: Normalized | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.findings or self.context or self.patterns)
+        return not (self.findings or self.context or self.patterns or self.intent)
 
 
 def _script(form: str) -> str:
@@ -99,56 +122,6 @@ def trie_regex(words: list[str]) -> str:
     return render(trie)
 
 
-def kiwi_installed() -> bool:
-    """Whether kiwipiepy can be imported, without importing it (that costs ~0.1 s)."""
-    try:
-        return importlib.util.find_spec("kiwipiepy") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def kiwi_missing(reason: str, checked: list[str] | None = None) -> UsageError:
-    which = f" ({len(checked)}, such as {', '.join(checked[:3])})" if checked else ""
-    return UsageError(
-        f"The lexicon's morph_check terms{which} need the Korean morphological analyser "
-        f"kiwipiepy, but {reason}: install it with pip install 'haechi[text]' (or remove "
-        "morph_check from an analyst's terms)."
-    )
-
-
-class _Kiwi:
-    """kiwipiepy, loaded on first use (≈1 s, ~100 MB), once per process."""
-
-    _lock = threading.Lock()
-    _kiwi: Any = None
-    calls = 0
-
-    @classmethod
-    def tokens(cls, text: str) -> list[tuple[int, int]]:
-        with cls._lock:
-            if cls._kiwi is None:
-                try:
-                    from kiwipiepy import Kiwi
-                except ImportError as exc:  # installed but broken (a missing native library)
-                    raise kiwi_missing(f"it cannot be loaded ({exc})") from exc
-                cls._kiwi = Kiwi()
-            cls.calls += 1
-            return [(t.start, t.start + t.len) for t in cls._kiwi.tokenize(text)]
-
-
-def morpheme_aligned(text: str, start: int, end: int) -> bool:
-    """Does kiwipiepy split ``text`` so that no morpheme straddles ``start`` or ``end``?"""
-    lo = max(0, start - KIWI_WINDOW)
-    hi = min(len(text), end + KIWI_WINDOW)
-    # Cut the window at spaces so kiwi sees whole words.
-    while lo > 0 and not text[lo - 1].isspace() and start - lo < KIWI_WINDOW * 2:
-        lo -= 1
-    while hi < len(text) and not text[hi].isspace() and hi - end < KIWI_WINDOW * 2:
-        hi += 1
-    s, e = start - lo, end - lo
-    return not any(a < s < b or a < e < b for a, b in _Kiwi.tokens(text[lo:hi]))
-
-
 class Matcher:
     """A compiled lexicon. Thread-safe to share; build one per lexicon version."""
 
@@ -156,7 +129,7 @@ class Matcher:
         self.lexicon = lexicon
         # Refuse now, with one sentence, rather than with an ImportError halfway through a
         # scan (a batch already written, the next one failing on its first candidate).
-        checked = [t.id for t in lexicon.terms if t.morph_check]
+        checked = [t.id for t in lexicon.terms if t.morph_check or t.lemmas]
         if checked and not kiwi_installed():
             raise kiwi_missing("it is not installed", checked)
         self.by_form: dict[tuple[str, str], Term] = {}
@@ -177,6 +150,14 @@ class Matcher:
         self.regex = {
             script: re.compile(trie_regex(forms)) for script, forms in groups.items() if forms
         }
+        self.terms = {t.id: t for t in lexicon.terms}
+        self.lemmas: dict[tuple[str, str], str] = {}
+        for term in lexicon.terms:
+            for lemma in term.lemmas:
+                stem, _, tag = lemma.partition("/")
+                self.lemmas[(stem, tag)] = term.id
+        firsts = sorted({stem[0] for stem, _ in self.lemmas})
+        self.lemma_prefilter = re.compile("[" + "".join(firsts) + "]") if firsts else None
         self.not_before = {t.id: tuple(squeeze(x) for x in t.not_before) for t in lexicon.terms}
         self.not_after = {t.id: tuple(squeeze(x) for x in t.not_after) for t in lexicon.terms}
         self.patterns: tuple[Pattern, ...] = lexicon.patterns
@@ -217,10 +198,15 @@ class Matcher:
         if not sq:
             return
         latin = sq.translate(TO_LATIN) if _LOOKALIKE.search(sq) else sq
-        views = [("cjk", sq), ("latin", latin)]
+        views: list[tuple[str, str, list[int] | None]] = [("cjk", sq, None), ("latin", latin, None)]
         if _CYRILLIC.search(sq):
-            views.append(("cyrillic", sq.translate(TO_CYRILLIC)))
-        for script, view in views:
+            views.append(("cyrillic", sq.translate(TO_CYRILLIC), None))
+        if _HANGUL_NOISE.search(sq):
+            kept = [i for i, _ in enumerate(sq)]
+            for m in reversed(list(_HANGUL_NOISE.finditer(sq))):
+                del kept[m.start() : m.end()]
+            views.append(("cjk", "".join(sq[i] for i in kept), kept))
+        for script, view, back in views:
             regex = self.regex.get(script)
             if regex is None:
                 continue
@@ -229,22 +215,73 @@ class Matcher:
                 if s == e:
                     continue
                 term = self.by_form[(script, m.group())]
-                if not self._accept(n, script, term, s, e):
+                if back is not None:  # a span of the noise-free copy, back in squeezed
+                    s, e = back[s], back[e - 1] + 1
+                if term.role != "signal":
+                    out.pending.append((script, s, e, term, m.group()))
                     continue
-                os_, oe = n.sq_to_original(s, e)
-                f = Finding(
-                    term.id,
-                    term.category,
-                    term.strength,
-                    term.points,
-                    term.lang,
-                    term.role,
-                    os_,
-                    oe,
-                    n.original[os_:oe],
-                    m.group(),
-                )
-                (out.context if term.role == "context" else out.findings).append(f)
+                self._place(n, out, script, term, s, e, m.group())
+
+    def _place(
+        self, n: Normalized, out: TextResult, script: str, term: Term, s: int, e: int, form: str
+    ) -> None:
+        """Check a squeezed hit and add it, once, with its span in the original text."""
+        if not self._accept(n, script, term, s, e):
+            return
+        os_, oe = n.sq_to_original(s, e)
+        same = out.context if term.role == "context" else out.intent
+        if term.role == "signal":
+            same = out.findings
+        if any(f.term_id == term.id and f.start == os_ and f.end == oe for f in same):
+            return  # found again in another view of the text
+        self._add(out, term, os_, oe, n.original[os_:oe], form)
+
+    def resolve(self, out: TextResult) -> None:
+        """Check and place the pending cue hits (context and intent)."""
+        if out.norm is None:
+            return
+        pending, out.pending = out.pending, []
+        for script, s, e, term, form in pending:
+            self._place(out.norm, out, script, term, s, e, form)
+
+    @staticmethod
+    def _add(out: TextResult, term: Term, start: int, end: int, matched: str, form: str) -> None:
+        f = Finding(
+            term.id,
+            term.category,
+            term.strength,
+            term.points,
+            term.lang,
+            term.role,
+            start,
+            end,
+            matched,
+            form,
+        )
+        lists = {"context": out.context, "intent": out.intent}
+        lists.get(term.role, out.findings).append(f)
+
+    def _lemma_terms(self, n: Normalized, out: TextResult) -> None:
+        """Hits of lemma terms, on kiwipiepy's analysis of the normalised text."""
+        if self.lemma_prefilter is None:
+            return
+        starts = [m.start() for m in self.lemma_prefilter.finditer(n.text)]
+        if not starts:
+            return
+        have = [(f.term_id, f.start, f.end) for f in out.findings]
+        for s, e, term_id in lemma_spans(n.text, self.lemmas, starts):
+            os_, oe = n.to_original(s, e)
+            if any(t == term_id and a < oe and os_ < b for t, a, b in have):
+                continue  # the surface form already found it
+            # The same benign neighbours as for surface forms ("껍질 벗기고").
+            before = squeeze(n.text[max(0, s - 24) : s])
+            after = squeeze(n.text[e : e + 24])
+            if any(after.startswith(x) for x in self.not_before[term_id]) or any(
+                before.endswith(x) for x in self.not_after[term_id]
+            ):
+                continue
+            term = self.terms[term_id]
+            self._add(out, term, os_, oe, n.original[os_:oe], n.text[s:e])
 
     # -- patterns -------------------------------------------------------------------------
     def _patterns(self, n: Normalized, out: TextResult) -> None:
@@ -265,11 +302,10 @@ class Matcher:
         if not text:
             return out
         n = normalize(text)
+        out.norm = n
         self._terms(n, out)
+        self._lemma_terms(n, out)
         self._patterns(n, out)
+        if out.findings or out.patterns:
+            self.resolve(out)
         return out
-
-
-def is_news_like(result: TextResult, min_hits: int) -> bool:
-    """A message with ``min_hits`` distinct news/official words reads as reporting."""
-    return len({f.form for f in result.context}) >= min_hits

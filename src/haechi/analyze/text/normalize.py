@@ -4,7 +4,8 @@ What evasion looks like and what undoes it:
 - full-width letters, half-width katakana, ligatures, circled letters: NFKC;
 - zero-width characters, soft hyphens, bidi controls, Hangul fillers: removed;
 - Hangul typed as compatibility jamo ("ㅈㅣㅇㅣㄴ능욕") or conjoining jamo: recomposed into
-  syllables (consonant-only runs such as "ㅋㅋ" stay as they are);
+  syllables (consonant-only runs such as "ㅋㅋ" stay as they are); a "1", "l", "i" or "|"
+  right after a consonant jamo is read as the vowel ㅣ ("ㅈ1인능욕" is 지인능욕);
 - accents on Latin letters ("ñúdify"): stripped;
 - spacing ("지인 능욕", "n u d i f y") and separators ("지.인.능.욕"): the *squeezed* form
   drops everything that is not a letter or digit, and remembers where each word started,
@@ -43,6 +44,10 @@ _SLOW = re.compile(
     "\ua960-\ua97f\ud7b0-\ud7ff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
 )
 _COMPAT_CONSONANTS = {cp: None for cp in range(0x3131, 0x314F)}
+# A consonant jamo followed by a stroke that stands for the vowel ㅣ ("ㅈ1인").
+_JAMO_STROKE = re.compile("[\u3131-\u314e\u1100-\u1112][1li|I!]")
+_STROKES = frozenset("1li|!")
+_V_I = 20  # ㅣ among the 21 conjoining vowels
 _WORD = re.compile(r"[^\W_]+")
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -162,10 +167,23 @@ def _compose_jamo(chars: list[str], origin: list[int]) -> tuple[list[str], list[
     out: list[str] = []
     org: list[int] = []
     i, n = 0, len(chars)
+
+    def vowel(j: int) -> int | None:
+        """The vowel index at ``j`` (a stroke after a consonant counts as ㅣ), or None."""
+        if j >= n:
+            return None
+        v = ord(chars[j]) - _V0
+        if 0 <= v < 21:
+            return v
+        if chars[j] in _STROKES and j > 0 and _L0 <= ord(chars[j - 1]) < _L0 + 19:
+            return _V_I
+        return None
+
     while i < n:
         c = ord(chars[i])
-        if _L0 <= c < _L0 + 19 and i + 1 < n and _V0 <= ord(chars[i + 1]) < _V0 + 21:
-            lidx, vidx = c - _L0, ord(chars[i + 1]) - _V0
+        vidx_or_none = vowel(i + 1) if _L0 <= c < _L0 + 19 else None
+        if vidx_or_none is not None:
+            lidx, vidx = c - _L0, vidx_or_none
             tidx, used = 0, 2
             if i + 2 < n:
                 nxt = ord(chars[i + 2])
@@ -210,7 +228,7 @@ def _slow(text: str) -> tuple[str, list[int]]:
 def _needs_slow(text: str) -> bool:
     if text.isascii():
         return False
-    if _SLOW.search(text):
+    if _SLOW.search(text) or _JAMO_STROKE.search(text):
         return True
     probe = text.translate(_COMPAT_CONSONANTS) if max(text) >= "\u3131" else text
     return not unicodedata.is_normalized("NFKC", probe)

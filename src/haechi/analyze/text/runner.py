@@ -80,7 +80,9 @@ def _rows(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     findings: list[dict[str, Any]] = []
     hits: list[tuple[str, Any]] = [("term", f) for f in scan.result.findings]
-    hits += [("context", f) for f in scan.result.context]
+    # Context and intent cues, and hits read in their benign sense: zero-point rows that
+    # show an analyst why a message was discounted or a word not counted.
+    hits += [("context", f) for f in (*scan.result.context, *scan.result.intent)]
     for kind, f in hits:
         findings.append(
             {

@@ -1,6 +1,7 @@
 """One message in, everything text intelligence knows about it out (no database here):
 lexicon findings, victim-identifying patterns, identifiers, message-level rule hits and
-whether it reads as news. The runner, the benchmark and the evaluation all call this.
+whether it reads as news, support or public-safety text (:mod:`.context`). The runner, the
+benchmark and the evaluation all call this.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from typing import Any
 
 import orjson
 
+from haechi.analyze.text.context import ContextRules, Reading
 from haechi.analyze.text.entities import EXTRACTOR_VERSION, Entity, extract
 from haechi.analyze.text.lexicon import Lexicon, Rule, load_lexicon
-from haechi.analyze.text.matcher import Matcher, TextResult, is_news_like
+from haechi.analyze.text.matcher import Matcher, TextResult
 from haechi.analyze.text.scoring import keys_of, message_rules
 
-ENGINE_VERSION = "m1"  # bump when matching or extraction code changes what it finds
+# Bump when matching or extraction code changes what it finds. m2: context senses and
+# intent cues, lemmas, digits between Hangul syllables, strokes for ㅣ after jamo.
+ENGINE_VERSION = "m2"
 
 
 @dataclass
@@ -26,6 +30,7 @@ class MessageScan:
     entities: list[Entity]
     rules: list[Rule] = field(default_factory=list)
     news_like: bool = False
+    reading: Reading = field(default_factory=Reading)
 
     @property
     def flagged(self) -> bool:
@@ -44,7 +49,8 @@ class MessageScan:
         return total
 
     def keys(self) -> set[tuple[str, str]]:
-        return keys_of(self.result, {e.kind for e in self.entities if e.valid})
+        keys = keys_of(self.result, {e.kind for e in self.entities if e.valid})
+        return keys | {("intent", i) for i in self.reading.intents}
 
 
 class Scanner:
@@ -53,6 +59,7 @@ class Scanner:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.matcher = Matcher(lexicon)
+        self.context = ContextRules(lexicon)
         self.version = f"{lexicon.version}/{EXTRACTOR_VERSION}{ENGINE_VERSION}"
 
     def scan(
@@ -63,9 +70,12 @@ class Scanner:
     ) -> MessageScan:
         result = self.matcher.scan(text)
         ents = extract(text, entities or (), raw_json)
+        if result.pending and any(e.kind == "tg_bot" and e.valid for e in ents):
+            self.matcher.resolve(result)  # a bot's own words: its requests count (rules)
         scan = MessageScan(result, ents)
-        scan.news_like = is_news_like(result, self.lexicon.scoring.news_min_hits)
-        if result.findings or result.patterns:
+        scan.reading = self.context.read(result, ents, text)
+        scan.news_like = scan.reading.news_like
+        if result.findings or result.patterns or result.intent:
             scan.rules = message_rules(self.lexicon, scan.keys())
         return scan
 

@@ -37,6 +37,8 @@ def keys_of(result: TextResult, entity_kinds: Iterable[str]) -> set[tuple[str, s
     for p in result.patterns:
         keys.add(("pattern", p.pattern_id))
         keys.add(("pcat", p.category))
+    for c in result.intent:
+        keys.add(("intent", c.category))
     for kind in entity_kinds:
         keys.add(("entity", kind))
         keys.update(("entity", g) for g in group_of(kind))
@@ -180,6 +182,6 @@ def score_room(lex: Lexicon, room: RoomInput) -> RoomResult:
 def finding_rows(result: TextResult) -> list[tuple[str, Finding | PatternHit]]:
     """(kind, hit) pairs in the order they are stored."""
     rows: list[tuple[str, Finding | PatternHit]] = [("term", f) for f in result.findings]
-    rows += [("context", f) for f in result.context]
+    rows += [("context", f) for f in (*result.context, *result.intent)]
     rows += [("pattern", p) for p in result.patterns]
     return rows
