@@ -17,6 +17,7 @@ from haechi.web.auth import PUBLIC, permission_of
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "web.md"
 SHA = "a" * 64
+FACE_PICTURE = "/face-searches/{search_id}/candidates/{sha256}/face.jpg"
 
 
 def _routes(client: TestClient) -> list[APIRoute]:
@@ -31,6 +32,13 @@ def _url(path: str) -> str:
         .replace("{username}", "nobody")
         .replace("{token_id}", "1")
         .replace("{table}", "summary")
+        .replace("{subject_id}", "1")
+        .replace("{consent_id}", "1")
+        .replace("{search_id}", "1")
+        .replace("{case}", "NO-SUCH-CASE")
+        .replace("{notice_id}", "1")
+        .replace("{job_id}", "1")
+        .replace("{fmt}", "eml")
     )
 
 
@@ -68,8 +76,9 @@ def test_the_matrix_holds_for_each_role(web: TestClient, role: Role) -> None:
         if perm is None or "GET" not in route.methods:
             continue
         r = web.get(_url(route.path), headers={"accept": "text/html"})
-        if route.path == "/media/{sha256}/original":
-            # Even an allowed role gets an original only after a logged reveal.
+        if route.path in ("/media/{sha256}/original", FACE_PICTURE):
+            # Even an allowed role gets an original (or a candidate's face) only after a
+            # logged act.
             assert r.status_code == 403, (role, r.status_code)
         elif can(role, perm):
             assert r.status_code != 403, (role, route.path, r.status_code)

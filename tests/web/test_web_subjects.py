@@ -37,12 +37,13 @@ def test_face_search_is_logged_and_names_stay_hidden(
     page = web.get("/subjects").text
     assert "V-WEB-1" in page and "Jane Roe" not in page
     r = web.post(f"/subjects/{subject}/search", data={"csrf_token": csrf, "reason": "x"})
-    assert r.status_code == 200 and 'id="face-error"' in r.text  # a reason is required
+    assert r.status_code == 400 and 'id="subject-error"' in r.text  # a reason is required
     r = web.post(
         f"/subjects/{subject}/search",
         data={"csrf_token": csrf, "reason": "the victim asked us to look"},
     )
-    assert r.status_code == 200 and 'id="face-results"' in r.text
+    assert r.status_code == 303  # to the candidates' review page
+    assert 'id="face-results"' in web.get(r.headers["location"]).text
     entries = audit.entries(loaded, action=audit.FACE_SEARCH)
     assert [e.subject for e in entries] == [f"subject:{subject}"] * 2
     assert "refused" in entries[1].detail and "images" in entries[0].detail

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from haechi.app import App
-from haechi.store.custody import CustodyContext, CustodyLog
+from haechi.store.custody import CustodyLog
 
 MAX_NAME = 128  # the width of the *_by columns
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -249,20 +250,22 @@ def search_log(
         if subject_id is not None:
             q = q.where(FaceSearch.subject_id == subject_id)
         rows = conn.execute(q).all()
-    return [
-        SearchLogEntry(
-            id=r.id,
-            at=r.at,
-            staff=r.staff,
-            reason=r.reason,
-            basis=r.basis,
-            kind=r.kind,
-            subject_id=r.subject_id,
-            probe_sha256=r.probe_sha256,
-            threshold=r.threshold,
-            faces=r.faces,
-            images=r.images,
-            custody_seq=r.custody_seq,
-        )
-        for r in rows
-    ]
+    return [log_entry(r) for r in rows]
+
+
+def log_entry(r: Any) -> SearchLogEntry:
+    """A ``face_searches`` row as the log shows it."""
+    return SearchLogEntry(
+        id=r.id,
+        at=r.at,
+        staff=r.staff,
+        reason=r.reason,
+        basis=r.basis,
+        kind=r.kind,
+        subject_id=r.subject_id,
+        probe_sha256=r.probe_sha256,
+        threshold=r.threshold,
+        faces=r.faces,
+        images=r.images,
+        custody_seq=r.custody_seq,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,23 @@ def _error(request: Request, status: int, key: str, message: str | None = None) 
 def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
     search_index.install(app)
+
+    @asynccontextmanager
+    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        # Background jobs run beside the server: a runner thread per server process
+        # starts a worker process per job (haechi.jobs.runner).
+        from haechi.jobs.runner import JobRunner
+
+        runner = JobRunner(app, concurrency=settings.job_concurrency) if settings.run_jobs else None
+        if runner is not None:
+            runner.start()
+        api.state.jobs = runner
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+
     api = FastAPI(
         title="haechi",
         version=__version__,
@@ -63,6 +82,7 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,  # served by a guarded route in views/api.py
         dependencies=[Depends(authenticate)],
+        lifespan=lifespan,
     )
     api.state.haechi = app
     api.state.web = settings
@@ -112,7 +132,9 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     for router in views.routers():
         # The HTML pages and their form posts are not an API: the schema lists /api only.
         api.include_router(router, include_in_schema=router.prefix.startswith("/api"))
-    api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    api.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes
+    )
     api.add_middleware(SecurityHeaders)  # added last: outermost, so it times everything
     return api
 

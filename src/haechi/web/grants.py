@@ -14,24 +14,36 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 TTL = 15 * 60
 
 
-def _serializer(secret: bytes) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="haechi-reveal")
+def _serializer(secret: bytes, purpose: str) -> URLSafeTimedSerializer:
+    # One salt per purpose: a grant for one thing (an original) never opens another (a
+    # face-search candidate's face region).
+    return URLSafeTimedSerializer(secret, salt=f"haechi-{purpose}")
 
 
-def issue(secret: bytes, owner: str, sha256: str) -> str:
-    return _serializer(secret).dumps([owner, sha256])
+def issue(
+    secret: bytes,
+    owner: str,
+    sha256: str,
+    *,
+    purpose: str = "reveal",
+    extra: tuple[object, ...] = (),
+) -> str:
+    return _serializer(secret, purpose).dumps([owner, sha256, *extra])
 
 
-def check(secret: bytes, token: str, owner: str, sha256: str) -> bool:
+def check(
+    secret: bytes, token: str, owner: str, sha256: str, *, purpose: str = "reveal",
+    extra: tuple[object, ...] = (), ttl: int = TTL,
+) -> bool:  # fmt: skip
     if not token or len(token) > 512:
         return False
     try:
-        data = _serializer(secret).loads(token, max_age=TTL)
+        data = _serializer(secret, purpose).loads(token, max_age=ttl)
     except BadSignature:
         return False
+    want = [owner, sha256, *extra]
     return (
         isinstance(data, list)
-        and len(data) == 2
-        and hmac.compare_digest(str(data[0]), owner)
-        and hmac.compare_digest(str(data[1]), sha256)
+        and len(data) == len(want)
+        and all(hmac.compare_digest(str(a), str(b)) for a, b in zip(data, want, strict=True))
     )

@@ -4,7 +4,7 @@ marked safe."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import Request
@@ -22,6 +22,27 @@ def _date(ts: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if ts is None:
         return "—"
     return datetime.fromtimestamp(ts, UTC).strftime(fmt) + " UTC"
+
+
+KST = timezone(timedelta(hours=9), "KST")
+
+
+def _when(value: int | float | str | None) -> str:
+    """A moment in UTC with Korea Standard Time beside it (epoch seconds or ISO 8601):
+    ``2024-08-06 08:30 UTC · 17:30 KST`` (the KST date too when it differs)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        if isinstance(value, int | float):
+            moment = datetime.fromtimestamp(value, UTC)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    except (ValueError, OverflowError, OSError):
+        return str(value)
+    utc, kst = moment.astimezone(UTC), moment.astimezone(KST)
+    local = kst.strftime("%H:%M" if kst.date() == utc.date() else "%Y-%m-%d %H:%M")
+    return f"{utc.strftime('%Y-%m-%d %H:%M')} UTC · {local} KST"
 
 
 def _size(n: int | None) -> str:
@@ -47,6 +68,7 @@ ENV = Environment(
 )
 ENV.filters["date"] = _date
 ENV.filters["size"] = _size
+ENV.filters["when"] = _when
 ENV.globals["highlight"] = highlight
 
 

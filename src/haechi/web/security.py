@@ -38,6 +38,9 @@ HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 ]
 VENDOR = "/static/vendor/"
+# POST paths that take files (reference photos): a larger body limit, and their bodies are
+# read into memory by the view itself, never spooled to disk (see web.auth.check_csrf).
+UPLOAD_PATHS = frozenset({"/subjects/enrol"})
 IMMUTABLE = b"public, max-age=31536000, immutable"
 
 
@@ -92,21 +95,23 @@ class SecurityHeaders:
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes (413), declared or streamed."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_limit if scope.get("path") in UPLOAD_PATHS else self.limit
         for key, value in scope.get("headers", []):
             if key == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = self.limit + 1
-                if declared > self.limit:
+                    declared = limit + 1
+                if declared > limit:
                     await _too_large(send)
                     return
         seen = 0
@@ -116,7 +121,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 

@@ -16,3 +16,13 @@
   // Never let a page keep evidence in the back/forward cache.
   window.addEventListener("pageshow", function (ev) { if (ev.persisted) { window.location.reload(); } });
 })();
+// Counsellor's and case actions: forms that change something lasting ask first
+// (data-confirm holds the question; htmx forms use hx-confirm instead).
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { ev.preventDefault(); }
+  }, true);
+})();

@@ -1,37 +1,218 @@
-"""Cases, read-only here: the list and one case's detail (victims redacted), built on
-``haechi.cases`` (the cases capability). Changes are made with ``haechi case``."""
+"""Cases: the list, opening one, and a case's page (items, victims redacted by default,
+notices with their status and hours to removal, re-upload hits, the custody trail, jobs),
+with the actions on it. Built on ``haechi.cases`` (the services ``haechi case`` uses),
+acting as the logged-in person.
+
+Revealing victims' identifiers is an explicit act, logged as a ``reveal`` audit entry with
+a signed ``access`` custody event on the case.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from haechi.auth.roles import Perm
+from haechi.auth import audit
+from haechi.auth.roles import Perm, can
+from haechi.domain import HaechiError
 from haechi.services import integrations
-from haechi.web.auth import haechi, needs
+from haechi.web.actions import acting, go, once
+from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
 from haechi.web.views.capabilities import unavailable
 
 router = APIRouter()
 NAV = [NavItem(70, "nav.cases", "/cases", Perm.CASES)]
+STATUSES = ("open", "investigating", "referred", "closed")
+SHOWN_ITEMS = 500
+
+
+def _missing(request: Request) -> Response | None:
+    return None if integrations.available("cases") else unavailable(request, "cases")
+
+
+def _key(case: str) -> str:
+    return case.strip()[:64]
 
 
 @router.get("/cases", dependencies=[needs(Perm.CASES)])
 def cases_page(request: Request, status: str | None = None) -> Response:
-    if not integrations.available("cases"):
-        return unavailable(request, "cases")
+    if (page := _missing(request)) is not None:
+        return page
     from haechi.cases.service import list_cases
 
-    found = list_cases(haechi(request), status=status or None, limit=500)
-    return render(request, "cases.html", cases=found, case=None)
+    wanted = status if status in STATUSES else None
+    found = list_cases(haechi(request), status=wanted, limit=500)
+    return render(
+        request, "cases.html", cases=found, current_status=wanted or "", statuses=STATUSES
+    )
+
+
+@router.post("/cases", dependencies=[needs(Perm.CASES_WRITE)])
+def create(
+    request: Request,
+    title: Annotated[str, Form(max_length=500)] = "",
+    ref: Annotated[str, Form(max_length=64)] = "",
+    reported_on: Annotated[str, Form(max_length=10)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    if (page := _missing(request)) is not None:
+        return page
+    from haechi.cases.service import create_case
+
+    def work() -> str:
+        made = create_case(
+            acting(request), title, ref=ref.strip() or None, reported_on=reported_on or None
+        )
+        return f"/cases/{made.ref}"
+
+    return once(request, key, "case_create", work)
+
+
+def case_view(
+    request: Request, case: str, *, error: str | None = None, status: int = 200
+) -> Response:
+    from haechi.cases.detail import case_detail
+    from haechi.cases.notices.recipients import LANGUAGES
+    from haechi.cases.notices.service import list_notices
+    from haechi.cases.page import reupload_hits
+    from haechi.jobs.store import jobs
+
+    app, auth = haechi(request), current(request)
+    detail = case_detail(app, _key(case), reveal_victims=False)
+    trail = []
+    if can(auth.user.role, Perm.CUSTODY_READ):
+        from haechi.services.custody import log
+
+        trail = log(app, subject=f"case:{detail.id}", limit=100).events
+    return render(
+        request,
+        "case.html",
+        status=status,
+        case=detail,
+        items=detail.items[:SHOWN_ITEMS],
+        notices=list_notices(app, case=detail.id),
+        hits=reupload_hits(app, detail.id),
+        trail=trail,
+        jobs=jobs(app, subject=f"case:{detail.id}", limit=20),
+        statuses=STATUSES,
+        languages=LANGUAGES,
+        recipients=("telegram", "kcsc", "dscvsc", "dsa"),
+        error=error,
+    )
 
 
 @router.get("/cases/{case}", dependencies=[needs(Perm.CASES)])
 def case_page(request: Request, case: str) -> Response:
-    if not integrations.available("cases"):
-        return unavailable(request, "cases")
+    if (page := _missing(request)) is not None:
+        return page
+    return case_view(request, case)
+
+
+def on_case(request: Request, case: str, work: object) -> Response:
+    """Run a case action; a refusal shows the case's page with the sentence (400)."""
+    if (page := _missing(request)) is not None:
+        return page
+    try:
+        return work()  # type: ignore[operator]
+    except HaechiError as exc:
+        return case_view(request, case, error=str(exc), status=400)
+
+
+@router.post("/cases/{case}/status", dependencies=[needs(Perm.CASES_WRITE)])
+def change_status(
+    request: Request, case: str, status: Annotated[str, Form(max_length=16)] = ""
+) -> Response:
+    from haechi.cases.service import get_summary, set_status
+
+    def work() -> Response:
+        set_status(acting(request), _key(case), status)  # the same status again: nothing
+        return go(request, f"/cases/{get_summary(haechi(request), _key(case)).ref}")
+
+    return on_case(request, case, work)
+
+
+@router.post("/cases/{case}/victims", dependencies=[needs(Perm.CASES_WRITE)])
+def add_victim(
+    request: Request,
+    case: str,
+    name: Annotated[str, Form(max_length=200)] = "",
+    contact: Annotated[str, Form(max_length=200)] = "",
+    age: Annotated[str, Form(max_length=3)] = "",
+    minor: Annotated[bool, Form()] = False,
+    scope: Annotated[list[str] | None, Form()] = None,
+    given_by: Annotated[str, Form(max_length=16)] = "subject",
+    method: Annotated[str, Form(max_length=16)] = "written",
+    consent_on: Annotated[str, Form(max_length=10)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    from haechi.cases.for_subject import VictimDetails, add_victim, parse_age
+    from haechi.cases.service import get_summary
+
+    def work() -> str:
+        app = acting(request)
+        details = VictimDetails(
+            age=parse_age(age), is_minor=minor, consent_given_by=given_by,
+            consent_method=method, consent_at=consent_on or None,
+        )  # fmt: skip
+        add_victim(app, _key(case), details, scopes=scope or [], display_name=name,
+                   contact=contact)  # fmt: skip
+        return f"/cases/{get_summary(app, _key(case)).ref}#victims"
+
+    return on_case(request, case, lambda: once(request, key, "case_victim", work))
+
+
+@router.post("/cases/{case}/victims/reveal", dependencies=[needs(Perm.CASES)])
+def reveal_victims(request: Request, case: str) -> Response:
+    """Victims' names and contacts, shown after the logged act (this request)."""
     from haechi.cases.detail import case_detail
 
-    detail = case_detail(haechi(request), case[:64], reveal_victims=False)
-    return render(request, "cases.html", cases=[], case=detail)
+    app, auth = haechi(request), current(request)
+    detail = case_detail(app, _key(case), reveal_victims=True)
+    audit.record(
+        app, auth.actor, audit.REVEAL, f"case:{detail.id}",
+        {"view": "victim_identifiers", "case_id": detail.id, "case": detail.ref,
+         "victims": [v.label for v in detail.victims]},
+    )  # fmt: skip
+    return render(request, "_victims.html", case=detail, revealed=True)
+
+
+@router.post("/cases/{case}/consents", dependencies=[needs(Perm.CASES_WRITE)])
+def record_consent(
+    request: Request,
+    case: str,
+    victim: Annotated[str, Form(max_length=16)] = "",
+    scope: Annotated[str, Form(max_length=32)] = "",
+    given_by: Annotated[str, Form(max_length=16)] = "subject",
+    method: Annotated[str, Form(max_length=16)] = "written",
+    consent_on: Annotated[str, Form(max_length=10)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    from haechi.cases.for_subject import VictimDetails, record_consents
+    from haechi.cases.service import get_summary
+
+    def work() -> str:
+        app = acting(request)
+        details = VictimDetails(
+            consent_given_by=given_by, consent_method=method, consent_at=consent_on or None
+        )
+        record_consents(app, _key(case), victim, details, [scope])
+        return f"/cases/{get_summary(app, _key(case)).ref}#victims"
+
+    return on_case(request, case, lambda: once(request, key, "case_consent", work))
+
+
+@router.post("/cases/{case}/consents/{consent_id}/withdraw", dependencies=[needs(Perm.CASES_WRITE)])
+def withdraw_consent(request: Request, case: str, consent_id: int) -> Response:
+    from haechi.cases import people
+    from haechi.cases.service import get_summary
+
+    def work() -> Response:
+        app = acting(request)
+        people.withdraw_consent(app, _key(case), consent_id)  # a second time: nothing
+        return go(request, f"/cases/{get_summary(app, _key(case)).ref}#victims")
+
+    return on_case(request, case, work)

@@ -1,8 +1,11 @@
-"""Subjects (people who consented to be searched for) with their consent records, and the
-logged face search, built on ``haechi.subjects`` (the faces capability).
+"""Subjects (people who consented to be searched for): enrolment from reference photos
+with the consent record, consent changes, deletion, and the logged face search, all on
+``haechi.subjects`` (the faces capability's services, which the CLI uses too).
 
-Names are not shown: a subject appears by her case label, consents by relation, scope and
-dates. Results are safe previews with the chats where each file appeared.
+Names are not shown: a subject appears by her case label, a consent by relation, scope,
+dates and form number, never the consenting person's name. Reference photos are read in
+memory (``web.uploads``) and handed to the service, which keeps templates only unless the
+consent's scope keeps photos (then encrypted, outside the vault).
 """
 
 from __future__ import annotations
@@ -14,24 +17,219 @@ from fastapi.responses import Response
 
 from haechi.auth import audit
 from haechi.auth.roles import Perm
-from haechi.services import exposure, integrations
-from haechi.services import media as media_service
+from haechi.domain import HaechiError
+from haechi.jobs import once as once_store
+from haechi.services import integrations
+from haechi.web.actions import acting, go, once, staff
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
+from haechi.web.uploads import read_form
 from haechi.web.views.capabilities import unavailable
 
 router = APIRouter()
 NAV = [NavItem(55, "nav.subjects", "/subjects", Perm.SUBJECTS)]
+MAX_PHOTOS = 5
+MAX_PHOTO_BYTES = 12 * 1024 * 1024
+RELATIONS = ("self", "guardian", "representative")
+SCOPES = ("search", "keep_photos", "link")
+
+
+def _missing(request: Request) -> Response | None:
+    return None if integrations.available("subjects") else unavailable(request, "subjects")
 
 
 @router.get("/subjects", dependencies=[needs(Perm.SUBJECTS)])
 def subjects_page(request: Request) -> Response:
-    if not integrations.available("subjects"):
-        return unavailable(request, "subjects")
+    if (page := _missing(request)) is not None:
+        return page
+    from haechi.subjects.search import search_log
     from haechi.subjects.service import list_subjects
 
-    return render(request, "subjects.html", subjects=list_subjects(haechi(request)), result=None)
+    app = haechi(request)
+    return render(
+        request, "subjects.html", subjects=list_subjects(app), searches=search_log(app, limit=20)
+    )
+
+
+@router.get("/subjects/new", dependencies=[needs(Perm.SUBJECTS_WRITE)])
+def enrol_page(request: Request) -> Response:
+    if (page := _missing(request)) is not None:
+        return page
+    return render(request, "subject_enrol.html", error=None, values={})
+
+
+@router.post("/subjects/enrol", dependencies=[needs(Perm.SUBJECTS_WRITE)])
+async def enrol(request: Request) -> Response:
+    """Multipart, sent by htmx with the CSRF header (the body is read here, in memory)."""
+    if (page := _missing(request)) is not None:
+        return page
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        form = await read_form(request, max_files=MAX_PHOTOS, max_file_bytes=MAX_PHOTO_BYTES)
+    except HaechiError as exc:
+        return render(request, "subject_enrol.html", error=str(exc), values={})
+    values = {k: form.get(k) for k in ("label", "given_by", "relation", "given_at", "valid_until",
+                                       "reference", "is_minor")}  # fmt: skip
+    values["scope"] = ",".join(form.all("scope"))
+    app, auth = haechi(request), current(request)
+    key = form.get("key")
+    try:
+        claim = once_store.claim(app, auth.user.id, key, "subject_enrol")
+    except HaechiError as exc:
+        return render(request, "subject_enrol.html", error=str(exc), values=values)
+    if not claim.fresh:
+        return go(request, claim.result or "/subjects")
+    photos = [(f.name or "photo", f.data) for f in form.files.get("photos", [])]
+    try:
+        info, warnings = await run_in_threadpool(
+            _enrol, acting(request), staff(request), values, photos
+        )
+    except HaechiError as exc:
+        once_store.release(app, auth.user.id, key)
+        values.pop("given_by", None)  # not sent back into the page
+        return render(request, "subject_enrol.html", error=str(exc), values=values)
+    except BaseException:
+        once_store.release(app, auth.user.id, key)
+        raise
+    url = f"/subjects/{info.id}"
+    once_store.done(app, auth.user.id, key, url)
+    response = _subject_page(request, info.id, warnings=warnings)
+    response.headers["HX-Push-Url"] = url
+    return response
+
+
+def _enrol(app: object, who: str, values: dict[str, str], photos: list[tuple[str, bytes]]):  # type: ignore[no-untyped-def]
+    from haechi.subjects.consent import ConsentRequest
+    from haechi.subjects.service import enroll_subject
+
+    consent = ConsentRequest(
+        given_by=values["given_by"],
+        scope=values["scope"] or "",
+        given_at=values["given_at"],
+        relation=values["relation"] or "self",
+        valid_until=values["valid_until"] or None,
+        reference=(values["reference"] or "").strip()[:120] or None,
+    )
+    return enroll_subject(
+        app,  # type: ignore[arg-type]
+        label=values["label"],
+        photos=photos,
+        consent=consent,
+        staff=who,
+        is_minor=values["is_minor"] in ("1", "on", "true"),
+    )
+
+
+def _subject_page(
+    request: Request, subject_id: int, *, warnings: list[str] | None = None, status: int = 200,
+    error: str | None = None,
+) -> Response:  # fmt: skip
+    from haechi.cases.for_subject import cases_of_subject
+    from haechi.subjects.review import confirmed_files
+    from haechi.subjects.search import search_log
+    from haechi.subjects.service import get_subject
+
+    app = haechi(request)
+    info = get_subject(app, subject_id)
+    if info is None:
+        from haechi.auth.errors import NotFound
+
+        raise NotFound(f"There is no subject {subject_id}.")
+    cases = cases_of_subject(app, info.label) if integrations.available("cases") else []
+    return render(
+        request,
+        "subject.html",
+        status=status,
+        s=info,
+        searches=search_log(app, subject_id=subject_id, limit=50),
+        confirmed=len(confirmed_files(app, subject_id)),
+        cases=cases,
+        warnings=warnings or [],
+        error=error,
+        relations=RELATIONS,
+        scopes=SCOPES,
+    )
+
+
+@router.get("/subjects/{subject_id}", dependencies=[needs(Perm.SUBJECTS)])
+def subject_page(request: Request, subject_id: int) -> Response:
+    if (page := _missing(request)) is not None:
+        return page
+    return _subject_page(request, subject_id)
+
+
+@router.post("/subjects/{subject_id}/consents", dependencies=[needs(Perm.SUBJECTS_WRITE)])
+def record_consent(
+    request: Request,
+    subject_id: int,
+    given_by: Annotated[str, Form(max_length=200)] = "",
+    relation: Annotated[str, Form(max_length=32)] = "self",
+    given_at: Annotated[str, Form(max_length=40)] = "",
+    scope: Annotated[list[str] | None, Form()] = None,
+    valid_until: Annotated[str, Form(max_length=40)] = "",
+    reference: Annotated[str, Form(max_length=120)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    from haechi.subjects.consent import ConsentRequest
+    from haechi.subjects.consent import record_consent as record
+
+    def work() -> str:
+        request_ = ConsentRequest(
+            given_by=given_by, scope=list(scope or []), given_at=given_at, relation=relation,
+            valid_until=valid_until or None, reference=reference.strip() or None,
+        )  # fmt: skip
+        record(acting(request), subject_id, request_, staff(request))
+        return f"/subjects/{subject_id}"
+
+    return _or_page(request, subject_id, lambda: once(request, key, "subject_consent", work))
+
+
+@router.post(
+    "/subjects/{subject_id}/consents/{consent_id}/withdraw",
+    dependencies=[needs(Perm.SUBJECTS_WRITE)],
+)
+def withdraw_consent(request: Request, subject_id: int, consent_id: int) -> Response:
+    from haechi.subjects.consent import withdraw_consent as withdraw
+    from haechi.subjects.service import get_subject
+
+    def work() -> Response:
+        info = get_subject(haechi(request), subject_id)
+        already = info is not None and any(
+            c.id == consent_id and c.withdrawn_at for c in info.consents
+        )
+        if not already:  # a second click finds it withdrawn: nothing to do
+            withdraw(acting(request), subject_id, consent_id, staff(request))
+        return go(request, f"/subjects/{subject_id}")
+
+    return _or_page(request, subject_id, work)
+
+
+@router.post("/subjects/{subject_id}/delete", dependencies=[needs(Perm.SUBJECTS_WRITE)])
+def delete_subject(
+    request: Request, subject_id: int, reason: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    from haechi.subjects.service import delete_subject as delete
+    from haechi.subjects.service import get_subject
+
+    def work() -> Response:
+        info = get_subject(haechi(request), subject_id)
+        if info is not None and info.status != "deleted":
+            delete(acting(request), subject_id, staff(request), reason)
+        return go(request, f"/subjects/{subject_id}")
+
+    return _or_page(request, subject_id, work)
+
+
+def _or_page(request: Request, subject_id: int, work: object) -> Response:
+    """Run ``work``; a refusal shows the subject's page with the sentence (400)."""
+    if (page := _missing(request)) is not None:
+        return page
+    try:
+        return work()  # type: ignore[operator]
+    except HaechiError as exc:
+        return _subject_page(request, subject_id, status=400, error=str(exc))
 
 
 @router.post("/subjects/{subject_id}/search", dependencies=[needs(Perm.FACE_SEARCH)])
@@ -40,44 +238,38 @@ def face_search(
     subject_id: int,
     reason: Annotated[str, Form(max_length=500)] = "",
     exhaustive: Annotated[bool, Form()] = False,  # read the whole index (exact, slower)
+    key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    if not integrations.available("subjects"):
-        return unavailable(request, "subjects")
+    """A logged face search (the service refuses it without a reason and an active
+    consent), then its candidates on their review page."""
+    if (page := _missing(request)) is not None:
+        return page
     from haechi.subjects.search import search_subject
-    from haechi.subjects.service import list_subjects
 
     app, auth = haechi(request), current(request)
-    error = None
-    result = None
-    try:
-        result = search_subject(
-            app, subject_id, staff=auth.actor.custody_name, reason=reason, exhaustive=exhaustive
-        )
-    except Exception as exc:  # the faces capability's sentences (SubjectError) and alike
-        from haechi.domain import HaechiError
 
-        if not isinstance(exc, HaechiError):
+    def work() -> str:
+        result = None
+        try:
+            result = search_subject(
+                acting(request),
+                subject_id,
+                staff=staff(request),
+                reason=reason,
+                exhaustive=exhaustive,
+            )
+        except HaechiError as exc:
+            audit.record_face_search(
+                app, auth.actor, f"subject:{subject_id}", reason=reason, exhaustive=exhaustive,
+                result=None, refused=str(exc), subject_id=subject_id,
+            )  # fmt: skip
             raise
-        error = str(exc)
-    audit.record_face_search(
-        app, auth.actor, f"subject:{subject_id}", reason=reason, exhaustive=exhaustive,
-        result=result, refused=error, subject_id=subject_id,
-    )  # fmt: skip
-    items = {}
-    if result is not None:
-        for hit in result.hits[:200]:
-            try:
-                items[hit.blob_sha256] = media_service.file_info(app, hit.blob_sha256)
-            except Exception:  # noqa: S112 - a hit whose file row is gone is just not shown
-                continue
-        shown = sum(1 for m in items.values() if m.has_preview and not m.matched)
-        exposure.add(app, auth.user.id, previews=shown)
-    return render(
-        request,
-        "subjects.html",
-        subjects=list_subjects(app),
-        result=result,
-        items=items,
-        searched=subject_id,
-        error=error,
-    )
+        audit.record_face_search(
+            app, auth.actor, f"subject:{subject_id}", reason=reason, exhaustive=exhaustive,
+            result=result, subject_id=subject_id,
+        )  # fmt: skip
+        return f"/face-searches/{result.search_id}"
+
+    if not key:  # an API client or an old page: no double-submit guard to key on
+        key = once_store.new_key()
+    return _or_page(request, subject_id, lambda: once(request, key, "face_search", work))

@@ -1,0 +1,201 @@
+"""Her case, from the files a counsellor confirmed as hers in a face search.
+
+Opens a case (or extends one), records her as a victim (once per case: the victim linked
+to her faces subject), her consent to takedown requests and to the face search the files
+came from, links her faces subject, and adds every confirmed file: one item for each
+message that carried it (``items.add_file``), so a notice can name every place it was.
+
+Each step is the cases service's own (its transaction, its custody event, the acting
+person's name). What a person can get wrong is checked before the first step, so a refused
+request changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from haechi.app import App
+from haechi.cases import items, people
+from haechi.cases.detail import case_detail
+from haechi.cases.model import CaseError, ConsentScope, check_age
+from haechi.cases.service import create_case, get_summary
+from haechi.store.models import Blob
+
+
+@dataclass(frozen=True)
+class VictimDetails:
+    """What the counsellor states about her and her consent to takedown requests."""
+
+    age: int | None = None
+    is_minor: bool = False
+    consent_given_by: str = "subject"  # subject / guardian / representative
+    consent_method: str = "written"  # written / electronic / verbal
+    consent_at: str | None = None  # ISO date or time with a zone; default: now
+    document_sha256: str | None = None  # the signed form's hash, if scanned
+
+
+@dataclass(frozen=True)
+class CaseForSubject:
+    case_ref: str
+    victim_label: str
+    created_case: bool
+    created_victim: bool
+    items_added: int
+
+
+def parse_age(text: str | None) -> int | None:
+    """An age in whole years as a person typed it ("" for unknown), or a sentence."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise CaseError(f"{value!r} is not an age in years.")
+    return check_age(int(value))
+
+
+def check_victim(victim: VictimDetails, *, consents: bool = True) -> None:
+    """What ``people.record_consent`` would refuse, before anything is written."""
+    check_age(victim.age)
+    if not consents:
+        return
+    if victim.consent_given_by not in people.GIVEN_BY:
+        raise CaseError(f"Consent is given by one of {', '.join(people.GIVEN_BY)}.")
+    if victim.consent_method not in people.METHODS:
+        raise CaseError(f"Consent is recorded as one of {', '.join(people.METHODS)}.")
+    if (
+        victim.consent_given_by == "subject"
+        and victim.age is not None
+        and victim.age < people.GUARDIAN_AGE
+    ):
+        raise CaseError(
+            f"She is under {people.GUARDIAN_AGE}: consent must come from a guardian or legal "
+            "representative."
+        )
+
+
+def record_consents(
+    app: App, case: str, label: str, victim: VictimDetails, scopes: Sequence[str],
+    note: str | None = None,
+) -> None:  # fmt: skip
+    for scope in scopes:
+        people.record_consent(
+            app, case, label, scope, given_by=victim.consent_given_by,
+            method=victim.consent_method, granted_at=victim.consent_at,
+            document_sha256=victim.document_sha256, note=note,
+        )  # fmt: skip
+
+
+def add_victim(
+    app: App,
+    case: str,
+    victim: VictimDetails,
+    *,
+    scopes: Sequence[str] = (),
+    display_name: str | None = None,
+    contact: str | None = None,
+) -> str:
+    """A victim and the consents she gave (checked first); returns her label."""
+    check_victim(victim, consents=bool(scopes))
+    label = people.add_victim(
+        app, case, display_name=display_name or None, contact=contact or None, age=victim.age,
+        is_minor=victim.is_minor or None,
+    )  # fmt: skip
+    record_consents(app, case, label, victim, scopes)
+    return label
+
+
+def _check(app: App, files: Sequence[str], victim: VictimDetails) -> list[str]:
+    shas = list(dict.fromkeys(s.strip().lower() for s in files if s.strip()))
+    if not shas:
+        raise CaseError("Confirm at least one candidate as hers first.")
+    check_victim(victim)
+    with app.db.connect() as conn:
+        known = set(conn.execute(select(Blob.sha256).where(Blob.sha256.in_(shas))).scalars())
+    missing = [s for s in shas if s not in known]
+    if missing:
+        raise CaseError(f"No stored file has the SHA-256 {missing[0]}.")
+    return shas
+
+
+def case_for_subject(
+    app: App,
+    *,
+    subject_label: str,
+    files: Sequence[str],
+    victim: VictimDetails,
+    case: str | None = None,
+    title: str | None = None,
+    reported_on: str | None = None,
+) -> CaseForSubject:
+    """Open (``case`` None) or extend a case for the faces subject ``subject_label`` with
+    ``files`` (SHA-256). ``app`` acts as the counsellor."""
+    shas = _check(app, files, victim)
+    created_case = case is None
+    if case is None:
+        summary = create_case(
+            app, title or f"Takedown request: {subject_label}", reported_on=reported_on
+        )
+    else:
+        summary = get_summary(app, case)
+    ref = summary.ref
+    linked = [v for v in case_detail(app, ref).victims if v.faces_subject_ref == subject_label]
+    created_victim = not linked
+    if linked:
+        label = linked[0].label
+        if not linked[0].consents_to(ConsentScope.TAKEDOWN):
+            record_consents(app, ref, label, victim, [ConsentScope.TAKEDOWN.value])
+    else:
+        label = add_victim(app, ref, victim, scopes=[ConsentScope.TAKEDOWN.value])
+        # The face search that found the files ran under her faces subject's consent;
+        # the case records it too, which linking the subject requires.
+        record_consents(
+            app, ref, label, victim, [ConsentScope.FACE_SEARCH.value],
+            note=f"face search under the consent recorded with subject {subject_label}",
+        )  # fmt: skip
+        people.link_faces_subject(app, ref, label, subject_label)
+    added = 0
+    for sha in shas:
+        added += sum(1 for a in items.add_file(app, ref, sha) if a.created)
+    return CaseForSubject(ref, label, created_case, created_victim, added)
+
+
+@dataclass(frozen=True)
+class SubjectCase:
+    ref: str
+    title: str
+    status: str
+    victim_label: str
+
+
+def cases_of_subject(app: App, subject_label: str) -> list[SubjectCase]:
+    """The cases where a victim is linked to the faces subject ``subject_label``."""
+    from haechi.store.tables.cases import Case, CaseSubject
+
+    with app.db.connect() as conn:
+        rows = conn.execute(
+            select(Case.ref, Case.title, Case.status, CaseSubject.label)
+            .join(CaseSubject, CaseSubject.case_id == Case.id)
+            .where(CaseSubject.faces_subject_ref == subject_label)
+            .order_by(Case.id.desc())
+        ).all()
+    return [SubjectCase(*r) for r in rows]
+
+
+def open_cases(app: App, limit: int = 200) -> list[tuple[str, str]]:
+    """(reference, title) of the cases not closed, newest first: what a case can be
+    extended from."""
+    from haechi.store.tables.cases import Case
+
+    with app.db.connect() as conn:
+        return [
+            (ref, title)
+            for ref, title in conn.execute(
+                select(Case.ref, Case.title)
+                .where(Case.status != "closed")
+                .order_by(Case.id.desc())
+                .limit(limit)
+            )
+        ]

@@ -1,0 +1,35 @@
+"""What the case jobs share: the case named in the parameters, checked at submission."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from haechi.app import App
+from haechi.cases.model import CaseError
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def checked_case(app: App, params: dict[str, Any], *, needs_items: bool = True) -> tuple[str, int]:
+    """(reference, id) of the case ``params["case"]`` names; a sentence if none or empty."""
+    from haechi.cases.service import get_summary
+
+    key = str(params.get("case") or "").strip()[:64]
+    if not key:
+        raise CaseError("Name the case.")
+    summary = get_summary(app, key)
+    if needs_items and summary.items == 0:
+        raise CaseError(f"Case {summary.ref} has no items yet.")
+    return summary.ref, summary.id
+
+
+def file_stem(ref: str) -> str:
+    return _SAFE.sub("_", ref).strip("._") or "case"
+
+
+def flag(params: dict[str, Any], name: str, default: bool) -> bool:
+    value = params.get(name, default)
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "on", "yes")
+    return bool(value)

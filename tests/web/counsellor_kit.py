@@ -1,0 +1,85 @@
+"""Helpers for the counsellor's tests: the faces demo export (scikit-image's astronaut
+portrait, NASA, public domain, re-posted altered in three rooms) ingested and analysed by
+the real faces analyzer, a support worker logged in, forms read from the pages."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from tests.web.conftest import PASSWORD
+
+from haechi.app import App
+
+KEY = re.compile(r'name="key" value="([^"]+)"')
+
+
+def add_staff(app: App, name: str, role: str) -> None:
+    """An account for the tests (with the reason privileged roles are created with, where
+    the accounts service asks for one)."""
+    import inspect
+
+    from haechi.auth.accounts import add_user
+    from haechi.auth.types import cli_actor
+
+    extra = {"reason": "test account"} if "reason" in inspect.signature(add_user).parameters else {}
+    add_user(app, name, PASSWORD, role, actor=cli_actor("test"), **extra)  # type: ignore[arg-type]
+
+
+def load_faces_demo(app: App, tmp: Path) -> Path:
+    """Ingest the faces demo export and analyse it with the faces analyzer, as
+    ``haechi ingest`` then ``haechi analyze -a faces`` do; returns the export."""
+    from haechi.cli.analyze_cmd import run_analysis
+    from haechi.cli.ingest_cmd import run_ingest
+    from haechi.demo.faces_export import build_faces_export
+    from haechi.run.hooks import run_ingest_hooks
+
+    export = build_faces_export(tmp / "faces-export")
+    report = run_ingest(app, export, quiet=True)
+    assert run_analysis(app, ["faces"], quiet=True, workers=1).as_dict()["ok"] > 0
+    run_ingest_hooks(app, report)
+    return export
+
+
+def form_key(page: str, action: str) -> str:
+    """The idempotency key of the form posting to ``action`` on ``page``."""
+    at = page.index(f'action="{action}"') if f'action="{action}"' in page else page.index(action)
+    found = KEY.search(page, at)
+    assert found, f"no key in the form for {action}"
+    return found.group(1)
+
+
+def enrol(
+    web: TestClient, csrf: str, photo: bytes, *, label: str = "V-2024-017", minor: bool = False,
+    scope: tuple[str, ...] = ("search",), key: str | None = None,
+) -> tuple[int, str]:  # fmt: skip
+    """Enrol through the page's form (multipart with the CSRF header, as htmx sends it);
+    returns (HTTP status, the page)."""
+    if key is None:
+        key = KEY.search(web.get("/subjects/new").text).group(1)  # type: ignore[union-attr]
+    data: dict[str, object] = {
+        "key": key, "label": label, "given_by": "김하늘 (fictional)", "relation": "self",
+        "given_at": "2024-09-01", "scope": list(scope), "reference": "FORM-2024-0917",
+    }  # fmt: skip
+    if minor:
+        data["is_minor"] = "1"
+    r = web.post(
+        "/subjects/enrol",
+        data=data,
+        files=[("photos", ("reference.png", photo, "image/png"))],
+        headers={"x-csrf-token": csrf, "hx-request": "true"},
+    )
+    return r.status_code, r.text
+
+
+def wait_for_job(web: TestClient, job_id: int, timeout: float = 180.0) -> str:
+    """Poll a job's part of the page (as the page does) until it is finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        part = web.get(f"/jobs/{job_id}", headers={"hx-request": "true"}).text
+        if "job-done" in part or "job-failed" in part:
+            return part
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not finish: {part}")
