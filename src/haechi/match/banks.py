@@ -55,6 +55,7 @@ class AddReport:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
     withdrawn: int = 0
     new_signal_ids: list[int] = field(default_factory=list)
+    new_item_ids: list[int] = field(default_factory=list)
     matches_found: int = 0
     custody_seq: int | None = None
 
@@ -254,42 +255,58 @@ def add_items(
     the whole add back.
     """
     bank = get_bank(app, name)
-    report = AddReport(bank.name)
-    base_labels = list(dict.fromkeys([*bank.labels, *labels]))
-    now, who = utc_now(), app.settings.operator
-    added_pairs: list[tuple[str, str]] = []
     with app.db.begin() as conn:
-        seen: set[tuple[str, str]] = set()
-        chunk: list[ParsedItem] = []
-        for item in items:
-            chunk.append(item)
-            if len(chunk) >= CHUNK * 10:
-                added_pairs += _add_chunk(conn, bank, chunk, seen, base_labels, now, who, report)
-                chunk = []
-        added_pairs += _add_chunk(conn, bank, chunk, seen, base_labels, now, who, report)
-        report.signals_added = dict(Counter(k for k, _ in added_pairs))
-        if report.items_added:
-            report.custody_seq = app.custody.append_many(
-                conn,
-                [
-                    Draft(
-                        events.BANK_ITEMS_ADDED,
-                        f"bank:{bank.id}",
-                        {
-                            "bank": bank.name,
-                            "items": report.items_added,
-                            "signals": report.signals_added,
-                            "signals_sha256": _list_digest(added_pairs),
-                            "duplicates": report.duplicates,
-                            "source": source,
-                        },
-                    )
-                ],
-            )[0]
+        report = add_items_in(app, conn, bank, items, source=source, labels=labels)
     if hunt and report.new_signal_ids:
         from haechi.match.matching import hunt_bank_signals
 
         report.matches_found = hunt_bank_signals(app, report.new_signal_ids)
+    return report
+
+
+def add_items_in(
+    app: App,
+    conn: Any,
+    bank: BankInfo,
+    items: Iterable[ParsedItem],
+    *,
+    source: dict[str, Any],
+    labels: Sequence[str] = (),
+) -> AddReport:
+    """The write of :func:`add_items` inside the caller's transaction (``app.db.begin()``),
+    with its custody event; the retro-hunt is the caller's, after the commit. What a
+    partner exchange uses to add and withdraw a whole page in one transaction."""
+    report = AddReport(bank.name)
+    base_labels = list(dict.fromkeys([*bank.labels, *labels]))
+    now, who = utc_now(), app.settings.operator
+    added_pairs: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    chunk: list[ParsedItem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= CHUNK * 10:
+            added_pairs += _add_chunk(conn, bank, chunk, seen, base_labels, now, who, report)
+            chunk = []
+    added_pairs += _add_chunk(conn, bank, chunk, seen, base_labels, now, who, report)
+    report.signals_added = dict(Counter(k for k, _ in added_pairs))
+    if report.items_added:
+        report.custody_seq = app.custody.append_many(
+            conn,
+            [
+                Draft(
+                    events.BANK_ITEMS_ADDED,
+                    f"bank:{bank.id}",
+                    {
+                        "bank": bank.name,
+                        "items": report.items_added,
+                        "signals": report.signals_added,
+                        "signals_sha256": _list_digest(added_pairs),
+                        "duplicates": report.duplicates,
+                        "source": source,
+                    },
+                )
+            ],
+        )[0]
     return report
 
 
@@ -377,6 +394,7 @@ def _add_chunk(
                 .all()
             )
         report.items_added += len(ids)
+        report.new_item_ids += ids
         added += [(r["kind"], r["value"]) for r in signal_rows]
     return added
 
@@ -386,33 +404,40 @@ def remove_items(app: App, name: str, item_ids: Sequence[int], *, reason: str = 
     bank's name and the item's labels as they were."""
     bank = get_bank(app, name)
     with app.db.begin() as conn:
-        pairs = conn.execute(
-            select(BankSignal.kind, BankSignal.value).where(
-                BankSignal.bank_id == bank.id, BankSignal.item_id.in_(list(item_ids))
-            )
-        ).all()
-        found = (
-            conn.execute(
-                select(BankItem.id).where(
-                    BankItem.bank_id == bank.id, BankItem.id.in_(list(item_ids))
-                )
-            )
-            .scalars()
-            .all()
+        removed = remove_items_in(app, conn, bank, item_ids, reason=reason)
+    indexes_stale(app)
+    return removed
+
+
+def remove_items_in(
+    app: App, conn: Any, bank: BankInfo, item_ids: Sequence[int], *, reason: str = ""
+) -> int:
+    """The write of :func:`remove_items` inside the caller's transaction, with its custody
+    event; the caller marks the bank indexes stale (:func:`indexes_stale`) after the commit."""
+    pairs = conn.execute(
+        select(BankSignal.kind, BankSignal.value).where(
+            BankSignal.bank_id == bank.id, BankSignal.item_id.in_(list(item_ids))
         )
-        if len(found) != len(set(item_ids)):
-            missing = sorted(set(item_ids) - set(found))
-            raise UsageError(f"Bank {bank.name!r} has no item {missing[0]}.")
-        conn.execute(delete(BankSignal).where(BankSignal.item_id.in_(found)))
-        conn.execute(delete(BankItem).where(BankItem.id.in_(found)))
-        app.custody.append(
-            conn,
-            events.BANK_ITEMS_REMOVED,
-            f"bank:{bank.id}",
-            {"bank": bank.name, "items": sorted(found), "reason": reason,
-             "signals_sha256": _list_digest((k, v) for k, v in pairs)},
-        )  # fmt: skip
-    _indexes_stale(app)
+    ).all()
+    found = (
+        conn.execute(
+            select(BankItem.id).where(BankItem.bank_id == bank.id, BankItem.id.in_(list(item_ids)))
+        )
+        .scalars()
+        .all()
+    )
+    if len(found) != len(set(item_ids)):
+        missing = sorted(set(item_ids) - set(found))
+        raise UsageError(f"Bank {bank.name!r} has no item {missing[0]}.")
+    conn.execute(delete(BankSignal).where(BankSignal.item_id.in_(found)))
+    conn.execute(delete(BankItem).where(BankItem.id.in_(found)))
+    app.custody.append(
+        conn,
+        events.BANK_ITEMS_REMOVED,
+        f"bank:{bank.id}",
+        {"bank": bank.name, "items": sorted(found), "reason": reason,
+         "signals_sha256": _list_digest((k, v) for k, v in pairs)},
+    )  # fmt: skip
     return len(found)
 
 
@@ -433,11 +458,12 @@ def delete_bank(app: App, name: str, *, reason: str = "") -> BankInfo:
             {"bank": bank.name, "items": bank.items, "signals": bank.signals, "reason": reason,
              "signals_sha256": _list_digest((k, v) for k, v in pairs)},
         )  # fmt: skip
-    _indexes_stale(app)
+    indexes_stale(app)
     return bank
 
 
-def _indexes_stale(app: App) -> None:
+def indexes_stale(app: App) -> None:
+    """Bank hashes were removed: the bank indexes rebuild on their next use."""
     from haechi.match.index import BANK_PDQ, BANK_VPDQ, IndexSet
 
     IndexSet(app).mark_stale(BANK_PDQ, BANK_VPDQ)
