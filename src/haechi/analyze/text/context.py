@@ -62,7 +62,8 @@ def evasive(f: Finding) -> bool:
     if f.role != "signal":
         return False
     parts = f.matched.split()
-    joined = unicodedata.normalize("NFKC", "".join(parts)).lower()
+    # NFC, not NFKC: compatibility jamo ("ㅈㅣ") and full-width letters stay visible here.
+    joined = unicodedata.normalize("NFC", "".join(parts)).lower()
     if joined != f.form and len(joined) >= len(f.form):
         return True  # something other than spaces sits inside the word
     return len(parts) >= 3 and len(joined) / len(parts) <= 1.5

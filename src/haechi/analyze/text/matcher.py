@@ -44,7 +44,7 @@ __all__ += ["kiwi_installed", "kiwi_missing", "morpheme_aligned"]
 
 LATIN_SUFFIXES = frozenset({"s", "es", "ed", "d", "ing", "er", "ers", "ly", "r"})
 CYRILLIC_MAX_ENDING = 4  # Russian and Ukrainian inflect: "раздеть" -> "раздеться"
-_LOOKALIKE = re.compile("[0-9\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]")
+_LOOKALIKE = re.compile("[v0-9\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 # One or two digits or Latin letters between Hangul syllables: "능1욕방", "합x성".
 _HANGUL_NOISE = re.compile("(?<=[\uac00-\ud7a3])[0-9a-z]{1,2}(?=[\uac00-\ud7a3])")
@@ -61,7 +61,7 @@ class Finding:
     start: int  # span in the original message text (Python str indices)
     end: int
     matched: str  # the original text of the span
-    form: str  # the squeezed form that matched
+    form: str  # the form that matched, squeezed, as the lexicon spells it
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,7 @@ class Matcher:
         if checked and not kiwi_installed():
             raise kiwi_missing("it is not installed", checked)
         self.by_form: dict[tuple[str, str], Term] = {}
+        self.spelling: dict[tuple[str, str], str] = {}
         groups: dict[str, list[str]] = {"cjk": [], "latin": [], "cyrillic": []}
         for term in lexicon.terms:
             for raw in term.forms:
@@ -147,6 +148,7 @@ class Matcher:
                 if (script, form) not in self.by_form:
                     groups[script].append(form)
                 self.by_form[(script, form)] = term  # a later definition of a form wins
+                self.spelling[(script, form)] = squeeze(raw)  # as the lexicon spells it
         self.regex = {
             script: re.compile(trie_regex(forms)) for script, forms in groups.items() if forms
         }
@@ -217,10 +219,11 @@ class Matcher:
                 term = self.by_form[(script, m.group())]
                 if back is not None:  # a span of the noise-free copy, back in squeezed
                     s, e = back[s], back[e - 1] + 1
+                spelt = self.spelling[(script, m.group())]
                 if term.role != "signal":
-                    out.pending.append((script, s, e, term, m.group()))
+                    out.pending.append((script, s, e, term, spelt))
                     continue
-                self._place(n, out, script, term, s, e, m.group())
+                self._place(n, out, script, term, s, e, spelt)
 
     def _place(
         self, n: Normalized, out: TextResult, script: str, term: Term, s: int, e: int, form: str

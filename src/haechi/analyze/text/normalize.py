@@ -5,13 +5,15 @@ What evasion looks like and what undoes it:
 - zero-width characters, soft hyphens, bidi controls, Hangul fillers: removed;
 - Hangul typed as compatibility jamo ("ㅈㅣㅇㅣㄴ능욕") or conjoining jamo: recomposed into
   syllables (consonant-only runs such as "ㅋㅋ" stay as they are); a "1", "l", "i" or "|"
-  right after a consonant jamo is read as the vowel ㅣ ("ㅈ1인능욕" is 지인능욕);
+  right after a consonant jamo is read as the vowel ㅣ ("ㅈ1인능욕" is 지인능욕), and a
+  consonant typed apart between two syllables is the first one's final ("하ㅂ성" is 합성);
 - accents on Latin letters ("ñúdify"): stripped;
 - spacing ("지인 능욕", "n u d i f y") and separators ("지.인.능.욕"): the *squeezed* form
   drops everything that is not a letter or digit, and remembers where each word started,
   so a match can be required to begin on a word;
-- look-alike letters (Cyrillic "а" in "undress", Latin "p" in "раздеть", "nud1fy"): two
-  translated copies of the squeezed form, one for Latin and one for Cyrillic terms.
+- look-alike letters (Cyrillic "а" in "undress", Latin "p" in "раздеть", "nud1fy",
+  "nvdify"): two translated copies of the squeezed form, one for Latin and one for
+  Cyrillic terms.
 
 The common case (already NFKC, no jamo, no invisible characters) takes a fast path that
 costs one regex scan and ``str.lower``; only unusual text goes character by character.
@@ -45,7 +47,9 @@ _SLOW = re.compile(
 )
 _COMPAT_CONSONANTS = {cp: None for cp in range(0x3131, 0x314F)}
 # A consonant jamo followed by a stroke that stands for the vowel ㅣ ("ㅈ1인").
-_JAMO_STROKE = re.compile("[\u3131-\u314e\u1100-\u1112][1li|I!]")
+_JAMO_STROKE = re.compile(
+    "[\u3131-\u314e\u1100-\u1112][1li|I!]|[\uac00-\ud7a3][\u3131-\u314e][\uac00-\ud7a3]"
+)
 _STROKES = frozenset("1li|!")
 _V_I = 20  # ㅣ among the 21 conjoining vowels
 _WORD = re.compile(r"[^\W_]+")
@@ -64,8 +68,8 @@ _TO_COMPAT = {
 
 # Look-alike letters (lower case): Cyrillic/Greek shapes and digits read as Latin ...
 TO_LATIN = str.maketrans(
-    "аеорсхуіјѕԁɡοανικρτυ0134579",
-    "aeopcxyijsdgoavikptuoieastg",
+    "аеорсхуіјѕԁɡοανικρτυ0134579v",
+    "aeopcxyijsdgoavikptuoieastgu",
 )
 # ... and Latin shapes read as Cyrillic.
 TO_CYRILLIC = str.maketrans("aeopcxykmt036", "аеорсхукмтозб")
@@ -162,6 +166,16 @@ def _fold_char(ch: str) -> str:
     return n
 
 
+def _final_typed_apart(out: list[str], chars: list[str], i: int) -> bool:
+    """Is ``chars[i]`` a consonant jamo between a syllable without a final consonant and
+    another syllable ("하ㅂ성", "능요ㄱ방")? Before a jamo or the end ("좋아ㅋㅋ") it is not."""
+    c = ord(chars[i])
+    if not (_L0 <= c < _L0 + 19 and _L_TO_T[c - _L0]) or not out or i + 1 >= len(chars):
+        return False
+    prev, nxt = ord(out[-1]), ord(chars[i + 1])
+    return _S0 <= prev <= 0xD7A3 and (prev - _S0) % 28 == 0 and _S0 <= nxt <= 0xD7A3
+
+
 def _compose_jamo(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
     """Compose runs of conjoining jamo into syllables (2-set keyboard order)."""
     out: list[str] = []
@@ -196,6 +210,11 @@ def _compose_jamo(chars: list[str], origin: list[int]) -> tuple[list[str], list[
             out.append(chr(_S0 + (lidx * 21 + vidx) * 28 + tidx))
             org.append(origin[i])
             i += used
+            continue
+        if _final_typed_apart(out, chars, i):
+            # "하ㅂ성": the final consonant of the syllable before, typed on its own.
+            out[-1] = chr(ord(out[-1]) + _L_TO_T[c - _L0])
+            i += 1
             continue
         out.append(_TO_COMPAT.get(chars[i], chars[i]))
         org.append(origin[i])
