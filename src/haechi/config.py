@@ -38,6 +38,8 @@ ENV_VARS = {
     "HAECHI_RAY_ADDRESS": "address of a running Ray cluster for --engine ray",
     "HAECHI_INGEST_READER": "auto (default), process or inline: parse exports in a second process",
     "HAECHI_DEBUG": "1: an unexpected error shows its traceback instead of one sentence",
+    "HAECHI_TELEGRAM_API_ID": "api_id of the Telegram application used by haechi watch",
+    "HAECHI_TELEGRAM_API_HASH": "api_hash of the Telegram application used by haechi watch",
 }
 
 _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -56,6 +58,24 @@ _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "timeout_seconds": int,
         "chromium": str,
         "screenshot": bool,
+    },
+    # Live capture (haechi watch); values are checked by haechi.collect.telegram_live.settings.
+    "live": {
+        "api_id": int,
+        "api_hash": str,
+        "max_targets": int,
+        "max_media_mb": int,
+        "media": list,
+        "backfill_limit": int,
+        "requests_per_second": (int, float),
+        "concurrent_downloads": int,
+        "flush_messages": int,
+        "flush_seconds": (int, float),
+        "backoff_max_seconds": int,
+        "recheck_recent": int,
+        "recheck_minutes": int,
+        "follow_successors": bool,
+        "analyze_every_seconds": int,
     },
 }
 # [analyzers.<name>] tables hold each analyzer's own settings; the analyzer validates
@@ -84,6 +104,7 @@ class Settings:
     analyze_on_ingest: bool = True
     engine: str = "local"  # "local" (process pool) or "ray"
     analyzers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    live: dict[str, Any] = field(default_factory=dict)  # [live]: read by haechi watch
 
     @property
     def vault_dir(self) -> Path:
@@ -218,6 +239,7 @@ def load_settings(home: Path | None = None) -> Settings:
         analyze_on_ingest=bool(data.get("run", {}).get("analyze_on_ingest", True)),
         engine=engine,
         analyzers=dict(data.get("analyzers", {})),
+        live=dict(data.get("live", {})),
     )
 
 

@@ -147,3 +147,6 @@ class SourceDescriptor:
     label: str
     layout: str | None = None  # "single_chat" / "full_account" for exports
     root_files: list[SourceFile] = field(default_factory=list)
+    # What else the custody log must say about where this came from (a live capture's
+    # account, session and targets); goes into the ingest_started event when not empty.
+    details: dict[str, Any] = field(default_factory=dict)

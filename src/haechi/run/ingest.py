@@ -191,23 +191,20 @@ class Ingestor:
                         update(Source).where(Source.id == source_id).values(assume_timezone=zone)
                     )
             writer = IngestWriter(db, source_id, fresh=not resumed, fill_utc=resumed and bool(zone))
-            drafts = [
-                Draft(
-                    custody.INGEST_STARTED,
-                    f"source:{source_id}",
-                    {
-                        "source_id": source_id,
-                        "kind": desc.kind,
-                        "uri": desc.uri,
-                        "layout": desc.layout,
-                        "collector": self.collector.name,
-                        "collector_version": self.collector.version,
-                        "rerun": resumed,
-                        "previous_status": row[1] if row else None,
-                        "assume_timezone": zone,
-                    },
-                )
-            ]
+            started: dict[str, Any] = {
+                "source_id": source_id,
+                "kind": desc.kind,
+                "uri": desc.uri,
+                "layout": desc.layout,
+                "collector": self.collector.name,
+                "collector_version": self.collector.version,
+                "rerun": resumed,
+                "previous_status": row[1] if row else None,
+                "assume_timezone": zone,
+            }
+            if desc.details:  # e.g. a live capture's account, session and targets
+                started["details"] = desc.details
+            drafts = [Draft(custody.INGEST_STARTED, f"source:{source_id}", started)]
             drafts += self._record_files(conn, writer, jobs)
             self.app.custody.append_many(conn, drafts)
         self.report.source_id, self.report.source = source_id, desc.uri
