@@ -83,9 +83,10 @@ async def read_form(request: Request, *, max_files: int, max_file_bytes: int) ->
         limit = max_file_bytes if filename is not None else MAX_FIELD_BYTES
         if len(buf) > limit:
             if filename is not None:
+                mb = limit // (1024 * 1024)
                 raise UsageError(
-                    f"{filename or 'A photo'} is larger than {limit / 1e6:.0f} MB: use a smaller "
-                    "photo (a face needs no more than a few hundred pixels)."
+                    f"{filename or 'A photo'} is larger than {mb} MB: use a smaller photo (a "
+                    "face needs no more than a few hundred pixels)."
                 )
             raise UsageError(f"The field {name!r} is longer than {limit} bytes.")
 
