@@ -11,9 +11,21 @@ hash and quality (checked against ``pdqhash`` on all 51 ThreatExchange test imag
 
 Everything after the downsample follows ``pdq/cpp/hashing/pdqhashing.cpp``: the
 image-domain quality metric, the 16 x 64 DCT matrix, the lower median (Torben) of the
-16 x 16 coefficients, the bit layout (bit ``16*i + j`` set when coefficient ``(i, j)``
-exceeds the median; the hex string prints word 15 first) and the eight dihedral hashes
-obtained by permuting and negating DCT coefficients (no second pass over the pixels).
+16 x 16 coefficients and the bit layout (bit ``16*i + j`` set when coefficient ``(i, j)``
+exceeds the median; the hex string prints word 15 first).
+
+**Dihedral hashes are the hashes of the transformed picture.** The reference derives the
+seven rotated and mirrored hashes by permuting and negating the DCT coefficients of the
+64 x 64 buffer. That is exact only when the filter and the decimation are symmetric, which
+they are not for most sizes (the box windows are one pixel longer on one side and the
+sample points ``int((k + 0.5) * n / 64)`` are not mirror images): on a 640 x 480 photo the
+shortcut's "mirrored" hash is 14 bits from the hash of the mirrored photo, enough to miss
+a re-encoded mirror image at 31 bits. So the buffers are computed for the transformed
+picture itself, cheaply: a vertical flip reverses each band of the row pass, a
+horizontal flip reverses the columns of its result, and a transposition transposes the
+buffer (the filter of a dimension depends only on its length). The flips are bit for bit
+what hashing the flipped picture gives; the transposed variants differ from it only by
+float32 summation order (``tests/analyze/test_hashes_dihedral.py``).
 """
 
 from __future__ import annotations
@@ -45,9 +57,6 @@ _DCT = (
     np.sqrt(2.0 / 64)
     * np.cos((np.pi / 2 / 64) * np.arange(1, 17)[:, None] * (2 * np.arange(64)[None, :] + 1))
 ).astype(np.float32)
-_PARITY_I = (np.arange(16)[:, None] & 1).astype(bool) & np.ones((16, 16), dtype=bool)
-_PARITY_J = _PARITY_I.T.copy()
-_PARITY_IJ = ((np.arange(16)[:, None] + np.arange(16)[None, :]) & 1).astype(bool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +116,32 @@ def _reduced_tent(
     return tuple(bands), out.astype(np.float32)
 
 
+def _weights(
+    rows: int, cols: int, full_shape: tuple[int, int] | None, scale: int
+) -> tuple[tuple[tuple[int, int], ...], np.ndarray, np.ndarray]:
+    if scale > 1 and full_shape is not None:
+        row_bands, row_weights = _reduced_tent(full_shape[0], rows, scale)
+        _, col_weights = _reduced_tent(full_shape[1], cols, scale)
+    else:
+        row_bands, row_weights = _tent(rows)
+        _, col_weights = _tent(cols)
+    return row_bands, row_weights, col_weights
+
+
+def _row_pass(
+    luma: np.ndarray, bands: tuple[tuple[int, int], ...], weights: np.ndarray, flip: bool
+) -> np.ndarray:
+    """``weights @ luma`` band by band; ``flip``: of the picture turned upside down (each
+    band of the flipped picture is read reversed, so the arithmetic is the very same as on
+    a flipped copy)."""
+    rows, cols = luma.shape
+    partial = np.empty((64, cols), dtype=np.float32)
+    for k, (start, stop) in enumerate(bands):
+        band = luma[rows - stop : rows - start][::-1] if flip else luma[start:stop]
+        partial[k] = weights[k, start:stop] @ np.ascontiguousarray(band)
+    return partial
+
+
 def downsample64(
     luma: np.ndarray, full_shape: tuple[int, int] | None = None, scale: int = 1
 ) -> np.ndarray:
@@ -116,18 +151,42 @@ def downsample64(
     rows x columns) decoded at 1/``scale`` size; the full picture's filter is used.
     """
     rows, cols = luma.shape
-    if scale > 1 and full_shape is not None:
-        row_bands, row_weights = _reduced_tent(full_shape[0], rows, scale)
-        _, col_weights = _reduced_tent(full_shape[1], cols, scale)
-    else:
-        if rows == 64 and cols == 64:  # the reference copies such input unfiltered
-            return luma.astype(np.float32, copy=True)
-        row_bands, row_weights = _tent(rows)
-        _, col_weights = _tent(cols)
-    partial = np.empty((64, cols), dtype=np.float32)
-    for k, (start, stop) in enumerate(row_bands):
-        partial[k] = row_weights[k, start:stop] @ luma[start:stop]
+    if rows == 64 and cols == 64 and not (scale > 1 and full_shape is not None):
+        return luma.astype(np.float32, copy=True)  # the reference copies such input unfiltered
+    bands, row_weights, col_weights = _weights(rows, cols, full_shape, scale)
+    partial = _row_pass(luma, bands, row_weights, False)
     return (partial @ col_weights.T).astype(np.float32)
+
+
+def dihedral_buffers(
+    luma: np.ndarray, full_shape: tuple[int, int] | None = None, scale: int = 1
+) -> dict[str, np.ndarray]:
+    """The 64 x 64 buffers of the picture and of its seven rotations and mirror images,
+    by ``DIHEDRAL`` name (numpy: ``rotate90`` is ``np.rot90(a)``, ``flipx`` ``a[::-1]``,
+    ``flipy`` ``a[:, ::-1]``, ``flipplus1`` ``a.T``, ``flipminus1`` ``np.rot90(a, 2).T``)."""
+    rows, cols = luma.shape
+    if rows == 64 and cols == 64 and not (scale > 1 and full_shape is not None):
+        b00 = luma.astype(np.float32, copy=True)
+        b10, b01, b11 = b00[::-1], b00[:, ::-1], b00[::-1, ::-1]
+    else:
+        bands, row_weights, col_weights = _weights(rows, cols, full_shape, scale)
+        upright = _row_pass(luma, bands, row_weights, False)
+        upside_down = _row_pass(luma, bands, row_weights, True)
+        cw = col_weights.T
+        b00 = (upright @ cw).astype(np.float32)
+        b01 = (np.ascontiguousarray(upright[:, ::-1]) @ cw).astype(np.float32)
+        b10 = (upside_down @ cw).astype(np.float32)
+        b11 = (np.ascontiguousarray(upside_down[:, ::-1]) @ cw).astype(np.float32)
+    return {
+        "original": b00,
+        "rotate90": b01.T,  # np.rot90(a) == a[:, ::-1].T
+        "rotate180": b11,
+        "rotate270": b10.T,  # np.rot90(a, 3) == a[::-1].T
+        "flipx": b10,
+        "flipy": b01,
+        "flipplus1": b00.T,
+        "flipminus1": b11.T,
+    }
 
 
 def quality_of(buf: np.ndarray) -> int:
@@ -144,20 +203,6 @@ def _bits_hex(coeffs: np.ndarray) -> str:
     return np.packbits(bits).tobytes().hex()
 
 
-def _dihedral_coeffs(c: np.ndarray) -> dict[str, np.ndarray]:
-    """``dct16OriginalTo*``: the DCT coefficients of the rotated or flipped image."""
-    t = c.T
-    return {
-        "rotate90": np.where(_PARITY_I, t, -t),  # B[j][i] = A[i][j] if j odd
-        "rotate180": np.where(_PARITY_IJ, -c, c),
-        "rotate270": np.where(_PARITY_J, t, -t),  # B[j][i] = A[i][j] if i odd
-        "flipx": np.where(_PARITY_I, c, -c),
-        "flipy": np.where(_PARITY_J, c, -c),
-        "flipplus1": t,
-        "flipminus1": np.where(_PARITY_IJ, -t, t),
-    }
-
-
 def pdq_from_luma(
     luma: np.ndarray,
     *,
@@ -171,13 +216,20 @@ def pdq_from_luma(
     if rows < MIN_DIM or cols < MIN_DIM:
         zero = "0" * HEX_LEN
         return PdqHash(zero, 0, {n: zero for n in DIHEDRAL[1:]} if dihedral else {})
+    luma = np.ascontiguousarray(luma, dtype=np.float32)
     with one_blas_thread():
-        buf = downsample64(np.ascontiguousarray(luma, dtype=np.float32), full_shape, scale)
-        coeffs = (_DCT @ buf) @ _DCT.T
-    others = (
-        {name: _bits_hex(c) for name, c in _dihedral_coeffs(coeffs).items()} if dihedral else {}
-    )
-    return PdqHash(_bits_hex(coeffs), quality_of(buf), others)
+        if not dihedral:
+            buf = downsample64(luma, full_shape, scale)
+            return PdqHash(_bits_hex(dct16(buf)), quality_of(buf), {})
+        bufs = dihedral_buffers(luma, full_shape, scale)
+        hexes = {name: _bits_hex(dct16(np.ascontiguousarray(b))) for name, b in bufs.items()}
+    original = hexes.pop("original")
+    return PdqHash(original, quality_of(bufs["original"]), hexes)
+
+
+def dct16(buf: np.ndarray) -> np.ndarray:
+    """The 16 x 16 low-frequency DCT coefficients of a 64 x 64 buffer."""
+    return np.asarray((_DCT @ buf) @ _DCT.T)
 
 
 @functools.cache
