@@ -90,7 +90,7 @@ def test_features_do_not_depend_on_picture_size() -> None:
 def _upsampled(img: np.ndarray, factor: int) -> np.ndarray:
     """A picture rebuilt from a smaller one by nearest-neighbour upsampling layers."""
     h, w = img.shape[:2]
-    small = np.asarray(Image.fromarray(img).resize((w // factor, h // factor), Image.BOX))
+    small = np.asarray(Image.fromarray(img).resize((w // factor, h // factor), Image.Resampling.BOX))
     return small.repeat(factor, axis=0).repeat(factor, axis=1)
 
 
@@ -102,8 +102,8 @@ def test_baseline_reacts_to_upsampling_traces_not_to_size() -> None:
     traced = [d.score(_upsampled(c, 2)) for c in crops]
     assert np.mean(traced) > np.mean(plain) + 0.2
     # The same photo at 64 px and 256 px (each downscaled, no other change) scores alike.
-    small = np.asarray(Image.fromarray(photo).resize((64, 64), Image.LANCZOS))
-    large = np.asarray(Image.fromarray(photo).resize((256, 256), Image.LANCZOS))
+    small = np.asarray(Image.fromarray(photo).resize((64, 64), Image.Resampling.LANCZOS))
+    large = np.asarray(Image.fromarray(photo).resize((256, 256), Image.Resampling.LANCZOS))
     assert abs(d.score(small) - d.score(large)) < 0.3
 
 

@@ -54,7 +54,10 @@ def test_queue_verdicts_and_previews(app: App, tmp_path: Path) -> None:
     assert (a1111.verdict.label, a1111.verdict.strength) == ("synthetic", "moderate")
     assert "1234567890" in a1111.verdict.explanation_en
     plain = file_verdict(app, shas["chelsea_photo.jpg"])
-    assert plain.verdict.label in ("no_evidence", "detector_suggests_synthetic")
+    # The baseline's false-positive rate on unseen real photos is far above 1 %: whatever
+    # it scores, a plain photo never gets a detector headline.
+    assert plain.verdict.label == "no_evidence"
+    assert "suggests" not in plain.verdict.label_en
     assert plain.analyzed_by == {"provenance": "ok", "synthetic": "ok"}
 
     preview = safe_preview(app, shas["chelsea_photo.jpg"])

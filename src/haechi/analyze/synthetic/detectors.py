@@ -5,8 +5,10 @@ Detectors share one small interface (``name``, ``version``, ``score(rgb) -> floa
 features and a logistic regression trained by :mod:`.training` on data it makes itself)
 and any number of agency models (:mod:`.onnx_detector`). Each gives one ``synthetic``
 signal: value = detector name, score = its probability, ``data`` = threshold, whether the
-score reaches it, what the detector is, and for the baseline the features that pushed the
-score most (so a report can say *why*, not only *how much*).
+score reaches it, what the detector is, its measured false-positive rate on real photos it
+was not trained on (``validation``, :mod:`.validation`; without one, or above 1 %, the
+verdict shows the score only as an inconclusive detail), and for the baseline the features
+that pushed the score most (so a report can say *why*, not only *how much*).
 
 Scores are weak evidence by design (see docs/synthetic.md for measured accuracy): the
 verdict (:mod:`.verdict`) puts provenance first. Only still images are scored: the traces
@@ -18,6 +20,7 @@ with transparency, at the safe preview's size, showing no image content at all.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -34,6 +37,7 @@ from haechi.analyze.safe_preview import preview_size
 from haechi.analyze.stills import image_still
 from haechi.analyze.synthetic import features as F
 from haechi.analyze.synthetic.onnx_detector import load_description
+from haechi.analyze.synthetic.validation import Validation
 from haechi.domain.analysis import (
     AnalysisError,
     AnalysisInput,
@@ -44,6 +48,8 @@ from haechi.domain.analysis import (
 )
 
 BASELINE_MODEL = Path(__file__).with_name("baseline_model.json")
+# Measured by `python -m haechi.analyze.synthetic.validate`; applies to one model file only.
+BASELINE_VALIDATION = Path(__file__).with_name("baseline_validation.json")
 HEATMAP_TILE = 128  # smallest tile side (pixels; the features need at least 64)
 HEATMAP_GRID = 4  # most tiles along a side
 
@@ -102,6 +108,17 @@ class Detector(Protocol):
 
 
 @cache
+def baseline_validation(model: str, path: str) -> Validation | None:
+    """The baseline's measurement, if one was made for exactly this model file."""
+    file = Path(path)
+    if not file.is_file():
+        return None
+    v = Validation.from_dict(json.loads(file.read_text(encoding="utf-8")))
+    digest = hashlib.sha256(Path(model).read_bytes()).hexdigest()
+    return v if v is not None and v.model_sha256 == digest else None
+
+
+@cache
 def _baseline_model(path: str) -> dict[str, Any]:
     model: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
     if model.get("format") != "haechi-logistic-v1":
@@ -119,8 +136,10 @@ def _baseline_model(path: str) -> dict[str, Any]:
 class BaselineDetector:
     """Standardised logistic regression over :mod:`.features` (weights in JSON)."""
 
-    def __init__(self, path: Path = BASELINE_MODEL) -> None:
+    def __init__(self, path: Path = BASELINE_MODEL, validation: Path = BASELINE_VALIDATION) -> None:
         m = _baseline_model(str(path))
+        self.model_path = path
+        self.validation = baseline_validation(str(path), str(validation))
         self.name = str(m["name"])
         self.version = str(m["version"])
         self.threshold = float(m.get("threshold", 0.5))
@@ -142,22 +161,43 @@ class BaselineDetector:
         return self.contributions(rgb)[0]
 
     def reasons(self, parts: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
-        """The features that pushed the score up most, in plain words (EN and KO)."""
-        order = np.argsort(-parts)[:top]
-        out = []
-        for i in order:
+        """The features that pushed the score up most, in plain words (EN and KO): one line
+        per distinct reason (phase2 and phase4 say the same thing), the features behind it
+        and their summed contribution."""
+        out: list[dict[str, Any]] = []
+        by_text: dict[str, dict[str, Any]] = {}
+        for i in np.argsort(-parts):
             if parts[i] <= 0:
                 break
             name = self._names[i]
             key = next((k for k in REASONS if name.startswith(k)), None)
             en, ko = REASONS.get(key or "", (name, name))
-            out.append(
-                {"feature": name, "contribution": round(float(parts[i]), 3), "en": en, "ko": ko}
-            )
+            if en in by_text:
+                by_text[en]["features"].append(name)
+                by_text[en]["contribution"] = round(
+                    by_text[en]["contribution"] + float(parts[i]), 3
+                )
+                continue
+            if len(out) == top:
+                continue  # later features only add to reasons already listed
+            line = {
+                "feature": name,
+                "features": [name],
+                "contribution": round(float(parts[i]), 3),
+                "en": en,
+                "ko": ko,
+            }
+            by_text[en] = line
+            out.append(line)
         return out
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "baseline", "model": BASELINE_MODEL.name, "training": self._training}
+        return {
+            "kind": "baseline",
+            "model": self.model_path.name,
+            "training": self._training,
+            "validation": self.validation.as_dict() if self.validation else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -195,7 +235,9 @@ def heatmap(detector: BaselineDetector, rgb: np.ndarray, max_side: int) -> bytes
 
 class SyntheticAnalyzer(Analyzer):
     name: ClassVar[str] = "synthetic"
-    version: ClassVar[str] = "2"  # 2: size-invariant tile features, new baseline model
+    # 2: size-invariant tile features, new baseline model; 3: the detector's measured
+    # false-positive rate on unseen real photos travels with each score, reasons deduplicated
+    version: ClassVar[str] = "3"
     media_kinds = frozenset({MediaKind.IMAGE})
     description = "Pixel detectors (built-in baseline + agency ONNX models): synthetic score."
     settings_cls: ClassVar[type] = SyntheticSettings

@@ -10,8 +10,12 @@ Order of evidence (strongest first), as a prosecutor would weigh it:
    DigitalSourceType in XMP, EXIF Software naming a generator, a Stable Diffusion
    invisible watermark. Moderate: they are not put there by accident, but anyone can
    write or strip them.
-3. **Pixel detectors**: statistical scores with measured error rates. Weak: never enough
-   on their own, and their absence of a finding proves nothing.
+3. **Pixel detectors**: statistical scores. A score headlines the verdict
+   (``detector_suggests_synthetic``, weak) only when the detector's false-positive rate at
+   its threshold was measured on real photos it was not trained on and is at most 1 %
+   (:mod:`.validation`); the label then states that rate, its sample size and its 95 %
+   interval. Any other score is an inconclusive detail, never "suggests synthetic". A score
+   below threshold proves nothing either way.
 
 Absence of provenance is never evidence that a picture is real: Telegram strips metadata
 from photos (not from files sent as documents). Every explanation says so.
@@ -23,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from haechi.analyze.synthetic.tags import dst_class
+from haechi.analyze.synthetic.validation import MAX_FPR, MIN_REAL, Validation
 from haechi.domain.analysis import Signal
 
 DST_KO = {
@@ -76,10 +81,14 @@ CAVEAT_ABSENCE = (
     "삭제하며(파일로 전송된 경우는 유지), 누구나 이를 지울 수 있습니다.",
 )
 CAVEAT_DETECTOR = (
-    "Detector scores are statistical estimates with measured error rates "
-    "(docs/accuracy.md); they are not sufficient on their own.",
-    "탐지기 점수는 오차율이 측정된 통계적 추정치이며(docs/accuracy.md), 단독 증거로는 "
-    "충분하지 않습니다.",
+    "A detector's score counts only where its false-positive rate on real photos it was "
+    "not trained on was measured at 1 % or less; otherwise it is an inconclusive detail. "
+    "No score is sufficient on its own, and a low score does not show that a picture is "
+    "real (docs/accuracy.md).",
+    "탐지기 점수는 학습에 쓰이지 않은 실제 사진에서 측정한 오탐률이 1% 이하인 경우에만 "
+    "근거가 되며, 그렇지 않으면 판단을 내릴 수 없는 참고 정보입니다. 어떤 점수도 단독 "
+    "증거로는 충분하지 않으며, 점수가 낮다고 해서 진짜 사진이라는 뜻은 아닙니다"
+    "(docs/accuracy.md).",
 )
 CAVEAT_UNSIGNED = (
     "Unsigned metadata is not put there by accident, but it can be written or removed by "
@@ -92,8 +101,8 @@ CAVEAT_UNSIGNED = (
 @dataclass
 class Evidence:
     source: str  # c2pa, iptc_dst, exif, generator, watermark, detector
-    strength: str  # strong, moderate, weak
-    points_to: str  # synthetic, captured, broken, edited, unknown
+    strength: str  # strong, moderate, weak, none (an inconclusive detector score)
+    points_to: str  # synthetic, captured, broken, edited, unknown, inconclusive
     en: str
     ko: str
     signal: dict[str, Any] = field(default_factory=dict)  # kind, value, score
@@ -108,14 +117,19 @@ class Verdict:
     explanation_ko: str
     caveats_en: list[str] = field(default_factory=list)
     caveats_ko: list[str] = field(default_factory=list)
+    # What a detector label rests on, stated beside it: its measured false-positive rate.
+    basis_en: str = ""
+    basis_ko: str = ""
 
     @property
     def label_en(self) -> str:
-        return LABELS[self.label][0]
+        head = LABELS[self.label][0]
+        return f"{head} ({self.basis_en})" if self.basis_en else head
 
     @property
     def label_ko(self) -> str:
-        return LABELS[self.label][1]
+        head = LABELS[self.label][1]
+        return f"{head}({self.basis_ko})" if self.basis_ko else head
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -296,28 +310,114 @@ def _unsigned(s: Signal) -> Evidence | None:
     return None
 
 
-def _detector(s: Signal) -> Evidence:
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}".rstrip("0").rstrip(".") + " %"
+
+
+def basis(v: Validation) -> tuple[str, str]:
+    """The measured false-positive rate as it is stated beside a label (EN, KO)."""
+    lo, hi = v.interval()
+    en = (
+        f"false-positive rate {_pct(v.fpr)} at this threshold: {v.false_positives} of "
+        f"{v.real_images} real photos it was not trained on, 95 % interval "
+        f"{_pct(lo)}–{_pct(hi)}" + (f"; {v.dataset}" if v.dataset else "")
+    )
+    ko = (
+        f"이 기준에서 오탐률 {_pct(v.fpr)}: 학습에 쓰이지 않은 실제 사진 {v.real_images}장 중 "
+        f"{v.false_positives}장, 95% 구간 {_pct(lo)}–{_pct(hi)}"
+        + (f"; {v.dataset}" if v.dataset else "")
+    )
+    return en, ko
+
+
+def _why_inconclusive(v: Validation | None, why: str) -> tuple[str, str]:
+    if v is None:
+        return (
+            "its false-positive rate has not been measured on real photos it was not trained on",
+            "학습에 쓰이지 않은 실제 사진에서 오탐률이 측정되지 않았습니다",
+        )
+    lo, hi = v.interval()
+    rate_en = f"{v.false_positives} of {v.real_images}, 95 % interval {_pct(lo)}–{_pct(hi)}"
+    rate_ko = f"{v.real_images}장 중 {v.false_positives}장, 95% 구간 {_pct(lo)}–{_pct(hi)}"
+    return {
+        "fpr_too_high": (
+            f"at this threshold it flags {_pct(v.fpr)} of real photos it was not trained on "
+            f"({rate_en}), above the {_pct(MAX_FPR)} a label needs",
+            f"이 기준에서 학습에 쓰이지 않은 실제 사진의 {_pct(v.fpr)}를 합성으로 표시합니다"
+            f"({rate_ko}). 판정에 필요한 {_pct(MAX_FPR)}보다 높습니다",
+        ),
+        "too_few": (
+            f"its false-positive rate was measured on only {v.real_images} real photos "
+            f"({rate_en}); at least {MIN_REAL} are needed to show {_pct(MAX_FPR)} or less",
+            f"오탐률이 실제 사진 {v.real_images}장에서만 측정되었습니다({rate_ko}). "
+            f"{_pct(MAX_FPR)} 이하임을 보이려면 최소 {MIN_REAL}장이 필요합니다",
+        ),
+        "other_threshold": (
+            f"its false-positive rate was measured at another threshold ({v.threshold})",
+            f"오탐률이 다른 기준({v.threshold})에서 측정되었습니다",
+        ),
+        "not_disjoint": (
+            "its false-positive rate was measured on photos it may have been trained on",
+            "오탐률이 학습에 쓰였을 수 있는 사진에서 측정되었습니다",
+        ),
+    }.get(why, ("its measurement cannot be used", "측정 결과를 사용할 수 없습니다"))
+
+
+def _reasons(d: dict[str, Any]) -> tuple[str, str]:
+    """The detector's reasons, each said once (older results could repeat one)."""
+    en: list[str] = []
+    ko: list[str] = []
+    for r in d.get("reasons") or []:
+        if r.get("en") and r["en"] not in en:
+            en.append(r["en"])
+            ko.append(r.get("ko") or r["en"])
+    return "; ".join(en), "; ".join(ko)
+
+
+def _detector(s: Signal) -> tuple[Evidence, tuple[str, str] | None]:
+    """The evidence item of one detector score, and the label basis when it may headline."""
     d = s.data
     p = s.score or 0.0
-    above = bool(d.get("above_threshold"))
-    reasons = d.get("reasons") or []
-    why_en = "; ".join(r["en"] for r in reasons)
-    why_ko = "; ".join(r["ko"] for r in reasons)
-    if above:
+    thr = d.get("threshold")
+    v = Validation.from_dict(d.get("validation"))
+    ok, why = v.supports_label(thr) if v is not None else (False, "unmeasured")
+    if bool(d.get("above_threshold")) and ok and v is not None:
+        why_en, why_ko = _reasons(d)
+        b_en, b_ko = basis(v)
         en = (
-            f"Detector {s.value} scores {p:.2f} (threshold {d.get('threshold')})"
+            f"Detector {s.value} scores {p:.2f}, at or above its threshold {thr} ({b_en})"
             + (f": {why_en}" if why_en else "")
             + "."
         )
         ko = (
-            f"탐지기 {s.value} 점수 {p:.2f}(기준 {d.get('threshold')})"
+            f"탐지기 {s.value} 점수 {p:.2f}, 기준 {thr} 이상({b_ko})"
             + (f": {why_ko}" if why_ko else "")
             + "."
         )
-    else:
-        en = f"Detector {s.value} scores {p:.2f}, below its threshold {d.get('threshold')}."
-        ko = f"탐지기 {s.value} 점수 {p:.2f}, 기준 {d.get('threshold')} 미만."
-    return Evidence("detector", "weak", "synthetic" if above else "unknown", en, ko, _ref(s))
+        return Evidence("detector", "weak", "synthetic", en, ko, _ref(s)), (b_en, b_ko)
+    if bool(d.get("above_threshold")):
+        w_en, w_ko = _why_inconclusive(v, why)
+        en = (
+            f"Detector {s.value} scores {p:.2f} (its threshold {thr}): inconclusive, not "
+            f"evidence either way, because {w_en}."
+        )
+        ko = (
+            f"탐지기 {s.value} 점수 {p:.2f}(기준 {thr}): 판단할 수 없으며 어느 쪽의 근거도 "
+            f"아닙니다. {w_ko}."
+        )
+        return Evidence("detector", "none", "inconclusive", en, ko, _ref(s)), None
+    en = (
+        f"Detector {s.value} scores {p:.2f}, below its threshold {thr}; that does not show "
+        "the picture is real."
+    )
+    ko = f"탐지기 {s.value} 점수 {p:.2f}, 기준 {thr} 미만. 진짜 사진이라는 뜻은 아닙니다."
+    return Evidence("detector", "none", "unknown", en, ko, _ref(s)), None
+
+
+def _once(sentences: list[str]) -> list[str]:
+    """Each sentence once, in order: two signals can say the same thing (a generator's
+    parameters found in two blocks, one detector reported twice)."""
+    return list(dict.fromkeys(x for x in sentences if x))
 
 
 def decide(signals: list[Signal]) -> Verdict:
@@ -330,7 +430,9 @@ def decide(signals: list[Signal]) -> Verdict:
             e = _unsigned(s)
             if e is not None:
                 evidence.append(e)
-    detectors = [_detector(s) for s in signals if s.kind == "synthetic"]
+    scored = [_detector(s) for s in signals if s.kind == "synthetic"]
+    detectors = [e for e, _ in scored]
+    bases = [b for _, b in scored if b is not None]
     signed = [e for e in evidence if e.source == "c2pa" and e.strength == "strong"]
     broken = [e for e in evidence if e.points_to == "broken"]
     unsigned_synthetic = [e for e in evidence if e.points_to == "synthetic" and e not in signed]
@@ -344,7 +446,7 @@ def decide(signals: list[Signal]) -> Verdict:
         label, strength = "provenance_broken", "moderate"
     elif any(e.points_to == "captured" for e in signed):
         label, strength = "captured", "strong"
-    elif any(d.points_to == "synthetic" for d in detectors):
+    elif bases:
         label, strength = "detector_suggests_synthetic", "weak"
     else:
         label, strength = "no_evidence", "none"
@@ -353,8 +455,11 @@ def decide(signals: list[Signal]) -> Verdict:
     ordered = sorted(evidence, key=lambda e: ["strong", "moderate", "weak"].index(e.strength))
     ordered += detectors
     head_en, head_ko = LABELS[label]
-    explanation_en = f"{head_en[0].upper()}{head_en[1:]}. " + " ".join(e.en for e in ordered)
-    explanation_ko = f"{head_ko}. " + " ".join(e.ko for e in ordered)
+    explanation_en = f"{head_en[0].upper()}{head_en[1:]}. " + " ".join(
+        _once([e.en for e in ordered])
+    )
+    explanation_ko = f"{head_ko}. " + " ".join(_once([e.ko for e in ordered]))
+    basis_en, basis_ko = bases[0] if label == "detector_suggests_synthetic" else ("", "")
     if label == "no_evidence" and not ordered:
         explanation_en += "No provenance or detector result was found for this file."
         explanation_ko += "이 파일에 대한 출처 정보나 탐지 결과가 없습니다."
@@ -364,6 +469,8 @@ def decide(signals: list[Signal]) -> Verdict:
         ordered,
         explanation_en.strip(),
         explanation_ko.strip(),
-        [c[0] for c in caveats],
-        [c[1] for c in caveats],
+        _once([c[0] for c in caveats]),
+        _once([c[1] for c in caveats]),
+        basis_en,
+        basis_ko,
     )
