@@ -473,6 +473,8 @@ class FakeClient:
                 title=room.entity.title,
                 photo=types.PhotoEmpty(id=0),
                 participants_count=40,
+                color=5,
+                megagroup=True,
                 channel=True,
             )
         if isinstance(request, functions.messages.ImportChatInviteRequest):

@@ -149,6 +149,7 @@ class BotConversation:
                 self.spool,
                 extra_roots=[SourceFile("bot-profile.json", profile, "bot_profile")],
                 header_extra={"bot": report.bot, "case": case},
+                layout="bot_conversation",
             )
         finally:
             for leftover in self.spool.glob("*"):

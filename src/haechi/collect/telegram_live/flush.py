@@ -142,6 +142,7 @@ def flush(
     *,
     extra_roots: list[SourceFile] | None = None,
     header_extra: dict[str, Any] | None = None,
+    layout: str = "live_segment",
 ) -> FlushResult:
     """Store ``items`` through the ingest service, one segment per round."""
     result = FlushResult()
@@ -173,6 +174,7 @@ def flush(
                 label=label,
                 details=details,
                 extra_roots=extra_roots if n == 0 else None,
+                layout=layout,
             )
             report = Ingestor(app, collector).run()
             result.reports.append(report)

@@ -269,6 +269,45 @@ def record_joined(app: App, ctx: CaptureContext, target_id: int, ref: str, peer:
         )
 
 
+def close_interrupted(app: App) -> int:
+    """Segments a killed service left half-stored (their source opened, their messages not
+    written): recorded as failed, with the reason. Their messages are read again from
+    Telegram, so nothing is missing; the record says why this source holds none. Only one
+    service runs per data directory, so at its start any open segment is such a one."""
+    from haechi.store import custody
+    from haechi.store.models import Source
+
+    with app.db.begin() as conn:
+        open_ids = (
+            conn.execute(
+                select(Source.id).where(
+                    Source.kind == "telegram_live",
+                    Source.layout == "live_segment",
+                    Source.status == "started",
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for source_id in open_ids:
+            app.custody.append_many(
+                conn,
+                [
+                    Draft(
+                        custody.INGEST_FAILED,
+                        f"source:{source_id}",
+                        {
+                            "source_id": source_id,
+                            "reason": "interrupted: the watch service stopped before this "
+                            "segment's messages were stored; they were read again from Telegram",
+                        },
+                    )
+                ],
+            )
+            conn.execute(update(Source).where(Source.id == source_id).values(status="failed"))
+    return len(open_ids)
+
+
 def heartbeat(
     app: App,
     ctx: CaptureContext | None,

@@ -149,8 +149,9 @@ class SegmentCollector(Collector):
         label: str,
         details: dict[str, Any],
         extra_roots: list[SourceFile] | None = None,
+        layout: str = "live_segment",
     ) -> None:
-        self.path, self.ctx, self.items = path, ctx, items
+        self.path, self.ctx, self.items, self.layout = path, ctx, items, layout
         self.label, self.details = label, details
         self.extra_roots = extra_roots or []
 
@@ -159,7 +160,7 @@ class SegmentCollector(Collector):
             kind=SEGMENT_KIND,
             uri=f"telegram-live://{self.ctx.account_id}/{self.ctx.session_id}/{self.path.name}",
             label=self.label,
-            layout="live_segment",
+            layout=self.layout,  # live_segment (the watch service) / bot_conversation
             root_files=[SourceFile(self.path.name, self.path, "export_json"), *self.extra_roots],
             details=self.details,
         )

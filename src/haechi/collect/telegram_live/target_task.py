@@ -373,9 +373,9 @@ class TargetRunner:
             detail={"sentence": d.sentence},
         )
         await self.state(TargetState.GONE, d.sentence, error=True)
-        rt.settled.set()
         if seq is not None and key is not None:
             await svc.successors_of(rt, key)
+        rt.settled.set()
 
     def _known_key(self) -> str | None:
         row = self._row()

@@ -84,6 +84,9 @@ class Watcher:
         started = int(time.time())
         try:
             self._prepare_spool()
+            closed = await asyncio.to_thread(records.close_interrupted, self.app)
+            if closed:
+                log.warning("%d segments of an interrupted run recorded as failed", closed)
             await asyncio.to_thread(records.heartbeat, self.app, self.ctx, started=started)
             self.client.add_event_handler(self.on_update, events.Raw)
             sink_task = asyncio.create_task(self.sink.run(self.stopping))
