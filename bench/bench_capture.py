@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from warcio.warcwriter import WARCWriter
 
@@ -129,6 +130,7 @@ def main() -> int:
     exs = exchanges(args.pages, args.media, args.media_kb)
     wacz_cli = Path(sys.executable).with_name("wacz")
     signer = Signer(Ed25519PrivateKey.generate())
+    wacz_key = ec.generate_private_key(ec.SECP384R1())
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -155,7 +157,8 @@ def main() -> int:
 
         def ours() -> Path:
             out = fresh("capture.wacz")
-            write_wacz(out, warc, builder.index, pages, signer=signer, created=datetime.now(UTC),
+            write_wacz(out, warc, builder.index, pages, signer=signer, wacz_key=wacz_key,
+                       created=datetime.now(UTC),
                        title="bench", main_url=pages[0].url)  # fmt: skip
             return out
 

@@ -220,6 +220,7 @@ def candidate(app: App, search_id: int, sha256: str) -> Candidate:
         box=face[1] if face else None,
         t=face[2] if face else None,
         decision=current,
+        sightings=sightings_for(app, [sha256]).get(sha256, []),
     )
 
 

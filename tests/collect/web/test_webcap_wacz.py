@@ -13,15 +13,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from haechi.app import App
+from haechi.collect.web_capture import signing
 from haechi.collect.web_capture import timestamp as tsa_mod
 from haechi.collect.web_capture.errors import TimestampFailed
 from haechi.collect.web_capture.local_tsa import make_authority
 from haechi.collect.web_capture.service import CaptureOptions, capture
 from haechi.collect.web_capture.verify import verify_wacz
-from haechi.collect.web_capture.wacz import public_key_b64, sign_digest
 from haechi.store.keys import Signer
 
 WACZ_CLI = Path(sys.executable).with_name("wacz")
@@ -85,29 +86,52 @@ def test_altered_warc_is_caught(captured: Path, sqlite_app: App, tsa, tmp_path: 
 def test_forged_and_untrusted_signatures(captured: Path, sqlite_app: App, tmp_path: Path) -> None:
     with zipfile.ZipFile(captured) as zf:
         record = json.loads(zf.read("datapackage-digest.json"))
-    other = Signer(Ed25519PrivateKey.generate())
-    # a signature by another key, swapped in whole: valid, but not a trusted key
-    resigned = {
-        **record,
-        "signedData": sign_digest(other, record["hash"], record["signedData"]["created"]),
-    }
+    created = record["signedData"]["created"]
+    other, other_ec = Signer(Ed25519PrivateKey.generate()), ec.generate_private_key(ec.SECP384R1())
+    # both signatures made again by other keys: valid, but not by a trusted custody key
+    resigned = {**record, "signedData": signing.sign(other, other_ec, record["hash"], created)}
+    digest_json = json.dumps(resigned).encode()
     swapped = _rewrite(
-        captured,
-        tmp_path / "swapped.wacz",
-        {"datapackage-digest.json": json.dumps(resigned).encode()},
+        captured, tmp_path / "swapped.wacz", {"datapackage-digest.json": digest_json}
     )
     check = verify_wacz(swapped, trusted=sqlite_app.verifier(), token=None, tsa_ca=None)
     assert "not trusted" in check.checks["signature"]
-    # our public key with another key's signature: forged
+    # our custody key named, another key's Ed25519 signature: forged
     forged = json.loads(json.dumps(resigned))
-    forged["signedData"]["publicKey"] = public_key_b64(sqlite_app.signer)
+    ours = signing.sign(sqlite_app.signer, other_ec, record["hash"], created)
+    forged["signedData"]["ed25519PublicKey"] = ours["ed25519PublicKey"]
     bad = _rewrite(
         captured, tmp_path / "forged.wacz", {"datapackage-digest.json": json.dumps(forged).encode()}
     )
     check = verify_wacz(bad, trusted=sqlite_app.verifier(), token=None, tsa_ca=None)
-    assert "does not verify" in check.checks["signature"]
-    sig = base64.b64decode(record["signedData"]["signature"])
-    assert len(sig) == 64  # Ed25519
+    assert "Ed25519 (haechi's) signature does not verify" in check.checks["signature"]
+    # the spec's ECDSA signature damaged: caught too (a replay tool would say so)
+    broken = json.loads(json.dumps(record))
+    raw = bytearray(base64.b64decode(broken["signedData"]["signature"]))
+    raw[5] ^= 1
+    broken["signedData"]["signature"] = base64.b64encode(raw).decode()
+    bad = _rewrite(
+        captured, tmp_path / "ecdsa.wacz", {"datapackage-digest.json": json.dumps(broken).encode()}
+    )
+    check = verify_wacz(bad, trusted=sqlite_app.verifier(), token=None, tsa_ca=None)
+    assert "ECDSA (the spec's) signature does not verify" in check.checks["signature"]
+    assert len(base64.b64decode(record["signedData"]["signature"])) == 96  # P-384 r||s
+    assert len(base64.b64decode(record["signedData"]["ed25519Signature"])) == 64  # Ed25519
+
+
+def test_wacz_key_is_made_once_and_recorded(captured: Path, sqlite_app: App) -> None:
+    from haechi.store.custody import iter_db_events
+
+    with sqlite_app.db.connect() as conn:
+        events = [json.loads(e.body) for e in iter_db_events(conn)]
+    made = [e for e in events if e["type"] == signing.KEY_EVENT]
+    assert len(made) == 1 and made[0]["data"]["custody_key_id"] == sqlite_app.signer.key_id
+    key_file = sqlite_app.settings.keys_dir / signing.KEY_NAME
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with zipfile.ZipFile(captured) as zf:
+        signed = json.loads(zf.read("datapackage-digest.json"))["signedData"]
+    ok, fingerprint = signing.check_ecdsa(signed)
+    assert ok and fingerprint == made[0]["data"]["spki_sha256"]
 
 
 def test_timestamp_checks(captured: Path, tsa, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from haechi.app import App
 from haechi.collect.web_capture import screenshot as shots
+from haechi.collect.web_capture import signing
 from haechi.collect.web_capture import timestamp as tsa
 from haechi.collect.web_capture.collector import CaptureBundle, WebPreviewCollector, chat_key
 from haechi.collect.web_capture.errors import CaptureError, ScreenshotFailed, TimestampFailed
@@ -268,6 +269,17 @@ def _screenshot(run: _Run, main: Exchange | None) -> bytes | None:
     return png
 
 
+def _wacz_key(run: _Run) -> Any:
+    """The data directory's ECDSA key for the WACZ spec's signature; its creation is a
+    signed custody event (what binds it to the custody key)."""
+    key, created = signing.load_or_create(run.app.settings.keys_dir)
+    if created:
+        data = signing.key_event_data(key, run.app.signer)
+        with run.app.db.begin() as conn:
+            run.app.custody.append(conn, signing.KEY_EVENT, f"key:{data['spki_sha256']}", data)
+    return key
+
+
 def _package(run: _Run, main: Exchange | None, page: PreviewPage | None) -> WaczResult:
     entries = [PageEntry(main.url, main.date, page.title if page else None)] if main else []
     entries += run.more_pages
@@ -277,6 +289,7 @@ def _package(run: _Run, main: Exchange | None, page: PreviewPage | None) -> Wacz
         run.warc.index,
         entries,
         signer=run.app.signer,
+        wacz_key=_wacz_key(run),
         created=datetime.now(UTC),
         title=(page.title if page else None) or run.report.url,
         main_url=main.url if main else run.report.url,
@@ -399,6 +412,7 @@ def _event(
             signature=wacz.signature,
             signature_algorithm="Ed25519",
             key_id=wacz.key_id,
+            ecdsa_key_spki_sha256=wacz.ecdsa_key,
             timestamp=r.timestamp,
             screenshot_sha256=r.screenshot_sha256,
         )

@@ -2,8 +2,9 @@
 
 1. **Package**: every file the datapackage lists has its SHA-256 and size; nothing unlisted;
    ``datapackage-digest.json`` holds the SHA-256 of ``datapackage.json``.
-2. **Signature**: ``signedData`` is Ed25519 over that digest by a trusted key (the data
-   directory's, or one given with ``--public-key``), made at the package's ``created`` time.
+2. **Signature**: ``signedData``'s ECDSA signature (the spec's, what replay tools check)
+   and its Ed25519 one by a trusted key (the data directory's custody key, or one given
+   with ``--public-key``) both cover that digest, made at the package's ``created`` time.
 3. **WARC**: every record's block and payload digests (warcio's own check).
 4. **py-wacz**: the reference validator (``wacz validate``) accepts the file.
 5. **Timestamp**: ``FILE.wacz.tsr`` (an RFC 3161 TimeStampResp) covers the SHA-256 of the
@@ -15,7 +16,6 @@ before anything is extracted, and nothing is written outside a private temporary
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import io
@@ -26,12 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from haechi.collect.web_capture import signing
 from haechi.collect.web_capture import timestamp as tsa
-from haechi.collect.web_capture.wacz import ARCHIVE, DATAPACKAGE, DIGEST, SIGNATURE_ALGORITHM
+from haechi.collect.web_capture.wacz import ARCHIVE, DATAPACKAGE, DIGEST
 from haechi.store.keys import Verifier, key_id
 
 MAX_ENTRIES = 10_000
@@ -114,21 +111,14 @@ def _signature(
     if signed.get("created") != package.get("created"):
         res.checks["signature"] = "the signature's time differs from the package's created time"
         return
-    if signed.get("signatureAlgorithm") != SIGNATURE_ALGORITHM:
-        res.checks["signature"] = f"not an {SIGNATURE_ALGORITHM} signature; haechi cannot check it"
-        return
-    try:
-        public = serialization.load_der_public_key(
-            base64.b64decode(signed["publicKey"], validate=True)
-        )
-        if not isinstance(public, Ed25519PublicKey):
-            raise ValueError("not an Ed25519 key")
-        public.verify(base64.b64decode(signed["signature"], validate=True), want.encode("utf-8"))
-    except (InvalidSignature, ValueError, KeyError, TypeError):
-        res.checks["signature"] = "the signature does not verify (forged or altered)"
+    ecdsa_ok, ecdsa_key = signing.check_ecdsa(signed)
+    public = signing.check_ed25519(signed)
+    if not ecdsa_ok or public is None:
+        which = "ECDSA (the spec's)" if not ecdsa_ok else "Ed25519 (haechi's)"
+        res.checks["signature"] = f"the {which} signature does not verify (forged or altered)"
         return
     kid = key_id(public)
-    res.facts.update(key_id=kid, signed_digest=want)
+    res.facts.update(key_id=kid, ecdsa_key=ecdsa_key, signed_digest=want)
     if trusted is not None and kid not in trusted.keys:
         res.checks["signature"] = f"valid, but made by key {kid}, which is not trusted here"
         return

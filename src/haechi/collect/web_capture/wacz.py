@@ -9,15 +9,12 @@ Layout (https://specs.webrecorder.net/wacz/1.1.1/)::
     datapackage-digest.json     SHA-256 of datapackage.json and its ``signedData``
 
 The signature follows the spec's *anonymous* form (``hash``, ``created``, ``software``,
-``signature``, ``publicKey``) with the data directory's Ed25519 custody key, and says so in
-``signatureAlgorithm`` (the spec's example uses ECDSA; replay tools that only know ECDSA
-show such a signature as unverified, never as invalid content). ``signature`` is Ed25519
-over the UTF-8 bytes of ``hash``; ``publicKey`` is the base64 DER SubjectPublicKeyInfo.
+``signature``, ``publicKey``: ECDSA P-384, what replay tools check) and adds the custody
+key's Ed25519 signature over the same ``hash`` (see :mod:`.signing`).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import uuid
@@ -27,9 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from haechi import __version__
+from haechi.collect.web_capture import signing
 from haechi.collect.web_capture.warc import WARC_NAME, IndexLine
 from haechi.store.keys import Signer
 
@@ -39,8 +37,8 @@ INDEX = "indexes/index.cdx"
 PAGES = "pages/pages.jsonl"
 DATAPACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
-SIGNATURE_ALGORITHM = "Ed25519"
 _COPY = 1024 * 1024
+ZIP64_LIMIT = 0xFFFFFFFF - 64 * 1024 * 1024  # margin: the file may still grow while copied
 
 
 @dataclass(frozen=True)
@@ -70,20 +68,14 @@ class WaczResult:
     size: int
     created: str
     datapackage_sha256: str
-    signature: str
+    signature: str  # Ed25519, by the custody key
     key_id: str
+    ecdsa_key: str  # SHA-256 of the WACZ key's SubjectPublicKeyInfo
     resources: list[dict[str, Any]] = field(default_factory=list)
 
 
 def iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def public_key_b64(signer: Signer) -> str:
-    der = signer.public.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return base64.b64encode(der).decode("ascii")
 
 
 def _zinfo(name: str, when: datetime, stored: bool) -> zipfile.ZipInfo:
@@ -104,10 +96,13 @@ def _add_bytes(zf: zipfile.ZipFile, name: str, data: bytes, when: datetime) -> d
 
 
 def _add_file(zf: zipfile.ZipFile, name: str, src: Path, when: datetime) -> dict[str, Any]:
+    # ZIP64 headers only when needed: ReplayWeb.page 2.5.3 cannot read a small stored entry
+    # whose local header carries them (it then finds no page at all).
+    big = src.stat().st_size >= ZIP64_LIMIT
     digest, size = hashlib.sha256(), 0
     with (
         src.open("rb") as fh,
-        zf.open(_zinfo(name, when, stored=True), "w", force_zip64=True) as out,
+        zf.open(_zinfo(name, when, stored=True), "w", force_zip64=big) as out,
     ):
         while block := fh.read(_COPY):
             digest.update(block)
@@ -132,19 +127,6 @@ def pages_text(pages: list[PageEntry]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
 
 
-def sign_digest(signer: Signer, digest: str, created: str) -> dict[str, Any]:
-    return {
-        "hash": digest,
-        "created": created,
-        "software": f"haechi {__version__}",
-        "version": "0.1.0",
-        "signature": signer.sign(digest.encode("utf-8")),
-        "publicKey": public_key_b64(signer),
-        "signatureAlgorithm": SIGNATURE_ALGORITHM,
-        "keyId": signer.key_id,
-    }
-
-
 def write_wacz(
     out: Path,
     warc: Path,
@@ -152,6 +134,7 @@ def write_wacz(
     pages: list[PageEntry],
     *,
     signer: Signer,
+    wacz_key: ec.EllipticCurvePrivateKey,
     created: datetime,
     title: str | None,
     main_url: str,
@@ -177,7 +160,7 @@ def write_wacz(
         package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
         zf.writestr(_zinfo(DATAPACKAGE, created, stored=False), package_bytes)
         digest = "sha256:" + hashlib.sha256(package_bytes).hexdigest()
-        signed = sign_digest(signer, digest, stamp)
+        signed = signing.sign(signer, wacz_key, digest, stamp)
         record = {"path": DATAPACKAGE, "hash": digest, "signedData": signed}
         zf.writestr(_zinfo(DIGEST, created, stored=False), json.dumps(record, indent=2).encode())
     whole = hashlib.sha256()
@@ -190,7 +173,8 @@ def write_wacz(
         size=out.stat().st_size,
         created=stamp,
         datapackage_sha256=digest.split(":", 1)[1],
-        signature=signed["signature"],
+        signature=signed["ed25519Signature"],
         key_id=signer.key_id,
+        ecdsa_key=signing.fingerprint(wacz_key.public_key()),
         resources=resources,
     )

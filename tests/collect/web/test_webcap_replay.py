@@ -1,0 +1,110 @@
+"""The signed WACZ opens and replays in ReplayWeb.page (the Webrecorder viewer courts and
+archivists use), run in the real Chromium from its npm package."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import tarfile
+import threading
+import time
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from haechi.app import App
+from haechi.collect.web_capture.screenshot import FLAGS, chromium_path
+from haechi.collect.web_capture.service import CaptureOptions, capture
+
+VERSION = "2.5.3"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "haechi-tests"
+
+
+@pytest.fixture(scope="session")
+def replaywebpage() -> Path:
+    """ReplayWeb.page's built viewer (ui.js, sw.js): $HAECHI_TEST_REPLAYWEBPAGE, or the npm
+    package fetched once with npm into a cache (skipped when neither can be had)."""
+    given = os.environ.get("HAECHI_TEST_REPLAYWEBPAGE")
+    folder = Path(given) if given else CACHE / f"replaywebpage-{VERSION}" / "package"
+    if not (folder / "sw.js").is_file() and not given:
+        if shutil.which("npm") is None:
+            pytest.skip("ReplayWeb.page is not available: no npm to fetch its package")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["npm", "pack", f"replaywebpage@{VERSION}", "--pack-destination", str(folder.parent)],
+            capture_output=True, text=True, timeout=180, check=False,
+        )  # fmt: skip
+        tgz = folder.parent / f"replaywebpage-{VERSION}.tgz"
+        if done.returncode != 0 or not tgz.is_file():
+            pytest.skip(f"ReplayWeb.page {VERSION} could not be fetched with npm")
+        with tarfile.open(tgz) as tar:
+            tar.extractall(folder.parent, filter="data")
+    if not (folder / "sw.js").is_file():
+        pytest.skip(f"no ReplayWeb.page build (sw.js) in {folder}")
+    return folder
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def viewer(replaywebpage: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    root = tmp_path / "viewer"
+    shutil.copytree(replaywebpage, root)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _replayed_text(base: str, wait_for: str) -> str | None:
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    assert exe is not None
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{base}/replay.html")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                for frame in page.frames:
+                    try:
+                        text = frame.evaluate("() => document.body ? document.body.innerText : ''")
+                    except Exception:  # a frame navigating away
+                        continue
+                    if wait_for in text:
+                        return str(frame.url)
+                time.sleep(0.5)
+            return None
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium_path() is None, reason="no Chromium at /usr/bin/chromium")
+def test_signed_wacz_replays_in_replaywebpage(
+    sqlite_app: App, site, tsa, viewer: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, base = viewer
+    opts = CaptureOptions(tsa_url=tsa.url, out_dir=tmp_path / "out", screenshot=False)
+    report = capture(sqlite_app, site.url("/s/haechi_demo_news"), opts)
+    shutil.copyfile(next((tmp_path / "out").glob("*.wacz")), root / "capture.wacz")
+    (root / "replay.html").write_text(
+        '<!doctype html><html><head><script src="./ui.js"></script></head><body>'
+        f'<replay-web-page style="height:900px;width:1280px;display:block" source="capture.wacz" '
+        f'url="{report.final_url}" replayBase="./"></replay-web-page></body></html>',
+        encoding="utf-8",
+    )
+    site.close()  # the viewer must replay from the file, not from the live site
+    frame = _replayed_text(base, "Library hours changed today")
+    assert frame is not None, "ReplayWeb.page did not show the captured page"
+    assert report.final_url in frame  # the archived URL, replayed through the viewer
