@@ -134,11 +134,15 @@ def test_huge_page_without_length_stops_at_the_limit(app: App, site) -> None:
     assert _events(app, WEB_CAPTURE_FAILED)[-1]["data"]["reason_kind"] == "too_large"
 
 
-def test_tls_error_is_one_sentence(app: App, https_url: str) -> None:
-    with pytest.raises(TlsFailed) as info:
+def test_tls_error_is_one_sentence(
+    app: App, https_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="haechi.capture"), pytest.raises(TlsFailed) as info:
         capture(app, https_url, NO_SHOT)
     assert "could not be verified" in _one_sentence(info.value)
     assert _events(app, WEB_CAPTURE_FAILED)[-1]["data"]["reason_kind"] == "tls"
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(logged) == 1 and "could not be verified" in logged[0].getMessage()
 
 
 def test_slow_server_times_out(app: App, site) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
 import time
@@ -42,6 +43,7 @@ from haechi.collect.web_capture.warc import WarcBuilder, warcinfo_fields
 from haechi.domain import SourceFile
 from haechi.run.ingest import Ingestor, IngestReport
 
+log = logging.getLogger("haechi.capture")
 WEB_CAPTURE = "web_capture"
 WEB_CAPTURE_GONE = "web_capture_gone"
 WEB_CAPTURE_FAILED = "web_capture_failed"
@@ -116,6 +118,7 @@ class _Run:
         self.exchanges.append(ex)
 
     def warn(self, sentence: str) -> None:
+        log.warning("%s: %s", self.report.url, sentence)
         self.report.warnings.append(sentence)
 
 
@@ -418,6 +421,9 @@ def _event(
         )
     with run.app.db.begin() as conn:
         r.custody_seq = run.app.custody.append(conn, kind, subject, body)
+    (log.error if kind == WEB_CAPTURE_FAILED else log.info)(
+        "%s: %s (custody event %s)%s", r.url, kind, r.custody_seq, f": {r.error}" if r.error else ""
+    )
 
 
 def _add_to_case(run: _Run, page: PreviewPage | None) -> None:
