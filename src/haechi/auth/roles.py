@@ -42,6 +42,8 @@ class Perm(enum.StrEnum):
     USERS_MANAGE = "users.manage"  # accounts, roles, lock-outs
     TOKENS_OWN = "tokens.own"  # one's own API tokens
     SELF = "self"  # one's own account page, language, exposure counter, logout
+    EXCHANGE_MANAGE = "exchange.manage"  # partners we publish to, subscriptions we fetch
+    EXCHANGE_PARTNER = "exchange.partner"  # the partner feed: partners' own tokens, no role
 
 
 _ALL_STAFF = {Role.ADMIN, Role.INVESTIGATOR, Role.SUPPORT_WORKER, Role.REVIEWER}
@@ -72,6 +74,10 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.USERS_MANAGE: frozenset({Role.ADMIN}),
     Perm.TOKENS_OWN: frozenset(_EVERYONE),
     Perm.SELF: frozenset(_EVERYONE),
+    # Hashes and leads shared with other agencies: those who run the unit and investigate.
+    Perm.EXCHANGE_MANAGE: frozenset({Role.ADMIN, Role.INVESTIGATOR}),
+    # Partners are not web users: their own tokens only (haechi.exchange.partners).
+    Perm.EXCHANGE_PARTNER: frozenset(),
 }
 
 

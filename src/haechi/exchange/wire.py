@@ -1,0 +1,92 @@
+"""Fetching one page from a haechi publisher over HTTP(S), and checking it.
+
+Standard library only (``urllib``), so the python-threatexchange extension runs wherever
+``haechi`` is installed. The answer is read up to the envelope limit and no further (a
+huge page is refused before it is parsed); a refusal from the server (401, 403, 400)
+comes back as its one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from haechi.exchange.envelope import MAX_ENVELOPE_BYTES, open_envelope, payload_digest
+from haechi.exchange.errors import ExchangeError, PageRefused
+from haechi.exchange.page import Page, validate
+
+PATH = "/api/exchange/v1/changes"
+TIMEOUT = 120.0
+
+
+def changes_url(base: str, after: str | None, limit: int | None, kinds: Sequence[str]) -> str:
+    parsed = urllib.parse.urlparse(base)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ExchangeError(f"{base[:200]!r} is not an http(s) address of a haechi server.")
+    query: dict[str, str] = {}
+    if after:
+        query["after"] = after
+    if limit:
+        query["limit"] = str(limit)
+    if kinds:
+        query["kinds"] = ",".join(kinds)
+    tail = f"?{urllib.parse.urlencode(query)}" if query else ""
+    return base.rstrip("/") + PATH + tail
+
+
+def get_envelope(url: str, token: str, *, timeout: float = TIMEOUT) -> bytes:
+    """The raw answer of a publisher (at most the envelope limit), or its refusal."""
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+            raw: bytes = resp.read(MAX_ENVELOPE_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        detail = _detail(exc.read(4096))
+        raise ExchangeError(f"The partner refused the fetch (HTTP {exc.code}): {detail}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ExchangeError(f"Cannot reach the partner at {url.split('?')[0]}: {reason}.") from None
+    if len(raw) > MAX_ENVELOPE_BYTES:
+        raise PageRefused(
+            f"The partner sent more than {MAX_ENVELOPE_BYTES:,} bytes for one page (a huge "
+            "page); nothing was imported."
+        )
+    return raw
+
+
+def _detail(raw: bytes) -> str:
+    try:
+        detail = json.loads(raw).get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return str(detail)[:300] if isinstance(detail, str) else "no reason given."
+
+
+def read_page(
+    raw: bytes, public: Ed25519PublicKey, *, token: str, after: str | None, position: int
+) -> Page:
+    """A verified, checked page (signature, canonical form, audience, place, content)."""
+    payload = open_envelope(raw, public)
+    return validate(payload, token=token, after=after, position=position,
+                    digest=payload_digest(raw))  # fmt: skip
+
+
+def fetch_page(
+    base: str,
+    token: str,
+    public: Ed25519PublicKey,
+    *,
+    after: str | None,
+    position: int,
+    limit: int | None = None,
+    kinds: Sequence[str] = (),
+) -> tuple[Page, bytes]:
+    raw = get_envelope(changes_url(base, after, limit, kinds), token)
+    return read_page(raw, public, token=token, after=after, position=position), raw
