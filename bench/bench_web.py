@@ -41,6 +41,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import web_case_pages  # noqa: E402 - bench/ is on the path only now
+
 PASSWORD = "benchmark passphrase"
 
 
@@ -196,7 +198,12 @@ def server_ms(header: str | None) -> float | None:
 
 
 async def load(
-    url: str, users: int, seconds: float, vocab: list[str], seed: int
+    url: str,
+    users: int,
+    seconds: float,
+    vocab: list[str],
+    seed: int,
+    cases: dict[str, Any] | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Client times and server times (seconds) per page kind."""
     import httpx
@@ -214,9 +221,28 @@ async def load(
             form = {"username": f"bench{n}", "password": PASSWORD, "login_token": token.group(1)}
             r = await client.post("/login", data=form)
             assert r.status_code == 303, r.text
+            me = await client.get("/me")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', me.text)
+            assert csrf
+            kinds = ["static", "chats", "timeline", "timeline_deep", "search",
+                     "search_filtered", "media"]  # fmt: skip
+            kinds += list(web_case_pages.KINDS) if cases else []
             while time.monotonic() < deadline:
-                kind = rng.choice(["static", "chats", "timeline", "timeline_deep", "search",
-                                   "search_filtered", "media"])  # fmt: skip
+                kind = rng.choice(kinds)
+                if kind in web_case_pages.KINDS:
+                    assert cases is not None
+                    method, path, form = web_case_pages.request(kind, rng, cases)
+                    t = time.perf_counter()
+                    r = await client.request(method, path, data=form,
+                                             headers={"x-csrf-token": csrf.group(1)})  # fmt: skip
+                    took = time.perf_counter() - t
+                    if not web_case_pages.ok(kind, r.status_code):
+                        raise AssertionError(f"{method} {path}: {r.status_code}")
+                    results.setdefault(kind, []).append(took)
+                    own = server_ms(r.headers.get("server-timing"))
+                    if own is not None:
+                        server.setdefault(kind, []).append(own / 1000)
+                    continue
                 chat = rng.randint(1, 20)
                 word = rng.choice(vocab)
                 path = {
@@ -272,6 +298,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--home", type=Path, default=None)
     ap.add_argument("--reuse", action="store_true", help="Reuse the archive already in --home.")
+    ap.add_argument(
+        "--pages", choices=("archive", "all"), default="all",
+        help="archive: the reading pages only; all: also cases, notices, subjects, jobs, actions",
+    )  # fmt: skip
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="haechi-bench-web-")) / "home"
     if args.reuse and (home / "haechi.toml").exists():
@@ -283,6 +313,11 @@ def main() -> None:
         print(f"built {args.messages:,} messages, {args.media:,} media in {took:.0f} s")
         t_index, t_stats = index(home)
         print(f"full-text index: {t_index:.1f} s; chat counts: {t_stats:.1f} s")
+    cases = None
+    if args.pages != "archive":
+        t = time.perf_counter()
+        cases = web_case_pages.setup(home)
+        print(f"case, notice, subject and jobs for the case pages: {time.perf_counter() - t:.0f} s")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -302,8 +337,9 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        asyncio.run(load(url, min(args.users, USERS_MAX), 5, vocab, 1))  # warm-up
-        results, server = asyncio.run(load(url, min(args.users, USERS_MAX), args.seconds, vocab, 2))
+        users = min(args.users, USERS_MAX)
+        asyncio.run(load(url, users, 5, vocab, 1, cases))  # warm-up
+        results, server = asyncio.run(load(url, users, args.seconds, vocab, 2, cases))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -319,6 +355,7 @@ def main() -> None:
         "search",
         "search_filtered",
         "media",
+        *web_case_pages.KINDS,
     ):
         v = results.get(kind, [])
         if not v:
