@@ -116,7 +116,9 @@ def build(home: Path, messages: int, media: int, seed: int = 7) -> list[str]:
             batch, media_rows, blobs = [], [], []
     _previews_and_a_bank_match(app, [r["blob_sha256"] for r in all_media], now)
     for u in range(USERS_MAX):
-        add_user(app, f"bench{u}", PASSWORD, "investigator", actor=cli_actor("bench"))
+        add_user(
+            app, f"bench{u}", PASSWORD, "investigator", actor=cli_actor("bench"), reason="bench"
+        )
     app.close()
     return sorted(vocab)
 

@@ -55,6 +55,7 @@ def open_app(home: Path | None = None, *, check_schema: bool = True) -> App:
         raise DataDirError(
             f"{settings.home} is not a haechi data directory (no haechi.toml): run `haechi init`."
         )
+    check_operator(settings)
     db = Database(settings.database_url)
     if check_schema:
         db.check_schema()
@@ -65,6 +66,24 @@ def open_app(home: Path | None = None, *, check_schema: bool = True) -> App:
     signer = load_signer(settings.signing_key_path)
     log = CustodyLog(signer, CustodyContext(actor=settings.operator, host=settings.host))
     return App(settings, db, vault, signer, log)
+
+
+def check_operator(settings: Settings) -> None:
+    """Where several people share a data directory ([custody] operators), every command
+    names which of them is acting: custody events and court reports carry that name."""
+    names = settings.operators
+    if not names:
+        return
+    if settings.operator_source == "env" and settings.operator not in names:
+        raise DataDirError(
+            f"{settings.operator!r} is not one of the operators of {settings.home} "
+            f"({', '.join(names)}): name yourself as listed in [custody] operators."
+        )
+    if len(names) > 1 and settings.operator_source != "env":
+        raise DataDirError(
+            f"Several people operate {settings.home} ({', '.join(names)}): say who you are "
+            "with `haechi --operator NAME ...` (or HAECHI_OPERATOR)."
+        )
 
 
 def init_home(home: Path, *, database_url: str | None = None, encrypt: bool = False) -> App:

@@ -30,7 +30,7 @@ DB_NAME = "haechi.db"
 ENV_VARS = {
     "HAECHI_HOME": "data directory",
     "HAECHI_DATABASE_URL": "SQLAlchemy URL of the database (default: SQLite in the data directory)",
-    "HAECHI_OPERATOR": "name recorded as the actor of custody events (default: the login name)",
+    "HAECHI_OPERATOR": "the person operating, recorded in custody events (as haechi --operator)",
     "HAECHI_VAULT_ENCRYPT": "1/0: encrypt new vault objects at rest",
     "HAECHI_WORKERS": "parallel workers for hashing and analysis (default: CPU count)",
     "HAECHI_MAX_FILE_MB": "largest single file accepted into the vault, in MB",
@@ -45,7 +45,7 @@ ENV_VARS = {
 _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "database": {"url": str},
     "vault": {"encrypt": bool, "max_file_mb": int},
-    "custody": {"operator": str},
+    "custody": {"operator": str, "operators": list},
     "run": {"workers": int, "analyze_on_ingest": bool, "engine": str},
     # Public page capture (haechi capture); read by haechi.collect.web_capture.settings.
     "capture": {
@@ -98,7 +98,12 @@ class Settings:
     database_url: str
     vault_encrypt: bool = False
     max_file_bytes: int = 4 * 1024**3  # Telegram's own ceiling for a file is 4 GB (premium)
-    operator: str = field(default_factory=lambda: _login_name())
+    operator: str = field(default_factory=lambda: unnamed(_login_name()))
+    # Who may operate this data directory ([custody] operators); with two or more, every
+    # command must name one of them (haechi --operator or HAECHI_OPERATOR).
+    operators: tuple[str, ...] = ()
+    # Where ``operator`` came from: env (--operator / HAECHI_OPERATOR), file, list, login.
+    operator_source: str = "login"
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     host: str = field(default_factory=socket.gethostname)
     analyze_on_ingest: bool = True
@@ -144,6 +149,27 @@ class Settings:
     @property
     def config_path(self) -> Path:
         return self.home / CONFIG_NAME
+
+
+def unnamed(login: str) -> str:
+    """What custody events record when nobody named the person operating: the login name,
+    marked as such, so a court report never shows a bare "root" as if it were a person."""
+    return f"{login} (login name; no operator named)"
+
+
+def _operator(env: Any, custody: dict[str, Any]) -> tuple[str, tuple[str, ...], str]:
+    operators = custody.get("operators", [])
+    if not all(isinstance(o, str) and o.strip() for o in operators):
+        raise DataDirError("custody.operators must be a list of names.")
+    names = tuple(" ".join(o.split())[:128] for o in operators)
+    given = " ".join((env.get("HAECHI_OPERATOR") or "").split())[:128]
+    if given:
+        return given, names, "env"
+    if custody.get("operator", "").strip():
+        return " ".join(custody["operator"].split())[:128], names, "file"
+    if len(names) == 1:
+        return names[0], names, "list"
+    return unnamed(_login_name()), names, "login"
 
 
 def _login_name() -> str:
@@ -218,9 +244,7 @@ def load_settings(home: Path | None = None) -> Settings:
     max_mb = data.get("vault", {}).get("max_file_mb", 4096)
     if "HAECHI_MAX_FILE_MB" in env:
         max_mb = _env_int("HAECHI_MAX_FILE_MB", env["HAECHI_MAX_FILE_MB"])
-    operator = (
-        env.get("HAECHI_OPERATOR") or data.get("custody", {}).get("operator") or _login_name()
-    )
+    operator, operators, operator_source = _operator(env, data.get("custody", {}))
     workers = data.get("run", {}).get("workers", os.cpu_count() or 1)
     if "HAECHI_WORKERS" in env:
         workers = _env_int("HAECHI_WORKERS", env["HAECHI_WORKERS"])
@@ -235,6 +259,8 @@ def load_settings(home: Path | None = None) -> Settings:
         vault_encrypt=bool(encrypt),
         max_file_bytes=int(max_mb) * 1024 * 1024,
         operator=operator,
+        operators=operators,
+        operator_source=operator_source,
         workers=int(workers),
         analyze_on_ingest=bool(data.get("run", {}).get("analyze_on_ingest", True)),
         engine=engine,
@@ -250,6 +276,12 @@ def render_config(settings: Settings) -> str:
         if settings.database_url != sqlite_url(settings.home)
         else f'# url = "postgresql+psycopg://user@host/db"  (default: SQLite in {DB_NAME})'
     )
+    # Never filled in from whoever ran `haechi init`: a data directory set up by one person
+    # and used by others would record the first person as the author of everything.
+    operator_line = (
+        '# operator = "Hong Gil-dong"  (only where one person uses this data directory; '
+        "else haechi --operator NAME)\n"
+    )
     return (
         "# haechi settings. Environment variables (HAECHI_*) override these.\n"
         "[database]\n"
@@ -258,7 +290,9 @@ def render_config(settings: Settings) -> str:
         f"encrypt = {'true' if settings.vault_encrypt else 'false'}  # AES-256-GCM at rest\n"
         f"max_file_mb = {settings.max_file_bytes // (1024 * 1024)}\n\n"
         "[custody]\n"
-        f'# operator = "{settings.operator}"  (default: the login name)\n\n'
+        f"{operator_line}"
+        '# operators = ["Hong Gil-dong", "Seong Chun-hyang"]  (two or more: every command '
+        "must name one with haechi --operator)\n\n"
         "[run]\n"
         f"workers = {settings.workers}\n"
         "analyze_on_ingest = true  # run the analyzers over new files after each ingest\n"

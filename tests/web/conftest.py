@@ -54,7 +54,7 @@ def loaded(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
     """The demo data on both back ends."""
     load_demo(app, tmp_path, monkeypatch)
     for role, name in ROLE_USERS.items():
-        add_user(app, name, PASSWORD, role.value, actor=cli_actor("test"))
+        add_user(app, name, PASSWORD, role.value, actor=cli_actor("test"), reason="test")
     return app
 
 
@@ -104,7 +104,7 @@ def csrf_of(client: TestClient) -> str:
 def staffed(app: App) -> App:
     """An empty archive with one account per role (for pages that need no messages)."""
     for role, name in ROLE_USERS.items():
-        add_user(app, name, PASSWORD, role.value, actor=cli_actor("test"))
+        add_user(app, name, PASSWORD, role.value, actor=cli_actor("test"), reason="test")
     return app
 
 

@@ -57,7 +57,7 @@ def test_every_route_but_login_refuses_anonymous(web: TestClient) -> None:
             else:
                 assert r.status_code == 303, (method, route.path, r.status_code)
                 assert r.headers["location"].startswith("/login")
-    assert {"/login"} == PUBLIC
+    assert {"/login", "/login/reset"} == PUBLIC
 
 
 def test_every_route_has_a_permission(web: TestClient) -> None:
@@ -97,8 +97,11 @@ def test_the_matrix_holds_for_each_role(web: TestClient, role: Role) -> None:
 
 def test_auditors_never_see_the_archive(web: TestClient) -> None:
     log_in(web, ROLE_USERS[Role.AUDITOR])
-    for path in ("/", "/chats", "/search?q=latte", "/media", "/api/search?q=latte"):
+    for path in ("/chats", "/search?q=latte", "/media", "/api/search?q=latte"):
         assert web.get(path).status_code == 403, path
+    # Their home is the audit trail: "/" (where logging in leads) takes them there.
+    home = web.get("/")
+    assert home.status_code == 303 and home.headers["location"] == "/audit"
     assert web.get("/audit").status_code == 200
 
 

@@ -120,10 +120,10 @@ def test_admin_manages_users_through_the_page(web: TestClient, loaded: App) -> N
     r = web.post(
         "/admin/users",
         data={"csrf_token": csrf, "username": "newbie", "password": "a fine passphrase",
-              "role": "reviewer"},
+              "role": "auditor"},
     )  # fmt: skip
     assert r.status_code == 303
-    assert accounts.find_user(loaded, "newbie").role == "reviewer"
+    assert accounts.find_user(loaded, "newbie").role == "auditor"
     r = web.post("/admin/users/newbie", data={"csrf_token": csrf, "action": "disable"})
     assert r.status_code == 303 and accounts.find_user(loaded, "newbie").disabled
     r = web.post("/admin/users", data={"csrf_token": csrf, "username": "x2", "password": "short",
@@ -173,6 +173,8 @@ def test_request_bodies_are_bounded(web: TestClient) -> None:
 def test_password_policy(loaded: App) -> None:
     for bad in ("short", "U_Reviewer2", "abababababab", "x" * 300):
         with pytest.raises(UsageError):
-            accounts.add_user(loaded, "u_reviewer2", bad, "reviewer", actor=cli_actor("t"))
+            accounts.add_user(
+                loaded, "u_reviewer2", bad, "reviewer", actor=cli_actor("t"), reason="t"
+            )
     with pytest.raises(UsageError, match="Unknown role"):
         accounts.add_user(loaded, "zz", PASSWORD, "boss", actor=cli_actor("t"))

@@ -57,7 +57,7 @@ def _free_port() -> int:
 def server(sqlite_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     load_demo(sqlite_app, tmp_path, monkeypatch)
     for name, role in (("lee", "investigator"), ("kim", "auditor"), ("park", "support_worker")):
-        add_user(sqlite_app, name, PASSWORD, role, actor=cli_actor("test"))
+        add_user(sqlite_app, name, PASSWORD, role, actor=cli_actor("test"), reason="test")
     if integrations.available("subjects"):
         from haechi.demo.faces_export import reference_photo
         from haechi.subjects.consent import ConsentRequest

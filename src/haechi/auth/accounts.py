@@ -5,11 +5,23 @@ Policy (docs/web.md): after ``LOCK_AFTER`` failed logins in a row an account is 
 ``LOCK_SECONDS``; an address with ``IP_LIMIT`` failures within ``IP_WINDOW`` seconds is
 refused for the rest of the window, whatever account it tries. The refusal never says
 whether the user name exists.
+
+Separation of duties (issue 17): nobody changes their own role or resets their own
+password here (one's own password is changed on one's account page, knowing the old one);
+a role that can reveal originals or search victims' faces is given only through the
+command line with a recorded reason, or by a second administrator approving a request
+(:mod:`haechi.auth.grants`); an administrator's password reset never sets a password: it
+issues a one-time code the user redeems to choose one. Sessions and API tokens end when
+the password, the role or the account's state changes, and enabling an account does not
+bring its tokens back.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -17,12 +29,12 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from haechi.app import App
 from haechi.auth import audit
 from haechi.auth.db import now, write
-from haechi.auth.errors import LoginRefused, NotFound, RateLimited
+from haechi.auth.errors import LoginRefused, NotFound, RateLimited, SecondAdminNeeded
 from haechi.auth.passwords import check_policy, hash_password, needs_rehash, verify_password
-from haechi.auth.roles import parse_role
+from haechi.auth.roles import Perm, Role, can, parse_role
 from haechi.auth.types import Actor, UserInfo
 from haechi.domain import UsageError
-from haechi.store.tables.web import LoginFailure, WebSession, WebUser
+from haechi.store.tables.web import ApiToken, LoginFailure, WebSession, WebUser
 
 LOCK_AFTER = 5
 LOCK_SECONDS = 15 * 60
@@ -30,6 +42,10 @@ IP_LIMIT = 20
 IP_WINDOW = 10 * 60
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 REFUSED = "Wrong user name or password, or the account is disabled or locked."
+RESET_HOURS = 72
+# Stored as the password hash while a reset code is outstanding: never an argon2 hash, so
+# no password verifies against it.
+UNUSABLE = "!reset"
 
 
 def normalise_username(username: str) -> str:
@@ -52,7 +68,35 @@ def _info(row: Any) -> UserInfo:
         failed_logins=row.failed_logins,
         created_at=row.created_at,
         last_login_at=row.last_login_at,
+        must_change_password=bool(row.must_change_password),
     )
+
+
+def privileged(role: str | Role) -> bool:
+    """A role that sees material or victims' faces: given only with a second pair of eyes."""
+    return can(role, Perm.MEDIA_REVEAL) or can(role, Perm.FACE_SEARCH)
+
+
+def _check_grant(actor: Actor, role: Role, reason: str | None, what: str) -> None:
+    """The rule for giving ``role``: the command line with a reason, or a grant request."""
+    if not privileged(role):
+        return
+    if actor.via != "cli":
+        raise SecondAdminNeeded(
+            f"{what} as {role.value} lets the account see originals or victims' faces: "
+            "a second administrator must approve it (request it on this page), or an "
+            "administrator gives it with `haechi user` and a --reason."
+        )
+    if not (reason or "").strip():
+        raise UsageError(
+            f"{what} as {role.value} lets the account see originals or victims' faces: "
+            "give --reason (it is kept in the audit trail)."
+        )
+
+
+def _not_self(actor: Actor, username: str, what: str) -> None:
+    if actor.username == username:
+        raise UsageError(f"Nobody can {what} their own account here.")
 
 
 _USERS = WebUser.__table__
@@ -70,10 +114,17 @@ def add_user(
     *,
     display_name: str | None = None,
     actor: Actor,
+    reason: str | None = None,
+    pending_approval: bool = False,
 ) -> UserInfo:
+    """A new account. ``pending_approval``: an administrator in the web application asks
+    for a privileged role; the account is created disabled until a second administrator
+    approves the grant request filed with it (:func:`haechi.auth.grants.request_role`)."""
     name = normalise_username(username)
     parsed = parse_role(role)
-    check_policy(password, name)
+    check_policy(password, name, display_name)
+    if not pending_approval:
+        _check_grant(actor, parsed, reason, f"Creating {name}")
     t = now()
     with write(app) as conn:
         if _row(conn, name) is not None:
@@ -84,15 +135,18 @@ def add_user(
                 display_name=(display_name or "").strip()[:200] or None,
                 role=parsed.value,
                 password_hash=hash_password(password),
-                disabled=False,
+                disabled=pending_approval,
                 failed_logins=0,
                 created_at=t,
                 password_changed_at=t,
             )
         )
-        audit.record_in(
-            app, conn, actor, audit.USER_CHANGE, f"user:{name}", {"added": parsed.value}
-        )
+        detail: dict[str, Any] = {"added": parsed.value}
+        if reason:
+            detail["reason"] = reason.strip()[:500]
+        if pending_approval:
+            detail["pending_approval"] = True
+        audit.record_in(app, conn, actor, audit.USER_CHANGE, f"user:{name}", detail)
         return _info(_row(conn, name))
 
 
@@ -118,41 +172,178 @@ def list_users(app: App) -> list[UserInfo]:
 def _change(app: App, username: str, actor: Actor, what: dict[str, Any], **values: Any) -> UserInfo:
     user = find_user(app, username)
     with write(app) as conn:
-        conn.execute(update(WebUser).where(WebUser.id == user.id).values(**values))
-        if values.get("disabled") or "password_hash" in values:
-            # Disabling or a new password ends every session and token use at once.
-            conn.execute(
-                update(WebSession).where(WebSession.user_id == user.id).values(revoked=True)
-            )
-        audit.record_in(app, conn, actor, audit.USER_CHANGE, f"user:{user.username}", what)
+        _change_in(app, conn, user, actor, what, **values)
     return find_user(app, user.username)
 
 
+def _change_in(
+    app: App, conn: Connection, user: UserInfo, actor: Actor, what: dict[str, Any], **values: Any
+) -> None:
+    conn.execute(update(WebUser).where(WebUser.id == user.id).values(**values))
+    if values.get("disabled") or "password_hash" in values or "role" in values:
+        # Disabling, a new password or a new role ends every session and API token at
+        # once; enabling the account again later does not bring them back.
+        conn.execute(update(WebSession).where(WebSession.user_id == user.id).values(revoked=True))
+        conn.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True))
+    audit.record_in(app, conn, actor, audit.USER_CHANGE, f"user:{user.username}", what)
+
+
 def set_disabled(app: App, username: str, disabled: bool, *, actor: Actor) -> UserInfo:
+    if disabled:
+        _not_self(actor, find_user(app, username).username, "disable")
     return _change(app, username, actor, {"disabled": disabled}, disabled=disabled)
 
 
-def set_role(app: App, username: str, role: str, *, actor: Actor) -> UserInfo:
-    parsed = parse_role(role).value
-    user = _change(app, username, actor, {"role": parsed}, role=parsed)
-    with write(app) as conn:  # a new role must not keep the old role's open sessions
-        conn.execute(update(WebSession).where(WebSession.user_id == user.id).values(revoked=True))
-    return user
-
-
-def reset_password(app: App, username: str, password: str, *, actor: Actor) -> UserInfo:
+def set_role(
+    app: App, username: str, role: str, *, actor: Actor, reason: str | None = None
+) -> UserInfo:
     user = find_user(app, username)
-    check_policy(password, user.username)
-    return _change(
-        app,
-        username,
-        actor,
-        {"password_reset": True},
-        password_hash=hash_password(password),
-        password_changed_at=now(),
-        failed_logins=0,
-        locked_until=None,
+    parsed = parse_role(role)
+    _not_self(actor, user.username, "change the role of")
+    if parsed.value == user.role:
+        return user
+    _check_grant(actor, parsed, reason, f"Changing {user.username}'s role")
+    what: dict[str, Any] = {"role": parsed.value, "was": user.role}
+    if reason:
+        what["reason"] = reason.strip()[:500]
+    return _change(app, user.username, actor, what, role=parsed.value)
+
+
+def apply_grant(
+    app: App, conn: Connection, username: str, role: str, *, actor: Actor, detail: dict[str, Any]
+) -> None:
+    """A second administrator approved a grant request (:mod:`haechi.auth.grants`): give
+    the role, and enable an account created pending that approval."""
+    user = _info(_row(conn, username))
+    values: dict[str, Any] = {"role": parse_role(role).value}
+    if detail.get("new_account"):
+        values["disabled"] = False
+    _change_in(
+        app, conn, user, actor, {"role": values["role"], "was": user.role, **detail}, **values
     )
+
+
+def reset_password(
+    app: App,
+    username: str,
+    password: str | None = None,
+    *,
+    actor: Actor,
+    reason: str | None = None,
+) -> tuple[UserInfo, str | None]:
+    """End the account's password, sessions and tokens. From the command line with
+    ``password``: that password, to be changed at the next login. Otherwise a one-time
+    code (returned once, valid for ``RESET_HOURS``) with which the user chooses a new
+    password at /login/reset; nobody else ever sets or learns it. Resetting a privileged
+    account in the web application needs a second administrator (a grant request)."""
+    user = find_user(app, username)
+    _not_self(actor, user.username, "reset the password of")
+    if privileged(user.role):
+        _check_grant(actor, Role(user.role), reason, f"Resetting {user.username}'s password")
+    with write(app) as conn:
+        code = reset_in(app, conn, user, actor, password=password, reason=reason)
+    return find_user(app, user.username), code
+
+
+def reset_in(
+    app: App,
+    conn: Connection,
+    user: UserInfo,
+    actor: Actor,
+    *,
+    password: str | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> str | None:
+    what: dict[str, Any] = {"password_reset": "temporary" if password else "code", **(detail or {})}
+    if reason:
+        what["reason"] = reason.strip()[:500]
+    t = now()
+    values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "password_changed_at": t}
+    code = None
+    if password is not None:
+        check_policy(password, user.username, user.display_name)
+        values.update(password_hash=hash_password(password), must_change_password=True)
+        values.update(reset_code_hash=None, reset_expires_at=None)
+    else:
+        code = secrets.token_urlsafe(18)
+        values.update(
+            password_hash=UNUSABLE,
+            must_change_password=True,
+            reset_code_hash=hashlib.sha256(code.encode()).hexdigest(),
+            reset_expires_at=t + RESET_HOURS * 3600,
+        )
+    _change_in(app, conn, user, actor, what, **values)
+    return code
+
+
+def redeem_reset(app: App, username: str, code: str, new_password: str, *, ip: str) -> UserInfo:
+    """The user sets a new password with the one-time code an administrator gave them."""
+    name = username.strip().lower()[:64]
+    t = now()
+    with app.db.connect() as conn:
+        row = _row(conn, name)
+    digest = hashlib.sha256(code.strip().encode()).hexdigest()
+    ok = (
+        row is not None
+        and row.reset_code_hash is not None
+        and hmac.compare_digest(row.reset_code_hash, digest)
+        and (row.reset_expires_at or 0) > t
+        and not row.disabled
+    )
+    anonymous = Actor(row.id if row else None, name or "?", row.role if row else None, "web", ip)
+    if not ok:
+        audit.record(app, anonymous, audit.LOGIN_FAILED, f"user:{name}", {"reason": "reset_code"})
+        raise LoginRefused(
+            "The code is wrong, used or expired: ask an administrator for a new one."
+        )
+    check_policy(new_password, row.username, row.display_name)
+    with write(app) as conn:
+        conn.execute(
+            update(WebUser)
+            .where(WebUser.id == row.id)
+            .values(
+                password_hash=hash_password(new_password),
+                password_changed_at=t,
+                must_change_password=False,
+                reset_code_hash=None,
+                reset_expires_at=None,
+            )
+        )
+        audit.record_in(
+            app,
+            conn,
+            anonymous,
+            audit.USER_CHANGE,
+            f"user:{row.username}",
+            {"reset_redeemed": True},
+        )
+    return find_user(app, row.username)
+
+
+def change_own_password(app: App, user_id: int, old: str, new: str, *, actor: Actor) -> UserInfo:
+    """One's own password, knowing the current one (or the temporary one a reset gave)."""
+    with app.db.connect() as conn:
+        row = conn.execute(select(_USERS).where(_USERS.c.id == user_id)).first()
+    if row is None or not verify_password(row.password_hash, old):
+        raise UsageError("The current password is wrong.")
+    if hmac.compare_digest(old, new):
+        raise UsageError("Choose a password other than the current one.")
+    check_policy(new, row.username, row.display_name)
+    with write(app) as conn:
+        conn.execute(
+            update(WebUser)
+            .where(WebUser.id == row.id)
+            .values(
+                password_hash=hash_password(new),
+                password_changed_at=now(),
+                must_change_password=False,
+            )
+        )
+        audit.record_in(
+            app, conn, actor, audit.USER_CHANGE, f"user:{row.username}", {"password_changed": True}
+        )
+    return find_user(app, row.username)
 
 
 def unlock(app: App, username: str, *, actor: Actor) -> UserInfo:

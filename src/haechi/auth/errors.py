@@ -27,3 +27,8 @@ class Forbidden(AuthError):
 
 class NotFound(HaechiError):
     """The thing asked for does not exist (or is not visible to this user)."""
+
+
+class SecondAdminNeeded(AuthError):
+    """The change needs a second administrator's approval (a grant request), or the
+    command line with a recorded reason."""

@@ -18,7 +18,7 @@ _HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=2)
 _DUMMY = _HASHER.hash("not a real password, only here to spend the same time")
 
 
-def check_policy(password: str, username: str) -> None:
+def check_policy(password: str, username: str, display_name: str | None = None) -> None:
     if len(password) < MIN_LENGTH:
         raise UsageError(f"The password must be at least {MIN_LENGTH} characters long.")
     if len(password) > MAX_LENGTH:
@@ -27,6 +27,36 @@ def check_policy(password: str, username: str) -> None:
         raise UsageError("The password must not be the user name.")
     if len(set(password)) < 4:
         raise UsageError("The password is too repetitive: use at least four different characters.")
+    weak = weakness(password, [username, display_name or "", *CONTEXT_WORDS])
+    if weak:
+        raise UsageError(f"The password is too easy to guess ({weak}): {ADVICE}")
+
+
+# Words an attacker tries first against this system's accounts.
+CONTEXT_WORDS = ("haechi", "해치", "police", "경찰", "telegram", "텔레그램", "admin")
+ADVICE = "use a longer phrase of several unrelated words."
+# zxcvbn's score 3: "safely unguessable", about 10^8 guesses or more.
+MIN_SCORE = 3
+# zxcvbn's matching is super-linear in the length; what is beyond this adds only strength.
+_ZXCVBN_CHARS = 100
+
+
+def weakness(password: str, user_inputs: list[str]) -> str | None:
+    """Why ``password`` is weak, or None. zxcvbn (an offline estimator shipping its own
+    lists: the 30,000 most common leaked passwords, English words, names) finds common
+    passwords and their variants ("Password123", "password12", "qwertyuiop12"), keyboard
+    patterns, dates, repeats and the user's own name."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:_ZXCVBN_CHARS], user_inputs=[u for u in user_inputs if u])
+    if int(result["score"]) >= MIN_SCORE:
+        return None
+    patterns = {str(m.get("dictionary_name") or m.get("pattern")) for m in result["sequence"]}
+    if "passwords" in patterns:
+        return "it is, or is built on, one of the most common leaked passwords"
+    if "user_inputs" in patterns:
+        return "it is built on the user name or a word of this system"
+    return "an estimated " + f"{10 ** float(result['guesses_log10']):.0e}" + " guesses"
 
 
 def hash_password(password: str) -> str:

@@ -16,6 +16,7 @@ class UserInfo:
     failed_logins: int
     created_at: int
     last_login_at: int | None
+    must_change_password: bool = False
 
     @property
     def label(self) -> str:

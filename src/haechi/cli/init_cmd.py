@@ -35,6 +35,13 @@ def init(
     out.print(f"  vault        {s.vault_dir}{' (encrypted)' if s.vault_encrypt else ''}")
     out.print(f"  signing key  {s.signing_key_path} (id {app.signer.key_id})")
     out.print(f"  public key   {s.public_key_path}")
+    if s.operator_source == "login":
+        out.print(
+            "  operator     nobody named: custody events will say so; name the person "
+            "operating with `haechi --operator NAME` or [custody] operator in haechi.toml"
+        )
+    else:
+        out.print(f"  operator     {s.operator} (this command)")
     app.close()
 
 

@@ -63,9 +63,24 @@ def _root(
             "--debug", envvar="HAECHI_DEBUG", help="Show the traceback of an unexpected error."
         ),
     ] = False,
+    operator: Annotated[
+        str | None,
+        typer.Option(
+            "--operator",
+            help="The person operating (recorded in custody events and reports; required where "
+            "[custody] operators lists several people). Also HAECHI_OPERATOR.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """haechi (해치): the guardian of justice."""
     _DEBUG["on"] = debug
+    if operator is not None:
+        name = " ".join(operator.split())
+        if not name:
+            raise typer.BadParameter("name the person operating", param_hint="--operator")
+        # Settings are resolved per command from the environment (haechi.config).
+        os.environ["HAECHI_OPERATOR"] = name
 
 
 def _register() -> None:

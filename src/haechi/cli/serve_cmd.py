@@ -18,7 +18,11 @@ ORDER = 76
 # uvicorn[standard]: the C HTTP parser and the libuv event loop; no access log (every
 # request line is a synchronous write to the console, and the audit trail records what
 # matters).
-FAST = {"http": "httptools", "loop": "uvloop", "access_log": False}
+# proxy_headers off: uvicorn would otherwise take the client's address from
+# X-Forwarded-For whenever the peer is 127.0.0.1, so anything on the host (or a client
+# through a proxy that appends) could choose the address the login limits and the audit
+# trail see. Trusted proxies are haechi's own setting (web.auth.client_ip).
+FAST = {"http": "httptools", "loop": "uvloop", "access_log": False, "proxy_headers": False}
 
 
 def _loopback(host: str) -> bool:
@@ -53,6 +57,13 @@ def serve(
             help="Serve plain HTTP on a non-loopback address (only behind a TLS reverse proxy)."
         ),
     ] = False,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A reverse proxy (address or network) whose X-Forwarded-For is believed; "
+            "repeatable (also [proxy] trusted in web.toml).",
+        ),
+    ] = None,
     cookie_secure: Annotated[
         bool | None,
         typer.Option(
@@ -66,7 +77,7 @@ def serve(
     import uvicorn
 
     from haechi.web.asgi import ENV, settings_to_env
-    from haechi.web.settings import load_web_settings
+    from haechi.web.settings import load_web_settings, parse_proxies
 
     tls = ssl_certfile is not None and ssl_keyfile is not None
     if (ssl_certfile is None) != (ssl_keyfile is None):
@@ -77,9 +88,11 @@ def serve(
             "--allow-http when a TLS reverse proxy is in front."
         )
     app = open_app(home)
+    proxies = parse_proxies(trusted_proxy, "--trusted-proxy") if trusted_proxy else None
     settings = load_web_settings(
-        app.settings.home, host=host, port=port, cookie_secure=True if tls else cookie_secure
-    )
+        app.settings.home, host=host, port=port, cookie_secure=True if tls else cookie_secure,
+        trusted_proxies=proxies,
+    )  # fmt: skip
     prepare(app)
     scheme = "https" if tls else "http"
     out.print(f"haechi web: {scheme}://{host}:{port}/  (Ctrl-C to stop)", highlight=False)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from haechi.app import open_app
+from haechi.app import App, open_app
+from haechi.auth.types import Actor
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.domain import UsageError
@@ -20,6 +22,13 @@ user_app = typer.Typer(help="Manage web accounts: add, list, disable, reset-pass
 
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+]
+Reason = Annotated[
+    str | None,
+    typer.Option(
+        help="Why (kept in the audit trail); required for a role that reveals originals or "
+        "searches victims' faces (investigator, reviewer, support_worker)."
+    ),
 ]
 
 
@@ -33,10 +42,10 @@ def _password(from_stdin: bool) -> str:
     return value
 
 
-def _actor(app: object) -> object:
+def _actor(app: App) -> Actor:
     from haechi.auth.types import cli_actor
 
-    return cli_actor(app.settings.operator)  # type: ignore[attr-defined]
+    return cli_actor(app.settings.operator)
 
 
 @user_app.command("add")
@@ -50,17 +59,25 @@ def add(
     ],
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     password_stdin: PasswordStdin = False,
+    reason: Reason = None,
     home: HomeOption = None,
 ) -> None:
     """Add an account (the password is asked for twice, or read from stdin)."""
-    from haechi.auth.accounts import add_user
+    from haechi.auth.accounts import add_user, privileged
     from haechi.auth.roles import parse_role
 
-    parse_role(role)  # fail on a typo before asking for a password
+    if privileged(parse_role(role)) and not (reason or "").strip():  # before the password
+        raise UsageError(
+            f"The role {parse_role(role).value} lets the account see originals or victims' "
+            "faces: give --reason (it is kept in the audit trail)."
+        )
     password = _password(password_stdin)
     app = open_app(home)
     try:
-        user = add_user(app, username, password, role, display_name=name, actor=_actor(app))  # type: ignore[arg-type]
+        user = add_user(
+            app, username, password, role, display_name=name, actor=_actor(app),
+            reason=reason,
+        )  # fmt: skip
     finally:
         app.close()
     out.print(f"added {user.username} ({user.role})", highlight=False)
@@ -87,10 +104,10 @@ def list_(
         out.print(f"{u.username:20} {u.role:15} {state:9} {u.display_name or ''}", highlight=False)
 
 
-def _change(username: str, home: object, what: str, **kwargs: object) -> None:
+def _change(username: str, home: Path | None, what: str, **kwargs: object) -> None:
     from haechi.auth import accounts
 
-    app = open_app(home)  # type: ignore[arg-type]
+    app = open_app(home)
     try:
         func = getattr(accounts, what)
         user = func(app, username, actor=_actor(app), **kwargs)
@@ -119,18 +136,52 @@ def unlock(username: str, home: HomeOption = None) -> None:
 
 
 @user_app.command("role")
-def role(username: str, new_role: str, home: HomeOption = None) -> None:
-    """Change an account's role (its sessions end)."""
-    _change(username, home, "set_role", role=new_role)
+def role(username: str, new_role: str, reason: Reason = None, home: HomeOption = None) -> None:
+    """Change an account's role (its sessions and API tokens end)."""
+    _change(username, home, "set_role", role=new_role, reason=reason)
 
 
 @user_app.command("reset-password")
 def reset_password(
-    username: str, password_stdin: PasswordStdin = False, home: HomeOption = None
+    username: str,
+    password_stdin: PasswordStdin = False,
+    temporary: Annotated[
+        bool,
+        typer.Option(
+            "--temporary",
+            help="Set a temporary password (asked for, or --password-stdin) that the user "
+            "must change at the next login, instead of printing a one-time code.",
+        ),
+    ] = False,
+    reason: Reason = None,
+    home: HomeOption = None,
 ) -> None:
-    """Set a new password (sessions end; a lock-out is lifted)."""
-    password = _password(password_stdin)
-    _change(username, home, "reset_password", password=password)
+    """End the account's password, sessions and API tokens. Prints a one-time code (valid 72
+    hours) with which the user chooses a new password at /login/reset; with --temporary,
+    sets a password the user must change at the next login."""
+    from haechi.auth import accounts
+
+    password = _password(password_stdin) if temporary or password_stdin else None
+    app = open_app(home)
+    try:
+        user, code = accounts.reset_password(
+            app,
+            username,
+            password,
+            actor=_actor(app),
+            reason=reason,
+        )
+    finally:
+        app.close()
+    if code is not None:
+        out.print(
+            f"{user.username}: one-time code (give it to the user in person):", highlight=False
+        )
+        typer.echo(code)
+    else:
+        out.print(
+            f"{user.username}: temporary password set; it must be changed at login", highlight=False
+        )
 
 
 @user_app.command("token")
@@ -147,7 +198,7 @@ def token(
     app = open_app(home)
     try:
         user = find_user(app, username)
-        secret, _info = create_token(app, user, name, days=days, actor=_actor(app))  # type: ignore[arg-type]
+        secret, _info = create_token(app, user, name, days=days, actor=_actor(app))
     finally:
         app.close()
     typer.echo(secret)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from haechi import __version__
 from haechi.app import App
 from haechi.cases.timefmt import kst, utc
+from haechi.domain.display import visible
 from haechi.report.chain import ChainSummary
 from haechi.report.gather import Evidence
 from haechi.report.redact import Redactor
@@ -39,7 +40,8 @@ body { font-family: "Noto Sans CJK KR", "Noto Sans KR", "Noto Sans", sans-serif;
 h1 { font-size: 15pt; margin: 0 0 4pt; } h2 { font-size: 11.5pt; margin: 14pt 0 4pt;
   border-bottom: 1px solid #999; }
 table { border-collapse: collapse; width: 100%; margin: 4pt 0; }
-th, td { border: 1px solid #bbb; padding: 2pt 4pt; vertical-align: top; text-align: left; }
+th, td { border: 1px solid #bbb; padding: 2pt 4pt; vertical-align: top; text-align: left;
+  unicode-bidi: isolate; }
 th { background: #eee; } .mono { font-family: "Noto Sans Mono CJK KR", monospace; font-size: 7.5pt;
   word-break: break-all; }
 .note { color: #444; font-size: 8pt; } .warn { color: #a00; } img.preview { max-width: 120px;
@@ -54,7 +56,9 @@ class ReportOptions:
 
 
 def _t(value: object) -> str:
-    return escape("" if value is None else str(value))
+    """Data in the report: invisible and reordering characters shown (``⟨RLO⟩``), then
+    escaped; a name or title in a cell stays in its own bidi island (``bdi`` in the CSS)."""
+    return escape(visible("" if value is None else str(value)))
 
 
 def _when(value: int | str | None) -> str:

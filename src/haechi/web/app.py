@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from haechi import __version__
@@ -23,12 +24,13 @@ from haechi.auth.errors import NotFound
 from haechi.domain import HaechiError
 from haechi.services import search_index
 from haechi.web import views
-from haechi.web.auth import Denied, NeedLogin, authenticate
+from haechi.web.auth import Denied, MustChangePassword, NeedLogin, authenticate
 from haechi.web.render import render
 from haechi.web.security import BodyLimit, SecurityHeaders
 from haechi.web.settings import WebSettings
 
 SECRET_FILE = "web_secret"  # noqa: S105 - not a secret
+OUT_OF_RANGE = "A number in the request is out of range: there is no such item."
 
 
 def web_secret(app: App) -> bytes:
@@ -105,6 +107,17 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
 
+    @api.exception_handler(MustChangePassword)
+    async def _must_change(request: Request, _exc: MustChangePassword) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "Choose a new password first (an administrator reset it)."},
+                status_code=403,
+            )
+        if request.headers.get("hx-request"):
+            return Response(status_code=403, headers={"HX-Redirect": "/me/password"})
+        return RedirectResponse("/me/password", status_code=303)
+
     @api.exception_handler(Denied)
     async def _denied(request: Request, exc: Denied) -> Response:
         return _error(request, 403, f"error.{exc.reason}")
@@ -116,6 +129,19 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     @api.exception_handler(HaechiError)
     async def _haechi_error(request: Request, exc: HaechiError) -> Response:
         return _error(request, 400, "error.bad_request", str(exc))
+
+    @api.exception_handler(OverflowError)
+    async def _overflow(request: Request, _exc: OverflowError) -> Response:
+        # A number too large for a 64-bit column (SQLite raises this) names nothing stored.
+        return _error(request, 404, "error.not_found", OUT_OF_RANGE)
+
+    @api.exception_handler(DBAPIError)
+    async def _db_refused(request: Request, exc: DBAPIError) -> Response:
+        # PostgreSQL refuses an out-of-range or malformed value ("numeric value out of
+        # range", "invalid input syntax"): the request named nothing that can exist.
+        if getattr(exc.orig, "sqlstate", "") in ("22003", "22P02", "22021"):
+            return _error(request, 404, "error.not_found", OUT_OF_RANGE)
+        raise exc
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -24,7 +24,8 @@ def settings_to_env(settings: WebSettings) -> str:
 def settings_from_env() -> WebSettings:
     data: dict[str, Any] = json.loads(os.environ.get(ENV) or "{}")
     wellness = Thresholds(**data.pop("wellness", {}))
-    return WebSettings(**data, wellness=wellness)
+    proxies = tuple(data.pop("trusted_proxies", ()))
+    return WebSettings(**data, wellness=wellness, trusted_proxies=proxies)
 
 
 def create_from_env() -> FastAPI:

@@ -8,6 +8,7 @@ is listed in ``PUBLIC`` (the login page): forgetting a guard can never open a ro
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -27,16 +28,22 @@ SECURE_SESSION_COOKIE = "__Host-haechi_session"
 LOGIN_COOKIE = "haechi_login"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
-PUBLIC = {"/login"}
+PUBLIC = {"/login", "/login/reset"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Partner agencies fetch the exchange feed with their own tokens, not as web users
 # (haechi.exchange): the route checks the token and audits every fetch.
 PARTNER_PATHS = "/api/exchange/v1/"
 PARTNER_TOKEN = "hxp_"  # noqa: S105 - a prefix, not a secret
+# What a session whose password someone else set (a reset) may open before choosing its own.
+WHILE_CHANGING = {"/me/password", "/logout", "/lang"}
 
 
 class NeedLogin(Exception):
     """Raised for anonymous requests; pages redirect to the login, the API answers 401."""
+
+
+class MustChangePassword(Exception):
+    """The account's password was set by someone else: pages lead to /me/password."""
 
 
 class Denied(Exception):
@@ -64,7 +71,32 @@ class Auth:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address the request came from: the TCP peer, never a header, unless the peer is
+    a reverse proxy named in the settings (``[proxy] trusted`` in web.toml or ``haechi
+    serve --trusted-proxy``); then the right-most address of ``X-Forwarded-For`` that is
+    not itself a trusted proxy (the left part of that header is whatever the client sent).
+    Rate limits and the audit trail use it, so a forged header must not move them."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.web.trusted_networks
+    if not trusted or not _in(peer, trusted):
+        return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    for hop in reversed([h.strip() for h in forwarded.split(",")[-16:] if h.strip()]):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a malformed chain: do not guess
+        if not any(address in net for net in trusted):
+            return str(address)
+    return peer
+
+
+def _in(host: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in net for net in networks)
 
 
 def haechi(request: Request) -> App:
@@ -122,6 +154,8 @@ async def authenticate(request: Request) -> None:
     request.state.auth = auth
     if request.method in UNSAFE:
         await check_csrf(request, session.csrf_token)
+    if session.user.must_change_password and path not in WHILE_CHANGING:
+        raise MustChangePassword
 
 
 async def check_csrf(request: Request, expected: str) -> None:

@@ -10,8 +10,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from haechi.auth.roles import Perm, can
+from haechi.domain.display import visible
 from haechi.services import exposure
 from haechi.services.search import highlight
 from haechi.web.i18n import COOKIE, Translator, negotiate
@@ -56,7 +58,24 @@ def _size(n: int | None) -> str:
     return f"{n} B"
 
 
+def _finalize(value: Any) -> Any:
+    """Every ``{{ }}`` of every template: a string from the data gets its invisible and
+    reordering characters shown as tokens (``⟨RLO⟩``) before it is escaped, in text and in
+    attributes alike. HTML the code built itself (Markup) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
+
+
+def _isolate(value: Any) -> Markup:
+    """A name, title or file name in its own bidi island (``<bdi>``): right-to-left text in
+    it cannot reorder the words around it."""
+    text = "" if value is None else str(value)
+    return Markup("<bdi>%s</bdi>") % escape(visible(text))
+
+
 ENV = Environment(
+    finalize=_finalize,
     loader=PackageLoader("haechi.web", "templates"),
     autoescape=select_autoescape(["html"], default_for_string=True, default=True),
     undefined=StrictUndefined,
@@ -69,6 +88,7 @@ ENV = Environment(
 ENV.filters["date"] = _date
 ENV.filters["size"] = _size
 ENV.filters["when"] = _when
+ENV.filters["isolate"] = _isolate
 ENV.globals["highlight"] = highlight
 
 
@@ -97,6 +117,11 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
         base["exposure"] = exposure.status(request.app.state.haechi, auth.user.id, limits)
     base.update(values)
     return base
+
+
+def t_of(request: Request) -> Translator:
+    """The translator of the request's language, for a sentence a view builds itself."""
+    return Translator(language(request))
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:

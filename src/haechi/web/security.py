@@ -13,9 +13,13 @@ client's (``bench/bench_web.py`` records both).
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+log = logging.getLogger("haechi.web")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,7 +44,7 @@ HEADERS = [
 VENDOR = "/static/vendor/"
 # POST paths that take files (reference photos): a larger body limit, and their bodies are
 # read into memory by the view itself, never spooled to disk (see web.auth.check_csrf).
-UPLOAD_PATHS = frozenset({"/subjects/enrol"})
+UPLOAD_PATHS = frozenset({"/subjects/enrol", "/api/subjects"})
 IMMUTABLE = b"public, max-age=31536000, immutable"
 
 
@@ -87,9 +91,36 @@ class SecurityHeaders:
                 took = (time.perf_counter() - started) * 1000
                 headers.append((b"server-timing", f"app;dur={took:.1f}".encode()))
                 message["headers"] = headers
+                started_response.append(True)
             await send(message)
 
-        await self.app(scope, receive, wrapped)
+        started_response: list[bool] = []
+        try:
+            await self.app(scope, receive, wrapped)
+        except Exception:
+            # Whatever escaped every handler: logged with a reference, and answered here
+            # (inside this middleware, so with every header above), never as the server's
+            # bare 500 page, which would carry none of them.
+            reference = uuid.uuid4().hex[:12]
+            log.exception("unhandled error %s on %s %s", reference, scope.get("method"),
+                          scope.get("path"))  # fmt: skip
+            if started_response:
+                raise
+            body = (
+                "Something went wrong on the server; nothing was changed by this request. "
+                f"It was logged as {reference}: give that to an administrator."
+            ).encode()
+            await wrapped(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimit:
@@ -144,6 +175,8 @@ async def _too_large(send: Send) -> None:
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
+                *HEADERS,
+                (b"cache-control", b"no-store"),
             ],
         }
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,24 @@ class WebSettings:
     run_jobs: bool = True  # start the background-job runner with the server
     job_concurrency: int = 1  # jobs running at once per server process
     wellness: Thresholds = field(default_factory=Thresholds)
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none by
+    # default: the TCP peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies)
+
+
+def parse_proxies(values: object, where: str) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise DataDirError(f"{where} must be a list of addresses or networks.")
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise DataDirError(f"{where}: {value!r} is not an address or network.") from None
+    return tuple(values)
 
 
 def load_web_settings(home: Path, **overrides: object) -> WebSettings:
@@ -40,10 +59,17 @@ def load_web_settings(home: Path, **overrides: object) -> WebSettings:
             raise DataDirError(f"The web settings file {path} is not valid TOML: {exc}.") from exc
         session = data.pop("session", {})
         wellness = data.pop("wellness", {})
+        proxy = data.pop("proxy", {})
         if data:
             raise DataDirError(
-                f"Unknown section(s) {sorted(data)} in {path}: use [session], [wellness]."
+                f"Unknown section(s) {sorted(data)} in {path}: use [session], [wellness], [proxy]."
             )
+        if "trusted" in proxy:
+            values["trusted_proxies"] = parse_proxies(
+                proxy.pop("trusted"), f"proxy.trusted in {path}"
+            )
+        if proxy:
+            raise DataDirError(f"Unknown setting(s) {sorted(proxy)} in [proxy] of {path}.")
         for key, name in (("idle_minutes", "idle_seconds"), ("hours", "absolute_seconds")):
             if key in session:
                 value = session.pop(key)

@@ -21,6 +21,7 @@ from haechi.cases.model import CaseDetail, CaseError, ConsentScope, ItemView, Vi
 from haechi.cases.notices import lang_en, lang_fr, lang_ko
 from haechi.cases.notices.recipients import Recipient, RecipientKey
 from haechi.cases.timefmt import both
+from haechi.domain.display import visible
 
 LANG: dict[str, ModuleType] = {"en": lang_en, "ko": lang_ko, "fr": lang_fr}
 
@@ -285,11 +286,13 @@ def compose(
     signature = (shown.organisation or shown.person_name or "") if shown else ""
     body += [t["closing"], signature]
     body.append(f"-- haechi {__version__}")
-    text = "\n".join(body).replace("\n\n\n", "\n\n") + "\n"
+    # A link or reference copied from a room may hide a reordering character: the people
+    # who read the notice see it as a visible token (⟨RLO⟩), as on every page.
+    text = visible("\n".join(body).replace("\n\n\n", "\n\n") + "\n")
     return ComposedNotice(
         recipient=recipient,
         language=language,
-        subject=subject,
+        subject=visible(subject),
         body=text,
         entries=entries,
         notifier=shown,

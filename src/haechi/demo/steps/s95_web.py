@@ -34,10 +34,21 @@ def make_logins(ctx: DemoContext) -> dict[str, str]:
         password = _password()
         try:
             accounts.find_user(ctx.app, username)
-            accounts.reset_password(ctx.app, username, password, actor=actor)
-            accounts.set_disabled(ctx.app, username, False, actor=actor)
         except NotFound:
-            accounts.add_user(ctx.app, username, password, role, display_name=name, actor=actor)
+            accounts.add_user(
+                ctx.app, username, password, role, display_name=name, actor=actor,
+                reason="demo account",
+            )  # fmt: skip
+        else:
+            # A demo run again: a temporary password from the command line, which the
+            # demo user then replaces with their own, as a person would at first login.
+            temporary = _password()
+            user, _code = accounts.reset_password(
+                ctx.app, username, temporary, actor=actor, reason="demo account"
+            )
+            accounts.set_disabled(ctx.app, username, False, actor=actor)
+            as_user = cli_actor(username)
+            accounts.change_own_password(ctx.app, user.id, temporary, password, actor=as_user)
         made[username] = password
     return made
 

@@ -40,6 +40,32 @@ class WebUser(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     password_changed_at: Mapped[int] = mapped_column(BigInteger)
     last_login_at: Mapped[int | None] = mapped_column(BigInteger)
+    # Set by a password someone else chose (``haechi user reset-password``): every page
+    # asks for a new one until the user has set it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An administrator's reset: the SHA-256 of a one-time code the user redeems to set a
+    # new password (the administrator never learns or sets the password), and its expiry.
+    reset_code_hash: Mapped[str | None] = mapped_column(String(64))
+    reset_expires_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class GrantRequest(Base):
+    """A change only a second administrator may make: giving an account a role that can
+    reveal originals or search victims' faces, or resetting the password of such an
+    account. The requester can never approve their own request."""
+
+    __tablename__ = "web_grant_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # role / reset
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class WebSession(Base):

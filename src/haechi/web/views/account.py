@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from haechi.auth import accounts
 from haechi.auth.roles import Perm, permissions_of
 from haechi.auth.sessions import create_token, revoke_token, tokens_of
 from haechi.domain import HaechiError
 from haechi.web.auth import current, haechi, needs
 from haechi.web.i18n import COOKIE, LANGUAGES
 from haechi.web.nav import NavItem
-from haechi.web.render import render
+from haechi.web.render import render, t_of
 
 router = APIRouter()
 NAV = [NavItem(95, "nav.account", "/me", Perm.SELF)]
@@ -30,6 +31,34 @@ def _page(request: Request, status: int = 200, **extra: object) -> Response:
 @router.get("/me", dependencies=[needs(Perm.SELF)])
 def account(request: Request) -> Response:
     return _page(request)
+
+
+@router.get("/me/password", dependencies=[needs(Perm.SELF)])
+def password_form(request: Request) -> Response:
+    return render(request, "password.html")
+
+
+@router.post("/me/password", dependencies=[needs(Perm.SELF)])
+def change_password(
+    request: Request,
+    current_password: Annotated[str, Form(alias="current", max_length=300)],
+    new: Annotated[str, Form(max_length=300)],
+    again: Annotated[str, Form(max_length=300)],
+) -> Response:
+    auth = current(request)
+    if new != again:
+        return render(
+            request, "password.html", status=400, error=t_of(request)("password.mismatch")
+        )
+    try:
+        accounts.change_own_password(
+            haechi(request), auth.user.id, current_password, new, actor=auth.actor
+        )
+    except HaechiError as exc:
+        return render(request, "password.html", status=400, error=str(exc))
+    if auth.user.must_change_password:
+        return RedirectResponse("/", status_code=303)
+    return render(request, "password.html", done=True)
 
 
 @router.post("/me/tokens", dependencies=[needs(Perm.TOKENS_OWN)])

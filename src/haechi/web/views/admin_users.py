@@ -1,4 +1,6 @@
-"""Accounts: add, disable, re-enable, unlock, change role, reset password (admins only)."""
+"""Accounts: add, disable, re-enable, unlock, change role, reset password (admins only),
+and the second administrator's approval of what gives access to material
+(:mod:`haechi.auth.grants`)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from haechi.auth import accounts
+from haechi.auth import accounts, grants
+from haechi.auth.errors import SecondAdminNeeded
 from haechi.auth.roles import MATRIX, Perm, Role
 from haechi.domain import HaechiError
 from haechi.web.auth import current, haechi, needs
@@ -16,13 +19,15 @@ from haechi.web.render import render
 
 router = APIRouter()
 NAV = [NavItem(90, "nav.users", "/admin/users", Perm.USERS_MANAGE)]
+BACK = "/admin/users"
 
 
 def _page(request: Request, status: int = 200, **extra: object) -> Response:
-    users = accounts.list_users(haechi(request))
+    app = haechi(request)
     return render(
-        request, "users.html", status=status, users=users, roles=list(Role), matrix=MATRIX,
-        perms=list(Perm), **extra,
+        request, "users.html", status=status, users=accounts.list_users(app), roles=list(Role),
+        matrix=MATRIX, perms=list(Perm), grants=grants.pending(app),
+        privileged=[r.value for r in Role if accounts.privileged(r)], **extra,
     )  # fmt: skip
 
 
@@ -36,17 +41,27 @@ def add_user(
     request: Request,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=300)],
-    role: Annotated[str, Form(max_length=32)],
+    role: Annotated[str, Form(max_length=32)] = "",
     display_name: Annotated[str, Form(max_length=200)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    app, actor = haechi(request), current(request).actor
     try:
+        if not role:
+            return _page(request, 400, error_key="users.choose_role")
+        pending = accounts.privileged(role) if role in {r.value for r in Role} else False
+        if pending and not reason.strip():
+            return _page(request, 400, error_key="users.reason_needed")
         accounts.add_user(
-            haechi(request), username, password, role, display_name=display_name or None,
-            actor=current(request).actor,
+            app, username, password, role, display_name=display_name or None, actor=actor,
+            pending_approval=pending,
         )  # fmt: skip
+        if pending:
+            grants.request_role(app, username, role, reason, actor=actor, new_account=True)
+            return _page(request, notice_key="users.pending", notice_user=username)
     except HaechiError as exc:
         return _page(request, 400, error=str(exc))
-    return RedirectResponse("/admin/users", status_code=303)
+    return RedirectResponse(BACK, status_code=303)
 
 
 @router.post("/admin/users/{username}", dependencies=[needs(Perm.USERS_MANAGE)])
@@ -55,24 +70,52 @@ def change_user(
     username: str,
     action: Annotated[str, Form(max_length=32)],
     role: Annotated[str, Form(max_length=32)] = "",
-    password: Annotated[str, Form(max_length=300)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     app, actor = haechi(request), current(request).actor
     try:
         if action == "disable":
-            if username == actor.username:
-                return _page(request, 400, error="You cannot disable your own account.")
             accounts.set_disabled(app, username, True, actor=actor)
         elif action == "enable":
             accounts.set_disabled(app, username, False, actor=actor)
         elif action == "unlock":
             accounts.unlock(app, username, actor=actor)
         elif action == "role":
-            accounts.set_role(app, username, role, actor=actor)
+            try:
+                accounts.set_role(app, username, role, actor=actor)
+            except SecondAdminNeeded:
+                if not reason.strip():
+                    return _page(request, 400, error_key="users.reason_needed")
+                grants.request_role(app, username, role, reason, actor=actor)
+                return _page(request, notice_key="users.pending", notice_user=username)
         elif action == "password":
-            accounts.reset_password(app, username, password, actor=actor)
+            try:
+                user, code = accounts.reset_password(app, username, actor=actor)
+            except SecondAdminNeeded:
+                if not reason.strip():
+                    return _page(request, 400, error_key="users.reason_needed")
+                grants.request_reset(app, username, reason, actor=actor)
+                return _page(request, notice_key="users.pending", notice_user=username)
+            return _page(request, reset_code=code, reset_user=user.username)
         else:
-            return _page(request, 400, error="Unknown action.")
+            return _page(request, 400, error_key="error.bad_request")
     except HaechiError as exc:
         return _page(request, 400, error=str(exc))
-    return RedirectResponse("/admin/users", status_code=303)
+    return RedirectResponse(BACK, status_code=303)
+
+
+@router.post("/admin/grants/{grant_id}", dependencies=[needs(Perm.USERS_MANAGE)])
+def decide_grant(
+    request: Request, grant_id: int, decision: Annotated[str, Form(max_length=16)]
+) -> Response:
+    if decision not in ("approve", "refuse"):
+        return _page(request, 400, error_key="error.bad_request")
+    try:
+        outcome = grants.decide(
+            haechi(request), grant_id, decision == "approve", actor=current(request).actor
+        )
+    except HaechiError as exc:
+        return _page(request, 400, error=str(exc))
+    if outcome.reset_code:
+        return _page(request, reset_code=outcome.reset_code, reset_user=outcome.grant.username)
+    return RedirectResponse(BACK, status_code=303)

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from haechi.auth import audit
-from haechi.auth.accounts import authenticate
+from haechi.auth.accounts import authenticate, redeem_reset
 from haechi.auth.errors import LoginRefused, RateLimited
 from haechi.auth.roles import Perm
 from haechi.auth.sessions import create_session, end_session
+from haechi.domain import HaechiError
 from haechi.web.auth import (
     LOGIN_COOKIE,
     client_ip,
@@ -25,7 +26,7 @@ from haechi.web.auth import (
 )
 from haechi.web.i18n import COOKIE as LANG_COOKIE
 from haechi.web.i18n import LANGUAGES
-from haechi.web.render import render
+from haechi.web.render import render, t_of
 
 router = APIRouter()
 
@@ -106,6 +107,46 @@ def login(
         samesite="strict",
     )  # fmt: skip
     return response
+
+
+def _reset_page(request: Request, status: int = 200, error: str | None = None) -> Response:
+    nonce, token = login_token(request)
+    response = render(request, "reset.html", status=status, login_token=token, error=error)
+    response.set_cookie(
+        LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict",
+        secure=secure_cookies(request), path="/login",
+    )  # fmt: skip
+    return response
+
+
+@router.get("/login/reset")
+def reset_form(request: Request) -> Response:
+    return _reset_page(request)
+
+
+@router.post("/login/reset")
+def reset(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    code: Annotated[str, Form(max_length=200)] = "",
+    new: Annotated[str, Form(max_length=1000)] = "",
+    again: Annotated[str, Form(max_length=1000)] = "",
+    login_token: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Choose a new password with the one-time code an administrator's reset gave."""
+    t = t_of(request)
+    if not login_token_ok(request, login_token):
+        return _reset_page(request, 403, t("login.expired"))
+    if new != again:
+        return _reset_page(request, 400, t("password.mismatch"))
+    app = haechi(request)
+    try:
+        redeem_reset(app, username, code, new, ip=client_ip(request))
+    except LoginRefused:
+        return _reset_page(request, 401, t("login.reset_refused"))
+    except HaechiError as exc:
+        return _reset_page(request, 400, str(exc))
+    return _login_page(request, 200, None, notice="reset.done")
 
 
 @router.post("/logout", dependencies=[needs(Perm.SELF)])
