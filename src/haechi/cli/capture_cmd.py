@@ -76,7 +76,7 @@ def capture_url(
         except CaptureError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
             raise typer.Exit(3) from None
-        if analyze and app.settings.analyze_on_ingest and report.messages_new:
+        if analyze and app.settings.analyze_on_ingest and (report.messages_new or report.files_new):
             from haechi.cli.analyze_cmd import run_analysis
             from haechi.run.hooks import run_ingest_hooks
 

@@ -65,7 +65,7 @@ def test_channel_capture_end_to_end(app: App, site, tsa, tmp_path: Path) -> None
             f.role
             for f in conn.execute(select(SourceFile).where(SourceFile.source_id == source.id))
         }
-        assert {"web_page", "wacz", "rfc3161_token", "parsed_posts"} <= roles
+        assert {"web_page", "wacz", "rfc3161_token", "parsed_posts", "page_image"} <= roles
         media = conn.execute(select(Media).where(Media.source_id == source.id)).all()
         assert {m.role for m in media} >= {"photo", "photo_2", "file", "thumbnail"}
         assert all(m.blob_sha256 for m in media if m.status == "present")
@@ -114,3 +114,26 @@ def test_case_gets_the_wacz_and_the_chat(sqlite_app: App, site) -> None:
     detail = case_detail(sqlite_app, "WEB-1")
     kinds = sorted(item.kind for item in detail.items)
     assert "chat" in kinds and "media" in kinds
+
+
+def test_plain_page_keeps_its_pictures_and_video(app: App, site) -> None:
+    from haechi.demo.capture_site import jpeg, mp4
+
+    html = (
+        b"<html><head><title>A public notice</title>"
+        b"<link rel=stylesheet href=/css/widget-frame.css></head>"
+        b"<body><h1>Notice</h1><img src='/file/rocket.jpg'><video src='/file/clip.mp4'>"
+        b"</video><img src='data:image/png;base64,AAAA'></body></html>"
+    )
+    site.routes["/notice"] = lambda h: h.send_body(200, "text/html; charset=utf-8", html)
+    report = capture(app, site.url("/notice"), CaptureOptions(screenshot=False))
+    assert report.kind == "other" and report.posts == 0 and report.page_files == 2
+    with app.db.connect() as conn:
+        rows = conn.execute(
+            select(SourceFile).where(SourceFile.source_id == report.source_id)
+        ).all()
+    by_role = {r.role: r for r in rows}
+    assert by_role["page_image"].path == site.url("/file/rocket.jpg")
+    assert app.vault.read_bytes(by_role["page_image"].blob_sha256) == jpeg("rocket")
+    assert app.vault.read_bytes(by_role["page_video"].blob_sha256) == mp4()
+    assert "page_stylesheet" not in by_role  # in the WARC only

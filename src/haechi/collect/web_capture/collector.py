@@ -76,6 +76,7 @@ class CaptureBundle:
     posts: list[Post] = field(default_factory=list)
     media: dict[str, FetchedMedia] = field(default_factory=dict)
     chat_extra: dict[str, Any] = field(default_factory=dict)
+    page_files: list[SourceFile] = field(default_factory=list)  # pictures no post carries
 
 
 def chat_key(username: str) -> str:
@@ -166,6 +167,9 @@ class WebPreviewCollector(Collector):
                 chat = chats[post.channel.lower()] = self._chat(post.channel)
                 yield Capture(chat)
             yield Capture(chat, message_record(post, self.bundle.media))
+
+    def extra_files(self) -> Iterator[SourceFile]:
+        return iter(self.bundle.page_files)
 
     @property
     def warnings(self) -> list[str]:

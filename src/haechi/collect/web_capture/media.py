@@ -1,5 +1,6 @@
-"""The files a captured page shows: the posts' media (into the vault) and the page's own
-images and stylesheets (into the WARC only, so the page replays and renders as it looked).
+"""The files a captured page shows: the posts' media (into the vault, linked to their
+messages), the page's own pictures and videos (into the vault as the source's files) and
+its stylesheets (WARC only); all of them are in the WARC, so the page replays as it looked.
 
 Bounded: at most ``max_media`` URLs, each within ``max_media_mb`` (``max_page_mb`` for a
 stylesheet), all within ``max_total_mb``. A URL that fails (too large, gone, slow, a
@@ -19,7 +20,7 @@ from haechi.collect.web_capture.errors import CaptureError, TooLarge
 from haechi.collect.web_capture.fetch import Exchange
 from haechi.collect.web_capture.screenshot import Recorded
 from haechi.collect.web_capture.tme import Post, PreviewPage
-from haechi.domain import MediaStatus
+from haechi.domain import MediaStatus, SourceFile
 
 if TYPE_CHECKING:
     from haechi.collect.web_capture.service import _Run
@@ -45,9 +46,14 @@ def _wanted(page: PreviewPage | None, posts: Iterable[Post]) -> list[tuple[str, 
     return out
 
 
-def fetch_media(run: _Run, page: PreviewPage | None, posts: list[Post]) -> dict[str, FetchedMedia]:
+def fetch_media(
+    run: _Run, page: PreviewPage | None, posts: list[Post]
+) -> tuple[dict[str, FetchedMedia], list[SourceFile]]:
+    """The posts' media by URL, and the page's own pictures and videos as source files (into
+    the vault as well, so they are analysed and matched like any other file)."""
     limits = run.conf.limits
     out: dict[str, FetchedMedia] = {}
+    page_files: list[SourceFile] = []
     wanted = _wanted(page, posts)
     if len(wanted) > limits.max_media:
         run.warn(
@@ -75,10 +81,15 @@ def fetch_media(run: _Run, page: PreviewPage | None, posts: list[Post]) -> dict[
                 run, out, url, MediaStatus.UNAVAILABLE, f"{url} answered HTTP {ex.status}", evidence
             )
             continue
-        if not evidence:
+        if role == "stylesheet":
             continue
         path = run.work / "bodies" / f"{n:05d}"
         path.write_bytes(ex.body)
+        if not evidence:
+            page_files.append(SourceFile(url, path, f"page_{role}"))
+            if len(ex.body) > REPLAY_MAX:
+                ex.body = b""
+            continue
         _kind, mime = sniff(ex.body[:HEAD_BYTES])
         if mime in (None, "text/html") and role in ("photo", "video", "sticker", "voice"):
             run.warn(
@@ -90,7 +101,7 @@ def fetch_media(run: _Run, page: PreviewPage | None, posts: list[Post]) -> dict[
         )
         if len(ex.body) > REPLAY_MAX:
             ex.body = b""  # on disk now; too large to hold for the screenshot
-    return out
+    return out, page_files
 
 
 def _failed(

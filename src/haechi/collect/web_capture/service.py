@@ -32,7 +32,12 @@ from haechi.app import App
 from haechi.collect.web_capture import screenshot as shots
 from haechi.collect.web_capture import signing
 from haechi.collect.web_capture import timestamp as tsa
-from haechi.collect.web_capture.collector import CaptureBundle, WebPreviewCollector, chat_key
+from haechi.collect.web_capture.collector import (
+    CaptureBundle,
+    FetchedMedia,
+    WebPreviewCollector,
+    chat_key,
+)
 from haechi.collect.web_capture.errors import CaptureError, ScreenshotFailed, TimestampFailed
 from haechi.collect.web_capture.fetch import Exchange, Fetcher, check_url, host_of
 from haechi.collect.web_capture.media import fetch_media, recorded_for_replay
@@ -74,6 +79,8 @@ class CaptureReport:
     messages_new: int = 0
     media_fetched: int = 0
     media_failed: int = 0
+    page_files: int = 0  # the page's own pictures and videos, kept as the source's files
+    files_new: int = 0  # new in the vault
     wacz_sha256: str | None = None
     wacz_size: int | None = None
     datapackage_sha256: str | None = None
@@ -156,7 +163,10 @@ def _capture(run: _Run, url: str) -> CaptureReport:
         report.kind, report.channel = page.kind, page.channel
         bundle_posts = posts_page[0][0].posts if posts_page else []
         page_files = _page_files(run, main, posts_page)
-    media = fetch_media(run, page, bundle_posts) if main is not None and main.status < 400 else {}
+    media: dict[str, FetchedMedia] = {}
+    page_media: list[SourceFile] = []
+    if main is not None and main.status < 400:
+        media, page_media = fetch_media(run, page, bundle_posts)
     report.media_fetched = sum(1 for m in media.values() if m.local_path is not None)
     report.media_failed = len(media) - report.media_fetched
     shot = _screenshot(run, main)
@@ -174,9 +184,11 @@ def _capture(run: _Run, url: str) -> CaptureReport:
         posts=bundle_posts,
         media=media,
         chat_extra=_chat_extra(page, main),
+        page_files=page_media,
     )
     ingest = _ingest(run, bundle)
     report.posts, report.messages_new = len(bundle_posts), ingest.messages_new
+    report.page_files, report.files_new = len(page_media), ingest.files_captured_new
     report.source_id = ingest.source_id
     if failure is not None:
         report.outcome, report.error = "failed", str(failure)
@@ -403,6 +415,7 @@ def _event(
         "source_id": r.source_id,
         "posts": r.posts,
         "media": {"fetched": r.media_fetched, "not_fetched": r.media_failed},
+        "page_files": r.page_files,
         "warnings": len(r.warnings),
         "error": r.error,
         **data,
