@@ -44,6 +44,7 @@ class Perm(enum.StrEnum):
     SELF = "self"  # one's own account page, language, exposure counter, logout
     EXCHANGE_MANAGE = "exchange.manage"  # partners we publish to, subscriptions we fetch
     EXCHANGE_PARTNER = "exchange.partner"  # the partner feed: partners' own tokens, no role
+    LIVE = "live.watch"  # live capture: targets, their status, bot conversations (haechi watch)
 
 
 _ALL_STAFF = {Role.ADMIN, Role.INVESTIGATOR, Role.SUPPORT_WORKER, Role.REVIEWER}
@@ -78,6 +79,8 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.EXCHANGE_MANAGE: frozenset({Role.ADMIN, Role.INVESTIGATOR}),
     # Partners are not web users: their own tokens only (haechi.exchange.partners).
     Perm.EXCHANGE_PARTNER: frozenset(),
+    # Live capture acts on Telegram with an investigator's account: investigators own it.
+    Perm.LIVE: frozenset({Role.INVESTIGATOR}),
 }
 
 

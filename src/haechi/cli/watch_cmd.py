@@ -1,0 +1,322 @@
+"""``haechi watch``: live capture with a Telegram user account (Telethon).
+
+haechi watch login                 # phone, code, two-step password; session sealed
+haechi watch add @room [--join]    # a target: @name, t.me link, invite link
+haechi watch run [--once]          # the service (systemd: see docs/live.md)
+haechi watch status [--json]       # per target: state, last message, lag, errors
+haechi watch pause/resume TARGET
+haechi watch bot @name --send /start --case HC-...   # a bot conversation, into a case
+haechi watch logout
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from haechi.app import App, open_app
+from haechi.cli.console import err, out
+from haechi.cli.main import HomeOption
+
+ORDER = 25
+KST = timedelta(hours=9)
+
+watch_app = typer.Typer(
+    help="Live capture: watch rooms, channels and bots with a Telegram account.",
+    no_args_is_help=True,
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _when(ts: int | None) -> str:
+    if ts is None:
+        return "-"
+    utc = datetime.fromtimestamp(ts, UTC)
+    return f"{utc:%Y-%m-%d %H:%M} UTC ({utc + KST:%H:%M} KST)"
+
+
+def _span(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+async def _finish(client: Any) -> None:
+    done = client.disconnect()
+    if inspect.isawaitable(done):
+        await done
+
+
+def _live(app: App) -> Any:
+    """The [live] settings, refusing to go on without a Telegram application."""
+    from haechi.collect.telegram_live.settings import parse_live_settings, require_api
+
+    settings = parse_live_settings(app.settings.live)
+    require_api(settings)
+    return settings
+
+
+@watch_app.command("login")
+def login(
+    home: HomeOption = None,
+    phone: Annotated[
+        str | None, typer.Option(help="International phone number (asked if not given).")
+    ] = None,
+) -> None:
+    """Sign in with a Telegram user account; the session is sealed in the data directory."""
+    from haechi.collect.telegram_live import account
+
+    app = open_app(home)
+    try:
+        client = account.make_client(_live(app))
+        prompts = account.Prompts(
+            phone=lambda: typer.prompt("Phone number (international, e.g. +82 10 ...)"),
+            code=lambda: typer.prompt("Login code Telegram sent"),
+            password=lambda: typer.prompt("Two-step verification password", hide_input=True),
+        )
+
+        async def go() -> dict[str, Any]:
+            try:
+                return await account.login(app, client, prompts, phone=phone)
+            finally:
+                await _finish(client)
+
+        found = asyncio.run(go())
+    finally:
+        app.close()
+    who = f"@{found['username']}" if found["username"] else str(found["tg_id"])
+    out.print(f"logged in as {who}; session {found['session_id']} sealed", highlight=False)
+
+
+@watch_app.command("logout")
+def logout(home: HomeOption = None) -> None:
+    """End the Telegram session (at Telegram when reachable) and forget it here."""
+    from haechi.collect.telegram_live import account
+
+    app = open_app(home)
+    try:
+        client = None
+        try:
+            sealed = account.open_session(app)
+            client = account.make_client(_live(app), sealed.session)
+        except Exception:  # noqa: S110 - no session or no API settings: forget locally
+            pass
+        had = asyncio.run(account.logout(app, client))
+    finally:
+        app.close()
+    out.print("logged out" if had else "there was no session", highlight=False)
+
+
+@watch_app.command("add")
+def add(
+    target: Annotated[str, typer.Argument(help="@name, t.me/name, t.me/+invite or t.me/c/<id>.")],
+    home: HomeOption = None,
+    join: Annotated[
+        bool,
+        typer.Option("--join", help="Allow haechi to join the room (recorded). Never implied."),
+    ] = False,
+) -> None:
+    """Watch a room, channel or bot."""
+    from haechi.collect.telegram_live.targets import add_target
+
+    app = open_app(home)
+    try:
+        target_id, created = add_target(app, target, join=join)
+    finally:
+        app.close()
+    out.print(
+        f"target {target_id} {'added' if created else 'was already watched'}"
+        + (" (joining allowed)" if join and created else ""),
+        highlight=False,
+    )
+
+
+def _pause(target: str, home: Any, paused: bool) -> None:
+    from haechi.collect.telegram_live.targets import set_paused
+
+    app = open_app(home)
+    try:
+        set_paused(app, target, paused)
+    finally:
+        app.close()
+    out.print(f"{target} {'paused' if paused else 'resumed'}", highlight=False)
+
+
+@watch_app.command("pause")
+def pause(target: Annotated[str, typer.Argument()], home: HomeOption = None) -> None:
+    """Stop reading a target (nothing stored is touched)."""
+    _pause(target, home, True)
+
+
+@watch_app.command("resume")
+def resume(target: Annotated[str, typer.Argument()], home: HomeOption = None) -> None:
+    """Read a paused target again."""
+    _pause(target, home, False)
+
+
+@watch_app.command("status")
+def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Per target: state, last message, lag, errors; and whether the service runs."""
+    from haechi.collect.telegram_live.status import watch_status
+
+    app = open_app(home)
+    try:
+        found = watch_status(app)
+    finally:
+        app.close()
+    if as_json:
+        typer.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+        return
+    s = found.service
+    running = f"running (pid {s.pid} on {s.host})" if s.running else "not running"
+    out.print(
+        f"service: {running}; last pulse {_when(s.heartbeat_at)}; account {s.account or '-'}",
+        highlight=False,
+    )
+    if s.note:
+        out.print(f"[yellow]service note:[/] {s.note}", highlight=False)
+    table = Table(show_lines=False)
+    for col in (
+        "id",
+        "target",
+        "state",
+        "last message",
+        "lag",
+        "msgs",
+        "versions",
+        "files",
+        "gone",
+        "errors",
+    ):
+        table.add_column(col)
+    for t in found.targets:
+        last = f"#{t.last_message_id} {_when(t.last_message_at)}" if t.last_message_id else "-"
+        table.add_row(
+            str(t.id),
+            t.ref + (f" ({t.title})" if t.title else ""),
+            t.state,
+            last,
+            _span(t.lag_seconds),
+            f"{t.messages:,}",
+            f"{t.versions:,}",
+            f"{t.files:,}",
+            f"{t.gone_messages:,}",
+            str(t.errors),
+        )
+    out.print(table)
+    for t in found.targets:
+        if t.reason:
+            out.print(f"{t.ref}: {t.reason}", highlight=False)
+
+
+@watch_app.command("run")
+def run(
+    home: HomeOption = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Read every target up to now, then stop (cron).")
+    ] = False,
+    analyze: Annotated[
+        bool, typer.Option(help="Run the analyzers and after-ingest hooks as data arrives.")
+    ] = True,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Follow every target: history first, then new messages, edits and deletions."""
+    from haechi.collect.telegram_live import account
+    from haechi.collect.telegram_live.watcher import Watcher
+    from haechi.domain import DataDirError
+
+    handler = logging.StreamHandler()  # stderr: journald keeps it under systemd
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger("haechi.watch")
+    log.addHandler(handler)
+    log.setLevel(getattr(logging, log_level.upper(), logging.INFO))
+    app = open_app(home)
+    try:
+        settings = _live(app)
+        sealed = account.open_session(app)
+        client = account.make_client(settings, sealed.session)
+
+        async def go() -> str | None:
+            await account.start(client, sealed)
+            w = Watcher(app, client, account.context_of(app, sealed), settings, analyze=analyze)
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, w.stopping.set)
+            try:
+                await w.run(once=once)
+            finally:
+                account.reseal(app, client, sealed)
+                await _finish(client)
+            return w.failure
+
+        failure = asyncio.run(go())
+    finally:
+        app.close()
+    if failure:
+        raise DataDirError(failure)
+    err.print("watch stopped; everything received is stored", highlight=False)
+
+
+@watch_app.command("bot")
+def bot(
+    name: Annotated[str, typer.Argument(help="The bot's @username.")],
+    home: HomeOption = None,
+    send: Annotated[
+        list[str] | None,
+        typer.Option("--send", help="A text command to send (repeat); text only, never media."),
+    ] = None,
+    case: Annotated[str | None, typer.Option(help="Add the conversation to this case.")] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for replies per command.")] = 15.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Talk to a suspect bot and keep the conversation, its buttons, links and profile."""
+    from dataclasses import asdict
+
+    from haechi.collect.telegram_live import account
+    from haechi.collect.telegram_live.bots import BotConversation
+
+    app = open_app(home)
+    try:
+        settings = _live(app)
+        sealed = account.open_session(app)
+        client = account.make_client(settings, sealed.session)
+
+        async def go() -> Any:
+            await account.start(client, sealed)
+            try:
+                conv = BotConversation(app, client, account.context_of(app, sealed), settings)
+                return await conv.run(
+                    name, list(send or []), wait_seconds=max(wait, 0.0), case=case
+                )
+            finally:
+                await _finish(client)
+
+        report = asyncio.run(go())
+    finally:
+        app.close()
+    if as_json:
+        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+        return
+    out.print(
+        f"{report.bot}: {len(report.sent)} commands sent, {report.messages_new} new messages, "
+        f"{len(report.buttons)} buttons, {len(set(report.links))} links, profile "
+        f"{report.profile_sha256 or '-'}"
+        + (f"; {report.case_items} items in case {case}" if case else ""),
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(watch_app, name="watch")
