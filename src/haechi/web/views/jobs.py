@@ -67,7 +67,7 @@ def start_scan(
     return _start(request, case, "reupload_scan", {}, key)
 
 
-def _visible(request: Request, job_id: int) -> JobInfo:
+def visible_job(request: Request, job_id: int) -> JobInfo:
     """The job, if this person started it or may run its kind; else 404-like refusal."""
     auth = current(request)
     try:
@@ -92,7 +92,7 @@ def my_jobs(request: Request) -> Response:
 
 @router.get("/jobs/{job_id}", dependencies=[needs(Perm.SELF)])
 def job_page(request: Request, job_id: int) -> Response:
-    info = _visible(request, job_id)
+    info = visible_job(request, job_id)
     if request.headers.get("hx-request"):
         return render(request, "_job.html", j=info)
     return render(request, "jobs.html", jobs=[], job=info)
@@ -100,7 +100,7 @@ def job_page(request: Request, job_id: int) -> Response:
 
 @router.get("/jobs/{job_id}/result", dependencies=[needs(Perm.SELF)])
 def job_result(request: Request, job_id: int) -> Response:
-    info = _visible(request, job_id)
+    info = visible_job(request, job_id)
     auth, app = current(request), haechi(request)
     if not can(auth.user.role, kind_of(info.kind).perm):
         raise Denied("permission")

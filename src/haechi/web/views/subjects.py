@@ -10,7 +10,7 @@ consent's scope keeps photos (then encrypted, outside the vault).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -26,6 +26,10 @@ from haechi.web.nav import NavItem
 from haechi.web.render import render
 from haechi.web.uploads import read_form
 from haechi.web.views.capabilities import unavailable
+
+if TYPE_CHECKING:
+    from haechi.app import App
+    from haechi.subjects.model import SubjectInfo
 
 router = APIRouter()
 NAV = [NavItem(55, "nav.subjects", "/subjects", Perm.SUBJECTS)]
@@ -84,7 +88,7 @@ async def enrol(request: Request) -> Response:
     photos = [(f.name or "photo", f.data) for f in form.files.get("photos", [])]
     try:
         info, warnings = await run_in_threadpool(
-            _enrol, acting(request), staff(request), values, photos
+            enrol_subject, acting(request), staff(request), values, photos
         )
     except HaechiError as exc:
         once_store.release(app, auth.user.id, key)
@@ -100,7 +104,10 @@ async def enrol(request: Request) -> Response:
     return response
 
 
-def _enrol(app: object, who: str, values: dict[str, str], photos: list[tuple[str, bytes]]):  # type: ignore[no-untyped-def]
+def enrol_subject(
+    app: App, who: str, values: dict[str, str], photos: list[tuple[str, bytes]]
+) -> tuple[SubjectInfo, list[str]]:
+    """The page's and the API's enrolment, from the form's values (run in a worker thread)."""
     from haechi.subjects.consent import ConsentRequest
     from haechi.subjects.service import enroll_subject
 
@@ -113,7 +120,7 @@ def _enrol(app: object, who: str, values: dict[str, str], photos: list[tuple[str
         reference=(values["reference"] or "").strip()[:120] or None,
     )
     return enroll_subject(
-        app,  # type: ignore[arg-type]
+        app,
         label=values["label"],
         photos=photos,
         consent=consent,
