@@ -112,3 +112,21 @@ def test_the_real_client_keeps_its_session_in_memory(app: App) -> None:
     assert isinstance(client.session, StringSession)
     with pytest.raises(DataDirError, match="api_id and api_hash"):
         account.make_client(LiveSettings())
+
+
+def test_the_service_waits_for_telegram_to_be_reachable(world: FakeWorld) -> None:
+    client = FakeClient(world)
+    client.fail("connect", ConnectionError("no route"), OSError("network down"))
+    sealed = SealedSession("1x", "abcd", {"tg_id": world.me.id})
+
+    async def go() -> bool:
+        return await account.start_when_reachable(client, sealed, asyncio.Event(), ceiling=0.01)
+
+    assert asyncio.run(go()) and client.calls["connect"] == 3
+
+    async def stopped() -> bool:
+        stop = asyncio.Event()
+        stop.set()
+        return await account.start_when_reachable(FakeClient(world), sealed, stop)
+
+    assert asyncio.run(stopped()) is False

@@ -101,6 +101,7 @@ def test_a_bot_conversation_is_captured_into_a_case(app: App) -> None:
         ).all()
     kinds_in_case = sorted(k for k, _u in items)
     assert kinds_in_case.count("chat") == 1 and kinds_in_case.count("media") == 1
+    assert kinds_in_case.count("message") == 4
     assert {u for k, u in items if k == "link"} == {PAY, "https://t.me/suspect_channel"}
     stored = json.loads(app.vault.read_bytes(profile.blob_sha256))
     assert stored["full"]["full_user"]["about"] == "fast service"
@@ -166,3 +167,23 @@ def test_the_package_has_no_way_to_send_media_or_press_buttons() -> None:
             assert word not in source, f"{name} mentions {word}"
     sends = [n for n, s in sources.items() if "send_message(" in s]
     assert sends == ["bots.py"] and sources["bots.py"].count("send_message(") == 1
+
+
+def test_the_case_package_proves_the_live_messages_by_their_segment(
+    app: App, tmp_path: Path
+) -> None:
+    from haechi.report.package import PackageOptions, create_package
+    from haechi.report.standalone.verify_package import verify
+
+    world, _bot = _bot_world()
+    case = create_case(app, "Bot evidence package", reported_on="2026-03-01")
+    conv = BotConversation(
+        app, FakeClient(world), ctx_for(world), FAST, sleep=_sleep(), poll_seconds=0.001
+    )
+    asyncio.run(conv.run("@deep_suspect_bot", ["/start"], wait_seconds=0.05, case=case.ref))
+    # --source-json: the package carries the segments, as it carries an export's result.json
+    package = create_package(app, case.ref, tmp_path / "pkg", PackageOptions(source_json=True)).path
+    result = verify(str(package))
+    assert result.ok, result.problems
+    assert result.facts["messages"] == 2
+    assert result.facts["messages_checked_in_source"] == 2  # against the segment's bytes

@@ -249,11 +249,14 @@ def run(
         client = account.make_client(settings, sealed.session)
 
         async def go() -> str | None:
-            await account.start(client, sealed)
-            w = Watcher(app, client, account.context_of(app, sealed), settings, analyze=analyze)
+            stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, w.stopping.set)
+                loop.add_signal_handler(sig, stop.set)
+            if not await account.start_when_reachable(client, sealed, stop):
+                return None
+            w = Watcher(app, client, account.context_of(app, sealed), settings, analyze=analyze)
+            w.stopping = stop  # SIGTERM (systemd stop) ends the run cleanly
             try:
                 await w.run(once=once)
             finally:

@@ -8,6 +8,10 @@ logged in full: the custody event keeps its last two digits only.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
 import re
 import secrets
 import time
@@ -21,6 +25,7 @@ from telethon import errors as tg
 from haechi import __version__
 from haechi.app import App
 from haechi.collect.telegram_live import events as ev
+from haechi.collect.telegram_live.pacing import backoff_delay
 from haechi.collect.telegram_live.segment import CaptureContext
 from haechi.collect.telegram_live.sessionbox import (
     SealedSession,
@@ -35,6 +40,7 @@ from haechi.domain import DataDirError, UsageError
 from haechi.store.custody import Draft
 from haechi.store.tables.live import LiveAccount
 
+log = logging.getLogger("haechi.watch")
 _PHONE = re.compile(r"\+?[0-9]{7,15}")
 TRIES = 3
 
@@ -186,6 +192,25 @@ async def start(client: Any, sealed: SealedSession) -> None:
     me = await client.get_me()
     if me is None or int(me.id) != int(sealed.account["tg_id"]):
         raise DataDirError("The Telegram session answers for another account: log in again.")
+
+
+async def start_when_reachable(
+    client: Any, sealed: SealedSession, stop: asyncio.Event, *, ceiling: float = 300.0
+) -> bool:
+    """:func:`start`, retried with back-off while Telegram cannot be reached (a service
+    must not give up because the network was down when it started). False if stopped."""
+    rng, attempt = random.Random(), 0
+    while not stop.is_set():
+        try:
+            await start(client, sealed)
+            return True
+        except (ConnectionError, OSError, TimeoutError) as exc:
+            attempt += 1
+            delay = backoff_delay(attempt, ceiling, rng)
+            log.warning("cannot reach Telegram (%s); trying again in %.0f s", exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    return False
 
 
 def reseal(app: App, client: Any, sealed: SealedSession) -> None:

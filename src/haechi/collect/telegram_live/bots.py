@@ -45,6 +45,7 @@ from haechi.store.textsafe import dumps
 MAX_COMMAND = 4096
 MAX_COMMANDS = 20
 MAX_LINKS = 50
+MAX_CASE_MESSAGES = 500  # messages of one conversation added to a case as items
 _GENERATION = re.compile(
     r"generat|undress|un-dress|nudif|\bnude|naked|deep\s*fake|face\s*swap|swap\s*face|"
     r"remove\s+(?:the\s+)?cloth|take\s+off|\bstrip\b|clothes?\s*off|\bdraw\b|\brender\b|"
@@ -88,6 +89,7 @@ class BotReport:
     bot_id: int
     chat_key: str
     sent: list[int] = field(default_factory=list)  # message ids of the commands
+    message_ids: list[int] = field(default_factory=list)  # this conversation, read now
     messages_new: int = 0
     profile_sha256: str | None = None
     links: list[str] = field(default_factory=list)
@@ -191,6 +193,8 @@ class BotConversation:
             )
             for msg in page:
                 last = max(last, int(msg.id))
+                if int(msg.id) >= min(report.sent, default=last):
+                    report.message_ids.append(int(msg.id))
                 self.names.learn(msg)
                 for button in buttons_of(msg):
                     report.buttons.append({"message_id": int(msg.id), **button})
@@ -311,13 +315,17 @@ class BotConversation:
 
     def _add_to_case(self, case: str, report: BotReport) -> int:
         try:
-            from haechi.cases.items import add_chat, add_file, add_link
+            from haechi.cases.items import add_chat, add_file, add_link, add_message
             from haechi.cases.model import CaseError
         except ImportError:
             raise UsageError(
                 "The cases capability is not installed; nothing was added to a case."
             ) from None
         added = [add_chat(self.app, case, report.chat_key).id]
+        for mid in report.message_ids[-MAX_CASE_MESSAGES:]:  # the conversation, with its files
+            added += [
+                a.id for a in add_message(self.app, case, chat=report.chat_key, message_id=mid)
+            ]
         if report.profile_sha256:
             added += [a.id for a in add_file(self.app, case, report.profile_sha256)]
         for url in sorted(set(report.links))[:MAX_LINKS]:
