@@ -44,13 +44,28 @@ _DIAGNOSE_BYTES = 16 << 20  # how much of a broken value we re-parse to locate t
 _WS = frozenset(b" \t\r\n")
 # Everything up to the next bracket that is not inside a string (strings skipped whole).
 _SKIP = re.compile(rb'[^"{}\[\]]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"{}\[\]]*)*', re.S)
-_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # after the opening quote
 _SCALAR_END = re.compile(rb"[\s,\]}:]")
 _DECODER = json.JSONDecoder(strict=False)
 _LBRACE, _RBRACE, _RBRACKET, _COMMA = b"{}],"
 
 # (byte offset in the file, the element's exact bytes, decoded value, \xHH repairs)
 Element = tuple[int, bytes, Any, int]
+
+
+def _string_close(buf: bytes, opening: int, search_from: int) -> int:
+    """Index of the quote closing the string opened at ``opening``, searching from
+    ``search_from`` (> opening); -1 when ``buf`` does not hold it yet. A quote closes the
+    string when an even number of backslashes precedes it."""
+    while True:
+        quote = buf.find(b'"', search_from)
+        if quote < 0:
+            return -1
+        back = quote
+        while back - 1 > opening and buf[back - 1] == 0x5C:
+            back -= 1
+        if (quote - back) % 2 == 0:
+            return quote
+        search_from = quote + 1
 
 
 class _DecodeFailure(Exception):
@@ -135,7 +150,11 @@ class JsonStream:
         if self.eof:
             return False
         cut = max(0, self.pos - _LOOKBEHIND)
-        data = self._f.read(self.chunk_size)
+        # A value still open after many refills (a huge string) is read in growing
+        # chunks, so the copies of the buffer add up to a few times the value, not its
+        # square (bounded by a quarter of the largest value accepted).
+        pending = len(self.buf) - self.pos
+        data = self._f.read(max(self.chunk_size, min(pending, self.max_value_bytes // 4)))
         if not data:
             self.eof = True
             return False
@@ -243,18 +262,40 @@ class JsonStream:
         """
         if self.peek() is None:
             self._unexpected(None, "a value")
+        end = self._scan_end()
+        if end - self.pos > self.max_value_bytes:  # closed, but within the last refill
+            self._too_large(self.pos)
+        return end
+
+    def _scan_end(self) -> int:
+        """:meth:`_value_end` without the bound on a value that closes. Every refill
+        resumes where the last one stopped (positions are kept relative to ``pos``), so
+        a value of n bytes costs O(n), whatever it holds."""
         first = self.buf[self.pos]
         rel = 1  # scan position relative to self.pos (pos moves when the buffer compacts)
+        in_string: int | None = 0 if first == 0x22 else None  # where an open string starts
         depth = 1 if first in b"{[" else 0
         skip = _SKIP.match
         while True:
             buf, start = self.buf, self.pos
-            if depth:
-                i, n = start + rel, len(buf)
+            i, n = start + rel, len(buf)
+            if depth or in_string is not None:
                 while True:
+                    if in_string is not None:  # inside a string: find its closing quote
+                        close = _string_close(buf, start + in_string, i)
+                        if close < 0:
+                            i = n
+                            break
+                        in_string = None
+                        if not depth:
+                            return close + 1
+                        i = close + 1
                     i = skip(buf, i).end()  # type: ignore[union-attr]  # always matches
-                    if i >= n or buf[i] == 0x22:  # the buffer ends (maybe inside a string)
+                    if i >= n:
                         break
+                    if buf[i] == 0x22:  # a string the buffer does not close yet
+                        in_string, i = i - start, i + 1
+                        continue
                     if buf[i] in b"{[":
                         depth += 1
                     else:
@@ -262,17 +303,14 @@ class JsonStream:
                         if depth == 0:
                             return i + 1
                     i += 1
-                rel = i - start
-            elif first == 0x22:
-                m = _STRING_REST.match(buf, start + 1)
-                if m is not None:
-                    return m.end()
             else:
-                m2 = _SCALAR_END.search(buf, start)
-                if m2 is not None:
-                    return m2.start()
+                m = _SCALAR_END.search(buf, i)
+                if m is not None:
+                    return m.start()
                 if self.eof:
                     return len(buf)
+                i = n
+            rel = i - start
             if len(buf) - start > self.max_value_bytes:
                 self._broken(start, f"{self.max_value_bytes:,}")
             if not self._fill():
@@ -291,10 +329,14 @@ class JsonStream:
                 off = value_offset + len(text[: exc.char_pos].encode("utf-8", "surrogateescape"))
                 self.error(off, _describe(exc.detail))
         if limit is not None:
-            what = f"a value of more than {limit} bytes starts here, more than any message holds"
-            self.error(value_offset, what)
+            self._too_large(start)
         end = self.base + len(self.buf)
         self.error(end, f"the file ends inside the value that starts at byte {value_offset}")
+
+    def _too_large(self, start: int) -> NoReturn:
+        limit = f"{self.max_value_bytes:,}"
+        what = f"a value of more than {limit} bytes starts here, more than any message holds"
+        self.error(self.base + start, what)
 
     def _decode_slice(self, start: int, end: int) -> tuple[bytes, Any, int]:
         data = self.buf[start:end]
@@ -387,6 +429,8 @@ class JsonStream:
                 start, buf = self.pos, self.buf
                 if decode:
                     data, value, repaired = self._decode_slice(start, end)
+            elif end - start > self.max_value_bytes:  # the line-based path has no bound
+                self._too_large(start)
             yield self.base + start, data, value, repaired
             if next_start and value is not None and buf.startswith(next_start, end):
                 # The usual ",\n<indent>{": skip the general whitespace scan.
