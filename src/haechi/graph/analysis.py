@@ -53,7 +53,9 @@ class Analysis:
 
 def undirected(g: nx.MultiDiGraph) -> nx.Graph:
     u = nx.Graph()
-    u.add_nodes_from(g.nodes)
+    # With their attributes (type, label, ...): the full map is drawn from this graph, and
+    # without them every node came back untyped and unlabelled.
+    u.add_nodes_from(g.nodes(data=True))
     for a, b, d in g.edges(data=True):
         w = float(d.get("weight", 1) or 1)
         if u.has_edge(a, b):

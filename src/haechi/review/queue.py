@@ -257,3 +257,26 @@ def next_item(app: App, sha256: str, *, show: str = "undecided") -> str | None:
         if item.sha256 != sha256.strip().lower():
             return item.sha256
     return None
+
+
+def item(app: App, sha256: str) -> TriageItem | None:
+    """One file as the queue shows it (None when it is not a picture, animation or video)."""
+    sha = sha256.strip().lower()
+    if not is_sha256(sha):
+        return None
+    with app.db.connect() as conn:
+        kind = conn.execute(select(Blob.kind).where(Blob.sha256 == sha)).first()
+        if kind is None or kind[0] not in KINDS:
+            return None
+        return _items(app, conn, [(sha, kind[0])])[0]
+
+
+def counts(app: App) -> dict[str, int]:
+    """How many files each category currently holds."""
+    with app.db.connect() as conn:
+        rows = conn.execute(
+            select(ReviewDecision.value, func.count())
+            .where(ReviewDecision.current.is_(True), ReviewDecision.grp != "match")
+            .group_by(ReviewDecision.value)
+        ).all()
+    return {str(v): int(n) for v, n in rows}

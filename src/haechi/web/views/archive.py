@@ -5,20 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from haechi.auth.roles import Perm, can
 from haechi.domain import UsageError
 from haechi.services import chats, dashboard, exposure, messages
 from haechi.services.media import MediaItem
 from haechi.web.auth import current, haechi, needs
-from haechi.web.nav import NavItem
+from haechi.web.nav import NavItem, home_for
 from haechi.web.render import render
+from haechi.web.views.collect import extras
 
 router = APIRouter()
 NAV = [
     NavItem(10, "nav.dashboard", "/", Perm.ARCHIVE_READ),
-    NavItem(20, "nav.chats", "/chats", Perm.ARCHIVE_READ),
+    NavItem(20, "nav.chats", "/chats", Perm.ARCHIVE_READ, also=("/messages",)),
 ]
 
 
@@ -41,8 +42,13 @@ def count_previews(request: Request, items: list[MediaItem]) -> None:
         exposure.add(haechi(request), auth.user.id, previews=shown)
 
 
-@router.get("/", dependencies=[needs(Perm.ARCHIVE_READ)])
+@router.get("/", dependencies=[needs(Perm.SELF)])
 def home(request: Request) -> Response:
+    """Everyone's start: the dashboard for those who read the archive, else the role's
+    own home (auditors: the audit trail), so no one lands on a "no permission" page."""
+    role = current(request).user.role
+    if not can(role, Perm.ARCHIVE_READ):
+        return RedirectResponse(home_for(role), status_code=303)
     return render(request, "dashboard.html", d=dashboard.dashboard(haechi(request)))
 
 
@@ -63,8 +69,13 @@ def chat_timeline(
     page = chats.timeline(
         haechi(request), chat_id, before=before, after=after, from_date=parse_day(day)
     )
-    count_previews(request, [m for msg in page.messages for m in msg.media])
-    return render(request, "timeline.html", tl=page, day=day or "")
+    files = [m for msg in page.messages for m in msg.media]
+    count_previews(request, files)
+    x = extras(
+        request, messages=[m.pk for m in page.messages], files=[f.sha256 for f in files],
+        chats=[chat_id],
+    )  # fmt: skip
+    return render(request, "timeline.html", tl=page, day=day or "", x=x)
 
 
 @router.get("/messages/{message_pk}", dependencies=[needs(Perm.ARCHIVE_READ)])
@@ -74,4 +85,8 @@ def message_detail(request: Request, message_pk: int) -> Response:
     show_custody = can(auth.user.role, Perm.CUSTODY_READ)
     detail = messages.detail(haechi(request), message_pk, with_custody=show_custody)
     count_previews(request, detail.media)
-    return render(request, "message.html", m=detail, show_custody=show_custody)
+    x = extras(
+        request, messages=[detail.pk], files=[f.sha256 for f in detail.media],
+        chats=[detail.chat_id],
+    )  # fmt: skip
+    return render(request, "message.html", m=detail, show_custody=show_custody, x=x)

@@ -14,6 +14,20 @@ from haechi.web.nav import NavItem
 from haechi.web.render import render
 
 router = APIRouter()
+# The event types the filter offers (each capability's; named in the catalogues as
+# enum.event.<type>). Others can still be asked for with ?event=.
+EVENT_TYPES = (
+    "init", "ingest_started", "capture", "ingest_finished", "ingest_failed",
+    "analysis_started", "analysis", "analysis_finished", "verification", "access", "export",
+    "match", "bank_created", "bank_items_added", "bank_items_removed", "bank_deleted",
+    "text_analysis", "text_room_scores", "text_reveal", "text_lexicon_import",
+    "subject_enrolled", "subject_deleted", "consent_recorded", "consent_withdrawn",
+    "face_search", "face_clusters_updated", "face_cluster_linked", "case_created",
+    "case_updated", "case_item_added", "case_item_withdrawn", "case_subject_added",
+    "case_subject_updated", "suspect_added", "suspect_updated", "case_note_added",
+    "notice_drafted", "notice_status", "reupload_watch_added", "reupload_detected",
+    "review_decision",
+)  # fmt: skip
 NAV = [NavItem(85, "nav.custody", "/custody", Perm.CUSTODY_READ)]
 
 
@@ -31,5 +45,5 @@ def custody_page(
     )  # fmt: skip
     return render(
         request, "custody.html", page=page, subject=subject or "", event=event or "",
-        message=message,
+        message=message, event_types=EVENT_TYPES,
     )  # fmt: skip

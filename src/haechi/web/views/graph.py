@@ -1,17 +1,20 @@
-"""The network graph (Cytoscape.js, served locally), built on ``haechi.graph.service``:
-the room-to-room map (rooms linked by forwards, mentions, links, successor announcements,
+"""The network graph (Cytoscape.js, served locally), built on ``haechi.graph``: the
+room-to-room map (rooms linked by forwards, mentions, links, successor announcements,
 shared media and shared identifiers), or the full map of rooms, accounts, bots and
-identifiers, limited to the ``MAX_NODES`` best-connected nodes."""
+identifiers, limited to the ``MAX_NODES`` best-connected nodes. Every node carries its
+type and label (drawn with a legend) and opens its own page on a click: where it appears,
+what it links to, where its room moved (``haechi.services.network``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from haechi.auth.roles import Perm
 from haechi.services import integrations
+from haechi.services.signals import node_href
 from haechi.web.auth import haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
@@ -20,17 +23,29 @@ from haechi.web.views.capabilities import unavailable
 router = APIRouter()
 NAV = [NavItem(65, "nav.graph", "/graph", Perm.GRAPH)]
 MAX_NODES = 400
+# The legend: node types in the order they are explained, with their colour class.
+NODE_TYPES = (
+    "chat", "account", "bot", "username", "invite", "private_chat", "name", "media",
+    "identifier",
+)  # fmt: skip
 
 
 @router.get("/graph", dependencies=[needs(Perm.GRAPH)])
 def graph_page(request: Request, full: bool = False) -> Response:
     if not integrations.available("graph"):
         return unavailable(request, "graph")
-    return render(request, "graph.html", full=full)
+    return render(request, "graph.html", full=full, node_types=NODE_TYPES)
+
+
+def _type(value: Any) -> str:
+    kind = str(value or "")
+    return kind if kind in NODE_TYPES else ("identifier" if kind else "")
 
 
 def elements(g: Any, limit: int = MAX_NODES) -> dict[str, Any]:
-    """Cytoscape elements of the ``limit`` highest-degree nodes of ``g`` (any networkx graph)."""
+    """Cytoscape elements of the ``limit`` highest-degree nodes of ``g`` (any networkx graph):
+    each node with its label, its type (``identifier`` for wallets, phones, handles, URLs;
+    ``kind`` keeps which) and the page it opens."""
     keep = sorted(g.nodes, key=lambda n: (-g.degree(n), str(n)))[:limit]
     chosen = set(keep)
     nodes = []
@@ -41,8 +56,11 @@ def elements(g: Any, limit: int = MAX_NODES) -> dict[str, Any]:
                 "data": {
                     "id": str(n),
                     "label": str(d.get("label") or n)[:60],
-                    "type": str(d.get("type") or ""),
+                    "type": _type(d.get("type")),
+                    "kind": str(d.get("type") or ""),
                     "chat_id": d.get("chat_id"),
+                    "risk": d.get("risk_level") or "",
+                    "href": node_href(str(n)),
                 }
             }
         )
@@ -67,3 +85,16 @@ def graph_data(request: Request, full: bool = False) -> dict[str, Any]:
 
     g = build_graph(haechi(request))
     return elements(undirected(g) if full else chat_projection(g))
+
+
+@router.get("/graph/node", dependencies=[needs(Perm.GRAPH)])
+def node_page(request: Request, id: str = "") -> Response:
+    """One node: where it appears, what it links to, where its room moved."""
+    if not integrations.available("graph"):
+        return unavailable(request, "graph")
+    from haechi.services.network import node_view
+
+    view = node_view(haechi(request), id)
+    if view.type == "chat" and request.query_params.get("timeline") == "1":
+        return RedirectResponse(f"/chats/{view.chat_id}", status_code=303)
+    return render(request, "graph_node.html", v=view)

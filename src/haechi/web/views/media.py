@@ -19,12 +19,16 @@ from haechi.web.auth import Denied, current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
 from haechi.web.views.archive import count_previews
+from haechi.web.views.collect import extras
 
 router = APIRouter()
 NAV = [NavItem(40, "nav.media", "/media", Perm.ARCHIVE_READ)]
 _PLACEHOLDER = resources.files("haechi.web").joinpath("static", "placeholder.svg")
 _MATCHED = resources.files("haechi.web").joinpath("static", "matched.svg")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# The signals the grid filters on (what the analyzers write about a file, named in the
+# catalogues as enum.signal.<kind>).
+SIGNAL_KINDS = ("nudity", "synthetic", "provenance", "face", "pdq", "vpdq")
 
 
 @router.get("/media", dependencies=[needs(Perm.ARCHIVE_READ)])
@@ -39,7 +43,11 @@ def media_grid(
         haechi(request), chat_id=chat, kind=kind, signal=signal, before=before
     )
     count_previews(request, page.items)
-    return render(request, "media.html", page=page, chat=chat, kind=kind or "", signal=signal or "")
+    x = extras(request, files=[m.sha256 for m in page.items])
+    return render(
+        request, "media.html", page=page, chat=chat, kind=kind or "", signal=signal or "", x=x,
+        signal_kinds=SIGNAL_KINDS,
+    )  # fmt: skip
 
 
 @router.get("/media/{sha256}/preview", dependencies=[needs(Perm.ARCHIVE_READ)])
