@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench eval install system-deps clean
+.PHONY: demo test lint typecheck bench eval install system-deps clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ bench: $(STAMP)
 ## Accuracy evaluations over ../shared/data; writes docs/accuracy.md (EVAL=name for one).
 eval: $(STAMP)
 	$(BIN)/python eval/run_all.py $(EVAL)
+
+## Message catalogues of the command line and package README: extract the marked messages
+## (_ and N_) into src/haechi/i18n/haechi.pot and merge them into each language's .po.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ --no-location --sort-output --project haechi \
+	  --copyright-holder "haechi developers" -o src/haechi/i18n/haechi.pot src/haechi/cli src/haechi/report/package.py
+	$(BIN)/pybabel update -i src/haechi/i18n/haechi.pot -d src/haechi/i18n/locale -D haechi \
+	  --no-location --no-fuzzy-matching --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV) demo-data bench/out .pytest_cache .mypy_cache .ruff_cache

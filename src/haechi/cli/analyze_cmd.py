@@ -13,6 +13,7 @@ from haechi.app import App, open_app
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
 from haechi.domain import UsageError
+from haechi.i18n import _
 
 if TYPE_CHECKING:
     from haechi.run.analyze import AnalyzeReport
@@ -32,7 +33,7 @@ def run_analysis(
     from haechi.analyze.registry import build
     from haechi.run.analyze import AnalysisRunner
 
-    analyzers, _ = build(app.settings.analyzers, only=only)
+    analyzers, _infos = build(app.settings.analyzers, only=only)
     if quiet:
         return AnalysisRunner(
             app, analyzers, workers=workers, retry_errors=retry_errors, engine=engine
@@ -61,46 +62,49 @@ def run_analysis(
 
 
 def print_analysis(report: AnalyzeReport) -> None:
-    table = Table(title="analysis", show_header=False, title_justify="left")
+    table = Table(title=_("analysis"), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
-    table.add_row("analyzers", ", ".join(report.analyzers) or "none enabled")
-    table.add_row("files", f"{report.files:,}")
-    table.add_row("results", f"{report.steps:,} ({report.ok:,} ok)")
-    table.add_row("signals", f"{report.signals:,}")
+    table.add_row(_("analyzers"), ", ".join(report.analyzers) or _("none enabled"))
+    table.add_row(_("files"), f"{report.files:,}")
+    table.add_row(
+        _("results"), _("{steps} ({ok} ok)").format(steps=f"{report.steps:,}", ok=f"{report.ok:,}")
+    )
+    table.add_row(_("signals"), f"{report.signals:,}")
     errors = ", ".join(f"{k} {v}" for k, v in sorted(report.errors.items())) or "0"
-    table.add_row("errors", errors)
-    table.add_row("time", f"{report.seconds:.1f} s")
+    table.add_row(_("errors"), errors)
+    table.add_row(_("time"), _("{seconds} s").format(seconds=f"{report.seconds:.1f}"))
     matched = report.hook_totals.get("match", {})
     if matched:
-        table.add_row("new matches", f"{matched.get('new_matches', 0):,}")
+        table.add_row(_("new matches"), f"{matched.get('new_matches', 0):,}")
     out.print(table)
     for line in report.error_samples[:10]:
         out.print(f"[yellow]![/] {line}", highlight=False)
+    hook = _("hook:")
     for line in report.hook_warnings[:10]:
-        out.print(f"[yellow]hook:[/] {line}", highlight=False)
+        out.print(f"[yellow]{hook}[/] {line}", highlight=False)
 
 
 def analyze(
     home: HomeOption = None,
     analyzer: Annotated[
         list[str] | None,
-        typer.Option("--analyzer", "-a", help="Run only this analyzer (repeatable)."),
+        typer.Option("--analyzer", "-a", help=_("Run only this analyzer (repeatable).")),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes (default: the CPU count).")
+        int | None, typer.Option(min=1, help=_("Worker processes (default: the CPU count)."))
     ] = None,
     retry_errors: Annotated[
-        bool, typer.Option(help="Run again where an earlier run recorded an error.")
+        bool, typer.Option(help=_("Run again where an earlier run recorded an error."))
     ] = False,
     engine: Annotated[
         str | None,
-        typer.Option(help="local (a process pool here) or ray (HAECHI_RAY_ADDRESS's cluster)."),
+        typer.Option(help=_("local (a process pool here) or ray (HAECHI_RAY_ADDRESS's cluster).")),
     ] = None,
     list_only: Annotated[
-        bool, typer.Option("--list", help="List the installed analyzers and stop.")
+        bool, typer.Option("--list", help=_("List the installed analyzers and stop."))
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print the summary as JSON."))] = False,
 ) -> None:
     """Run every enabled analyzer over the stored files it has not analysed at its version."""
     app = open_app(home)
@@ -135,16 +139,27 @@ def _list(app: App, as_json: bool) -> None:
 
     from haechi.analyze.registry import build
 
-    _, infos = build(app.settings.analyzers)
+    _chosen, infos = build(app.settings.analyzers)
     if as_json:
         typer.echo(json.dumps([asdict(i) for i in infos], indent=2))
         return
-    table = Table("analyzer", "version", "takes", "state", "what it does")
+    table = Table(_("analyzer"), _("version"), _("takes"), _("state"), _("what it does"))
     for i in infos:
-        state = "enabled" if i.enabled else ("off" if i.available else f"unavailable: {i.problem}")
+        state = (
+            _("enabled")
+            if i.enabled
+            else (
+                _("off") if i.available else _("unavailable: {problem}").format(problem=i.problem)
+            )
+        )
         table.add_row(i.name, i.version, ", ".join(i.media_kinds), state, i.description)
     out.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("analyze")(analyze)
+    app.command(
+        "analyze",
+        help=_(
+            "Run every enabled analyzer over the stored files it has not analysed at its version."
+        ),
+    )(analyze)

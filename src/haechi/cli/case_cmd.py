@@ -212,6 +212,38 @@ def add_chat(
         _print_added(service(app, case, chat, url=url))
 
 
+@case_app.command("add-items")
+def add_items(
+    case: CaseArg,
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="message:<number>, media:<number>, file:<sha256>, chat:<number> or "
+            "match:<number>; - reads them from stdin, one a line."
+        ),
+    ] = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a selection in one transaction (what the web pages' "add selected" sends)."""
+    import sys
+
+    from haechi.cases.items import add_targets
+
+    wanted = list(targets or [])
+    if wanted == ["-"]:
+        wanted = [line.strip() for line in sys.stdin if line.strip()]
+    with opened(home) as app:
+        result = add_targets(app, case, wanted)
+    if as_json:
+        emit({"case": result.case_ref, "items": [asdict(i) for i in result.items]})
+    else:
+        out.print(
+            f"case {result.case_ref}: {result.added} items added, {result.existing} already in it",
+            highlight=False,
+        )
+
+
 @case_app.command("add-link")
 def add_link(
     case: CaseArg,

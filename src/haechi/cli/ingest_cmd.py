@@ -21,27 +21,32 @@ from haechi.app import open_app
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
 from haechi.collect.telegram_export import TelegramExportCollector
+from haechi.i18n import _
 from haechi.run.ingest import Ingestor, IngestReport
 
 ORDER = 20
 
 
 def ingest(
-    path: Annotated[Path, typer.Argument(help="Export folder (with result.json) or the file.")],
+    path: Annotated[Path, typer.Argument(help=_("Export folder (with result.json) or the file."))],
     home: HomeOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print the summary as JSON."))] = False,
     analyze: Annotated[
         bool,
         typer.Option(
-            help="Afterwards, run the analyzers and the after-ingest hooks (text findings, "
-            "search index); with --no-analyze, `haechi analyze` does it later."
+            help=_(
+                "Afterwards, run the analyzers and the after-ingest hooks (text findings, "
+                "search index); with --no-analyze, `haechi analyze` does it later."
+            )
         ),
     ] = True,
     assume_timezone: Annotated[
         str | None,
         typer.Option(
-            help="IANA zone of the exporting PC (e.g. Asia/Seoul) for exports without "
-            "date_unixtime; without it such times stay local and unconverted."
+            help=_(
+                "IANA zone of the exporting PC (e.g. Asia/Seoul) for exports without "
+                "date_unixtime; without it such times stay local and unconverted."
+            )
         ),
     ] = None,
 ) -> None:
@@ -101,36 +106,47 @@ def run_ingest(
 
 
 def print_report(r: IngestReport) -> None:
-    table = Table(title=f"ingested {r.source}", show_header=False, title_justify="left")
+    title = _("ingested {source}").format(source=r.source)
+    table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(justify="right")
+    new = _("{total} ({new} new)")
     rows = [
-        ("source id", f"{r.source_id}{' (rerun)' if r.resumed else ''}"),
-        ("layout", r.layout or "-"),
-        ("chats", f"{r.chats:,} ({r.chats_new:,} new)"),
-        ("messages", f"{r.messages:,} ({r.messages_new:,} new)"),
-        ("changed messages kept as versions", f"{r.message_versions_new:,}"),
-        *([("UTC times filled by --assume-timezone", f"{r.utc_filled:,}")] if r.utc_filled else []),
-        ("files referenced", f"{r.files_referenced:,}"),
-        ("files captured (new in vault)", f"{r.files_captured_new:,}"),
-        ("files already in vault", f"{r.files_deduplicated:,}"),
-        ("unreferenced files preserved", f"{r.unreferenced_files:,}"),
-        ("bytes stored", f"{r.bytes_stored_new:,}"),
-        ("missing", ", ".join(f"{k} {v}" for k, v in sorted(r.missing.items())) or "0"),
-        ("not stored (over max_file_mb)", f"{r.files_too_large:,}"),
-        ("unknown fields", f"{sum(r.unknown_fields.values()):,}"),
-        ("warnings", f"{len(r.warnings):,}"),
-        ("custody log head", f"event {r.custody_head}"),
-        ("time", f"{r.seconds:.1f} s"),
+        (_("source id"), str(r.source_id) + (_(" (rerun)") if r.resumed else "")),
+        (_("layout"), r.layout or "-"),
+        (_("chats"), new.format(total=f"{r.chats:,}", new=f"{r.chats_new:,}")),
+        (_("messages"), new.format(total=f"{r.messages:,}", new=f"{r.messages_new:,}")),
+        (_("changed messages kept as versions"), f"{r.message_versions_new:,}"),
+        *(
+            [(_("UTC times filled by --assume-timezone"), f"{r.utc_filled:,}")]
+            if r.utc_filled
+            else []
+        ),
+        (_("files referenced"), f"{r.files_referenced:,}"),
+        (_("files captured (new in vault)"), f"{r.files_captured_new:,}"),
+        (_("files already in vault"), f"{r.files_deduplicated:,}"),
+        (_("unreferenced files preserved"), f"{r.unreferenced_files:,}"),
+        (_("bytes stored"), f"{r.bytes_stored_new:,}"),
+        (_("missing"), ", ".join(f"{k} {v}" for k, v in sorted(r.missing.items())) or "0"),
+        (_("not stored (over max_file_mb)"), f"{r.files_too_large:,}"),
+        (_("unknown fields"), f"{sum(r.unknown_fields.values()):,}"),
+        (_("warnings"), f"{len(r.warnings):,}"),
+        (_("custody log head"), _("event {seq}").format(seq=r.custody_head)),
+        (_("time"), _("{seconds} s").format(seconds=f"{r.seconds:.1f}")),
     ]
     for key, value in rows:
         table.add_row(key, value)
     out.print(table)
+    warning = _("warning:")
     for w in r.warnings[:20]:
-        out.print(f"[yellow]warning:[/] {w}", highlight=False)
+        out.print(f"[yellow]{warning}[/] {w}", highlight=False)
     if len(r.warnings) > 20:
-        out.print(f"[yellow]... and {len(r.warnings) - 20} more warnings (see --json)[/]")
+        more = _("... and {n} more warnings (see --json)").format(n=len(r.warnings) - 20)
+        out.print(f"[yellow]{more}[/]")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ingest")(ingest)
+    app.command(
+        "ingest",
+        help=_("Ingest a Telegram Desktop JSON export: every chat, account, message and file."),
+    )(ingest)

@@ -23,6 +23,7 @@ import typer
 from haechi import __version__
 from haechi.cli.console import err
 from haechi.domain import HaechiError
+from haechi.i18n import _, set_lang
 
 EX_SOFTWARE = 70  # sysexits.h: an internal error
 _DEBUG = {"on": False}  # set by --debug (the root callback runs inside app())
@@ -63,6 +64,14 @@ def _root(
             "--debug", envvar="HAECHI_DEBUG", help="Show the traceback of an unexpected error."
         ),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of messages: en or ko (default: $HAECHI_LANG, else the locale).",
+            show_default=False,
+        ),
+    ] = None,
     operator: Annotated[
         str | None,
         typer.Option(
@@ -81,6 +90,8 @@ def _root(
             raise typer.BadParameter("name the person operating", param_hint="--operator")
         # Settings are resolved per command from the environment (haechi.config).
         os.environ["HAECHI_OPERATOR"] = name
+    if lang is not None:
+        set_lang(lang)
 
 
 def _register() -> None:
@@ -101,14 +112,25 @@ def _register() -> None:
 
 
 def _os_error_sentence(exc: OSError) -> str:
-    name = exc.filename or "a file"
+    name = exc.filename or _("a file")
     if exc.errno == errno.ENOSPC:
-        return "The disk is full: free space and run the command again; nothing was lost."
+        return _("The disk is full: free space and run the command again; nothing was lost.")
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"Permission denied or read-only file system: {name}."
+        return _("Permission denied or read-only file system: {name}.").format(name=name)
     if exc.errno == errno.ENOENT:
-        return f"No such file or directory: {name}."
+        return _("No such file or directory: {name}.").format(name=name)
     return f"{exc.strerror or exc} ({name})."
+
+
+def _lang_from(argv: list[str]) -> str | None:
+    """The ``--lang`` the command was given (read before the verbs load, so that their
+    messages and help are in that language too)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def _home_from(argv: list[str]) -> Path:
@@ -158,29 +180,31 @@ def _crash_log(exc: BaseException, argv: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    set_lang(_lang_from(args))
     try:
         _register()  # inside: a capability that fails to load must not print a traceback
         app(args=args, standalone_mode=True)
     except HaechiError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        label = _("error:")
+        err.print(f"[bold red]{label}[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except OSError as exc:
-        err.print(f"[bold red]error:[/] {_os_error_sentence(exc)}", highlight=False)
+        label = _("error:")
+        err.print(f"[bold red]{label}[/] {_os_error_sentence(exc)}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("interrupted: run the same command again to resume; nothing is lost.")
+        err.print(_("interrupted: run the same command again to resume; nothing is lost."))
         sys.exit(130)
     except Exception as exc:  # the last resort: a bug must still end in one sentence
         if _DEBUG["on"] or "--debug" in args or os.environ.get("HAECHI_DEBUG", "") not in ("", "0"):
             raise
         where = _crash_log(exc, args)
-        err.print(
-            f"[bold red]error:[/] an unexpected internal error stopped haechi "
-            f"({type(exc).__name__}); the details were written to {where}, and "
-            "`haechi --debug ...` shows them here.",
-            highlight=False,
-            soft_wrap=True,
-        )
+        sentence = _(
+            "an unexpected internal error stopped haechi ({error}); the details were written "
+            "to {where}, and `haechi --debug ...` shows them here."
+        ).format(error=type(exc).__name__, where=where)
+        label = _("error:")
+        err.print(f"[bold red]{label}[/] {sentence}", highlight=False, soft_wrap=True)
         sys.exit(EX_SOFTWARE)
 
 

@@ -11,6 +11,8 @@ import typer
 from haechi.cli.case_cmd import CaseArg, JsonOption, emit, opened
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
+from haechi.cli.verify_cmd import verdict_markup
+from haechi.i18n import _
 
 ORDER = 83
 
@@ -31,7 +33,7 @@ VerifyChainOption = Annotated[
 
 def package(
     case: CaseArg,
-    dest: Annotated[Path, typer.Argument(help="Folder to create, or a .zip file.")],
+    dest: Annotated[Path, typer.Argument(help=_("Folder to create, or a .zip file."))],
     reveal_victims: RevealOption = False,
     pdf: Annotated[bool, typer.Option(help="Include the PDF report.")] = True,
     html: Annotated[bool, typer.Option(help="Include the HTML report.")] = True,
@@ -63,18 +65,24 @@ def package(
     else:
         for w in result.warnings:
             out.print(f"[yellow]![/] {w}", highlight=False)
-        out.print(
-            f"wrote {result.path}: {result.files} files, {result.bytes / 1e6:,.2f} MB, "
-            f"{result.events} custody events (export event {result.export_seq}) in "
-            f"{result.seconds:.1f} s; self-check: {'OK' if check.ok else 'FAILED'}",
-            highlight=False,
+        sentence = _(
+            "wrote {path}: {files} files, {mb} MB, {events} custody events (export event "
+            "{seq}) in {seconds} s; self-check: {check}"
         )
+        out.print(
+            sentence.format(
+                path=result.path, files=result.files, mb=f"{result.bytes / 1e6:,.2f}",
+                events=result.events, seq=result.export_seq, seconds=f"{result.seconds:.1f}",
+                check=_("OK") if check.ok else _("FAILED"),
+            ),
+            highlight=False,
+        )  # fmt: skip
         how = (
             f"python3 {result.path}/verify_package.py"
             if result.path.is_dir()
-            else "unzip it, then python3 verify_package.py in its folder"
+            else _("unzip it, then python3 verify_package.py in its folder")
         )
-        out.print(f"anyone can check it: {how}", highlight=False)
+        out.print(_("anyone can check it: {how}").format(how=how), highlight=False)
     if not check.ok:
         raise typer.Exit(1)
 
@@ -93,7 +101,8 @@ def report(
         digest = write_report(
             app, case, dest, reveal_victims=reveal_victims, verify_chain=verify_chain
         )
-    out.print(f"wrote {dest} (SHA-256 {digest})", highlight=False)
+    out.print(_("wrote {path} (SHA-256 {digest})").format(path=dest, digest=digest),
+              highlight=False)  # fmt: skip
 
 
 def caseuco(
@@ -106,13 +115,14 @@ def caseuco(
 
     with opened(home) as app:
         digest = write_caseuco(app, case, dest)
-    out.print(f"wrote {dest} (SHA-256 {digest})", highlight=False)
+    out.print(_("wrote {path} (SHA-256 {digest})").format(path=dest, digest=digest),
+              highlight=False)  # fmt: skip
 
 
 def verify_package_cmd(
-    path: Annotated[Path, typer.Argument(help="Package folder or zip.")],
+    path: Annotated[Path, typer.Argument(help=_("Package folder or zip."))],
     public_key: Annotated[
-        Path | None, typer.Option(help="Verify with this key (e.g. one the unit gave you).")
+        Path | None, typer.Option(help=_("Verify with this key (e.g. one the unit gave you)."))
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -131,17 +141,21 @@ def verify_package_cmd(
             )
         )
     elif broken:
-        out.print(f"[bold red]cannot verify:[/] {broken}", highlight=False)
+        label = _("cannot verify:")
+        out.print(f"[bold red]{label}[/] {broken}", highlight=False)
     else:
         for line in result.problems:
             out.print(f"[red]✗[/] {line}", highlight=False)
         f = result.facts
-        verdict = "[green]OK[/]" if result.ok else "[bold red]FAILED[/]"
-        out.print(
-            f"{verdict}: case {f.get('case')}, {f.get('files')} files, {f.get('events')} signed "
-            f"custody events (key {f.get('key_id')}), export event {f.get('export_event')}",
-            highlight=False,
-        )
+        verdict = verdict_markup(result.ok)
+        sentence = _(
+            "case {case}, {files} files, {events} signed custody events (key {key}), export "
+            "event {export}"
+        ).format(
+            case=f.get("case"), files=f.get("files"), events=f.get("events"),
+            key=f.get("key_id"), export=f.get("export_event"),
+        )  # fmt: skip
+        out.print(f"{verdict}: {sentence}", highlight=False)
     if broken:
         raise typer.Exit(2)
     if not result.ok:
@@ -149,7 +163,27 @@ def verify_package_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("package")(package)
-    app.command("report")(report)
-    app.command("caseuco")(caseuco)
-    app.command("verify-package")(verify_package_cmd)
+    app.command(
+        "package",
+        help=_("Write an evidence package anyone can verify with Python and `cryptography` alone."),
+    )(package)
+    app.command(
+        "report",
+        help=_(
+            "Write the case report (hashes, capture times in UTC and KST, chain, safe previews "
+            "only)."
+        ),
+    )(report)
+    app.command(
+        "caseuco",
+        help=_(
+            "Write the case as CASE/UCO JSON-LD (validate it with case-utils' `case_validate`)."
+        ),
+    )(caseuco)
+    app.command(
+        "verify-package",
+        help=_(
+            "Verify an evidence package (the checks of its own verify_package.py); exit 1 on "
+            "problems."
+        ),
+    )(verify_package_cmd)

@@ -38,6 +38,7 @@ from haechi.cases import events as ev
 from haechi.cases.model import CaseError, ConsentScope
 from haechi.cases.timefmt import kst, utc
 from haechi.domain import IntegrityError
+from haechi.i18n import N_
 from haechi.report import caseuco
 from haechi.report.chain import summarise
 from haechi.report.gather import Evidence, concerning_events, gather, root_shas
@@ -451,10 +452,10 @@ def _manifest_csv(files: list[dict[str, Any]]) -> bytes:
     return buf.getvalue().encode()
 
 
-def _readme(evidence: Evidence) -> str:
-    return (
-        f"haechi evidence package — case {evidence.detail.ref}\n"
-        "==============================================\n\n"
+# The README's paragraphs, in English; the Korean under them comes from the catalogue
+# (haechi.i18n, ``make i18n``): a court in Korea reads the same file.
+README_PARTS = (
+    N_(
         "Contents\n"
         "  originals/             the captured files, named by SHA-256, byte for byte\n"
         "  messages.jsonl         each message exactly as the source gave it, with its hash\n"
@@ -465,12 +466,34 @@ def _readme(evidence: Evidence) -> str:
         "  custody/public_key.pem the Ed25519 key that signed them\n"
         "  report/                the case report (HTML, PDF)\n"
         "  case.jsonld            the case in CASE/UCO JSON-LD\n"
-        "  SHA256SUMS             checkable with `sha256sum -c SHA256SUMS`\n\n"
+        "  SHA256SUMS             checkable with `sha256sum -c SHA256SUMS`"
+    ),
+    N_(
         "Verify (needs Python 3.9+ and `pip install cryptography`, nothing else):\n"
         "  python3 verify_package.py .\n"
-        "  python3 verify_package.py . --public-key KEY_FROM_THE_UNIT.pem\n\n"
+        "  python3 verify_package.py . --public-key KEY_FROM_THE_UNIT.pem\n"
+        "  python3 verify_package.py . --lang ko      (the verifier's report in Korean)"
+    ),
+    N_(
         "Compare the key id it prints with the one the unit gives you independently: a\n"
         "package re-signed with another key verifies only against that other key.\n"
         "Victims are named by label (V1, ...) unless the manifest says victim identifiers\n"
-        "were revealed. The originals are the evidence and are never altered or redacted.\n"
+        "were revealed. The originals are the evidence and are never altered or redacted."
+    ),
+)
+
+
+def _readme(evidence: Evidence) -> str:
+    from haechi.i18n import translate
+
+    ref = evidence.detail.ref
+    english = "\n\n".join(README_PARTS)
+    korean = "\n\n".join(translate(part, "ko") for part in README_PARTS)
+    return (
+        f"haechi evidence package — case {ref}\n"
+        "==============================================\n\n"
+        f"{english}\n\n\n"
+        f"해치 증거 패키지 — 사건 {ref}\n"
+        "==============================================\n\n"
+        f"{korean}\n"
     )

@@ -539,12 +539,180 @@ def pem_bytes(public: Ed25519PublicKey) -> bytes:
     ).strip()
 
 
+# -- the report in Korean (--lang ko) ---------------------------------------------------
+# The checks above speak English (what --json and `haechi verify-package` return); a person
+# reading in Korean gets every line of the printed report in Korean, from these patterns.
+# They live here because this file must run with Python and `cryptography` only.
+KO_WORDS = {
+    "OK": "정상",
+    "FAILED": "실패",
+    "PROBLEM": "문제",
+    "NOTE": "참고",
+    "CANNOT VERIFY": "검증할 수 없음",
+}
+KO_PATTERNS = [
+    (
+        r"altered: (\S+) line (\d+) is not a custody event",
+        "변조: {0}의 {1}번째 줄이 관리 연속성 기록이 아닙니다",
+    ),
+    (
+        r"altered: custody event (\d+) no longer matches its recorded hash",
+        "변조: 관리 연속성 기록 {0}번이 기록된 해시와 더 이상 일치하지 않습니다",
+    ),
+    (
+        r"forged: custody event (\d+) was signed by key (\S+), not (\S+)",
+        "위조: 관리 연속성 기록 {0}번은 키 {2}가 아니라 키 {1}로 서명되었습니다",
+    ),
+    (
+        r"forged: the signature of custody event (\d+) does not verify",
+        "위조: 관리 연속성 기록 {0}번의 서명이 검증되지 않습니다",
+    ),
+    (
+        r"reordered: custody event (\d+) comes after event (\d+)",
+        "순서 변경: 관리 연속성 기록 {0}번이 {1}번 뒤에 있습니다",
+    ),
+    (
+        r"broken_link: custody event (\d+) does not chain to event (\d+)",
+        "사슬 끊김: 관리 연속성 기록 {0}번이 {1}번과 이어지지 않습니다",
+    ),
+    (
+        r"unattested: no signed export event in the package records this package",
+        "증명 없음: 이 패키지를 기록한 서명된 내보내기 기록이 패키지에 없습니다",
+    ),
+    (
+        r"altered: (\S+) is not the manifest the signed export event recorded",
+        "변조: {0}은(는) 서명된 내보내기 기록이 기록한 매니페스트가 아닙니다",
+    ),
+    (
+        r"altered: events were added to the package after its export event",
+        "변조: 내보내기 기록 뒤에 기록이 패키지에 추가되었습니다",
+    ),
+    (
+        r"the export event does not list the events shipped .*",
+        "내보내기 기록에 함께 보낸 기록의 목록이 없습니다 (이전 해치가 만든 패키지). "
+        "custody/events.jsonl에서 지운 기록은 찾아낼 수 없습니다",
+    ),
+    (
+        r"altered: the export event's list of shipped events cannot be read",
+        "변조: 내보내기 기록의 함께 보낸 기록 목록을 읽을 수 없습니다",
+    ),
+    (
+        r"missing: custody event\(s\) (.+) were shipped with this package .* but are not in (\S+)",
+        "누락: 관리 연속성 기록 {0}번은 이 패키지와 함께 보냈으나 (서명된 내보내기 기록에 "
+        "있음) {1}에 없습니다",
+    ),
+    (
+        r"added: custody event\(s\) (.+) are in (\S+) but the signed export event does not "
+        r"list them",
+        "추가됨: 관리 연속성 기록 {0}번이 {1}에 있으나 서명된 내보내기 기록에는 없습니다",
+    ),
+    (
+        r"reordered: the events in (\S+) are not in the order they were shipped",
+        "순서 변경: {0}의 기록이 보낸 순서와 다릅니다",
+    ),
+    (
+        r"altered: the events in (\S+) are not the ones the export event lists .*",
+        "변조: {0}의 기록이 내보내기 기록에 적힌 것과 다릅니다 (요약값이 다름)",
+    ),
+    (
+        r"refused: the manifest names an unsafe path (.+)",
+        "거부: 매니페스트에 안전하지 않은 경로 {0}이(가) 있습니다",
+    ),
+    (
+        r"missing: (\S+) is listed in the manifest but not in the package",
+        "누락: {0}은(는) 매니페스트에 있으나 패키지에 없습니다",
+    ),
+    (r"refused: (\S+) is a symbolic link", "거부: {0}은(는) 심볼릭 링크입니다"),
+    (
+        r"altered: (\S+) \(SHA-256 (\S+), the manifest says (\S+)\)",
+        "변조: {0} (SHA-256 {1}, 매니페스트에는 {2})",
+    ),
+    (
+        r"unattested: (\S+) has no signed capture event with its SHA-256",
+        "증명 없음: {0}의 SHA-256을 담은 서명된 보존 기록이 없습니다",
+    ),
+    (
+        r"unexpected: (\S+) is in the package but not in the manifest",
+        "예상 밖: {0}은(는) 패키지에 있으나 매니페스트에 없습니다",
+    ),
+    (r"refused: (\S+) appears twice in the zip", "거부: {0}이(가) zip에 두 번 있습니다"),
+    (
+        r"refused: the zip holds an unsafe path (.+)",
+        "거부: zip에 안전하지 않은 경로 {0}이(가) 있습니다",
+    ),
+    (
+        r"altered: (\S+) line (\d+) is not a message record",
+        "변조: {0}의 {1}번째 줄이 메시지 기록이 아닙니다",
+    ),
+    (
+        r"altered: message record (\d+) \((.+)\) no longer matches its hash",
+        "변조: 메시지 기록 {0} ({1})이(가) 해시와 더 이상 일치하지 않습니다",
+    ),
+    (
+        r"altered: message record (\d+) \((.+)\) is not what (\S+) holds",
+        "변조: 메시지 기록 {0} ({1})이(가) {2}에 든 것과 다릅니다",
+    ),
+    (r"missing: (\S+)", "누락: {0}"),
+    (r"altered: (\S+) does not match (\S+)", "변조: {0}이(가) {1}와 일치하지 않습니다"),
+    (
+        r"the key given differs from the package's own key; the given key was used",
+        "주어진 키가 패키지 자체의 키와 다릅니다. 주어진 키로 검증했습니다",
+    ),
+]
+
+
+def korean(line: str) -> str:
+    """A problem or note of the report in Korean (as it is when no pattern knows it)."""
+    import re
+
+    for pattern, template in KO_PATTERNS:
+        found = re.fullmatch(pattern, line)
+        if found:
+            return template.format(*found.groups())
+    return line
+
+
+def language(argv_lang: str | None) -> str:
+    """--lang, else the locale (LC_ALL, LC_MESSAGES, LANG starting with ko), else English."""
+    if argv_lang in ("en", "ko"):
+        return argv_lang
+    for name in ("HAECHI_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"
+
+
+def summary(res: Result, lang: str) -> str:
+    f = res.facts
+    runs = ", ".join(str(r) for r in f.get("event_runs") or [])  # type: ignore[attr-defined]
+    if lang == "ko":
+        verdict = KO_WORDS["OK"] if res.ok else KO_WORDS["FAILED"]
+        return (
+            f"{verdict}: 사건 {f.get('case')}, 파일 {f.get('files')}개 "
+            f"({f.get('bytes_checked')} 바이트), 서명된 관리 연속성 기록 {f.get('events')}건 "
+            f"(키 {f.get('key_id')}, 기록 {runs}); 내보내기 기록 {f.get('export_event')}번 "
+            f"({f.get('exported_at')}, {f.get('exported_by')})"
+        )
+    verdict = "OK" if res.ok else "FAILED"
+    return (
+        f"{verdict}: case {f.get('case')}, {f.get('files')} files "
+        f"({f.get('bytes_checked')} bytes) and {f.get('events')} signed custody events "
+        f"(key {f.get('key_id')}, events {runs}); export event {f.get('export_event')} "
+        f"at {f.get('exported_at')} by {f.get('exported_by')}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify a haechi evidence package offline.")
     parser.add_argument("package", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--public-key", help="verify with this PEM public key instead")
+    parser.add_argument(
+        "--lang", choices=("en", "ko"), help="language of the report (default: the locale)"
+    )
     args = parser.parse_args(argv)
+    lang = language(args.lang)
     res = verify(args.package, args.public_key)
     unreadable = res.facts.get("unreadable")
     if args.json:
@@ -556,21 +724,17 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))
     elif unreadable:
-        print(f"CANNOT VERIFY: {unreadable}")
+        label = KO_WORDS["CANNOT VERIFY"] if lang == "ko" else "CANNOT VERIFY"
+        print(f"{label}: {unreadable}")
     else:
+        say = korean if lang == "ko" else (lambda line: line)
+        problem = KO_WORDS["PROBLEM"] if lang == "ko" else "PROBLEM"
+        note = KO_WORDS["NOTE"] if lang == "ko" else "NOTE"
         for line in res.problems:
-            print(f"PROBLEM  {line}")
+            print(f"{problem:8} {say(line)}")
         for line in res.notes:
-            print(f"NOTE     {line}")
-        f = res.facts
-        verdict = "OK" if res.ok else "FAILED"
-        runs = ", ".join(str(r) for r in f.get("event_runs") or [])  # type: ignore[attr-defined]
-        print(
-            f"{verdict}: case {f.get('case')}, {f.get('files')} files "
-            f"({f.get('bytes_checked')} bytes) and {f.get('events')} signed custody events "
-            f"(key {f.get('key_id')}, events {runs}); export event {f.get('export_event')} "
-            f"at {f.get('exported_at')} by {f.get('exported_by')}"
-        )
+            print(f"{note:8} {say(line)}")
+        print(summary(res, lang))
     if unreadable:
         return 2
     return 0 if res.ok else 1
