@@ -83,6 +83,10 @@ class Sink:
                 log.error("could not store %d waiting captures at shutdown", len(self.items))
                 break
 
+    def wake(self) -> None:
+        """Make :meth:`run` look now (at shutdown: it flushes and returns at once)."""
+        self._changed.set()
+
     async def flush_now(self) -> bool:
         """Store everything waiting now. False when the flush failed (items kept)."""
         async with self._lock:

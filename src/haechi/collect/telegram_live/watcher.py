@@ -101,6 +101,7 @@ class Watcher:
                     await self.stopping.wait()
             finally:
                 self.stopping.set()
+                self.sink.wake()
                 for task in [*self.tasks.values(), *helpers]:
                     task.cancel()
                 await asyncio.gather(*self.tasks.values(), *helpers, return_exceptions=True)
