@@ -16,6 +16,23 @@ from haechi.app import App
 KEY = re.compile(r'name="key" value="([^"]+)"')
 
 
+def custody_events(app: App, event_type: str) -> list[dict[str, object]]:
+    """The bodies of the custody events of one type, oldest first."""
+    import json
+
+    from sqlalchemy import select
+
+    from haechi.store.models import CustodyEvent
+
+    with app.db.connect() as conn:
+        bodies = conn.execute(
+            select(CustodyEvent.body)
+            .where(CustodyEvent.event_type == event_type)
+            .order_by(CustodyEvent.seq)
+        ).scalars()
+        return [json.loads(b) for b in bodies]
+
+
 def add_staff(app: App, name: str, role: str) -> None:
     """An account for the tests (with the reason privileged roles are created with, where
     the accounts service asks for one)."""

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 from tests.web.conftest import client_of, log_in
-from tests.web.counsellor_kit import add_staff, enrol, form_key, load_faces_demo
+from tests.web.counsellor_kit import add_staff, custody_events, enrol, form_key, load_faces_demo
 
 from haechi.app import App
 from haechi.auth import audit
 from haechi.cases.model import ConsentScope
 from haechi.services import integrations
-from haechi.store.models import CustodyEvent
 from haechi.web.settings import WebSettings
 
 pytest.importorskip("dlib")
@@ -32,14 +29,6 @@ pytestmark = pytest.mark.skipif(
     reason="the faces and cases capabilities are not installed",
 )
 COUNSELLOR = "park"
-
-
-def custody(app: App, event_type: str) -> list[dict[str, object]]:
-    with app.db.connect() as conn:
-        bodies = conn.execute(
-            select(CustodyEvent.body).where(CustodyEvent.event_type == event_type)
-        ).scalars()
-        return [json.loads(b) for b in bodies]
 
 
 def repost_export(tmp: Path) -> Path:
@@ -92,7 +81,7 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
 
         info = get_subject(app, sid)
         assert info is not None and len(info.templates) == 1 and info.photos == 0
-        enrolled = custody(app, "subject_enrolled")[-1]
+        enrolled = custody_events(app, "subject_enrolled")[-1]
         assert enrolled["actor"] == "park (web)" and enrolled["data"]["staff"] == "park (web)"
 
         # -- a face search needs a reason; then its candidates' review page
@@ -140,7 +129,7 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
         looks = [e for e in audit.entries(app, action=audit.REVEAL) if e.subject == original]
         assert [e.detail["colour"] for e in looks] == [True, False]
         assert all(e.detail["view"] == "face_region" and e.custody_seq for e in looks)
-        access = [e for e in custody(app, "access") if e["subject"] == original]
+        access = [e for e in custody_events(app, "access") if e["subject"] == original]
         assert len(access) == 2 and access[0]["actor"] == "park (web)"
 
         # -- confirm every candidate (twice: the second adds nothing), reject none
@@ -151,7 +140,7 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
                     data={"decision": "confirmed"}, headers={"x-csrf-token": csrf},
                 )  # fmt: skip
                 assert r.status_code == 200 and "decided-confirmed" in r.text
-        reviewed = custody(app, "face_candidate_reviewed")
+        reviewed = custody_events(app, "face_candidate_reviewed")
         assert len(reviewed) == 5 and {e["data"]["staff"] for e in reviewed} == {"park (web)"}
 
         # -- her case, from the confirmed files; a double submit opens one case
@@ -174,7 +163,7 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
         (victim,) = detail.victims
         assert victim.faces_subject_ref == "V-2024-017"
         assert victim.consents_to(ConsentScope.TAKEDOWN)
-        created = custody(app, "case_created")[-1]
+        created = custody_events(app, "case_created")[-1]
         assert created["actor"] == "park (web)"
         page = web.get(case_url).text
         assert 'id="case-title"' in page and "reupload-hit" not in page
@@ -208,7 +197,7 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
 
         notice = get_notice(app, int(notice_url.rsplit("/", 1)[1]))
         assert notice.status == "removed" and notice.hours_to_removal == pytest.approx(30.5)
-        marks = [e for e in custody(app, "notice_status")]
+        marks = [e for e in custody_events(app, "notice_status")]
         assert [e["data"]["to"] for e in marks] == ["sent", "removed"]
         assert {e["actor"] for e in marks} == {"park (web)"}
 
@@ -225,7 +214,9 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
     # what the counsellor did to the case carries her name, never the server's account
     mine = ("case_created", "case_subject_added", "consent_recorded", "case_subject_updated",
             "notice_drafted", "notice_status")  # fmt: skip
-    events = [e for t in mine for e in custody(app, t) if e["subject"] == f"case:{detail.id}"]
+    events = [
+        e for t in mine for e in custody_events(app, t) if e["subject"] == f"case:{detail.id}"
+    ]
     by_watch = [e for e in events if e["data"].get("to") == "reuploaded"]
     assert len(events) >= 8 and len(by_watch) == 1
     assert {e["actor"] for e in events if e not in by_watch} == {"park (web)"}

@@ -12,21 +12,16 @@ folder is absent. Screenshots of each step, in English and then in Korean, are k
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from PIL import Image
 from skimage import data
 from tests.conftest import SHARED_DATA
 from tests.web.conftest import PASSWORD
 from tests.web.counsellor_kit import add_staff
-from tests.web.test_web_e2e import ARGS, CHROMIUM, _free_port, artifacts
+from tests.web.test_web_e2e import ARGS, CHROMIUM, artifacts, serving
 
 from haechi.app import App, open_app
 from haechi.services import integrations
@@ -103,26 +98,8 @@ def server(sqlite_app: App, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     add_staff(sqlite_app, "park", "support_worker")
     home = sqlite_app.settings.home
     sqlite_app.close()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAECHI_")}
-    log = (tmp_path / "serve.log").open("w")
-    cmd = [sys.executable, "-m", "haechi.cli.main", "serve", "--home", str(home)]
-    proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("haechi serve did not start")
+    with serving(home, tmp_path / "serve.log") as url:
         yield url, home
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_the_counsellors_flow_in_chromium(server: tuple[str, Path], tmp_path: Path) -> None:

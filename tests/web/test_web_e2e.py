@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -78,9 +79,16 @@ def server(sqlite_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         run_matching(sqlite_app)
     home = sqlite_app.settings.home
     sqlite_app.close()
+    with serving(home, tmp_path / "serve.log") as url:
+        yield url
+
+
+@contextmanager
+def serving(home: Path, log_path: Path) -> Iterator[str]:
+    """``haechi serve`` over ``home`` in a child process on a free port; yields its URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAECHI_")}
-    log = (tmp_path / "serve.log").open("w")
+    log = log_path.open("w")
     cmd = [sys.executable, "-m", "haechi.cli.main", "serve", "--home", str(home)]
     proc = subprocess.Popen([*cmd, "--port", str(port)], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -96,7 +104,7 @@ def server(sqlite_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=30)
         log.close()
 
 

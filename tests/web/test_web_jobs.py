@@ -5,7 +5,6 @@ one sentence, and jobs whose process or server died marked failed, not left "run
 from __future__ import annotations
 
 import io
-import json
 import re
 import socket
 import subprocess
@@ -16,10 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from skimage import data
-from sqlalchemy import select
 from tests.text.kit import room, write_export
 from tests.web.conftest import client_of, log_in
-from tests.web.counsellor_kit import add_staff, form_key, wait_for_job
+from tests.web.counsellor_kit import add_staff, custody_events, form_key, wait_for_job
 
 from haechi.app import App
 from haechi.auth import audit
@@ -28,7 +26,6 @@ from haechi.jobs import results, store
 from haechi.jobs.model import JobError
 from haechi.jobs.runner import JobRunner
 from haechi.services import integrations
-from haechi.store.models import CustodyEvent
 
 pytestmark = pytest.mark.skipif(
     not integrations.available("cases"), reason="the cases capability is not installed"
@@ -65,14 +62,6 @@ def case_ref(app: App, tmp_path: Path) -> str:
     add_staff(app, "lee", "investigator")
     add_staff(app, "park", "support_worker")
     return case.ref
-
-
-def custody_events(app: App, event_type: str) -> list[dict[str, object]]:
-    with app.db.connect() as conn:
-        rows = conn.execute(
-            select(CustodyEvent.body).where(CustodyEvent.event_type == event_type)
-        ).scalars()
-        return [json.loads(b) for b in rows]
 
 
 def test_a_package_is_built_in_the_background_and_downloaded(app: App, case_ref: str) -> None:

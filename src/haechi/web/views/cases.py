@@ -9,9 +9,10 @@ a signed ``access`` custody event on the case.
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from haechi.auth import audit
@@ -24,10 +25,42 @@ from haechi.web.nav import NavItem
 from haechi.web.render import render
 from haechi.web.views.capabilities import unavailable
 
+if TYPE_CHECKING:
+    from haechi.cases.for_subject import VictimDetails
+
 router = APIRouter()
 NAV = [NavItem(70, "nav.cases", "/cases", Perm.CASES)]
 STATUSES = ("open", "investigating", "referred", "closed")
 SHOWN_ITEMS = 500
+
+
+@dataclass(frozen=True)
+class ConsentFields:
+    """How a victim's consent was given, as the forms that record one ask it."""
+
+    given_by: str
+    method: str
+    consent_on: str
+
+    def details(self, *, age: int | None = None, minor: bool = False) -> VictimDetails:
+        from haechi.cases.for_subject import VictimDetails
+
+        return VictimDetails(
+            age=age, is_minor=minor, consent_given_by=self.given_by,
+            consent_method=self.method, consent_at=self.consent_on.strip() or None,
+        )  # fmt: skip
+
+
+def consent_fields(
+    given_by: Annotated[str, Form(max_length=16)] = "subject",
+    method: Annotated[str, Form(max_length=16)] = "written",
+    consent_on: Annotated[str, Form(max_length=10)] = "",
+) -> ConsentFields:
+    return ConsentFields(given_by, method, consent_on)
+
+
+Consent = Annotated[ConsentFields, Depends(consent_fields)]
+AS_GIVEN = ConsentFields("subject", "written", "")  # the parameter's default (never used)
 
 
 def _missing(request: Request) -> Response | None:
@@ -144,22 +177,17 @@ def add_victim(
     age: Annotated[str, Form(max_length=3)] = "",
     minor: Annotated[bool, Form()] = False,
     scope: Annotated[list[str] | None, Form()] = None,
-    given_by: Annotated[str, Form(max_length=16)] = "subject",
-    method: Annotated[str, Form(max_length=16)] = "written",
-    consent_on: Annotated[str, Form(max_length=10)] = "",
+    consent: Consent = AS_GIVEN,
     key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    from haechi.cases.for_subject import VictimDetails, add_victim, parse_age
+    from haechi.cases.for_subject import add_victim as add
+    from haechi.cases.for_subject import parse_age
     from haechi.cases.service import get_summary
 
     def work() -> str:
         app = acting(request)
-        details = VictimDetails(
-            age=parse_age(age), is_minor=minor, consent_given_by=given_by,
-            consent_method=method, consent_at=consent_on or None,
-        )  # fmt: skip
-        add_victim(app, _key(case), details, scopes=scope or [], display_name=name,
-                   contact=contact)  # fmt: skip
+        details = consent.details(age=parse_age(age), minor=minor)
+        add(app, _key(case), details, scopes=scope or [], display_name=name, contact=contact)
         return f"/cases/{get_summary(app, _key(case)).ref}#victims"
 
     return on_case(request, case, lambda: once(request, key, "case_victim", work))
@@ -186,20 +214,15 @@ def record_consent(
     case: str,
     victim: Annotated[str, Form(max_length=16)] = "",
     scope: Annotated[str, Form(max_length=32)] = "",
-    given_by: Annotated[str, Form(max_length=16)] = "subject",
-    method: Annotated[str, Form(max_length=16)] = "written",
-    consent_on: Annotated[str, Form(max_length=10)] = "",
+    consent: Consent = AS_GIVEN,
     key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    from haechi.cases.for_subject import VictimDetails, record_consents
+    from haechi.cases.for_subject import record_consents
     from haechi.cases.service import get_summary
 
     def work() -> str:
         app = acting(request)
-        details = VictimDetails(
-            consent_given_by=given_by, consent_method=method, consent_at=consent_on or None
-        )
-        record_consents(app, _key(case), victim, details, [scope])
+        record_consents(app, _key(case), victim, consent.details(), [scope])
         return f"/cases/{get_summary(app, _key(case)).ref}#victims"
 
     return on_case(request, case, lambda: once(request, key, "case_consent", work))

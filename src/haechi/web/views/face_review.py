@@ -27,6 +27,7 @@ from haechi.web.actions import acting, htmx_error, once, staff
 from haechi.web.auth import Denied, current, haechi, needs
 from haechi.web.render import render
 from haechi.web.views.capabilities import unavailable
+from haechi.web.views.cases import AS_GIVEN, Consent
 
 router = APIRouter()
 GRANT_TTL = 10 * 60
@@ -169,15 +170,13 @@ def case_from_search(
     title: Annotated[str, Form(max_length=500)] = "",
     age: Annotated[str, Form(max_length=3)] = "",
     minor: Annotated[bool, Form()] = False,
-    given_by: Annotated[str, Form(max_length=16)] = "subject",
-    method: Annotated[str, Form(max_length=16)] = "written",
-    consent_on: Annotated[str, Form(max_length=10)] = "",
+    consent: Consent = AS_GIVEN,
     key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Open (no ``case``) or extend her case with every file confirmed as hers."""
     if not integrations.available("cases"):
         return unavailable(request, "cases")
-    from haechi.cases.for_subject import VictimDetails, case_for_subject, parse_age
+    from haechi.cases.for_subject import case_for_subject, parse_age
     from haechi.cases.model import CaseError
     from haechi.subjects.review import confirmed_files, search_entry
     from haechi.subjects.service import get_subject
@@ -191,13 +190,7 @@ def case_from_search(
             acting(request),
             subject_label=subject.label,
             files=confirmed_files(haechi(request), subject.id),
-            victim=VictimDetails(
-                age=parse_age(age),
-                is_minor=minor or subject.is_minor,
-                consent_given_by=given_by,
-                consent_method=method,
-                consent_at=consent_on.strip() or None,
-            ),
+            victim=consent.details(age=parse_age(age), minor=minor or subject.is_minor),
             case=case.strip() or None,
             title=title.strip() or None,
         )
