@@ -35,11 +35,13 @@ def run(ctx: DemoContext) -> None:
     app = ctx.app
     folder = build_faces_export(ctx.home / "faces-export")
     ingest = run_ingest(app, folder, quiet=True)
-    analysis = run_analysis(app, ["faces"], quiet=True)
+    # Every analyzer, not only faces: these files are shown in the web pages too, and a
+    # picture no analyzer read has no safe preview (an empty grey box there).
+    analysis = run_analysis(app, quiet=True)
     ctx.out.print(
         f"ingested a second benign export ({ingest.messages} messages, "
         f"{ingest.files_captured_new} new files: one NASA portrait re-posted, altered, in "
-        f"three chats); the faces analyzer read {analysis.files} files"
+        f"three chats); analysed {analysis.files} files (faces, hashes, safe previews)"
     )
     subject = get_subject(app, LABEL)
     if subject is None or subject.status != "active":

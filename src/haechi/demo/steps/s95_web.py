@@ -1,5 +1,5 @@
-"""The web application on the demo data: a demo login, then (with ``--serve``, as
-``make demo`` does) the app itself until Ctrl-C."""
+"""The web application on the demo data: a login for every role (each lands on its own
+home page), then (with ``--serve``, as ``make demo`` does) the app itself until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -11,10 +11,15 @@ from haechi.demo.steps import DemoContext
 ORDER = 95
 TITLE = "web"
 HOST, PORT = "127.0.0.1", 8470
+# One account per role, so every role's pages can be tried (haechi.auth.roles.Role).
 LOGINS = (
     ("demo", "investigator", "Demo investigator"),
+    ("demo-counsellor", "support_worker", "Demo counsellor"),
+    ("demo-reviewer", "reviewer", "Demo reviewer"),
+    ("demo-admin", "admin", "Demo administrator"),
     ("demo-auditor", "auditor", "Demo auditor"),
 )
+ROLES = {username: role for username, role, _name in LOGINS}
 
 
 def _password() -> str:
@@ -28,7 +33,8 @@ def make_logins(ctx: DemoContext) -> dict[str, str]:
     from haechi.auth.errors import NotFound
     from haechi.auth.types import cli_actor
 
-    actor = cli_actor("demo")
+    # The demo step itself acts (not one of the demo accounts: no one resets their own).
+    actor = cli_actor("haechi-demo")
     made = {}
     for username, role, name in LOGINS:
         password = _password()
@@ -61,7 +67,8 @@ def run(ctx: DemoContext) -> None:
     ctx.facts["web_logins"] = logins
     url = f"http://{HOST}:{PORT}/"
     for username, password in logins.items():
-        ctx.out.print(f"login: [bold]{username}[/] / [bold]{password}[/]", highlight=False)
+        role = ROLES[username]
+        ctx.out.print(f"login ({role}): [bold]{username}[/] / [bold]{password}[/]", highlight=False)
     if not ctx.serve:
         ctx.out.print(f"Serve it with: haechi serve --home {ctx.home}   (then open {url})")
         return
