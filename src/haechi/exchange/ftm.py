@@ -38,7 +38,7 @@ from sqlalchemy import Connection, func, select, tuple_
 
 from haechi.app import App
 from haechi.domain import UsageError
-from haechi.exchange.ftm_entities import Mapper, Protected
+from haechi.exchange.ftm_entities import NO_TEXT, Mapper, Protected
 from haechi.store.custody import EXPORT, Draft
 from haechi.store.models import Account, Blob, Media, Message, SignalRow
 
@@ -241,7 +241,9 @@ def _page(
             if node and node in g:
                 for entity in mapper.node(node, g.nodes[node]):
                     write(entity)
-        text = mapper.protected.redact(row.text) if opts.with_text and row.text else None
+        text = None
+        if opts.with_text:
+            text = mapper.protected.redact(row.text) if row.text else NO_TEXT
         reply = replies.get((row.chat_id, row.reply_to_message_id))
         msg = mapper.message(row, chat, sender if sender in g else None, text, reply)
         write(msg)

@@ -38,6 +38,7 @@ FILE_SCHEMA = {"image": "Image", "photo": "Image", "video": "Video", "animation"
                "audio": "Audio", "voice": "Audio"}  # fmt: skip
 PHONE = re.compile(r"\+?[\d\s().-]{7,}")
 WITHHELD = "[text not exported: haechi exchange ftm --with-text]"
+NO_TEXT = "[no text]"  # FtM requires a body: a picture without a caption, a service message
 
 
 def iso(ts: int | float | None) -> str | None:

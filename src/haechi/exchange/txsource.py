@@ -155,6 +155,7 @@ def convert(
         if value is None:
             ops.append(("remove", rkey))
             continue
+        _check_key(api_cls, key, rkey)
         converted = api_cls.naive_convert_to_signal_type(types, collab, {key: value})
         signals: list[ParsedSignal] = []
         labels: set[str] = set()
@@ -187,6 +188,20 @@ def _digest(ops: list[tuple[str, Incoming | str]]) -> str:
         for op, what in ops
     ]  # fmt: skip
     return hashlib.sha256(json.dumps(body).encode()).hexdigest()
+
+
+def _check_key(api_cls: Any, key: Any, rkey: str) -> None:
+    """Keys of the simple APIs are (signal type, signal): threatexchange's own conversion
+    drops a malformed one with a warning; here it refuses the delta instead."""
+    if not (isinstance(key, tuple) and len(key) == 2 and key[0] in TE_TO_KIND):
+        return
+    try:
+        normalize(TE_TO_KIND[key[0]], str(key[1]))
+    except ValueError as exc:
+        raise PageRefused(
+            f"The {api_cls.get_name()} delta has a malformed {key[0]} hash {rkey[:80]!r} "
+            f"({exc}); nothing of it was imported."
+        ) from None
 
 
 def _pages(ops: list[tuple[str, Incoming | str]]) -> Iterator[list[tuple[str, Incoming | str]]]:

@@ -97,9 +97,9 @@ def _overview(request: Request) -> dict[str, Any]:
 def _page(request: Request, status: int = 200, **values: Any) -> Response:
     from haechi.match.banks import list_banks
 
-    data = _overview(request)
+    shown = {"error": None, "token": None, "token_for": None, "synced": None, **values}
     return render(request, "exchange.html", status=status, banks=list_banks(haechi(request)),
-                  **data, **values)  # fmt: skip
+                  **_overview(request), **shown)  # fmt: skip
 
 
 def _audit(request: Request, subject: str, detail: dict[str, Any]) -> None:
