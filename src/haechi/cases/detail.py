@@ -73,8 +73,16 @@ def _chat_links(conn: Connection, case_id: int) -> dict[int, str]:
     return names
 
 
-def item_views(conn: Connection, case_id: int) -> list[ItemView]:
-    rows = conn.execute(
+def item_views(
+    conn: Connection,
+    case_id: int,
+    *,
+    ids: list[int] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ItemView]:
+    """The case's items in order (``ids``: only those; ``limit``/``offset``: one page)."""
+    stmt = (
         select(
             CaseItem,
             Message.message_id.label("m_message_id"),
@@ -99,7 +107,12 @@ def item_views(conn: Connection, case_id: int) -> list[ItemView]:
         .outerjoin(Media, Media.id == CaseItem.media_pk)
         .where(CaseItem.case_id == case_id)
         .order_by(CaseItem.id)
-    ).all()
+    )
+    if ids is not None:
+        stmt = stmt.where(CaseItem.id.in_(ids))
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    rows = conn.execute(stmt).all()
     stated = _chat_links(conn, case_id)
     senders = _sender_keys(conn, [r.m_sender for r in rows])
     views = []

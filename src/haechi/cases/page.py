@@ -5,11 +5,65 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from haechi.app import App
+from haechi.cases.detail import item_views, victim_views
+from haechi.cases.model import CaseDetail, ItemView
+from haechi.cases.service import case_row, summaries
 from haechi.store.models import Chat, Media, Message
-from haechi.store.tables.cases import ReuploadHit, ReuploadWatch
+from haechi.store.tables.cases import CaseItem, NoticeItem, ReuploadHit, ReuploadWatch
+
+ITEMS_PAGE = 100
+
+
+@dataclass(frozen=True)
+class CasePage:
+    detail: CaseDetail  # its ``items`` are this page's; victims redacted
+    items_total: int  # every item, withdrawn ones too
+    offset: int
+
+
+def case_page(app: App, case: int | str, *, offset: int = 0, limit: int = ITEMS_PAGE) -> CasePage:
+    """A case for its page: summary, victims (redacted) and one page of items (a case
+    may hold thousands; ``case_detail`` reads them all, which exports need and a page
+    does not)."""
+    offset = max(0, offset)
+    with app.db.connect() as conn:
+        row = case_row(conn, case)
+        detail = CaseDetail(
+            summary=summaries(conn, [row])[0],
+            case_summary_text=row.summary,
+            created_by=row.created_by,
+            closed_at=row.closed_at,
+        )
+        detail.items = item_views(conn, row.id, limit=limit, offset=offset)
+        detail.victims = victim_views(conn, row.id, reveal=False)
+        total = conn.execute(
+            select(func.count()).select_from(CaseItem).where(CaseItem.case_id == row.id)
+        ).scalar_one()
+    return CasePage(detail, int(total), offset)
+
+
+def left_out(app: App, case_id: int, notice_id: int, limit: int = 200) -> list[ItemView]:
+    """Active items of the case that a notice does not name (re-uploads found later
+    aside): what could not be reported to that recipient, or came after it."""
+    with app.db.connect() as conn:
+        named = select(NoticeItem.case_item_id).where(NoticeItem.notice_id == notice_id)
+        ids = list(
+            conn.execute(
+                select(CaseItem.id)
+                .where(
+                    CaseItem.case_id == case_id,
+                    CaseItem.withdrawn_at.is_(None),
+                    CaseItem.reupload_of.is_(None),
+                    CaseItem.id.not_in(named),
+                )
+                .order_by(CaseItem.id)
+                .limit(limit)
+            ).scalars()
+        )
+        return item_views(conn, case_id, ids=ids) if ids else []
 
 
 @dataclass(frozen=True)

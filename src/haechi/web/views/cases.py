@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 router = APIRouter()
 NAV = [NavItem(70, "nav.cases", "/cases", Perm.CASES)]
 STATUSES = ("open", "investigating", "referred", "closed")
-SHOWN_ITEMS = 500
+TRAIL = 30  # newest custody events on the page; the custody log has them all
 
 
 @dataclass(frozen=True)
@@ -106,27 +106,30 @@ def create(
 
 
 def case_view(
-    request: Request, case: str, *, error: str | None = None, status: int = 200
+    request: Request, case: str, *, error: str | None = None, status: int = 200, offset: int = 0
 ) -> Response:
-    from haechi.cases.detail import case_detail
     from haechi.cases.notices.recipients import LANGUAGES
     from haechi.cases.notices.service import list_notices
-    from haechi.cases.page import reupload_hits
+    from haechi.cases.page import ITEMS_PAGE, case_page, reupload_hits
     from haechi.jobs.store import jobs
 
     app, auth = haechi(request), current(request)
-    detail = case_detail(app, _key(case), reveal_victims=False)
+    page = case_page(app, _key(case), offset=offset)
+    detail = page.detail
     trail = []
     if can(auth.user.role, Perm.CUSTODY_READ):
         from haechi.services.custody import log
 
-        trail = log(app, subject=f"case:{detail.id}", limit=100).events
+        trail = log(app, subject=f"case:{detail.id}", limit=TRAIL).events
     return render(
         request,
         "case.html",
         status=status,
         case=detail,
-        items=detail.items[:SHOWN_ITEMS],
+        items=detail.items,
+        items_total=page.items_total,
+        items_offset=page.offset,
+        items_page=ITEMS_PAGE,
         notices=list_notices(app, case=detail.id),
         hits=reupload_hits(app, detail.id),
         trail=trail,
@@ -139,10 +142,10 @@ def case_view(
 
 
 @router.get("/cases/{case}", dependencies=[needs(Perm.CASES)])
-def case_page(request: Request, case: str) -> Response:
+def case_page(request: Request, case: str, items: int = 0) -> Response:
     if (page := _missing(request)) is not None:
         return page
-    return case_view(request, case)
+    return case_view(request, case, offset=items)
 
 
 def on_case(request: Request, case: str, work: object) -> Response:

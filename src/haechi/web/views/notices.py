@@ -46,24 +46,18 @@ def draft(
 def _page(
     request: Request, notice_id: int, *, error: str | None = None, status: int = 200
 ) -> Response:
-    from haechi.cases.detail import case_detail
     from haechi.cases.notices.service import get_notice, transitions
+    from haechi.cases.page import left_out
 
     app = haechi(request)
     notice = get_notice(app, notice_id)
-    included = set(notice.item_ids)
-    left_out = [
-        i
-        for i in case_detail(app, notice.case_id).active_items()
-        if i.id not in included and i.reupload_of is None
-    ]
     return render(
         request,
         "notice.html",
         status=status,
         n=notice,
         steps=transitions(app, notice_id),
-        left_out=left_out[:200],
+        left_out=left_out(app, notice.case_id, notice.id),
         marks=MARKS,
         zones=list(ZONES),
         error=error,
