@@ -14,10 +14,11 @@ $(BIN)/python:
 system-deps:
 	.ci/apt-install
 
-$(STAMP): pyproject.toml requirements-nodeps.txt .ci/apt-packages.txt | $(BIN)/python
+$(STAMP): pyproject.toml requirements-nodeps.txt .ci/apt-packages.txt .ci/replay-viewer | $(BIN)/python
 	.ci/apt-install
 	$(BIN)/pip install --quiet -e '.[all,dev]'
 	$(BIN)/pip install --quiet --no-deps -r requirements-nodeps.txt
+	.ci/replay-viewer
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
-import tarfile
 import threading
 import time
 from collections.abc import Iterator
@@ -21,30 +19,18 @@ from haechi.collect.web_capture.screenshot import FLAGS, chromium_path
 from haechi.collect.web_capture.service import CaptureOptions, capture
 
 VERSION = "2.5.3"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "haechi-tests"
+# Unpacked by `make` (.ci/replay-viewer, the release pinned by its SHA-256): never fetched here.
+INSTALLED = Path(__file__).resolve().parents[3] / ".venv" / "replaywebpage" / "package"
 
 
 @pytest.fixture(scope="session")
 def replaywebpage() -> Path:
-    """ReplayWeb.page's built viewer (ui.js, sw.js): $HAECHI_TEST_REPLAYWEBPAGE, or the npm
-    package fetched once with npm into a cache (skipped when neither can be had)."""
+    """ReplayWeb.page's built viewer (ui.js, sw.js): $HAECHI_TEST_REPLAYWEBPAGE, or the
+    release `make` installed (skipped with the reason when neither is there)."""
     given = os.environ.get("HAECHI_TEST_REPLAYWEBPAGE")
-    folder = Path(given) if given else CACHE / f"replaywebpage-{VERSION}" / "package"
-    if not (folder / "sw.js").is_file() and not given:
-        if shutil.which("npm") is None:
-            pytest.skip("ReplayWeb.page is not available: no npm to fetch its package")
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            ["npm", "pack", f"replaywebpage@{VERSION}", "--pack-destination", str(folder.parent)],
-            capture_output=True, text=True, timeout=180, check=False,
-        )  # fmt: skip
-        tgz = folder.parent / f"replaywebpage-{VERSION}.tgz"
-        if done.returncode != 0 or not tgz.is_file():
-            pytest.skip(f"ReplayWeb.page {VERSION} could not be fetched with npm")
-        with tarfile.open(tgz) as tar:
-            tar.extractall(folder.parent, filter="data")
+    folder = Path(given) if given else INSTALLED
     if not (folder / "sw.js").is_file():
-        pytest.skip(f"no ReplayWeb.page build (sw.js) in {folder}")
+        pytest.skip(f"no ReplayWeb.page {VERSION} build (sw.js) in {folder}: run .ci/replay-viewer")
     return folder
 
 
