@@ -1,0 +1,71 @@
+"""``capture``: preserve a public page as signed, timestamped WARC/WACZ evidence
+(``haechi capture URL``) from the investigators' capture page. The result to download is
+the WACZ with its RFC 3161 token and screenshot, in one uncompressed zip."""
+
+from __future__ import annotations
+
+import zipfile
+from typing import Any
+
+from haechi.app import App
+from haechi.auth.roles import Perm
+from haechi.domain import UsageError
+from haechi.jobs.kinds._case import checked_case, flag
+from haechi.jobs.model import JobContext, JobKind, JobOutput
+
+
+def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    from haechi.collect.web_capture.fetch import check_url
+
+    cleaned: dict[str, Any] = {
+        "url": check_url(str(params.get("url") or "")),
+        "follow_offhost": flag(params, "follow_offhost", False),
+    }
+    if params.get("case"):
+        ref, case_id = checked_case(app, params, needs_items=False)
+        cleaned["case"] = ref
+        return cleaned, f"case:{case_id}"
+    return cleaned, None
+
+
+def run(ctx: JobContext) -> JobOutput:
+    from haechi.collect.web_capture.errors import CaptureError
+    from haechi.collect.web_capture.service import CaptureOptions, capture
+
+    ctx.progress(0.05, "capturing")
+    out = ctx.folder / "files"
+    opts = CaptureOptions(
+        case=ctx.params.get("case"), follow_offhost=bool(ctx.params["follow_offhost"]),
+        out_dir=out,
+    )  # fmt: skip
+    try:
+        report = capture(ctx.app, ctx.params["url"], opts)
+    except CaptureError as exc:
+        # Recorded already (a web_capture_failed custody event with what arrived): the job
+        # fails with the capture's own sentence.
+        raise UsageError(str(exc)) from None
+    ctx.progress(0.95, "packing")
+    written = sorted(out.iterdir()) if out.is_dir() else []
+    summary = {
+        k: v
+        for k, v in report.as_dict().items()
+        if k in ("url", "outcome", "status", "channel", "posts", "messages_new", "media_fetched",
+                 "files_new", "wacz_sha256", "timestamp_check", "custody_seq", "warnings")
+    }  # fmt: skip
+    if not written:
+        return JobOutput(summary=summary)
+    bundle = ctx.folder / f"capture-{report.capture_id}.zip"
+    with zipfile.ZipFile(bundle, "w", compression=zipfile.ZIP_STORED) as zf:
+        for path in written:
+            zf.write(path, path.name)
+    return JobOutput(path=bundle, summary=summary)
+
+
+KIND = JobKind(
+    name="capture",
+    perm=Perm.LIVE,
+    title_key="jobs.kind.capture",
+    check=check,
+    run=run,
+    time_limit=1800.0,
+)
