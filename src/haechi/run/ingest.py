@@ -11,6 +11,7 @@ rerun records (the vault deduplicates) and ``verify`` reports until then.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from haechi.run.ingest_batch import Prepared
 from haechi.run.ingest_db import IngestWriter
 from haechi.run.ingest_files import OVER_LIMIT, UNREADABLE, FileJob, FileStore, Pending
 from haechi.run.ingest_reader import ProcessReader, read_inline, use_process
+from haechi.run.sources import incomplete_overlapping
 from haechi.store import custody
 from haechi.store.custody import Draft, utc_now
 from haechi.store.models import Source
@@ -61,6 +63,9 @@ class IngestReport:
     unreferenced_files: int = 0
     files_too_large: int = 0  # over vault.max_file_mb: recorded, not stored
     utc_filled: int = 0  # stored messages whose UTC time a rerun's --assume-timezone gave
+    # Sources refused part-way that showed the same chats: their partial capture stays
+    # (haechi sources), and what this run shares with it was linked, not listed twice.
+    earlier_incomplete: list[int] = field(default_factory=list)
     missing: dict[str, int] = field(default_factory=dict)
     not_stored: list[str] = field(default_factory=list)  # present but unreadable / too large
     warnings: list[str] = field(default_factory=list)
@@ -367,6 +372,7 @@ class Ingestor:
         return data
 
     def _finish(self) -> None:
+        self._note_incomplete()
         summary = self._summary()
         sections = getattr(self.collector, "sections", None)
         with self.app.db.begin() as conn:
@@ -385,6 +391,20 @@ class Ingestor:
             )
         self.report.custody_head = seqs[-1]
 
+    def _note_incomplete(self) -> None:
+        """Name the sources refused part-way that showed a chat this run showed too."""
+        with self.app.db.connect() as conn:
+            found = incomplete_overlapping(conn, self.writer.source_id)
+        for source_id, reason, offset in found:
+            self.report.earlier_incomplete.append(source_id)
+            where = f" at byte {offset:,}" if offset is not None else ""
+            self.report.warnings.append(
+                f"source {source_id} showed the same chats but stopped part-way{where} "
+                f"({reason}); its messages and files stay recorded as an incomplete capture "
+                "(haechi sources), and what this export shares with it was linked, not "
+                "stored or listed twice"
+            )
+
     def _fail(self, reason: str, offset: int | None = None) -> None:
         writer = getattr(self, "writer", None)
         if writer is None:
@@ -398,8 +418,16 @@ class Ingestor:
                 self.app.custody.append(
                     conn, custody.INGEST_FAILED, f"source:{writer.source_id}", data
                 )
+                # The partial capture stays (what was committed is evidence) and says why
+                # and where it stopped: haechi sources shows it as incomplete.
+                before = conn.execute(
+                    select(Source.stats_json).where(Source.id == writer.source_id)
+                ).scalar()
+                stats = {**(json.loads(before) if before else {}), "failed": data}
                 conn.execute(
-                    update(Source).where(Source.id == writer.source_id).values(status="failed")
+                    update(Source)
+                    .where(Source.id == writer.source_id)
+                    .values(status="failed", stats_json=dumps(stats))
                 )
         except Exception:  # noqa: S110 - the original error matters more than this record
             pass

@@ -255,14 +255,18 @@ class IngestWriter:
                 ):
                     pks[(chat_id, mid)] = pk
         rows: list[dict[str, Any]] = []
+        older: set[int] = set()  # messages of chats seen before: another source's rows?
         for chat_key, mid, ref in prepared.files:
+            chat_id = self.chat_ids[chat_key]
+            if chat_id not in self.fresh_chats:
+                older.add(pks[(chat_id, mid)])
             sha, status = None, ref.status.value
             if ref.status is MediaStatus.PRESENT and ref.export_path is not None:
                 # a present file we could not store says why (unreadable, over the limit)
                 sha, status = media_state(ref.export_path)
             rows.append(
                 {
-                    "message_pk": pks[(self.chat_ids[chat_key], mid)],
+                    "message_pk": pks[(chat_id, mid)],
                     "source_id": self.source_id,
                     "role": ref.role,
                     "export_path": ref.export_path,
@@ -277,9 +281,37 @@ class IngestWriter:
                     "duration_seconds": ref.duration_seconds,
                 }
             )
+        rows = self._unseen_media(conn, rows, older)
         self.db.insert_ignore(conn, Media, rows)
         if not self.fresh:
             self._complete_media(conn, rows)
+
+    def _unseen_media(
+        self, conn: Connection, rows: list[dict[str, Any]], older: set[int]
+    ) -> list[dict[str, Any]]:
+        """Drop the rows another source already recorded identically (same message, role,
+        file and status): a second export of the same messages links to the stored file
+        through its own capture (``source_files``, a ``capture`` event) but must not list
+        the file again, or the media grid and counts show it twice (e.g. a corrected
+        export re-ingested after the first one was refused part-way). A different
+        observation (a placeholder then, the file now) is kept: both are evidence."""
+        if not older:
+            return rows
+        seen: set[tuple[int, str, str | None, str]] = set()
+        for part in _chunks(sorted(older)):
+            seen.update(
+                (pk, role, sha, status)
+                for pk, role, sha, status in conn.execute(
+                    select(Media.message_pk, Media.role, Media.blob_sha256, Media.status).where(
+                        Media.message_pk.in_(part), Media.source_id != self.source_id
+                    )
+                )
+            )
+        return [
+            r
+            for r in rows
+            if (r["message_pk"], r["role"], r["blob_sha256"], r["status"]) not in seen
+        ]
 
     def _complete_media(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """A rerun stored a file an earlier run could not (unreadable then, or over a limit
