@@ -3,9 +3,6 @@ PostgreSQL schema of its own), served by uvicorn on a free loopback port in a th
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +12,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import PG_URL
 
 from haechi.app import App, init_home
+from haechi.exchange.loopback import serve_locally
 
 
 @contextmanager
@@ -40,33 +38,4 @@ def instance(root: Path, name: str, backend: str) -> Iterator[App]:
             admin.dispose()
 
 
-@contextmanager
-def served(app: App) -> Iterator[str]:
-    """``app``'s web application on a free loopback port; yields its base URL."""
-    import uvicorn
-
-    from haechi.web.app import create_app
-    from haechi.web.settings import WebSettings
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(app, WebSettings(run_jobs=False)), log_level="warning", access_log=False,
-        lifespan="on",
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
+served = serve_locally  # the same helper the demo and the benchmark use

@@ -254,6 +254,22 @@ def set_token(app: App, name: str, token: str) -> SubscriptionInfo:
     return sub
 
 
+def set_url(app: App, name: str, url: str, *, allow_http: bool = False) -> SubscriptionInfo:
+    """A haechi partner moved to another address (same key, same feed)."""
+    sub = get_subscription(app, name)
+    if sub.kind != HAECHI:
+        raise UsageError(f"Subscription {name!r} is not to a haechi server.")
+    url = check_url(url, allow_http=allow_http)
+    with app.db.begin() as conn:
+        conn.execute(
+            update(ExchangeSubscription).where(ExchangeSubscription.id == sub.id).values(url=url)
+        )
+        app.custody.append(conn, events.SUBSCRIPTION, f"subscription:{name}",
+                           {"action": "url", "subscription": name, "url": url,
+                            "was": sub.url})  # fmt: skip
+    return get_subscription(app, name)
+
+
 def remove_subscription(app: App, name: str, *, reason: str = "") -> SubscriptionInfo:
     """Stop fetching; the bank and what it imported stay (delete the bank to drop them)."""
     sub = get_subscription(app, name)
