@@ -184,3 +184,33 @@ def test_status_changes_are_recorded_once(app: App, case_ref: str, tmp_path: Pat
     assert summary.status == "investigating"
     changes = [e for e in events(app, summary.id) if e["type"] == "case_updated"]
     assert len(changes) == 1 and changes[0]["actor"] == "lee (web)"
+
+
+def test_a_dsa_notice_needs_the_notifier_set_on_its_page(app: App, case_ref: str) -> None:  # noqa: F811
+    from haechi.cases import people
+
+    label = people.add_victim(app, case_ref, age=30)
+    people.record_consent(app, case_ref, label, "takedown")
+    with client_of(app, QUIET) as web:
+        csrf = log_in(web, "park")
+
+        def draft() -> object:
+            page = web.get(f"/cases/{case_ref}").text
+            key = form_key(page, f"/cases/{case_ref}/notices")
+            form = {"csrf_token": csrf, "key": key, "recipient": "dsa", "language": "fr"}
+            return web.post(f"/cases/{case_ref}/notices", data=form)
+
+        refused = draft()
+        assert refused.status_code == 400 and "notifier" in refused.text  # type: ignore[attr-defined]
+        bad = web.post("/notifier", data={"csrf_token": csrf, "email": "not an address"})
+        assert bad.status_code == 400 and "is not an e-mail address" in bad.text
+        who = {"person_name": "Counsellor Park", "email": "park@centre.example",
+               "role": "support_centre"}  # fmt: skip
+        ok = web.post("/notifier", data={"csrf_token": csrf, **who})
+        assert (
+            ok.status_code == 303 and 'id="notifier-saved"' in web.get(ok.headers["location"]).text
+        )
+        made = draft()
+        assert made.status_code == 303  # type: ignore[attr-defined]
+        page = web.get(made.headers["location"]).text  # type: ignore[attr-defined]
+        assert "park@centre.example" in page and "Counsellor Park" in page

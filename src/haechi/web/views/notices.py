@@ -130,3 +130,41 @@ def download(request: Request, notice_id: int, fmt: str) -> Response:
         media_type=MIME[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/notifier", dependencies=[needs(Perm.NOTICES_WRITE)])
+def notifier_page(request: Request, saved: int = 0) -> Response:
+    """Who the notices name as the notifier (the default profile; the DSA requires a name
+    and an e-mail address, except for child sexual abuse)."""
+    if not integrations.available("cases"):
+        return unavailable(request, "cases")
+    from haechi.cases.notices.service import get_profile
+
+    return render(
+        request, "notifier.html", who=get_profile(haechi(request)), saved=bool(saved), error=None
+    )
+
+
+@router.post("/notifier", dependencies=[needs(Perm.NOTICES_WRITE)])
+def set_notifier(
+    request: Request,
+    person_name: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=255)] = "",
+    organisation: Annotated[str, Form(max_length=200)] = "",
+    phone: Annotated[str, Form(max_length=64)] = "",
+    role: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """The default notifier profile, as ``haechi notice profile default ...`` sets it (the
+    same values twice change nothing)."""
+    from haechi.cases.notices.compose import Notifier
+    from haechi.cases.notices.service import set_profile
+
+    values = {"person_name": person_name, "email": email, "organisation": organisation,
+              "phone": phone, "role": role}  # fmt: skip
+    cleaned = {k: (v.strip() or None) for k, v in values.items()}
+    try:
+        set_profile(acting(request), "default", **cleaned, default=True)
+    except HaechiError as exc:
+        return render(request, "notifier.html", status=400, who=Notifier(**cleaned),
+                      saved=False, error=str(exc))  # fmt: skip
+    return go(request, "/notifier?saved=1")
