@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib.util
 import json
 import statistics
@@ -44,11 +45,24 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
-def rss_mb() -> float:
+def memory() -> dict[str, float]:
+    """This process's resident memory (MB: all, anonymous, file-backed) and live Python
+    objects. File-backed pages are mostly the SQLite database being read (it grows with
+    every message stored), anonymous ones the heap: a leak shows there and in objects."""
+    out: dict[str, float] = {}
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            out[key] = int(value.split()[0]) / 1024
+    out["objects"] = float(len(gc.get_objects()))
+    return out
+
+
+def _slope(points: list[tuple[int, float]]) -> float:
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in points) / max(sum((x - mx) ** 2 for x in xs), 1)
 
 
 def build_world(messages: int, photos: int) -> tuple[Any, Any]:
@@ -188,7 +202,7 @@ async def _follow(
         not all(rt.settled.is_set() for rt in w.runtimes.values()) or len(w.runtimes) < args.targets
     ):
         await asyncio.sleep(0.1)
-    samples: list[tuple[int, float]] = []
+    samples: list[tuple[int, dict[str, float]]] = []
     sent = 0
     for r in range(args.rounds):
         for k, room in enumerate(rooms):
@@ -208,7 +222,7 @@ async def _follow(
                 world.files.pop(pid, None)
         await asyncio.sleep(0.3)
         await w.sink.flush_now()
-        samples.append((sent, rss_mb()))
+        samples.append((sent, memory()))
     w.stopping.set()
     await task
     return samples
@@ -226,20 +240,24 @@ def following(args: argparse.Namespace, conftest: ModuleType) -> None:
         finally:
             app.close()
     tenth = samples[max(len(samples) // 10 - 1, 0)]
+    last = samples[-1]
     half = samples[len(samples) // 2 :]
-    xs = [s for s, _ in half]
-    ys = [m for _, m in half]
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    slope = sum((x - mx) * (y - my) for x, y in half) / max(sum((x - mx) ** 2 for x in xs), 1)
     print(
-        f"following {args.targets} targets: {samples[-1][0]:,} new messages in {args.rounds} "
+        f"following {args.targets} targets: {last[0]:,} new messages in {args.rounds} "
         f"rounds ({seconds:.0f} s, with edits and deletions)"
     )
+    quarters = [samples[max(len(samples) * q // 4 - 1, 0)] for q in (1, 2, 3, 4)]
     print(
-        f"  RSS after {tenth[0]:,} messages: {tenth[1]:.1f} MB; after {samples[-1][0]:,}: "
-        f"{samples[-1][1]:.1f} MB; max {max(m for _, m in samples):.1f} MB"
+        "  VmRSS at each quarter: "
+        + ", ".join(f"{m['VmRSS']:.1f} MB ({n:,} msgs)" for n, m in quarters)
     )
-    print(f"  slope over the second half: {slope * 1000:+.2f} MB per 1,000 messages")
+    for key, unit in (("VmRSS", "MB"), ("RssAnon", "MB"), ("RssFile", "MB"), ("objects", "")):
+        slope = _slope([(n, m[key]) for n, m in half]) * 1000
+        print(
+            f"  {key}: {tenth[1][key]:,.1f} {unit} after {tenth[0]:,} messages, "
+            f"{last[1][key]:,.1f} {unit} after {last[0]:,}; second half "
+            f"{slope:+,.2f} {unit} per 1,000 messages"
+        )
 
 
 def main() -> None:
@@ -251,8 +269,26 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=60)
     ap.add_argument("--skip-backfill", action="store_true")
     ap.add_argument("--skip-follow", action="store_true")
+    ap.add_argument(
+        "--sqlite-cache-mb",
+        type=int,
+        default=None,
+        help="SQLite page cache per connection (haechi's default: 64 MB), to "
+        "tell the cache filling from a leak",
+    )
     args = ap.parse_args()
     conftest = _load("tests.live.conftest", ROOT / "tests" / "live" / "conftest.py")
+    if args.sqlite_cache_mb is not None:
+        import haechi.store.db as db
+
+        default = db._sqlite_pragmas
+        kib = args.sqlite_cache_mb * 1024
+
+        def smaller_cache(dbapi_conn: Any, record: Any) -> None:
+            default(dbapi_conn, record)
+            dbapi_conn.execute(f"PRAGMA cache_size=-{kib}")
+
+        db._sqlite_pragmas = smaller_cache
     if not args.skip_backfill:
         backfill(args, conftest)
     if not args.skip_follow:

@@ -9,7 +9,7 @@ import random
 import pytest
 from sqlalchemy import select, text
 from telethon import errors
-from tests.live.conftest import settings, watcher
+from tests.live.conftest import follow_until, settings, watcher
 from tests.live.fake_telegram import FakeClient, FakeWorld, Room
 
 from haechi.app import App
@@ -162,9 +162,10 @@ def test_an_invite_needs_join_and_joining_is_recorded(app: App, world: FakeWorld
     row = _target(app, "+AbCdEfGh12")
     assert row.state == "needs_person" and "--join" in (row.state_reason or "")
     assert _messages(app) == 0 and not any("Import" in type(r).__name__ for r in client.requests)
-    add_target(app, "t.me/joinchat/AbCdEfGh12")  # the same invite: nothing new
-    with app.db.begin() as conn:
-        conn.execute(text("UPDATE live_targets SET join_allowed = :t"), {"t": True})
+    assert add_target(app, "t.me/joinchat/AbCdEfGh12") == (row.id, False)  # the same invite
+    assert not _target(app, "+AbCdEfGh12").join_allowed
+    add_target(app, "https://t.me/+AbCdEfGh12", join=True)  # now joining is allowed
+    assert _target(app, "+AbCdEfGh12").join_allowed
     asyncio.run(watcher(app, FakeClient(world)).run(once=True))
     assert _messages(app) == 1
     with app.db.connect() as conn:
@@ -245,3 +246,20 @@ def test_diagnosis_covers_the_kinds_of_error() -> None:
     odd = diagnose(errors.RPCError(request=None, message="SOMETHING_NEW", code=400))
     assert odd.outcome == RETRY and "SOMETHING_NEW" in odd.sentence
     assert diagnose(ValueError("bug")).outcome == RETRY
+
+
+def test_a_running_service_joins_once_an_investigator_allows_it(app: App, world: FakeWorld) -> None:
+    private = world.channel("Private Room", None, megagroup=True)
+    world.post(private, "inside the private room")
+    world.invites["ZyXwVuTs98"] = (private, False)
+    add_target(app, "t.me/+ZyXwVuTs98")
+    w = watcher(app, FakeClient(world))
+
+    async def allow() -> None:
+        while _target(app, "+ZyXwVuTs98").state != "needs_person":
+            await asyncio.sleep(0.05)
+        add_target(app, "t.me/+ZyXwVuTs98", join=True)
+
+    done = lambda: _target(app, "+ZyXwVuTs98").state == "following"  # noqa: E731
+    asyncio.run(follow_until(w, done, during=allow))
+    assert _messages(app) == 1

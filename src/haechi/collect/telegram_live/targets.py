@@ -114,8 +114,38 @@ def add_target(
     settings = parse_live_settings(app.settings.live)
     who = actor or app.settings.operator
     with app.db.begin() as conn:
-        found = conn.execute(select(LiveTarget.id).where(LiveTarget.ref == ref.ref)).first()
+        found = conn.execute(
+            select(LiveTarget.id, LiveTarget.join_allowed).where(LiveTarget.ref == ref.ref)
+        ).first()
         if found is not None:
+            if join and not found[1]:  # joining allowed now, explicitly: recorded as such
+                conn.execute(
+                    update(LiveTarget)
+                    .where(LiveTarget.id == found[0])
+                    .values(
+                        join_allowed=True,
+                        state=TargetState.PENDING,
+                        state_reason=None,
+                        updated_at=now(),
+                    )
+                )
+                app.custody.append_many(
+                    conn,
+                    [
+                        Draft(
+                            ev.TARGET_ADDED,
+                            f"live_target:{found[0]}",
+                            {
+                                "target_id": found[0],
+                                "ref": ref.ref,
+                                "url": ref.url,
+                                "join": True,
+                                "join_allowed_now": True,
+                                "added_by": who,
+                            },
+                        )
+                    ],
+                )
             return int(found[0]), False
         count = conn.execute(select(func.count()).select_from(LiveTarget)).scalar_one()
         if count >= settings.max_targets:
