@@ -6,15 +6,23 @@ CLI, web and API build one :class:`App` and call the same services with it.
 from __future__ import annotations
 
 import errno
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from haechi.config import Settings, load_settings, render_config
+from haechi.config import DB_NAME, Settings, load_settings, render_config, sqlite_url
 from haechi.domain import DataDirError
 from haechi.store import custody
 from haechi.store.custody import CustodyContext, CustodyLog
 from haechi.store.db import Database
-from haechi.store.keys import Signer, Verifier, generate_keypair, load_signer, load_verifier
+from haechi.store.keys import (
+    Signer,
+    Verifier,
+    generate_keypair,
+    load_signer,
+    load_verifier,
+    retired_public_keys,
+)
 from haechi.store.vault import Vault
 from haechi.store.vaultcrypto import generate_key, load_key, save_key
 
@@ -28,7 +36,11 @@ class App:
     custody: CustodyLog
 
     def verifier(self, extra_public_keys: list[Path] | None = None) -> Verifier:
-        return load_verifier([self.settings.public_key_path, *(extra_public_keys or [])])
+        """The current public key, the keys it replaced (``haechi keys rotate``) and any
+        key given."""
+        retired = retired_public_keys(self.settings.keys_dir)
+        paths = [self.settings.public_key_path, *retired, *(extra_public_keys or [])]
+        return load_verifier(paths)
 
     def close(self) -> None:
         self.db.dispose()
@@ -44,8 +56,45 @@ def _vault_key(settings: Settings) -> bytes | None:
     return None
 
 
+def private_files() -> None:
+    """Everything this process creates is for its owner only (0700 folders, 0600 files),
+    whatever umask it was started with: the data directory holds originals of abuse
+    material, and the database, indexes, derived files, logs and exports quote them."""
+    os.umask(0o077)
+
+
+def _tighten(settings: Settings) -> None:
+    """Make an existing data directory private again (one made by an older haechi, or
+    widened by hand): the folder and its sub-folders 0700, its own files and keys 0600.
+    The folder's mode alone already keeps others out of everything below it."""
+    home = settings.home
+    os.chmod(home, 0o700)
+    for entry in os.scandir(home):
+        if entry.is_symlink():
+            continue
+        if entry.is_dir():
+            os.chmod(entry.path, 0o700)
+        elif entry.is_file():
+            os.chmod(entry.path, 0o600)
+    for key in settings.keys_dir.iterdir():
+        if key.is_file() and not key.is_symlink():
+            os.chmod(key, 0o600)
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file 0600 before a library creates it with its own mode (SQLite
+    gives its -wal and -shm files the database file's mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
 def open_app(home: Path | None = None, *, check_schema: bool = True) -> App:
     """Open an initialised data directory."""
+    private_files()
     settings = load_settings(home)
     if not settings.home.is_dir():
         raise DataDirError(
@@ -86,11 +135,15 @@ def check_operator(settings: Settings) -> None:
         )
 
 
-def init_home(home: Path, *, database_url: str | None = None, encrypt: bool = False) -> App:
-    """Create (or complete) a data directory; safe to run again on an existing one."""
+def init_home(home: Path, *, database_url: str | None = None, encrypt: bool | None = None) -> App:
+    """Create (or complete) a data directory; safe to run again on an existing one.
+
+    ``encrypt``: None keeps an existing directory's choice and turns vault encryption
+    on for a new one (unless ``HAECHI_VAULT_ENCRYPT=0`` says otherwise)."""
+    private_files()
     home = home.expanduser().resolve()
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
         probe = home / ".haechi-write-test"
         probe.write_bytes(b"")
         probe.unlink()
@@ -103,13 +156,19 @@ def init_home(home: Path, *, database_url: str | None = None, encrypt: bool = Fa
     settings = load_settings(home)
     if database_url and settings.database_url != database_url:
         settings = replace(settings, database_url=database_url)
-    if encrypt and not settings.vault_encrypt:
-        settings = replace(settings, vault_encrypt=True)
     fresh = not settings.config_path.exists()
+    if encrypt is None:  # new data directories encrypt their vault unless told not to
+        told = "HAECHI_VAULT_ENCRYPT" in os.environ
+        encrypt = (fresh and not told) or settings.vault_encrypt
+    if fresh or encrypt:  # an existing directory's choice is changed in haechi.toml only
+        settings = replace(settings, vault_encrypt=bool(encrypt))
     if fresh:
+        _create_private(settings.config_path)
         settings.config_path.write_text(render_config(settings), encoding="utf-8")
     settings.keys_dir.mkdir(mode=0o700, exist_ok=True)
-    settings.vault_dir.mkdir(exist_ok=True)
+    settings.vault_dir.mkdir(mode=0o700, exist_ok=True)
+    if settings.database_url == sqlite_url(home):
+        _create_private(home / DB_NAME)
     if not settings.signing_key_path.exists():
         generate_keypair(settings.signing_key_path, settings.public_key_path)
     if settings.vault_encrypt and not settings.vault_key_path.exists():
@@ -117,6 +176,7 @@ def init_home(home: Path, *, database_url: str | None = None, encrypt: bool = Fa
     db = Database(settings.database_url)
     db.migrate()
     db.dispose()
+    _tighten(settings)
     app = open_app(home)
     with app.db.begin() as conn:
         has_init = conn.exec_driver_sql(

@@ -66,7 +66,21 @@ def test_put_file_stores_under_plaintext_sha256(vault: Vault, tmp_path: Path) ->
 def test_objects_are_read_only(vault: Vault) -> None:
     stored = vault.put_bytes(b"read-only evidence")
     mode = stat.S_IMODE(vault.path_for(stored.sha256).stat().st_mode)
-    assert mode == 0o444
+    assert mode == 0o400  # read-only, and nobody else's to read (issue 17)
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_objects_and_folders_are_private_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    old = os.umask(umask)
+    try:
+        vault = Vault(tmp_path / f"v{umask}")
+        stored = vault.put_bytes(b"private evidence")
+    finally:
+        os.umask(old)
+    path = vault.path_for(stored.sha256)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o400
+    for folder in (path.parent, path.parent.parent, vault.root / "objects"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 
 def test_write_once_same_content_twice(vault: Vault, tmp_path: Path) -> None:
@@ -356,7 +370,7 @@ def test_encrypted_round_trip_and_plaintext_identity(tmp_path: Path, key: bytes)
     assert enc.read_bytes(b.sha256) == data
     with enc.open(b.sha256) as f:
         assert f.read(5) == data[:5] and f.read() == data[5:]
-    assert stat.S_IMODE(enc.path_for(b.sha256).stat().st_mode) == 0o444
+    assert stat.S_IMODE(enc.path_for(b.sha256).stat().st_mode) == 0o400
     with pytest.raises(VaultError, match="no vault key"):
         Vault(tmp_path / "enc").read_bytes(b.sha256)
     with pytest.raises(VaultError, match="wrong key or altered file"):

@@ -23,8 +23,14 @@ def init(
         typer.Option(help="Use this database instead of SQLite (postgresql+psycopg://...)."),
     ] = None,
     encrypt: Annotated[
-        bool, typer.Option(help="Encrypt vault files at rest (AES-256-GCM).")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--encrypt/--no-encrypt",
+            help="Encrypt vault files at rest (AES-256-GCM); on by default for a new data "
+            "directory (keys/vault.key: back it up, see docs/security.md).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Create a data directory: database, vault, signing key pair and settings file."""
     home = directory or default_home()

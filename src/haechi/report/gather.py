@@ -261,7 +261,10 @@ def concerning_events(
         seqs.update(int(s) for (s,) in conn.execute(stmt))
     seqs.update(
         int(s)
-        for (s,) in conn.execute(select(CustodyEvent.seq).where(CustodyEvent.event_type == "init"))
+        for (s,) in conn.execute(
+            # the chain of signing keys ships too: each rotation links a key to the next
+            select(CustodyEvent.seq).where(CustodyEvent.event_type.in_(["init", "key_rotation"]))
+        )
     )
     wanted = sorted(s for s in seqs if upto is None or s <= upto)
     position = 0

@@ -50,6 +50,7 @@ from haechi.store import textsafe
 from haechi.store.custody import Draft, StoredEvent, export_line
 from haechi.store.keys import public_pem
 from haechi.store.models import CustodyEvent, Source
+from haechi.store.vaultcrypto import CryptoError
 
 FORMAT = "haechi-evidence-package"
 VERIFIER = "verify_package.py"
@@ -192,6 +193,7 @@ def _write(
         )
         files.append(_put(out, "case.jsonld", caseuco.dumps(doc).encode(), "caseuco"))
     files.append(_put(out, "custody/public_key.pem", public_pem(app.signer.public), "public_key"))
+    files.extend(_signing_keys(app, out, before))
     verifier = resources.files("haechi.report.standalone").joinpath(VERIFIER).read_bytes()
     files.append(_put(out, VERIFIER, verifier, "verifier"))
     files.append(_put(out, "README.txt", _readme(evidence).encode(), "readme"))
@@ -259,9 +261,27 @@ def shipped_events(events: list[StoredEvent]) -> dict[str, Any]:
     return {"count": len(seqs), "seqs": runs(seqs), "sha256": digest.hexdigest()}
 
 
+def _signing_keys(app: App, out: PackageWriter, events: list[StoredEvent]) -> list[dict[str, Any]]:
+    """``custody/public_keys/<key id>.pem`` for every key that signed an event shipped
+    (the current key signs the export event; older events may carry keys retired by
+    ``haechi keys rotate``), so the package verifies across a rotation."""
+    known = app.verifier().keys
+    kids = sorted({e.key_id for e in events if e.key_id} | {app.signer.key_id})
+    return [
+        _put(out, f"custody/public_keys/{kid}.pem", public_pem(known[kid]), "public_key")
+        for kid in kids
+        if kid in known
+    ]
+
+
 def _copy_original(app: App, out: PackageWriter, sha: str, name: str, role: str) -> dict[str, Any]:
-    with app.vault.open(sha) as stream:
-        got, size = out.put_stream(name, stream)
+    try:
+        with app.vault.open(sha) as stream:
+            got, size = out.put_stream(name, stream)
+    except CryptoError as exc:  # an encrypted object whose tag fails: altered, or wrong key
+        if exc.reason == "wrong_key":
+            raise
+        got = f"something else ({exc})"
     if got != sha:
         raise IntegrityError(
             f"The vault object {sha} no longer matches its SHA-256 (it reads as {got}): run "

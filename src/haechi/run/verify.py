@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from haechi.app import App
 from haechi.auth.audit_chain import AuditReport, verify_audit
+from haechi.config import DB_NAME
 from haechi.store import custody
 from haechi.store.custody import ChainReport, iter_db_events, verify_chain
 from haechi.store.models import Blob, CustodyEvent, SourceFile
@@ -114,6 +115,7 @@ def verify(
             "chained and signed; they cannot be checked"
         )
     _cross_check(app, report)
+    report.warnings.extend(wide_open(app))
     report.seconds = round(time.monotonic() - started, 3)
     if record:
         _record(app, report)
@@ -146,6 +148,24 @@ def _cross_check(app: App, report: VerifyReport) -> None:
             f"unrecorded: vault object {sha} is not in the database "
             "(an ingest was interrupted; run it again to record it)"
         )
+
+
+def wide_open(app: App) -> list[str]:
+    """The data directory, its database and its keys must be its owner's only."""
+    s = app.settings
+    paths = [s.home, s.vault_dir, s.keys_dir, s.home / DB_NAME, s.signing_key_path]
+    found = []
+    for path in paths:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & 0o077:
+            found.append(
+                f"private: {path} can be read by other local users (mode {mode:o}); run "
+                "`haechi init` on the data directory to make it private again"
+            )
+    return found
 
 
 def _unrecorded(present: Iterator[str], recorded: Iterator[str]) -> Iterator[str]:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from haechi import __version__
+from haechi.store.keychain import KEY_ROTATION, check_rotation
 from haechi.store.keys import Signer, Verifier
 from haechi.store.models import CustodyEvent
 
@@ -204,6 +205,7 @@ def verify_chain(
 
     gaps = _Gaps()
     max_seq, max_hash = 0, GENESIS
+    retired: dict[str, int] = {}  # key id -> the rotation event that retired it
     for ev in events:
         report.events += 1
         body_bytes = ev.body.encode()
@@ -229,6 +231,21 @@ def verify_chain(
         reason = verifier.verify(ev.key_id, ev.signature, body_bytes)
         if reason is not None:
             problem("unsigned" if reason == "unsigned" else "forged", seq, reason)
+        elif ev.key_id in retired and seq > retired[ev.key_id]:
+            problem(
+                "forged",
+                seq,
+                f"signed by key {ev.key_id} after event {retired[ev.key_id]} retired it",
+            )
+        elif body.get("type") == KEY_ROTATION:
+            old_id, new_id, new_key, bad = check_rotation(body)
+            if bad is not None or new_key is None:
+                problem("forged", seq, f"key rotation: {bad}")
+            elif old_id == ev.key_id:  # the old key vouches for the new one, and back
+                retired[old_id] = seq
+                verifier = Verifier({**verifier.keys, new_id: new_key})
+            else:
+                problem("forged", seq, f"key rotation signed by {ev.key_id}, not by {old_id}")
         if seq == max_seq + 1:
             if prev != max_hash:
                 what = f"{noun} {max_seq}" if max_seq else "the start of the log"

@@ -121,3 +121,14 @@ def load_verifier(paths: list[Path]) -> Verifier:
         public = load_public(path)
         keys[key_id(public)] = public
     return Verifier(keys)
+
+
+RETIRED = "retired"  # keys/retired/<key id>.pub.pem: keys that signed before a rotation
+
+
+def retired_public_keys(keys_dir: Path) -> list[Path]:
+    """The public keys retired by ``haechi keys rotate``, still trusted for the events
+    they signed before their rotation (:func:`haechi.store.custody.verify_chain` refuses
+    a retired key's signature on any later event)."""
+    folder = keys_dir / RETIRED
+    return sorted(folder.glob("*.pub.pem")) if folder.is_dir() else []

@@ -392,7 +392,7 @@ class Vault:
         final = self.path_for(sha)
         if os.path.lexists(final):  # a duplicate: no need to make the copy durable
             return StoredObject(sha, md5, size, created=False)
-        os.fchmod(fd, 0o444)
+        os.fchmod(fd, 0o400)  # read-only, and for the owner only: originals of abuse material
         if sync:
             os.fsync(fd)
         self._make_dirs(final.parent, sync=sync)
@@ -436,7 +436,7 @@ class Vault:
         if path != self.root:
             self._make_dirs(path.parent, sync=sync)
         try:
-            path.mkdir()
+            path.mkdir(mode=0o700)
         except FileExistsError:
             return
         if sync:

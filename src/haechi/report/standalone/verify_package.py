@@ -52,6 +52,7 @@ FORMAT = "haechi-evidence-package"
 MANIFEST = "manifest.json"
 EVENTS = "custody/events.jsonl"
 PUBLIC_KEY = "custody/public_key.pem"
+PUBLIC_KEYS = "custody/public_keys/"  # every key that signed an event in the package
 SUMS = "SHA256SUMS"
 UNLISTED = {MANIFEST, EVENTS, SUMS}  # written after the manifest, checked otherwise
 MAX_TEXT = 512 * 1024 * 1024  # manifest and event log: refuse anything absurd
@@ -225,13 +226,84 @@ class Result:
         return not self.problems
 
 
-def check_events(pkg: Package, public: Ed25519PublicKey, res: Result) -> dict[int, dict]:
-    """Hashes, signatures, order and links of the events in the package. The events in
-    file order, as (seq, hash), are kept in ``res.order`` for check_export."""
-    kid = key_id(public)
+KEY_ROTATION = "key_rotation"
+ROTATION_STATEMENT = "haechi custody key rotation"
+
+
+def rotation_statement(old: str, new: str, prev: str) -> bytes:
+    """What a rotation's new key counter-signs (haechi.store.keychain.statement)."""
+    doc = {"what": ROTATION_STATEMENT, "old_key_id": old, "new_key_id": new, "prev": prev}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _signed_by(public: Ed25519PublicKey, signature: object, data: bytes) -> bool:
+    try:
+        public.verify(base64.b64decode(str(signature or ""), validate=True), data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def key_chain(
+    lines: list[dict], trusted: dict[str, Ed25519PublicKey], known: dict[str, Ed25519PublicKey]
+) -> dict[str, int]:
+    """Follow the key_rotation events: each is signed by the old key and counter-signed by
+    the new one, so a trusted key vouches for its successor (later events) and for its
+    predecessor (earlier events). Extends ``trusted`` (from ``known``, the keys the
+    package ships, or from the event itself); returns {retired key id: rotation seq}."""
+    rotations = []
+    for entry in lines:
+        body = entry.get("_body") or {}
+        if body.get("type") != KEY_ROTATION:
+            continue
+        data = body.get("data") or {}
+        try:
+            new_key = load_key(str(data["new_public_key"]).encode())
+            old, new = str(data["old_key_id"]), str(data["new_key_id"])
+        except (KeyError, Unreadable):
+            continue
+        if key_id(new_key) != new or entry.get("key_id") != old:
+            continue
+        if not _signed_by(
+            new_key,
+            data.get("counter_signature"),
+            rotation_statement(old, new, str(body.get("prev"))),
+        ):
+            continue
+        rotations.append((int(body["seq"]), old, new, new_key, entry))
+    retired: dict[str, int] = {}
+    changed = True
+    while changed:
+        changed = False
+        for seq, old, new, new_key, entry in rotations:
+            old_key = trusted.get(old) or known.get(old)
+            if old_key is None or not _signed_by(old_key, entry.get("signature"), entry["_raw"]):
+                continue
+            retired[old] = seq
+            if old in trusted and new not in trusted:  # the old key names its successor
+                trusted[new] = new_key
+                changed = True
+            elif new in trusted and old not in trusted:  # the new key accepts its predecessor
+                trusted[old] = old_key
+                changed = True
+    return retired
+
+
+def check_events(
+    pkg: Package,
+    trusted: dict[str, Ed25519PublicKey],
+    res: Result,
+    known: dict[str, Ed25519PublicKey] | None = None,
+) -> dict[int, dict]:
+    """Hashes, signatures, order and links of the events in the package. ``trusted``: the
+    public keys to check signatures with, by key id (a rotation event extends it, see
+    :func:`key_chain`). The events in file order, as (seq, hash), are kept in
+    ``res.order`` for check_export."""
+    trusted = dict(trusted)
     events: dict[int, dict] = {}
     hashes: dict[int, str] = {}
     last = 0
+    entries: list[dict] = []
     for n, line in enumerate(pkg.read(EVENTS).decode("utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -240,22 +312,35 @@ def check_events(pkg: Package, public: Ed25519PublicKey, res: Result) -> dict[in
             body_text = entry["body"]
             body = json.loads(body_text)
             seq = int(body["seq"])
+            entry["_body"], entry["_raw"] = body, body_text.encode("utf-8")
         except (ValueError, KeyError, TypeError):
             res.problem(f"altered: {EVENTS} line {n} is not a custody event")
             continue
-        raw = body_text.encode("utf-8")
+        entries.append(entry)
+    retired = key_chain(entries, trusted, known or {})
+    signers: set[str] = set()
+    for entry in entries:
+        body, raw = entry["_body"], entry["_raw"]
+        seq = int(body["seq"])
         digest = hashlib.sha256(raw).hexdigest()
         if digest != entry.get("hash"):
             res.problem(f"altered: custody event {seq} no longer matches its recorded hash")
-        if entry.get("key_id") != kid:
+        kid = str(entry.get("key_id"))
+        public = trusted.get(kid)
+        if public is None:
             res.problem(
-                f"forged: custody event {seq} was signed by key {entry.get('key_id')}, not {kid}"
+                f"forged: custody event {seq} was signed by key {kid}, which is not "
+                f"trusted (trusted: {', '.join(sorted(trusted))})"
             )
+        elif kid in retired and seq > retired[kid]:
+            res.problem(
+                f"forged: custody event {seq} was signed by key {kid} after event "
+                f"{retired[kid]} retired it"
+            )
+        elif not _signed_by(public, entry.get("signature"), raw):
+            res.problem(f"forged: the signature of custody event {seq} does not verify")
         else:
-            try:
-                public.verify(base64.b64decode(entry.get("signature") or "", validate=True), raw)
-            except (InvalidSignature, ValueError):
-                res.problem(f"forged: the signature of custody event {seq} does not verify")
+            signers.add(kid)
         if seq <= last:
             res.problem(f"reordered: custody event {seq} comes after event {last}")
         if seq - 1 in hashes and body.get("prev") != hashes[seq - 1]:
@@ -273,7 +358,10 @@ def check_events(pkg: Package, public: Ed25519PublicKey, res: Result) -> dict[in
             start = None
     res.facts["events"] = len(events)
     res.facts["event_runs"] = [f"{a}-{b}" if a != b else f"{a}" for a, b in runs]
-    res.facts["key_id"] = kid
+    final = events[max(events)] if events else {}
+    signer = next((str(e.get("key_id")) for e in entries if e["_body"] is final), None)
+    res.facts["key_id"] = signer
+    res.facts["key_ids"] = sorted(signers)
     return events
 
 
@@ -488,7 +576,18 @@ def check_sums(pkg: Package, res: Result) -> None:
                 res.problem(f"altered: {EVENTS} does not match {SUMS}")
 
 
-def verify(path: str, public_key_path: str | None = None) -> Result:
+def shipped_keys(pkg: Package) -> dict[str, Ed25519PublicKey]:
+    """The package's own public keys: custody/public_key.pem (the key that signed the
+    export) and custody/public_keys/*.pem (every key that signed an event in it)."""
+    keys = {}
+    for name in [PUBLIC_KEY, *(n for n in pkg.names() if n.startswith(PUBLIC_KEYS))]:
+        if name.endswith(".pem") and pkg.exists(name):
+            public = load_key(pkg.read(name, 64 * 1024))
+            keys[key_id(public)] = public
+    return keys
+
+
+def verify(path: str, public_key_path: str | list[str] | None = None) -> Result:
     res = Result()
     try:
         pkg: Package = Zip(path) if os.path.isfile(path) else Folder(path)
@@ -506,16 +605,21 @@ def verify(path: str, public_key_path: str | None = None) -> Result:
             raise Unreadable(f"{MANIFEST} is not valid JSON") from None
         if manifest.get("format") != FORMAT:
             raise Unreadable(f"{MANIFEST} is not a haechi evidence package manifest")
-        if public_key_path:
-            with open(public_key_path, "rb") as fh:
-                public = load_key(fh.read())
-            if pkg.read(PUBLIC_KEY).strip() != pem_bytes(public):
+        shipped = shipped_keys(pkg)
+        given = [public_key_path] if isinstance(public_key_path, str) else public_key_path
+        if given:
+            trusted = {}
+            for one in given:
+                with open(one, "rb") as fh:
+                    public = load_key(fh.read())
+                trusted[key_id(public)] = public
+            if pkg.read(PUBLIC_KEY).strip() not in {pem_bytes(k) for k in trusted.values()}:
                 res.notes.append(
                     "the key given differs from the package's own key; the given key was used"
                 )
+            events = check_events(pkg, trusted, res, known=shipped)
         else:
-            public = load_key(pkg.read(PUBLIC_KEY))
-        events = check_events(pkg, public, res)
+            events = check_events(pkg, shipped, res)
         if not events:
             raise Unreadable(f"{EVENTS} holds no custody events")
         check_export(manifest_bytes, manifest, events, res)
@@ -560,8 +664,14 @@ KO_PATTERNS = [
         "변조: 관리 연속성 기록 {0}번이 기록된 해시와 더 이상 일치하지 않습니다",
     ),
     (
-        r"forged: custody event (\d+) was signed by key (\S+), not (\S+)",
-        "위조: 관리 연속성 기록 {0}번은 키 {2}가 아니라 키 {1}로 서명되었습니다",
+        r"forged: custody event (\d+) was signed by key (\S+), which is not trusted "
+        r"\(trusted: ([^)]*)\)",
+        "위조: 관리 연속성 기록 {0}번은 신뢰하지 않는 키 {1}로 서명되었습니다 "
+        "(신뢰하는 키: {2})",
+    ),
+    (
+        r"forged: custody event (\d+) was signed by key (\S+) after event (\d+) retired it",
+        "위조: 관리 연속성 기록 {0}번은 기록 {2}번에서 폐기된 키 {1}로 그 뒤에 서명되었습니다",
     ),
     (
         r"forged: the signature of custody event (\d+) does not verify",
@@ -707,7 +817,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify a haechi evidence package offline.")
     parser.add_argument("package", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--public-key", help="verify with this PEM public key instead")
+    parser.add_argument(
+        "--public-key",
+        action="append",
+        help="verify with this PEM public key instead (repeatable; the keys before or "
+        "after a key rotation recorded in the package follow from it)",
+    )
     parser.add_argument(
         "--lang", choices=("en", "ko"), help="language of the report (default: the locale)"
     )
