@@ -236,3 +236,36 @@ def test_progress_reaches_the_page(app: App, case_ref: str) -> None:
     assert 'value="42"' in part and "copying originals" in part
     assert 'hx-trigger="every 1s"' in part  # asks again while it runs
     assert re.search(r"job-running", part)
+
+
+def test_a_job_outlives_a_stopped_server(app: App, case_ref: str, tmp_path: Path) -> None:
+    """Stopping ``haechi serve`` while a package is being built does not lose it: the
+    worker process (a session of its own) finishes, and the job is done in the database."""
+    import time
+
+    import httpx
+    from tests.web.test_web_e2e import serving
+
+    from haechi.auth.accounts import find_user
+    from haechi.auth.sessions import create_token
+    from haechi.auth.types import cli_actor
+
+    secret, _ = create_token(app, find_user(app, "lee"), "job test", days=1, actor=cli_actor("t"))
+    home = app.settings.home
+    with serving(home, tmp_path / "serve.log") as url:
+        r = httpx.post(f"{url}/api/jobs", json={"kind": "package", "params": {"case": case_ref}},
+                       headers={"authorization": f"Bearer {secret}"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        job_id = r.json()["id"]
+        deadline = time.monotonic() + 60
+        while store.get(app, job_id).state == "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.get(app, job_id).state == "running"
+    # the server is stopped here, with the job still running
+    deadline = time.monotonic() + 120
+    while not store.get(app, job_id).finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+    info = store.get(app, job_id)
+    assert info.state == "done", info.error
+    stored, sealed = store.result_file(app, job_id)
+    assert stored and results.exists(app, stored) and sealed == app.vault.encrypted

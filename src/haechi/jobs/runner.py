@@ -147,7 +147,9 @@ class JobRunner:
             return
         home = str(self.app.settings.home.resolve())
         cmd = [sys.executable, "-m", "haechi.jobs.worker", "--home", home, "--job", str(job_id)]
-        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        # A session of its own: Ctrl-C on the server's terminal stops the server, not the
+        # job, which goes on beating and finishes (the next server finds it done).
+        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
         self._active[job_id] = _Active(job_id, process, time.monotonic(), limit)
 
     def _watch(self) -> None:
