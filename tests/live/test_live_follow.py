@@ -189,3 +189,30 @@ def test_an_update_for_an_unwatched_room_is_ignored(app: App, world: FakeWorld, 
     asyncio.run(follow_until(w, lambda: True, during=push))
     assert _count(app, "SELECT count(*) FROM messages WHERE text = 'not watched'") == 0
     assert _count(app, "SELECT count(*) FROM live_gone") == 0
+
+
+def test_a_deletion_in_a_bot_chat_is_matched_by_message_id(app: App, world: FakeWorld) -> None:
+    bot = world.user("Helper", "helper_demo_bot", bot=True)
+    chat = world.rooms[bot.id]
+    for i in range(4):
+        world.post(chat, f"bot says {i}", sender=bot)
+    add_target(app, "@helper_demo_bot")
+    client = FakeClient(world)
+    w = watcher(app, client)
+
+    async def delete() -> None:
+        while _state(app) != "following":
+            await asyncio.sleep(0.05)
+        # UpdateDeleteMessages names no chat: only the ids, per account.
+        await client.push(world.delete(chat, [2, 3]))
+
+    gone = "SELECT count(*) FROM live_gone WHERE message_pk IS NOT NULL"
+    asyncio.run(follow_until(w, lambda: _count(app, gone) == 2, during=delete))
+    with app.db.connect() as conn:
+        key = (
+            conn.execute(select(Chat.key).join(LiveGone, LiveGone.chat_id == Chat.id))
+            .scalars()
+            .unique()
+            .all()
+        )
+    assert key == [f"user:{bot.id}"]
