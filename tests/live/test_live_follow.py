@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from sqlalchemy import func, select, text
 from telethon import errors
 from telethon.tl import types
@@ -216,3 +217,24 @@ def test_a_deletion_in_a_bot_chat_is_matched_by_message_id(app: App, world: Fake
             .all()
         )
     assert key == [f"user:{bot.id}"]
+
+
+def test_a_public_channel_not_joined_is_polled_for_new_messages(
+    app: App, world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import haechi.collect.telegram_live.target_task as target_task
+
+    monkeypatch.setattr(target_task, "UNJOINED_POLL_SECONDS", 0.1)
+    channel = world.channel("Public News", "public_news_ch", left=True)
+    world.post(channel, "first post")
+    add_target(app, "@public_news_ch")
+    w = watcher(app, FakeClient(world))
+
+    async def post_without_update() -> None:
+        while _state(app) != "following":
+            await asyncio.sleep(0.05)
+        world.post(channel, "posted later; Telegram pushes nothing to non-members")
+
+    later = "SELECT count(*) FROM messages WHERE text LIKE 'posted later%'"
+    asyncio.run(follow_until(w, lambda: _count(app, later) == 1, during=post_without_update))
+    assert _count(app, "SELECT count(*) FROM custody_events WHERE event_type = 'live_joined'") == 0

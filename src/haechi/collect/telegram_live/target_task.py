@@ -49,6 +49,7 @@ PAGE = 100  # messages per history request (Telegram's own page size)
 QUEUE_MAX = 1000  # updates waiting per target; beyond, a catch-up reads them instead
 REST_SECONDS = 3600  # a gone or blocked target is tried again after this (or when changed)
 SETTLE_AFTER = 5  # failures in a row after which a target no longer holds up `--once`
+UNJOINED_POLL_SECONDS = 60.0  # new messages of a room this account is not in (no updates)
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Runtime:
     last_id: int | None = None  # newest message id handed to the sink
     backfill_done: bool = False
     rechecked: bool = False
+    member: bool = True  # this account is in the room (Telegram pushes its updates)
     state: str = TargetState.PENDING
     queue: asyncio.Queue[tuple[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_MAX))
     overflow: bool = False
@@ -149,6 +151,7 @@ class TargetRunner:
         await svc.pacer.wait()
         entity, joined = await resolve_entity(self.client, rt.ref, join=rt.join, known=known)
         rt.entity = utils.get_input_peer(entity)
+        rt.member = not getattr(entity, "left", False)
         rt.chat = chat_record(entity)
         rt.peer = peer = peer_of(entity)
         assert peer is not None  # chat_record above refused anything without a peer
@@ -280,6 +283,10 @@ class TargetRunner:
         rt.settled.set()
         every = svc.settings.recheck_minutes * 60
         next_check = time.monotonic() + every
+        # Telegram pushes updates only for rooms this account is in: a public channel read
+        # without joining is polled instead (the account-wide pace bounds the requests).
+        poll = None if rt.member else UNJOINED_POLL_SECONDS
+        next_poll = time.monotonic() + (poll or every)
         while not svc.stopping.is_set():
             if rt.overflow:
                 rt.overflow = False
@@ -287,11 +294,16 @@ class TargetRunner:
                 await self.recheck()
             try:
                 op, payload = await asyncio.wait_for(
-                    rt.queue.get(), max(0.0, next_check - time.monotonic())
+                    rt.queue.get(), max(0.0, min(next_check, next_poll) - time.monotonic())
                 )
             except TimeoutError:
-                await self.recheck()
-                next_check = time.monotonic() + every
+                if time.monotonic() >= next_check:
+                    await self.read_forward()  # a safety net for lost updates, too
+                    await self.recheck()
+                    next_check = time.monotonic() + every
+                else:
+                    await self.read_forward()
+                next_poll = time.monotonic() + (poll or every)
                 continue
             if op == "new":
                 if int(payload.id) <= (rt.last_id or 0):
