@@ -184,6 +184,8 @@ def test_status_changes_are_recorded_once(app: App, case_ref: str, tmp_path: Pat
     assert summary.status == "investigating"
     changes = [e for e in events(app, summary.id) if e["type"] == "case_updated"]
     assert len(changes) == 1 and changes[0]["actor"] == "lee (web)"
+    (logged,) = audit.entries(app, action="case_change")
+    assert logged.username == "lee" and logged.detail["status"] == "investigating"
 
 
 def test_a_dsa_notice_needs_the_notifier_set_on_its_page(app: App, case_ref: str) -> None:  # noqa: F811

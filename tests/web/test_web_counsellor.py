@@ -211,6 +211,17 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
         assert "same face" in page
         assert web.get(notice_url).text.count("re-uploaded") >= 1
 
+    # every change is on the audit trail, under her account, once
+    did = {(e.action, e.detail.get("did")) for e in audit.entries(app, username="park", limit=500)}
+    assert {
+        ("subject_change", "subject_enrol"), ("face_review", "confirmed"),
+        ("case_change", "case_from_search"), ("notice_change", "notice_draft"),
+        ("notice_change", "notice_sent"), ("notice_change", "notice_removed"),
+    } <= did  # fmt: skip
+    reviews = audit.entries(app, action="face_review", limit=500)
+    assert len(reviews) == 5  # five candidates, each confirmed once (the repeats added nothing)
+    (opened,) = audit.entries(app, action="case_change", limit=500)
+    assert opened.subject == f"case:{ref}"
     # what the counsellor did to the case carries her name, never the server's account
     mine = ("case_created", "case_subject_added", "consent_recorded", "case_subject_updated",
             "notice_drafted", "notice_status")  # fmt: skip

@@ -104,6 +104,8 @@ def test_a_package_is_built_in_the_background_and_downloaded(app: App, case_ref:
     # entry (with its custody event) that points back to it.
     made = [e for e in custody_events(app, "export") if e["data"].get("kind") == "evidence_package"]
     assert len(made) == 1 and made[0]["actor"] == "lee (web)"
+    (started,) = audit.entries(app, action="job_start")  # the double submit: one entry
+    assert started.username == "lee" and started.detail == {"did": "package", "job_id": job_id}
     (download,) = audit.entries(app, action=audit.EXPORT)
     assert download.username == "lee" and download.detail["kind"] == "package_download"
     assert download.detail["export_event"] == info.result["export_event"] and download.custody_seq

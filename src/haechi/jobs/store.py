@@ -60,7 +60,7 @@ def submit(
         raise JobError(f"Your role may not run {kind} jobs.")
     if idem_key is not None and not 8 <= len(idem_key) <= 64:
         raise JobError("The form's key is malformed: reload the page.")
-    if idem_key is not None and (found := _by_key(app, actor.user_id, idem_key)) is not None:
+    if idem_key is not None and (found := find_by_key(app, actor.user_id, idem_key)) is not None:
         return found
     cleaned, subject = spec.check(app, dict(params))
     text = json.dumps(cleaned, ensure_ascii=False, sort_keys=True)
@@ -84,7 +84,7 @@ def submit(
             job_id = int(conn.execute(insert(Job).values(**row).returning(Job.id)).scalar_one())
     except IntegrityError:
         # The same key submitted at the same moment: the other request queued it.
-        found = _by_key(app, actor.user_id, idem_key or "")
+        found = find_by_key(app, actor.user_id, idem_key or "")
         if found is None:
             raise
         return found
@@ -94,7 +94,8 @@ def submit(
     return job_id
 
 
-def _by_key(app: App, user_id: int | None, key: str) -> int | None:
+def find_by_key(app: App, user_id: int | None, key: str) -> int | None:
+    """The job this person queued with this form key, if any."""
     stmt = select(Job.id).where(Job.idem_key == key)
     stmt = stmt.where(Job.user_id.is_(None) if user_id is None else Job.user_id == user_id)
     with app.db.connect() as conn:

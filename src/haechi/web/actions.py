@@ -6,6 +6,8 @@ work once, and answering htmx and plain forms alike.
 * :func:`once` runs a form's work under its key (``haechi.jobs.once``): a double submit is
   led to the first one's result and adds nothing.
 * Forms get a fresh key from the ``form_key()`` template global.
+* :func:`audited` puts a change on the audit trail (the services' custody events say what
+  changed in the evidence; the trail says who did what through the web, for auditors).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from haechi.app import App
+from haechi.auth import audit
 from haechi.cases.acting import acting_as
 from haechi.domain import HaechiError
 from haechi.jobs import once as once_store
@@ -23,6 +26,40 @@ from haechi.web.auth import current, haechi
 from haechi.web.render import ENV, render
 
 ENV.globals["form_key"] = once_store.new_key
+
+# Audit actions of the pages that change things (beside haechi.auth.audit's own); the audit
+# page lists them (views/audit_log.py).
+SUBJECT_CHANGE = "subject_change"
+FACE_REVIEW = "face_review"
+CASE_CHANGE = "case_change"
+NOTICE_CHANGE = "notice_change"
+JOB_START = "job_start"
+AUDIT_ACTIONS = (SUBJECT_CHANGE, FACE_REVIEW, CASE_CHANGE, NOTICE_CHANGE, JOB_START)
+# What a keyed form did -> its audit action (a face search has its own entry already).
+FORMS = {
+    "subject_enrol": SUBJECT_CHANGE,
+    "subject_consent": SUBJECT_CHANGE,
+    "case_from_search": CASE_CHANGE,
+    "case_create": CASE_CHANGE,
+    "case_victim": CASE_CHANGE,
+    "case_consent": CASE_CHANGE,
+    "notice_draft": NOTICE_CHANGE,
+}
+_SUBJECTS = {"cases": "case", "subjects": "subject", "notices": "notice",
+             "face-searches": "face_search", "jobs": "job"}  # fmt: skip
+
+
+def subject_of(url: str) -> str | None:
+    """The audit subject of a page's URL (``/cases/X`` -> ``case:X``)."""
+    parts = [p for p in url.split("#")[0].split("?")[0].split("/") if p and p != "api"]
+    if len(parts) >= 2 and parts[0] in _SUBJECTS:
+        return f"{_SUBJECTS[parts[0]]}:{parts[1]}"
+    return None
+
+
+def audited(request: Request, action: str, did: str, subject: str | None, **detail: object) -> None:
+    """One audit entry for a change made through the web (``did`` says which)."""
+    audit.record(haechi(request), current(request).actor, action, subject, {"did": did, **detail})
 
 
 def acting(request: Request) -> App:
@@ -57,6 +94,8 @@ def once(request: Request, key: str | None, action: str, work: Callable[[], str]
         once_store.release(app, auth.user.id, key or "")
         raise
     once_store.done(app, auth.user.id, key or "", url)
+    if action in FORMS:
+        audited(request, FORMS[action], action, subject_of(url), result=url)
     return go(request, url)
 
 

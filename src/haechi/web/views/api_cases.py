@@ -20,8 +20,16 @@ from pydantic import BaseModel, Field
 from haechi.auth import audit
 from haechi.auth.roles import Perm
 from haechi.jobs import once as once_store
-from haechi.jobs import store as jobs
-from haechi.web.actions import acting, staff
+from haechi.web.actions import (
+    FACE_REVIEW,
+    FORMS,
+    NOTICE_CHANGE,
+    SUBJECT_CHANGE,
+    acting,
+    audited,
+    staff,
+    subject_of,
+)  # fmt: skip
 from haechi.web.auth import current, haechi, needs
 from haechi.web.uploads import read_form
 
@@ -32,7 +40,9 @@ Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
 def _once(request: Request, key: str | None, action: str, work: Callable[[], str]) -> JSONResponse:
     """Run ``work`` (returning the location of what it made) once per key."""
     if key is None:
-        return JSONResponse({"location": work(), "repeat": False}, status_code=201)
+        location = work()
+        _audit_form(request, action, location)
+        return JSONResponse({"location": location, "repeat": False}, status_code=201)
     app, auth = haechi(request), current(request)
     claim = once_store.claim(app, auth.user.id, key, action)
     if not claim.fresh:
@@ -44,7 +54,13 @@ def _once(request: Request, key: str | None, action: str, work: Callable[[], str
         once_store.release(app, auth.user.id, key)
         raise
     once_store.done(app, auth.user.id, key, location)
+    _audit_form(request, action, location)
     return JSONResponse({"location": location, "repeat": False}, status_code=201)
+
+
+def _audit_form(request: Request, action: str, location: str) -> None:
+    if action in FORMS:
+        audited(request, FORMS[action], action, subject_of(location), result=location)
 
 
 # -- subjects and face review ------------------------------------------------------------
@@ -75,6 +91,7 @@ async def api_enrol(request: Request, key: Key = None) -> JSONResponse:
     location = f"/api/subjects/{info.id}"
     if key is not None:
         once_store.done(haechi(request), user, key, location)
+    audited(request, SUBJECT_CHANGE, "subject_enrol", f"subject:{info.id}", label=info.label)
     body = {"location": location, "repeat": False, "id": info.id, "warnings": warnings}
     return JSONResponse(body, status_code=201)
 
@@ -158,9 +175,13 @@ class DecisionBody(BaseModel):
     dependencies=[needs(Perm.SUBJECTS_WRITE)],
 )
 def api_decide(request: Request, search_id: int, sha256: str, body: DecisionBody) -> dict[str, Any]:
-    from haechi.subjects.review import decide
+    from haechi.subjects.review import decide, search_entry
 
     changed = decide(acting(request), search_id, sha256, body.decision, staff=staff(request))
+    if changed:
+        subject = search_entry(haechi(request), search_id).subject_id
+        audited(request, FACE_REVIEW, body.decision, f"subject:{subject}", search_id=search_id,
+                file=sha256)  # fmt: skip
     return {"changed": changed, "decision": body.decision}
 
 
@@ -287,6 +308,8 @@ def api_mark(request: Request, notice_id: int, body: MarkBody) -> dict[str, Any]
     if current_status != body.status:
         mark(acting(request), notice_id, body.status, at=body.at, note=body.note,
              external_ref=body.external_ref)  # fmt: skip
+        audited(request, NOTICE_CHANGE, f"notice_{body.status}", f"notice:{notice_id}",
+                at=body.at)  # fmt: skip
     return asdict(get_notice(haechi(request), notice_id))
 
 
@@ -304,8 +327,9 @@ def api_submit_job(request: Request, body: JobBody, key: Key = None) -> JSONResp
 
     if not can(current(request).user.role, kind_of(body.kind).perm):
         raise Denied("permission")
-    job_id = jobs.submit(haechi(request), body.kind, body.params, current(request).actor,
-                         idem_key=key)  # fmt: skip
+    from haechi.web.views.jobs import start_job
+
+    job_id = start_job(request, body.kind, body.params, key)
     return JSONResponse({"location": f"/api/jobs/{job_id}", "id": job_id}, status_code=201)
 
 

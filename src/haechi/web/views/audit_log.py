@@ -15,6 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from haechi.auth import audit
 from haechi.auth.roles import Perm
+from haechi.web import actions
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
@@ -24,6 +25,7 @@ router = APIRouter()
 NAV = [NavItem(80, "nav.audit", "/audit", Perm.AUDIT_READ)]
 # Actions the other pages record besides the foundation's (auth.audit.ACTIONS).
 MORE_ACTIONS = (collect.CASE_ADD, collect.TAG, collect.UNTAG, triage.REVIEW, matches.BANK_CHANGE)
+MORE_ACTIONS += actions.AUDIT_ACTIONS  # subjects, face review, cases, notices, jobs
 CSV_MAX = 100_000  # entries one export may hold
 KST_OFFSET = 9 * 3600
 

@@ -19,7 +19,7 @@ from haechi.auth import audit
 from haechi.auth.roles import Perm, can
 from haechi.domain import HaechiError
 from haechi.services import integrations
-from haechi.web.actions import acting, go, once
+from haechi.web.actions import CASE_CHANGE, acting, audited, go, once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
@@ -165,8 +165,12 @@ def change_status(
     from haechi.cases.service import get_summary, set_status
 
     def work() -> Response:
+        before = get_summary(haechi(request), _key(case))
         set_status(acting(request), _key(case), status)  # the same status again: nothing
-        return go(request, f"/cases/{get_summary(haechi(request), _key(case)).ref}")
+        if before.status != status:
+            audited(request, CASE_CHANGE, "case_status", f"case:{before.ref}",
+                    status=status, previous=before.status)  # fmt: skip
+        return go(request, f"/cases/{before.ref}")
 
     return on_case(request, case, work)
 
@@ -239,6 +243,8 @@ def withdraw_consent(request: Request, case: str, consent_id: int) -> Response:
     def work() -> Response:
         app = acting(request)
         people.withdraw_consent(app, _key(case), consent_id)  # a second time: nothing
-        return go(request, f"/cases/{get_summary(app, _key(case)).ref}#victims")
+        ref = get_summary(app, _key(case)).ref
+        audited(request, CASE_CHANGE, "consent_withdraw", f"case:{ref}", consent_id=consent_id)
+        return go(request, f"/cases/{ref}#victims")
 
     return on_case(request, case, work)

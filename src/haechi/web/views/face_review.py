@@ -23,7 +23,7 @@ from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
 from haechi.services import exposure, integrations
 from haechi.web import grants
-from haechi.web.actions import acting, htmx_error, once, staff
+from haechi.web.actions import FACE_REVIEW, acting, audited, htmx_error, once, staff
 from haechi.web.auth import Denied, current, haechi, needs
 from haechi.web.render import render
 from haechi.web.views.capabilities import unavailable
@@ -152,10 +152,13 @@ def decide(
 
     app = haechi(request)
     try:
-        record(acting(request), search_id, sha256, decision, staff=staff(request))
+        changed = record(acting(request), search_id, sha256, decision, staff=staff(request))
         found = candidate(app, search_id, sha256)
     except HaechiError as exc:
         return htmx_error(request, exc)
+    if changed:
+        audited(request, FACE_REVIEW, decision, f"subject:{_subject_id(app, search_id)}",
+                search_id=search_id, file=sha256)  # fmt: skip
     return render(
         request, "_face_candidate.html", c=found, search_id=search_id, shown=False,
         colour=False, grant="",

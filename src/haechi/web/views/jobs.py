@@ -20,7 +20,7 @@ from haechi.jobs import results
 from haechi.jobs import store as jobs
 from haechi.jobs.kinds import kind_of
 from haechi.jobs.model import JobError, JobInfo
-from haechi.web.actions import go
+from haechi.web.actions import JOB_START, audited, go
 from haechi.web.auth import Denied, current, haechi, needs
 from haechi.web.render import render
 from haechi.web.views.cases import on_case
@@ -30,11 +30,7 @@ router = APIRouter()
 
 def _start(request: Request, case: str, kind: str, params: dict[str, object], key: str) -> Response:
     def work() -> Response:
-        auth = current(request)
-        job_id = jobs.submit(
-            haechi(request), kind, {"case": case.strip()[:64], **params}, auth.actor,
-            idem_key=key or None,
-        )  # fmt: skip
+        job_id = start_job(request, kind, {"case": case.strip()[:64], **params}, key or None)
         return go(request, f"/jobs/{job_id}")
 
     return on_case(request, case, work)
@@ -65,6 +61,17 @@ def start_scan(
     request: Request, case: str, key: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     return _start(request, case, "reupload_scan", {}, key)
+
+
+def start_job(request: Request, kind: str, params: dict[str, object], key: str | None) -> int:
+    """Queue a job once per form key (a repeat finds the first), on the audit trail."""
+    auth, app = current(request), haechi(request)
+    repeat = key is not None and jobs.find_by_key(app, auth.user.id, key) is not None
+    job_id = jobs.submit(app, kind, params, auth.actor, idem_key=key)
+    if not repeat:
+        info = jobs.get(app, job_id)
+        audited(request, JOB_START, kind, info.subject or f"job:{job_id}", job_id=job_id)
+    return job_id
 
 
 def visible_job(request: Request, job_id: int) -> JobInfo:

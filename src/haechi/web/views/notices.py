@@ -14,7 +14,7 @@ from haechi.auth import audit
 from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
 from haechi.services import integrations
-from haechi.web.actions import acting, go, once
+from haechi.web.actions import NOTICE_CHANGE, acting, audited, go, once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.render import render
 from haechi.web.views.capabilities import unavailable
@@ -98,6 +98,7 @@ def mark(
                 acting(request), notice_id, status, at=at, note=note.strip() or None,
                 external_ref=external_ref.strip() or None,
             )  # fmt: skip
+            audited(request, NOTICE_CHANGE, f"notice_{status}", f"notice:{notice_id}", at=at)
     except HaechiError as exc:
         return _page(request, notice_id, error=str(exc), status=400)
     return go(request, f"/notices/{notice_id}")
@@ -167,4 +168,6 @@ def set_notifier(
     except HaechiError as exc:
         return render(request, "notifier.html", status=400, who=Notifier(**cleaned),
                       saved=False, error=str(exc))  # fmt: skip
+    audited(request, NOTICE_CHANGE, "notifier_profile", "notifier:default",
+            **{k: v for k, v in cleaned.items() if k != "phone"})  # fmt: skip
     return go(request, "/notifier?saved=1")

@@ -20,7 +20,7 @@ from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
 from haechi.jobs import once as once_store
 from haechi.services import integrations
-from haechi.web.actions import acting, go, once, staff
+from haechi.web.actions import SUBJECT_CHANGE, acting, audited, go, once, staff
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
@@ -99,6 +99,7 @@ async def enrol(request: Request) -> Response:
         raise
     url = f"/subjects/{info.id}"
     once_store.done(app, auth.user.id, key, url)
+    audited(request, SUBJECT_CHANGE, "subject_enrol", f"subject:{info.id}", label=info.label)
     response = _subject_page(request, info.id, warnings=warnings)
     response.headers["HX-Push-Url"] = url
     return response
@@ -208,6 +209,8 @@ def withdraw_consent(request: Request, subject_id: int, consent_id: int) -> Resp
         )
         if not already:  # a second click finds it withdrawn: nothing to do
             withdraw(acting(request), subject_id, consent_id, staff(request))
+            audited(request, SUBJECT_CHANGE, "consent_withdraw", f"subject:{subject_id}",
+                    consent_id=consent_id)  # fmt: skip
         return go(request, f"/subjects/{subject_id}")
 
     return _or_page(request, subject_id, work)
@@ -224,6 +227,7 @@ def delete_subject(
         info = get_subject(haechi(request), subject_id)
         if info is not None and info.status != "deleted":
             delete(acting(request), subject_id, staff(request), reason)
+            audited(request, SUBJECT_CHANGE, "subject_delete", f"subject:{subject_id}")
         return go(request, f"/subjects/{subject_id}")
 
     return _or_page(request, subject_id, work)
