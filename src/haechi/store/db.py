@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from haechi.domain import DataDirError
+from haechi.store.pgcopy import COPY_MIN_ROWS, copy_ignore, dict_rows
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -69,7 +70,28 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(url, future=True, pool_pre_ping=True, **pg_pool_sizes())
+
+
+def pg_pool_sizes() -> dict[str, int]:
+    """The connection pool of one process on PostgreSQL (docs/deployment.md).
+
+    A web worker answers up to ~40 requests at once from its thread pool; beyond
+    ``pool_size + max_overflow`` connections a request waits for one (``pool_timeout``).
+    Every process has its own pool, so ``workers * (pool_size + max_overflow)`` plus the
+    job, analysis and watch processes must stay under the server's ``max_connections``."""
+    sizes = {"pool_size": 10, "max_overflow": 10, "pool_timeout": 30}
+    for key, name in (
+        ("pool_size", "HAECHI_DB_POOL_SIZE"),
+        ("max_overflow", "HAECHI_DB_MAX_OVERFLOW"),
+        ("pool_timeout", "HAECHI_DB_POOL_TIMEOUT"),
+    ):
+        value = os.environ.get(name, "").strip()
+        if value:
+            if not value.isdigit() or int(value) > 10_000:
+                raise DataDirError(f"{name} must be a whole number from 0 to 10000, not {value!r}.")
+            sizes[key] = int(value)
+    return sizes
 
 
 def _alembic_config(conn: Connection) -> Config:
@@ -148,25 +170,35 @@ class Database:
         self, conn: Connection, table: Table | type[Any], rows: Sequence[dict[str, Any]]
     ) -> None:
         """INSERT ... ON CONFLICT DO NOTHING for many rows in one round trip (``table`` is a
-        Table or a mapped class)."""
+        Table or a mapped class); on PostgreSQL, many rows go through ``COPY``."""
         if not rows:
             return
+        target: Table = table if isinstance(table, Table) else table.__table__
+        if not self.is_sqlite and len(rows) >= COPY_MIN_ROWS:
+            as_tuples = dict_rows(target, rows)
+            if as_tuples is not None:
+                copy_ignore(conn, target.name, *as_tuples)
+                return
         insert = sqlite.insert if self.is_sqlite else postgresql.insert
-        conn.execute(insert(table).on_conflict_do_nothing(), list(rows))
+        conn.execute(insert(target).on_conflict_do_nothing(), list(rows))
 
     def insert_tuples_ignore(
         self, conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
     ) -> None:
-        """The bulk path for millions of rows: one driver-level ``executemany`` of tuples,
-        with no SQL compilation or per-row parameter processing (which cost SQLAlchemy more
-        than SQLite's own insert). ``table`` and ``columns`` are our own identifiers, never
-        user input; the values are bound parameters."""
+        """The bulk path for millions of rows. SQLite: one driver-level ``executemany`` of
+        tuples, with no SQL compilation or per-row parameter processing (which cost
+        SQLAlchemy more than SQLite's own insert). PostgreSQL: ``COPY`` into a staging
+        table, then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (:func:`copy_ignore`).
+        ``table`` and ``columns`` are our own identifiers, never user input; the values
+        are bound parameters or COPY data, never SQL text."""
         if not rows:
             return
-        mark = "?" if self.is_sqlite else "%s"
+        if not self.is_sqlite:
+            copy_ignore(conn, table, columns, rows)
+            return
         sql = (
             f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - identifiers are ours
-            f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+            f"VALUES ({', '.join(['?'] * len(columns))}) ON CONFLICT DO NOTHING"
         )
         conn.exec_driver_sql(sql, list(rows))
 
