@@ -18,7 +18,12 @@ Two data directories and real processes, as in production:
    `haechi bank import` too (the baseline measured on a directory like the subscriber's).
 
 Each command runs in its own process; RSS is that process's peak (``wait4``). The store
-holds no media, so matching is the bank hunt over an empty index on both sides.
+holds no media, so matching is the bank hunt over an empty index on both sides. That hunt
+costs milliseconds per hash (a database round trip for each, in ``haechi.match``), the
+same on both sides; at 1M it would dominate both for hours, so by default both sides skip
+it — the sync with ``--defer-matching``, the import through the same write path as
+`haechi bank import` with the hunt left for `haechi match --all` — and ``--match`` keeps
+it on both sides (use it at 100k and below).
 
     .venv/bin/python bench/bench_exchange.py                  # 1,000,000 items
     .venv/bin/python bench/bench_exchange.py --items 20000 --json out.json
@@ -49,10 +54,14 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def timed(args: list[str], home: Path, stdin: str | None = None) -> dict[str, Any]:
-    """Run ``haechi ARGS``; its wall time, its own peak RSS (``wait4``) and its output."""
+def timed(
+    args: list[str], home: Path, stdin: str | None = None, python: bool = False
+) -> dict[str, Any]:
+    """Run ``haechi ARGS`` (``python ARGS``); its wall time, own peak RSS (``wait4``), output."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "haechi.cli.main", *args], env=_env(home),
+    command = [sys.executable, *args] if python else [sys.executable, "-m", "haechi.cli.main",
+                                                      *args]  # fmt: skip
+    proc = subprocess.Popen(command, env=_env(home),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     got: dict[str, str] = {}
@@ -123,14 +132,36 @@ for _ in range(half):
 """
 
 
-def run(n: int, changes: int, workdir: Path) -> dict[str, Any]:
+IMPORT_NO_HUNT = """
+import sys
+from pathlib import Path
+from haechi.app import open_app
+from haechi.match import formats
+from haechi.match.banks import add_items
+from haechi.match.formats.base import BadRecord
+app = open_app()
+path = Path(sys.argv[1])
+items = (i for i in formats.read(path, "te") if not isinstance(i, BadRecord))
+report = add_items(app, "shared", items, source={"how": "import", "file": path.name}, hunt=False)
+print(report.items_added)
+"""
+
+
+def bank_import(home: Path, listing: Path, match: bool) -> dict[str, Any]:
+    """`haechi bank import`, or with ``match`` off its write path without the hunt."""
+    if match:
+        return timed(["bank", "import", "shared", str(listing), "--format", "te"], home)
+    return timed(["-c", IMPORT_NO_HUNT, str(listing)], home, python=True)
+
+
+def run(n: int, changes: int, workdir: Path, match: bool) -> dict[str, Any]:
     listing = workdir / "partner.te"
     signal_file(listing, n)
     a, b, c = workdir / "partner", workdir / "subscriber", workdir / "reimport"
     for home in (a, b, c):
         timed(["init", str(home)], home)
     timed(["bank", "create", "shared"], a)
-    baseline = timed(["bank", "import", "shared", str(listing), "--format", "te"], a)
+    baseline = bank_import(a, listing, match)
     made = json.loads(timed(["exchange", "partner", "add", "sub", "--bank", "shared",
                              "--json"], a)["stdout"])  # fmt: skip
     feed = timed(["exchange", "feed"], a)
@@ -144,17 +175,18 @@ def run(n: int, changes: int, workdir: Path) -> dict[str, Any]:
         timed(["exchange", "add", "partner", "--url", f"http://127.0.0.1:{port}",
                "--token-stdin", "--public-key", str(workdir / "a.pem")], b,
               stdin=made["token"] + "\n")  # fmt: skip
-        full = timed(["exchange", "sync", "--json"], b)
+        defer = [] if match else ["--defer-matching"]
+        full = timed(["exchange", "sync", "--json", *defer], b)
         subprocess.run([sys.executable, "-c", CHANGES, str(changes)], env=_env(a), check=True)
-        incremental = timed(["exchange", "sync", "--json"], b)
+        incremental = timed(["exchange", "sync", "--json", *defer], b)
     finally:
         server.terminate()
         server.wait(30)
     timed(["bank", "create", "shared"], c)
-    reimport = timed(["bank", "import", "shared", str(listing), "--format", "te"], c)
+    reimport = bank_import(c, listing, match)
     [full_report], [incr_report] = json.loads(full["stdout"]), json.loads(incremental["stdout"])
     result = {
-        "items": n, "changes": changes,
+        "items": n, "changes": changes, "matching": match,
         "bank_import": _row(baseline), "bank_import_fresh": _row(reimport),
         "publisher_feed": _row(feed),
         "sync_full": {**_row(full), "pages": full_report["pages"], "added": full_report["added"]},
@@ -180,9 +212,11 @@ def main() -> None:
     ap.add_argument("--changes", type=int, default=1000)
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--keep", action="store_true", help="keep the data directories")
+    ap.add_argument("--match", action="store_true",
+                    help="hunt the new hashes on both sides (slow: ms per hash)")  # fmt: skip
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-exchange-{secrets.token_hex(3)}-"))
-    result = run(args.items, args.changes, workdir)
+    result = run(args.items, args.changes, workdir, args.match)
     if not args.keep:
         import shutil
 

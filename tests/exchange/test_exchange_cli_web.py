@@ -8,8 +8,10 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.exchange.servers import served
 from tests.web.conftest import PASSWORD, ROLE_USERS, client_of, log_in
@@ -25,58 +27,87 @@ from haechi.store.keys import public_pem
 
 
 def hx(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command in its own process (stdin, exit code, no traceback)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAECHI_")}
     env["HAECHI_HOME"] = str(home)
     return subprocess.run([sys.executable, "-m", "haechi.cli.main", *args], input=stdin,
                           capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
 
 
-def test_the_command_line_publishes_subscribes_checks_and_exports(tmp_path: Path) -> None:
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str, home: Path | None) -> Ran:
+    """The same entry point in this process (``main`` ends every command with an exit)."""
+    from haechi.cli.main import main
+
+    capsys.readouterr()
+    try:
+        main([*args, "--home", str(home)] if home is not None else list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return Ran(code, out.out, out.err)
+
+
+@pytest.mark.slow
+def test_the_command_line_publishes_subscribes_checks_and_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     a_home, b_home = tmp_path / "a", tmp_path / "b"
-    for home in (a_home, b_home):
-        assert hx("init", str(home), home=home).returncode == 0
-    assert hx("bank", "create", "shared", "-l", "deepfake", home=a_home).returncode == 0
-    assert hx("bank", "add", "shared", "--hash", f"md5:{'1' * 32}", home=a_home).returncode == 0
-    made = hx("exchange", "partner", "add", "b", "--bank", "shared", "--json", home=a_home)
+    assert run(capsys, "init", str(a_home), home=None).returncode == 0
+    init_home(b_home).close()
+    setup = open_app(a_home)
+    create_bank(setup, "shared", labels=["deepfake"])
+    add_hashes(setup, "shared", [("md5", "1" * 32)])
+    setup.close()
+    made = run(capsys, "exchange", "partner", "add", "b", "--bank", "shared", "--json",
+               home=a_home)  # fmt: skip
     assert made.returncode == 0, made.stderr
     token = json.loads(made.stdout)["token"]
     assert token.startswith("hxp_") and json.loads(made.stdout)["active"]
-    key = hx("exchange", "key", home=a_home)
+    key = run(capsys, "exchange", "key", home=a_home)
     assert key.stdout.startswith("-----BEGIN PUBLIC KEY-----") and "key id" in key.stderr
     pem = tmp_path / "a.pem"
     pem.write_text(key.stdout)
-    listed = json.loads(hx("exchange", "partner", "list", "--json", home=a_home).stdout)
+    listed = json.loads(run(capsys, "exchange", "partner", "list", "--json", home=a_home).stdout)
     assert listed[0]["name"] == "b" and token not in json.dumps(listed)
     app = open_app(a_home)
     try:
         with served(app) as url:
-            missing = hx("exchange", "add", "a", "--url", url, home=b_home)
+            missing = run(capsys, "exchange", "add", "a", "--url", url, home=b_home)
             assert missing.returncode == 2 and "--token-stdin" in missing.stderr
-            added = hx("exchange", "add", "a", "--url", url, "--token-stdin", "--public-key",
-                       str(pem), home=b_home, stdin=token + "\n")  # fmt: skip
-            assert added.returncode == 0, added.stderr
-            synced = hx("exchange", "sync", "--json", home=b_home)
+            subscribed = hx("exchange", "add", "a", "--url", url, "--token-stdin",
+                            "--public-key", str(pem), home=b_home, stdin=token + "\n")  # fmt: skip
+            assert subscribed.returncode == 0, subscribed.stderr
+            synced = run(capsys, "exchange", "sync", "--json", home=b_home)
             assert synced.returncode == 0, synced.stderr
             [report] = json.loads(synced.stdout)
             assert (report["added"], report["error"]) == (1, None)
-            revoked = hx("exchange", "partner", "revoke", "b", "--reason", "test", home=a_home)
-            assert revoked.returncode == 0
+            assert run(capsys, "exchange", "partner", "revoke", "b", home=a_home).returncode == 0
             refused = hx("exchange", "sync", home=b_home)
             assert refused.returncode == 1 and "revoked" in refused.stdout
     finally:
         app.close()
     [page] = sorted((b_home / "exchange" / "received").glob("sub-*/*.json"))
-    checked = hx("exchange", "check-page", str(page), "--public-key", str(pem), home=b_home)
+    checked = run(capsys, "exchange", "check-page", str(page), "--public-key", str(pem),
+                  home=None)  # fmt: skip
     assert checked.returncode == 0 and "1 items" in checked.stdout
     page.write_bytes(page.read_bytes().replace(b"1111", b"2222"))
-    forged = hx("exchange", "check-page", str(page), "--public-key", str(pem), home=b_home)
+    forged = run(capsys, "exchange", "check-page", str(page), "--public-key", str(pem),
+                 home=None)  # fmt: skip
     assert forged.returncode == 1 and "signature does not match" in forged.stderr
-    subs = json.loads(hx("exchange", "list", "--json", home=b_home).stdout)
+    subs = json.loads(run(capsys, "exchange", "list", "--json", home=b_home).stdout)
     assert subs[0]["position"] == 1 and "revoked" in subs[0]["last_error"]
     assert "hxp_" not in json.dumps(subs)
-    ftm = hx("exchange", "ftm", str(tmp_path / "out.jsonl"), "--json", home=b_home)
+    ftm = run(capsys, "exchange", "ftm", str(tmp_path / "out.jsonl"), "--json", home=b_home)
     assert ftm.returncode == 0 and json.loads(ftm.stdout)["cursor"] == "ftm1.0"
-    bad = hx("exchange", "serve", "--every", "soon", home=b_home)
+    bad = run(capsys, "exchange", "serve", "--every", "soon", home=b_home)
     assert bad.returncode == 2 and "is not a duration" in bad.stderr
     assert "Traceback" not in bad.stderr + forged.stderr + refused.stderr
 

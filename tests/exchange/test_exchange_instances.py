@@ -165,3 +165,19 @@ def test_both_directions_and_a_deleted_bank(pair: Pair) -> None:
     assert _one(a, "b-back").withdrawn == 1
     assert _hashes(a, bank) == set()
     assert get_bank(a, bank).items == 0
+
+
+def test_a_deferred_first_sync_is_matched_by_match_all(pair: Pair) -> None:
+    from haechi.match.matching import run_matching
+
+    a, b = pair.a, pair.b
+    create_bank(a, "deferred")
+    add_files(a, "deferred", [pair.cat("deferred.jpg", size=350)])
+    token, _ = add_partner(a, "b-deferred", banks=["deferred"])
+    add_haechi(b, "a-deferred", url=pair.a_url, token=token, public_key_pem=pair.pem(a))
+    bank = get_subscription(b, "a-deferred").bank_name
+    [report] = sync(b, "a-deferred", match=False)
+    assert report.added == 1 and report.matches == 0
+    assert list_matches(b, bank=bank, limit=None) == []
+    assert run_matching(b).new_matches >= 2
+    assert len(list_matches(b, bank=bank, limit=None)) >= 2

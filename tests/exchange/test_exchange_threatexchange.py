@@ -82,6 +82,7 @@ class TxCli:
         return proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_threatexchange_cli_fetches_from_haechi_and_matches(
     publisher: Publisher, tmp_path: Path
 ) -> None:
@@ -117,6 +118,7 @@ def test_threatexchange_cli_fetches_from_haechi_and_matches(
     assert "pdq" not in tx("dataset")
 
 
+@pytest.mark.slow
 def test_threatexchange_cli_refuses_a_wrong_key_and_token(
     publisher: Publisher, tmp_path: Path
 ) -> None:

@@ -271,18 +271,28 @@ def list_(home: HomeOption = None, as_json: JsonOption = False) -> None:
 def sync(
     name: Annotated[str | None, typer.Argument(help="One subscription (default: all).")] = None,
     max_pages: Annotated[int, typer.Option(min=1, help="Stop after this many pages.")] = 100_000,
+    defer_matching: Annotated[
+        bool,
+        typer.Option(
+            help="Import only; match the new hashes later with `haechi match --all` "
+            "(a first sync of millions of hashes)."
+        ),
+    ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fetch what changed at partners since the last sync, and match it at once."""
     from haechi.exchange.sync import sync as run_sync
 
-    reports = _run(home, lambda app: run_sync(app, name, max_pages=max_pages))
+    reports = _run(home, lambda app: run_sync(app, name, max_pages=max_pages,
+                                              match=not defer_matching))  # fmt: skip
     if as_json:
         _echo_json([r.as_dict() for r in reports])
     else:
         for r in reports:
             out.print(r.line(), highlight=False)
+        if defer_matching and any(r.added for r in reports):
+            out.print("new hashes are not matched yet: run `haechi match --all`")
     if any(r.error for r in reports):
         raise typer.Exit(1)
 

@@ -101,11 +101,12 @@ def _items(
     conn: Connection, scope: Scope, position: int, limit: int
 ) -> tuple[list[dict[str, Any]], int, bool]:
     """Items after ``position`` in ``scope``: (items, last change consumed, more to read)."""
+    scan = min(SCAN, 2 * limit)  # rows beyond what a page holds are read again next time
     rows = conn.execute(
         select(ExchangeFeed)
         .where(ExchangeFeed.id > position, ExchangeFeed.bank_id.in_(scope.bank_ids))
         .order_by(ExchangeFeed.id)
-        .limit(SCAN)
+        .limit(scan)
     ).all()
     signals = _signals(conn, [r for r in rows if r.op == "add"], scope)
     items: list[dict[str, Any]] = []
@@ -127,7 +128,7 @@ def _items(
                     "added_at": row.item_added_at, "signals": hashes}  # fmt: skip
         size += len(orjson.dumps(item))
         items.append(item)
-    return items, end, len(rows) == SCAN
+    return items, end, len(rows) == scan
 
 
 def _signals(conn: Connection, adds: list[Any], scope: Scope) -> dict[int, list[dict[str, Any]]]:

@@ -54,6 +54,7 @@ class SyncReport:
     position: int | None = None
     error: str | None = None
     seconds: float = 0.0
+    match: bool = True  # match new hashes page by page (else: ``haechi match --all`` later)
 
     def take(self, applied: Applied) -> None:
         self.added += applied.added
@@ -88,13 +89,14 @@ def _keep(app: App, sub: SubscriptionInfo, page: Page, raw: bytes) -> str:
 
 def sync(
     app: App, name: str | None = None, *, max_pages: int = MAX_PAGES, on_page: Callable[..., None]
-    | None = None
+    | None = None, match: bool = True,
 ) -> list[SyncReport]:  # fmt: skip
-    """Sync one subscription (``name``) or every enabled one."""
+    """Sync one subscription (``name``) or every enabled one. ``match=False`` leaves the new
+    hashes for ``haechi match --all`` (a first sync of millions of hashes)."""
     subs = [get_subscription(app, name)] if name else [
         s for s in list_subscriptions(app) if s.enabled
     ]  # fmt: skip
-    return [sync_one(app, s, max_pages=max_pages, on_page=on_page) for s in subs]
+    return [sync_one(app, s, max_pages=max_pages, on_page=on_page, match=match) for s in subs]
 
 
 def sync_one(
@@ -103,8 +105,9 @@ def sync_one(
     *,
     max_pages: int = MAX_PAGES,
     on_page: Callable[..., None] | None = None,
+    match: bool = True,
 ) -> SyncReport:
-    report = SyncReport(sub.name)
+    report = SyncReport(sub.name, match=match)
     started, clock = utc_now(), time.monotonic()
     with app.db.begin() as conn:
         run_id = conn.execute(
@@ -146,7 +149,7 @@ def import_batch(
     applied = apply(app, sub, batch, epoch=epoch)
     report.pages += 1
     report.take(applied)
-    if applied.new_signal_ids:
+    if applied.new_signal_ids and report.match:
         from haechi.match.matching import hunt_bank_signals
 
         report.matches += hunt_bank_signals(app, applied.new_signal_ids)
