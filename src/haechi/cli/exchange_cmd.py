@@ -403,7 +403,12 @@ def ftm(
 ) -> None:
     """Export chats, accounts, bots, messages, media hashes, identifiers and the network's
     edges as FollowTheMoney entities (JSON lines for Aleph / OpenAleph)."""
-    from haechi.exchange.ftm import FtmOptions, export_ftm
+    try:
+        from haechi.exchange.ftm import FtmOptions, export_ftm
+    except ImportError:
+        raise UsageError(
+            "FollowTheMoney is not installed: pip install 'haechi[exchange]' to export leads."
+        ) from None
 
     opts = FtmOptions(since=since, with_text=with_text, include_personal=include_personal)
     result = _run(home, lambda app: export_ftm(app, out_path, opts))

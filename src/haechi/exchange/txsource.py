@@ -36,8 +36,18 @@ from haechi.match.formats.te import TE_TO_KIND
 MAX_KEY = 160
 
 
+NOT_INSTALLED = (
+    "python-threatexchange is not installed: pip install 'haechi[exchange]' to subscribe "
+    "through its APIs."
+)
+
+
 def apis() -> dict[str, Any]:
     """The SignalExchangeAPIs haechi subscribes through, by threatexchange name."""
+    try:
+        import threatexchange  # noqa: F401
+    except ImportError:
+        raise UsageError(NOT_INSTALLED) from None
     from threatexchange.exchanges.impl.fb_threatexchange_api import (
         FBThreatExchangeSignalExchangeAPI,
     )
