@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench eval install system-deps clean i18n
+.PHONY: demo test lint typecheck bench eval install system-deps clean i18n fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## Fuzzing (nightly): every parser under atheris, FUZZ_RUNS cases each (corpus, crashes and
+## logs in fuzz-out/), then the web API's OpenAPI schema under schemathesis.
+FUZZ_RUNS ?= 10000
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/run_fuzz.py --all --runs $(FUZZ_RUNS) --out fuzz-out
+	HAECHI_SCHEMATHESIS_EXAMPLES=200 $(BIN)/python -m pytest tests/web/test_api_schemathesis.py -q
 
 ## Benchmarks: print medians and ratios against the baselines they name (BENCH=name for one).
 bench: $(STAMP)

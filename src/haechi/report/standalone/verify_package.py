@@ -63,6 +63,12 @@ class Unreadable(Exception):
     """The package cannot be checked at all."""
 
 
+# What a damaged or crafted zip member raises when opened or read: a local header that
+# differs from the central directory, a bad CRC or deflate stream, an encrypted member
+# (RuntimeError), an unsupported compression method (NotImplementedError).
+DAMAGED_ZIP = (zipfile.BadZipFile, EOFError, zlib.error, RuntimeError, NotImplementedError)
+
+
 def safe_name(name: str) -> bool:
     """A relative POSIX path inside the package: no '..', no absolute path, no drive."""
     if not name or name.startswith(("/", "\\")) or "\\" in name or ":" in name:
@@ -87,16 +93,22 @@ class Package:
         raise NotImplementedError
 
     def read(self, name: str, limit: int = MAX_TEXT) -> bytes:
-        with self._open(name) as fh:
-            data = fh.read(limit + 1)
+        try:
+            with self._open(name) as fh:
+                data = fh.read(limit + 1)
+        except DAMAGED_ZIP as exc:
+            raise Unreadable(f"{name} cannot be read from the zip ({exc})") from None
         if len(data) > limit:
             raise Unreadable(f"{name} is larger than {limit} bytes")
         return data
 
     def read_at(self, name: str, offset: int, length: int) -> bytes:
-        with self._open(name) as fh:
-            fh.seek(offset)
-            return fh.read(length)
+        try:
+            with self._open(name) as fh:
+                fh.seek(offset)
+                return fh.read(length)
+        except DAMAGED_ZIP as exc:
+            raise Unreadable(f"{name} cannot be read from the zip ({exc})") from None
 
     def digest(self, name: str, limit: int) -> tuple[str, int]:
         """SHA-256 and size, reading at most ``limit`` + 1 bytes (so a file grown after
@@ -110,7 +122,7 @@ class Package:
                         break
                     h.update(block)
                     size += len(block)
-        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        except DAMAGED_ZIP as exc:
             raise Unreadable(f"{name} cannot be read from the zip ({exc})") from None
         return h.hexdigest(), size
 
