@@ -1,29 +1,24 @@
-"""Cooperation with partners: the partner feed (``/api/exchange/v1/changes``, for
-partners' own tokens) and the page where investigators and administrators manage the
-partners we publish to and the subscriptions we fetch from.
+"""Cooperation with partners: the page where investigators and administrators manage the
+partners we publish to and the subscriptions we fetch from (the JSON API and the partner
+feed are in :mod:`haechi.web.views.exchange_api`).
 
-Partners are not web users. Their requests carry an ``hxp_`` token that
-``web.auth.authenticate`` leaves to this module, and the route's guard refuses any
-logged-in person (403: no role has ``exchange.partner``). Every partner fetch, refusals
-included, is on the audit trail (``haechi.exchange.publish``).
-
-The page and ``/api/exchange/...`` act through the exchange services as the logged-in
-person (their name in the custody events), and each change is on the audit trail. A token
-is shown once, on the answer to the form that made it.
+The page acts through the exchange services as the logged-in person (their name in the
+custody events), and each change is on the audit trail. A token is shown once, on the
+answer to the form that made it.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from haechi.auth import audit
 from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
-from haechi.web.auth import Denied, NeedLogin, client_ip, current, haechi, needs
+from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
 from haechi.web.views.collect import acting
@@ -32,50 +27,6 @@ router = APIRouter()
 NAV = [NavItem(85, "nav.exchange", "/exchange", Perm.EXCHANGE_MANAGE)]
 CHANGE = "exchange_change"  # audit action of the page's forms
 WEB_SYNC_PAGES = 50  # a sync from the page stops here; the next one continues
-
-
-async def _partner_token(request: Request) -> str:
-    """A partner's own token: never a web session (a logged-in person is refused)."""
-    if getattr(request.state, "auth", None) is not None:
-        raise Denied("permission")
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    if not token:
-        raise NeedLogin
-    return token
-
-
-_partner_token.permission = Perm.EXCHANGE_PARTNER  # type: ignore[attr-defined]
-PARTNER = Depends(_partner_token)
-
-
-@router.get("/api/exchange/v1/changes", dependencies=[PARTNER])
-def changes(
-    request: Request,
-    after: str | None = None,
-    limit: int | None = None,
-    kinds: str = "",
-    labels: str = "",
-) -> Response:
-    """One signed page of the change feed after the cursor ``after`` (see docs/exchange.md)."""
-    from haechi.exchange.errors import ExchangeError
-    from haechi.exchange.publish import serve_page
-
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip()
-    try:
-        served = serve_page(
-            haechi(request), token, after=after, limit=limit, ip=client_ip(request),
-            kinds=[k for k in kinds.split(",") if k][:8],
-            labels=[lb for lb in labels.split(",") if lb][:50],
-        )  # fmt: skip
-    except ExchangeError as exc:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
-    return Response(
-        served.body, media_type="application/json",
-        headers={"X-Haechi-Changes": f"{served.start}-{served.end}"},
-    )  # fmt: skip
 
 
 def _overview(request: Request) -> dict[str, Any]:
@@ -178,7 +129,8 @@ def add_subscription(
     return RedirectResponse("/exchange", status_code=303)
 
 
-def _sync(request: Request, name: str) -> dict[str, Any]:
+def sync_for(request: Request, name: str) -> dict[str, Any]:
+    """Sync one subscription as the logged-in person (bounded; the next sync continues)."""
     from haechi.exchange.subscriptions import get_subscription
     from haechi.exchange.sync import sync_one
 
@@ -191,26 +143,7 @@ def _sync(request: Request, name: str) -> dict[str, Any]:
 @router.post("/exchange/subscriptions/{name}/sync", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
 async def sync_page(request: Request, name: str) -> Response:
     try:
-        report = await run_in_threadpool(_sync, request, name)
+        report = await run_in_threadpool(sync_for, request, name)
     except HaechiError as exc:
         return _page(request, status=400, error=str(exc))
     return _page(request, synced=report)
-
-
-@router.get("/api/exchange/partners", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
-def api_partners(request: Request) -> list[dict[str, Any]]:
-    from haechi.exchange.partners import list_partners
-
-    return [p.as_dict() for p in list_partners(haechi(request))]
-
-
-@router.get("/api/exchange/subscriptions", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
-def api_subscriptions(request: Request) -> list[dict[str, Any]]:
-    from haechi.exchange.subscriptions import list_subscriptions
-
-    return [s.as_dict() for s in list_subscriptions(haechi(request))]
-
-
-@router.post("/api/exchange/subscriptions/{name}/sync", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
-async def api_sync(request: Request, name: str) -> dict[str, Any]:
-    return await run_in_threadpool(_sync, request, name)
