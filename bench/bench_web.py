@@ -13,6 +13,13 @@ same code the ingest hook runs (timed), ``haechi serve`` starts in a child proce
 ``--users`` logged-in users each request, back to back, a random page of: the chat list, a
 chat's timeline (random page), a search (random word, half with a filter), the media grid.
 
+A second phase (issue 13) measures the pages and actions that act, under the same number of
+users: the triage page (first page, deep keyset page, one file), the matches page, a
+network-map node, the audit trail (one user is an auditor), and the actions a page posts —
+a triage decision (custody event + audit entry), adding 20 messages to a case, tagging 20
+messages. Finally one request adds 1,000 messages to a fresh case (the bulk add-to-case,
+timed; issue 13 asks under 5 s).
+
 Baseline, measured in the same run under the same load: a static asset (no database),
 the floor of the stack. Reported per page: p50/p95/p99 as the client saw them, the ratio of
 each p95 to the baseline's, and p50/p95 of the server's own time (its ``Server-Timing``
@@ -131,7 +138,7 @@ def _previews_and_a_bank_match(app: Any, shas: list[str], now: str) -> None:
     from sqlalchemy import insert
 
     from haechi.services.common import derived_store
-    from haechi.store.models import Analysis, ArtifactRow
+    from haechi.store.models import Analysis, ArtifactRow, SignalRow
     from haechi.store.tables.match import Bank, BankItem, BankSignal, MatchRow
 
     out = io.BytesIO()
@@ -149,6 +156,14 @@ def _previews_and_a_bank_match(app: Any, shas: list[str], now: str) -> None:
             conn.execute(insert(ArtifactRow), [
                 {"analysis_id": first + i, "blob_sha256": sha, "name": "safe_preview",
                  "sha256": stored.sha256, "mime": "image/jpeg", "size": len(out.getvalue())}
+                for i, sha in enumerate(part)
+            ])  # fmt: skip
+            # The nudity score the triage queue orders by, as the analyzer writes it.
+            scores = [round(((i * 7919) % 1000 / 1000) ** 3, 4) for i in range(len(part))]
+            conn.execute(insert(SignalRow), [
+                {"analysis_id": first + i, "blob_sha256": sha, "kind": "nudity",
+                 "value": "exposed" if scores[i] >= 0.5 else "none", "score": scores[i],
+                 "data_json": '{"regions": []}'}
                 for i, sha in enumerate(part)
             ])  # fmt: skip
     if not shas:
@@ -173,6 +188,67 @@ def _previews_and_a_bank_match(app: Any, shas: list[str], now: str) -> None:
 
 
 USERS_MAX = 32
+CASE_REF = "BENCH-1"
+BULK_CASES = tuple(f"BENCH-BULK-{i}-{int(time.time())}" for i in range(3))  # empty each run
+
+
+def prepare_review(home: Path) -> list[str]:
+    """What the second phase needs, made once (also on a reused archive): the data directory
+    migrated, nudity scores, a case, auditor accounts; returns file SHA-256s to open."""
+    from sqlalchemy import insert, select, text
+
+    from haechi.app import init_home
+    from haechi.auth.accounts import add_user
+    from haechi.auth.errors import NotFound
+    from haechi.auth.types import cli_actor
+    from haechi.cases.service import create_case
+    from haechi.store.models import SignalRow
+
+    app = init_home(home)
+    try:
+        with app.db.begin() as conn:
+            scored = conn.execute(
+                text("SELECT 1 FROM signals WHERE kind = 'nudity' LIMIT 1")
+            ).first()
+            if scored is None:  # an archive built before the bench wrote scores
+                rows = conn.execute(
+                    text("SELECT id, blob_sha256 FROM analyses WHERE analyzer = 'nudity'")
+                ).all()
+                conn.execute(insert(SignalRow), [
+                    {"analysis_id": aid, "blob_sha256": sha, "kind": "nudity",
+                     "value": "none", "score": round(((aid * 7919) % 1000 / 1000) ** 3, 4),
+                     "data_json": '{"regions": []}'}
+                    for aid, sha in rows
+                ])  # fmt: skip
+        with app.db.connect() as conn:
+            has_case = conn.execute(text("SELECT 1 FROM cases WHERE ref = :r"), {"r": CASE_REF})
+            found = has_case.first()
+        if found is None:
+            create_case(app, "bench: collected from the pages", ref=CASE_REF)
+        for ref in BULK_CASES:
+            with app.db.connect() as conn:
+                exists = conn.execute(text("SELECT 1 FROM cases WHERE ref = :r"), {"r": ref})
+                there = exists.first()
+            if there is None:
+                create_case(app, "bench: one bulk add", ref=ref)
+        for u in range(USERS_MAX):
+            try:
+                from haechi.auth.accounts import find_user
+
+                find_user(app, f"benchaud{u}")
+            except NotFound:
+                add_user(app, f"benchaud{u}", PASSWORD, "auditor", actor=cli_actor("bench"))
+        with app.db.connect() as conn:
+            shas = (
+                conn.execute(
+                    select(SignalRow.blob_sha256).where(SignalRow.kind == "nudity").limit(2000)
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        app.close()
+    return list(shas)
 
 
 def index(home: Path) -> tuple[float, float]:
@@ -276,10 +352,153 @@ async def load(
     return results, server
 
 
-def reuse(home: Path) -> list[str]:
+CATEGORIES = ("synthetic_sexual", "real_sexual", "sexual_unknown", "not_sexual",
+              "not_relevant", "victim_identified")  # fmt: skip
+REVIEW_KINDS = ("static", "triage", "triage_deep", "triage_item", "matches", "graph_node",
+                "graph_forwards", "audit", "decide", "collect", "tag")  # fmt: skip
+INVESTIGATOR_KINDS = [k for k in REVIEW_KINDS if k != "audit"]
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def _log_in(client: Any, user: str) -> str:
+    """Log in; returns the session's CSRF token (for the actions' form posts)."""
+    page = await client.get("/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text)
+    assert token
+    form = {"username": user, "password": PASSWORD, "login_token": token.group(1)}
+    r = await client.post("/login", data=form)
+    assert r.status_code == 303, r.text
+    me = await client.get("/me")
+    found = CSRF.search(me.text)
+    assert found, me.text[:500]
+    return found.group(1)
+
+
+async def load_review(
+    url: str, users: int, seconds: float, shas: list[str], messages: int, seed: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """The pages and actions issue 13 added; user 0 is an auditor reading the audit trail."""
+    import httpx
+
+    results: dict[str, list[float]] = {}
+    server: dict[str, list[float]] = {}
+    deadline = time.monotonic() + seconds
+
+    async def user(n: int) -> None:
+        rng = random.Random(seed + n)
+        auditor = n == 0
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            csrf = await _log_in(client, f"benchaud{n}" if auditor else f"bench{n}")
+            # Deep keyset pages of the triage queue: follow the "more" links once.
+            cursors: list[str] = []
+            while time.monotonic() < deadline:
+                kind = "audit" if auditor else rng.choice(INVESTIGATOR_KINDS)
+                if auditor and rng.random() < 0.3:
+                    kind = "static"
+                method, data = "GET", None
+                if kind == "static":
+                    path = "/static/app.css"
+                elif kind == "triage":
+                    path = "/triage"
+                elif kind == "triage_deep":
+                    path = (
+                        f"/triage?show=all&cursor={rng.choice(cursors)}" if cursors else "/triage"
+                    )
+                elif kind == "triage_item":
+                    path = f"/triage?show=all&item={rng.choice(shas)}"
+                elif kind == "matches":
+                    path = "/matches"
+                elif kind == "graph_node":
+                    path = f"/graph/node?id=chat:{rng.randint(1, 20)}"
+                elif kind == "graph_forwards":  # loaded by the node page after itself
+                    path = f"/graph/node/forwards?chat={rng.randint(1, 20)}"
+                elif kind == "audit":
+                    path = "/audit"
+                elif kind == "decide":
+                    method, path = "POST", f"/triage/{rng.choice(shas)}/decide"
+                    data = {"csrf_token": csrf, "category": rng.choice(CATEGORIES),
+                            "show": "all"}  # fmt: skip
+                elif kind == "collect":
+                    method, path = "POST", "/collect/case"
+                    targets = [f"message:{rng.randint(1, messages)}" for _ in range(20)]
+                    data = {"csrf_token": csrf, "case": CASE_REF, "target": targets}
+                else:
+                    method, path = "POST", "/collect/tag"
+                    targets = [f"message:{rng.randint(1, messages)}" for _ in range(20)]
+                    data = {"csrf_token": csrf, "tag": f"bench-{rng.randint(1, 50)}",
+                            "target": targets}  # fmt: skip
+                t = time.perf_counter()
+                if method == "GET":
+                    r = await client.get(path)
+                else:
+                    r = await client.post(path, data=data, headers={"hx-request": "true"})
+                took = time.perf_counter() - t
+                if r.status_code not in (200, 303):
+                    raise AssertionError(f"{method} {path}: {r.status_code} {r.text[:300]}")
+                if kind in ("triage", "triage_deep") and len(cursors) < 50:
+                    # The page's "more" link: a keyset cursor deeper into the queue.
+                    found = re.search(r"[?&;]cursor=([^\"&#]+)", r.text)
+                    if found:
+                        cursors.append(found.group(1))
+                results.setdefault(kind, []).append(took)
+                own = server_ms(r.headers.get("server-timing"))
+                if own is not None:
+                    server.setdefault(kind, []).append(own / 1000)
+
+    await asyncio.gather(*(user(n) for n in range(users)))
+    return results, server
+
+
+async def bulk_add(url: str, messages: int, ref: str, n: int = 1000, seed: int = 11) -> float:
+    """One request adding ``n`` messages (with their files) to an empty case: seconds. Sent
+    as the pages' JSON API does it (a form holds at most a page of checkboxes)."""
+    import httpx
+
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        csrf = await _log_in(client, "bench0")
+        targets = [f"message:{pk}" for pk in rng.sample(range(1, messages + 1), n)]
+        t = time.perf_counter()
+        r = await client.post(f"/api/cases/{ref}/items", json={"targets": targets},
+                              headers={"x-csrf-token": csrf})  # fmt: skip
+        took = time.perf_counter() - t
+        assert r.status_code == 200 and r.json()["added"] >= n, r.text[:500]
+        return took
+
+
+def print_table(title: str, kinds: tuple[str, ...], results: Any, server: Any, secs: float) -> None:
+    base = pct(results["static"], 0.95)
+    print(f"\n{title}")
+    print(f"{'page':16} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/baseline':>13}"
+          f" {'server p50':>11} {'server p95':>11}")  # fmt: skip
+    for kind in kinds:
+        v = results.get(kind, [])
+        if not v:
+            continue
+        p95 = pct(v, 0.95)
+        own = server.get(kind) or [float("nan")]
+        print(f"{kind:16} {len(v):6d} {statistics.median(v) * 1000:8.1f} {p95:8.1f} "
+              f"{pct(v, 0.99):8.1f} {p95 / base:13.1f} {statistics.median(own) * 1000:11.1f} "
+              f"{pct(own, 0.95):11.1f}")  # fmt: skip
+    total = sum(len(v) for v in results.values())
+    print(f"throughput: {total / secs:.0f} requests/s")
+
+
+def _messages(home: Path) -> int:
     from haechi.app import open_app
 
     app = open_app(home)
+    try:
+        with app.db.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT max(id) FROM messages").scalar() or 1)
+    finally:
+        app.close()
+
+
+def reuse(home: Path) -> list[str]:
+    from haechi.app import init_home
+
+    app = init_home(home)  # migrated first: the archive may predate a capability
     with app.db.connect() as conn:
         texts = conn.exec_driver_sql("SELECT text FROM messages LIMIT 50000").scalars().all()
     app.close()
@@ -301,8 +520,10 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=None)
     ap.add_argument("--reuse", action="store_true", help="Reuse the archive already in --home.")
     ap.add_argument(
-        "--pages", choices=("archive", "all"), default="all",
-        help="archive: the reading pages only; all: also cases, notices, subjects, jobs, actions",
+        "--pages", choices=("archive", "all", "review"), default="all",
+        help="archive: the reading pages only; all: also cases, notices, subjects, jobs, "
+        "actions and the triage, matches, map and audit pages with their actions; review: "
+        "only the last",
     )  # fmt: skip
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="haechi-bench-web-")) / "home"
@@ -316,7 +537,9 @@ def main() -> None:
         t_index, t_stats = index(home)
         print(f"full-text index: {t_index:.1f} s; chat counts: {t_stats:.1f} s")
     cases = None
-    if args.pages != "archive":
+    shas = prepare_review(home) if args.pages in ("all", "review") else []
+    messages = _messages(home)
+    if args.pages == "all":
         t = time.perf_counter()
         cases = web_case_pages.setup(home)
         print(f"case, notice, subject and jobs for the case pages: {time.perf_counter() - t:.0f} s")
@@ -340,11 +563,30 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         users = min(args.users, USERS_MAX)
-        asyncio.run(load(url, users, 5, vocab, 1, cases))  # warm-up
-        results, server = asyncio.run(load(url, users, args.seconds, vocab, 2, cases))
+        results: dict[str, list[float]] = {}
+        server: dict[str, list[float]] = {}
+        if args.pages != "review":
+            asyncio.run(load(url, users, 5, vocab, 1, cases))  # warm-up
+            results, server = asyncio.run(load(url, users, args.seconds, vocab, 2, cases))
+        review: tuple[Any, Any] | None = None
+        bulk: list[float] = []
+        if shas:
+            asyncio.run(load_review(url, users, 5, shas, messages, 3))  # warm-up
+            review = asyncio.run(load_review(url, users, args.seconds, shas, messages, 4))
+            bulk = [asyncio.run(bulk_add(url, messages, ref, seed=i))
+                    for i, ref in enumerate(BULK_CASES)]  # fmt: skip
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    if review is not None:
+        print_table(
+            f"issue 13 pages and actions: {args.users} concurrent users, {args.seconds:.0f} s, "
+            f"{args.workers} worker(s) (user 0 an auditor)", REVIEW_KINDS, *review, args.seconds,
+        )  # fmt: skip
+        print(f"bulk add-to-case, 1,000 messages with their files in one request: "
+              f"{', '.join(f'{b:.2f} s' for b in bulk)} (target < 5 s)")  # fmt: skip
+    if not results:
+        return
     base = pct(results["static"], 0.95)
     print(f"\n{args.users} concurrent users, {args.seconds:.0f} s, {args.workers} worker(s)")
     print(f"{'page':16} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/baseline':>13}"

@@ -132,7 +132,7 @@ def test_tags_are_added_once_and_must_name_stored_rows(store: App) -> None:
 
 
 def test_bulk_add_to_a_case_is_one_transaction_and_idempotent(store: App) -> None:
-    from haechi.cases import items
+    from haechi.cases import bulk
     from haechi.cases.model import CaseError
     from haechi.cases.service import create_case
 
@@ -144,12 +144,12 @@ def test_bulk_add_to_a_case_is_one_transaction_and_idempotent(store: App) -> Non
             text("SELECT id FROM media WHERE blob_sha256 = :s ORDER BY id"), {"s": sha}
         ).scalar()
     targets = ["message:1", "message:2", "chat:1", f"media:{media_id}", f"file:{sha}"]
-    first = items.add_targets(app, case.ref, targets)
+    first = bulk.add_targets(app, case.ref, targets)
     assert first.added == len(first.items) >= 4  # message 1, 2, the chat, the file
-    second = items.add_targets(app, case.ref, targets)
+    second = bulk.add_targets(app, case.ref, targets)
     assert second.added == 0 and second.existing == len(first.items)
     with pytest.raises(CaseError, match="no stored message"):
-        items.add_targets(app, case.ref, ["message:3", "message:99999999"])
+        bulk.add_targets(app, case.ref, ["message:3", "message:99999999"])
     with store.db.connect() as conn:
         refs = conn.execute(
             text("SELECT ref, added_by FROM case_items WHERE case_id = :c"), {"c": case.id}

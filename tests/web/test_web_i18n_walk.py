@@ -82,7 +82,7 @@ class _Visible(HTMLParser):
 
 def _prepare(app: App) -> dict[str, str]:
     """Decisions, tags, a case and a bank match, so the pages show them; returns the ids."""
-    from haechi.cases.items import add_targets
+    from haechi.cases.bulk import add_targets
     from haechi.cases.service import create_case
     from haechi.review.decisions import categorise
     from haechi.review.tags import add_tag

@@ -214,3 +214,35 @@ def test_graph_pages(web: TestClient, loaded: App, path: str) -> None:
     log_in(web, INVESTIGATOR)
     r = web.get(path)
     assert r.status_code == 200, (path, r.text[:500])
+
+
+def test_the_same_actions_through_the_api(web: TestClient, loaded: App) -> None:
+    from haechi.auth.accounts import find_user
+    from haechi.auth.sessions import create_token
+    from haechi.auth.types import cli_actor
+
+    case = create_case(loaded, "api collect")
+    user = find_user(loaded, INVESTIGATOR)
+    secret, _info = create_token(loaded, user, "script", days=1, actor=cli_actor("test"))
+    api = {"authorization": f"Bearer {secret}"}
+    pk = _message_pks(loaded, 1)[0]
+    r = web.post(f"/api/cases/{case.ref}/items", json={"targets": [f"message:{pk}"]}, headers=api)
+    assert r.status_code == 200 and r.json()["added"] >= 1, r.text
+    again = web.post(f"/api/cases/{case.ref}/items", json={"targets": [f"message:{pk}"]},
+                     headers=api)  # fmt: skip
+    assert again.json()["added"] == 0
+    queue = web.get("/api/triage?show=all", headers=api).json()
+    sha = queue["items"][0]["sha256"]
+    made = web.post(f"/api/triage/{sha}/decision", json={"category": "not_relevant"}, headers=api)
+    assert made.status_code == 200 and made.json()["decided_by"] == f"{INVESTIGATOR} (api)"
+    tagged = web.post("/api/tags", json={"tag": "api-tag", "targets": [f"file:{sha}"]},
+                      headers=api)  # fmt: skip
+    assert tagged.json()["added"] == 1
+    node = web.get("/api/graph/node?id=chat:1", headers=api)
+    assert node.status_code == 200 and node.json()["type"] == "chat"
+    # A browser session needs its CSRF header for the same call; a reviewer may not add.
+    log_in(web, ROLE_USERS[Role.REVIEWER])
+    assert web.post(f"/api/cases/{case.ref}/items", json={"targets": []}).status_code == 403
+    entries = audit.entries(loaded, username=INVESTIGATOR, limit=10)
+    assert {"case_add", "review", "tag"} <= {e.action for e in entries}
+    assert all(e.via == "api" for e in entries if e.action in ("case_add", "review", "tag"))

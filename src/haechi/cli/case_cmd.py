@@ -228,7 +228,7 @@ def add_items(
     """Add a selection in one transaction (what the web pages' "add selected" sends)."""
     import sys
 
-    from haechi.cases.items import add_targets
+    from haechi.cases.bulk import add_targets
 
     wanted = list(targets or [])
     if wanted == ["-"]:

@@ -105,6 +105,24 @@ def _relation(kind: str) -> str:
     return "link"
 
 
+def forward_sources(app: App, chat_id: int) -> list[Neighbour]:
+    """The names a room forwarded from, most forwarded first. Apart from the node's page
+    (which loads it after itself): it reads every message of the room."""
+    out = []
+    with app.db.connect() as conn:
+        for name, n in conn.execute(
+            text(
+                "SELECT forwarded_from, count(*) AS n FROM messages WHERE chat_id = :c "
+                "AND forwarded_from IS NOT NULL GROUP BY forwarded_from ORDER BY n DESC "
+                "LIMIT 50"
+            ),
+            {"c": chat_id},
+        ):
+            node = f"name:{name.strip().lower()}"
+            out.append(Neighbour("forward", node, name, node_href(node), int(n)))
+    return out
+
+
 def _chat(app: App, conn: Connection, view: NodeView, chat_id: int) -> None:
     row = conn.execute(
         text(
@@ -135,15 +153,6 @@ def _chat(app: App, conn: Connection, view: NodeView, chat_id: int) -> None:
         node, label = _entity_node(conn, kind, value)
         if node != f"chat:{chat_id}":
             view.neighbours.append(Neighbour(_relation(kind), node, label, node_href(node), int(n)))
-    for name, n in conn.execute(
-        text(
-            "SELECT forwarded_from, count(*) AS n FROM messages WHERE chat_id = :c "
-            "AND forwarded_from IS NOT NULL GROUP BY forwarded_from ORDER BY n DESC LIMIT 50"
-        ),
-        {"c": chat_id},
-    ):
-        node = f"name:{name.strip().lower()}"
-        view.neighbours.append(Neighbour("forward", node, name, node_href(node), int(n)))
     for (pk, _via), target in successor_links(app).items():
         source = conn.execute(
             text("SELECT chat_id FROM messages WHERE id = :p"), {"p": pk}

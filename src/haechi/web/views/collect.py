@@ -5,7 +5,7 @@ single item. Search results may send "every result of this search" instead of a 
 
 Each request acts for the logged-in person (``cases.acting.acting_as``: the case items and
 their custody events name them), is written to the audit trail, and adds nothing twice
-(``cases.items.add_targets`` and ``review.tags.add_tag`` are idempotent).
+(``cases.bulk.add_targets`` and ``review.tags.add_tag`` are idempotent).
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ def picker(request: Request) -> Picker:
     can_add = can(role, Perm.CASES_ADD) and integrations.available("cases")
     cases: list[Any] = []
     if can_add:
-        from haechi.cases.service import list_cases
+        from haechi.cases.bulk import case_choices
 
-        cases = [c for c in list_cases(haechi(request), limit=200) if c.status != "closed"]
+        cases = case_choices(haechi(request))
     return Picker(cases, can_add, can(role, Perm.REVIEW), can(role, Perm.CASES_WRITE))
 
 
@@ -109,7 +109,7 @@ def add_to_case(
     search_query: Annotated[str, Form(max_length=4000)] = "",
     back: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    from haechi.cases.items import add_targets
+    from haechi.cases.bulk import add_targets
 
     detail: dict[str, Any] = {}
     try:

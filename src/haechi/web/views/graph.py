@@ -98,3 +98,14 @@ def node_page(request: Request, id: str = "") -> Response:
     if view.type == "chat" and request.query_params.get("timeline") == "1":
         return RedirectResponse(f"/chats/{view.chat_id}", status_code=303)
     return render(request, "graph_node.html", v=view)
+
+
+@router.get("/graph/node/forwards", dependencies=[needs(Perm.GRAPH)])
+def node_forwards(request: Request, chat: int = 0) -> Response:
+    """A room's forward sources, loaded by htmx after its node page (it reads every
+    message of the room)."""
+    if not integrations.available("graph"):
+        return unavailable(request, "graph")
+    from haechi.services.network import forward_sources
+
+    return render(request, "_graph_forwards.html", forwards=forward_sources(haechi(request), chat))

@@ -62,8 +62,15 @@ def triage_page(
     cats = load_categories(app.settings.home)
     if show not in ("undecided", "all"):
         cats.get(show[:48])  # an unknown category is one sentence, not a 500
+    if item and not cursor and show in ("undecided", "all"):
+        # The queue from this file on: the page then holds it and the file after it.
+        cursor = queue.position(app, item)
     page = queue.triage_page(app, show=show, cursor=cursor)
-    chosen = queue.item(app, item) if item else (page.items[0] if page.items else None)
+    chosen = next((i for i in page.items if i.sha256 == item), None) if item else None
+    if item and chosen is None:
+        chosen = queue.item(app, item)
+    elif not item:
+        chosen = page.items[0] if page.items else None
     if item and chosen is None:
         raise UsageError("That file is not in the triage queue (pictures, animations, videos).")
     shas = [i.sha256 for i in page.items] + ([chosen.sha256] if chosen else [])
@@ -71,8 +78,16 @@ def triage_page(
     shown = len({s for s in shas if s not in matched})
     if shown:
         exposure.add(app, current(request).user.id, previews=shown)
-    nxt = queue.next_item(app, chosen.sha256, show=show) if chosen else None
     index = [i.sha256 for i in page.items]
+    nxt = None
+    if chosen is not None:
+        at = index.index(chosen.sha256) if chosen.sha256 in index else -1
+        # The page already holds the next file, unless this one is its last (or not on it).
+        nxt = (
+            index[at + 1]
+            if 0 <= at < len(index) - 1
+            else queue.next_item(app, chosen.sha256, show=show)
+        )
     prev = None
     if chosen and chosen.sha256 in index and index.index(chosen.sha256) > 0:
         prev = index[index.index(chosen.sha256) - 1]
