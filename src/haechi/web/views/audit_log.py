@@ -24,8 +24,10 @@ from haechi.web.views import collect, matches, triage
 router = APIRouter()
 NAV = [NavItem(80, "nav.audit", "/audit", Perm.AUDIT_READ)]
 # Actions the other pages record besides the foundation's (auth.audit.ACTIONS).
-MORE_ACTIONS = (collect.CASE_ADD, collect.TAG, collect.UNTAG, triage.REVIEW, matches.BANK_CHANGE)
-MORE_ACTIONS += actions.AUDIT_ACTIONS  # subjects, face review, cases, notices, jobs
+MORE_ACTIONS: tuple[str, ...] = (
+    collect.CASE_ADD, collect.TAG, collect.UNTAG, triage.REVIEW, matches.BANK_CHANGE,
+    *actions.AUDIT_ACTIONS,  # subjects, face review, cases, notices, jobs
+)  # fmt: skip
 CSV_MAX = 100_000  # entries one export may hold
 KST_OFFSET = 9 * 3600
 
