@@ -61,9 +61,15 @@ def test_resized_reposts_are_matched_when_analysed(demo_app: App) -> None:
     m = pairs[frozenset((cat, small))]
     assert m.kind == "pdq" and 0 < (m.distance or 0) <= 31 and m.transform == "original"
     assert m.blob_sha256 == small  # recorded once, on the re-post (first posted later)
-    # unrelated pictures are not linked, and an 8 % crop is beyond PDQ (82 bits, measured)
+    assert m.stage == "whole" and m.region is None
+    # unrelated pictures are not linked; an 8 % crop (4 % a side) is beyond whole-picture
+    # PDQ (82 bits, measured) but not the region stage, which says which part it shows
     latte, crop = _sha(ASSETS.latte.data), _sha(ASSETS.latte_crop.data)
-    assert frozenset((latte, crop)) not in pairs
+    m = pairs[frozenset((latte, crop))]
+    assert m.kind == "region" and m.stage == "region" and m.blob_sha256 == crop
+    assert m.region is not None and m.region["pairs"] >= 2
+    for got, want in zip(m.region["target_box"], (0.04, 0.04, 0.96, 0.96), strict=True):
+        assert abs(got - want) <= 0.02
     assert not any(latte in p and cat in p for p in pairs)
 
 
@@ -159,9 +165,11 @@ def test_matching_again_records_nothing_new(demo_app: App) -> None:
 def test_duplicate_groups_say_where_and_first(demo_app: App) -> None:
     groups = {g.key: g for g in duplicate_groups(demo_app)}
     latte = duplicate_group(demo_app, _sha(ASSETS.latte.data))
-    assert latte.key in groups and latte.chats == 3 and latte.members == [_sha(ASSETS.latte.data)]
+    # its 8 % crop, re-posted later, is one of the group (found by the region stage)
+    assert set(latte.members) == {_sha(ASSETS.latte.data), _sha(ASSETS.latte_crop.data)}
+    assert latte.key in groups and latte.chats >= 3
     assert latte.summary().startswith(
-        "posted in 3 chats, first in 커피 사진 채널 · Coffee Photos on 2024-08-"
+        f"posted in {latte.chats} chats, first in 커피 사진 채널 · Coffee Photos on 2024-08-"
     )
     cat = duplicate_group(demo_app, _sha(ASSETS.cat_small.data))
     assert set(cat.members) >= {_sha(ASSETS.cat.data), _sha(ASSETS.cat_small.data)}

@@ -22,12 +22,25 @@ def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def describe_region(details: dict[str, Any]) -> str:
+    """A region match in words: which part of the matched picture, where, at what scale."""
+    tb = details.get("target_box") or [0, 0, 1, 1]
+    qb = details.get("query_box") or [0, 0, 1, 1]
+    part = ", ".join(f"{v:.0%}" for v in tb)
+    where = ", ".join(f"{v:.0%}" for v in qb)
+    return (f"{details.get('pairs')} regions agree (of {details.get('checked')} checked), "
+            f"its part [{part}] seen at [{where}] of this file, scale "
+            f"{float(details.get('scale') or 1):.2f}")  # fmt: skip
+
+
 def _describe_hit(h: Any, app: App) -> str:
     from haechi.match.groups import duplicate_group
 
     how = f"{h.kind} distance {h.distance}"
     if h.transform and h.transform != "original":
         how += f" ({h.transform})"
+    if h.kind == "region":
+        how = f"region stage: median {h.distance} bits, {describe_region(h.details)}"
     if h.kind == "vpdq" and h.details:
         how += (f", {h.details.get('query_match_percent')}% / "
                 f"{h.details.get('compared_match_percent')}% of frames")  # fmt: skip
@@ -89,6 +102,9 @@ def _print_all(app: App, report: Any, limit: int, as_json: bool) -> None:
         distance = "exact" if m.kind in ("md5", "sha256") else str(m.distance)
         if m.transform and m.transform != "original":
             distance += f" ({m.transform})"
+        if m.region is not None:
+            part = ", ".join(f"{v:.0%}" for v in m.region.get("target_box") or [])
+            distance += f" ({m.region.get('pairs')} regions; part [{part}])"
         table.add_row(str(m.id), m.blob_sha256[:16] + "…", m.kind, distance, target,
                       str(m.custody_seq or ""))  # fmt: skip
     if new_ids:

@@ -1,9 +1,10 @@
 """Making bank items: from hashes typed in, from files on disk, from stored media.
 
 A file added to a bank (a victim's own photo, brought to a support centre) is hashed
-and forgotten: only md5, SHA-256 and PDQ (with its dihedral variants) or vPDQ are kept,
-never the picture. PDQ is computed with the exact decode, bit-identical with
-python-threatexchange, because bank hashes may be exported to partners.
+and forgotten: only md5, SHA-256 and PDQ (with its dihedral variants and its anchored
+region hashes, for crops and captioned re-posts) or vPDQ are kept, never the picture.
+PDQ is computed with the exact decode, bit-identical with python-threatexchange,
+because bank hashes may be exported to partners (exports carry the PDQ only).
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ def perceptual_signals(source: Any, kind: MediaKind) -> list[ParsedSignal]:
     if kind in (MediaKind.IMAGE, MediaKind.ANIMATION):
         frames = 16 if kind == MediaKind.ANIMATION else 1
         out = []
-        for h in hash_picture(source, decode=EXACT, frames=frames):
+        for h in hash_picture(source, decode=EXACT, frames=frames, regions=True):
             data = {"dihedral": h.pdq.dihedral}
-            if "frame" in h.data:
-                data["frame"] = h.data["frame"]
+            for key in ("frame", "regions"):
+                if key in h.data:
+                    data[key] = h.data[key]
             out.append(ParsedSignal(PDQ, h.pdq.hex, h.pdq.quality, data))
         return out
     if kind == MediaKind.VIDEO:
@@ -109,7 +111,7 @@ def _stored_perceptual(app: App, sha: str) -> list[ParsedSignal]:
         if newest.setdefault(analyzer, analysis_id) != analysis_id:
             continue  # an older version of the same analyzer
         parsed = orjson.loads(data) if data else {}
-        kept = {k: parsed[k] for k in ("dihedral", "frame", "frames") if k in parsed}
+        kept = {k: parsed[k] for k in ("dihedral", "frame", "frames", "regions") if k in parsed}
         quality = int(score) if kind == PDQ and score is not None else None
         if value:
             out.append(ParsedSignal(kind, value, quality, kept or None))

@@ -464,6 +464,6 @@ def delete_bank(app: App, name: str, *, reason: str = "") -> BankInfo:
 
 def indexes_stale(app: App) -> None:
     """Bank hashes were removed: the bank indexes rebuild on their next use."""
-    from haechi.match.index import BANK_PDQ, BANK_VPDQ, IndexSet
+    from haechi.match.index import BANK_PDQ, BANK_REGION, BANK_VPDQ, IndexSet
 
-    IndexSet(app).mark_stale(BANK_PDQ, BANK_VPDQ)
+    IndexSet(app).mark_stale(BANK_PDQ, BANK_VPDQ, BANK_REGION)

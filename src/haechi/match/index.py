@@ -1,15 +1,18 @@
-"""The persisted PDQ indexes: stored media and banks, each for pictures and video frames.
+"""The persisted PDQ indexes: stored media and banks, each for pictures, video frames and
+the anchored regions of pictures (the second matching stage, ``haechi.match.regions``).
 
-Four indexes live under ``HOME/indexes/pdq/<name>/``:
+Six indexes live under ``HOME/indexes/pdq/<name>/``:
 
-==============  ============================================  ====================
-name            rows                                          id / aux
-==============  ============================================  ====================
-``media-pdq``   PDQ signals of stored pictures (quality>=50)  signal id / frame
-``media-vpdq``  distinct good frames of vPDQ signals          signal id / frame
-``bank-pdq``    PDQ hashes of bank items                      bank signal id / 0
-``bank-vpdq``   frames of vPDQ hashes of bank items           bank signal id / frame
-==============  ============================================  ====================
+================  ============================================  ======================
+name              rows                                          id / aux
+================  ============================================  ======================
+``media-pdq``     PDQ signals of stored pictures (quality>=50)  signal id / frame
+``media-vpdq``    distinct good frames of vPDQ signals          signal id / frame
+``media-region``  indexed regions of PDQ signals (``regions``)  signal id / region
+``bank-pdq``      PDQ hashes of bank items                      bank signal id / 0
+``bank-vpdq``     frames of vPDQ hashes of bank items           bank signal id / frame
+``bank-region``   indexed regions of bank PDQ hashes            bank signal id / region
+================  ============================================  ======================
 
 They are derived data: the database is the truth. Each index records a checkpoint (the
 highest source row id it holds) and grows incrementally (``sync``: rows with a higher
@@ -38,6 +41,7 @@ import orjson
 from sqlalchemy import select
 
 from haechi.analyze.hashes.pdq import QUALITY_THRESHOLD
+from haechi.analyze.hashes.regions import RegionHashes
 from haechi.app import App
 from haechi.match.mih import FORMAT, Segment, hex_to_words, write_json
 from haechi.store.custody import utc_now
@@ -45,7 +49,8 @@ from haechi.store.models import Analysis, CustodyEvent, SignalRow
 from haechi.store.tables.match import BankSignal
 
 MEDIA_PDQ, MEDIA_VPDQ, BANK_PDQ, BANK_VPDQ = "media-pdq", "media-vpdq", "bank-pdq", "bank-vpdq"
-NAMES = (MEDIA_PDQ, MEDIA_VPDQ, BANK_PDQ, BANK_VPDQ)
+MEDIA_REGION, BANK_REGION = "media-region", "bank-region"
+NAMES = (MEDIA_PDQ, MEDIA_VPDQ, MEDIA_REGION, BANK_PDQ, BANK_VPDQ, BANK_REGION)
 PAGE = 20_000
 DELTA_MIN = 50_000  # merge the delta once it exceeds this or an eighth of the segment
 
@@ -225,15 +230,20 @@ def good_frames(frames: Sequence[Sequence[Any]]) -> Iterator[tuple[int, str]]:
             yield position, hex_
 
 
+def _signal_data(kind: str, after: int) -> Any:
+    """(id, data_json) of the ok signals of ``kind`` after row ``after``, in order."""
+    return (
+        select(SignalRow.id, SignalRow.data_json)
+        .join(Analysis, Analysis.id == SignalRow.analysis_id)
+        .where(SignalRow.kind == kind, Analysis.status == "ok", SignalRow.id > after)
+        .order_by(SignalRow.id)
+    )
+
+
 def _media_vpdq_rows(app: App, after: int, limit: int | None) -> tuple[_Rows, int]:
     rows, last = _Rows([], [], []), after
     with app.db.connect() as conn:
-        q = (
-            select(SignalRow.id, SignalRow.data_json)
-            .join(Analysis, Analysis.id == SignalRow.analysis_id)
-            .where(SignalRow.kind == "vpdq", Analysis.status == "ok", SignalRow.id > after)
-            .order_by(SignalRow.id)
-        )
+        q = _signal_data("vpdq", after)
         for sid, data in conn.execute(q.limit(limit) if limit else q):
             last = sid
             for position, hex_ in good_frames(orjson.loads(data).get("frames", []) if data else []):
@@ -267,11 +277,43 @@ def _bank_rows(app: App, kind: str, after: int, limit: int | None) -> tuple[_Row
     return rows, last
 
 
+def region_rows(rows: _Rows, row_id: int, data: str | None) -> None:
+    """Add the indexed regions of a PDQ hash's ``data`` (JSON) to ``rows``."""
+    if not data or '"regions"' not in data:
+        return
+    found = RegionHashes.from_data(orjson.loads(data).get("regions"))
+    if found is None:
+        return
+    for position, r in enumerate(found.regions[: found.indexed]):
+        rows.hexes.append(r.hex)
+        rows.ids.append(row_id)
+        rows.aux.append(position)
+
+
+def _region_rows(app: App, bank: bool, after: int, limit: int | None) -> tuple[_Rows, int]:
+    rows, last = _Rows([], [], []), after
+    with app.db.connect() as conn:
+        if bank:
+            q = (
+                select(BankSignal.id, BankSignal.data_json)
+                .where(BankSignal.kind == "pdq", BankSignal.id > after)
+                .order_by(BankSignal.id)
+            )
+        else:
+            q = _signal_data("pdq", after)
+        for row_id, data in conn.execute(q.limit(limit) if limit else q):
+            last = row_id
+            region_rows(rows, row_id, data)
+    return rows, last
+
+
 def _source_rows(app: App, name: str, after: int, limit: int | None) -> tuple[_Rows, int]:
     if name == MEDIA_PDQ:
         return _media_pdq_rows(app, after, limit)
     if name == MEDIA_VPDQ:
         return _media_vpdq_rows(app, after, limit)
+    if name in (MEDIA_REGION, BANK_REGION):
+        return _region_rows(app, name == BANK_REGION, after, limit)
     return _bank_rows(app, "pdq" if name == BANK_PDQ else "vpdq", after, limit)
 
 
@@ -282,7 +324,7 @@ def _database_identity(app: App) -> str:
 
 
 class IndexSet:
-    """The four indexes of one data directory."""
+    """The six indexes of one data directory."""
 
     def __init__(self, app: App) -> None:
         self.app = app

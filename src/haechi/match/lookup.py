@@ -26,6 +26,7 @@ from haechi.domain.analysis import AnalysisError, MediaKind
 from haechi.match.bank_sources import file_digests
 from haechi.match.index import IndexSet
 from haechi.match.matching import signal_hits
+from haechi.match.region_search import Lazy, canvas_of
 from haechi.match.search import DEFAULT_RADIUS, Hit, Raw, bank_hit, bank_targets
 from haechi.run.analysis_worker import harden_decoders
 from haechi.store.models import Blob
@@ -60,6 +61,7 @@ class FileMatches:
 def hit_dict(h: Hit) -> dict[str, Any]:
     return {
         "kind": h.kind,
+        "stage": h.details.get("stage"),
         "distance": h.distance,
         "transform": h.transform,
         "score": h.score,
@@ -115,13 +117,18 @@ def match_file(app: App, path: Path, *, radius: int = DEFAULT_RADIUS) -> FileMat
     try:
         if kind in (MediaKind.IMAGE, MediaKind.ANIMATION):
             frames = 16 if kind == MediaKind.ANIMATION else 1
-            for n, pic in enumerate(hash_picture(path, decode=EXACT, frames=frames)):
+            canvas = Lazy(lambda: canvas_of(path))
+            pictures = hash_picture(path, decode=EXACT, frames=frames, regions=True)
+            for n, pic in enumerate(pictures):
                 if n == 0:
                     result.pdq, result.quality = pic.pdq.hex, pic.pdq.quality
                 data: dict[str, Any] = {"dihedral": pic.pdq.dihedral}
+                if "regions" in pic.data:
+                    data["regions"] = pic.data["regions"]
                 result.hits += signal_hits(
-                    app, indexes, None, sha, "pdq", pic.pdq.hex, pic.pdq.quality, data, radius
-                )
+                    app, indexes, None, sha, "pdq", pic.pdq.hex, pic.pdq.quality, data, radius,
+                    canvas=canvas,
+                )  # fmt: skip
         elif kind == MediaKind.VIDEO:
             frames_ = hash_video(path)
             result.vpdq_frames = len(frames_)
@@ -163,8 +170,23 @@ class MatchInfo:
     def is_bank(self) -> bool:
         return self.target.startswith("bank-signal:")
 
+    @property
+    def stage(self) -> str | None:
+        """``whole`` (whole-picture PDQ, ``transform`` says the rotation or mirror image)
+        or ``region`` (anchored regions: ``region`` says which part); None for the
+        other kinds and for matches recorded before stages were."""
+        stage = self.details.get("stage")
+        return str(stage) if stage else None
+
+    @property
+    def region(self) -> dict[str, Any] | None:
+        """For a region match: the part of the target in view (``target_box``, shares of
+        its width and height), where it is in the matched file (``query_box``), the
+        scale, how many regions agree and their bits."""
+        return self.details if self.stage == "region" else None
+
     def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {**vars(self), "stage": self.stage}
 
 
 def _info(row: Any) -> MatchInfo:

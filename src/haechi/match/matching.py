@@ -4,11 +4,14 @@ Three incremental passes, each idempotent (a match is unique per stored file, ki
 target, so running twice records nothing new):
 
 * **scan** — every PDQ/vPDQ signal not yet matched is looked up in the bank indexes
-  and in the media indexes (other captures). A pair of stored files is recorded once,
-  on the file first posted later (the re-post), with the earlier one as its target; ties
-  go by SHA-256. The direction never depends on which file happened to be hashed first
-  (a pool finishes files in any order): when the scan of the earlier file finds the later
-  one, the later file's signal is scanned again, and that scan records the pair;
+  and in the media indexes (other captures): whole-picture hashes first (stage 1), then
+  the anchored regions of a picture for what stage 1 did not find (stage 2, crops,
+  borders, captions, stickers; ``haechi.match.region_search``). A pair of stored files is
+  recorded once, on the file first posted later (the re-post), with the earlier one as
+  its target; ties go by SHA-256. The direction never depends on which file happened to
+  be hashed first (a pool finishes files in any order): when the scan of the earlier file
+  finds the later one, the later file's signal is scanned again, and that scan records
+  the pair (a region match is turned round and recorded on the later file at once);
 * **exact** — the md5 and SHA-256 the vault recorded for every stored file not yet
   checked are looked up in the banks' md5/SHA-256 hashes;
 * **hunt** — every bank hash not yet hunted is looked up among all stored files (a
@@ -22,7 +25,7 @@ same transaction. ``run_matching`` runs all three after syncing the indexes; the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -31,7 +34,16 @@ from sqlalchemy import insert, select, update
 from haechi.analyze.hashes.pdq import QUALITY_THRESHOLD
 from haechi.app import App
 from haechi.match import events
-from haechi.match.index import MEDIA_PDQ, MEDIA_VPDQ, IndexSet
+from haechi.match.index import MEDIA_PDQ, MEDIA_REGION, MEDIA_VPDQ, IndexSet
+from haechi.match.region_search import (
+    CanvasSource,
+    Lazy,
+    hunt_regions,
+    region_stage,
+    regions_of,
+    stored_canvas,
+)
+from haechi.match.regions import STAGE
 from haechi.match.search import (
     BANK_NAMES,
     DEFAULT_RADIUS,
@@ -124,9 +136,12 @@ def store_hits(
             )
             existing.update((b, k, t) for b, k, t in found)
         seen: set[tuple[str, str, str]] = set()
-        for blob, hit in hits:
+        # Region matches last: a pair the whole-picture hash matched needs no region match.
+        for blob, hit in sorted(hits, key=lambda bh: bh[1].kind == STAGE):
             key = (blob, hit.kind, hit.target)
             if key in existing or key in seen:
+                continue
+            if hit.kind == STAGE and {(blob, "pdq", hit.target)} & (existing | seen):
                 continue
             seen.add(key)
             fresh.append((blob, hit))
@@ -198,11 +213,18 @@ def signal_hits(
     data: dict[str, Any],
     radius: int = DEFAULT_RADIUS,
     later: set[int] | None = None,
+    canvas: CanvasSource | None = None,
+    elsewhere: list[tuple[str, Hit]] | None = None,
 ) -> list[Hit]:
     """Matches of one PDQ/vPDQ hash against banks and captures. ``signal_id``/``blob``
     identify a stored query: only captures first posted before it are returned (never
     itself), and the signal ids of matching captures first posted after it are added to
-    ``later``, so that the caller scans them and each pair is recorded on its re-post."""
+    ``later``, so that the caller scans them and each pair is recorded on its re-post.
+
+    A picture's anchored regions (``data["regions"]``) are then looked up for what the
+    whole-picture hash did not find (stage 2), checked on ``canvas`` (the query's
+    pixels) or on a stored candidate's; region matches to captures first posted after
+    this one are added to ``elsewhere`` as (that file, its hit)."""
     if kind == "pdq" and (not value or (score is not None and score < QUALITY_THRESHOLD)):
         return []
     other = "vpdq" if kind == "pdq" else "pdq"
@@ -221,6 +243,8 @@ def signal_hits(
             raws += search_frames(indexes, frames, [BANK_NAMES[other], MEDIA_NAMES[other]], radius)
         banks = bank_targets(conn, [r.target_id for r in raws if r.index in bank_names])
         media = media_targets(conn, [r.target_id for r in raws if r.index not in bank_names])
+        whole = {f"blob:{m.blob_sha256}" for m in media.values()}  # before the order filter
+        whole |= {f"bank-signal:{b}" for b in banks}
         if signal_id is not None and blob is not None and media:
             order = first_seen(conn, {blob, *(m.blob_sha256 for m in media.values())})
             mine = order[blob]
@@ -243,8 +267,20 @@ def signal_hits(
                 hits.append(capture_hit(hit_kind, r, target, value, radius))
     best: dict[str, Hit] = {}
     for h in hits:  # several signals of one file (animation frames): keep the closest
+        if h.kind == "pdq":
+            h = replace(h, details={**h.details, "stage": "whole"})
         if h.target not in best or (h.distance or 0) < (best[h.target].distance or 0):
             best[h.target] = h
+    regions = regions_of(data) if kind == "pdq" else None
+    if regions is not None and len(regions):
+        own_hits, theirs = region_stage(
+            app, indexes, regions=regions, value=value, blob=blob, signal_id=signal_id,
+            found=set(best) | whole, canvas=canvas,
+        )  # fmt: skip
+        for region_hit in own_hits:
+            best.setdefault(region_hit.target, region_hit)
+        if elsewhere is not None:
+            elsewhere += theirs
     return list(best.values())
 
 
@@ -275,7 +311,8 @@ def scan_signals(app: App, indexes: IndexSet, *, rescan: bool = False) -> tuple[
         later: set[int] = set()
         for sid, blob, kind, value, score, data in page:
             parsed = orjson.loads(data) if data else {}
-            hits = signal_hits(app, indexes, sid, blob, kind, value, score, parsed, later=later)
+            hits = signal_hits(app, indexes, sid, blob, kind, value, score, parsed, later=later,
+                               canvas=_vault_canvas(app, blob), elsewhere=found)  # fmt: skip
             found += [(blob, h) for h in hits]
             done.append((sid, len(hits)))
         found += _rescan_later(app, indexes, later - {d[0] for d in done})
@@ -298,10 +335,14 @@ def _rescan_later(app: App, indexes: IndexSet, ids: set[int]) -> list[tuple[str,
             ).all()  # fmt: skip
         for sid, blob, kind, value, score, data in rows:
             parsed = orjson.loads(data) if data else {}
-            found += [
-                (blob, h) for h in signal_hits(app, indexes, sid, blob, kind, value, score, parsed)
-            ]
+            hits = signal_hits(app, indexes, sid, blob, kind, value, score, parsed,
+                               canvas=_vault_canvas(app, blob), elsewhere=found)  # fmt: skip
+            found += [(blob, h) for h in hits]
     return found
+
+
+def _vault_canvas(app: App, blob: str) -> CanvasSource:
+    return Lazy(lambda: stored_canvas(app, blob))
 
 
 # -- exact: md5 and SHA-256 of stored files ------------------------------------------------------
@@ -359,7 +400,7 @@ def _hunt_one(app: App, indexes: IndexSet, bank_signal: Any) -> list[tuple[str, 
                     for s in shas]  # fmt: skip
         if kind == "pdq":
             if bank_signal.quality is not None and bank_signal.quality < QUALITY_THRESHOLD:
-                return []
+                return _hunt_regions(app, indexes, target, data, set())
             raws = search_pdq(indexes, pdq_variants(value, data), [MEDIA_PDQ, MEDIA_VPDQ],
                               DEFAULT_RADIUS)  # fmt: skip
         elif kind == "vpdq":
@@ -385,16 +426,29 @@ def _hunt_one(app: App, indexes: IndexSet, bank_signal: Any) -> list[tuple[str, 
                 "query_match_percent": r.details.get("compared_match_percent"),
                 "compared_match_percent": r.details.get("query_match_percent"),
             }
+        if hit_kind == "pdq":
+            details["stage"] = "whole"
         raw = Raw(r.index, r.target_id, r.distance, transform,
                   details.get("query_match_percent", r.score), details)  # fmt: skip
         out.append((m.blob_sha256, bank_hit(hit_kind, raw, target, m.value, DEFAULT_RADIUS)))
+    if kind == "pdq":
+        out += _hunt_regions(app, indexes, target, data, {b for b, _ in out})
     return out
+
+
+def _hunt_regions(
+    app: App, indexes: IndexSet, target: Any, data: dict[str, Any], found: set[str]
+) -> list[tuple[str, Hit]]:
+    regions = regions_of(data)
+    if regions is None or not len(regions):
+        return []
+    return hunt_regions(app, indexes, target, regions, found)
 
 
 def hunt_bank_signals(app: App, ids: Sequence[int] | None = None) -> int:
     """Match bank hashes (``ids``, or every one not yet hunted) against stored files."""
     indexes = IndexSet(app)
-    indexes.sync([MEDIA_PDQ, MEDIA_VPDQ])
+    indexes.sync([MEDIA_PDQ, MEDIA_VPDQ, MEDIA_REGION])
     new = 0
     last = 0
     while True:

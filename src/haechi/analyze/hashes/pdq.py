@@ -2,10 +2,12 @@
 
 One ``pdq`` signal per picture: ``value`` is the 64-hex-digit hash (searchable by
 ``(kind, value)``), ``score`` the quality (0–100; matching ignores hashes below 50, as
-python-threatexchange does), ``data`` the seven other dihedral hashes (used at query
-time to find rotated and mirrored re-posts), the stored size and mode, how it was
-decoded and the EXIF orientation tag. Animations get one signal for frame 0 and one per
-visibly different sampled frame (``data.frame``). Decoding rules: ``decode.py``.
+python-threatexchange does), ``data`` the seven other dihedral hashes (the hashes of the
+rotated and mirrored picture, used at query time to find such re-posts), the anchored
+region hashes of frame 0 (``regions``: the second matching stage, for crops, borders,
+captions and stickers; ``regions.py``), the stored size and mode, how it was decoded and
+the EXIF orientation tag. Animations get one signal for frame 0 and one per visibly
+different sampled frame (``data.frame``). Decoding rules: ``decode.py``.
 
 md5 and SHA-256 are not signals: the vault computed them at capture (``blobs``).
 """
@@ -19,6 +21,7 @@ from typing import Any, ClassVar
 from haechi.analyze.base import Analyzer, Example
 from haechi.analyze.hashes.decode import DECODE_POLICIES, FAST, DecodeError, decode_frames
 from haechi.analyze.hashes.pdqcore import PdqHash, hamming, pdq_from_luma
+from haechi.analyze.hashes.regions import RegionHashes, anchored_regions
 from haechi.domain import UsageError
 from haechi.domain.analysis import AnalysisError, AnalysisInput, AnalysisResult, MediaKind, Signal
 
@@ -36,6 +39,9 @@ class PdqSettings:
     fast_min_side: int = 256
     # Frames sampled from an animation (frame 0 included).
     animation_frames: int = 16
+    # Anchored region hashes of frame 0 for the second matching stage (crops, borders,
+    # captions, stickers); about 20 ms a picture. Off: whole-picture PDQ only.
+    regions: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +51,15 @@ class PictureHash:
     pdq: PdqHash
     frame: int
     data: dict[str, Any]
+    regions: RegionHashes | None = None  # frame 0 only, when asked for
 
 
 def hash_picture(
-    source: Any, *, decode: str = FAST, min_side: int = 256, frames: int = 1
-) -> list[PictureHash]:
-    """PDQ of frame 0 and of the visibly different sampled frames of an animation.
+    source: Any, *, decode: str = FAST, min_side: int = 256, frames: int = 1,
+    regions: bool = False,
+) -> list[PictureHash]:  # fmt: skip
+    """PDQ of frame 0 and of the visibly different sampled frames of an animation, and
+    with ``regions`` the anchored region hashes of frame 0 (also in ``data``).
 
     ``source`` is a path or a binary file object. Raises ``DecodeError``.
     """
@@ -72,13 +81,17 @@ def hash_picture(
             data["exif_orientation"] = luma.exif_orientation
         if luma.frames > 1:
             data.update(frame=luma.frame, frames=luma.frames)
-        kept.append(PictureHash(result, luma.frame, data))
+        found = anchored_regions(luma.luma) if regions and not kept else None
+        if found is not None:
+            data["regions"] = found.as_data()
+        kept.append(PictureHash(result, luma.frame, data, found))
     return kept
 
 
 class PdqAnalyzer(Analyzer):
     name: ClassVar[str] = "pdq"
-    version: ClassVar[str] = "1"
+    # 2: dihedral hashes of the transformed picture itself; anchored region hashes
+    version: ClassVar[str] = "2"
     media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
     description = "PDQ perceptual hash and quality (near-duplicate matching, banks)."
     settings_cls: ClassVar[type] = PdqSettings
@@ -103,8 +116,9 @@ class PdqAnalyzer(Analyzer):
         frames = s.animation_frames if item.kind == MediaKind.ANIMATION else 1
         try:
             hashes = hash_picture(
-                item.path, decode=s.decode, min_side=s.fast_min_side, frames=frames
-            )
+                item.path, decode=s.decode, min_side=s.fast_min_side, frames=frames,
+                regions=s.regions,
+            )  # fmt: skip
         except DecodeError as exc:
             raise AnalysisError(str(exc)) from exc
         signals = [Signal(KIND, h.pdq.hex, float(h.pdq.quality), h.data) for h in hashes]

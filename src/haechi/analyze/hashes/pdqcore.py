@@ -232,6 +232,12 @@ def dct16(buf: np.ndarray) -> np.ndarray:
     return np.asarray((_DCT @ buf) @ _DCT.T)
 
 
+def buffer_hash(buf: np.ndarray) -> tuple[str, int]:
+    """PDQ's hash and quality of a 64 x 64 float32 buffer made some other way (the anchored
+    regions resample patches with box filters; ``regions.py``)."""
+    return _bits_hex(dct16(buf)), quality_of(buf)
+
+
 @functools.cache
 def _blas_controller() -> Any:
     try:
