@@ -59,11 +59,17 @@ class Canned:
 
     def __init__(self) -> None:
         self.body = b"{}"
+        self.status = 200
+        self.headers: dict[str, str] = {}
+        self.seen: list[str] = []  # the Authorization headers received
         canned = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                self.send_response(200)
+                canned.seen.append(self.headers.get("Authorization", ""))
+                self.send_response(canned.status)
+                for name, value in canned.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(canned.body)))
                 self.end_headers()
@@ -220,3 +226,17 @@ def test_a_failure_half_way_through_a_page_leaves_nothing(
     monkeypatch.undo()
     [report] = sync(duo.b, "crash")
     assert report.error is None and report.added == 2 and len(bank_items(duo.b, bank)) == 2
+
+
+def test_a_redirect_is_not_followed(duo: Duo, canned: Canned) -> None:
+    """A redirect would carry the token to another host: refused, the token sent once."""
+    elsewhere = Canned()
+    try:
+        canned.status, canned.headers = 302, {"Location": elsewhere.url + "/steal"}
+        bank = _subscribe(duo, canned.url, "redirected")
+        [report] = sync(duo.b, "redirected")
+        assert report.error and "does not follow redirects" in report.error
+        assert canned.seen == [f"Bearer {duo.token}"] and elsewhere.seen == []
+        _nothing_imported(duo, "redirected", bank)
+    finally:
+        elsewhere.close()

@@ -24,6 +24,19 @@ PATH = "/api/exchange/v1/changes"
 TIMEOUT = 120.0
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: the token would travel with it, possibly to another host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        raise ExchangeError(
+            f"The partner's server redirects to {str(newurl)[:200]} (HTTP {code}); haechi does "
+            "not follow redirects, the token would go with them: fix the subscription's address."
+        )
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def changes_url(base: str, after: str | None, limit: int | None, kinds: Sequence[str]) -> str:
     parsed = urllib.parse.urlparse(base)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -40,12 +53,13 @@ def changes_url(base: str, after: str | None, limit: int | None, kinds: Sequence
 
 
 def get_envelope(url: str, token: str, *, timeout: float = TIMEOUT) -> bytes:
-    """The raw answer of a publisher (at most the envelope limit), or its refusal."""
+    """The raw answer of a publisher (at most the envelope limit), or its refusal. Redirects
+    are refused, not followed."""
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
         url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as resp:
             raw: bytes = resp.read(MAX_ENVELOPE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         detail = _detail(exc.read(4096))
