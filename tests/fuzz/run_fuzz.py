@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -119,16 +120,19 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=Path("fuzz-out"))
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--jobs", type=int, default=1, help="targets fuzzed at once")
     args = parser.parse_args()
     from tests.fuzz.targets import TARGETS
 
     names = args.only or list(TARGETS)
-    results = []
-    for name in names:
-        r = run(name, args.runs, args.out)
-        results.append(r)
+    for name in names:  # seeds and corpus folders first, once (not from several threads)
+        corpus_for(name, args.out)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each target is a process
+        results = list(pool.map(lambda name: run(name, args.runs, args.out), names))
+    for r in results:
         print(
-            f"{name:14} {r['cases']:>8} cases {r['seconds']:>8} s {r['cases_per_second']:>8}/s "
+            f"{r['target']:14} {r['cases']:>8} cases {r['seconds']:>8} s "
+            f"{r['cases_per_second']:>8}/s "
             f"exit {r['exit_code']} peak RSS {r['peak_rss_mb']} MB artifacts {len(r['artifacts'])}",  # type: ignore[arg-type]
             flush=True,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.fuzz.targets import seed_package
 
 from haechi.report.standalone.verify_package import verify
@@ -23,3 +24,24 @@ def test_a_zip_whose_local_header_disagrees_with_its_directory_is_unreadable(
     path.write_bytes(bytes(data))
     result = verify(str(path))
     assert "cannot be read from the zip" in str(result.facts.get("unreadable"))
+
+
+REGRESSIONS = Path(__file__).with_name("regressions")
+
+
+def test_a_zip_of_an_unknown_version_is_unreadable() -> None:
+    """Found by the `package` target (10,000-case run): a central directory claiming zip
+    version 11.0 made zipfile raise NotImplementedError out of the verifier."""
+    result = verify(str(REGRESSIONS / "package-zip-version-11.zip"))
+    assert "is not a readable zip file" in str(result.facts.get("unreadable"))
+
+
+def test_a_video_stream_without_a_decoder_is_an_analysis_error() -> None:
+    """Found by the `video` target: a container whose video stream FFmpeg has no decoder
+    for (no codec context) raised AttributeError out of video_stills instead of the
+    AnalysisError an analyzer records."""
+    from haechi.analyze.stills import video_stills
+    from haechi.domain.analysis import AnalysisError
+
+    with pytest.raises(AnalysisError, match=r"cannot be decoded|not a readable video"):
+        video_stills(REGRESSIONS / "video-no-codec-context", 3, 160)

@@ -176,6 +176,8 @@ def video_stills(path: Path, count: int, max_side: int | None = None) -> list[St
             if not container.streams.video:
                 raise AnalysisError("the file has no video stream")
             stream = container.streams.video[0]
+            if stream.codec_context is None:  # a stream FFmpeg has no decoder for
+                raise AnalysisError("the video stream's codec cannot be decoded")
             stream.codec_context.skip_frame = "NONKEY"
             duration = _duration(container, stream)
             times = [duration * (i + 0.5) / count for i in range(count)] if duration else [0.0]

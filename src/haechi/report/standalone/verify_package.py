@@ -166,7 +166,7 @@ class Zip(Package):
     def __init__(self, path: str) -> None:
         try:
             self.zf = zipfile.ZipFile(path)
-        except (OSError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, *DAMAGED_ZIP) as exc:  # e.g. "zip file version 11.0"
             raise Unreadable(f"{path} is not a readable zip file ({exc})") from None
         self.members: dict[str, zipfile.ZipInfo] = {}
         self.duplicates: list[str] = []
