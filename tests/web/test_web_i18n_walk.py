@@ -217,3 +217,22 @@ def test_the_new_routes_are_walked_by_the_route_tests(web: TestClient) -> None:
         "/matches/{match_id}/review", "/matches/{match_id}/bank", "/banks/from-confirmed",
         "/graph/node", "/audit.csv",
     } <= paths  # fmt: skip
+
+
+def test_statistics_charts_and_period_in_korean(web: TestClient, loaded: App) -> None:
+    """Chart titles and bar labels are pictures (SVG): checked inside them."""
+    import base64
+
+    log_in(web, ROLE_USERS[Role.INVESTIGATOR])
+    web.cookies.set(i18n.COOKIE, "ko")
+    page = web.get("/stats")
+    assert page.status_code == 200
+    assert re.search(r"\d{4}년 1월 1일 – \d{4}년 \d+월 \d+일 \(한국 시간\)", page.text)
+    charts = [
+        base64.b64decode(uri).decode("utf-8")
+        for uri in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page.text)
+    ]
+    assert charts
+    joined = "".join(charts)
+    assert "월별 발생 건수" in joined and "연령대별 피해자" in joined and "14세 미만" in joined
+    assert "Cases per month" not in joined and "under 14" not in joined
