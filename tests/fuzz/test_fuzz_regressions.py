@@ -45,3 +45,26 @@ def test_a_video_stream_without_a_decoder_is_an_analysis_error() -> None:
 
     with pytest.raises(AnalysisError, match=r"cannot be decoded|not a readable video"):
         video_stills(REGRESSIONS / "video-no-codec-context", 3, 160)
+
+
+def test_a_zip_member_with_an_empty_name_is_refused() -> None:
+    """Found by the `package` target: a member with an empty name made ZipInfo.is_dir()
+    raise IndexError out of the verifier."""
+    result = verify(str(REGRESSIONS / "package-empty-member-name.zip"))
+    assert result.facts.get("unreadable") or not result.ok
+
+
+def test_mediainfo_of_a_stream_without_a_decoder(tmp_path: Path) -> None:
+    """Found by the `video` target: mediainfo read the width of a stream that has no codec
+    context (AttributeError); such a stream is listed with its type only, or the file is
+    refused as unreadable."""
+    from haechi.analyze.mediainfo import MediaInfo
+    from haechi.domain.analysis import AnalysisError, AnalysisInput, MediaKind
+
+    path = REGRESSIONS / "mediainfo-no-codec-context"
+    item = AnalysisInput("0" * 64, path, path.stat().st_size, MediaKind.VIDEO, "video/mp4")
+    try:
+        result = MediaInfo().analyze(item)
+    except AnalysisError:
+        return
+    assert result.signals[0].kind == "mediainfo"

@@ -63,7 +63,9 @@ def _av_info(item: AnalysisInput) -> dict[str, Any]:
                     "codec": stream.codec_context.name if stream.codec_context else None,
                 }
                 ctx: Any = stream.codec_context  # video or audio context, by stream.type
-                if stream.type == "video":
+                if ctx is None:  # a stream FFmpeg has no decoder for: its type only
+                    entry.update(width=None, height=None)
+                elif stream.type == "video":
                     entry.update(
                         width=ctx.width,
                         height=ctx.height,

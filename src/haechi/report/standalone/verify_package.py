@@ -173,7 +173,7 @@ class Zip(Package):
         self.unsafe: list[str] = []
         prefix = self._prefix()
         for info in self.zf.infolist():
-            if info.is_dir():
+            if info.filename.endswith("/"):  # a folder (not is_dir(): a name may be empty)
                 continue
             name = info.filename[len(prefix) :] if prefix else info.filename
             if not safe_name(info.filename):
@@ -185,7 +185,7 @@ class Zip(Package):
 
     def _prefix(self) -> str:
         """Packages zip their folder: strip the one top-level directory if all share it."""
-        names = [i.filename for i in self.zf.infolist() if not i.is_dir()]
+        names = [i.filename for i in self.zf.infolist() if not i.filename.endswith("/")]
         tops = {n.split("/", 1)[0] for n in names if "/" in n}
         if len(tops) == 1 and all("/" in n for n in names):
             return tops.pop() + "/"
