@@ -1,6 +1,7 @@
 """The custody log as people read it: the trail of one message (the capture of the export
-it came from, the capture and analysis of each of its files, every access to them) and the
-log itself, newest first, for auditors.
+it came from, the capture and analysis of each of its files, every access to them, and what
+was recorded about its chat: a room or this message gone at the source) and the log
+itself, newest first, for auditors.
 
 Only the events are read here, never a message's text or a file: auditors hold
 ``custody.read`` and not ``archive.read``, and the custody page must not become a way
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,9 @@ from haechi.services.common import bound
 MAX_EVENTS = 200
 MAX_SUBJECTS = 100  # a message with more files shows the trail of its first hundred
 PAGE = 100
+# A message's trail skips its chat's events about other messages (a busy room's deletions);
+# at most this many rows are read past them for one page.
+MAX_SCANNED = 10_000
 
 
 @dataclass(frozen=True)
@@ -36,12 +41,12 @@ class CustodyView:
     hash: str
 
 
-def _event(row: Any) -> CustodyView:
+def _event(row: Any, body: dict[str, Any] | None = None) -> CustodyView:
     """What a page shows comes from the signed body alone: the plain columns (``at``,
     ``event_type``, ``subject``) only select rows, and ``haechi verify`` names any column
     that disagrees with its body, so an edited column can hide a row from a filter until
     the next verify but can never make a page show an altered time, type or subject."""
-    body = json.loads(row.body)
+    body = json.loads(row.body) if body is None else body
     data = body.get("data") or {}
     summary = {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}
     return CustodyView(
@@ -59,34 +64,89 @@ def _distinct(subjects: list[str]) -> list[str]:
     return [s for s in dict.fromkeys(subjects) if s][:MAX_SUBJECTS]
 
 
-def trail_in(conn: Connection, subjects: list[str]) -> list[CustodyView]:
-    """Events about any of ``subjects`` (file hashes, ``source:N``), oldest first."""
+Keep = Callable[[dict[str, Any]], bool]
+
+
+def trail_in(conn: Connection, subjects: list[str], keep: Keep | None = None) -> list[CustodyView]:
+    """Events about any of ``subjects`` (file hashes, ``source:N``) that ``keep`` keeps,
+    oldest first."""
     subjects = _distinct(subjects)
     if not subjects:
         return []
     marks, params = bound(subjects)
-    return _events(conn, f"WHERE subject IN ({marks}) ", {**params, "limit": MAX_EVENTS}, "")
+    cond = f"WHERE subject IN ({marks}) "
+    return _events(conn, cond, {**params, "limit": MAX_EVENTS}, "", keep)[0]
 
 
-def _events(conn: Connection, cond: str, params: dict[str, Any], order: str) -> list[CustodyView]:
-    """Events that meet ``cond`` (our own SQL with bound parameters), by sequence number
-    (``order``: "" oldest first, "DESC" newest first), at most ``params["limit"]``."""
-    rows = conn.execute(
-        text(
-            "SELECT seq, body FROM custody_events "  # noqa: S608 - placeholders and our own names only
-            f"{cond}ORDER BY seq {order} LIMIT :limit"
-        ),
-        params,
-    ).all()
-    return [_event(r) for r in rows]
+def message_trail_in(conn: Connection, message_pk: int) -> list[CustodyView]:
+    """A message's trail, oldest first: :func:`message_subjects_in`, with its chat's events
+    about other messages left out."""
+    scope = _scope(conn, message_pk)
+    return trail_in(conn, scope.subjects, scope.concerns)
 
 
-def message_subjects_in(conn: Connection, message_pk: int) -> list[str]:
-    """What a message's custody trail is about: its source (and the export's root hash)
-    and the files it carried. Reads ids and hashes only, never the text."""
+def _events(
+    conn: Connection, cond: str, params: dict[str, Any], order: str, keep: Keep | None = None
+) -> tuple[list[CustodyView], int | None]:
+    """Events that meet ``cond`` (our own SQL with bound parameters) and ``keep`` (read from
+    the signed body), by sequence number (``order``: "" oldest first, "DESC" newest first),
+    at most ``params["limit"]``; and, when :data:`MAX_SCANNED` rows were read before that
+    many were kept, the sequence number to read on from."""
+    limit = int(params["limit"])
+    out: list[CustodyView] = []
+    cursor, scanned = None, 0
+    while True:
+        more = ""
+        if cursor is not None:  # keyset: on past what was read (cond ends in a space)
+            more = f"{'AND' if cond else 'WHERE'} seq {'<' if order else '>'} :cursor "
+        rows = conn.execute(
+            text(
+                "SELECT seq, body FROM custody_events "  # noqa: S608 - placeholders and our own names only
+                f"{cond}{more}ORDER BY seq {order} LIMIT :limit"
+            ),
+            {**params, "cursor": cursor},
+        ).all()
+        for row in rows:
+            body = json.loads(row.body)
+            if keep is None or keep(body):
+                out.append(_event(row, body))
+                if len(out) == limit:
+                    return out, None
+        scanned += len(rows)
+        if keep is None or len(rows) < limit:
+            return out, None
+        cursor = int(rows[-1].seq)
+        if scanned >= MAX_SCANNED:
+            return out, cursor
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a message's trail is about, and how to tell its chat's events about it."""
+
+    pk: int
+    message_id: int
+    chat: str
+    subjects: list[str]
+
+    def concerns(self, body: dict[str, Any]) -> bool:
+        """Every event about the message's source or files, and the chat's events about
+        the whole chat (a room gone) or naming this message (deleted at the source)."""
+        if body.get("subject") != self.chat:
+            return True
+        data = body.get("data") or {}
+        pks, ids = data.get("message_pks"), data.get("message_ids")
+        if not isinstance(pks, list) and not isinstance(ids, list):
+            return True
+        return (isinstance(pks, list) and self.pk in pks) or (
+            isinstance(ids, list) and self.message_id in ids
+        )
+
+
+def _scope(conn: Connection, message_pk: int) -> _Scope:
     row = conn.execute(
         text(
-            "SELECT m.source_id, s.root_sha256 FROM messages m "
+            "SELECT m.source_id, m.chat_id, m.message_id, s.root_sha256 FROM messages m "
             "JOIN sources s ON s.id = m.source_id WHERE m.id = :pk"
         ),
         {"pk": message_pk},
@@ -103,7 +163,16 @@ def message_subjects_in(conn: Connection, message_pk: int) -> list[str]:
         ),
         {"pk": message_pk},
     ).scalars()
-    return subjects + [str(s) for s in files]
+    # The chat first, so that a message with more than MAX_SUBJECTS files keeps it.
+    chat = f"chat:{row.chat_id}"  # the subject of live capture's live_gone events
+    return _Scope(message_pk, int(row.message_id), chat, [chat, *subjects, *map(str, files)])
+
+
+def message_subjects_in(conn: Connection, message_pk: int) -> list[str]:
+    """What a message's custody trail is about: its chat (``chat:<id>``: a room or
+    messages gone at the source), its source (and the export's root hash) and the files it
+    carried. Reads ids and hashes only, never the text."""
+    return _scope(conn, message_pk).subjects
 
 
 @dataclass(frozen=True)
@@ -127,11 +196,14 @@ def log(
     limit = max(1, min(limit, MAX_EVENTS))
     params: dict[str, Any] = {"limit": limit + 1}
     where = []
+    keep: Keep | None = None
     with app.db.connect() as conn:
         if message_pk is not None:
-            marks, subjects = bound(_distinct(message_subjects_in(conn, message_pk)))
+            scope = _scope(conn, message_pk)
+            marks, subjects = bound(_distinct(scope.subjects))
             params.update(subjects)
             where.append(f"subject IN ({marks})")
+            keep = scope.concerns
         if subject:
             where.append("subject = :subject")
             params["subject"] = subject.strip()[:255]
@@ -142,6 +214,8 @@ def log(
             where.append("seq < :before")
             params["before"] = before
         cond = f"WHERE {' AND '.join(where)} " if where else ""
-        found = _events(conn, cond, params, "DESC")
+        found, resume = _events(conn, cond, params, "DESC", keep)
     events = found[:limit]
-    return LogPage(events, events[-1].seq if len(found) > limit and events else None)
+    if len(found) > limit and events:
+        return LogPage(events, events[-1].seq)
+    return LogPage(events, resume)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from haechi.app import App
 from haechi.auth.errors import NotFound
 from haechi.services import media as media_service
-from haechi.services.custody import CustodyView, message_subjects_in, trail_in
+from haechi.services.custody import CustodyView, message_trail_in
 from haechi.services.media import MediaItem
 
 __all__ = ["CustodyView", "MessageDetail", "detail"]
@@ -65,7 +65,7 @@ def detail(app: App, message_pk: int, *, with_custody: bool) -> MessageDetail:
             raise NotFound("There is no such message.")
         media = media_service.media_in(app, conn, [message_pk]).get(message_pk, [])
         # The same subjects as the auditors' custody page asks for (services.custody).
-        custody = trail_in(conn, message_subjects_in(conn, message_pk)) if with_custody else []
+        custody = message_trail_in(conn, message_pk) if with_custody else []
     return MessageDetail(
         pk=r.id,
         chat_id=r.chat_id,
