@@ -90,7 +90,8 @@ def test_features_do_not_depend_on_picture_size() -> None:
 def _upsampled(img: np.ndarray, factor: int) -> np.ndarray:
     """A picture rebuilt from a smaller one by nearest-neighbour upsampling layers."""
     h, w = img.shape[:2]
-    small = np.asarray(Image.fromarray(img).resize((w // factor, h // factor), Image.Resampling.BOX))
+    box = Image.Resampling.BOX
+    small = np.asarray(Image.fromarray(img).resize((w // factor, h // factor), box))
     return small.repeat(factor, axis=0).repeat(factor, axis=1)
 
 

@@ -20,10 +20,10 @@ with transparency, at the safe preview's size, showing no image content at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
-import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,6 +36,7 @@ from haechi.analyze.base import Analyzer
 from haechi.analyze.safe_preview import preview_size
 from haechi.analyze.stills import image_still
 from haechi.analyze.synthetic import features as F
+from haechi.analyze.synthetic.logistic import Logistic
 from haechi.analyze.synthetic.onnx_detector import load_description
 from haechi.analyze.synthetic.validation import Validation
 from haechi.domain.analysis import (
@@ -140,22 +141,15 @@ class BaselineDetector:
         m = _baseline_model(str(path))
         self.model_path = path
         self.validation = baseline_validation(str(path), str(validation))
-        self.name = str(m["name"])
-        self.version = str(m["version"])
-        self.threshold = float(m.get("threshold", 0.5))
+        self.model = Logistic.from_json(m)
+        self.name, self.version = self.model.name, self.model.version
+        self.threshold = self.model.threshold
         self._idx = [F.NAMES.index(n) for n in m["features"]]
         self._names = list(m["features"])
-        self._mean = np.asarray(m["mean"])
-        self._scale = np.asarray(m["scale"])
-        self._coef = np.asarray(m["coef"])
-        self._b = float(m["intercept"])
-        self._training = m.get("training", {})
 
     def contributions(self, rgb: np.ndarray) -> tuple[float, np.ndarray]:
-        x = F.features(rgb)[self._idx]
-        parts = (x - self._mean) / self._scale * self._coef
-        z = float(parts.sum() + self._b)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), parts
+        parts = self.model.parts(F.features(rgb)[self._idx])
+        return self.model.probability(parts), parts
 
     def score(self, rgb: np.ndarray) -> float:
         return self.contributions(rgb)[0]
@@ -195,7 +189,7 @@ class BaselineDetector:
         return {
             "kind": "baseline",
             "model": self.model_path.name,
-            "training": self._training,
+            "training": self.model.training,
             "validation": self.validation.as_dict() if self.validation else None,
         }
 
@@ -203,6 +197,8 @@ class BaselineDetector:
 @dataclass(frozen=True)
 class SyntheticSettings:
     baseline: bool = True  # the built-in detector
+    # The self-blended-image face-swap detector: off, it missed its AUC target (synthetic.md)
+    faceswap: bool = False
     detectors: tuple[str, ...] = ()  # paths of ONNX detector descriptions (TOML)
     heatmap: bool = True
     heatmap_max_side: int = 320  # the safe preview's size, so the two can be overlaid
@@ -249,6 +245,11 @@ class SyntheticAnalyzer(Analyzer):
         super().__init__(settings)
         st = self.settings
         self.baseline = BaselineDetector() if st.baseline else None
+        self.faceswap = None
+        if st.faceswap:
+            from haechi.analyze.synthetic.faceswap.detector import FaceSwapDetector
+
+            self.faceswap = FaceSwapDetector()
         # Descriptions are checked at start-up: a wrong path stops `haechi analyze` early.
         self.extra = [load_description(Path(p), st.threads) for p in st.detectors]
 
@@ -271,6 +272,11 @@ class SyntheticAnalyzer(Analyzer):
                 png = heatmap(self.baseline, rgb, self.settings.heatmap_max_side)
                 if png:
                     artifacts.append(Artifact("synthetic_heatmap", png, "image/png"))
+        if self.faceswap is not None:
+            from haechi.analyze.synthetic.faceswap.detector import NoFace
+
+            with contextlib.suppress(NoFace):  # no face to score: nothing to say
+                signals.append(self._signal(self.faceswap, self.faceswap.score(rgb), {}))
         for detector in self.extra:
             try:
                 signals.append(self._signal(detector, detector.score(rgb), {}))
