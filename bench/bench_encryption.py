@@ -30,11 +30,53 @@ _spec.loader.exec_module(_ingest)
 run_child = _ingest.run_child
 
 
+def vault_only(files: int, size: int, repeat: int, work: Path) -> dict[str, float]:
+    """The vault alone, in this process (no start-up, no database): storing ``files``
+    files of ``size`` bytes and re-hashing them as verify does, plain against encrypted."""
+    import time
+
+    sys.path.insert(0, str(HERE.parent / "src"))
+    from haechi.store.rehash import rehash_objects
+    from haechi.store.vault import Vault
+    from haechi.store.vaultcrypto import generate_key
+
+    sources = work / "files"
+    sources.mkdir()
+    for i in range(files):
+        (sources / f"{i}.bin").write_bytes(os.urandom(size))
+    steps = ("put_plain", "put_enc", "rehash_plain", "rehash_enc")
+    times: dict[str, list[float]] = {k: [] for k in steps}
+    for i in range(repeat):
+        for mode, key in (("plain", None), ("enc", generate_key())):
+            vault = Vault(work / f"v-{mode}-{i}", key=key)
+            started = time.perf_counter()
+            stored = [vault.put_file(p) for p in sorted(sources.iterdir())]
+            times[f"put_{mode}"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            checks = list(rehash_objects(vault, [(s.sha256, s.size) for s in stored], workers=2))
+            times[f"rehash_{mode}"].append(time.perf_counter() - started)
+            assert all(c.status == "ok" for c in checks)
+            shutil.rmtree(vault.root)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    mb = files * size / 1e6
+    return {
+        "vault_mb": round(mb, 1),
+        "put_plain_mb_s": round(mb / med["put_plain"], 1),
+        "put_encrypted_mb_s": round(mb / med["put_enc"], 1),
+        "put_ratio": round(med["put_enc"] / med["put_plain"], 3),
+        "rehash_plain_mb_s": round(mb / med["rehash_plain"], 1),
+        "rehash_encrypted_mb_s": round(mb / med["rehash_enc"], 1),
+        "rehash_ratio": round(med["rehash_enc"] / med["rehash_plain"], 3),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--messages", type=int, default=50_000)
     ap.add_argument("--media", type=int, default=1_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--vault-files", type=int, default=100)
+    ap.add_argument("--vault-size", type=int, default=2_000_000)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="haechi-bench-enc-"))
     haechi = str(Path(sys.executable).with_name("haechi"))
@@ -74,6 +116,7 @@ def main() -> None:
             result[f"{step}_plain_s"] = round(plain, 2)
             result[f"{step}_encrypted_s"] = round(enc, 2)
             result[f"{step}_ratio"] = round(enc / plain, 3)
+        result.update(vault_only(args.vault_files, args.vault_size, 5, work))
         print(json.dumps(result))
         print(
             f"vault encryption, {args.messages:,} messages + {args.media:,} photos "
@@ -81,6 +124,13 @@ def main() -> None:
             f"{result['ingest_encrypted_s']} s vs {result['ingest_plain_s']} s plain "
             f"(x{result['ingest_ratio']}); verify {result['verify_encrypted_s']} s vs "
             f"{result['verify_plain_s']} s plain (x{result['verify_ratio']})",
+            flush=True,
+        )
+        print(
+            f"vault alone, {result['vault_mb']} MB in {args.vault_files} files, median of 5: "
+            f"store {result['put_encrypted_mb_s']} MB/s encrypted vs {result['put_plain_mb_s']} "
+            f"MB/s plain (x{result['put_ratio']}); re-hash {result['rehash_encrypted_mb_s']} "
+            f"vs {result['rehash_plain_mb_s']} MB/s (x{result['rehash_ratio']})",
             flush=True,
         )
     finally:
