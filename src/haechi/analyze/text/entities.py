@@ -4,7 +4,9 @@ Korean phone numbers, KakaoTalk open chats, Discord invites, Instagram and X han
 Each is normalised to one spelling (``value``) so the same wallet, room or handle written
 three ways is one node of the graph, and validated (checksums, Telegram's username rules,
 Korean numbering plan). Sources: the text itself, the export's entity objects (a
-``text_link`` hides its URL behind other words) and inline URL buttons.
+``text_link`` hides its URL behind other words) and inline URL buttons, as Telegram Desktop
+exports them (``inline_bot_buttons``) and as live capture keeps them (the TL message's
+``reply_markup``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from haechi.analyze.text import checksums as ck
 
-EXTRACTOR_VERSION = "e1"
+# e2: URL buttons of live-captured messages (TL ``reply_markup``) are read too.
+EXTRACTOR_VERSION = "e2"
+# A stored message's raw JSON is parsed for buttons only when it holds one of these.
+BUTTON_MARKERS = ('"inline_bot_buttons"', '"KeyboardButtonUrl"', '"InlineButtonTypeUrl"')
 
 TELEGRAM_HOSTS = frozenset({"t.me", "telegram.me", "telegram.dog", "www.t.me", "www.telegram.me"})
 # Every kind this module produces: lexicon rules may name only these (or a group), so a
@@ -417,18 +422,46 @@ def from_entities(entities: Iterable[dict[str, Any]]) -> list[Entity]:
     return out
 
 
+def _button_urls(raw_json: dict[str, Any]) -> list[object]:
+    """The targets of a message's URL buttons (at most 50 rows), in either shape:
+
+    * Telegram Desktop's export: ``inline_bot_buttons`` = rows of
+      ``{"type": "url", "data": URL}``;
+    * live capture (the TL message as JSON): ``reply_markup.rows[].buttons[]``, each
+      ``{"_": "KeyboardButtonUrl", "url": URL}`` (layers before 2xx) or
+      ``{"_": "KeyboardInlineButton", "type": {"_": "InlineButtonTypeUrl", "url": URL}}``.
+
+    Only plain URL buttons, in both: the kinds a Desktop export writes as ``url``."""
+    urls: list[object] = []
+    rows = raw_json.get("inline_bot_buttons")
+    if isinstance(rows, list):
+        for row in rows[:50]:
+            for button in row if isinstance(row, list) else []:
+                if isinstance(button, dict) and button.get("type") == "url":
+                    urls.append(button.get("data", ""))
+    markup = raw_json.get("reply_markup")
+    rows = markup.get("rows") if isinstance(markup, dict) else None
+    if isinstance(rows, list):
+        for row in rows[:50]:
+            buttons = row.get("buttons") if isinstance(row, dict) else None
+            for button in buttons if isinstance(buttons, list) else []:
+                if not isinstance(button, dict):
+                    continue
+                inner = button.get("type")
+                if button.get("_") == "KeyboardButtonUrl":
+                    urls.append(button.get("url", ""))
+                elif isinstance(inner, dict) and inner.get("_") == "InlineButtonTypeUrl":
+                    urls.append(inner.get("url", ""))
+    return urls
+
+
 def from_buttons(raw_json: dict[str, Any]) -> list[Entity]:
     out: list[Entity] = []
-    rows = raw_json.get("inline_bot_buttons")
-    if not isinstance(rows, list):
-        return out
-    for row in rows[:50]:
-        for button in row if isinstance(row, list) else []:
-            if isinstance(button, dict) and button.get("type") == "url":
-                url = str(button.get("data", ""))[:2048]
-                ent = _url_entity(url, (None, None), "button") if url else None
-                if ent is not None:
-                    out.append(ent)
+    for target in _button_urls(raw_json):
+        url = str(target)[:2048] if isinstance(target, str) else ""
+        ent = _url_entity(url, (None, None), "button") if url else None
+        if ent is not None:
+            out.append(ent)
     return out
 
 

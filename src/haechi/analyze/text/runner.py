@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, exists, insert, select
+from sqlalchemy import Connection, and_, exists, insert, or_, select
 
 from haechi.analyze.text import rooms
+from haechi.analyze.text.entities import BUTTON_MARKERS
 from haechi.analyze.text.scan import MessageScan, Scanner, scanner_for
 from haechi.app import App
 from haechi.store.custody import Draft, canonical
@@ -69,7 +70,7 @@ def _buttons(conn: Connection, lo: int, hi: int) -> dict[int, str]:
     """Raw JSON of the batch's messages that carry inline buttons (URL buttons)."""
     rows = conn.execute(
         select(Message.id, Message.raw).where(
-            Message.id.between(lo, hi), Message.raw.contains('"inline_bot_buttons"')
+            Message.id.between(lo, hi), or_(*(Message.raw.contains(m) for m in BUTTON_MARKERS))
         )
     )
     return {pk: raw for pk, raw in rows}

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from haechi.analyze.text.context import ContextRules, Reading
-from haechi.analyze.text.entities import EXTRACTOR_VERSION, Entity, extract
+from haechi.analyze.text.entities import BUTTON_MARKERS, EXTRACTOR_VERSION, Entity, extract
 from haechi.analyze.text.lexicon import Lexicon, Rule, load_lexicon
 from haechi.analyze.text.matcher import Matcher, TextResult
 from haechi.analyze.text.scoring import keys_of, message_rules
@@ -87,7 +87,7 @@ class Scanner:
             parsed = orjson.loads(entities_json)
             ents = parsed if isinstance(parsed, list) else None
         raw_json = None
-        if raw and '"inline_bot_buttons"' in raw:
+        if raw and any(marker in raw for marker in BUTTON_MARKERS):
             parsed_raw = orjson.loads(raw)
             raw_json = parsed_raw if isinstance(parsed_raw, dict) else None
         return self.scan(text, ents, raw_json)
