@@ -86,3 +86,22 @@ class PdqHeldBack(Analyzer):
         if item.sha256 in os.environ.get("HAECHI_TEST_HOLD_BACK", "").split(","):
             raise AnalysisError("held back by the test")
         return PdqAnalyzer().analyze(item)
+
+
+class Where(Analyzer):
+    """Says which Ray node (or "local") ran it, after a pause that lets a test kill the
+    worker in the middle of a step. Not in EXTRA: the Ray cluster test names it."""
+
+    name: ClassVar[str] = "t_where"
+    version: ClassVar[str] = "1"
+    media_kinds = IMAGES
+
+    def analyze(self, item: AnalysisInput) -> AnalysisResult:
+        time.sleep(float(os.environ.get("HAECHI_TEST_WHERE_SECONDS", "0.8")))
+        try:
+            import ray
+
+            node = ray.get_runtime_context().get_node_id() if ray.is_initialized() else "local"
+        except ImportError:
+            node = "local"
+        return AnalysisResult([Signal("t_where", node, None, {"pid": os.getpid()})])

@@ -9,6 +9,14 @@ One Ray task is one *step* (one analyzer on one file), so a timeout or a crash i
 the analyzer that caused it, as in :mod:`haechi.run.pool`. A task tells a small clock actor
 when its step starts (after its model is loaded), so the time limit counts the step alone;
 overdue tasks are cancelled with ``force=True``, which kills their worker process.
+
+A worker process or a node that dies (killed, out of memory, a host lost) costs nothing:
+Ray runs the step again elsewhere (``max_retries`` counts system failures only; an
+analyzer's exception is a result, never retried). A step whose file crashes its decoder
+dies on every attempt, so after :data:`ATTEMPTS` it is recorded as ``crashed``, as the
+local pool records it. Results and their custody events are written by the runner alone,
+once per step, whatever the attempts: tests/run/test_ray_cluster.py kills a worker of a
+two-node cluster (``ray start``) mid-run.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import Any
 from haechi.domain import UsageError
 from haechi.run.pool import SETUP_LIMIT, Outcome, Task
 
+ATTEMPTS = 2  # a step's runs when its worker dies: one retry, then it is "crashed"
 _WORKER: dict[bytes, Any] = {}  # per Ray worker process: built once per (pickled) settings
 _READY: set[str] = set()
 
@@ -71,6 +80,25 @@ def _step(
         worker.close(opened)
 
 
+def _errors_to_stderr() -> None:
+    """Ray's driver prints the cluster's error messages ("a worker died ...") to standard
+    output, which carries ``haechi analyze --json``: send them to standard error. (A
+    private function of Ray's; where it is missing, nothing is changed.)"""
+    try:
+        from ray._private import worker as ray_worker
+    except ImportError:
+        return
+    original = getattr(ray_worker, "print_to_stdstream", None)
+    if original is None or getattr(original, "_haechi", False):
+        return
+
+    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
+        original({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr._haechi = True  # type: ignore[attr-defined]
+    ray_worker.print_to_stdstream = to_stderr
+
+
 class RayPool:
     """:class:`~haechi.run.pool.SupervisedPool`'s interface on Ray."""
 
@@ -95,6 +123,7 @@ class RayPool:
 
     def _start(self) -> int:
         ray = self.ray
+        _errors_to_stderr()
         env = {
             k: v
             for k, v in os.environ.items()
@@ -113,8 +142,9 @@ class RayPool:
     def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
         ray = self.ray
         slots = self._start()
-        remote = ray.remote(max_retries=0)(_step)
-        clock = ray.remote(num_cpus=0)(_Clock).remote()
+        remote = ray.remote(max_retries=ATTEMPTS - 1, retry_exceptions=False)(_step)
+        # Restarted (empty) if its process or node dies: steps then count from submission.
+        clock = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(_Clock).remote()
         args_ref = ray.put(self.args)
         steps = ((t.key, t.payload, s) for t in tasks for s in t.steps)
         flying: dict[Any, tuple[str, str, str, float]] = {}  # ref -> key, step, token, t0
@@ -167,9 +197,11 @@ class RayPool:
         ray = self.ray
         try:
             status, value, error, seconds = ray.get(ref)
-        except ray.exceptions.WorkerCrashedError as exc:
+        except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError) as exc:
             self.restarts += 1
-            return Outcome(key, step, "crashed", None, f"the worker died ({exc})"[:500],
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return Outcome(key, step, "crashed", None,
+                           f"the worker died {ATTEMPTS} times ({reason})"[:500],
                            time.time() - t0)  # fmt: skip
         except ray.exceptions.RayError as exc:
             return Outcome(key, step, "error", None, f"{type(exc).__name__}: {exc}"[:1000],
