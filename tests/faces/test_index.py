@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from tests.faces.conftest import add_synthetic_faces, identities
 
 from haechi.app import App
@@ -211,3 +211,31 @@ def test_the_hook_is_idempotent(app: App) -> None:
     with app.db.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM faces").scalar() == before == 9
     assert FaceIndex.for_app(app).sync(app).total == 9
+
+
+def test_a_large_index_is_built_from_pages_as_from_one_array(app: App) -> None:
+    """Past the exact limit the index is trained on samples read by id and filled page by
+    page (haechi.match.face_build): the same index as one built from every vector at once."""
+    from haechi.match import face_index
+
+    people = identities(300, 4, seed=8)
+    add_synthetic_faces(app, people, tag="p")
+    paged = FaceIndex.for_app(app)
+    original = face_index.PAGE
+    face_index.PAGE = 97  # many pages, one not full
+    try:
+        report = paged.sync(app, exact_limit=100)
+    finally:
+        face_index.PAGE = original
+    assert report.rebuilt and report.kind == "ivf" and report.total == len(people)
+    from haechi.analyze.faces import codec
+
+    with app.db.connect() as conn:
+        rows = conn.execute(select(FaceRow.id, FaceRow.embedding).order_by(FaceRow.id)).all()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    whole = FaceIndex(app.settings.index_dir / "whole")
+    whole.build(codec.stack([bytes(r[1]) for r in rows]), ids, exact_limit=100)
+    assert paged.meta["nlist"] == whole.meta["nlist"] and paged.total == whole.total
+    queries = people[::37]
+    assert paged.within(queries, RADIUS) == whole.within(queries, RADIUS)
+    assert paged.nearest(queries, 5) == whole.nearest(queries, 5)

@@ -111,6 +111,42 @@ def _sample(n: int, size: int) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, size=min(n, size), replace=False))
 
 
+def ivf_training_rows(n: int) -> np.ndarray:
+    """Positions (in face-id order) of the faces an inverted file over ``n`` is trained on."""
+    return _sample(n, TRAIN_PER_CELL * nlist_for(n))
+
+
+def sketch_training_rows(n: int) -> np.ndarray:
+    return _sample(n, SKETCH_TRAIN)
+
+
+def empty_ivf(sample: np.ndarray, n: int) -> Any:
+    """An inverted file for ``n`` faces, trained on ``sample`` (``ivf_training_rows``), empty."""
+    faiss = _faiss()
+    nlist = nlist_for(n)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(codec.DIM), codec.DIM, nlist, faiss.METRIC_L2)
+    index.cp.niter = KMEANS_ITERATIONS  # the centroids barely move after ~10 rounds
+    index.cp.min_points_per_centroid = min(TRAIN_PER_CELL, n // nlist)  # no warning
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    index.nprobe = range_nprobe(nlist)  # for callers using FAISS directly (eval)
+    # Face id -> vector: the sketch's candidates are re-ranked by exact distance, and
+    # retired faces are removed without scanning every list.
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    return index
+
+
+def empty_sketch(sample: np.ndarray) -> Any:
+    """32 bytes a face (4-bit PQ, fast scan) for top-k over an inverted file, trained on
+    ``sample`` (``sketch_training_rows``), empty."""
+    faiss = _faiss()
+    pq = faiss.IndexPQFastScan(codec.DIM, SKETCH_M, 4)
+    pq.train(np.ascontiguousarray(sample, dtype=np.float32))
+    # The blocked implementation that batches of clustering queries need; for one query it
+    # was also 1.5x faster than the automatic choice (measured at 1M).
+    pq.implem = 12
+    return faiss.IndexIDMap(pq)
+
+
 def build_index(vectors: np.ndarray, ids: np.ndarray, *, exact_limit: int = EXACT_LIMIT) -> Any:
     """The main FAISS index over ``vectors`` (n, 128) with ``ids``: exact up to
     ``exact_limit``, else an inverted file whose default ``nprobe`` is the range one."""
@@ -120,15 +156,7 @@ def build_index(vectors: np.ndarray, ids: np.ndarray, *, exact_limit: int = EXAC
     if n <= exact_limit:
         index = faiss.IndexIDMap(faiss.IndexFlatL2(codec.DIM))
     else:
-        nlist = nlist_for(n)
-        index = faiss.IndexIVFFlat(faiss.IndexFlatL2(codec.DIM), codec.DIM, nlist, faiss.METRIC_L2)
-        index.cp.niter = KMEANS_ITERATIONS  # the centroids barely move after ~10 rounds
-        index.cp.min_points_per_centroid = min(TRAIN_PER_CELL, n // nlist)  # no warning
-        index.train(np.ascontiguousarray(x[_sample(n, TRAIN_PER_CELL * nlist)]))
-        index.nprobe = range_nprobe(nlist)  # for callers using FAISS directly (eval)
-        # Face id -> vector: the sketch's candidates are re-ranked by exact distance, and
-        # retired faces are removed without scanning every list.
-        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        index = empty_ivf(x[ivf_training_rows(n)], n)
     if n:
         index.add_with_ids(x, ids.astype(np.int64))
     return index
@@ -136,14 +164,8 @@ def build_index(vectors: np.ndarray, ids: np.ndarray, *, exact_limit: int = EXAC
 
 def build_sketch(vectors: np.ndarray, ids: np.ndarray) -> Any:
     """32 bytes a face (4-bit PQ, fast scan) for top-k over an inverted file."""
-    faiss = _faiss()
     x = np.ascontiguousarray(vectors, dtype=np.float32)
-    pq = faiss.IndexPQFastScan(codec.DIM, SKETCH_M, 4)
-    pq.train(np.ascontiguousarray(x[_sample(len(x), SKETCH_TRAIN)]))
-    # The blocked implementation that batches of clustering queries need; for one query it
-    # was also 1.5x faster than the automatic choice (measured at 1M).
-    pq.implem = 12
-    sketch = faiss.IndexIDMap(pq)
+    sketch = empty_sketch(x[sketch_training_rows(len(x))])
     sketch.add_with_ids(x, ids.astype(np.int64))
     return sketch
 
@@ -402,6 +424,21 @@ class FaceIndex:
             return report
 
     def _rebuild(self, app: App, db_id: str, max_id: int, exact_limit: int) -> None:
+        with app.db.connect() as conn:
+            ids = np.fromiter(
+                conn.execute(
+                    select(FaceRow.id).where(FaceRow.active.is_(True)).order_by(FaceRow.id)
+                ).scalars(),
+                dtype=np.int64,
+            )
+        if len(ids) > exact_limit:
+            from haechi.match.face_build import stream_build
+
+            self.index, self.sketch, self.meta = stream_build(app, ids)
+            self._shared = False
+            self.meta.update(database=db_id, max_face_id=max_id)
+            self._save()
+            return
         id_parts, vec_parts = [], []
         for ids, vectors in self._active(app):
             id_parts.append(ids)
