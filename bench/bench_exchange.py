@@ -83,7 +83,8 @@ def timed(
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
     if code:
-        raise SystemExit(f"haechi {' '.join(args)} failed ({code}):\n{got['err'][-3000:]}")
+        raise SystemExit(f"haechi {' '.join(args)} failed ({code}):\n{got['out'][-3000:]}\n"
+                         f"{got['err'][-3000:]}")  # fmt: skip
     return {"seconds": round(seconds, 2), "rss_mb": round(usage.ru_maxrss / 1024, 1),
             "stdout": got["out"]}  # fmt: skip
 
