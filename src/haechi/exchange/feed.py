@@ -9,7 +9,8 @@ it.
 
 Why this is exact and cheap:
 - Every bank change writes a custody event in its transaction, so "the custody head has
-  not moved" means "nothing changed" (one indexed read per fetch).
+  not moved", or moved by other events only (a page served, a match), means "nothing
+  changed" (one or two indexed reads per fetch).
 - Writers are serialised (SQLite's single writer, PostgreSQL's advisory lock taken by
   ``app.db.begin()``), and so are catch-ups (they write): change ids are committed in
   the order they are numbered, so a partner that has read up to change N has seen every
@@ -39,6 +40,7 @@ from haechi.store.tables.exchange import ExchangeFeed, ExchangeLive, ExchangeSta
 from haechi.store.tables.match import BankItem
 
 REMOVALS = (match_events.BANK_ITEMS_REMOVED, match_events.BANK_DELETED)
+BANK_CHANGES = (match_events.BANK_ITEMS_ADDED, *REMOVALS)
 SEEN = "custody_seq"  # the custody head the last complete catch-up had read
 CHUNK = 500
 MAX_ITEMS = 50_000
@@ -74,6 +76,14 @@ def catch_up(app: App, *, max_items: int = MAX_ITEMS) -> CatchUp:
         if head == seen:
             return report
         now = utc_now()
+        banks_changed = conn.execute(
+            select(CustodyEvent.seq)
+            .where(CustodyEvent.seq > seen, CustodyEvent.event_type.in_(BANK_CHANGES))
+            .limit(1)
+        ).first()
+        if banks_changed is None and seen:  # other events only (a page served, a match, ...)
+            _set_state(conn, SEEN, head)
+            return report
         removal = conn.execute(
             select(CustodyEvent.seq)
             .where(CustodyEvent.seq > seen, CustodyEvent.event_type.in_(REMOVALS))
