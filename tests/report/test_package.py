@@ -352,3 +352,15 @@ def test_messages_with_bytes_no_column_holds_verify(app: App, tmp_path: Path) ->
         and hashlib.sha256(source[bad["raw_offset"] :].split(b"\n")[0].rstrip(b",")).hexdigest()
         == bad["raw_sha256"]
     )
+
+
+def test_a_package_is_its_owners_alone(store: App, tmp_path: Path) -> None:
+    """Originals of abuse material must not be readable by every local user."""
+    ref = demo_case(store)
+    folder = create_package(store, ref, tmp_path / "pkg", FAST).path
+    for path in folder.rglob("*"):
+        mode = path.stat().st_mode & 0o777
+        assert mode & 0o077 == 0, (path, oct(mode))
+    zipped = create_package(store, ref, tmp_path / "pkg.zip", FAST).path
+    with zipfile.ZipFile(zipped) as zf:
+        assert all((i.external_attr >> 16) & 0o077 == 0 for i in zf.infolist())

@@ -70,7 +70,7 @@ class FolderWriter(PackageWriter):
                 h.update(block)
                 out.write(block)
                 size += len(block)
-        path.chmod(0o444)  # a package is read-only once written
+        path.chmod(0o400)  # read-only once written, and the owner's alone (originals of abuse)
         return self._record(name, h.hexdigest(), size)
 
     def finish(self) -> Path:
@@ -96,7 +96,7 @@ class ZipWriter(PackageWriter):
         info.compress_type = (
             zipfile.ZIP_STORED if name.startswith(_STORED_PREFIX) else zipfile.ZIP_DEFLATED
         )
-        info.external_attr = 0o444 << 16
+        info.external_attr = 0o400 << 16
         h, size = hashlib.sha256(), 0
         with self.zf.open(info, "w", force_zip64=True) as out:
             while block := stream.read(CHUNK):
