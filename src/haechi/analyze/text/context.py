@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from haechi.analyze.text.entities import Entity, group_of
 from haechi.analyze.text.lexicon import Lexicon
 from haechi.analyze.text.matcher import Finding, PatternHit, TextResult
+from haechi.analyze.text.variants import EVASIVE_VIA
 
 # Identifier groups that are evidence of a room's business (links, bots, payments).
 INTENT_GROUPS = frozenset({"telegram", "bot", "crypto"})
@@ -58,9 +59,13 @@ class Reading:
 def evasive(f: Finding) -> bool:
     """Was this hit spelt to get past a filter? Separators, jamo, digits or look-alike
     letters inside the word ("지.인.능.욕", "ㅈ1인능욕", "nud1fy"), or one letter per
-    space ("지 인 능 욕", "u n d r e s s"). One space inside ("지인 능욕") is ordinary."""
+    space ("지 인 능 욕", "u n d r e s s"), or a derived evasion form (initial consonants
+    "ㅈㅇㄴㅇ", a spelling by ear "딮페이크", mixed scripts "딥fake"). One space inside
+    ("지인 능욕") is ordinary, and so are romanised and Hangul-loanword spellings."""
     if f.role != "signal":
         return False
+    if f.via:  # a derived form: initial consonants, spellings by ear, mixed scripts evade;
+        return f.via in EVASIVE_VIA  # romanised and Hangul-loanword spellings do not
     parts = f.matched.split()
     # NFC, not NFKC: compatibility jamo ("ㅈㅣ") and full-width letters stay visible here.
     joined = unicodedata.normalize("NFC", "".join(parts)).lower()
@@ -110,7 +115,9 @@ class ContextRules:
         if groups:
             intents.add("entity")
             intent_weight += len(groups)
-        if any(evasive(f) for f in result.findings):
+        # A quoted hit is mentioned, not used: reporters quote the evasive spelling too
+        # ("'ㄷㅍㅇㅋ' 같은 초성 은어").
+        if any(evasive(f) and not (text and quoted(text, f)) for f in result.findings):
             intents.add("evasion")
             intent_weight += 2.0
         benign = self._senses(result, kinds, intents) if kinds else []

@@ -17,6 +17,11 @@ inflection, when the stem's first syllable occurs (:mod:`.morph`). Digits or Lat
 slipped between Hangul syllables ("능1욕방") are read past: Korean terms are also looked
 for in a copy of the squeezed form without them.
 
+Forms derived from the lexicon (:mod:`.variants`: initial consonants, spellings by ear,
+romanisations, Hangul spellings of English terms, Latin runs inside Hangul words read in
+Hangul) are found in further views of the same squeezed form; each hit says ``via``
+which one found it.
+
 Hits go to one of three lists by the term's role: signal terms (points), context cues
 (news, support, public safety, ...) and intent cues (trade, requests, chatter); what the
 cues do is decided in :mod:`.context`.
@@ -37,14 +42,24 @@ from haechi.analyze.text.morph import (  # re-exported: the runner and bench cou
     lemma_spans,
     morpheme_aligned,
 )
-from haechi.analyze.text.normalize import TO_CYRILLIC, TO_LATIN, Normalized, normalize, squeeze
+from haechi.analyze.text.normalize import (
+    TO_CYRILLIC,
+    TO_LATIN,
+    TO_LATIN_L,
+    Normalized,
+    normalize,
+    squeeze,
+)
+from haechi.analyze.text.variants import Variants
 
 __all__ = ["KIWI_WINDOW", "Finding", "Matcher", "PatternHit", "TextResult", "_Kiwi"]
 __all__ += ["kiwi_installed", "kiwi_missing", "morpheme_aligned"]
 
 LATIN_SUFFIXES = frozenset({"s", "es", "ed", "d", "ing", "er", "ers", "ly", "r"})
 CYRILLIC_MAX_ENDING = 4  # Russian and Ukrainian inflect: "раздеть" -> "раздеться"
-_LOOKALIKE = re.compile("[v0-9\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]")
+_LOOKALIKE = re.compile(
+    "[v0-9\u0250-\u02af\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u1d00-\u1d2b\ua730\ua731]"
+)
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 # One or two digits or Latin letters between Hangul syllables: "능1욕방", "합x성".
 _HANGUL_NOISE = re.compile("(?<=[\uac00-\ud7a3])[0-9a-z]{1,2}(?=[\uac00-\ud7a3])")
@@ -62,6 +77,9 @@ class Finding:
     end: int
     matched: str  # the original text of the span
     form: str  # the form that matched, squeezed, as the lexicon spells it
+    # How a derived form found it (:mod:`.variants`): "chosung", "sound", "roman",
+    # "loanword", "mixed"; "" for the lexicon's own forms.
+    via: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +143,9 @@ def trie_regex(words: list[str]) -> str:
 class Matcher:
     """A compiled lexicon. Thread-safe to share; build one per lexicon version."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, derived: bool = True) -> None:
+        """``derived``: also match the evasion forms derived from the lexicon (on unless an
+        evaluation compares without them)."""
         self.lexicon = lexicon
         # Refuse now, with one sentence, rather than with an ImportError halfway through a
         # scan (a batch already written, the next one failing on its first candidate).
@@ -149,6 +169,14 @@ class Matcher:
                     groups[script].append(form)
                 self.by_form[(script, form)] = term  # a later definition of a form wins
                 self.spelling[(script, form)] = squeeze(raw)  # as the lexicon spells it
+        self.variants = Variants(lexicon.terms) if derived else None
+        self.via: dict[tuple[str, str], str] = {}
+        for term, form in self.variants.loan if self.variants else ():
+            if ("cjk", form) not in self.by_form:  # the lexicon's own Korean forms win
+                groups["cjk"].append(form)
+                self.by_form[("cjk", form)] = term
+                self.spelling[("cjk", form)] = form
+                self.via[("cjk", form)] = "loanword"
         self.regex = {
             script: re.compile(trie_regex(forms)) for script, forms in groups.items() if forms
         }
@@ -169,8 +197,14 @@ class Matcher:
         self.unfiltered = any(not p.prefilter for p in self.patterns)
 
     # -- terms ----------------------------------------------------------------------------
-    def _accept(self, n: Normalized, script: str, term: Term, s: int, e: int) -> bool:
+    def _accept(
+        self, n: Normalized, script: str, term: Term, s: int, e: int, via: str = ""
+    ) -> bool:
         sq = n.squeezed
+        if via in ("roman", "chosung", "chosung_short"):
+            return True  # their own boundary rules hold (:mod:`.variants`); no kiwi on them
+        if via == "loanword" and not n.word_start(s):
+            return False
         if script == "latin" or script == "cyrillic":
             if not n.word_start(s):
                 return False
@@ -201,6 +235,8 @@ class Matcher:
             return
         latin = sq.translate(TO_LATIN) if _LOOKALIKE.search(sq) else sq
         views: list[tuple[str, str, list[int] | None]] = [("cjk", sq, None), ("latin", latin, None)]
+        if "1" in sq:  # "c1othoff": a 1 may stand for l as well as for i
+            views.append(("latin", sq.translate(TO_LATIN_L), None))
         if _CYRILLIC.search(sq):
             views.append(("cyrillic", sq.translate(TO_CYRILLIC), None))
         if _HANGUL_NOISE.search(sq):
@@ -208,7 +244,13 @@ class Matcher:
             for m in reversed(list(_HANGUL_NOISE.finditer(sq))):
                 del kept[m.start() : m.end()]
             views.append(("cjk", "".join(sq[i] for i in kept), kept))
+        mixed = self.variants.mixed_view(sq) if self.variants else None
+        if mixed is not None:
+            views.append(("mixed", *mixed))
         for script, view, back in views:
+            via = ""
+            if script == "mixed":
+                script, via = "cjk", "mixed"
             regex = self.regex.get(script)
             if regex is None:
                 continue
@@ -221,15 +263,27 @@ class Matcher:
                     s, e = back[s], back[e - 1] + 1
                 spelt = self.spelling[(script, m.group())]
                 if term.role != "signal":
-                    out.pending.append((script, s, e, term, spelt))
+                    if not via:
+                        out.pending.append((script, s, e, term, spelt))
                     continue
-                self._place(n, out, script, term, s, e, spelt)
+                how = via or self.via.get((script, m.group()), "")
+                self._place(n, out, script, term, s, e, spelt, how)
+        for s, e, term, form, how in self.variants.hits(n) if self.variants else ():
+            self._place(n, out, "cjk", term, s, e, form, how)
 
     def _place(
-        self, n: Normalized, out: TextResult, script: str, term: Term, s: int, e: int, form: str
+        self,
+        n: Normalized,
+        out: TextResult,
+        script: str,
+        term: Term,
+        s: int,
+        e: int,
+        form: str,
+        via: str = "",
     ) -> None:
         """Check a squeezed hit and add it, once, with its span in the original text."""
-        if not self._accept(n, script, term, s, e):
+        if not self._accept(n, script, term, s, e, via):
             return
         os_, oe = n.sq_to_original(s, e)
         same = out.context if term.role == "context" else out.intent
@@ -237,7 +291,7 @@ class Matcher:
             same = out.findings
         if any(f.term_id == term.id and f.start == os_ and f.end == oe for f in same):
             return  # found again in another view of the text
-        self._add(out, term, os_, oe, n.original[os_:oe], form)
+        self._add(out, term, os_, oe, n.original[os_:oe], form, via)
 
     def resolve(self, out: TextResult) -> None:
         """Check and place the pending cue hits (context and intent)."""
@@ -248,7 +302,9 @@ class Matcher:
             self._place(out.norm, out, script, term, s, e, form)
 
     @staticmethod
-    def _add(out: TextResult, term: Term, start: int, end: int, matched: str, form: str) -> None:
+    def _add(
+        out: TextResult, term: Term, start: int, end: int, matched: str, form: str, via: str = ""
+    ) -> None:
         f = Finding(
             term.id,
             term.category,
@@ -260,6 +316,7 @@ class Matcher:
             end,
             matched,
             form,
+            via,
         )
         lists = {"context": out.context, "intent": out.intent}
         lists.get(term.role, out.findings).append(f)

@@ -12,8 +12,12 @@ What evasion looks like and what undoes it:
   drops everything that is not a letter or digit, and remembers where each word started,
   so a match can be required to begin on a word;
 - look-alike letters (Cyrillic "а" in "undress", Latin "p" in "раздеть", "nud1fy",
-  "nvdify"): two translated copies of the squeezed form, one for Latin and one for
-  Cyrillic terms.
+  "nvdify", small capitals "ᴜɴᴅʀᴇss"): translated copies of the squeezed form, one for
+  Latin and one for Cyrillic terms (and, when a "1" is present, one more that reads it as
+  "l": "c1othoff");
+- symbols for letters inside a Latin word ("nud!fy", "undre$$", "str|p", "f@ke"): read as
+  the letter in ``text`` itself (same length, so spans stay exact), since the squeezed
+  form would drop them. "@name" and a "!" that ends a word stay as they are.
 
 The common case (already NFKC, no jamo, no invisible characters) takes a fast path that
 costs one regex scan and ``str.lower``; only unusual text goes character by character.
@@ -53,6 +57,13 @@ _JAMO_STROKE = re.compile(
 _STROKES = frozenset("1li|!")
 _V_I = 20  # ㅣ among the 21 conjoining vowels
 _WORD = re.compile(r"[^\W_]+")
+# Symbols standing for letters inside a Latin word: between two letters, a run of $ that
+# ends one ("undre$$"), a $ that starts one ("$trip").
+_LEET = re.compile(
+    r"(?<=[a-z])[$@!|€¡](?=[a-z])|(?<=[a-z])\$+(?![a-z0-9])|(?<![\w$])\$(?=[a-z]{2})"
+)
+_LEET_HINT = re.compile("[$@!|€¡]")
+_LEET_READ = {"$": "s", "@": "a", "!": "i", "|": "l", "€": "e", "¡": "i"}
 _NON_WORD = re.compile(r"[\W_]+")
 
 # Conjoining jamo: leading consonants (L), vowels (V), trailing consonants (T).
@@ -66,11 +77,12 @@ _TO_COMPAT = {
     if len(unicodedata.normalize("NFKC", chr(cp))) == 1
 }
 
-# Look-alike letters (lower case): Cyrillic/Greek shapes and digits read as Latin ...
-TO_LATIN = str.maketrans(
-    "аеорсхуіјѕԁɡοανικρτυ0134579v",
-    "aeopcxyijsdgoavikptuoieastgu",
-)
+# Look-alike letters (lower case): Cyrillic/Greek shapes, small capitals and digits read
+# as Latin (v as u: "nvdify") ...
+_LOOK = "аеорсхуіјѕԁɡοανικρτυᴀʙᴄᴅᴇғɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ"
+_READ = "aeopcxyijsdgoavikptuabcdefghijklmnoprstuuwyz"
+TO_LATIN = str.maketrans(_LOOK + "0134579v", _READ + "oieastgu")
+TO_LATIN_L = str.maketrans(_LOOK + "0134579v", _READ + "oleastgu")
 # ... and Latin shapes read as Cyrillic.
 TO_CYRILLIC = str.maketrans("aeopcxykmt036", "аеорсхукмтозб")
 
@@ -253,6 +265,14 @@ def _needs_slow(text: str) -> bool:
     return not unicodedata.is_normalized("NFKC", probe)
 
 
+def fold_leet(text: str) -> str:
+    """Symbols that stand for letters inside Latin words, read as those letters (lower-case
+    text in, same length out; idempotent)."""
+    if not _LEET_HINT.search(text):
+        return text
+    return _LEET.sub(lambda m: "".join(_LEET_READ[c] for c in m.group()), text)
+
+
 def normalize(text: str) -> Normalized:
     """All matching forms of ``text`` (see the module docstring)."""
     origin: list[int] | None = None
@@ -262,6 +282,7 @@ def normalize(text: str) -> Normalized:
         norm = text.lower()
         if len(norm) != len(text):  # a letter whose lower case is longer (rare): go slow
             norm, origin = _slow(text)
+    norm = fold_leet(norm)
     return Normalized(text, norm, origin, _NON_WORD.sub("", norm))
 
 

@@ -14,14 +14,25 @@ from typing import Any
 import orjson
 
 from haechi.analyze.text.context import ContextRules, Reading
-from haechi.analyze.text.entities import BUTTON_MARKERS, EXTRACTOR_VERSION, Entity, extract
+from haechi.analyze.text.entities import (
+    BUTTON_MARKERS,
+    EXTRACTOR_VERSION,
+    Entity,
+    extract,
+    group_of,
+)
 from haechi.analyze.text.lexicon import Lexicon, Rule, load_lexicon
 from haechi.analyze.text.matcher import Matcher, TextResult
 from haechi.analyze.text.scoring import keys_of, message_rules
+from haechi.analyze.text.variants import supported
 
 # Bump when matching or extraction code changes what it finds. m2: context senses and
-# intent cues, lemmas, digits between Hangul syllables, strokes for ㅣ after jamo.
-ENGINE_VERSION = "m2"
+# intent cues, lemmas, digits between Hangul syllables, strokes for ㅣ after jamo. m3:
+# evasion forms derived from the lexicon (initial consonants, spellings by ear,
+# romanisations, Hangul loanwords, mixed scripts), symbols and small capitals for letters.
+ENGINE_VERSION = "m3"
+# Identifiers whose message's cues are read even without a signal term (rules test them).
+CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 
 
 @dataclass
@@ -70,14 +81,26 @@ class Scanner:
     ) -> MessageScan:
         result = self.matcher.scan(text)
         ents = extract(text, entities or (), raw_json)
-        if result.pending and any(e.kind == "tg_bot" and e.valid for e in ents):
-            self.matcher.resolve(result)  # a bot's own words: its requests count (rules)
+        if result.pending and any(e.kind in CUE_ENTITIES and e.valid for e in ents):
+            # A bot's own words (its requests count) and a room link's (a backup room
+            # announced because the room was banned): rules read their cues.
+            self.matcher.resolve(result)
+        if any(f.via == "chosung_short" for f in result.findings):
+            self._short_initials(result, ents)
         scan = MessageScan(result, ents)
         scan.reading = self.context.read(result, ents, text)
         scan.news_like = scan.reading.news_like
         if result.findings or result.patterns or result.intent:
             scan.rules = message_rules(self.lexicon, scan.keys())
         return scan
+
+    def _short_initials(self, result: TextResult, ents: list[Entity]) -> None:
+        """Keep three-consonant abbreviations only with explicit context (:mod:`.variants`):
+        ㄴㅇㄱ is a chat meme as often as 능욕글."""
+        self.matcher.resolve(result)
+        groups = {g for e in ents if e.valid for g in group_of(e.kind)}
+        if not supported({c.category for c in result.intent}, groups):
+            result.findings[:] = [f for f in result.findings if f.via != "chosung_short"]
 
     def scan_stored(self, text: str, entities_json: str | None, raw: str | None) -> MessageScan:
         """A message as the database holds it; JSON is parsed only where it can add
