@@ -16,6 +16,7 @@ from haechi.auth.types import Actor
 from haechi.domain import UsageError
 from haechi.services import search_index
 from haechi.services.search import Filters, parse_query, search
+from haechi.services.search_terms import is_korean_word
 
 ME = Actor(None, "tester", "investigator", via="cli")
 _TOKEN = re.compile(r"[^\W_]+")
@@ -33,11 +34,17 @@ def _messages(app: App) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
+def _finds(word: str, token: str) -> bool:
+    """A word matches a token it begins; a Korean word of two or more syllables also
+    one it stands inside (the index's syllable bigrams: 영상 in 딥페이크영상)."""
+    return word in token if is_korean_word(word) else token.startswith(word)
+
+
 def _reference(msgs: list[dict[str, object]], words: list[str], **flt: object) -> set[int]:
     out = set()
     for m in msgs:
         tokens = [t.lower() for t in _TOKEN.findall(str(m["text"] or ""))]
-        if not all(any(t.startswith(w) for t in tokens) for w in words):
+        if not all(any(_finds(w, t) for t in tokens) for w in words):
             continue
         if flt.get("chat_id") is not None and m["chat_id"] != flt["chat_id"]:
             continue

@@ -69,6 +69,8 @@ def _info(row: Any) -> UserInfo:
         created_at=row.created_at,
         last_login_at=row.last_login_at,
         must_change_password=bool(row.must_change_password),
+        unit=row.unit,
+        all_units=bool(row.all_units),
     )
 
 
@@ -116,15 +118,24 @@ def add_user(
     actor: Actor,
     reason: str | None = None,
     pending_approval: bool = False,
+    unit: str | None = None,
+    all_units: bool = False,
 ) -> UserInfo:
     """A new account. ``pending_approval``: an administrator in the web application asks
     for a privileged role; the account is created disabled until a second administrator
-    approves the grant request filed with it (:func:`haechi.auth.grants.request_role`)."""
+    approves the grant request filed with it (:func:`haechi.auth.grants.request_role`).
+    ``unit``: the unit the person works in; ``all_units``: they see every unit's cases
+    (:mod:`haechi.auth.units`)."""
+    from haechi.auth.units import check_all_units, normalise_unit
+
     name = normalise_username(username)
     parsed = parse_role(role)
+    unit = normalise_unit(unit)
     check_policy(password, name, display_name)
     if not pending_approval:
         _check_grant(actor, parsed, reason, f"Creating {name}")
+    if all_units:
+        check_all_units(reason, f"Creating {name}")
     t = now()
     with write(app) as conn:
         if _row(conn, name) is not None:
@@ -139,9 +150,13 @@ def add_user(
                 failed_logins=0,
                 created_at=t,
                 password_changed_at=t,
+                unit=unit,
+                all_units=all_units,
             )
         )
         detail: dict[str, Any] = {"added": parsed.value}
+        if unit is not None or all_units:
+            detail.update(unit=unit, all_units=all_units)
         if reason:
             detail["reason"] = reason.strip()[:500]
         if pending_approval:

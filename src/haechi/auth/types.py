@@ -17,6 +17,8 @@ class UserInfo:
     created_at: int
     last_login_at: int | None
     must_change_password: bool = False
+    unit: str | None = None  # the unit they work in (None: the default, unnamed unit)
+    all_units: bool = False  # may see every unit's cases (haechi.cases.visibility)
 
     @property
     def label(self) -> str:

@@ -172,30 +172,31 @@ class SubjectCase:
 
 def cases_of_subject(app: App, subject_label: str) -> list[SubjectCase]:
     """The cases where a victim is linked to the faces subject ``subject_label``."""
+    from haechi.cases import visibility
     from haechi.store.tables.cases import Case, CaseSubject
 
     with app.db.connect() as conn:
-        rows = conn.execute(
+        stmt = (
             select(Case.ref, Case.title, Case.status, CaseSubject.label)
             .join(CaseSubject, CaseSubject.case_id == Case.id)
             .where(CaseSubject.faces_subject_ref == subject_label)
             .order_by(Case.id.desc())
-        ).all()
+        )
+        rows = conn.execute(visibility.limit(conn, stmt)).all()
     return [SubjectCase(*r) for r in rows]
 
 
 def open_cases(app: App, limit: int = 200) -> list[tuple[str, str]]:
     """(reference, title) of the cases not closed, newest first: what a case can be
     extended from."""
+    from haechi.cases import visibility
     from haechi.store.tables.cases import Case
 
     with app.db.connect() as conn:
-        return [
-            (ref, title)
-            for ref, title in conn.execute(
-                select(Case.ref, Case.title)
-                .where(Case.status != "closed")
-                .order_by(Case.id.desc())
-                .limit(limit)
-            )
-        ]
+        stmt = (
+            select(Case.ref, Case.title)
+            .where(Case.status != "closed")
+            .order_by(Case.id.desc())
+            .limit(limit)
+        )
+        return [(ref, title) for ref, title in conn.execute(visibility.limit(conn, stmt))]

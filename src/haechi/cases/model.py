@@ -111,6 +111,7 @@ class CaseSummary:
     tags: tuple[str, ...] = ()
     items: int = 0
     notices: int = 0
+    unit: str | None = None  # None: the default, unnamed unit
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from haechi.app import App
+from haechi.auth.units import normalise_unit
 from haechi.cases import events as ev
+from haechi.cases import visibility
 from haechi.cases.model import CaseError, CaseStatus, CaseSummary
 from haechi.cases.rows import Row
 from haechi.store.tables.cases import Case, CaseItem, CaseNote, CaseTag, Notice
@@ -31,7 +33,8 @@ def case_row(conn: Connection, key: int | str) -> Row:
     row = conn.execute(stmt).first()
     if row is None and text.isdigit():  # a purely numeric reference
         row = conn.execute(select(Case).where(Case.ref == text)).first()
-    if row is None:
+    # Another unit's case is answered as one that does not exist (cases.visibility).
+    if row is None or not visibility.sees(conn, row.unit):
         raise CaseError(f"There is no case {text!r}: `haechi case list` shows the cases.")
     return row
 
@@ -75,9 +78,13 @@ def create_case(
     summary: str | None = None,
     assignee: str | None = None,
     tags: Iterable[str] = (),
+    unit: str | None = None,
 ) -> CaseSummary:
-    """Open a case. ``reported_on`` (the day it was reported) is what statistics count."""
+    """Open a case. ``reported_on`` (the day it was reported) is what statistics count.
+    ``unit``: the unit it belongs to; a person who sees one unit opens cases in theirs
+    (by default, and only there)."""
     title = _check_text(title, "case title", 500)
+    unit = _case_unit(app, unit)
     if ref is not None and not _REF.fullmatch(ref.strip()):
         raise CaseError(f"{ref!r} is not a valid case reference (letters, digits, - _ . / #).")
     day = _check_date(reported_on)
@@ -99,6 +106,7 @@ def create_case(
                 opened_at=opened,
                 assignee=assignee,
                 created_by=app.settings.operator,
+                unit=unit,
             )
             .returning(Case.id)
         ).scalar_one()
@@ -118,9 +126,46 @@ def create_case(
                 "reported_on": day,
                 "assignee": assignee,
                 "tags": tag_list,
+                **({"unit": unit} if unit is not None else {}),
             },
         )
     return get_summary(app, case_id)
+
+
+def _case_unit(app: App, unit: str | None) -> str | None:
+    """The unit a new case belongs to: the one named, else the opener's own."""
+    unit = normalise_unit(unit)
+    scope = visibility.unit_of(app)
+    if scope is None:
+        return unit
+    if unit is not None and unit != scope.unit:
+        raise CaseError("You can open cases only in your own unit.")
+    return scope.unit
+
+
+def known_units(app: App) -> list[str]:
+    """The units named on accounts and cases (for the forms that choose one)."""
+    from haechi.store.tables.web import WebUser
+
+    with app.db.connect() as conn:
+        named = set(conn.execute(select(Case.unit).where(Case.unit.is_not(None))).scalars())
+        named |= set(conn.execute(select(WebUser.unit).where(WebUser.unit.is_not(None))).scalars())
+    return sorted(u for u in named if u)
+
+
+def set_case_unit(app: App, key: int | str, unit: str | None) -> None:
+    """Move a case to another unit (someone who sees every unit; logged)."""
+    unit = normalise_unit(unit)
+    if visibility.unit_of(app) is not None:
+        raise CaseError("Only someone who sees every unit can move a case to another unit.")
+    with app.db.begin() as conn:
+        case = case_row(conn, key)
+        if case.unit == unit:
+            return
+        conn.execute(update(Case).where(Case.id == case.id).values(unit=unit))
+        ev.record(
+            app, conn, case.id, ev.CASE_UPDATED, {"field": "unit", "from": case.unit, "to": unit}
+        )
 
 
 def get_summary(app: App, key: int | str) -> CaseSummary:
@@ -164,6 +209,7 @@ def summaries(conn: Connection, cases: list[Row]) -> list[CaseSummary]:
             tags=tuple(tags.get(c.id, [])),
             items=int(items.get(c.id, 0)),
             notices=int(notices.get(c.id, 0)),
+            unit=c.unit,
         )
         for c in cases
     ]
@@ -177,8 +223,13 @@ def list_cases(
     assignee: str | None = None,
     limit: int = 500,
     offset: int = 0,
+    unit: str | None = None,
 ) -> list[CaseSummary]:
+    """The cases the caller sees (cases.visibility), newest first; ``unit`` narrows them
+    to one unit."""
     stmt = select(Case).order_by(Case.id.desc()).limit(limit).offset(offset)
+    if unit is not None:
+        stmt = stmt.where(Case.unit == normalise_unit(unit))
     if status:
         stmt = stmt.where(Case.status == CaseStatus(status).value)
     if assignee:
@@ -186,7 +237,7 @@ def list_cases(
     if tag:
         stmt = stmt.where(Case.id.in_(select(CaseTag.case_id).where(CaseTag.tag == tag)))
     with app.db.connect() as conn:
-        return summaries(conn, list(conn.execute(stmt).all()))
+        return summaries(conn, list(conn.execute(visibility.limit(conn, stmt)).all()))
 
 
 def set_status(app: App, key: int | str, status: str, *, reason: str | None = None) -> None:

@@ -23,6 +23,7 @@ from datetime import date, datetime, time
 from sqlalchemy import func, select
 
 from haechi.app import App
+from haechi.cases import visibility
 from haechi.cases.charts import bar_chart_svg
 from haechi.cases.model import AGE_BAND_LABELS, AgeBand, CaseError, age_band
 from haechi.cases.notices.service import RecipientTiming, removal_times
@@ -107,6 +108,9 @@ def compute(app: App, when: Period) -> Stats:
     first, last = when.start.isoformat(), when.end.isoformat()
     with app.db.connect() as conn:
         in_period = (Case.reported_on >= first) & (Case.reported_on <= last)
+        unit = visibility.condition(conn)  # the caller's unit only (cases.visibility)
+        if unit is not None:
+            in_period = in_period & unit
         months: Counter[str] = Counter()
         for day, n in conn.execute(
             select(Case.reported_on, func.count()).where(in_period).group_by(Case.reported_on)
@@ -119,6 +123,7 @@ def compute(app: App, when: Period) -> Stats:
         recorded = conn.execute(ages.where(CaseSuspect.case_id.in_(case_ids))).all()
         stats.suspects = len(recorded)
         stats.suspects_by_band = _bands([(r.age, r.age_band) for r in recorded])
+        ages = visibility.limit_to_cases(conn, ages, CaseSuspect.case_id)
         apprehended = conn.execute(
             ages.where(
                 CaseSuspect.apprehended_unix >= when.start_unix,

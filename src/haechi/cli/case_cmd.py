@@ -62,6 +62,9 @@ def create(
     summary: Annotated[str | None, typer.Option(help="Longer description.")] = None,
     assignee: Annotated[str | None, typer.Option(help="Who works the case.")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Tag; repeatable.")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="The unit the case belongs to (its staff see it).")
+    ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -77,6 +80,7 @@ def create(
             summary=summary,
             assignee=assignee,
             tags=tag or (),
+            unit=unit,
         )
     if as_json:
         emit(asdict(case))
@@ -91,6 +95,7 @@ def list_(
     assignee: Annotated[
         str | None, typer.Option(help="Only cases assigned to this person.")
     ] = None,
+    unit: Annotated[str | None, typer.Option(help="Only cases of this unit.")] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -98,17 +103,18 @@ def list_(
     from haechi.cases.service import list_cases
 
     with opened(home) as app:
-        cases = list_cases(app, status=status, tag=tag, assignee=assignee)
+        cases = list_cases(app, status=status, tag=tag, assignee=assignee, unit=unit)
     if as_json:
         emit([asdict(c) for c in cases])
         return
     table = Table(
-        "#", "reference", "title", "status", "reported", "assignee", "items", "notices", "tags"
-    )
+        "#", "reference", "title", "status", "reported", "unit", "assignee", "items", "notices",
+        "tags",
+    )  # fmt: skip
     for c in cases:
         table.add_row(
-            str(c.id), c.ref, c.title, c.status, c.reported_on, c.assignee or "", str(c.items),
-            str(c.notices), ", ".join(c.tags),
+            str(c.id), c.ref, c.title, c.status, c.reported_on, c.unit or "", c.assignee or "",
+            str(c.items), str(c.notices), ", ".join(c.tags),
         )  # fmt: skip
     out.print(table)
 
@@ -508,6 +514,22 @@ def assign(
     with opened(home) as app:
         service(app, case, who)
     out.print(f"case {case} assigned to {who}" if who else f"case {case} unassigned")
+
+
+@case_app.command("unit")
+def unit_(
+    case: CaseArg,
+    unit: Annotated[
+        str | None, typer.Argument(help="The unit; omit for the default, unnamed unit.")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Move a case to another unit (its staff see it from then on; logged)."""
+    from haechi.cases.service import set_case_unit
+
+    with opened(home) as app:
+        set_case_unit(app, case, unit)
+    out.print(f"case {case} belongs to {f'unit {unit}' if unit else 'the default unit'}")
 
 
 @case_app.command("tag")

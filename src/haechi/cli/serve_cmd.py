@@ -44,6 +44,18 @@ def prepare(app: App) -> None:
         out.print(f"search index: {added:,} messages indexed; {chats:,} chats", highlight=False)
 
 
+def metrics_dir(app: App) -> None:
+    """Where the server processes keep their request counts for /metrics (each process
+    writes its own file; any of them reports the sum), emptied at each start."""
+    from haechi.web.monitoring import MULTIPROC_ENV
+
+    folder = app.settings.home / "run" / "metrics"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink(missing_ok=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
+
+
 def serve(
     home: HomeOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -64,6 +76,13 @@ def serve(
             "repeatable (also [proxy] trusted in web.toml).",
         ),
     ] = None,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            "--jobs/--no-jobs",
+            help="Run background jobs in the server processes (or in `haechi jobs run`).",
+        ),
+    ] = True,
     cookie_secure: Annotated[
         bool | None,
         typer.Option(
@@ -91,9 +110,10 @@ def serve(
     proxies = parse_proxies(trusted_proxy, "--trusted-proxy") if trusted_proxy else None
     settings = load_web_settings(
         app.settings.home, host=host, port=port, cookie_secure=True if tls else cookie_secure,
-        trusted_proxies=proxies,
+        trusted_proxies=proxies, run_jobs=jobs,
     )  # fmt: skip
     prepare(app)
+    metrics_dir(app)
     scheme = "https" if tls else "http"
     out.print(f"haechi web: {scheme}://{host}:{port}/  (Ctrl-C to stop)", highlight=False)
     ssl = {"ssl_certfile": str(ssl_certfile), "ssl_keyfile": str(ssl_keyfile)} if tls else {}

@@ -60,13 +60,24 @@ def add(
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     password_stdin: PasswordStdin = False,
     reason: Reason = None,
+    unit: Annotated[
+        str | None, typer.Option(help="The unit the person works in (sees its cases).")
+    ] = None,
+    all_units: Annotated[
+        bool, typer.Option("--all-units", help="Sees every unit's cases (needs --reason).")
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Add an account (the password is asked for twice, or read from stdin)."""
     from haechi.auth.accounts import add_user, privileged
     from haechi.auth.roles import parse_role
 
-    if privileged(parse_role(role)) and not (reason or "").strip():  # before the password
+    if (privileged(parse_role(role)) or all_units) and not (reason or "").strip():
+        if all_units:  # asked before the password
+            raise UsageError(
+                "Every unit's cases widens what the account sees: give --reason "
+                "(it is kept in the audit trail)."
+            )
         raise UsageError(
             f"The role {parse_role(role).value} lets the account see originals or victims' "
             "faces: give --reason (it is kept in the audit trail)."
@@ -76,11 +87,41 @@ def add(
     try:
         user = add_user(
             app, username, password, role, display_name=name, actor=_actor(app),
-            reason=reason,
+            reason=reason, unit=unit, all_units=all_units,
         )  # fmt: skip
     finally:
         app.close()
-    out.print(f"added {user.username} ({user.role})", highlight=False)
+    out.print(f"added {user.username} ({user.role}, {_unit_label(user)})", highlight=False)
+
+
+def _unit_label(user: object) -> str:
+    if getattr(user, "all_units", False):
+        return "all units"
+    unit = getattr(user, "unit", None)
+    return f"unit {unit}" if unit else "default unit"
+
+
+@user_app.command("unit")
+def unit_(
+    username: str,
+    unit: Annotated[
+        str | None, typer.Argument(help="The unit (omit for the default, unnamed unit).")
+    ] = None,
+    all_units: Annotated[
+        bool, typer.Option("--all-units", help="Sees every unit's cases (needs --reason).")
+    ] = False,
+    reason: Reason = None,
+    home: HomeOption = None,
+) -> None:
+    """Move an account to a unit, or let it see every unit's cases."""
+    from haechi.auth.units import set_unit
+
+    app = open_app(home)
+    try:
+        user = set_unit(app, username, unit, all_units=all_units, actor=_actor(app), reason=reason)
+    finally:
+        app.close()
+    out.print(f"{user.username}: {_unit_label(user)}", highlight=False)
 
 
 @user_app.command("list")
@@ -101,7 +142,10 @@ def list_(
         return
     for u in users:
         state = "disabled" if u.disabled else "locked" if u.locked_until else "active"
-        out.print(f"{u.username:20} {u.role:15} {state:9} {u.display_name or ''}", highlight=False)
+        out.print(
+            f"{u.username:20} {u.role:15} {state:9} {_unit_label(u):20} {u.display_name or ''}",
+            highlight=False,
+        )
 
 
 def _change(username: str, home: Path | None, what: str, **kwargs: object) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from haechi.app import App, open_app
 from haechi.cases.acting import acting_as
+from haechi.cases.visibility import for_actor
 from haechi.domain import HaechiError
 from haechi.jobs import results, store
 from haechi.jobs.kinds import kind_of
@@ -79,7 +80,7 @@ def run_job(app: App, job_id: int, runner: str | None = None) -> bool:
     try:
         folder = results.folder_for(app, job_id)
         context = JobContext(
-            app=acting_as(app, actor.custody_name),
+            app=acting_as(for_actor(app, actor), actor.custody_name),  # their unit's cases
             actor=actor,
             job_id=job_id,
             params=info.params,

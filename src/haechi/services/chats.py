@@ -200,8 +200,15 @@ def timeline(
 
 def _exists(conn: object, chat_id: int, op: str, message_id: int) -> bool:
     assert op in ("<", ">")
+    # The ORDER BY makes it a walk of the (chat, message id) index on every back end:
+    # without it PostgreSQL estimated thousands of matches and scanned the whole table
+    # for the first one (33 ms at 200k messages, seconds at 10M).
+    order = "DESC" if op == "<" else "ASC"
     row = conn.execute(  # type: ignore[attr-defined]
-        text(f"SELECT 1 FROM messages WHERE chat_id = :chat AND message_id {op} :mid LIMIT 1"),  # noqa: S608 - placeholders and our own names only
+        text(
+            f"SELECT message_id FROM messages WHERE chat_id = :chat AND message_id {op} :mid "  # noqa: S608 - placeholders and our own names only
+            f"ORDER BY message_id {order} LIMIT 1"
+        ),
         {"chat": chat_id, "mid": message_id},
     ).first()
     return row is not None

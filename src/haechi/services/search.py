@@ -2,7 +2,9 @@
 from, lexicon hit). Every search is written to the audit trail.
 
 Query language, the same on SQLite and PostgreSQL: words match word prefixes (``사진``
-finds 사진을), ``"two words"`` is a phrase, ``-word`` excludes. Filters are facet terms of
+finds 사진을), a Korean word of two or more syllables is found inside words too (``영상``
+finds 딥페이크영상, through the index's syllable bigrams: :mod:`haechi.services.search_terms`),
+``"two words"`` is a phrase, ``-word`` excludes. Filters are facet terms of
 the same index query (see :mod:`haechi.services.search_index`), so no filter scans the
 messages table; only "forwarded from <name>" and "lexicon hit" check the matching rows.
 """
@@ -22,6 +24,7 @@ from haechi.auth.types import Actor
 from haechi.domain import UsageError
 from haechi.services import integrations, search_index
 from haechi.services.search_index import SCHEMA
+from haechi.services.search_terms import bigrams, is_korean_word
 
 MAX_QUERY = 500
 MAX_TERMS = 16
@@ -105,6 +108,8 @@ def parse_query(q: str) -> Parsed:
 
 def _fts5_group(column: str, tokens: list[str]) -> str:
     # Tokens hold only letters and digits, so quoting them cannot break the syntax.
+    if column == "body" and len(tokens) == 1 and is_korean_word(tokens[0]):
+        return f'grams:"{" ".join(bigrams(tokens[0]))}"'
     return f'{column}:"{" ".join(tokens)}"*'
 
 
@@ -122,6 +127,9 @@ def _fts5_match(p: Parsed, facet_terms: list[str], author_ids: list[int] | None)
 
 
 def _pg_group(tokens: list[str]) -> str:
+    if len(tokens) == 1 and is_korean_word(tokens[0]):
+        grams = " <-> ".join(f"{g}:B" for g in bigrams(tokens[0]))
+        return f"({grams})" if " " in grams else grams
     body = " <-> ".join(f"{t}:A" for t in tokens[:-1])
     last = f"{tokens[-1]}:*A"
     return f"({body} <-> {last})" if body else last
@@ -211,33 +219,32 @@ def _run_sqlite(app: App, conn: Connection, f: Filters, match: str) -> tuple[lis
 
 
 def _run_pg(app: App, conn: Connection, f: Filters, tsq: str) -> tuple[list[Any], str | None]:
+    """Newest first by the date-ordered document id (as FTS5's rowid): PostgreSQL walks
+    ``ix_message_search_doc`` backwards for common words and stops at the page, or reads
+    the GIN postings of rare ones and sorts only those (its estimate of the query's
+    selectivity chooses)."""
+    lo, hi = search_index.docid_bounds(f.date_from, f.date_to)
     params: dict[str, Any] = {"tsq": tsq, "limit": f.limit + 1}
     where = ""
-    if f.date_from is not None:
-        where += " AND m.date_unix >= :lo"
-        params["lo"] = f.date_from
-    if f.date_to is not None:
-        where += " AND m.date_unix <= :hi"
-        params["hi"] = f.date_to
-    before = _cursor_value(f.cursor, "p")
+    if lo is not None:
+        where += " AND s.doc >= :lo"
+        params["lo"] = lo
+    if hi is not None:
+        where += " AND s.doc <= :hi"
+        params["hi"] = hi
+    before = _cursor_value(f.cursor, "d")
     if before is not None:
-        date_s, _, id_s = before.partition("_")
-        if not (date_s.isdigit() and id_s.isdigit()):
-            raise UsageError("That page link is not valid any more: run the search again.")
-        where += " AND (coalesce(m.date_unix, 0), m.id) < (:bd, :bi)"
-        params.update(bd=int(date_s), bi=int(id_s))
+        where += " AND s.doc < :before"
+        params["before"] = int(before) if before.isdigit() else 0
     where += _extra_where(app, conn, f, params)
     sql = (
-        f"SELECT {_SELECT} FROM message_search s JOIN messages m ON m.id = s.message_pk "  # noqa: S608 - placeholders and our own names only
+        f"SELECT s.doc, {_SELECT} FROM message_search s JOIN messages m ON m.id = s.message_pk "  # noqa: S608 - placeholders and our own names only
         "JOIN chats c ON c.id = m.chat_id "
         f"WHERE s.tsv @@ to_tsquery('simple', :tsq){where} "
-        "ORDER BY coalesce(m.date_unix, 0) DESC, m.id DESC LIMIT :limit"
+        "ORDER BY s.doc DESC LIMIT :limit"
     )
     rows = list(conn.execute(text(sql), params).all())
-    nxt = None
-    if len(rows) > f.limit:
-        last = rows[f.limit - 1]
-        nxt = f"p{last.date_unix or 0}_{last.id}"
+    nxt = f"d{rows[f.limit - 1].doc}" if len(rows) > f.limit else None
     return rows[: f.limit], nxt
 
 

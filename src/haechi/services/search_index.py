@@ -5,21 +5,24 @@ connection of the application's engine as the schema ``search``. It is rebuildab
 time from the messages (delete the file), is not evidence, and stays out of the Alembic
 schema (FTS5 virtual tables and their shadow tables cannot be described by SQLAlchemy).
 
-**PostgreSQL**: the ``message_search`` table, a ``tsvector`` with a GIN index.
+**PostgreSQL**: the ``message_search`` table, a ``tsvector`` with a GIN index and the
+same date-ordered document id as FTS5's (``doc``, a B-tree).
 
-Both index two things per message: its text (unicode61 tokens, case-folded; queries match
-word prefixes, which suits Korean, where particles follow the noun: 사진 finds 사진을) and
-*facet* tokens: ``all``, ``c<chat id>``, ``s<sender account id>``, ``media``, ``fwd``. A
-filter is then a term of the same query, so a filter never scans the messages table.
+Both index three things per message: its words (unicode61 tokens, case-folded; queries
+match word prefixes: 사진 finds 사진을), the syllable bigrams of its Korean words (so 영상
+is found inside 딥페이크영상: :mod:`haechi.services.search_terms`) and *facet* tokens:
+``all``, ``c<chat id>``, ``s<sender account id>``, ``media``, ``fwd``. A filter is then a
+term of the same query, so a filter never scans the messages table.
 
-The FTS5 document id orders documents by date: ``(date - 2000-01-01) << 32 | message id``,
-so "newest first" is the index's own order (``ORDER BY rowid DESC LIMIT n`` stops early)
-and a date range is a rowid range.
+The document id orders documents by date: ``(date - 2000-01-01) << 32 | message id``, so
+"newest first" is index order on both back ends (``ORDER BY rowid/doc DESC LIMIT n`` stops
+early: for a common word PostgreSQL walks ``doc`` backwards and checks each document, for
+a rare one it reads the GIN postings and sorts the few it finds) and a date range is a
+document-id range.
 """
 
 from __future__ import annotations
 
-import re
 import time
 import weakref
 from pathlib import Path
@@ -28,16 +31,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event, text
 
 from haechi.app import App
+from haechi.services.search_terms import grams_text, pg_document, words
+from haechi.store.pgcopy import copy_ignore
 
 INDEX_FILE = "search.sqlite"
 SCHEMA = "search"
-FORMAT = 1  # bump to rebuild every index built by an older haechi
+FORMAT = 2  # bump to rebuild every index built by an older haechi (2: Korean bigrams)
 BATCH = 20_000
 EPOCH = 946_684_800  # 2000-01-01T00:00:00Z: Telegram's dates are all later
 LOW32 = 0xFFFFFFFF
+MAX_TEXT = 100_000  # characters of a message indexed (PostgreSQL's tsvector holds 1 MB)
 MMAP_BYTES = 1 << 30  # address space, not memory: the OS page cache holds what is read
 _installed: weakref.WeakSet[Engine] = weakref.WeakSet()
-_WORD = re.compile(r"[^\W_]+")  # the tokens a query is split into (haechi.services.search)
 
 # Facets: cheap to read in the same pass as the text.
 _ROWS = """
@@ -114,7 +119,8 @@ def _sqlite_schema(conn: Connection) -> None:
     # Contentless: the text stays in the messages table; the index holds only postings.
     conn.exec_driver_sql(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {SCHEMA}.messages_fts USING fts5("
-        "body, facets, content='', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
+        "body, facets, grams, content='', tokenize='unicode61 remove_diacritics 2', "
+        "prefix='1 2 3')"
     )
 
 
@@ -160,29 +166,25 @@ def _pg_last(conn: Connection) -> int:
 def _pg_batch(conn: Connection, last: int, batch: int) -> tuple[int, int]:
     """Index the next ``batch`` messages after ``last``; returns (new high mark, count).
 
-    The text is tokenised here, exactly as the query is (letters and digits), and handed to
-    PostgreSQL's ``simple`` configuration as plain words: its own parser would keep URLs,
-    e-mail addresses and paths as single tokens, and both back ends must find the same."""
+    The document is built here (:func:`haechi.services.search_terms.pg_document`), from
+    the same tokens as the query and as SQLite's index: PostgreSQL's own parser would keep
+    URLs, e-mail addresses and paths as single tokens, and both back ends must find the
+    same. Its rows go in through ``COPY`` (:mod:`haechi.store.pgcopy`)."""
     rows = conn.execute(text(_ROWS), {"last": last, "batch": batch}).all()
     if not rows:
         return last, 0
     docs = [
-        {
-            "pk": r.id,
-            "body": " ".join(_WORD.findall(r.text or "")),
-            "facets": facets(r.chat_id, r.sender_account_id, bool(r.has_media), bool(r.fwd)),
-        }
+        (
+            r.id,
+            docid(r.date_unix, r.id),
+            pg_document(
+                (r.text or "")[:MAX_TEXT],
+                facets(r.chat_id, r.sender_account_id, bool(r.has_media), bool(r.fwd)),
+            ),
+        )
         for r in rows
     ]
-    conn.execute(
-        text(
-            "INSERT INTO message_search (message_pk, tsv) VALUES (:pk, "
-            "setweight(to_tsvector('simple', :body), 'A') || "
-            "setweight(to_tsvector('simple', :facets), 'D')) "
-            "ON CONFLICT (message_pk) DO NOTHING"
-        ),
-        docs,
-    )
+    copy_ignore(conn, "message_search", ("message_pk", "doc", "tsv"), docs)
     high = int(rows[-1].id)
     conn.execute(
         text(
@@ -202,13 +204,15 @@ def _sqlite_batch(conn: Connection, last: int, batch: int) -> tuple[int, int]:
     docs = [
         (
             docid(r.date_unix, r.id),
-            " ".join(_WORD.findall(r.text or "")),
+            " ".join(words((r.text or "")[:MAX_TEXT])),
             facets(r.chat_id, r.sender_account_id, bool(r.has_media), bool(r.fwd)),
+            grams_text((r.text or "")[:MAX_TEXT]),
         )
         for r in rows
     ]
     conn.exec_driver_sql(
-        f"INSERT INTO {SCHEMA}.messages_fts (rowid, body, facets) VALUES (?, ?, ?)",  # noqa: S608
+        f"INSERT INTO {SCHEMA}.messages_fts (rowid, body, facets, grams) "  # noqa: S608
+        "VALUES (?, ?, ?, ?)",
         docs,
     )
     high = int(rows[-1].id)

@@ -8,6 +8,7 @@ more than the parse itself.
 
 from __future__ import annotations
 
+import copy
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -101,6 +102,9 @@ def _alembic_config(conn: Connection) -> Config:
     return cfg
 
 
+SCOPE_OPTION = "haechi_scope"  # execution option: whose view of the data (cases.visibility)
+
+
 class Database:
     """An engine plus the few operations every service needs."""
 
@@ -108,6 +112,16 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        self.scope: Any = None  # None: everything; see scoped()
+
+    def scoped(self, scope: Any) -> Database:
+        """The same engine, every connection carrying ``scope`` as an execution option
+        (``SCOPE_OPTION``) that services read to limit what a person sees (the unit rule
+        of :mod:`haechi.cases.visibility`). Never dispose a scoped copy: it shares the
+        engine."""
+        clone = copy.copy(self)
+        clone.scope = scope
+        return clone
 
     @property
     def is_sqlite(self) -> bool:
@@ -146,7 +160,7 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn, conn.execution_options(haechi_write=True).begin():
+            with self.engine.connect() as conn, self._options(conn, True).begin():
                 if self.dialect == "postgresql":
                     # One writer at a time appends to the custody chain; an advisory lock
                     # taken per transaction serialises writers across processes and hosts.
@@ -158,11 +172,17 @@ class Database:
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
 
+    def _options(self, conn: Connection, write: bool) -> Connection:
+        options: dict[str, Any] = {"haechi_write": True} if write else {}
+        if self.scope is not None:
+            options[SCOPE_OPTION] = self.scope
+        return conn.execution_options(**options) if options else conn
+
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn:
-                yield conn
+                yield self._options(conn, False)
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
 

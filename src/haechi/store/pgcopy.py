@@ -23,6 +23,9 @@ from sqlalchemy.sql.schema import ColumnDefault
 
 # Below this many rows a plain multi-row INSERT is as fast and needs no staging table.
 COPY_MIN_ROWS = 200
+# bool, bytea, int8, int2, int4, text, float4, float8, varchar, char: types whose Python
+# values psycopg writes in binary exactly as PostgreSQL reads them.
+_BINARY = frozenset({16, 17, 20, 21, 23, 25, 700, 701, 1043, 1042})
 _types: dict[str, list[int]] = {}  # staging table -> its columns' type oids (built-in types)
 
 
@@ -53,9 +56,14 @@ def copy_ignore(
         if types is None:
             cur.execute(f"SELECT {cols} FROM {stage} LIMIT 0")  # noqa: S608 - ours
             types = _types[stage] = [d.type_code for d in cur.description or ()]
-        # Binary: no escaping of the raw JSON (most of a row's bytes) on either side.
-        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
+        # Binary where psycopg has a binary form for every column: no escaping of the raw
+        # JSON (most of a row's bytes) on either side. Text otherwise (e.g. a tsvector
+        # given as its literal), with each value in PostgreSQL's own text form.
+        binary = all(t in _BINARY for t in types)
+        form = " (FORMAT BINARY)" if binary else ""
+        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN{form}") as copy:
+            if binary:
+                copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
         cur.execute(

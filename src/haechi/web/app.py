@@ -25,6 +25,7 @@ from haechi.domain import HaechiError
 from haechi.services import search_index
 from haechi.web import views
 from haechi.web.auth import Denied, MustChangePassword, NeedLogin, authenticate
+from haechi.web.monitoring import Monitoring
 from haechi.web.render import render
 from haechi.web.security import BodyLimit, SecurityHeaders
 from haechi.web.settings import WebSettings
@@ -161,6 +162,8 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     api.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes
     )
+    # /healthz and /metrics, and the latency of every request (haechi.web.monitoring).
+    api.add_middleware(Monitoring, haechi_app=app)
     api.add_middleware(SecurityHeaders)  # added last: outermost, so it times everything
     return api
 

@@ -25,7 +25,8 @@ def settings_from_env() -> WebSettings:
     data: dict[str, Any] = json.loads(os.environ.get(ENV) or "{}")
     wellness = Thresholds(**data.pop("wellness", {}))
     proxies = tuple(data.pop("trusted_proxies", ()))
-    return WebSettings(**data, wellness=wellness, trusted_proxies=proxies)
+    metrics = tuple(data.pop("metrics_networks", ()))
+    return WebSettings(**data, wellness=wellness, trusted_proxies=proxies, metrics_networks=metrics)
 
 
 def create_from_env() -> FastAPI:

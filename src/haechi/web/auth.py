@@ -100,8 +100,19 @@ def _in(host: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def haechi(request: Request) -> App:
+    """The application as the caller may use it: once the request is authenticated, its
+    database carries the person's unit scope, so every cases service answers only with
+    the cases they may see (haechi.cases.visibility)."""
     app: App = request.app.state.haechi
-    return app
+    auth: Auth | None = getattr(request.state, "auth", None)
+    if auth is None:
+        return app
+    scoped: App | None = getattr(request.state, "haechi_scoped", None)
+    if scoped is None:
+        from haechi.cases.visibility import for_user
+
+        scoped = request.state.haechi_scoped = for_user(app, auth.user)
+    return scoped
 
 
 def secure_cookies(request: Request) -> bool:

@@ -31,6 +31,10 @@ class WebSettings:
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none by
     # default: the TCP peer is the client.
     trusted_proxies: tuple[str, ...] = ()
+    # Who may read /metrics besides the loopback (haechi.web.monitoring): networks, and
+    # the SHA-256 of a bearer token ([metrics] in web.toml).
+    metrics_networks: tuple[str, ...] = ()
+    metrics_token_sha256: str | None = None
 
     @property
     def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -48,6 +52,28 @@ def parse_proxies(values: object, where: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _metrics(section: dict[str, object], path: Path) -> dict[str, object]:
+    """[metrics] networks = ["10.0.0.0/8"], token_sha256 = "<64 hex digits>"."""
+    values: dict[str, object] = {}
+    rest = dict(section)
+    if "networks" in rest:
+        values["metrics_networks"] = parse_proxies(
+            rest.pop("networks"), f"metrics.networks in {path}"
+        )
+    if "token_sha256" in rest:
+        digest = rest.pop("token_sha256")
+        if (
+            not isinstance(digest, str)
+            or len(digest) != 64
+            or not all(c in "0123456789abcdef" for c in digest.lower())
+        ):
+            raise DataDirError(f"metrics.token_sha256 in {path} must be 64 hex digits.")
+        values["metrics_token_sha256"] = digest.lower()
+    if rest:
+        raise DataDirError(f"Unknown setting(s) {sorted(rest)} in [metrics] of {path}.")
+    return values
+
+
 def load_web_settings(home: Path, **overrides: object) -> WebSettings:
     """Defaults < ``HOME/web.toml`` ([session], [wellness]) < ``overrides``."""
     values: dict[str, object] = {}
@@ -60,9 +86,11 @@ def load_web_settings(home: Path, **overrides: object) -> WebSettings:
         session = data.pop("session", {})
         wellness = data.pop("wellness", {})
         proxy = data.pop("proxy", {})
+        values.update(_metrics(data.pop("metrics", {}), path))
         if data:
             raise DataDirError(
-                f"Unknown section(s) {sorted(data)} in {path}: use [session], [wellness], [proxy]."
+                f"Unknown section(s) {sorted(data)} in {path}: use [session], [wellness], "
+                "[proxy], [metrics]."
             )
         if "trusted" in proxy:
             values["trusted_proxies"] = parse_proxies(

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from haechi.app import App
 from haechi.cases import events as ev
-from haechi.cases import seams
+from haechi.cases import seams, visibility
 from haechi.cases.detail import case_detail
 from haechi.cases.model import CaseError
 from haechi.cases.notices.compose import Notifier, compose
@@ -295,12 +295,17 @@ def _view(conn: Connection, n: Row) -> NoticeView:
     )
 
 
+def _notice(conn: Connection, notice_id: int) -> Row:
+    """The notice, if its case is one the caller sees (cases.visibility)."""
+    row = get(conn, Notice, notice_id)
+    if row is None or not visibility.case_visible(conn, row.case_id):
+        raise CaseError(f"There is no notice {notice_id}.")
+    return row
+
+
 def get_notice(app: App, notice_id: int) -> NoticeView:
     with app.db.connect() as conn:
-        row = get(conn, Notice, notice_id)
-        if row is None:
-            raise CaseError(f"There is no notice {notice_id}.")
-        return _view(conn, row)
+        return _view(conn, _notice(conn, notice_id))
 
 
 def list_notices(
@@ -311,7 +316,7 @@ def list_notices(
     recipient: str | None = None,
 ) -> list[NoticeView]:
     with app.db.connect() as conn:
-        stmt = select(Notice).order_by(Notice.id)
+        stmt = visibility.limit_to_cases(conn, select(Notice).order_by(Notice.id), Notice.case_id)
         if case is not None:
             stmt = stmt.where(Notice.case_id == case_row(conn, case).id)
         if status:
@@ -323,6 +328,7 @@ def list_notices(
 
 def transitions(app: App, notice_id: int) -> list[tuple[str, str, str | None]]:
     with app.db.connect() as conn:
+        _notice(conn, notice_id)
         return [
             (s, at, note)
             for s, at, note in conn.execute(
@@ -360,9 +366,7 @@ def mark(
         raise CaseError(f"A decision is one of {', '.join(DECISIONS)}, not {decision!r}.")
     when, unix = ev.parse_when(at)
     with app.db.begin() as conn:
-        row = get(conn, Notice, notice_id)
-        if row is None:
-            raise CaseError(f"There is no notice {notice_id}.")
+        row = _notice(conn, notice_id)
         apply_status(
             app,
             conn,
@@ -462,6 +466,7 @@ def removal_times(
     """Per recipient: how many notices, how many removed, and the median time sent→removed."""
     with app.db.connect() as conn:
         stmt = select(Notice.recipient, Notice.sent_unix, Notice.removed_unix)
+        stmt = visibility.limit_to_cases(conn, stmt, Notice.case_id)
         if since_unix is not None:
             stmt = stmt.where(Notice.sent_unix >= since_unix)
         if until_unix is not None:

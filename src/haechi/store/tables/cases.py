@@ -45,6 +45,9 @@ class Case(Base):
     assignee: Mapped[str | None] = mapped_column(String(128), index=True)
     created_by: Mapped[str] = mapped_column(String(128))
     nonce: Mapped[str] = mapped_column(String(32))  # salts the custody commitments
+    # The unit the case belongs to (NULL: the default, unnamed unit); migration
+    # 0019_case_units, enforced by haechi.cases.visibility.
+    unit: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class CaseTag(Base):

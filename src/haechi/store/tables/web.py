@@ -47,6 +47,10 @@ class WebUser(Base):
     # new password (the administrator never learns or sets the password), and its expiry.
     reset_code_hash: Mapped[str | None] = mapped_column(String(64))
     reset_expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    # The unit the person works in (NULL: the default, unnamed unit) and whether they may
+    # see every unit's cases (migration 0018_units; haechi.cases.visibility).
+    unit: Mapped[str | None] = mapped_column(String(64), index=True)
+    all_units: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class GrantRequest(Base):
@@ -181,12 +185,18 @@ class ChatStats(Base):
 
 
 class MessageSearch(Base):
-    """PostgreSQL full-text document of one message (``to_tsvector('simple', text)``)."""
+    """PostgreSQL full-text document of one message (``haechi.services.search_terms``):
+    its words, Korean bigrams and facets, and ``doc``, the date-ordered document id that
+    makes "newest first" an index walk (migration 0018_units)."""
 
     __tablename__ = "message_search"
-    __table_args__ = (Index("ix_message_search_tsv", "tsv", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_message_search_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_message_search_doc", "doc"),
+    )
 
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    doc: Mapped[int] = mapped_column(BigInteger)
     tsv: Mapped[Any] = mapped_column(TSV)
 
 

@@ -237,6 +237,7 @@ class CaseBody(BaseModel):
     title: str = Field(max_length=500)
     ref: str | None = Field(default=None, max_length=64)
     reported_on: str | None = Field(default=None, max_length=10)
+    unit: str | None = Field(default=None, max_length=64)  # default: the caller's own
 
 
 @router.post("/cases", dependencies=[needs(Perm.CASES_WRITE)])
@@ -244,7 +245,10 @@ def api_create_case(request: Request, body: CaseBody, key: Key = None) -> JSONRe
     from haechi.cases.service import create_case
 
     def work() -> str:
-        made = create_case(acting(request), body.title, ref=body.ref, reported_on=body.reported_on)
+        made = create_case(
+            acting(request), body.title, ref=body.ref, reported_on=body.reported_on,
+            unit=body.unit,
+        )  # fmt: skip
         return f"/api/cases/{made.ref}"
 
     return _once(request, key, "case_create", work)

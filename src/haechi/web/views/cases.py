@@ -75,13 +75,16 @@ def _key(case: str) -> str:
 def cases_page(request: Request, status: str | None = None) -> Response:
     if (page := _missing(request)) is not None:
         return page
-    from haechi.cases.service import list_cases
+    from haechi.cases.service import known_units, list_cases
 
     wanted = status if status in STATUSES else None
-    found = list_cases(haechi(request), status=wanted, limit=500)
+    app, user = haechi(request), current(request).user
+    found = list_cases(app, status=wanted, limit=500)
     return render(
-        request, "cases.html", cases=found, current_status=wanted or "", statuses=STATUSES
-    )
+        request, "cases.html", cases=found, current_status=wanted or "", statuses=STATUSES,
+        my_unit=user.unit, all_units=user.all_units,
+        units=known_units(app) if user.all_units else [],
+    )  # fmt: skip
 
 
 @router.post("/cases", dependencies=[needs(Perm.CASES_WRITE)])
@@ -90,6 +93,7 @@ def create(
     title: Annotated[str, Form(max_length=500)] = "",
     ref: Annotated[str, Form(max_length=64)] = "",
     reported_on: Annotated[str, Form(max_length=10)] = "",
+    unit: Annotated[str, Form(max_length=64)] = "",
     key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     if (page := _missing(request)) is not None:
@@ -97,9 +101,11 @@ def create(
     from haechi.cases.service import create_case
 
     def work() -> str:
+        # The service puts it in the person's own unit unless they see every unit.
         made = create_case(
-            acting(request), title, ref=ref.strip() or None, reported_on=reported_on or None
-        )
+            acting(request), title, ref=ref.strip() or None, reported_on=reported_on or None,
+            unit=unit.strip() or None,
+        )  # fmt: skip
         return f"/cases/{made.ref}"
 
     return once(request, key, "case_create", work)
