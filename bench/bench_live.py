@@ -10,10 +10,14 @@
    tenth with a photo), edits and deletions are pushed as Telegram pushes updates, in rounds;
    the resident memory of this process is sampled every round. Reported: RSS after the
    first tenth of the rounds, at the end, and the slope per 1,000 messages over the second
-   half (flat = within noise of 0).
+   half (flat = within noise of 0). ``--ingest-threads both`` (the default) runs it twice,
+   each in a fresh process, alternating: the service as shipped (every segment's ingest
+   borrows one set of file-copy threads) and the baseline ``per-segment`` (each ingest
+   starts and stops its own threads, as before), and prints the difference.
 
     python bench/bench_live.py                          # 20,000 messages, 400 photos
     python bench/bench_live.py --messages 2000 --photos 40 --repeat 1 --rounds 20  # smoke
+    python bench/bench_live.py --skip-backfill --rounds 150      # RSS: shared vs per-segment
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import gc
 import importlib.util
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -228,9 +233,13 @@ async def _follow(
     return samples
 
 
-def following(args: argparse.Namespace, conftest: ModuleType) -> None:
+def following(args: argparse.Namespace, conftest: ModuleType) -> dict[str, Any]:
     from haechi.app import init_home
 
+    if args.ingest_threads == "per-segment":  # the baseline: threads per segment's ingest
+        import haechi.collect.telegram_live.flush as live_flush
+
+        live_flush.shared_threads = lambda app: None  # type: ignore[assignment,return-value]
     with tempfile.TemporaryDirectory(prefix="bench-follow-") as tmp:
         app = init_home(Path(tmp) / "home")
         try:
@@ -243,20 +252,52 @@ def following(args: argparse.Namespace, conftest: ModuleType) -> None:
     last = samples[-1]
     half = samples[len(samples) // 2 :]
     print(
-        f"following {args.targets} targets: {last[0]:,} new messages in {args.rounds} "
-        f"rounds ({seconds:.0f} s, with edits and deletions)"
+        f"following {args.targets} targets ({args.ingest_threads} ingest threads): "
+        f"{last[0]:,} new messages in {args.rounds} rounds ({seconds:.0f} s, with edits and "
+        "deletions)"
     )
     quarters = [samples[max(len(samples) * q // 4 - 1, 0)] for q in (1, 2, 3, 4)]
     print(
         "  VmRSS at each quarter: "
         + ", ".join(f"{m['VmRSS']:.1f} MB ({n:,} msgs)" for n, m in quarters)
     )
+    result: dict[str, Any] = {"quarters": [(n, m["VmRSS"]) for n, m in quarters]}
     for key, unit in (("VmRSS", "MB"), ("RssAnon", "MB"), ("RssFile", "MB"), ("objects", "")):
         slope = _slope([(n, m[key]) for n, m in half]) * 1000
+        result[key] = {"tenth": tenth[1][key], "last": last[1][key], "slope": slope}
         print(
             f"  {key}: {tenth[1][key]:,.1f} {unit} after {tenth[0]:,} messages, "
             f"{last[1][key]:,.1f} {unit} after {last[0]:,}; second half "
             f"{slope:+,.2f} {unit} per 1,000 messages"
+        )
+    return result
+
+
+def following_compared(args: argparse.Namespace) -> None:
+    """Shared and per-segment ingest threads, each in a fresh process (RSS is per
+    process), alternating, ``--repeat-follow`` times each."""
+    runs: dict[str, list[dict[str, Any]]] = {"shared": [], "per-segment": []}
+    for i in range(args.repeat_follow):
+        order = ("per-segment", "shared") if i % 2 == 0 else ("shared", "per-segment")
+        for mode in order:
+            cmd = [sys.executable, __file__, "--skip-backfill", "--ingest-threads", mode,
+                   "--targets", str(args.targets), "--rounds", str(args.rounds),
+                   "--result"]  # fmt: skip
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            print(proc.stdout.split("RESULT ")[0], end="")
+            runs[mode].append(json.loads(proc.stdout.split("RESULT ", 1)[1]))
+
+    def med(mode: str, key: str, part: str) -> float:
+        return statistics.median(r[key][part] for r in runs[mode])
+
+    print(f"ingest threads, median of {args.repeat_follow} (baseline: per-segment)")
+    for key in ("VmRSS", "RssAnon"):
+        base, shared = med("per-segment", key, "last"), med("shared", key, "last")
+        print(
+            f"  {key} at the end: per-segment {base:,.1f} MB, shared {shared:,.1f} MB "
+            f"({shared - base:+,.1f} MB, ratio {shared / base:.3f}); growth in the second half "
+            f"per 1,000 messages: per-segment {med('per-segment', key, 'slope'):+.2f} MB, "
+            f"shared {med('shared', key, 'slope'):+.2f} MB"
         )
 
 
@@ -269,6 +310,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=60)
     ap.add_argument("--skip-backfill", action="store_true")
     ap.add_argument("--skip-follow", action="store_true")
+    ap.add_argument(
+        "--ingest-threads",
+        choices=("both", "shared", "per-segment"),
+        default="both",
+        help="following: the shipped shared threads, the per-segment baseline, or both "
+        "(each in its own process)",
+    )
+    ap.add_argument("--repeat-follow", type=int, default=1)
+    ap.add_argument("--result", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument(
         "--sqlite-cache-mb",
         type=int,
@@ -292,7 +342,12 @@ def main() -> None:
     if not args.skip_backfill:
         backfill(args, conftest)
     if not args.skip_follow:
-        following(args, conftest)
+        if args.ingest_threads == "both":
+            following_compared(args)
+        else:
+            found = following(args, conftest)
+            if args.result:
+                print("RESULT " + json.dumps(found))
 
 
 if __name__ == "__main__":

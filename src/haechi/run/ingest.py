@@ -15,7 +15,6 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,7 +32,14 @@ from haechi.domain import (
 )
 from haechi.run.ingest_batch import Prepared
 from haechi.run.ingest_db import IngestWriter
-from haechi.run.ingest_files import OVER_LIMIT, UNREADABLE, FileJob, FileStore, Pending
+from haechi.run.ingest_files import (
+    OVER_LIMIT,
+    UNREADABLE,
+    FileJob,
+    FileStore,
+    IngestThreads,
+    Pending,
+)
 from haechi.run.ingest_reader import ProcessReader, read_inline, use_process
 from haechi.run.sources import incomplete_overlapping
 from haechi.store import custody
@@ -92,23 +98,27 @@ class Ingestor:
         *,
         progress: ProgressFn | None = None,
         assume_timezone: str | None = None,
+        threads: IngestThreads | None = None,
     ) -> None:
+        """``threads``: the file-copy threads of a caller that runs many ingests (kept
+        running after this one); by default the run starts its own and stops them."""
         self.app = app
         self.collector = collector
         self.progress = progress
         self.assume_timezone = assume_timezone
         self.report = IngestReport()
         self.missing: Counter[str] = Counter()
-        self._pool = ThreadPoolExecutor(max_workers=max(2, app.settings.workers))
-        self.files = FileStore(app.vault, self._pool, app.settings.max_file_bytes)
+        self._own_threads = threads is None
+        self._threads = threads or IngestThreads.start(app.settings.workers)
+        self.files = FileStore(app.vault, self._threads, app.settings.max_file_bytes)
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> IngestReport:
         try:
             return self._run()
         finally:  # also when the source is refused before reading (zone, size limit)
-            self.files.close()
-            self._pool.shutdown(wait=True)
+            if self._own_threads:
+                self._threads.close()
 
     def _run(self) -> IngestReport:
         started = time.monotonic()

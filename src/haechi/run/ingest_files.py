@@ -24,6 +24,35 @@ UNREADABLE, OVER_LIMIT = "unreadable", "over_vault_limit"  # media statuses beyo
 FILES_PER_FLUSH = 256
 
 
+@dataclass(frozen=True)
+class IngestThreads:
+    """The threads that copy an ingest's files: a pool that copies and hashes, and one
+    thread that makes groups of copies durable in order. An :class:`~haechi.run.ingest.
+    Ingestor` starts its own and stops them when it ends; a caller that runs many small
+    ingests in one process (live capture: one per segment, every few seconds) keeps one
+    set and lends it to each, so threads are not started and stopped per segment (each new
+    thread may take a malloc arena of its own, which keeps its freed memory).
+
+    Shared safely: a run's copies carry their own vault batch, a copy never waits on the
+    flusher, and a run ends only when its own copies and flushes have finished."""
+
+    pool: ThreadPoolExecutor
+    flusher: ThreadPoolExecutor
+
+    @classmethod
+    def start(cls, workers: int) -> IngestThreads:
+        return cls(
+            ThreadPoolExecutor(max_workers=max(2, workers), thread_name_prefix="vault-copy"),
+            # Flushes wait on the disk, not the CPU: one thread does them in order, while
+            # the ingest writes the batch before (a thread of ``pool`` could wait on itself).
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="vault-flush"),
+        )
+
+    def close(self) -> None:
+        self.flusher.shutdown(wait=True)
+        self.pool.shutdown(wait=True)
+
+
 @dataclass
 class FileJob:
     """A file to capture; ``stored`` is filled by the vault step."""
@@ -54,11 +83,9 @@ class Pending:
 
 
 class FileStore:
-    def __init__(self, vault: Vault, pool: ThreadPoolExecutor, max_bytes: int | None) -> None:
-        self.vault, self.pool, self.max_bytes = vault, pool, max_bytes
-        # Flushes wait on the disk, not the CPU: one thread does them in order, while the
-        # ingest writes the batch before (a thread of ``pool`` could wait on itself).
-        self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vault-flush")
+    def __init__(self, vault: Vault, threads: IngestThreads, max_bytes: int | None) -> None:
+        self.vault, self.max_bytes = vault, max_bytes
+        self.pool, self._flusher = threads.pool, threads.flusher
         self.seen: dict[str, str | None] = {}  # capture path -> sha256 this run
         self.failed: dict[str, str] = {}  # capture path -> why it is not in the vault
 
@@ -82,9 +109,6 @@ class FileStore:
             group.committed = self._flusher.submit(self._commit, group)
             groups.append(group)
         return Pending(todo, groups)
-
-    def close(self) -> None:
-        self._flusher.shutdown(wait=True)
 
     @staticmethod
     def _commit(group: _Group) -> list[Staged | None]:

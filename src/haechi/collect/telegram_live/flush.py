@@ -9,6 +9,7 @@ segments, in order, so both versions are kept.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +29,24 @@ from haechi.collect.telegram_live.segment import (
 from haechi.collect.telegram_live.tl import fingerprint
 from haechi.domain import SourceFile
 from haechi.run.ingest import Ingestor, IngestReport
+from haechi.run.ingest_files import IngestThreads
 from haechi.store.models import Chat, Message, MessageVersion
 from haechi.store.tables.live import LiveTarget
 
 _CHUNK = 900
+# The file-copy threads every segment's ingest borrows (one set per process, started at the
+# first flush): a service stores a segment every few seconds, and starting and stopping
+# threads for each made resident memory creep (docs/benchmarks.md, "live capture").
+_threads: IngestThreads | None = None
+_threads_lock = threading.Lock()
+
+
+def shared_threads(app: App) -> IngestThreads:
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = IngestThreads.start(app.settings.workers)
+        return _threads
 
 
 @dataclass
@@ -176,7 +191,7 @@ def flush(
                 extra_roots=extra_roots if n == 0 else None,
                 layout=layout,
             )
-            report = Ingestor(app, collector).run()
+            report = Ingestor(app, collector, threads=shared_threads(app)).run()
             result.reports.append(report)
             _count(result, batch, report)
         _record_progress(app, result)
