@@ -205,7 +205,11 @@ def _shadows(conn: Connection, import_ids: Sequence[int]) -> dict[int, set[tuple
 
 def _check_position(conn: Connection, sub: SubscriptionInfo, expect: dict[str, Any]) -> None:
     """Refuse the page if another sync moved the subscription on meanwhile."""
-    row = conn.execute(select(ExchangeSubscription).where(ExchangeSubscription.id == sub.id)).one()
+    row = conn.execute(
+        select(ExchangeSubscription).where(ExchangeSubscription.id == sub.id)
+    ).first()
+    if row is None:
+        raise UsageError(f"Subscription {sub.name!r} was removed while it was syncing.")
     for column, value in expect.items():
         if getattr(row, column) != value:
             raise PageRefused(
