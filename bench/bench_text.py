@@ -13,7 +13,9 @@ Baselines, measured in the same run on the first ``--baseline-sample`` messages:
   regex per identifier kind: no normalisation, so it misses spacing, jamo, zero-width and
   look-alike evasions (its recall on the evasion cases is printed beside);
 - *kiwipiepy on every message*: what "Korean-aware" costs when the morphological analyser
-  sees every message instead of only the candidate hits.
+  sees every message instead of only the candidate hits;
+- *haechi without the derived evasion forms* (``Scanner(lexicon, derived=False)``): what the
+  initial-consonant, by-ear, romanised, loanword and mixed-script views cost.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ EVASIONS = [
     ("nud1fy her pics", True),
     ("u n d r e s s anybody", True),
     ("pаздеть бот", True),
+    ("ㅈㅇㄴㅇ 해드림", True),
+    ("jiin neungyok bang", True),
+    ("딥fake 봇 주소", True),
+    ("누디파이 봇", True),
 ]
 IDENTIFIERS = [
     "입장 https://t.me/+AbCdEf123456 대피방",
@@ -144,6 +150,9 @@ def main() -> None:
     sample = msgs[: args.baseline_sample]
     naive_s = timed(naive.scan, sample)
     ours_sample_s = timed(scanner.scan, sample)
+    plain = Scanner(load_lexicon(), derived=False)
+    plain.scan("워밍업 지인능욕 다이아")
+    plain_sample_s = timed(plain.scan, sample)
 
     from kiwipiepy import Kiwi
 
@@ -174,6 +183,7 @@ def main() -> None:
         "baseline_sample": len(sample),
         "haechi_sample_msgs_per_s": round(len(sample) / ours_sample_s),
         "naive_substring_msgs_per_s": round(len(sample) / naive_s),
+        "without_derived_forms_msgs_per_s": round(len(sample) / plain_sample_s),
         "kiwi_every_message_sample": len(ksample),
         "kiwi_every_message_msgs_per_s": round(len(ksample) / kiwi_s),
         "evasions_found": {
@@ -184,6 +194,7 @@ def main() -> None:
     print(json.dumps(result, ensure_ascii=False))
     vs_naive = result["haechi_sample_msgs_per_s"] / result["naive_substring_msgs_per_s"]
     vs_kiwi = result["haechi_sample_msgs_per_s"] / result["kiwi_every_message_msgs_per_s"]
+    vs_plain = result["haechi_sample_msgs_per_s"] / result["without_derived_forms_msgs_per_s"]
     print(
         f"text: {result['messages']:,} msgs in {result['haechi_s']} s = "
         f"{result['haechi_msgs_per_s_per_core']:,} msg/s per core (kiwipiepy called on "
@@ -191,7 +202,8 @@ def main() -> None:
         f"{result['naive_substring_msgs_per_s']:,} msg/s (ratio {vs_naive:.2f}x, finds "
         f"{naive_hits}/{len(EVASIONS)} evasions vs {ours_hits}/{len(EVASIONS)}); kiwipiepy on "
         f"every message {result['kiwi_every_message_msgs_per_s']:,} msg/s "
-        f"(ratio {vs_kiwi:.1f}x)",
+        f"(ratio {vs_kiwi:.1f}x); without the derived evasion forms "
+        f"{result['without_derived_forms_msgs_per_s']:,} msg/s (ratio {vs_plain:.2f}x)",
         flush=True,
     )
 

@@ -105,24 +105,56 @@ def romanise(word: str, assimilate: bool = False) -> str:
 
 
 # ---- the romanisation key --------------------------------------------------------------
-# Step 1: multi-letter spellings of one sound (longest first); step 2: single letters;
-# step 3: doubled letters as one. Only a-z change; anything else passes through.
-_UNITS = {
-    "tch": "j", "eo": "o", "eu": "o", "oo": "o", "ou": "o", "ae": "e", "ai": "e", "ay": "e",
-    "ee": "i", "ch": "j", "sh": "s", "ck": "g", "ph": "b", "x": "gs",
-}  # fmt: skip
-_UNIT_RE = re.compile("|".join(sorted(_UNITS, key=len, reverse=True)))
+# Step 1: multi-letter spellings of one sound, replaced one after another in this order
+# (str.replace, so the C loop does the work); step 2: single letters; step 3: doubled
+# letters as one. Only a-z change; anything else passes through.
+_UNITS = (
+    ("tch", "j"), ("eo", "o"), ("eu", "o"), ("oo", "o"), ("ou", "o"), ("ae", "e"), ("ai", "e"),
+    ("ay", "e"), ("ee", "i"), ("ch", "j"), ("sh", "s"), ("ck", "g"), ("ph", "b"), ("x", "gs"),
+)  # fmt: skip
+_UNIT_RES = tuple((re.compile(re.escape(a)), b) for a, b in _UNITS)
 _LETTERS = str.maketrans("kcqtpfzru", "gggdbbjlo")
 _DOUBLE = re.compile(r"([a-z])\1+")
-# "oh" at a syllable's end: the h is silent (before a consonant or the end).
-_SILENT_H = re.compile(r"(?<=[aeiou])h(?![aeiouy])")
+# "oh" at a syllable's end: the h is silent (before a consonant or the end). Searched for
+# from the h (a literal first character is what makes the C engine fast).
+_H = re.compile(r"h(?![aeiouy])")
+
+
+def _silent_h(m: re.Match[str]) -> str:
+    i = m.start()
+    return "" if i and m.string[i - 1] in "aeiou" else "h"
+
+
+_MAX_ROUNDS = 6  # only the first round can lengthen (x -> gs): a few reach the fixed point
+
+
+def fold_light(text: str) -> str:
+    """:func:`roman_fold` without collapsing doubled letters and in one round, for whole
+    messages: collapsing costs more than everything else together, so the keys are
+    searched with each letter allowed to repeat instead (``key_regex``)."""
+    s = _H.sub(_silent_h, text)
+    for _ in range(_MAX_ROUNDS):  # until no replacement makes a new unit ("gayeo")
+        before = s
+        for unit, repl in _UNITS:
+            s = s.replace(unit, repl)
+        if s == before:
+            break
+    return s.translate(_LETTERS)
+
+
+def _fold_once(text: str) -> str:
+    return _DOUBLE.sub(r"\1", fold_light(text))
 
 
 def roman_fold(text: str) -> str:
-    """The romanisation key of ``text`` (fast form, no position map)."""
-    s = _SILENT_H.sub("", text)
-    s = _UNIT_RE.sub(lambda m: _UNITS[m.group()], s)
-    return _DOUBLE.sub(r"\1", s.translate(_LETTERS))
+    """The romanisation key of ``text`` (fast form, no position map). Applied until nothing
+    changes (an x read as "gs" may meet an h), so a key folds to itself."""
+    for _ in range(_MAX_ROUNDS):
+        folded = _fold_once(text)
+        if folded == text:
+            break
+        text = folded
+    return text
 
 
 def _tracked_sub(
@@ -146,11 +178,15 @@ def _tracked_sub(
     return "".join(out), opos
 
 
-def roman_fold_tracked(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """:func:`roman_fold` with, for each output character, the span of ``text`` it stands
+def fold_light_tracked(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """:func:`fold_light` with, for each output character, the span of ``text`` it stands
     for (a hit from output ``i`` to ``j`` covers ``text[spans[i][0]:spans[j - 1][1]]``)."""
     pos = [(i, i + 1) for i in range(len(text))]
-    s, pos = _tracked_sub(text, pos, _SILENT_H, lambda m: "")
-    s, pos = _tracked_sub(s, pos, _UNIT_RE, lambda m: _UNITS[m.group()])
-    s = s.translate(_LETTERS)
-    return _tracked_sub(s, pos, _DOUBLE, lambda m: m.group(1))
+    s, pos = _tracked_sub(text, pos, _H, _silent_h)
+    for _ in range(_MAX_ROUNDS):
+        before = s
+        for regex, repl in _UNIT_RES:
+            s, pos = _tracked_sub(s, pos, regex, lambda m, r=repl: r)  # type: ignore[misc]
+        if s == before:
+            break
+    return s.translate(_LETTERS), pos

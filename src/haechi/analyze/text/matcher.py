@@ -116,9 +116,10 @@ def _script(form: str) -> str:
     return "latin"
 
 
-def trie_regex(words: list[str]) -> str:
+def trie_regex(words: list[str], repeat: str = "") -> str:
     """One regex alternation shaped like a trie: the C engine tries each prefix once,
-    which is what makes 200 terms cost about as much as a handful."""
+    which is what makes 200 terms cost about as much as a handful. ``repeat`` ("+") lets
+    each character occur more than once."""
     trie: dict[str, Any] = {}
     for word in words:
         node = trie
@@ -128,7 +129,9 @@ def trie_regex(words: list[str]) -> str:
 
     def render(node: dict[str, Any]) -> str:
         end = "" in node
-        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
+        branches = [
+            re.escape(ch) + repeat + render(child) for ch, child in sorted(node.items()) if ch
+        ]
         if not branches:
             return ""
         # longest first: a character class or group of alternatives, optional if a word ends
@@ -244,7 +247,7 @@ class Matcher:
             for m in reversed(list(_HANGUL_NOISE.finditer(sq))):
                 del kept[m.start() : m.end()]
             views.append(("cjk", "".join(sq[i] for i in kept), kept))
-        mixed = self.variants.mixed_view(sq) if self.variants else None
+        mixed = self.variants.mixed_view(n) if self.variants else None
         if mixed is not None:
             views.append(("mixed", *mixed))
         for script, view, back in views:

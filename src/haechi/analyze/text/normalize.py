@@ -60,7 +60,7 @@ _WORD = re.compile(r"[^\W_]+")
 # Symbols standing for letters inside a Latin word: between two letters, a run of $ that
 # ends one ("undre$$"), a $ that starts one ("$trip").
 _LEET = re.compile(
-    r"(?<=[a-z])[$@!|€¡](?=[a-z])|(?<=[a-z])\$+(?![a-z0-9])|(?<![\w$])\$(?=[a-z]{2})"
+    r"(?<=[a-z])[$@!|€¡]+(?=[a-z])|(?<=[a-z])\$+(?![a-z0-9])|(?<![\w$])\$(?=[a-z][a-z$@!|€¡])"
 )
 _LEET_HINT = re.compile("[$@!|€¡]")
 _LEET_READ = {"$": "s", "@": "a", "!": "i", "|": "l", "€": "e", "¡": "i"}

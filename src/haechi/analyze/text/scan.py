@@ -67,9 +67,9 @@ class MessageScan:
 class Scanner:
     """A lexicon compiled for scanning; ``version`` names what produced the rows."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, derived: bool = True) -> None:
         self.lexicon = lexicon
-        self.matcher = Matcher(lexicon)
+        self.matcher = Matcher(lexicon, derived=derived)
         self.context = ContextRules(lexicon)
         self.version = f"{lexicon.version}/{EXTRACTOR_VERSION}{ENGINE_VERSION}"
 

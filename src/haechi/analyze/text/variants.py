@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +44,10 @@ from pathlib import Path
 from haechi.analyze.text.hangul import (
     COMPAT_CONSONANTS,
     chosung,
+    fold_light,
+    fold_light_tracked,
     is_syllable,
     roman_fold,
-    roman_fold_tracked,
     romanise,
     sound_key,
 )
@@ -73,6 +75,8 @@ _CONSONANT_RUN = re.compile("[\u3131-\u314e]")
 _ROMAN_PREFILTER = re.compile("[a-z]{5}")
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 _MIXED = re.compile("[a-z]+")
+_DOUBLE = re.compile(r"([a-z])\1+")
+_TOUCHING = re.compile("[\uac00-\ud7a3][a-z]|[a-z][\uac00-\ud7a3]")
 
 
 @dataclass(slots=True)
@@ -88,11 +92,12 @@ class _Table:
         if entry not in have:
             have.append(entry)
 
-    def compile(self) -> None:
+    def compile(self, repeat: bool = False) -> None:
+        """``repeat``: each letter may be doubled in the text ("jiin" for the key "jin")."""
         from haechi.analyze.text.matcher import trie_regex
 
         if self.keys:
-            self.regex = re.compile(trie_regex(sorted(self.keys)))
+            self.regex = re.compile(trie_regex(sorted(self.keys), repeat="+" if repeat else ""))
 
 
 @functools.lru_cache(maxsize=1)
@@ -177,8 +182,9 @@ class Variants:
         english = english_keys()
         for key in [k for k in self.roman.keys if k in english]:
             del self.roman.keys[key]
-        for table in (self.chosung, self.sound, self.roman):
-            table.compile()
+        self.chosung.compile()
+        self.sound.compile()
+        self.roman.compile(repeat=True)
 
     def _korean(self, term: Term, form: str) -> None:
         if len(form) >= MIN_BARE_ANCHORED:
@@ -227,9 +233,9 @@ class Variants:
     def _roman_hits(self, n: Normalized) -> Iterator[tuple[int, int, Term, str, str]]:
         sq = n.squeezed
         assert self.roman.regex is not None
-        if self.roman.regex.search(roman_fold(sq)) is None:
+        if self.roman.regex.search(fold_light(sq)) is None:
             return  # the usual case: no key at all, and no position map needed
-        folded, spans = roman_fold_tracked(sq)
+        folded, spans = fold_light_tracked(sq)
         for m in self.roman.regex.finditer(folded):
             s, e = spans[m.start()][0], spans[m.end() - 1][1]
             if not n.word_start(s):
@@ -237,31 +243,37 @@ class Variants:
             rest = n.word_rest(e)
             if rest and roman_fold(rest) not in ROMAN_PARTICLES:
                 continue
-            for term, form in self.roman.keys[m.group()]:
+            key = _DOUBLE.sub(r"\1", m.group())
+            for term, form in self.roman.keys.get(key, ()):
                 yield s, e, term, form, "roman"
 
-    def mixed_view(self, sq: str) -> tuple[str, list[int]] | None:
-        """``sq`` with each Latin run that touches a Hangul syllable written in Hangul, and
-        for each character of the view its index in ``sq`` (None: nothing to rewrite)."""
-        runs = [
-            m
-            for m in _MIXED.finditer(sq)
-            if (m.start() > 0 and is_syllable(sq[m.start() - 1]))
-            or (m.end() < len(sq) and is_syllable(sq[m.end()]))
-        ]
-        if not runs:
+    def mixed_view(self, n: Normalized) -> tuple[str, list[int]] | None:
+        """The squeezed form with each Latin run written against a Hangul syllable in the
+        same word ("딥fake", "deep페이크") read in Hangul, and for each character of the
+        view its index in the squeezed form (None: no such word). Runs only separated from
+        Hangul by a space ("사진 photo") are ordinary mixed-language text and stay."""
+        text = n.text
+        if not _TOUCHING.search(text):
             return None
+        sq = n.squeezed
+        runs: list[tuple[int, int]] = []
+        for m in _MIXED.finditer(text):
+            a, b = m.span()
+            if (a > 0 and is_syllable(text[a - 1])) or (b < len(text) and is_syllable(text[b])):
+                k = bisect_right(n.tx_starts, a) - 1
+                start = n.sq_starts[k] + (a - n.tx_starts[k])
+                runs.append((start, start + (b - a)))
         out: list[str] = []
         back: list[int] = []
         last = 0
-        for m in runs:
-            out.append(sq[last : m.start()])
-            back += range(last, m.start())
-            hangul = hangulize(m.group())
+        for a, b in runs:
+            out.append(sq[last:a])
+            back += range(last, a)
+            hangul = hangulize(sq[a:b])
             out.append(hangul)
             # every syllable of the reading stands for the whole Latin run
-            back += [m.start()] * (len(hangul) - 1) + [m.end() - 1] if hangul else []
-            last = m.end()
+            back += [a] * (len(hangul) - 1) + [b - 1] if hangul else []
+            last = b
         out.append(sq[last:])
         back += range(last, len(sq))
         return "".join(out), back
