@@ -47,23 +47,22 @@ def test_grid_preview_route_and_reveal(web: TestClient, loaded: App, banked: str
 @pytest.mark.skipif(not integrations.available("triage"), reason="haechi.triage is not installed")
 def test_triage_queue_and_verdict_show_the_match(web: TestClient, banked: str) -> None:
     log_in(web, ROLE_USERS[Role.REVIEWER])
-    offset, row = 0, None
-    while row is None:
-        page = web.get(f"/triage?offset={offset}").text
-        if f'data-sha="{banked}"' in page:
-            row = _row(page, banked)
-        assert offset < 10_000 and "<tr data-sha" in page, "the matched file is not queued"
-        offset += 60
-    assert "match-card" in row and BANK in row and "<img" not in row
-    queued = re.findall(r'<tr data-sha="([0-9a-f]{64})">\s*<td>(.*?)</td>', page, re.S)
-    assert any("<img" in cell for sha, cell in queued if sha != banked)  # others: pictures
+    page = web.get(f"/triage?show=all&item={banked}").text
+    current = page.split('id="current"', 1)[1].split("</section>", 1)[0]
+    assert f'data-sha="{banked}"' in current
+    assert "match-card" in current and BANK in current and "<img" not in current
+    queue = re.findall(r'<li class="[^"]*" data-sha="([0-9a-f]{64})">(.*?)</li>', page, re.S)
+    cells = dict(queue)
+    assert banked in cells and "match-card" in cells[banked] and "<img" not in cells[banked]
+    assert any("/preview" in cell for sha, cell in queue if sha != banked)  # others: pictures
     verdict = web.get(f"/triage/{banked}").text
     section = verdict.split('id="verdict"', 1)[1]
     assert "match-card" in section and "<img" not in section and "/preview" not in section
-    # Exposure counts the previews the queue showed, and a match card is none.
+    # Exposure counts the previews the page showed (each once), and a match card is none.
     before = web.get("/api/me").json()["exposure"]["previews"]
-    shown = web.get("/triage").text.count('/preview"')
-    assert web.get("/api/me").json()["exposure"]["previews"] - before == shown
+    shown = set(re.findall(r'/media/([0-9a-f]{64})/preview"', web.get("/triage?show=all").text))
+    assert banked not in shown
+    assert web.get("/api/me").json()["exposure"]["previews"] - before == len(shown)
 
 
 def _statements(app: App, call: Callable[[], object]) -> list[tuple[str, Any]]:

@@ -77,8 +77,12 @@ def test_the_page_shows_the_statistics_modules_figures(client: TestClient, cases
         assert len(shown) == max(1, len(rows)), name
         for got, row in zip(shown, rows, strict=False):
             assert got[1:] == ["—" if v is None else str(v) for v in row[1:]], name
-    # Every chart of the module, as an <img> (an SVG picture cannot script the page).
-    charts = st.charts(want)
+    # Every chart of the module, drawn by its own bar_chart_svg with the reader's titles and
+    # labels (English here), as an <img> (an SVG picture cannot script the page).
+    from haechi.web.views.stats import charts as page_charts
+
+    charts = page_charts(st, want, "en")
+    assert charts.keys() == st.charts(want).keys()
     uris = re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,([^"]+)"', text)
     assert sorted(base64.b64decode(u).decode() for u in uris) == sorted(charts.values())
     assert "<svg" not in text  # never inline

@@ -73,9 +73,10 @@ def triage_page(
         chosen = page.items[0] if page.items else None
     if item and chosen is None:
         raise UsageError("That file is not in the triage queue (pictures, animations, videos).")
-    shas = [i.sha256 for i in page.items] + ([chosen.sha256] if chosen else [])
-    matched = _matches(app, shas)
-    shown = len({s for s in shas if s not in matched})
+    shown_items = [*page.items, *([chosen] if chosen else [])]
+    matched = _matches(app, [i.sha256 for i in shown_items])
+    # Each safe preview the page shows counts once (the current file is also in the queue).
+    shown = len({i.sha256 for i in shown_items if i.has_preview and i.sha256 not in matched})
     if shown:
         exposure.add(app, current(request).user.id, previews=shown)
     index = [i.sha256 for i in page.items]
