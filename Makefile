@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench eval install system-deps clean i18n fuzz
+.PHONY: demo test lint typecheck bench bench-scale eval install system-deps clean i18n fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ fuzz: $(STAMP)
 ## Benchmarks: print medians and ratios against the baselines they name (BENCH=name for one).
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py $(BENCH)
+
+## Scale-out at 10M messages / 1M media / 10M hashes and faces on PostgreSQL, Ray 1-2-4
+## workers (hours; HAECHI_TEST_PG_URL names the server): docs/benchmarks.md, "Scale-out".
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_pg_ingest.py --messages 10000000 --repeat 1
+	$(BIN)/python bench/bench_pg_web.py --messages 10000000 --media 1000000 --keep
+	$(BIN)/python bench/bench_pg_index.py --items 10000000
+	$(BIN)/python bench/bench_ray.py --files 200
 
 ## Accuracy evaluations over ../shared/data; writes docs/accuracy.md (EVAL=name for one).
 eval: $(STAMP)

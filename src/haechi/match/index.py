@@ -17,8 +17,9 @@ name              rows                                          id / aux
 They are derived data: the database is the truth. Each index records a checkpoint (the
 highest source row id it holds) and grows incrementally (``sync``: rows with a higher
 id go into an append-only delta, merged into a new immutable segment when it grows);
-``rebuild`` recreates it from the database. Deleting bank items marks the bank indexes
-stale and the next ``sync`` rebuilds them; a data directory pointed at another database
+``rebuild`` recreates it from the database, reading it in pages. Deleting bank items
+marks the bank indexes stale and the next ``sync`` tombstones the deleted rows instead
+of rebuilding (:mod:`haechi.match.index_upkeep`); a data directory pointed at another database
 is noticed (the first custody event differs) and rebuilt too.
 
 Writers hold ``indexes/pdq/.lock``; readers load the manifest and the ``.npy`` files it
@@ -43,6 +44,14 @@ from sqlalchemy import select
 from haechi.analyze.hashes.pdq import QUALITY_THRESHOLD
 from haechi.analyze.hashes.regions import RegionHashes
 from haechi.app import App
+from haechi.match.index_upkeep import (
+    EMPTY_IDS,
+    Arrays,
+    keep_mask,
+    missing_ids,
+    read_after,
+    source_ids,
+)
 from haechi.match.mih import FORMAT, Segment, hex_to_words, write_json
 from haechi.store.custody import utc_now
 from haechi.store.models import Analysis, CustodyEvent, SignalRow
@@ -81,6 +90,8 @@ class HashIndex:
         self.manifest: dict[str, Any] = {}
         self.segment = Segment.build(np.empty((0, 4), np.uint64), np.empty(0), np.empty(0))
         self.delta = self.segment
+        self.removed = EMPTY_IDS  # tombstones: held ids no search returns (index_upkeep)
+        self._removed_set: frozenset[int] = frozenset()
         self._loaded_key: tuple[int, int] | None = None
 
     @property
@@ -92,7 +103,8 @@ class HashIndex:
         return int(self.manifest.get("checkpoint", 0))
 
     def __len__(self) -> int:
-        return len(self.segment) + len(self.delta)
+        """Rows a search can return (tombstoned rows left out)."""
+        return len(self.segment) + len(self.delta) - int(self.manifest.get("removed_rows", 0))
 
     def load(self) -> None:
         """Read the manifest and its arrays if they changed since the last load."""
@@ -109,13 +121,24 @@ class HashIndex:
                 manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
                 segment = Segment.load(self.folder, manifest["segment"])
                 delta = Segment.load(self.folder, manifest["delta"], mmap=False)
+                removed = (
+                    np.load(self.folder / manifest["removed"])
+                    if manifest.get("removed")
+                    else EMPTY_IDS
+                )
                 break
             except (FileNotFoundError, json.JSONDecodeError, KeyError):
                 if attempt == 2:
                     raise
                 time.sleep(0.05)
         self.manifest, self.segment, self.delta = manifest, segment, delta
+        self.removed, self._removed_set = removed, frozenset(removed.tolist())
         self._loaded_key = key
+
+    def _alive(self, hits: list[IndexHit]) -> list[IndexHit]:
+        if not self._removed_set:
+            return hits
+        return [h for h in hits if h.id not in self._removed_set]
 
     def search(self, hexes: Sequence[str], radius: int) -> list[list[IndexHit]]:
         """For each query hash, every indexed row within ``radius`` bits."""
@@ -131,12 +154,18 @@ class HashIndex:
                     IndexHit(int(seg.ids[r]), int(seg.aux[r]), int(d))
                     for r, d in zip(rows, dist, strict=True)
                 )
-            out.append(hits)
+            out.append(self._alive(hits))
         return out
 
     # -- writing (callers hold the lock) ---------------------------------------------------
     def _write(
-        self, segment: Segment, delta: Segment, generation: int, extra: dict[str, Any]
+        self,
+        segment: Segment,
+        delta: Segment,
+        generation: int,
+        extra: dict[str, Any],
+        removed: np.ndarray = EMPTY_IDS,
+        removed_rows: int = 0,
     ) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         seg_meta = (
@@ -151,10 +180,16 @@ class HashIndex:
             "generation": generation,
             "segment": seg_meta,
             "delta": delta_meta,
-            "count": len(segment) + len(delta),
+            "count": len(segment) + len(delta) - removed_rows,
             "updated_at": utc_now(),
             **extra,
         }
+        for key in ("removed", "removed_rows"):
+            manifest.pop(key, None)
+        if len(removed):
+            name = f"removed-{generation}-{len(delta)}-{len(removed)}.npy"
+            np.save(self.folder / name, np.asarray(removed, np.int64))
+            manifest["removed"], manifest["removed_rows"] = name, removed_rows
         write_json(self.manifest_path, manifest)
         self._cleanup(manifest)
         self._loaded_key = None
@@ -163,18 +198,20 @@ class HashIndex:
     def _cleanup(self, manifest: dict[str, Any]) -> None:
         keep = {"manifest.json", *manifest["segment"]["files"].values()}
         keep |= set(manifest["delta"]["files"].values())
+        if manifest.get("removed"):
+            keep.add(manifest["removed"])
         for path in self.folder.glob("*.npy"):
             if path.name not in keep:
                 with contextlib.suppress(OSError):
                     path.unlink()
 
-    def replace(self, rows: _Rows, extra: dict[str, Any]) -> None:
+    def replace(self, rows: _Rows | Arrays, extra: dict[str, Any]) -> None:
         codes, ids, aux = rows.arrays()
         empty = Segment.build(np.empty((0, 4), np.uint64), np.empty(0), np.empty(0))
         generation = int(self.manifest.get("generation", 0)) + 1
         self._write(Segment.build(codes, ids, aux), empty, generation, extra)
 
-    def append(self, rows: _Rows, extra: dict[str, Any]) -> None:
+    def append(self, rows: _Rows | Arrays, extra: dict[str, Any]) -> None:
         codes, ids, aux = rows.arrays()
         d = self.delta
         merged = (
@@ -183,18 +220,43 @@ class HashIndex:
             np.concatenate([np.asarray(d.aux), aux]),
         )
         if len(merged[0]) > max(DELTA_MIN, len(self.segment) // 8):
-            s = self.segment
-            combined = Segment.build(
-                np.concatenate([np.asarray(s.codes), merged[0]]),
-                np.concatenate([np.asarray(s.ids), merged[1]]),
-                np.concatenate([np.asarray(s.aux), merged[2]]),
-            )
-            empty = Segment.build(np.empty((0, 4), np.uint64), np.empty(0), np.empty(0))
-            generation = int(self.manifest.get("generation", 0)) + 1
-            self._write(combined, empty, generation, extra)
+            self._merge(merged, extra)
             return
         delta = Segment(merged[0], merged[1], merged[2])
-        self._write(self.segment, delta, int(self.manifest.get("generation", 0)), extra)
+        generation = int(self.manifest.get("generation", 0))
+        dead = int(self.manifest.get("removed_rows", 0))
+        self._write(self.segment, delta, generation, extra, self.removed, dead)
+
+    def _merge(self, delta: tuple[np.ndarray, ...], extra: dict[str, Any]) -> None:
+        """A new segment of the segment and ``delta``, without the tombstoned rows."""
+        s = self.segment
+        codes = np.concatenate([np.asarray(s.codes), delta[0]])
+        ids = np.concatenate([np.asarray(s.ids), delta[1]])
+        aux = np.concatenate([np.asarray(s.aux), delta[2]])
+        keep = keep_mask(ids, self.removed)
+        combined = Segment.build(codes[keep], ids[keep], aux[keep])
+        empty = Segment.build(np.empty((0, 4), np.uint64), np.empty(0), np.empty(0))
+        generation = int(self.manifest.get("generation", 0)) + 1
+        self._write(combined, empty, generation, extra)
+
+    def remove(self, ids: np.ndarray, extra: dict[str, Any]) -> int:
+        """Tombstone ``ids`` (rows deleted from the database); past ``DELTA_MIN`` or an
+        eighth of the index, rebuild the segment without them. Returns how many."""
+        held = np.concatenate([np.asarray(self.segment.ids), np.asarray(self.delta.ids)])
+        held = held.astype(np.int64)
+        new = np.setdiff1d(np.intersect1d(np.asarray(ids, np.int64), held), self.removed)
+        if not len(new):
+            return 0
+        removed = np.union1d(self.removed, new)
+        rows = int(np.isin(held, removed).sum())
+        if rows > max(DELTA_MIN, len(held) // 8):
+            self.removed = removed
+            d = self.delta
+            self._merge((np.asarray(d.codes), np.asarray(d.ids), np.asarray(d.aux)), extra)
+            return len(new)
+        generation = int(self.manifest.get("generation", 0))
+        self._write(self.segment, self.delta, generation, extra, removed, rows)
+        return len(new)
 
 
 # -- the four indexes and the database ---------------------------------------------------------
@@ -347,7 +409,8 @@ class IndexSet:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def mark_stale(self, *names: str) -> None:
-        """Ask the next ``sync`` to rebuild these (bank items were deleted)."""
+        """Ask the next ``sync`` to drop the rows the database no longer holds (bank items
+        were deleted): they are tombstoned, not rebuilt (:mod:`haechi.match.index_upkeep`)."""
         with self.lock():
             for name in names:
                 index = self.indexes[name]
@@ -365,10 +428,18 @@ class IndexSet:
                 index = self.indexes[name]
                 index.load()
                 m = index.manifest
-                if not m or m.get("stale") or m.get("database") != identity:
+                if not m or m.get("database") != identity:
                     added[name] = self._rebuild_one(name, identity)
                     continue
-                rows, last = _source_rows(self.app, name, index.checkpoint, None)
+                if m.get("stale"):  # rows were deleted: drop them, no rebuild
+                    gone = missing_ids(index, source_ids(self.app, name))
+                    if gone is None:  # an id was reused: only a rebuild sees it
+                        added[name] = self._rebuild_one(name, identity)
+                        continue
+                    extra = {"checkpoint": index.checkpoint, "database": identity}
+                    index.remove(gone, {**extra, "stale": False})
+                    index.load()
+                rows, last = read_after(self.app, name, index.checkpoint)
                 if last != index.checkpoint:
                     extra = {"checkpoint": last, "database": identity, "stale": False}
                     index.append(rows, extra)
@@ -383,7 +454,7 @@ class IndexSet:
     def _rebuild_one(self, name: str, identity: str) -> int:
         index = self.indexes[name]
         index.load()
-        rows, last = _source_rows(self.app, name, 0, None)
+        rows, last = read_after(self.app, name, 0)
         index.replace(rows, {"checkpoint": last, "database": identity, "stale": False})
         return len(rows.ids)
 
