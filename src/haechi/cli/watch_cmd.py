@@ -12,7 +12,6 @@ haechi watch logout
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 import signal
@@ -53,19 +52,11 @@ def _span(seconds: int | None) -> str:
     return f"{seconds // 3600} h"
 
 
-async def _finish(client: Any) -> None:
-    done = client.disconnect()
-    if inspect.isawaitable(done):
-        await done
-
-
 def _live(app: App) -> Any:
     """The [live] settings, refusing to go on without a Telegram application."""
-    from haechi.collect.telegram_live.settings import parse_live_settings, require_api
+    from haechi.collect.telegram_live.account import settings_for
 
-    settings = parse_live_settings(app.settings.live)
-    require_api(settings)
-    return settings
+    return settings_for(app)
 
 
 @watch_app.command("login")
@@ -91,7 +82,7 @@ def login(
             try:
                 return await account.login(app, client, prompts, phone=phone)
             finally:
-                await _finish(client)
+                await account.disconnect(client)
 
         found = asyncio.run(go())
     finally:
@@ -261,7 +252,7 @@ def run(
                 await w.run(once=once)
             finally:
                 account.reseal(app, client, sealed)
-                await _finish(client)
+                await account.disconnect(client)
             return w.failure
 
         failure = asyncio.run(go())
@@ -287,26 +278,12 @@ def bot(
     """Talk to a suspect bot and keep the conversation, its buttons, links and profile."""
     from dataclasses import asdict
 
-    from haechi.collect.telegram_live import account
-    from haechi.collect.telegram_live.bots import BotConversation
+    from haechi.collect.telegram_live.bot_run import check_request, talk_to_bot
 
+    request = check_request(name, list(send or []), max(wait, 0.0))  # before anything else
     app = open_app(home)
     try:
-        settings = _live(app)
-        sealed = account.open_session(app)
-        client = account.make_client(settings, sealed.session)
-
-        async def go() -> Any:
-            await account.start(client, sealed)
-            try:
-                conv = BotConversation(app, client, account.context_of(app, sealed), settings)
-                return await conv.run(
-                    name, list(send or []), wait_seconds=max(wait, 0.0), case=case
-                )
-            finally:
-                await _finish(client)
-
-        report = asyncio.run(go())
+        report = talk_to_bot(app, request, case=case)
     finally:
         app.close()
     if as_json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import random
 import re
@@ -34,7 +35,7 @@ from haechi.collect.telegram_live.sessionbox import (
     session_path,
     unseal,
 )
-from haechi.collect.telegram_live.settings import LiveSettings, require_api
+from haechi.collect.telegram_live.settings import LiveSettings, parse_live_settings, require_api
 from haechi.collect.telegram_live.tl import entity_name
 from haechi.domain import DataDirError, UsageError
 from haechi.store.custody import Draft
@@ -50,6 +51,14 @@ class Prompts:
     phone: Callable[[], str]
     code: Callable[[], str]
     password: Callable[[], str]  # the two-step verification password (never echoed)
+
+
+def settings_for(app: App) -> LiveSettings:
+    """The data directory's ``[live]`` settings, refusing to go on without a Telegram
+    application (api_id and api_hash)."""
+    settings = parse_live_settings(app.settings.live)
+    require_api(settings)
+    return settings
 
 
 def make_client(settings: LiveSettings, session: str = "") -> Any:
@@ -211,6 +220,13 @@ async def start_when_reachable(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
     return False
+
+
+async def disconnect(client: Any) -> None:
+    """Telethon's ``disconnect`` is a coroutine on a running loop, a plain call otherwise."""
+    done = client.disconnect()
+    if inspect.isawaitable(done):
+        await done
 
 
 def reseal(app: App, client: Any, sealed: SealedSession) -> None:

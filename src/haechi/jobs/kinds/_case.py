@@ -33,3 +33,14 @@ def flag(params: dict[str, Any], name: str, default: bool) -> bool:
     if isinstance(value, str):
         return value.lower() in ("1", "true", "on", "yes")
     return bool(value)
+
+
+def optional_case(
+    app: App, params: dict[str, Any], cleaned: dict[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """``cleaned`` with the case ``params`` names, if any (it need not have items yet),
+    and the job's subject: the case, or None."""
+    if not params.get("case"):
+        return cleaned, None
+    ref, case_id = checked_case(app, params, needs_items=False)
+    return {**cleaned, "case": ref}, f"case:{case_id}"

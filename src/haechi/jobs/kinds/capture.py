@@ -10,7 +10,7 @@ from typing import Any
 from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.domain import UsageError
-from haechi.jobs.kinds._case import checked_case, flag
+from haechi.jobs.kinds._case import flag, optional_case
 from haechi.jobs.model import JobContext, JobKind, JobOutput
 
 
@@ -21,11 +21,7 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
         "url": check_url(str(params.get("url") or "")),
         "follow_offhost": flag(params, "follow_offhost", False),
     }
-    if params.get("case"):
-        ref, case_id = checked_case(app, params, needs_items=False)
-        cleaned["case"] = ref
-        return cleaned, f"case:{case_id}"
-    return cleaned, None
+    return optional_case(app, params, cleaned)
 
 
 def run(ctx: JobContext) -> JobOutput:
