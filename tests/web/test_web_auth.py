@@ -127,7 +127,7 @@ def test_admin_manages_users_through_the_page(web: TestClient, loaded: App) -> N
     r = web.post("/admin/users/newbie", data={"csrf_token": csrf, "action": "disable"})
     assert r.status_code == 303 and accounts.find_user(loaded, "newbie").disabled
     r = web.post("/admin/users", data={"csrf_token": csrf, "username": "x2", "password": "short",
-                                       "role": "reviewer"})  # fmt: skip
+                                       "role": "reviewer", "reason": "new reviewer"})  # fmt: skip
     assert r.status_code == 400 and "at least 10" in r.text
 
 
