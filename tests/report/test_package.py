@@ -142,7 +142,7 @@ def _fix_sums(pkg: Path) -> None:
     sums = pkg / "SHA256SUMS"
     lines = []
     for line in sums.read_text().splitlines():
-        want, _, name = line.partition("  ")
+        _want, _, name = line.partition("  ")
         lines.append(f"{hashlib.sha256((pkg / name).read_bytes()).hexdigest()}  {name}")
     sums.write_text("\n".join(lines) + "\n")
 
