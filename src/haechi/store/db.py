@@ -130,11 +130,38 @@ class Database:
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
         try:
+            if self.is_sqlite:
+                self._migrate_sqlite()
+                return
             with self.engine.begin() as conn:
                 # "heads": each capability keeps its migrations on a branch of its own.
                 command.upgrade(_alembic_config(conn), "heads")
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
+
+    def _migrate_sqlite(self) -> None:
+        """SQLite alters most columns by rebuilding the table (copy, drop, rename): with
+        foreign keys on, dropping ``web_users`` while sessions and tokens refer to it
+        fails. As SQLite's documentation prescribes for such changes, the checks are
+        switched off for the migration (only possible outside a transaction) and every
+        reference is checked before it commits; a dangling one rolls it all back."""
+        with self.engine.connect() as conn:
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            dbapi.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    command.upgrade(_alembic_config(conn), "heads")
+                    dangling = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if dangling:
+                        table, rowid, parent, _ = dangling[0]
+                        raise DataDirError(
+                            f"The schema update would leave {len(dangling)} row(s) referring "
+                            f"to missing rows (first: {table} row {rowid} -> {parent}); "
+                            "nothing was changed."
+                        )
+            finally:
+                dbapi.execute("PRAGMA foreign_keys=ON")
 
     def current_revisions(self) -> set[str]:
         with self.engine.connect() as conn:
