@@ -82,3 +82,27 @@ def test_pg_document_positions() -> None:
     assert doc == (
         "'딥페이크':1A '영상':2A '딥페':4B '페이':5B '이크':6B '영상':8B 'all':9D 'c1':10D"
     )
+
+
+@pytest.mark.parametrize("windows", [(1, 2), (2, 3), (3, 100)])
+def test_postgresql_windows_give_the_same_pages(
+    korean: App, windows: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL checks the newest documents in windows before the GIN index: whatever
+    the windows, the pages are the same (SQLite has no windows: the same answers)."""
+    from haechi.services import search as search_module
+
+    want = {
+        q: [h.message_pk for h in search(korean, ME, Filters(q=q, limit=50), audited=False).hits]
+        for q in ("영상", "사진", "페이", "ㅋㅋ", "deep")
+    }
+    monkeypatch.setattr(search_module, "WINDOWS", windows)
+    for q, pks in want.items():
+        got, cursor = [], None
+        while True:
+            page = search(korean, ME, Filters(q=q, limit=1, cursor=cursor), audited=False)
+            got += [h.message_pk for h in page.hits]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert got == pks, (q, windows)
