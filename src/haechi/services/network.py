@@ -106,8 +106,9 @@ def _relation(kind: str) -> str:
 
 
 def forward_sources(app: App, chat_id: int) -> list[Neighbour]:
-    """The names a room forwarded from, most forwarded first. Apart from the node's page
-    (which loads it after itself): it reads every message of the room."""
+    """The names a room forwarded from, most forwarded first (loaded by the node's page
+    after itself). Counted from ``ix_messages_chat_forward``, which holds the room's
+    forwarded messages only."""
     out = []
     with app.db.connect() as conn:
         for name, n in conn.execute(

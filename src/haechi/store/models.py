@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -158,6 +159,15 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "message_id", name="uq_messages_chat_msg"),
         Index("ix_messages_chat_date", "chat_id", "date_unix"),
+        # A room's forward sources (the network map's node page) read only its forwarded
+        # messages, from the index alone (migration 0020_forward_index).
+        Index(
+            "ix_messages_chat_forward",
+            "chat_id",
+            "forwarded_from",
+            sqlite_where=text("forwarded_from IS NOT NULL"),
+            postgresql_where=text("forwarded_from IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

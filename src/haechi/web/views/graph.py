@@ -102,8 +102,7 @@ def node_page(request: Request, id: str = "") -> Response:
 
 @router.get("/graph/node/forwards", dependencies=[needs(Perm.GRAPH)])
 def node_forwards(request: Request, chat: int = 0) -> Response:
-    """A room's forward sources, loaded by htmx after its node page (it reads every
-    message of the room)."""
+    """A room's forward sources, loaded by htmx after its node page."""
     if not integrations.available("graph"):
         return unavailable(request, "graph")
     from haechi.services.network import forward_sources
