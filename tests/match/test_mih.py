@@ -110,3 +110,27 @@ def test_named_index_persists_appends_and_merges(tmp_path: Path) -> None:
     files = {p.name for p in (tmp_path / "t").glob("*.npy")}
     assert all(name.startswith(("seg-2-", "delta-2-")) for name in files)  # old ones removed
     assert [h.id for h in reopened.search([hexes[10]], 0)[0]] == [10]
+
+
+@pytest.mark.parametrize("n", [500, 20_000])
+def test_search_many_finds_what_search_finds_and_fewer_flips_a_subset(n: int) -> None:
+    rng = np.random.default_rng(n)
+    codes = _codes(n, n)
+    seg = Segment.build(codes, np.arange(n) + 10, np.arange(n, dtype=np.int32) % 7)
+    queries = np.concatenate([_near(codes, rng, 40, 31), _codes(10, n + 1)])
+    qi, rows, dist = seg.search_many(queries, 31)
+    got = sorted(zip(qi.tolist(), rows.tolist(), dist.tolist(), strict=True))
+    want = sorted(
+        (i, int(r), int(d))
+        for i, q in enumerate(queries)
+        for r, d in zip(*seg.search(q, 31), strict=True)
+    )
+    assert got == want and len(got) >= 40
+    assert all(d == int(np.bitwise_count(codes[r] ^ queries[i]).sum()) for i, r, d in got)
+    qi0, rows0, _ = seg.search_many(queries, 31, flips=0)
+    exact_chunks = set(zip(qi0.tolist(), rows0.tolist(), strict=True))
+    assert exact_chunks <= {(i, r) for i, r, _ in got}
+    if seg.m:  # a planted copy with a few bits flipped keeps a clean chunk
+        close = np.array([_flip(codes[5], np.array([0, 70, 140, 210]))])
+        _, rows1, _ = seg.search_many(close, 31, flips=0)
+        assert 5 in rows1.tolist()

@@ -157,6 +157,21 @@ class HashIndex:
             out.append(self._alive(hits))
         return out
 
+    def search_many(
+        self, hexes: Sequence[str], radius: int, flips: int | None = None
+    ) -> list[list[IndexHit]]:
+        """``search`` in one vectorised pass per segment (``Segment.search_many``; with
+        ``flips`` the segment probes fewer buckets and recall is measured, not exact)."""
+        out: list[list[IndexHit]] = [[] for _ in hexes]
+        if not hexes:
+            return out
+        queries = hex_to_words(hexes)
+        for seg in (self.segment, self.delta):
+            qi, rows, dist = seg.search_many(queries, radius, flips)
+            for q, r, d in zip(qi.tolist(), rows.tolist(), dist.tolist(), strict=True):
+                out[q].append(IndexHit(int(seg.ids[r]), int(seg.aux[r]), int(d)))
+        return [self._alive(hits) for hits in out]
+
     # -- writing (callers hold the lock) ---------------------------------------------------
     def _write(
         self,

@@ -33,6 +33,7 @@ import numpy as np
 
 WORDS = 4  # 256 bits as four uint64, word 0 holding the first 16 hex digits
 BRUTE_FORCE_BELOW = 4096  # smaller segments are scanned whole: no tables at all
+SERIAL_BUILD_ABOVE = 50_000_000  # rows; beyond, chunk tables are built one at a time
 FORMAT = 1
 
 
@@ -73,6 +74,11 @@ def chunk_layout(m: int) -> list[tuple[int, int]]:
         layout.append((start, width))
         start += width
     return layout
+
+
+def _chunk_of(codes: np.ndarray, shift: int, width: int) -> np.ndarray:
+    """``chunk_keys`` given the chunk's right shift (``256 - start - width``), as int64."""
+    return chunk_keys(codes, 256 - shift - width, width).astype(np.int64)
 
 
 def chunk_keys(codes: np.ndarray, start: int, width: int) -> np.ndarray:
@@ -148,24 +154,30 @@ class Segment:
             return cls(codes, ids, aux)
         m = m or chunk_count(n)
         row_type = np.int32 if n < 2**31 else np.int64
-
-        def table(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-            start, width = chunk
-            keys = chunk_keys(codes, start, width).astype(np.uint32)
-            counts = np.bincount(keys, minlength=1 << width)
-            offsets = np.concatenate(([0], np.cumsum(counts))).astype(row_type)
-            # Order inside a bucket does not matter: the fast unstable sort will do.
-            return offsets, np.argsort(keys).astype(row_type)
-
         layout = chunk_layout(m)
-        # numpy sorts without the GIL: one thread per core builds the chunks' tables.
-        with ThreadPoolExecutor(max_workers=max(1, min(len(layout), os.cpu_count() or 1))) as ex:
-            tables = list(ex.map(table, layout))
         base = [0]
         for _, width in layout[:-1]:
             base.append(base[-1] + (1 << width) + 1)
-        offsets = np.concatenate([t[0] for t in tables])
-        perm = np.concatenate([t[1] for t in tables])
+        # Each chunk's table is written into its slice of one array (no concatenation:
+        # at 100M rows a second copy of the tables would not fit beside the first).
+        offsets = np.empty(base[-1] + (1 << layout[-1][1]) + 1, dtype=row_type)
+        perm = np.empty(m * n, dtype=row_type)
+
+        def table(c: int) -> None:
+            start, width = layout[c]
+            keys = chunk_keys(codes, start, width).astype(np.uint32)
+            counts = np.bincount(keys, minlength=1 << width)
+            offsets[base[c]] = 0
+            np.cumsum(counts, out=offsets[base[c] + 1 : base[c] + 2 + (counts.size - 1)])
+            del counts
+            # Order inside a bucket does not matter: the fast unstable sort will do.
+            perm[c * n : (c + 1) * n] = np.argsort(keys)
+
+        # numpy sorts without the GIL: one thread per core builds the chunks' tables
+        # (one at a time for very large segments, to bound the sort's temporary memory).
+        threads = 1 if n > SERIAL_BUILD_ABOVE else min(len(layout), os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as ex:
+            list(ex.map(table, range(m)))
         return cls(codes, ids, aux, m, offsets, perm, tuple(base))
 
     def search(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
@@ -200,6 +212,51 @@ class Segment:
         keep = d <= radius
         rows, first = np.unique(candidates[keep], return_index=True)
         return rows.astype(np.int64), d[keep][first]
+
+    def search_many(
+        self, queries: np.ndarray, radius: int, flips: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``search`` for many queries ((q, 4) uint64) in one vectorised pass: (query
+        number, row, distance) of every hit within ``radius``.
+
+        ``flips``: probe only the buckets within this many bits of each chunk instead of
+        ``radius // m``. Then a hit needs one chunk that close, and recall is no longer
+        100 % by construction: the region stage probes exact chunks only (``flips=0``:
+        11-16 probes instead of ~3,000) because a re-post shares several regions with its
+        original and one of them nearly always has a clean chunk (measured in
+        ``eval/eval_repost.py``)."""
+        queries = np.ascontiguousarray(queries, dtype=np.uint64).reshape(-1, WORDS)
+        empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int32))
+        n, q = len(self), len(queries)
+        if n == 0 or q == 0:
+            return empty
+        if not self.m:
+            d = np.bitwise_count(queries[:, None, :] ^ self.codes[None, :, :]).sum(
+                axis=2, dtype=np.int32
+            )
+            qi, rows = np.nonzero(d <= radius)
+            return qi.astype(np.int64), rows.astype(np.int64), d[qi, rows]
+        assert self.offsets is not None and self.perm is not None
+        per_chunk = radius // self.m if flips is None else min(flips, radius // self.m)
+        masks, bases, shifts = _probe_plan(self.m, per_chunk, self.offset_base, n)
+        keys = np.stack([_chunk_of(queries, shift, width) for shift, width in shifts], axis=1)
+        probes = np.repeat(keys, masks.counts, axis=1) ^ masks.values[None, :]  # (q, probes)
+        slots = (probes + masks.table_base[None, :]).ravel()
+        lo = self.offsets[slots].astype(np.int64)
+        lengths = self.offsets[slots + 1].astype(np.int64) - lo
+        starts = lo + np.tile(bases, q)
+        total = int(lengths.sum())
+        if total == 0:
+            return empty
+        ends = np.cumsum(lengths)
+        positions = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+        candidates = self.perm[positions]
+        owner = np.repeat(np.repeat(np.arange(q, dtype=np.int64), len(masks.values)), lengths)
+        d = np.bitwise_count(self.codes[candidates] ^ queries[owner]).sum(axis=1, dtype=np.int32)
+        keep = np.flatnonzero(d <= radius)
+        # a row can be reached through several chunks: one hit per (query, row)
+        pair, first = np.unique(owner[keep] * n + candidates[keep], return_index=True)
+        return pair // n, pair % n, d[keep][first]
 
     # -- files -----------------------------------------------------------------------------
     def save(self, folder: Path, prefix: str) -> dict[str, object]:
