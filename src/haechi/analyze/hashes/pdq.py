@@ -91,7 +91,8 @@ def hash_picture(
 class PdqAnalyzer(Analyzer):
     name: ClassVar[str] = "pdq"
     # 2: dihedral hashes of the transformed picture itself; anchored region hashes
-    version: ClassVar[str] = "2"
+    # 3: region hashes packed (regions.VERSION 2), 48 a picture, 12 indexed
+    version: ClassVar[str] = "3"
     media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
     description = "PDQ perceptual hash and quality (near-duplicate matching, banks)."
     settings_cls: ClassVar[type] = PdqSettings

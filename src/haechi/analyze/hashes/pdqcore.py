@@ -232,10 +232,24 @@ def dct16(buf: np.ndarray) -> np.ndarray:
     return np.asarray((_DCT @ buf) @ _DCT.T)
 
 
-def buffer_hash(buf: np.ndarray) -> tuple[str, int]:
-    """PDQ's hash and quality of a 64 x 64 float32 buffer made some other way (the anchored
-    regions resample patches with box filters; ``regions.py``)."""
-    return _bits_hex(dct16(buf)), quality_of(buf)
+def buffer_hashes(bufs: np.ndarray) -> list[tuple[str, int]]:
+    """PDQ's hash and quality of each of ``K`` 64 x 64 float32 buffers made some other way
+    ((K, 64, 64); the anchored regions resample patches with box filters, ``regions.py``),
+    in one vectorised pass: DCT, lower median, bit layout and quality as above."""
+    k = len(bufs)
+    if k == 0:
+        return []
+    with one_blas_thread():
+        coeffs = np.matmul(np.matmul(_DCT, bufs), _DCT.T)
+    median = np.partition(coeffs.reshape(k, 256), 127, axis=1)[:, 127]
+    bits = (coeffs > median[:, None, None])[:, ::-1, ::-1].reshape(k, 256)
+    packed = np.packbits(bits, axis=1)
+    down = np.trunc(((bufs[:, :-1, :] - bufs[:, 1:, :]) * 100) / 255)
+    across = np.trunc(((bufs[:, :, :-1] - bufs[:, :, 1:]) * 100) / 255)
+    total = np.abs(down).sum(axis=(1, 2), dtype=np.float64)
+    total += np.abs(across).sum(axis=(1, 2), dtype=np.float64)
+    quality = np.minimum(100, total.astype(np.int64) // 90)
+    return [(packed[i].tobytes().hex(), int(quality[i])) for i in range(k)]
 
 
 @functools.cache

@@ -6,42 +6,48 @@ PDQ of a whole picture tolerates about 1 % of cropping: a 2 % crop per side is a
 arbitrary crop at that precision. So the patches are anchored to the content instead:
 SIFT keypoints (scale-space blobs, found at the same place and scale whatever is cut
 off around them) give a centre and a size, and the patch is a square of
-``SIZE_FACTOR`` x the keypoint's size around it, hashed with the standard PDQ algorithm.
+``SIZE_FACTOR`` x the keypoint's size around it, resampled to 64 x 64 and hashed with
+PDQ's DCT, median and quality.
 A patch that is still in view after a crop, a border, a caption bar or a sticker keeps
 its hash within a few bits of noise plus the keypoint's placement error; a patch of
 another picture is ~128 bits away like any PDQ hash.
 
-Each picture keeps up to ``MAX_REGIONS`` patches, strongest keypoints first, and names
-the ``INDEXED`` that go into the search index: those lying inside the central box
-[0.2, 0.8] x [0.2, 0.8], which any crop of up to 20 % per side leaves in view, first.
-Coordinates are in units of the picture's longest side, so any two pictures relate by
-a scale and an offset. Nothing here is a picture: a region is a position, a size and a
-256-bit hash, as shareable as the picture's PDQ itself.
+Each picture keeps up to ``MAX_REGIONS`` patches, strongest keypoints first but spread
+over the picture (``_select``), and names the ``INDEXED`` that go into the search index:
+those inside the central box [0.2, 0.8] x [0.2, 0.8], which any crop of up to 20 % per
+side leaves in view, first (``_to_index``). Patches are resampled by exact box averages
+(``Canvas``). Coordinates are in units of the picture's longest side, so any two
+pictures relate by a scale and an offset. Nothing here is a picture: a region is a
+position, a size and a 256-bit hash, as shareable as the picture's PDQ itself.
 
 Matching (``haechi.match.regions``) looks the query's regions up among the indexed ones,
-then confirms a candidate with at least two more region pairs at one consistent scale
-and offset. Parameters were chosen on the development half of the evaluation set only
-(``eval/eval_repost.py`` states the protocol); change ``VERSION`` with any of them.
+then confirms a candidate on the pixels of one side. Parameters were chosen on the
+development half of the evaluation set only (``eval/eval_repost.py`` states the
+protocol); change ``VERSION`` with any that changes what is stored.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
-import math
+import struct
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from haechi.analyze.hashes.pdqcore import buffer_hash, hamming
+from haechi.analyze.hashes.pdqcore import buffer_hashes, hamming
 
-VERSION = 1
+VERSION = 2  # 1: a JSON list of 32 regions (analyzer pdq version 2)
 DETECT_SIDE = 320  # SIFT runs on the picture scaled to this longest side
 PATCH_SIDE = 512  # patches are hashed from the picture at most this long
 SIZE_FACTOR = 4.0  # patch side / keypoint size
 MIN_PATCH = 24  # pixels (at the patch scale): smaller patches carry too little
-MAX_REGIONS = 32
-INDEXED = 8
+MAX_REGIONS = 48
+INDEXED = 12
+INDEX_CENTRAL = 8  # of which inside the central box
+CELL_CAP = 4  # regions per cell of a 4 x 4 grid before the rest of the picture had its turn
 CENTRAL = 0.2
 QUALITY = 50  # as for whole-picture PDQ
 KEYPOINTS = 300
@@ -75,14 +81,14 @@ class RegionHashes:
         return len(self.regions)
 
     def as_data(self) -> dict[str, Any]:
-        return {
-            "v": VERSION,
-            "w": round(self.width, 5),
-            "h": round(self.height, 5),
-            "n": self.indexed,
-            "list": [[round(r.x, 5), round(r.y, 5), round(r.side, 5), r.hex, r.quality]
-                     for r in self.regions],
-        }  # fmt: skip
+        """Compact: each region packed as x, y, side (uint16, 1/65535 of the longest side),
+        quality (uint8) and the 32-byte hash, base64 (52 characters a region)."""
+        packed = bytearray()
+        for r in self.regions:
+            packed += struct.pack(_RECORD, *(_unit16(v) for v in (r.x, r.y, r.side)), r.quality)
+            packed += bytes.fromhex(r.hex)
+        return {"v": VERSION, "w": round(self.width, 5), "h": round(self.height, 5),
+                "n": self.indexed, "r": base64.b64encode(bytes(packed)).decode()}  # fmt: skip
 
     @classmethod
     def from_data(cls, data: Any) -> RegionHashes | None:
@@ -90,17 +96,28 @@ class RegionHashes:
         if not isinstance(data, dict) or data.get("v") != VERSION:
             return None
         try:
-            width, height = float(data["w"]), float(data["h"])
-            regions = tuple(
-                Region(float(x), float(y), float(s), str(h), int(q))
-                for x, y, s, h, q in data["list"][:MAX_REGIONS]
-            )
-            indexed = min(int(data["n"]), len(regions))
-        except (KeyError, TypeError, ValueError):
+            width, height, indexed = float(data["w"]), float(data["h"]), int(data["n"])
+            raw = base64.b64decode(str(data["r"]), validate=True)
+        except (KeyError, TypeError, ValueError, binascii.Error):
             return None
-        if not (0 < width <= 1 and 0 < height <= 1) or any(len(r.hex) != 64 for r in regions):
+        size = struct.calcsize(_RECORD) + 32
+        if len(raw) % size or len(raw) > size * MAX_REGIONS:
             return None
-        return cls(width, height, regions, indexed)
+        if not (0 < width <= 1 and 0 < height <= 1) or indexed < 0:
+            return None
+        regions = []
+        for at in range(0, len(raw), size):
+            x, y, side, quality = struct.unpack_from(_RECORD, raw, at)
+            hex_ = raw[at + size - 32 : at + size].hex()
+            regions.append(Region(x / 65535, y / 65535, side / 65535, hex_, quality))
+        return cls(width, height, tuple(regions), min(indexed, len(regions)))
+
+
+_RECORD = "<HHHB"
+
+
+def _unit16(v: float) -> int:
+    return min(65535, max(0, round(v * 65535)))
 
 
 class Canvas:
@@ -110,8 +127,8 @@ class Canvas:
 
     A patch is resampled to 64 x 64 cells by exact box averages read off the integral
     image (bilinear in it is exact for pixel-constant pictures), so any fractional
-    position and size costs the same ~0.1 ms and no rounding to whole pixels moves it;
-    the 64 x 64 buffer then goes through PDQ's DCT, median and quality."""
+    position and size costs the same and no rounding to whole pixels moves it; the
+    64 x 64 buffers then go through PDQ's DCT, median and quality, many at once."""
 
     def __init__(self, luma: np.ndarray) -> None:
         import cv2
@@ -134,30 +151,49 @@ class Canvas:
         h = side / 2
         return x - h >= 0 and y - h >= 0 and x + h <= self.width and y + h <= self.height
 
+    def buffers(self, places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The 64 x 64 box-averaged cells of the squares (x, y, side) in ``places`` ((K, 3)),
+        and which of them are usable: inside the picture and at least ``MIN_PATCH`` pixels
+        (the others are zeros)."""
+        places = np.asarray(places, np.float64).reshape(-1, 3)
+        u, (rows, cols) = self.unit, self.luma.shape
+        ps = places[:, 2] * u
+        px, py = places[:, 0] * u - ps / 2, places[:, 1] * u - ps / 2
+        ok = (ps >= MIN_PATCH) & (px >= 0) & (py >= 0) & (px + ps <= cols) & (py + ps <= rows)
+        out = np.zeros((len(places), 64, 64), np.float32)
+        use = np.flatnonzero(ok)
+        flat, stride = self.integral.ravel(), cols + 1
+        edges = np.arange(65, dtype=np.float64) / 64
+        for start in range(0, len(use), _BATCH):
+            part = use[start : start + _BATCH]
+            xs = np.minimum(px[part, None] + ps[part, None] * edges, cols)  # (k, 65)
+            ys = np.minimum(py[part, None] + ps[part, None] * edges, rows)
+            x0 = np.minimum(xs.astype(np.int64), cols - 1)
+            y0 = np.minimum(ys.astype(np.int64), rows - 1)
+            fx, fy = (xs - x0)[:, None, :], (ys - y0)[:, :, None]
+            at = y0[:, :, None] * stride + x0[:, None, :]  # (k, 65, 65) corners
+            a, b = flat[at], flat[at + 1]
+            c, d = flat[at + stride], flat[at + stride + 1]
+            s = a + (b - a) * fx + (c - a) * fy + (a - b - c + d) * fx * fy
+            cells = s[:, 1:, 1:] - s[:, :-1, 1:] - s[:, 1:, :-1] + s[:, :-1, :-1]
+            out[part] = cells / (ps[part, None, None] / 64) ** 2
+        return out, ok
+
+    def patches(self, places: np.ndarray) -> list[tuple[str, int] | None]:
+        """(hash, quality) of each square (x, y, side) in ``places``; None where unusable."""
+        bufs, ok = self.buffers(places)
+        hashes = iter(buffer_hashes(bufs[ok]))
+        return [next(hashes) if usable else None for usable in ok]
+
     def buffer(self, x: float, y: float, side: float) -> np.ndarray | None:
-        """The 64 x 64 box-averaged cells of the square of ``side`` centred on (x, y), None
-        when it leaves the picture or spans fewer than ``MIN_PATCH`` pixels."""
-        u = self.unit
-        px, py, ps = (x - side / 2) * u, (y - side / 2) * u, side * u
-        rows, cols = self.luma.shape
-        if ps < MIN_PATCH or px < 0 or py < 0 or px + ps > cols or py + ps > rows:
-            return None
-        edges = np.arange(65, dtype=np.float64) * (ps / 64)
-        xs, ys = np.minimum(px + edges, cols), np.minimum(py + edges, rows)
-        x0 = np.minimum(xs.astype(np.int64), cols - 1)
-        y0 = np.minimum(ys.astype(np.int64), rows - 1)
-        fx, fy = xs - x0, (ys - y0)[:, None]
-        # bilinear in the integral image is separable: rows first, then columns
-        ii = self.integral
-        at_rows = ii[y0] * (1 - fy) + ii[y0 + 1] * fy
-        s = at_rows[:, x0] * (1 - fx) + at_rows[:, x0 + 1] * fx
-        cells = s[1:, 1:] - s[:-1, 1:] - s[1:, :-1] + s[:-1, :-1]
-        return (cells / (ps / 64) ** 2).astype(np.float32)
+        bufs, ok = self.buffers(np.array([[x, y, side]]))
+        return bufs[0] if ok[0] else None
 
     def patch(self, x: float, y: float, side: float) -> tuple[str, int] | None:
-        """(hash, quality) of the square of ``side`` centred on (x, y); see ``buffer``."""
-        buf = self.buffer(x, y, side)
-        return None if buf is None else buffer_hash(buf)
+        return self.patches(np.array([[x, y, side]]))[0]
+
+
+_BATCH = 64  # patches resampled at once
 
 
 @functools.cache
@@ -192,22 +228,93 @@ def anchored_regions(luma: np.ndarray) -> RegionHashes:
     """The anchored regions of a picture given as float32 luma (any size; a reduced
     decode is fine: geometry is relative to the longest side)."""
     canvas = Canvas(luma)
-    kept: list[Region] = []
-    for x, y, size in _keypoints(canvas.luma):
+    found = _keypoints(canvas.luma)
+    taken = np.empty((len(found), 3))
+    n = 0
+    for x, y, size in found:
         side = size * SIZE_FACTOR
-        if any(
-            abs(x - r.x) < 0.25 * r.side and abs(y - r.y) < 0.25 * r.side
-            and abs(math.log(side / r.side)) < 0.25 for r in kept
-        ):  # fmt: skip
+        if not canvas.inside(x, y, side):
+            continue
+        t = taken[:n]
+        if (
+            n
+            and (
+                (np.abs(t[:, 0] - x) < 0.25 * t[:, 2])
+                & (np.abs(t[:, 1] - y) < 0.25 * t[:, 2])
+                & (np.abs(np.log(side / t[:, 2])) < 0.25)
+            ).any()
+        ):
             continue  # the same place at about the same scale
-        h = canvas.patch(x, y, side)
-        if h is None or h[1] < QUALITY:
-            continue
-        if any(hamming(h[0], r.hex) <= DUPLICATE_BITS for r in kept):
-            continue
-        kept.append(Region(x, y, side, h[0], h[1]))
-        if len(kept) == MAX_REGIONS:
-            break
-    central = [r for r in kept if _central(r, canvas.width, canvas.height)]
-    ordered = central[:INDEXED] + [r for r in kept if r not in central[:INDEXED]]
-    return RegionHashes(canvas.width, canvas.height, tuple(ordered), min(INDEXED, len(ordered)))
+        taken[n] = (x, y, side)
+        n += 1
+    places = [tuple(p) for p in taken[:n].tolist()]
+    hashes = canvas.patches(np.array(places)) if places else []
+    candidates = [Region(x, y, side, h[0], h[1])
+                  for (x, y, side), h in zip(places, hashes, strict=True)
+                  if h is not None and h[1] >= QUALITY]  # fmt: skip
+    kept = _select(candidates, canvas.width, canvas.height)
+    chosen = _to_index(kept, canvas.width, canvas.height)
+    ordered = chosen + [r for r in kept if r not in chosen]
+    return RegionHashes(canvas.width, canvas.height, tuple(ordered), len(chosen))
+
+
+def _select(candidates: list[Region], width: float, height: float) -> list[Region]:
+    """Up to ``MAX_REGIONS``, strongest first but at most ``CELL_CAP`` per cell of a 4 x 4
+    grid in a first pass, so that a cluttered part (caption text, a sticker's edges) does
+    not take every place; then the strongest of the rest. Near-identical patches once."""
+    kept: list[Region] = []
+    count: dict[tuple[int, int], int] = {}
+
+    def cell(r: Region) -> tuple[int, int]:
+        return (min(3, int(4 * r.x / width)), min(3, int(4 * r.y / height)))
+
+    for first_pass in (True, False):
+        for r in candidates:
+            if len(kept) == MAX_REGIONS:
+                return kept
+            if r in kept or (first_pass and count.get(cell(r), 0) >= CELL_CAP):
+                continue
+            if any(hamming(r.hex, k.hex) <= DUPLICATE_BITS for k in kept):
+                continue
+            kept.append(r)
+            count[cell(r)] = count.get(cell(r), 0) + 1
+    return kept
+
+
+def _spread(regions: list[Region], width: float, height: float, box: float) -> list[Region]:
+    """Strongest first, one per cell of a 3 x 3 grid over [box, 1 - box] in turn, so that
+    one sticker or caption does not cover them all."""
+    cells: dict[tuple[int, int], list[Region]] = {}
+    span_x, span_y = width * (1 - 2 * box), height * (1 - 2 * box)
+    for r in regions:
+        cx = min(2, max(0, int(3 * (r.x - box * width) / span_x)))
+        cy = min(2, max(0, int(3 * (r.y - box * height) / span_y)))
+        cells.setdefault((cx, cy), []).append(r)
+    out: list[Region] = []
+    depth = 0
+    while len(out) < len(regions):
+        out += [c[depth] for c in cells.values() if len(c) > depth]
+        depth += 1
+    return out
+
+
+def _to_index(kept: list[Region], width: float, height: float) -> list[Region]:
+    """The regions that go into the index: ``INDEX_CENTRAL`` inside the central box (any
+    crop of up to 20 % per side leaves them in view), then the others; in each, the
+    strongest and the smallest in turn (small ones survive stickers and captions, large
+    ones a copy shrunk inside borders), spread out."""
+    central = [r for r in kept if _central(r, width, height)]
+    chosen = _mix(central, width, height, CENTRAL)[:INDEX_CENTRAL]
+    rest = _mix([r for r in kept if r not in chosen], width, height, 0.0)
+    return (chosen + rest)[:INDEXED]
+
+
+def _mix(regions: list[Region], width: float, height: float, box: float) -> list[Region]:
+    strong = _spread(regions, width, height, box)
+    small = _spread(sorted(regions, key=lambda r: r.side), width, height, box)
+    out: list[Region] = []
+    for pair in zip(strong, small, strict=True):
+        for r in pair:
+            if r not in out:
+                out.append(r)
+    return out
