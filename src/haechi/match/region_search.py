@@ -27,7 +27,14 @@ from haechi.analyze.hashes.regions import Canvas, RegionHashes
 from haechi.app import App
 from haechi.domain import VaultError
 from haechi.match.index import BANK_REGION, MEDIA_REGION, IndexSet
-from haechi.match.regions import PAIR_RADIUS, SEED_RADIUS, STAGE, RegionMatch, confirm
+from haechi.match.regions import (
+    PAIR_RADIUS,
+    SEED_FLIPS,
+    SEED_RADIUS,
+    STAGE,
+    RegionMatch,
+    confirm,
+)
 from haechi.match.search import (
     BankTarget,
     Hit,
@@ -96,7 +103,7 @@ def _seeds(
     seeds: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
     hexes = [r.hex for r in query.regions]
     for name in names:
-        for qi, hits in enumerate(indexes[name].search(hexes, SEED_RADIUS)):
+        for qi, hits in enumerate(indexes[name].search_many(hexes, SEED_RADIUS, SEED_FLIPS)):
             for h in hits:
                 seeds[(name, h.id)].append((qi, h.aux, h.distance))
     return seeds

@@ -169,10 +169,14 @@ def sticker(
     else:
         draw.rounded_rectangle((left, top, left + side, top + side * 0.8), radius=side / 8,
                                fill=color)  # fmt: skip
-        draw.text((left + side * 0.12, top + side * 0.22), "hi!", fill=(255, 255, 255),
-                  font=_font(int(side / 4)))  # fmt: skip
+        font = _font(int(side / 4))
+        tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), "hi!", font=font)
+        if tx1 - tx0 <= 0.8 * side and ty1 - ty0 <= 0.6 * side:  # too small a badge: no text
+            draw.text((left + side * 0.1 - tx0, top + side * 0.1 - ty0), "hi!",
+                      fill=(255, 255, 255), font=font)  # fmt: skip
+    # Pillow's shapes include their right and bottom edges
     box = (max(0, math.floor(left)), max(0, math.floor(top)),
-           min(w, math.ceil(left + side)), min(h, math.ceil(top + side)))  # fmt: skip
+           min(w, math.ceil(left + side) + 1), min(h, math.ceil(top + side) + 1))  # fmt: skip
     params = {"area": area, "kind": kind, "x": x, "y": y, "color": list(color)}
     return Variant("sticker", im, params, _full(im), _full(im), box)
 
