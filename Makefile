@@ -71,7 +71,7 @@ i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ --no-location --sort-output --project haechi \
 	  --copyright-holder "haechi developers" -o src/haechi/i18n/haechi.pot src/haechi/cli src/haechi/report/package.py
 	$(BIN)/pybabel update -i src/haechi/i18n/haechi.pot -d src/haechi/i18n/locale -D haechi \
-	  --no-location --no-fuzzy-matching --ignore-obsolete -w 100
+	  --no-fuzzy-matching --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV) demo-data bench/out .pytest_cache .mypy_cache .ruff_cache
