@@ -113,7 +113,9 @@ def analyze(
             _list(app, as_json)
             return
         if engine not in (None, "local", "ray"):
-            raise UsageError(f"The engine must be local or ray, not {engine!r}.")
+            raise UsageError(
+                _("The engine must be local or ray, not {engine}.").format(engine=repr(engine))
+            )
         report = run_analysis(
             app, analyzer, workers=workers, retry_errors=retry_errors, quiet=as_json, engine=engine
         )

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
+from haechi.i18n import _
 
 ORDER = 22
 
@@ -27,37 +28,42 @@ class _DefaultToUrl(TyperGroup):
 capture_app = typer.Typer(
     cls=_DefaultToUrl,
     no_args_is_help=True,
-    help="Capture a public page (t.me/s/<channel>, t.me/<channel>/<id>, any page) as signed, "
-    "timestamped WARC/WACZ evidence, or verify such a capture offline.",
+    help=_(
+        "Capture a public page (t.me/s/<channel>, t.me/<channel>/<id>, any page) as signed, "
+        "timestamped WARC/WACZ evidence, or verify such a capture offline."
+    ),
 )
 
 
-@capture_app.command("url")
+@capture_app.command(
+    "url",
+    help=_("Capture URL: WARC + WACZ (signed), screenshot, RFC 3161 timestamp, posts ingested."),
+)
 def capture_url(
     url: Annotated[
-        str, typer.Argument(help="The page: t.me/s/<channel>, t.me/<channel>/<id>, ...")
+        str, typer.Argument(help=_("The page: t.me/s/<channel>, t.me/<channel>/<id>, ..."))
     ],
     home: HomeOption = None,
-    case: Annotated[str | None, typer.Option(help="Add the capture to this case.")] = None,
+    case: Annotated[str | None, typer.Option(help=_("Add the capture to this case."))] = None,
     follow_offhost: Annotated[
-        bool, typer.Option("--follow-offhost", help="Follow redirects to other hosts.")
+        bool, typer.Option("--follow-offhost", help=_("Follow redirects to other hosts."))
     ] = False,
     tsa: Annotated[
         str | None,
-        typer.Option("--tsa", help="RFC 3161 timestamp authority URL ([capture] tsa_url)."),
+        typer.Option("--tsa", help=_("RFC 3161 timestamp authority URL (\\[capture] tsa_url).")),
     ] = None,
     tsa_ca: Annotated[
-        Path | None, typer.Option(help="The TSA's root certificate (PEM) to verify its token.")
+        Path | None, typer.Option(help=_("The TSA's root certificate (PEM) to verify its token."))
     ] = None,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write the WACZ, its .tsr and the screenshot here."),
+        typer.Option("--out", help=_("Also write the WACZ, its .tsr and the screenshot here.")),
     ] = None,
-    screenshot: Annotated[bool, typer.Option(help="Render a screenshot with Chromium.")] = True,
+    screenshot: Annotated[bool, typer.Option(help=_("Render a screenshot with Chromium."))] = True,
     analyze: Annotated[
-        bool, typer.Option(help="Run the analyzers and ingest hooks afterwards.")
+        bool, typer.Option(help=_("Run the analyzers and ingest hooks afterwards."))
     ] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print the report as JSON."))] = False,
 ) -> None:
     """Capture URL: WARC + WACZ (signed), screenshot, RFC 3161 timestamp, posts ingested."""
     from haechi.app import open_app
@@ -74,7 +80,7 @@ def capture_url(
         try:
             report = capture(app, url, opts)
         except CaptureError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]{_('error:')}[/] {exc}", highlight=False)
             raise typer.Exit(3) from None
         if analyze and app.settings.analyze_on_ingest and (report.messages_new or report.files_new):
             from haechi.cli.analyze_cmd import run_analysis
@@ -93,51 +99,71 @@ def capture_url(
 
 
 def _print(r: Any) -> None:
-    state = {"captured": "[green]captured[/]", "gone": "[yellow]GONE[/]"}.get(r.outcome, r.outcome)
-    out.print(
-        f"{state} {r.final_url or r.url} (HTTP {r.status}, {r.kind or 'page'})", highlight=False
+    state = {"captured": f"[green]{_('captured')}[/]", "gone": f"[yellow]{_('GONE')}[/]"}.get(
+        r.outcome, r.outcome
     )
+    kind = r.kind or _("page")
+    out.print(f"{state} {r.final_url or r.url} (HTTP {r.status}, {kind})", highlight=False)
     if r.outcome == "gone":
-        out.print(f"the page is gone (HTTP {r.status}); recorded as custody event {r.custody_seq}")
-    out.print(
-        f"posts: {r.posts} ({r.messages_new} new)   "
-        f"media: {r.media_fetched} fetched, {r.media_failed} not"
-    )
-    out.print(f"WACZ SHA-256 {r.wacz_sha256} ({r.wacz_size:,} bytes), signed by key {r.key_id}")
-    if r.timestamp:
-        state = "verified" if r.timestamp.get("verified") else "NOT verified"
         out.print(
-            f"RFC 3161 timestamp {r.timestamp['gen_time']} ({state}; {r.timestamp_check})",
-            highlight=False,
+            _("the page is gone (HTTP {status}); recorded as custody event {seq}").format(
+                status=r.status, seq=r.custody_seq
+            )
         )
+    out.print(
+        _("posts: {posts} ({new} new)   media: {fetched} fetched, {failed} not").format(
+            posts=r.posts, new=r.messages_new, fetched=r.media_fetched, failed=r.media_failed
+        )
+    )
+    out.print(
+        _("WACZ SHA-256 {sha256} ({size} bytes), signed by key {key}").format(
+            sha256=r.wacz_sha256, size=f"{r.wacz_size:,}", key=r.key_id
+        )
+    )
+    if r.timestamp:
+        state = _("verified") if r.timestamp.get("verified") else _("NOT verified")
+        said = _("RFC 3161 timestamp {time} ({state}; {check})").format(
+            time=r.timestamp["gen_time"], state=state, check=r.timestamp_check
+        )
+        out.print(said, highlight=False)
     if r.screenshot_sha256:
-        out.print(f"screenshot SHA-256 {r.screenshot_sha256}")
+        out.print(_("screenshot SHA-256 {sha256}").format(sha256=r.screenshot_sha256))
     for path in r.files_written:
-        out.print(f"wrote {path}")
-    out.print(f"custody event {r.custody_seq}, source {r.source_id}")
+        out.print(_("wrote {path}").format(path=path))
+    out.print(
+        _("custody event {seq}, source {source}").format(seq=r.custody_seq, source=r.source_id)
+    )
     for w in r.warnings[:20]:
-        out.print(f"[yellow]warning:[/] {w}", highlight=False)
+        out.print(f"[yellow]{_('warning:')}[/] {w}", highlight=False)
 
 
-@capture_app.command("verify")
+@capture_app.command(
+    "verify",
+    help=_("Check a captured WACZ offline: hashes, signature, WARC digests, py-wacz, timestamp."),
+)
 def verify(
     file: Annotated[
-        Path, typer.Argument(help="The .wacz file (its .tsr is looked for beside it).")
+        Path, typer.Argument(help=_("The .wacz file (its .tsr is looked for beside it)."))
     ],
     home: HomeOption = None,
     public_key: Annotated[
-        list[Path] | None, typer.Option("--public-key", help="Trust this Ed25519 public key (PEM).")
+        list[Path] | None,
+        typer.Option("--public-key", help=_("Trust this Ed25519 public key (PEM).")),
     ] = None,
-    tsr: Annotated[Path | None, typer.Option(help="The RFC 3161 token (default FILE.tsr).")] = None,
-    tsa_ca: Annotated[Path | None, typer.Option(help="The TSA's root certificate (PEM).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    tsr: Annotated[
+        Path | None, typer.Option(help=_("The RFC 3161 token (default FILE.tsr)."))
+    ] = None,
+    tsa_ca: Annotated[
+        Path | None, typer.Option(help=_("The TSA's root certificate (PEM)."))
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print the result as JSON."))] = False,
 ) -> None:
     """Check a captured WACZ offline: hashes, signature, WARC digests, py-wacz, timestamp."""
     from haechi.collect.web_capture.verify import verify_wacz
     from haechi.store.keys import load_verifier
 
     if not file.is_file():
-        raise typer.BadParameter(f"{file} is not a file")
+        raise typer.BadParameter(_("{path} is not a file").format(path=file))
     keys = list(public_key or [])
     ca = tsa_ca
     if not keys or ca is None:  # fall back to the data directory's key and settings
@@ -149,17 +175,20 @@ def verify(
     else:
         for name, state in result.checks.items():
             mark = "[green]✓[/]" if state == "ok" else "[red]✗[/]"
-            out.print(f"{mark} {name}: {state}", highlight=False)
+            out.print(f"{mark} {name}: {_(state) if state == 'ok' else state}", highlight=False)
         facts = result.facts
         out.print(
-            f"WACZ SHA-256 {facts.get('wacz_sha256')}, key {facts.get('key_id')}, "
-            f"created {facts.get('created')}"
+            _("WACZ SHA-256 {sha256}, key {key}, created {created}").format(
+                sha256=facts.get("wacz_sha256"),
+                key=facts.get("key_id"),
+                created=facts.get("created"),
+            )
         )
         if facts.get("timestamp"):
-            out.print(
-                f"timestamp {facts['timestamp']['gen_time']} by {facts['timestamp']['tsa']}",
-                highlight=False,
+            said = _("timestamp {time} by {tsa}").format(
+                time=facts["timestamp"]["gen_time"], tsa=facts["timestamp"]["tsa"]
             )
+            out.print(said, highlight=False)
     if not result.ok:
         raise typer.Exit(1)
 

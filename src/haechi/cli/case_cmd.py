@@ -18,14 +18,15 @@ from haechi.app import App, open_app
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.domain import UsageError
+from haechi.i18n import _
 
 ORDER = 81
 
 case_app = typer.Typer(
-    help="Cases: evidence, victims, suspects, notes, status.", no_args_is_help=True
+    help=_("Cases: evidence, victims, suspects, notes, status."), no_args_is_help=True
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-CaseArg = Annotated[str, typer.Argument(help="Case number or reference.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print the result as JSON."))]
+CaseArg = Annotated[str, typer.Argument(help=_("Case number or reference."))]
 
 
 @contextmanager
@@ -44,7 +45,9 @@ def pairs(values: list[str] | None) -> list[tuple[str, str]]:
         kind, sep, text = value.partition("=")
         if not sep:
             raise UsageError(
-                f"Write identifiers as kind=value (e.g. telegram_username=abc), not {value!r}."
+                _(
+                    "Write identifiers as kind=value (e.g. telegram_username=abc), not {value}."
+                ).format(value=repr(value))
             )
         result.append((kind.strip(), text.strip()))
     return result
@@ -54,16 +57,16 @@ def emit(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@case_app.command("create")
+@case_app.command("create", help=_("Open a case."))
 def create(
-    title: Annotated[str, typer.Argument(help="Short title (no victim names: it is exported).")],
-    ref: Annotated[str | None, typer.Option(help="The unit's own case number.")] = None,
-    reported_on: Annotated[str | None, typer.Option(help="Day reported, YYYY-MM-DD.")] = None,
-    summary: Annotated[str | None, typer.Option(help="Longer description.")] = None,
-    assignee: Annotated[str | None, typer.Option(help="Who works the case.")] = None,
-    tag: Annotated[list[str] | None, typer.Option(help="Tag; repeatable.")] = None,
+    title: Annotated[str, typer.Argument(help=_("Short title (no victim names: it is exported)."))],
+    ref: Annotated[str | None, typer.Option(help=_("The unit's own case number."))] = None,
+    reported_on: Annotated[str | None, typer.Option(help=_("Day reported, YYYY-MM-DD."))] = None,
+    summary: Annotated[str | None, typer.Option(help=_("Longer description."))] = None,
+    assignee: Annotated[str | None, typer.Option(help=_("Who works the case."))] = None,
+    tag: Annotated[list[str] | None, typer.Option(help=_("Tag; repeatable."))] = None,
     unit: Annotated[
-        str | None, typer.Option(help="The unit the case belongs to (its staff see it).")
+        str | None, typer.Option(help=_("The unit the case belongs to (its staff see it)."))
     ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -85,17 +88,19 @@ def create(
     if as_json:
         emit(asdict(case))
     else:
-        out.print(f"opened case {case.ref} (number {case.id})", highlight=False)
+        out.print(
+            _("opened case {ref} (number {id})").format(ref=case.ref, id=case.id), highlight=False
+        )
 
 
-@case_app.command("list")
+@case_app.command("list", help=_("List cases, newest first."))
 def list_(
-    status: Annotated[str | None, typer.Option(help="Only cases with this status.")] = None,
-    tag: Annotated[str | None, typer.Option(help="Only cases with this tag.")] = None,
+    status: Annotated[str | None, typer.Option(help=_("Only cases with this status."))] = None,
+    tag: Annotated[str | None, typer.Option(help=_("Only cases with this tag."))] = None,
     assignee: Annotated[
-        str | None, typer.Option(help="Only cases assigned to this person.")
+        str | None, typer.Option(help=_("Only cases assigned to this person."))
     ] = None,
-    unit: Annotated[str | None, typer.Option(help="Only cases of this unit.")] = None,
+    unit: Annotated[str | None, typer.Option(help=_("Only cases of this unit."))] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -108,8 +113,8 @@ def list_(
         emit([asdict(c) for c in cases])
         return
     table = Table(
-        "#", "reference", "title", "status", "reported", "unit", "assignee", "items", "notices",
-        "tags",
+        "#", _("reference"), _("title"), _("status"), _("reported"), _("unit"), _("assignee"),
+        _("items"), _("notices"), _("tags"),
     )  # fmt: skip
     for c in cases:
         table.add_row(
@@ -119,11 +124,13 @@ def list_(
     out.print(table)
 
 
-@case_app.command("show")
+@case_app.command(
+    "show", help=_("Everything in a case: items with links and hashes, victims, suspects, notes.")
+)
 def show(
     case: CaseArg,
     reveal_victims: Annotated[
-        bool, typer.Option(help="Show victims' names and contacts (logged as an access).")
+        bool, typer.Option(help=_("Show victims' names and contacts (logged as an access)."))
     ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -140,47 +147,57 @@ def show(
         emit(asdict(detail))
         return
     s = detail.summary
-    out.print(f"[bold]{s.ref}[/] {s.title} — {s.status}, reported {s.reported_on}", highlight=False)
-    items = Table("item", "kind", "link", "message", "file SHA-256", title="items")
+    reported = _("{status}, reported {day}").format(status=s.status, day=s.reported_on)
+    out.print(f"[bold]{s.ref}[/] {s.title} — {reported}", highlight=False)
+    items = Table(
+        _("item"), _("kind"), _("link"), _("message"), _("file SHA-256"), title=_("items")
+    )
     for i in detail.items:
-        state = " (withdrawn)" if i.withdrawn else ""
+        state = _(" (withdrawn)") if i.withdrawn else ""
         items.add_row(
-            str(i.id), i.kind + state, i.url or "no public link", str(i.message_id or ""),
+            str(i.id), i.kind + state, i.url or _("no public link"), str(i.message_id or ""),
             i.blob_sha256 or "",
         )  # fmt: skip
     out.print(items)
     for v in detail.victims:
-        consents = (
-            ", ".join(f"{c.scope}#{c.id}" for c in v.consents if c.active) or "no consent record"
+        consents = ", ".join(f"{c.scope}#{c.id}" for c in v.consents if c.active) or _(
+            "no consent record"
         )
         who = f" {v.display_name}" if v.display_name else ""
-        out.print(
-            f"victim {v.label}{who}: {v.age_band}, minor={v.is_minor}, consents: {consents}",
-            highlight=False,
+        line = _("victim {label}{who}: {band}, minor={minor}, consents: {consents}").format(
+            label=v.label, who=who, band=v.age_band, minor=v.is_minor, consents=consents
         )
+        out.print(line, highlight=False)
     for p in detail.suspects:
         ids = ", ".join(f"{k}={val}" for k, val in p.identifiers)
-        out.print(f"suspect {p.label}: {p.status}, {p.age_band}; {ids}", highlight=False)
+        line = _("suspect {label}: {status}, {band}; {ids}").format(
+            label=p.label, status=p.status, band=p.age_band, ids=ids
+        )
+        out.print(line, highlight=False)
     for n in detail.notes:
-        out.print(f"note {n.id} by {n.author} at {n.created_at}: {n.text}", highlight=False)
+        line = _("note {id} by {author} at {at}: {text}").format(
+            id=n.id, author=n.author, at=n.created_at, text=n.text
+        )
+        out.print(line, highlight=False)
 
 
 def _print_added(added: Any) -> None:
     for a in added if isinstance(added, list) else [added]:
-        out.print(f"item {a.id}" + (" added" if a.created else " (already in the case)"))
+        said = _("item {id} added") if a.created else _("item {id} (already in the case)")
+        out.print(said.format(id=a.id))
 
 
-@case_app.command("add-message")
+@case_app.command("add-message", help=_("Add a stored message (and its files)."))
 def add_message(
     case: CaseArg,
-    url: Annotated[str | None, typer.Option(help="The message's t.me link.")] = None,
+    url: Annotated[str | None, typer.Option(help=_("The message's t.me link."))] = None,
     chat: Annotated[
-        str | None, typer.Option(help="Chat key (channel:123), @username or id.")
+        str | None, typer.Option(help=_("Chat key (channel:123), @username or id."))
     ] = None,
     message_id: Annotated[
-        int | None, typer.Option("--id", help="Message id within the chat.")
+        int | None, typer.Option("--id", help=_("Message id within the chat."))
     ] = None,
-    files: Annotated[bool, typer.Option(help="Also add each file the message carries.")] = True,
+    files: Annotated[bool, typer.Option(help=_("Also add each file the message carries."))] = True,
     home: HomeOption = None,
 ) -> None:
     """Add a stored message (and its files)."""
@@ -191,7 +208,10 @@ def add_message(
     _print_added(added)
 
 
-@case_app.command("add-file")
+@case_app.command(
+    "add-file",
+    help=_("Add a stored file by SHA-256: one item for every message that carried it."),
+)
 def add_file(
     case: CaseArg, sha256: Annotated[str, typer.Argument()], home: HomeOption = None
 ) -> None:
@@ -202,12 +222,15 @@ def add_file(
         _print_added(service(app, case, sha256))
 
 
-@case_app.command("add-chat")
+@case_app.command(
+    "add-chat",
+    help=_("Add a chat (its public link also gives its messages in this case their links)."),
+)
 def add_chat(
     case: CaseArg,
-    chat: Annotated[str, typer.Argument(help="Chat key (channel:123), @username or id.")],
+    chat: Annotated[str, typer.Argument(help=_("Chat key (channel:123), @username or id."))],
     url: Annotated[
-        str | None, typer.Option(help="Its public link, e.g. https://t.me/name.")
+        str | None, typer.Option(help=_("Its public link, e.g. https://t.me/name."))
     ] = None,
     home: HomeOption = None,
 ) -> None:
@@ -218,14 +241,19 @@ def add_chat(
         _print_added(service(app, case, chat, url=url))
 
 
-@case_app.command("add-items")
+@case_app.command(
+    "add-items",
+    help=_('Add a selection in one transaction (what the web pages\' "add selected" sends).'),
+)
 def add_items(
     case: CaseArg,
     targets: Annotated[
         list[str] | None,
         typer.Argument(
-            help="message:<number>, media:<number>, file:<sha256>, chat:<number> or "
-            "match:<number>; - reads them from stdin, one a line."
+            help=_(
+                "message:<number>, media:<number>, file:<sha256>, chat:<number> or "
+                "match:<number>; - reads them from stdin, one a line."
+            )
         ),
     ] = None,
     home: HomeOption = None,
@@ -245,16 +273,18 @@ def add_items(
         emit({"case": result.case_ref, "items": [asdict(i) for i in result.items]})
     else:
         out.print(
-            f"case {result.case_ref}: {result.added} items added, {result.existing} already in it",
+            _("case {case}: {added} items added, {existing} already in it").format(
+                case=result.case_ref, added=result.added, existing=result.existing
+            ),
             highlight=False,
         )
 
 
-@case_app.command("add-link")
+@case_app.command("add-link", help=_("Add a link that was reported but not captured."))
 def add_link(
     case: CaseArg,
-    url: Annotated[str, typer.Argument(help="A reported link not captured (yet).")],
-    note: Annotated[str | None, typer.Option(help="Where it came from.")] = None,
+    url: Annotated[str, typer.Argument(help=_("A reported link not captured (yet)."))],
+    note: Annotated[str | None, typer.Option(help=_("Where it came from."))] = None,
     home: HomeOption = None,
 ) -> None:
     """Add a link that was reported but not captured."""
@@ -264,15 +294,18 @@ def add_link(
         _print_added(service(app, case, url, note=note))
 
 
-@case_app.command("add-match")
+@case_app.command(
+    "add-match",
+    help=_("Add a hash match (a row of `haechi match`); an unknown number is refused."),
+)
 def add_match(
     case: CaseArg,
     match_id: Annotated[
-        str, typer.Argument(help="The match's number, as `haechi match` lists it.")
+        str, typer.Argument(help=_("The match's number, as `haechi match` lists it."))
     ],
     sha256: Annotated[
         str | None,
-        typer.Option(help="One of the match's two files (default: the file that matched)."),
+        typer.Option(help=_("One of the match's two files (default: the file that matched).")),
     ] = None,
     home: HomeOption = None,
 ) -> None:
@@ -284,20 +317,28 @@ def add_match(
         _print_added(add_external(app, case, ItemKind.MATCH, match_id, blob_sha256=sha256))
 
 
-@case_app.command("add-finding")
+@case_app.command(
+    "add-finding",
+    help=_(
+        "Add a graph finding (a successor room, a shared wallet, "
+        "...); a node the store does not have is refused."
+    ),
+)
 def add_finding(
     case: CaseArg,
     finding_id: Annotated[
         str,
         typer.Argument(
-            help="A network-map node (chat:12, account:7, bot:name, tg:name, invite:+hash, "
-            "tgc:123, media:<sha256 prefix>, btc:<address>, url:<link>, ...) or free text "
-            "typed note:<what it says>."
+            help=_(
+                "A network-map node (chat:12, account:7, bot:name, tg:name, invite:+hash, "
+                "tgc:123, media:<sha256 prefix>, btc:<address>, url:<link>, ...) or free text "
+                "typed note:<what it says>."
+            )
         ),
     ],
-    chat: Annotated[str | None, typer.Option(help="The chat it concerns.")] = None,
-    url: Annotated[str | None, typer.Option(help="A link it concerns.")] = None,
-    note: Annotated[str | None, typer.Option(help="What the finding says.")] = None,
+    chat: Annotated[str | None, typer.Option(help=_("The chat it concerns."))] = None,
+    url: Annotated[str | None, typer.Option(help=_("A link it concerns."))] = None,
+    note: Annotated[str | None, typer.Option(help=_("What the finding says."))] = None,
     home: HomeOption = None,
 ) -> None:
     """Add a graph finding (a successor room, a shared wallet, ...); a node the store does
@@ -312,11 +353,13 @@ def add_finding(
         )
 
 
-@case_app.command("withdraw")
+@case_app.command(
+    "withdraw", help=_("Withdraw an item from the case (it is kept, marked withdrawn).")
+)
 def withdraw(
     case: CaseArg,
-    item: Annotated[int, typer.Argument(help="Item number.")],
-    reason: Annotated[str, typer.Option(help="Why (the item stays on record).")],
+    item: Annotated[int, typer.Argument(help=_("Item number."))],
+    reason: Annotated[str, typer.Option(help=_("Why (the item stays on record)."))],
     home: HomeOption = None,
 ) -> None:
     """Withdraw an item from the case (it is kept, marked withdrawn)."""
@@ -324,25 +367,27 @@ def withdraw(
 
     with opened(home) as app:
         withdraw_item(app, case, item, reason)
-    out.print(f"item {item} withdrawn")
+    out.print(_("item {item} withdrawn").format(item=item))
 
 
-@case_app.command("victim")
+@case_app.command("victim", help=_("Record a victim; they are named V1, V2, ... in every export."))
 def victim(
     case: CaseArg,
-    name: Annotated[str | None, typer.Option(help="Name (never exported unless revealed).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help=_("Name (never exported unless revealed)."))
+    ] = None,
     contact: Annotated[
-        str | None, typer.Option(help="Contact (never exported unless revealed).")
+        str | None, typer.Option(help=_("Contact (never exported unless revealed)."))
     ] = None,
     identifier: Annotated[
-        list[str] | None, typer.Option(help="kind=value, e.g. instagram=abc; repeatable.")
+        list[str] | None, typer.Option(help=_("kind=value, e.g. instagram=abc; repeatable."))
     ] = None,
-    age: Annotated[int | None, typer.Option(help="Age when reported.")] = None,
+    age: Annotated[int | None, typer.Option(help=_("Age when reported."))] = None,
     age_band: Annotated[
-        str | None, typer.Option(help="under14, 14-19, 20s, 30+ when the age is unknown.")
+        str | None, typer.Option(help=_("under14, 14-19, 20s, 30+ when the age is unknown."))
     ] = None,
     minor: Annotated[
-        bool | None, typer.Option("--minor/--not-minor", help="Staff-set minor flag.")
+        bool | None, typer.Option("--minor/--not-minor", help=_("Staff-set minor flag."))
     ] = None,
     home: HomeOption = None,
 ) -> None:
@@ -355,14 +400,17 @@ def victim(
             band=age_band, is_minor=minor,
         )  # fmt: skip
     hint = f"haechi case consent {case} {label} takedown"
-    out.print(f"victim {label} recorded; record their consent with `{hint}`", highlight=False)
+    said = _("victim {label} recorded; record their consent with `{hint}`")
+    out.print(said.format(label=label, hint=hint), highlight=False)
 
 
-@case_app.command("minor")
+@case_app.command(
+    "minor", help=_("Set the staff-set minor flag (routes Telegram notices to stopCA@).")
+)
 def minor(
     case: CaseArg,
-    label: Annotated[str, typer.Argument(help="Victim label, e.g. V1.")],
-    is_minor: Annotated[bool, typer.Option("--yes/--no", help="Whether the victim is a minor.")],
+    label: Annotated[str, typer.Argument(help=_("Victim label, e.g. V1."))],
+    is_minor: Annotated[bool, typer.Option("--yes/--no", help=_("Whether the victim is a minor."))],
     home: HomeOption = None,
 ) -> None:
     """Set the staff-set minor flag (routes Telegram notices to stopCA@)."""
@@ -370,22 +418,26 @@ def minor(
 
     with opened(home) as app:
         set_victim_minor(app, case, label, is_minor)
-    out.print(f"victim {label}: minor={is_minor}")
+    out.print(_("victim {label}: minor={minor}").format(label=label, minor=is_minor))
 
 
-@case_app.command("consent")
+@case_app.command("consent", help=_("Record a victim's consent for one scope."))
 def consent(
     case: CaseArg,
-    label: Annotated[str, typer.Argument(help="Victim label, e.g. V1.")],
+    label: Annotated[str, typer.Argument(help=_("Victim label, e.g. V1."))],
     scope: Annotated[
-        str, typer.Argument(help="takedown, face_search, evidence_sharing or contact.")
+        str, typer.Argument(help=_("takedown, face_search, evidence_sharing or contact."))
     ],
-    given_by: Annotated[str, typer.Option(help="subject, guardian or representative.")] = "subject",
-    method: Annotated[str, typer.Option(help="written, electronic or verbal.")] = "written",
+    given_by: Annotated[
+        str, typer.Option(help=_("subject, guardian or representative."))
+    ] = "subject",
+    method: Annotated[str, typer.Option(help=_("written, electronic or verbal."))] = "written",
     at: Annotated[
-        str | None, typer.Option(help="When given (ISO 8601 with zone); default now.")
+        str | None, typer.Option(help=_("When given (ISO 8601 with zone); default now."))
     ] = None,
-    document_sha256: Annotated[str | None, typer.Option(help="SHA-256 of the signed form.")] = None,
+    document_sha256: Annotated[
+        str | None, typer.Option(help=_("SHA-256 of the signed form."))
+    ] = None,
     note: Annotated[str | None, typer.Option()] = None,
     home: HomeOption = None,
 ) -> None:
@@ -397,14 +449,16 @@ def consent(
             app, case, label, scope, given_by=given_by, method=method, granted_at=at,
             document_sha256=document_sha256, note=note,
         )  # fmt: skip
-    out.print(f"consent {cid} recorded ({label}: {scope})")
+    out.print(
+        _("consent {id} recorded ({label}: {scope})").format(id=cid, label=label, scope=scope)
+    )
 
 
-@case_app.command("withdraw-consent")
+@case_app.command("withdraw-consent", help=_("Record that a consent was withdrawn."))
 def withdraw_consent(
     case: CaseArg,
-    consent_id: Annotated[int, typer.Argument(help="Consent record number.")],
-    at: Annotated[str | None, typer.Option(help="When withdrawn; default now.")] = None,
+    consent_id: Annotated[int, typer.Argument(help=_("Consent record number."))],
+    at: Annotated[str | None, typer.Option(help=_("When withdrawn; default now."))] = None,
     home: HomeOption = None,
 ) -> None:
     """Record that a consent was withdrawn."""
@@ -412,14 +466,16 @@ def withdraw_consent(
 
     with opened(home) as app:
         service(app, case, consent_id, at=at)
-    out.print(f"consent {consent_id} withdrawn")
+    out.print(_("consent {id} withdrawn").format(id=consent_id))
 
 
-@case_app.command("link-face")
+@case_app.command(
+    "link-face", help=_("Link a victim to their face subject (needs face_search consent).")
+)
 def link_face(
     case: CaseArg,
-    label: Annotated[str, typer.Argument(help="Victim label.")],
-    subject: Annotated[str, typer.Argument(help="The faces capability's subject id.")],
+    label: Annotated[str, typer.Argument(help=_("Victim label."))],
+    subject: Annotated[str, typer.Argument(help=_("The faces capability's subject id."))],
     home: HomeOption = None,
 ) -> None:
     """Link a victim to their face subject (needs face_search consent)."""
@@ -427,18 +483,22 @@ def link_face(
 
     with opened(home) as app:
         link_faces_subject(app, case, label, subject)
-    out.print(f"victim {label} linked to face subject {subject}")
+    out.print(
+        _("victim {label} linked to face subject {subject}").format(label=label, subject=subject)
+    )
 
 
-@case_app.command("suspect")
+@case_app.command("suspect", help=_("Record a suspect by the identifiers they were seen with."))
 def suspect(
     case: CaseArg,
     identifier: Annotated[
-        list[str] | None, typer.Option(help="kind=value, e.g. telegram_id=123; repeatable.")
+        list[str] | None, typer.Option(help=_("kind=value, e.g. telegram_id=123; repeatable."))
     ] = None,
-    account: Annotated[str | None, typer.Option(help="Stored account key, e.g. user:123.")] = None,
-    age: Annotated[int | None, typer.Option(help="Age at the offence.")] = None,
-    age_band: Annotated[str | None, typer.Option(help="under14, 14-19, 20s, 30+.")] = None,
+    account: Annotated[
+        str | None, typer.Option(help=_("Stored account key, e.g. user:123."))
+    ] = None,
+    age: Annotated[int | None, typer.Option(help=_("Age at the offence."))] = None,
+    age_band: Annotated[str | None, typer.Option(help=_("under14, 14-19, 20s, 30+."))] = None,
     note: Annotated[str | None, typer.Option()] = None,
     home: HomeOption = None,
 ) -> None:
@@ -455,18 +515,22 @@ def suspect(
             band=age_band,
             note=note,
         )
-    out.print(f"suspect {label} recorded")
+    out.print(_("suspect {label} recorded").format(label=label))
 
 
-@case_app.command("suspect-status")
+@case_app.command(
+    "suspect-status", help=_("Record an apprehension, detention or other change for a suspect.")
+)
 def suspect_status(
     case: CaseArg,
-    label: Annotated[str, typer.Argument(help="Suspect label, e.g. S1.")],
+    label: Annotated[str, typer.Argument(help=_("Suspect label, e.g. S1."))],
     status: Annotated[
-        str, typer.Argument(help="identified, apprehended, detained, released, referred.")
+        str, typer.Argument(help=_("identified, apprehended, detained, released, referred."))
     ],
-    at: Annotated[str | None, typer.Option(help="When (ISO 8601 with zone); default now.")] = None,
-    age: Annotated[int | None, typer.Option(help="Age, if learnt now.")] = None,
+    at: Annotated[
+        str | None, typer.Option(help=_("When (ISO 8601 with zone); default now."))
+    ] = None,
+    age: Annotated[int | None, typer.Option(help=_("Age, if learnt now."))] = None,
     home: HomeOption = None,
 ) -> None:
     """Record an apprehension, detention or other change for a suspect."""
@@ -474,23 +538,23 @@ def suspect_status(
 
     with opened(home) as app:
         set_suspect_status(app, case, label, status, at=at, age=age)
-    out.print(f"suspect {label}: {status}")
+    out.print(_("suspect {label}: {status}").format(label=label, status=status))
 
 
-@case_app.command("note")
+@case_app.command("note", help=_("Add a note."))
 def note(case: CaseArg, text: Annotated[str, typer.Argument()], home: HomeOption = None) -> None:
     """Add a note."""
     from haechi.cases.service import add_note
 
     with opened(home) as app:
         nid = add_note(app, case, text)
-    out.print(f"note {nid} added")
+    out.print(_("note {id} added").format(id=nid))
 
 
-@case_app.command("status")
+@case_app.command("status", help=_("Change a case's status."))
 def status(
     case: CaseArg,
-    new: Annotated[str, typer.Argument(help="open, investigating, referred or closed.")],
+    new: Annotated[str, typer.Argument(help=_("open, investigating, referred or closed."))],
     reason: Annotated[str | None, typer.Option()] = None,
     home: HomeOption = None,
 ) -> None:
@@ -499,13 +563,15 @@ def status(
 
     with opened(home) as app:
         set_status(app, case, new, reason=reason)
-    out.print(f"case {case}: {new}")
+    out.print(_("case {case}: {status}").format(case=case, status=new))
 
 
-@case_app.command("assign")
+@case_app.command("assign", help=_("Assign a case (or unassign it)."))
 def assign(
     case: CaseArg,
-    who: Annotated[str | None, typer.Argument(help="Who works the case; omit to unassign.")] = None,
+    who: Annotated[
+        str | None, typer.Argument(help=_("Who works the case; omit to unassign."))
+    ] = None,
     home: HomeOption = None,
 ) -> None:
     """Assign a case (or unassign it)."""
@@ -513,14 +579,17 @@ def assign(
 
     with opened(home) as app:
         service(app, case, who)
-    out.print(f"case {case} assigned to {who}" if who else f"case {case} unassigned")
+    said = _("case {case} assigned to {who}") if who else _("case {case} unassigned")
+    out.print(said.format(case=case, who=who))
 
 
-@case_app.command("unit")
+@case_app.command(
+    "unit", help=_("Move a case to another unit (its staff see it from then on; logged).")
+)
 def unit_(
     case: CaseArg,
     unit: Annotated[
-        str | None, typer.Argument(help="The unit; omit for the default, unnamed unit.")
+        str | None, typer.Argument(help=_("The unit; omit for the default, unnamed unit."))
     ] = None,
     home: HomeOption = None,
 ) -> None:
@@ -529,14 +598,19 @@ def unit_(
 
     with opened(home) as app:
         set_case_unit(app, case, unit)
-    out.print(f"case {case} belongs to {f'unit {unit}' if unit else 'the default unit'}")
+    said = (
+        _("case {case} belongs to unit {unit}")
+        if unit
+        else _("case {case} belongs to the default unit")
+    )
+    out.print(said.format(case=case, unit=unit))
 
 
-@case_app.command("tag")
+@case_app.command("tag", help=_("Add or remove tags."))
 def tag(
     case: CaseArg,
-    add: Annotated[list[str] | None, typer.Option(help="Tag to add; repeatable.")] = None,
-    remove: Annotated[list[str] | None, typer.Option(help="Tag to remove; repeatable.")] = None,
+    add: Annotated[list[str] | None, typer.Option(help=_("Tag to add; repeatable."))] = None,
+    remove: Annotated[list[str] | None, typer.Option(help=_("Tag to remove; repeatable."))] = None,
     home: HomeOption = None,
 ) -> None:
     """Add or remove tags."""
@@ -544,7 +618,7 @@ def tag(
 
     with opened(home) as app:
         service(app, case, add or (), remove or ())
-    out.print(f"case {case} tags updated")
+    out.print(_("case {case} tags updated").format(case=case))
 
 
 def register(app: typer.Typer) -> None:

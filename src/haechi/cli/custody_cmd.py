@@ -12,17 +12,29 @@ import typer
 from haechi.app import open_app
 from haechi.cli.console import err as out
 from haechi.cli.main import HomeOption
+from haechi.i18n import _
 from haechi.store.custody import EXPORT, export_line, iter_db_events
 from haechi.store.keys import public_pem
 
-custody_app = typer.Typer(help="Custody log: export it and its public key.", no_args_is_help=True)
+custody_app = typer.Typer(
+    help=_("Custody log: export it and its public key."), no_args_is_help=True
+)
 
 ORDER = 85
 
 
-@custody_app.command("export")
+@custody_app.command(
+    "export",
+    help=_(
+        "Write the whole custody log as JSON Lines (checkable with "
+        "`haechi verify --log`).\n\nThe export is itself recorded: an "
+        "``export`` event with the file's SHA-256, its size, where it"
+        " was written and the last event it holds (so the next export"
+        " shows this one)."
+    ),
+)
 def export(
-    destination: Annotated[Path, typer.Argument(help="JSONL file to write (must not exist).")],
+    destination: Annotated[Path, typer.Argument(help=_("JSONL file to write (must not exist)."))],
     home: HomeOption = None,
 ) -> None:
     """Write the whole custody log as JSON Lines (checkable with `haechi verify --log`).
@@ -54,12 +66,15 @@ def export(
         with app.db.begin() as conn:
             seq = app.custody.append(conn, EXPORT, f"file:{data['sha256']}", data)
     except FileExistsError:
-        raise typer.BadParameter(f"{destination} exists; choose a new file name") from None
+        raise typer.BadParameter(
+            _("{path} exists; choose a new file name").format(path=destination)
+        ) from None
     finally:
         app.close()
     out.print(
-        f"wrote {count:,} events to {destination} (SHA-256 {data['sha256']}); "
-        f"recorded as custody event {seq}"
+        _(
+            "wrote {events} events to {path} (SHA-256 {sha256}); recorded as custody event {seq}"
+        ).format(events=f"{count:,}", path=destination, sha256=data["sha256"], seq=seq)
     )
 
 
@@ -72,7 +87,7 @@ def _seq(body: str) -> object:
         return None
 
 
-@custody_app.command("public-key")
+@custody_app.command("public-key", help=_("Print the custody signing public key (PEM)."))
 def public_key(home: HomeOption = None) -> None:
     """Print the custody signing public key (PEM)."""
     app = open_app(home, check_schema=False)

@@ -13,26 +13,29 @@ import typer
 
 from haechi.app import init_home
 from haechi.cli.console import out
+from haechi.i18n import _
 
 ORDER = 90
 
 
 def demo(
     home: Annotated[
-        Path, typer.Option("--home", help="Data directory for the demo (created if needed).")
+        Path, typer.Option("--home", help=_("Data directory for the demo (created if needed)."))
     ] = Path("demo-data"),
     serve: Annotated[
-        bool, typer.Option(help="End by serving the web UI on the demo data until Ctrl-C.")
+        bool, typer.Option(help=_("End by serving the web UI on the demo data until Ctrl-C."))
     ] = False,
     until: Annotated[
-        str | None, typer.Option(help="Stop after the step with this title (e.g. ingest).")
+        str | None, typer.Option(help=_("Stop after the step with this title (e.g. ingest)."))
     ] = None,
     only: Annotated[
         str | None,
         typer.Option(
             "--steps",
-            help="Run only these steps, by title, comma-separated (e.g. ingest,verify); the "
-            "sample export is always built first.",
+            help=_(
+                "Run only these steps, by title, comma-separated (e.g. ingest,verify); the "
+                "sample export is always built first."
+            ),
         ),
     ] = None,
 ) -> None:
@@ -64,7 +67,9 @@ def _choose(
     for title in [*wanted, *([until] if until else [])]:
         if title not in titles:
             raise typer.BadParameter(
-                f"there is no demo step {title!r}; the steps are: {', '.join(titles)}"
+                _("there is no demo step {title}; the steps are: {steps}").format(
+                    title=repr(title), steps=", ".join(titles)
+                )
             )
     numbered = list(enumerate(all_steps, 1))
     if until:
@@ -74,4 +79,9 @@ def _choose(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command(
+        "demo",
+        help=_(
+            "Build a realistic, entirely benign Telegram export and run the whole pipeline on it."
+        ),
+    )(demo)

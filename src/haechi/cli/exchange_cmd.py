@@ -17,25 +17,26 @@ from haechi.app import App, open_app
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
 from haechi.domain import UsageError
+from haechi.i18n import N_, _
 
 ORDER = 45
 
 exchange_app = typer.Typer(
-    help="Exchange hashes with partners (publish, subscribe, sync) and export leads (FtM).",
+    help=_("Exchange hashes with partners (publish, subscribe, sync) and export leads (FtM)."),
     no_args_is_help=True,
 )
-partner_app = typer.Typer(help="Partners we publish to (their tokens and scopes).",
+partner_app = typer.Typer(help=_("Partners we publish to (their tokens and scopes)."),
                           no_args_is_help=True)  # fmt: skip
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print the result as JSON."))]
 BankOption = Annotated[
-    list[str], typer.Option("--bank", "-b", help="A bank to share (repeatable).")
+    list[str], typer.Option("--bank", "-b", help=_("A bank to share (repeatable)."))
 ]
 LabelOption = Annotated[
-    list[str] | None, typer.Option("--label", "-l", help="Share only items with this label.")
+    list[str] | None, typer.Option("--label", "-l", help=_("Share only items with this label."))
 ]
 KindOption = Annotated[
-    list[str] | None, typer.Option("--kind", help="Share only this hash kind (pdq, md5, ...).")
+    list[str] | None, typer.Option("--kind", help=_("Share only this hash kind (pdq, md5, ...)."))
 ]
 DURATION = re.compile(r"^(\d{1,6})([smhd]?)$")
 
@@ -55,37 +56,46 @@ def _run(home: Path | None, fn: Any) -> Any:
 def _stdin_line(what: str) -> str:
     line = sys.stdin.readline().strip()
     if not line:
-        raise UsageError(f"Give the {what} on the first line of standard input.")
+        raise UsageError(
+            _("Give the {what} on the first line of standard input.").format(what=_(what))
+        )
     return line
 
 
 def _show_token(secret: str, partner: str) -> None:
-    out.print(f"token for {partner!r} (shown once, give it to them over a safe channel):")
+    out.print(
+        _("token for {partner} (shown once, give it to them over a safe channel):").format(
+            partner=repr(partner)
+        )
+    )
     typer.echo(secret)
 
 
 # -- publishing ---------------------------------------------------------------------------
 
 
-@exchange_app.command("key")
+@exchange_app.command(
+    "key",
+    help=_("Print this data directory's public key (PEM): partners check our pages with it."),
+)
 def key(home: HomeOption = None) -> None:
     """Print this data directory's public key (PEM): partners check our pages with it."""
     from haechi.store.keys import public_pem
 
     def show(app: App) -> None:
-        err.print(f"key id {app.signer.key_id}", highlight=False)
+        err.print(_("key id {key}").format(key=app.signer.key_id), highlight=False)
         typer.echo(public_pem(app.signer.public).decode().strip())
 
     _run(home, show)
 
 
-@partner_app.command("add")
+@partner_app.command("add", help=_("Share banks with a new partner; prints its token once."))
 def partner_add(
-    name: Annotated[str, typer.Argument(help="Partner name, e.g. 'knpa-cyber' or 'ncmec'.")],
+    name: Annotated[str, typer.Argument(help=_("Partner name, e.g. 'knpa-cyber' or 'ncmec'."))],
     bank: BankOption,
     label: LabelOption = None,
     kind: KindOption = None,
-    description: Annotated[str | None, typer.Option(help="Who they are, on what terms.")] = None,
+    description: Annotated[str | None, typer.Option(help=_("Who they are, on what terms."))] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -98,11 +108,14 @@ def partner_add(
     if as_json:
         _echo_json({**info.as_dict(), "token": secret})
         return
-    out.print(f"partner {info.name!r}: {info.scope.describe()}", highlight=False)
+    said = _("partner {name}: {scope}").format(name=repr(info.name), scope=info.scope.describe())
+    out.print(said, highlight=False)
     _show_token(secret, info.name)
 
 
-@partner_app.command("list")
+@partner_app.command(
+    "list", help=_("List partners with their scope, token state and how far they have fetched.")
+)
 def partner_list(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """List partners with their scope, token state and how far they have fetched."""
     from haechi.exchange.partners import list_partners
@@ -111,15 +124,19 @@ def partner_list(home: HomeOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         _echo_json([p.as_dict() for p in partners])
         return
-    table = Table("partner", "scope", "token", "last fetch", "change")
+    table = Table(_("partner"), _("scope"), _("token"), _("last fetch"), _("change"))
     for p in partners:
-        state = "active" if p.active else f"revoked {str(p.token_revoked_at)[:10]}"
+        state = (
+            _("active") if p.active else _("revoked {day}").format(day=str(p.token_revoked_at)[:10])
+        )
         table.add_row(p.name, p.scope.describe(), f"{p.token_prefix}… {state}",
                       (p.last_fetch_at or "-")[:19], str(p.last_change or "-"))  # fmt: skip
     out.print(table)
 
 
-@partner_app.command("scope")
+@partner_app.command(
+    "scope", help=_("Change what a partner may fetch (its next fetch starts over).")
+)
 def partner_scope(
     name: str,
     bank: BankOption,
@@ -132,10 +149,13 @@ def partner_scope(
 
     info = _run(home, lambda app: set_scope(app, name, banks=bank, labels=label or [],
                                             kinds=kind or []))  # fmt: skip
-    out.print(f"partner {info.name!r}: {info.scope.describe()}", highlight=False)
+    said = _("partner {name}: {scope}").format(name=repr(info.name), scope=info.scope.describe())
+    out.print(said, highlight=False)
 
 
-@partner_app.command("token")
+@partner_app.command(
+    "token", help=_("Give a partner a new token (the old one stops working at once).")
+)
 def partner_token(name: str, home: HomeOption = None) -> None:
     """Give a partner a new token (the old one stops working at once)."""
     from haechi.exchange.partners import new_token
@@ -144,36 +164,47 @@ def partner_token(name: str, home: HomeOption = None) -> None:
     _show_token(secret, info.name)
 
 
-@partner_app.command("revoke")
+@partner_app.command(
+    "revoke", help=_("Revoke a partner's token: its fetches are refused from now on.")
+)
 def partner_revoke(
     name: str,
-    reason: Annotated[str, typer.Option(help="Why (recorded).")] = "",
+    reason: Annotated[str, typer.Option(help=_("Why (recorded)."))] = "",
     home: HomeOption = None,
 ) -> None:
     """Revoke a partner's token: its fetches are refused from now on."""
     from haechi.exchange.partners import revoke_token
 
     info = _run(home, lambda app: revoke_token(app, name, reason=reason))
-    out.print(f"revoked the token of {info.name!r} ({info.token_prefix}…)", highlight=False)
+    said = _("revoked the token of {name} ({prefix}…)").format(
+        name=repr(info.name), prefix=info.token_prefix
+    )
+    out.print(said, highlight=False)
 
 
-@partner_app.command("remove")
+@partner_app.command(
+    "remove",
+    help=_("Remove a partner (its token stops working; the audit trail keeps its fetches)."),
+)
 def partner_remove(
     name: str,
-    reason: Annotated[str, typer.Option(help="Why (recorded).")] = "",
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    reason: Annotated[str, typer.Option(help=_("Why (recorded)."))] = "",
+    yes: Annotated[bool, typer.Option("--yes", help=_("Do not ask for confirmation."))] = False,
     home: HomeOption = None,
 ) -> None:
     """Remove a partner (its token stops working; the audit trail keeps its fetches)."""
     from haechi.exchange.partners import remove_partner
 
-    if not yes and not typer.confirm(f"Remove partner {name!r}?"):
+    if not yes and not typer.confirm(_("Remove partner {name}?").format(name=repr(name))):
         raise typer.Exit(1)
     _run(home, lambda app: remove_partner(app, name, reason=reason))
-    out.print(f"removed partner {name!r}", highlight=False)
+    out.print(_("removed partner {name}").format(name=repr(name)), highlight=False)
 
 
-@exchange_app.command("feed")
+@exchange_app.command(
+    "feed",
+    help=_("Bring the change feed up to the banks now (fetches do it too, a page at a time)."),
+)
 def feed(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Bring the change feed up to the banks now (fetches do it too, a page at a time)."""
     from haechi.exchange.feed import catch_up_all, feed_stats
@@ -186,34 +217,46 @@ def feed(home: HomeOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         _echo_json(result)
         return
-    out.print(f"feed: {result['added']:,} additions and {result['removed']:,} withdrawals "
-              f"appended; last change {result['last_change']:,}, {result['live_items']:,} "
-              "items shared", highlight=False)  # fmt: skip
+    said = _(
+        "feed: {added} additions and {removed} withdrawals appended; last change {last}, "
+        "{items} items shared"
+    ).format(
+        added=f"{result['added']:,}", removed=f"{result['removed']:,}",
+        last=f"{result['last_change']:,}", items=f"{result['live_items']:,}",
+    )  # fmt: skip
+    out.print(said, highlight=False)
 
 
 # -- subscribing --------------------------------------------------------------------------
 
 
-@exchange_app.command("add")
+@exchange_app.command(
+    "add",
+    help=_(
+        "Subscribe to a partner: another haechi (--url, "
+        "--token-stdin, --public-key) or a python-threatexchange "
+        "collaboration (--tx-config)."
+    ),
+)
 def add(
-    name: Annotated[str, typer.Argument(help="Name of the subscription, e.g. 'knpa'.")],
-    url: Annotated[str | None, typer.Option(help="The partner's haechi address.")] = None,
+    name: Annotated[str, typer.Argument(help=_("Name of the subscription, e.g. 'knpa'."))],
+    url: Annotated[str | None, typer.Option(help=_("The partner's haechi address."))] = None,
     token_stdin: Annotated[
-        bool, typer.Option("--token-stdin", help="Read our token at the partner from stdin.")
+        bool, typer.Option("--token-stdin", help=_("Read our token at the partner from stdin."))
     ] = False,
     public_key: Annotated[
-        Path | None, typer.Option(help="The partner's public key (PEM, `haechi exchange key`).")
+        Path | None, typer.Option(help=_("The partner's public key (PEM, `haechi exchange key`)."))
     ] = None,
     tx_config: Annotated[
         Path | None,
-        typer.Option(help="A python-threatexchange collaboration config (JSON) instead."),
+        typer.Option(help=_("A python-threatexchange collaboration config (JSON) instead.")),
     ] = None,
     tx_credentials_stdin: Annotated[
-        bool, typer.Option(help="Read the threatexchange API's credentials from stdin.")
+        bool, typer.Option(help=_("Read the threatexchange API's credentials from stdin."))
     ] = False,
-    bank: Annotated[str | None, typer.Option(help="The bank to fill (new).")] = None,
+    bank: Annotated[str | None, typer.Option(help=_("The bank to fill (new)."))] = None,
     allow_http: Annotated[
-        bool, typer.Option(help="Allow plain HTTP to a non-loopback address.")
+        bool, typer.Option(help=_("Allow plain HTTP to a non-loopback address."))
     ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -226,17 +269,21 @@ def add(
         try:
             config = json.loads(tx_config.read_text(encoding="utf-8"))
         except ValueError as exc:
-            raise UsageError(f"{tx_config} is not JSON ({exc}).") from None
-        creds = _stdin_line("credentials") if tx_credentials_stdin else None
+            raise UsageError(
+                _("{path} is not JSON ({error}).").format(path=tx_config, error=exc)
+            ) from None
+        creds = _stdin_line(N_("credentials")) if tx_credentials_stdin else None
         info = _run(home, lambda app: add_threatexchange(app, name, config=config,
                                                          credentials=creds, bank=bank))  # fmt: skip
     else:
         if url is None or public_key is None or not token_stdin:
             raise UsageError(
-                "Subscribing to a haechi needs --url, --public-key and --token-stdin "
-                "(or --tx-config for a threatexchange collaboration)."
+                _(
+                    "Subscribing to a haechi needs --url, --public-key and --token-stdin "
+                    "(or --tx-config for a threatexchange collaboration)."
+                )
             )
-        token = _stdin_line("token")
+        token = _stdin_line(N_("token"))
         pem = public_key.read_bytes()
         info = _run(home, lambda app: add_haechi(app, name, url=url, token=token,
                                                  public_key_pem=pem, bank=bank,
@@ -245,11 +292,15 @@ def add(
         _echo_json(info.as_dict())
         return
     source = info.url or f"threatexchange {info.tx_api}"
-    out.print(f"subscribed {info.name!r} to {source}, into bank {info.bank_name!r}",
-              highlight=False)  # fmt: skip
+    said = _("subscribed {name} to {source}, into bank {bank}").format(
+        name=repr(info.name), source=source, bank=repr(info.bank_name)
+    )
+    out.print(said, highlight=False)
 
 
-@exchange_app.command("list")
+@exchange_app.command(
+    "list", help=_("List subscriptions with how far they are and their last problem.")
+)
 def list_(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """List subscriptions with how far they are and their last problem."""
     from haechi.exchange.subscriptions import list_subscriptions
@@ -258,24 +309,30 @@ def list_(home: HomeOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         _echo_json([s.as_dict() for s in subs])
         return
-    table = Table("subscription", "source", "bank", "change", "last sync", "problem")
+    table = Table(
+        _("subscription"), _("source"), _("bank"), _("change"), _("last sync"), _("problem")
+    )
     for s in subs:
         source = s.url or f"threatexchange {s.tx_api}"
-        name = s.name + ("" if s.enabled else " (disabled)")
+        name = s.name + ("" if s.enabled else _(" (disabled)"))
         when = (s.last_sync_at or "-")[:19]
         table.add_row(name, source, s.bank_name, str(s.position), when, s.last_error or "")
     out.print(table)
 
 
-@exchange_app.command("sync")
+@exchange_app.command(
+    "sync", help=_("Fetch what changed at partners since the last sync, and match it at once.")
+)
 def sync(
-    name: Annotated[str | None, typer.Argument(help="One subscription (default: all).")] = None,
-    max_pages: Annotated[int, typer.Option(min=1, help="Stop after this many pages.")] = 100_000,
+    name: Annotated[str | None, typer.Argument(help=_("One subscription (default: all)."))] = None,
+    max_pages: Annotated[int, typer.Option(min=1, help=_("Stop after this many pages."))] = 100_000,
     defer_matching: Annotated[
         bool,
         typer.Option(
-            help="Import only; match the new hashes later with `haechi match --all` "
-            "(a first sync of millions of hashes)."
+            help=_(
+                "Import only; match the new hashes later with `haechi match --all` "
+                "(a first sync of millions of hashes)."
+            )
         ),
     ] = False,
     home: HomeOption = None,
@@ -292,7 +349,7 @@ def sync(
         for r in reports:
             out.print(r.line(), highlight=False)
         if defer_matching and any(r.added for r in reports):
-            out.print("new hashes are not matched yet: run `haechi match --all`")
+            out.print(_("new hashes are not matched yet: run `haechi match --all`"))
     if any(r.error for r in reports):
         raise typer.Exit(1)
 
@@ -300,13 +357,17 @@ def sync(
 def parse_every(text: str) -> float:
     m = DURATION.match(text.strip().lower())
     if m is None or int(m.group(1)) == 0:
-        raise UsageError(f"{text!r} is not a duration like 90s, 15m, 2h or 1d.")
+        raise UsageError(
+            _("{text} is not a duration like 90s, 15m, 2h or 1d.").format(text=repr(text))
+        )
     return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
-@exchange_app.command("serve")
+@exchange_app.command(
+    "serve", help=_("Sync every enabled subscription now and then every --every, until Ctrl-C.")
+)
 def serve(
-    every: Annotated[str, typer.Option(help="How often to sync every subscription.")] = "15m",
+    every: Annotated[str, typer.Option(help=_("How often to sync every subscription."))] = "15m",
     home: HomeOption = None,
 ) -> None:
     """Sync every enabled subscription now and then every --every, until Ctrl-C."""
@@ -324,23 +385,27 @@ def serve(
         app.close()
 
 
-@exchange_app.command("token")
+@exchange_app.command(
+    "token", help=_("Replace our token at a haechi partner (they gave us a new one).")
+)
 def token(
     name: str,
-    token_stdin: Annotated[bool, typer.Option("--token-stdin", help="Read it from stdin.")] = False,
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help=_("Read it from stdin."))
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Replace our token at a haechi partner (they gave us a new one)."""
     from haechi.exchange.subscriptions import set_token
 
     if not token_stdin:
-        raise UsageError("Give the new token with --token-stdin.")
-    secret = _stdin_line("token")
+        raise UsageError(_("Give the new token with --token-stdin."))
+    secret = _stdin_line(N_("token"))
     _run(home, lambda app: set_token(app, name, secret))
-    out.print(f"token of {name!r} replaced", highlight=False)
+    out.print(_("token of {name} replaced").format(name=repr(name)), highlight=False)
 
 
-@exchange_app.command("enable")
+@exchange_app.command("enable", help=_("Sync this subscription again with the others."))
 def enable(name: str, home: HomeOption = None) -> None:
     """Sync this subscription again with the others."""
     from haechi.exchange.subscriptions import set_enabled
@@ -348,7 +413,9 @@ def enable(name: str, home: HomeOption = None) -> None:
     _run(home, lambda app: set_enabled(app, name, True))
 
 
-@exchange_app.command("disable")
+@exchange_app.command(
+    "disable", help=_("Leave this subscription out of `sync` and `serve` (it keeps its place).")
+)
 def disable(name: str, home: HomeOption = None) -> None:
     """Leave this subscription out of `sync` and `serve` (it keeps its place)."""
     from haechi.exchange.subscriptions import set_enabled
@@ -356,47 +423,64 @@ def disable(name: str, home: HomeOption = None) -> None:
     _run(home, lambda app: set_enabled(app, name, False))
 
 
-@exchange_app.command("remove")
+@exchange_app.command(
+    "remove",
+    help=_("Stop fetching from a partner (its bank stays; delete the bank to drop its hashes)."),
+)
 def remove(
     name: str,
-    reason: Annotated[str, typer.Option(help="Why (recorded).")] = "",
+    reason: Annotated[str, typer.Option(help=_("Why (recorded)."))] = "",
     home: HomeOption = None,
 ) -> None:
     """Stop fetching from a partner (its bank stays; delete the bank to drop its hashes)."""
     from haechi.exchange.subscriptions import remove_subscription
 
     sub = _run(home, lambda app: remove_subscription(app, name, reason=reason))
-    out.print(f"removed subscription {sub.name!r}; bank {sub.bank_name!r} stays", highlight=False)
+    said = _("removed subscription {name}; bank {bank} stays").format(
+        name=repr(sub.name), bank=repr(sub.bank_name)
+    )
+    out.print(said, highlight=False)
 
 
-@exchange_app.command("check-page")
+@exchange_app.command("check-page", help=_("Check a received page's signature again, offline."))
 def check_page(
-    path: Annotated[Path, typer.Argument(help="A page as received (HOME/exchange/received/).")],
-    public_key: Annotated[Path, typer.Option(help="The publisher's public key (PEM).")],
+    path: Annotated[Path, typer.Argument(help=_("A page as received (HOME/exchange/received/)."))],
+    public_key: Annotated[Path, typer.Option(help=_("The publisher's public key (PEM)."))],
 ) -> None:
     """Check a received page's signature again, offline."""
     from haechi.exchange.envelope import load_public_key, open_envelope
 
     payload = open_envelope(path.read_bytes(), load_public_key(public_key.read_bytes()))
-    out.print(f"{path.name}: signed by {payload['publisher']}, changes {payload['from']}-"
-              f"{payload['to']}, {len(payload['items'])} items, issued {payload['issued_at']}",
-              highlight=False)  # fmt: skip
+    said = _(
+        "{name}: signed by {publisher}, changes {first}-{last}, {items} items, issued {at}"
+    ).format(
+        name=path.name, publisher=payload["publisher"], first=payload["from"],
+        last=payload["to"], items=len(payload["items"]), at=payload["issued_at"],
+    )  # fmt: skip
+    out.print(said, highlight=False)
 
 
 # -- leads ----------------------------------------------------------------------------------
 
 
-@exchange_app.command("ftm")
+@exchange_app.command(
+    "ftm",
+    help=_(
+        "Export chats, accounts, bots, messages, media hashes, "
+        "identifiers and the network's edges as FollowTheMoney "
+        "entities (JSON lines for Aleph / OpenAleph)."
+    ),
+)
 def ftm(
-    out_path: Annotated[Path, typer.Argument(metavar="OUT.jsonl", help="Where to write.")],
+    out_path: Annotated[Path, typer.Argument(metavar="OUT.jsonl", help=_("Where to write."))],
     since: Annotated[
-        str | None, typer.Option(help="The cursor of an earlier export: only what is new.")
+        str | None, typer.Option(help=_("The cursor of an earlier export: only what is new."))
     ] = None,
     with_text: Annotated[
-        bool, typer.Option(help="Include message texts (redacted by default).")
+        bool, typer.Option(help=_("Include message texts (redacted by default)."))
     ] = False,
     include_personal: Annotated[
-        bool, typer.Option(help="Include phone numbers, e-mails and social handles.")
+        bool, typer.Option(help=_("Include phone numbers, e-mails and social handles."))
     ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -407,7 +491,7 @@ def ftm(
         from haechi.exchange.ftm import FtmOptions, export_ftm
     except ImportError:
         raise UsageError(
-            "FollowTheMoney is not installed: pip install 'haechi[exchange]' to export leads."
+            _("FollowTheMoney is not installed: pip install 'haechi[exchange]' to export leads.")
         ) from None
 
     opts = FtmOptions(since=since, with_text=with_text, include_personal=include_personal)
@@ -415,9 +499,11 @@ def ftm(
     if as_json:
         _echo_json(result)
         return
-    out.print(f"{result['entities']:,} entities written to {out_path} "
-              f"(SHA-256 {result['sha256'][:16]}…); next --since {result['cursor']}",
-              highlight=False)  # fmt: skip
+    said = _("{n} entities written to {path} (SHA-256 {sha256}…); next --since {cursor}").format(
+        n=f"{result['entities']:,}", path=out_path, sha256=result["sha256"][:16],
+        cursor=result["cursor"],
+    )  # fmt: skip
+    out.print(said, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -22,6 +22,7 @@ from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.cli.subject_cmd import JsonOption, StaffOption
 from haechi.domain import HaechiError, UsageError
+from haechi.i18n import _, current
 
 if TYPE_CHECKING:
     from haechi.subjects.model import ImageHit
@@ -29,21 +30,22 @@ if TYPE_CHECKING:
 ORDER = 51
 
 face_app = typer.Typer(
-    help="Face search (with consent, logged) and clusters of recurring unknown faces.",
+    help=_("Face search (with consent, logged) and clusters of recurring unknown faces."),
     no_args_is_help=True,
 )
-ReasonOption = Annotated[str, typer.Option(help="Why (recorded in the log).")]
+ReasonOption = Annotated[str, typer.Option(help=_("Why (recorded in the log)."))]
 
 
 def _where(hit: ImageHit, most: int = 3) -> str:
     parts = []
     for s in hit.sightings[:most]:
         when = datetime.fromtimestamp(s.date_unix, UTC).strftime("%Y-%m-%d") if s.date_unix else "?"
-        parts.append(f"{s.chat_title or f'chat {s.chat_id}'} #{s.message_id} ({when})")
+        chat = s.chat_title or _("chat {id}").format(id=s.chat_id)
+        parts.append(f"{chat} #{s.message_id} ({when})")
     more = len(hit.sightings) - most
     if more > 0:
-        parts.append(f"+{more} more")
-    return "; ".join(parts) or "not referenced by any message"
+        parts.append(_("+{n} more").format(n=more))
+    return "; ".join(parts) or _("not referenced by any message")
 
 
 def hits_text(hits: list[ImageHit], limit: int, title: str) -> str:
@@ -51,45 +53,66 @@ def hits_text(hits: list[ImageHit], limit: int, title: str) -> str:
     appeared, indented: hashes are never cut, so they can be copied and grepped whole."""
     lines = [f"{title}:"]
     for rank, hit in enumerate(hits[:limit], 1):
-        lines.append(f"{rank:>3}  {hit.distance:.3f}  {hit.blob_sha256}  faces {hit.faces_matched}")
+        faces = _("faces {n}").format(n=hit.faces_matched)
+        lines.append(f"{rank:>3}  {hit.distance:.3f}  {hit.blob_sha256}  {faces}")
         lines.append(f"          {_where(hit)}")
     if len(hits) > limit:
-        lines.append(f"... and {len(hits) - limit} more (--limit, or --json for all)")
+        lines.append(_("... and {n} more (--limit, or --json for all)").format(n=len(hits) - limit))
     return "\n".join(lines)
 
 
 def index_mode(mode: dict[str, object]) -> str:
     """How the index answered, in words: whether the search could have missed a face."""
-    faces = f"{mode.get('faces', 0):,} faces"
+    faces = f"{mode.get('faces', 0):,}"
     if mode.get("kind") != "ivf":
-        return f"exact search of {faces}"
+        return _("exact search of {faces} faces").format(faces=faces)
     if mode.get("exhaustive"):
-        return f"exhaustive search of {faces} (every one of {mode.get('nlist')} cells)"
-    return (
-        f"approximate search of {faces} ({mode.get('nprobe')} of {mode.get('nlist')} cells; "
-        "finds >= 99% of the faces within the threshold, --exhaustive reads all)"
+        return _("exhaustive search of {faces} faces (every one of {nlist} cells)").format(
+            faces=faces, nlist=mode.get("nlist")
+        )
+    return _(
+        "approximate search of {faces} faces ({nprobe} of {nlist} cells; finds >= 99% of the "
+        "faces within the threshold, --exhaustive reads all)"
+    ).format(faces=faces, nprobe=mode.get("nprobe"), nlist=mode.get("nlist"))
+
+
+def cluster_sentence(c: Any) -> str:
+    """ "person #17 appears in 42 images across 5 chats", in the chosen language."""
+    if current() == "en":
+        return str(c.sentence())
+    return _("person #{id} appears in {images} image(s) across {chats} chat(s)").format(
+        id=c.id, images=c.images, chats=c.chats
     )
 
 
-@face_app.command("search")
+@face_app.command(
+    "search",
+    help=_(
+        "Every image showing a subject's face (or a probe photo's), "
+        "nearest first, with the chats and messages where each "
+        "appeared. Each search is logged with who and why."
+    ),
+)
 def search(
     reason: ReasonOption,
-    subject: Annotated[int | None, typer.Option(help="Search for this subject.")] = None,
-    probe: Annotated[Path | None, typer.Option(help="Search with this photo instead.")] = None,
+    subject: Annotated[int | None, typer.Option(help=_("Search for this subject."))] = None,
+    probe: Annotated[Path | None, typer.Option(help=_("Search with this photo instead."))] = None,
     basis: Annotated[
-        str | None, typer.Option(help="For --probe: the consent or legal authority.")
+        str | None, typer.Option(help=_("For --probe: the consent or legal authority."))
     ] = None,
     threshold: Annotated[
-        float | None, typer.Option(help="Distance threshold (default: the calibrated one).")
+        float | None, typer.Option(help=_("Distance threshold (default: the calibrated one)."))
     ] = None,
     exhaustive: Annotated[
         bool,
         typer.Option(
-            help="Read the whole index: exact, slower past 50,000 faces (the default finds "
-            ">= 99% of the faces within the threshold, measured)."
+            help=_(
+                "Read the whole index: exact, slower past 50,000 faces (the default finds "
+                ">= 99% of the faces within the threshold, measured)."
+            )
         ),
     ] = False,
-    limit: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help=_("Rows to print."))] = 50,
     staff: StaffOption = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -100,7 +123,7 @@ def search(
     from haechi.subjects.search import search_probe, search_subject
 
     if (subject is None) == (probe is None):
-        raise UsageError("Give exactly one of --subject ID or --probe PHOTO.")
+        raise UsageError(_("Give exactly one of --subject ID or --probe PHOTO."))
     app = open_app(home)
     try:
         who = staff or app.settings.operator
@@ -137,20 +160,25 @@ def search(
     if as_json:
         typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
         return
-    out.print(
-        f"search {result.search_id} (custody event {result.custody_seq}): "
-        f"{len(result.hits)} image(s) across {result.chats} chat(s) within distance "
-        f"{result.threshold} of {result.templates} template(s); {index_mode(result.index)}",
-        highlight=False,
-    )
+    said = _(
+        "search {id} (custody event {seq}): {images} image(s) across {chats} chat(s) within "
+        "distance {threshold} of {templates} template(s); {mode}"
+    ).format(
+        id=result.search_id, seq=result.custody_seq, images=len(result.hits), chats=result.chats,
+        threshold=result.threshold, templates=result.templates, mode=index_mode(result.index),
+    )  # fmt: skip
+    out.print(said, highlight=False)
     if result.hits:
-        text = hits_text(result.hits, limit, "candidates - confirm each one by eye")
+        text = hits_text(result.hits, limit, _("candidates - confirm each one by eye"))
         out.print(text, highlight=False, markup=False)
 
 
-@face_app.command("searches")
+@face_app.command(
+    "searches",
+    help=_("The search log: who searched, when, why, on what basis, and how much they saw."),
+)
 def searches(
-    subject: Annotated[int | None, typer.Option(help="Only searches for this subject.")] = None,
+    subject: Annotated[int | None, typer.Option(help=_("Only searches for this subject."))] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -166,7 +194,10 @@ def searches(
     if as_json:
         typer.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=2))
         return
-    table = Table("id", "at", "staff", "kind", "subject", "basis", "reason", "images")
+    table = Table(
+        _("id"), _("at"), _("staff"), _("kind"), _("subject"), _("basis"), _("reason"),
+        _("images"),
+    )  # fmt: skip
     for e in entries:
         table.add_row(
             str(e.id),
@@ -181,11 +212,14 @@ def searches(
     out.print(table)
 
 
-@face_app.command("clusters")
+@face_app.command(
+    "clusters",
+    help=_('Recurring unknown faces: "person #17 appears in 42 images across 5 chats".'),
+)
 def clusters(
-    min_images: Annotated[int, typer.Option(min=2, help="Smallest cluster shown.")] = 2,
+    min_images: Annotated[int, typer.Option(min=2, help=_("Smallest cluster shown."))] = 2,
     update: Annotated[
-        bool, typer.Option(help="Re-cluster first (new faces join or form clusters).")
+        bool, typer.Option(help=_("Re-cluster first (new faces join or form clusters)."))
     ] = True,
     staff: StaffOption = None,
     home: HomeOption = None,
@@ -210,23 +244,34 @@ def clusters(
         return
     if run:
         out.print(
-            f"clustered {run.clustered_faces} of {run.faces} faces into {run.clusters} "
-            f"cluster(s) ({run.new_clusters} new)"
+            _("clustered {done} of {faces} faces into {clusters} cluster(s) ({new} new)").format(
+                done=run.clustered_faces,
+                faces=run.faces,
+                clusters=run.clusters,
+                new=run.new_clusters,
+            )
         )
         for cid, subjects in run.link_conflicts.items():
-            out.print(f"[yellow]person #{cid} joins clusters linked to subjects {subjects}[/]")
+            said = _("person #{id} joins clusters linked to subjects {subjects}").format(
+                id=cid, subjects=subjects
+            )
+            out.print(f"[yellow]{said}[/]")
     for c in found:
         notes = []
         if c.subject_label:
-            notes.append(f"linked to subject {c.subject_id} ({c.subject_label})")
+            notes.append(
+                _("linked to subject {id} ({label})").format(id=c.subject_id, label=c.subject_label)
+            )
         if c.apparent_minor:
-            notes.append("[bold red]apparent minor[/]")
-        out.print(c.sentence() + (" - " + ", ".join(notes) if notes else ""), highlight=False)
+            notes.append(f"[bold red]{_('apparent minor')}[/]")
+        out.print(
+            cluster_sentence(c) + (" - " + ", ".join(notes) if notes else ""), highlight=False
+        )
 
 
-@face_app.command("cluster")
+@face_app.command("cluster", help=_("The images of one cluster and where each appeared."))
 def cluster(
-    cluster_id: Annotated[int, typer.Argument(help="The person # of the cluster.")],
+    cluster_id: Annotated[int, typer.Argument(help=_("The person # of the cluster."))],
     limit: Annotated[int, typer.Option(min=1)] = 100,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -243,15 +288,18 @@ def cluster(
     if as_json:
         typer.echo(json.dumps({"cluster": asdict(info), "images": [asdict(i) for i in images]}))
         return
-    out.print(info.sentence())
-    out.print(hits_text(images, limit, f"person #{cluster_id}"), highlight=False, markup=False)
+    out.print(cluster_sentence(info))
+    title = _("person #{id}").format(id=cluster_id)
+    out.print(hits_text(images, limit, title), highlight=False, markup=False)
 
 
-@face_app.command("link")
+@face_app.command(
+    "link", help=_("Link a cluster to a subject (her consent must cover 'link'), or unlink it.")
+)
 def link(
-    cluster_id: Annotated[int, typer.Argument(help="The person # of the cluster.")],
+    cluster_id: Annotated[int, typer.Argument(help=_("The person # of the cluster."))],
     reason: ReasonOption,
-    subject: Annotated[int | None, typer.Option(help="Subject id (omit to unlink).")] = None,
+    subject: Annotated[int | None, typer.Option(help=_("Subject id (omit to unlink)."))] = None,
     staff: StaffOption = None,
     home: HomeOption = None,
 ) -> None:
@@ -265,15 +313,22 @@ def link(
         )
     finally:
         app.close()
-    where = f"linked to subject {info.subject_id}" if info.subject_id else "not linked"
-    out.print(f"person #{cluster_id} is now {where}")
+    said = (
+        _("person #{id} is now linked to subject {subject}")
+        if info.subject_id
+        else _("person #{id} is now not linked")
+    )
+    out.print(said.format(id=cluster_id, subject=info.subject_id))
 
 
-@face_app.command("minor")
+@face_app.command(
+    "minor",
+    help=_("Mark a cluster as showing an apparent minor (a staff judgement; routes notices)."),
+)
 def minor(
-    cluster_id: Annotated[int, typer.Argument(help="The person # of the cluster.")],
+    cluster_id: Annotated[int, typer.Argument(help=_("The person # of the cluster."))],
     reason: ReasonOption,
-    unset: Annotated[bool, typer.Option("--unset", help="Clear the flag instead.")] = False,
+    unset: Annotated[bool, typer.Option("--unset", help=_("Clear the flag instead."))] = False,
     staff: StaffOption = None,
     home: HomeOption = None,
 ) -> None:
@@ -287,12 +342,20 @@ def minor(
         )
     finally:
         app.close()
-    out.print(f"person #{cluster_id}: apparent minor {'cleared' if unset else 'set'}")
+    said = (
+        _("person #{id}: apparent minor cleared")
+        if unset
+        else _("person #{id}: apparent minor set")
+    )
+    out.print(said.format(id=cluster_id))
 
 
-@face_app.command("index")
+@face_app.command(
+    "index",
+    help=_("Bring the face table and the vector index up to date (also done before each search)."),
+)
 def index(
-    rebuild: Annotated[bool, typer.Option(help="Rebuild from the database.")] = False,
+    rebuild: Annotated[bool, typer.Option(help=_("Rebuild from the database."))] = False,
     home: HomeOption = None,
 ) -> None:
     """Bring the face table and the vector index up to date (also done before each search)."""
@@ -305,9 +368,17 @@ def index(
         report = FaceIndex.for_app(app).sync(app, rebuild=rebuild)
     finally:
         app.close()
+    change = (
+        _("rebuilt")
+        if report.rebuilt
+        else _("{added} added, {removed} removed").format(
+            added=report.added, removed=report.removed
+        )
+    )
     out.print(
-        f"faces: {added} new, {retired} retired; index: {report.total} faces ({report.kind}), "
-        f"{'rebuilt' if report.rebuilt else f'{report.added} added, {report.removed} removed'}"
+        _("faces: {new} new, {retired} retired; index: {total} faces ({kind}), {change}").format(
+            new=added, retired=retired, total=report.total, kind=report.kind, change=change
+        )
     )
 
 

@@ -14,11 +14,12 @@ from rich.table import Table
 from haechi.app import open_app
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
+from haechi.i18n import _
 
 ORDER = 70
 
-graph_app = typer.Typer(help="The network map: who makes, who spreads, where they went.")
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+graph_app = typer.Typer(help=_("The network map: who makes, who spreads, where they went."))
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
 
 
 def _when(unix: int | None) -> str:
@@ -29,11 +30,14 @@ def _hours(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 3600:.1f} h"
 
 
-@graph_app.command("build")
+@graph_app.command(
+    "build",
+    help=_("Build the map and print its shape, central nodes, communities and successors."),
+)
 def build(
     home: HomeOption = None,
-    no_accounts: Annotated[bool, typer.Option(help="Leave sender accounts out.")] = False,
-    top: Annotated[int, typer.Option(min=1, help="How many top nodes to list.")] = 10,
+    no_accounts: Annotated[bool, typer.Option(help=_("Leave sender accounts out."))] = False,
+    top: Annotated[int, typer.Option(min=1, help=_("How many top nodes to list."))] = 10,
     as_json: JsonOption = False,
 ) -> None:
     """Build the map and print its shape, central nodes, communities and successors."""
@@ -48,41 +52,50 @@ def build(
     if as_json:
         typer.echo(json.dumps(asdict(s), ensure_ascii=False, indent=2))
         return
-    out.print(
-        f"graph: {s.nodes:,} nodes, {s.edges:,} edges (text {s.text_version or 'not analysed'},"
-        f" media grouped by {s.media_groups})",
-        highlight=False,
+    said = _("graph: {nodes} nodes, {edges} edges (text {text}, media grouped by {media})").format(
+        nodes=f"{s.nodes:,}", edges=f"{s.edges:,}", text=s.text_version or _("not analysed"),
+        media=s.media_groups,
+    )  # fmt: skip
+    out.print(said, highlight=False)
+    nodes = ", ".join(f"{k} {v}" for k, v in s.node_types.items())
+    out.print(_("nodes: {nodes}").format(nodes=nodes), highlight=False)
+    edges = ", ".join(f"{k} {v}" for k, v in s.edge_kinds.items())
+    out.print(_("edges: {edges}").format(edges=edges), highlight=False)
+    table = Table(
+        _("node"), _("type"), _("label"), "pagerank", _("community"), title=_("most central")
     )
-    out.print("nodes: " + ", ".join(f"{k} {v}" for k, v in s.node_types.items()), highlight=False)
-    out.print("edges: " + ", ".join(f"{k} {v}" for k, v in s.edge_kinds.items()), highlight=False)
-    table = Table("node", "type", "label", "pagerank", "community", title="most central")
     for r in s.top_pagerank:
         table.add_row(
             r["node"], r["type"], str(r["label"]), f"{r['pagerank']:.4f}", str(r["community"])
         )
     out.print(table)
     for c in s.communities:
-        out.print(
-            f"community {c['community']}: {c['size']} nodes, {c['rooms']} rooms {c['labels']}",
-            highlight=False,
+        said = _("community {community}: {size} nodes, {rooms} rooms {labels}").format(
+            community=c["community"], size=c["size"], rooms=c["rooms"], labels=c["labels"]
         )
+        out.print(said, highlight=False)
     for e in s.successors:
-        out.print(
-            f"successor: {e['from_label']} -> {e['to_label']} (link {e['confidence']}, "
-            f"target {e['resolution']}: {e['reasons']})",
-            highlight=False,
-        )
+        said = _(
+            "successor: {source} -> {target} (link {link}, target {resolution}: {why})"
+        ).format(
+            source=e["from_label"], target=e["to_label"], link=e["confidence"],
+            resolution=e["resolution"], why=e["reasons"],
+        )  # fmt: skip
+        out.print(said, highlight=False)
 
 
-@graph_app.command("export")
+@graph_app.command(
+    "export",
+    help=_("Write the map as GEXF, GraphML or Cytoscape JSON (recorded in the custody log)."),
+)
 def export(
-    path: Annotated[Path, typer.Argument(help="File to write.")],
+    path: Annotated[Path, typer.Argument(help=_("File to write."))],
     home: HomeOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="gexf, graphml or cytoscape.")] = "gexf",
+    fmt: Annotated[str, typer.Option("--format", help=_("gexf, graphml or cytoscape."))] = "gexf",
     chats_only: Annotated[
-        bool, typer.Option(help="Only rooms, linked by what they share (a projection).")
+        bool, typer.Option(help=_("Only rooms, linked by what they share (a projection)."))
     ] = False,
-    no_accounts: Annotated[bool, typer.Option(help="Leave sender accounts out.")] = False,
+    no_accounts: Annotated[bool, typer.Option(help=_("Leave sender accounts out."))] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the map as GEXF, GraphML or Cytoscape JSON (recorded in the custody log)."""
@@ -98,16 +111,19 @@ def export(
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    out.print(
-        f"wrote {info['path']}: {info['nodes']:,} nodes, {info['edges']:,} edges, "
-        f"sha256 {info['sha256']}",
-        highlight=False,
-    )
+    said = _("wrote {path}: {nodes} nodes, {edges} edges, sha256 {sha256}").format(
+        path=info["path"], nodes=f"{info['nodes']:,}", edges=f"{info['edges']:,}",
+        sha256=info["sha256"],
+    )  # fmt: skip
+    out.print(said, highlight=False)
 
 
-@graph_app.command("spread")
+@graph_app.command(
+    "spread",
+    help=_("How a bot or a media group spread: first seen, every appearance, rooms over time."),
+)
 def spread(
-    subject: Annotated[str, typer.Argument(help="@bot_username, or the SHA-256 of a file.")],
+    subject: Annotated[str, typer.Argument(help=_("@bot_username, or the SHA-256 of a file."))],
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -124,13 +140,18 @@ def spread(
         typer.echo(json.dumps(s.as_dict(), ensure_ascii=False, indent=2))
         return
     tts = s.time_to_spread
-    out.print(
-        f"{s.subject}: first seen {_when(s.first_seen)}, last seen {_when(s.last_seen)}, "
-        f"{len(s.appearances)} appearances in {tts.get('rooms', 0)} rooms; time to reach "
-        f"the others: median {_hours(tts.get('median_s'))}, max {_hours(tts.get('max_s'))}",
-        highlight=False,
+    said = _(
+        "{subject}: first seen {first}, last seen {last}, {n} appearances in {rooms} rooms; time "
+        "to reach the others: median {median}, max {max}"
+    ).format(
+        subject=s.subject, first=_when(s.first_seen), last=_when(s.last_seen),
+        n=len(s.appearances), rooms=tts.get("rooms", 0), median=_hours(tts.get("median_s")),
+        max=_hours(tts.get("max_s")),
+    )  # fmt: skip
+    out.print(said, highlight=False)
+    table = Table(
+        _("first (UTC)"), _("chat"), _("title"), _("count"), _("how"), _("after first seen")
     )
-    table = Table("first (UTC)", "chat", "title", "count", "how", "after first seen")
     for c in s.chats:
         table.add_row(
             _when(c["first"]),
@@ -142,14 +163,20 @@ def spread(
         )
     out.print(table)
     for day in s.timeline:
-        out.print(
-            f"{day['day']}: rooms {day['rooms']} (new {day['new_rooms']}), "
-            f"{day['cumulative_rooms']} so far",
-            highlight=False,
+        said = _("{day}: rooms {rooms} (new {new}), {total} so far").format(
+            day=day["day"], rooms=day["rooms"], new=day["new_rooms"], total=day["cumulative_rooms"]
         )
+        out.print(said, highlight=False)
 
 
-@graph_app.command("successors")
+@graph_app.command(
+    "successors",
+    help=_(
+        "Successor and backup rooms: links announced as a new room or"
+        " posted just before a room went quiet, with the target room "
+        "when the evidence resolves it."
+    ),
+)
 def successors(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Successor and backup rooms: links announced as a new room or posted just before
     a room went quiet, with the target room when the evidence resolves it."""
@@ -163,9 +190,12 @@ def successors(home: HomeOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         typer.echo(json.dumps([s.as_dict() for s in rows], ensure_ascii=False, indent=2))
         return
-    table = Table("from chat", "to", "via", "when (UTC)", "confidence", "target", "why")
+    table = Table(
+        _("from chat"), _("to"), _("via"), _("when (UTC)"), _("confidence"), _("target"),
+        _("why"),
+    )  # fmt: skip
     for s in rows:
-        resolved = f"{s.resolution:.2f}" if s.resolution is not None else "unresolved"
+        resolved = f"{s.resolution:.2f}" if s.resolution is not None else _("unresolved")
         table.add_row(
             str(s.source_chat),
             s.target,

@@ -17,16 +17,23 @@ import typer
 from haechi.app import open_app
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
+from haechi.i18n import _
 
 ORDER = 78
 
-jobs_app = typer.Typer(help="Background jobs (evidence packages, reports, scans).")
+jobs_app = typer.Typer(help=_("Background jobs (evidence packages, reports, scans)."))
 
 
-@jobs_app.command("run")
+@jobs_app.command(
+    "run",
+    help=_(
+        "Run queued jobs until stopped (SIGTERM or Ctrl-C); a job "
+        "already running goes on in its own process and finishes."
+    ),
+)
 def run(
     home: HomeOption = None,
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs at once.")] = 2,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help=_("Jobs at once."))] = 2,
 ) -> None:
     """Run queued jobs until stopped (SIGTERM or Ctrl-C); a job already running goes on in
     its own process and finishes."""
@@ -35,16 +42,16 @@ def run(
     app = open_app(home)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda *_args: stop.set())
     runner = JobRunner(app, concurrency=concurrency)
     runner.start()
-    out.print(f"haechi jobs: running up to {concurrency} at once (Ctrl-C to stop)")
+    out.print(_("haechi jobs: running up to {n} at once (Ctrl-C to stop)").format(n=concurrency))
     try:
         stop.wait()
     finally:
         runner.stop()
         app.close()
-        err.print("haechi jobs stopped.")
+        err.print(_("haechi jobs stopped."))
 
 
 def register(app: typer.Typer) -> None:

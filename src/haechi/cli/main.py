@@ -16,21 +16,33 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from haechi import __version__
 from haechi.cli.console import err
 from haechi.domain import HaechiError
-from haechi.i18n import _, set_lang
+from haechi.i18n import N_, _, set_lang
 
 EX_SOFTWARE = 70  # sysexits.h: an internal error
 _DEBUG = {"on": False}  # set by --debug (the root callback runs inside app())
 
+_APP_HELP = N_("Preserve, verify and analyse Telegram evidence (deepfake sexual-abuse material).")
+_LATE: list[tuple[Any, str]] = []  # help defined before the language is known: (info, English)
+
+
+def _later(info: Any) -> Any:
+    """An option of this module, whose help is translated when the command runs (this module
+    loads before ``--lang`` is read; the verbs load after, and translate as they load)."""
+    _LATE.append((info, info.help))
+    return info
+
+
 app = typer.Typer(
     name="haechi",
-    help="Preserve, verify and analyse Telegram evidence (deepfake sexual-abuse material).",
+    help=_APP_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # our errors are sentences, not tracebacks
     add_completion=False,
@@ -38,11 +50,13 @@ app = typer.Typer(
 
 HomeOption = Annotated[
     Path | None,
-    typer.Option(
-        "--home",
-        envvar="HAECHI_HOME",
-        help="Data directory (default: $HAECHI_HOME or ~/.haechi).",
-        show_default=False,
+    _later(
+        typer.Option(
+            "--home",
+            envvar="HAECHI_HOME",
+            help=N_("Data directory (default: $HAECHI_HOME or ~/.haechi)."),
+            show_default=False,
+        )
     ),
 ]
 
@@ -53,45 +67,82 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# The root options, made here (annotations are read late: __future__.annotations).
+_VERSION_OPT = _later(
+    typer.Option("--version", callback=_version, is_eager=True, help=N_("Show version."))
+)
+_DEBUG_OPT = _later(
+    typer.Option(
+        "--debug", envvar="HAECHI_DEBUG", help=N_("Show the traceback of an unexpected error.")
+    )
+)
+_LANG_OPT = _later(
+    typer.Option(
+        "--lang",
+        help=N_("Language of messages: en or ko (default: $HAECHI_LANG, else the locale)."),
+        show_default=False,
+    )
+)
+_OPERATOR_OPT = _later(
+    typer.Option(
+        "--operator",
+        help=N_(
+            "The person operating (recorded in custody events and reports; required "
+            "where \\[custody] operators lists several people). Also HAECHI_OPERATOR."
+        ),
+        show_default=False,
+    )
+)
+
+
 @app.callback()
 def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
-    ] = False,
-    debug: Annotated[
-        bool,
-        typer.Option(
-            "--debug", envvar="HAECHI_DEBUG", help="Show the traceback of an unexpected error."
-        ),
-    ] = False,
-    lang: Annotated[
-        str | None,
-        typer.Option(
-            "--lang",
-            help="Language of messages: en or ko (default: $HAECHI_LANG, else the locale).",
-            show_default=False,
-        ),
-    ] = None,
-    operator: Annotated[
-        str | None,
-        typer.Option(
-            "--operator",
-            help="The person operating (recorded in custody events and reports; required where "
-            "[custody] operators lists several people). Also HAECHI_OPERATOR.",
-            show_default=False,
-        ),
-    ] = None,
+    version: Annotated[bool, _VERSION_OPT] = False,
+    debug: Annotated[bool, _DEBUG_OPT] = False,
+    lang: Annotated[str | None, _LANG_OPT] = None,
+    operator: Annotated[str | None, _OPERATOR_OPT] = None,
 ) -> None:
     """haechi (해치): the guardian of justice."""
     _DEBUG["on"] = debug
     if operator is not None:
         name = " ".join(operator.split())
         if not name:
-            raise typer.BadParameter("name the person operating", param_hint="--operator")
+            raise typer.BadParameter(_("name the person operating"), param_hint="--operator")
         # Settings are resolved per command from the environment (haechi.config).
         os.environ["HAECHI_OPERATOR"] = name
     if lang is not None:
         set_lang(lang)
+
+
+def _localise() -> None:
+    """Put this module's help, and the words Typer adds to every help page, in the chosen
+    language (the verbs' own help is translated as their modules load, in ``_register``)."""
+    import typer.rich_utils as rich_utils
+    from typer._click.core import Command
+
+    for info, message in _LATE:
+        info.help = _(message)
+    app.info.help = _(_APP_HELP)
+    rich_utils.ARGUMENTS_PANEL_TITLE = _("Arguments")
+    rich_utils.OPTIONS_PANEL_TITLE = _("Options")
+    rich_utils.COMMANDS_PANEL_TITLE = _("Commands")
+    rich_utils.ERRORS_PANEL_TITLE = _("Error")
+    rich_utils.ABORTED_TEXT = _("Aborted.")
+    rich_utils.DEFAULT_STRING = _("[default: {}]")
+    rich_utils.ENVVAR_STRING = _("[env var: {}]")
+    rich_utils.REQUIRED_LONG_STRING = _("[required]")
+    rich_utils.RICH_HELP = _("Try [blue]'{command_path} {help_option}'[/] for help.")
+    if not hasattr(Command, "_haechi_help_option"):
+        plain = Command.get_help_option
+
+        def get_help_option(self: Any, ctx: Any) -> Any:
+            option = plain(self, ctx)
+            if option is not None:
+                option.help = _("Show this message and exit.")
+            return option
+
+        Command._haechi_help_option = plain  # type: ignore[attr-defined]
+        Command.get_help_option = get_help_option  # type: ignore[method-assign]
 
 
 def _register() -> None:
@@ -181,12 +232,14 @@ def _crash_log(exc: BaseException, argv: list[str]) -> str:
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     set_lang(_lang_from(args))
+    _localise()
     try:
         _register()  # inside: a capability that fails to load must not print a traceback
         app(args=args, standalone_mode=True)
     except HaechiError as exc:
         label = _("error:")
-        err.print(f"[bold red]{label}[/] {exc}", highlight=False, soft_wrap=True)
+        # escaped: a sentence may quote a name in brackets (pip install 'haechi[exchange]')
+        err.print(f"[bold red]{label}[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except OSError as exc:
         label = _("error:")
@@ -209,4 +262,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # the verbs import haechi.cli.main: run that module, not a second copy named __main__
+    from haechi.cli.main import main as entry
+
+    entry()

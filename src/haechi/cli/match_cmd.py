@@ -14,6 +14,7 @@ from haechi.app import App, open_app
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.domain import UsageError
+from haechi.i18n import _, current
 
 ORDER = 45
 
@@ -28,28 +29,53 @@ def describe_region(details: dict[str, Any]) -> str:
     qb = details.get("query_box") or [0, 0, 1, 1]
     part = ", ".join(f"{v:.0%}" for v in tb)
     where = ", ".join(f"{v:.0%}" for v in qb)
-    return (f"{details.get('pairs')} regions agree (of {details.get('checked')} checked), "
-            f"its part [{part}] seen at [{where}] of this file, scale "
-            f"{float(details.get('scale') or 1):.2f}")  # fmt: skip
+    return _(
+        "{pairs} regions agree (of {checked} checked), its part [{part}] seen at [{where}] of "
+        "this file, scale {scale}"
+    ).format(
+        pairs=details.get("pairs"), checked=details.get("checked"), part=part, where=where,
+        scale=f"{float(details.get('scale') or 1):.2f}",
+    )  # fmt: skip
+
+
+def group_summary(g: Any) -> str:
+    """Where a duplicate group was posted, in the chosen language."""
+    if current() == "en":
+        return str(g.summary())
+    where = _("posted in {n} chat(s)").format(n=g.chats)
+    first = g.first
+    if first is not None:
+        where += _(", first in {chat} on {when}").format(
+            chat=first.chat_title or first.chat_key, when=first.when
+        )
+    if len(g.members) > 1:
+        where += _(" ({n} different files)").format(n=len(g.members))
+    return where
 
 
 def _describe_hit(h: Any, app: App) -> str:
     from haechi.match.groups import duplicate_group
 
-    how = f"{h.kind} distance {h.distance}"
+    how = _("{kind} distance {distance}").format(kind=h.kind, distance=h.distance)
     if h.transform and h.transform != "original":
         how += f" ({h.transform})"
     if h.kind == "region":
-        how = f"region stage: median {h.distance} bits, {describe_region(h.details)}"
+        how = _("region stage: median {distance} bits, {region}").format(
+            distance=h.distance, region=describe_region(h.details)
+        )
     if h.kind == "vpdq" and h.details:
-        how += (f", {h.details.get('query_match_percent')}% / "
-                f"{h.details.get('compared_match_percent')}% of frames")  # fmt: skip
+        how += _(", {query}% / {compared}% of frames").format(
+            query=h.details.get("query_match_percent"),
+            compared=h.details.get("compared_match_percent"),
+        )
     if h.is_bank:
         labels = f" [{', '.join(h.labels)}]" if h.labels else ""
         ext = f" ({h.external_id})" if h.external_id else ""
-        return f"bank {h.bank_name!r} item {h.bank_item_id}{ext}{labels}: {how}"
+        bank = _("bank {name} item {item}").format(name=repr(h.bank_name), item=h.bank_item_id)
+        return f"{bank}{ext}{labels}: {how}"
     group = duplicate_group(app, h.target_blob_sha256)
-    return f"stored file {h.target_blob_sha256}: {how} — {group.summary()}"
+    stored = _("stored file {sha256}").format(sha256=h.target_blob_sha256)
+    return f"{stored}: {how} — {group_summary(group)}"
 
 
 def _match_files(app: App, files: list[Path], threshold: int, as_json: bool) -> None:
@@ -62,20 +88,21 @@ def _match_files(app: App, files: list[Path], threshold: int, as_json: bool) -> 
     for r in results:
         head = f"[bold]{r.path}[/]  sha256 {r.sha256}  md5 {r.md5}"
         if r.pdq:
-            head += f"  pdq {r.pdq} (quality {r.quality})"
+            head += "  pdq " + _("{pdq} (quality {quality})").format(pdq=r.pdq, quality=r.quality)
         elif r.vpdq_frames:
-            head += f"  vpdq {r.vpdq_frames} frames"
+            head += "  vpdq " + _("{n} frames").format(n=r.vpdq_frames)
         out.print(head, highlight=False)
         if r.stored:
-            out.print("  = these exact bytes are stored in the vault", highlight=False)
+            out.print("  " + _("= these exact bytes are stored in the vault"), highlight=False)
         if r.problem:
-            out.print(f"  [yellow]no perceptual hash: {r.problem}[/]", highlight=False)
+            said = _("no perceptual hash: {problem}").format(problem=r.problem)
+            out.print(f"  [yellow]{said}[/]", highlight=False)
         if r.quality is not None and r.quality < 50:
-            out.print("  [yellow]PDQ quality below 50: too flat to match reliably[/]")
+            out.print(f"  [yellow]{_('PDQ quality below 50: too flat to match reliably')}[/]")
         for h in r.hits:
             out.print(f"  ✓ {_describe_hit(h, app)}", highlight=False)
         if not r.hits and not r.stored:
-            out.print("  no match", highlight=False)
+            out.print("  " + _("no match"), highlight=False)
 
 
 def _print_all(app: App, report: Any, limit: int, as_json: bool) -> None:
@@ -92,28 +119,43 @@ def _print_all(app: App, report: Any, limit: int, as_json: bool) -> None:
         return
     if report is not None:
         indexed = ", ".join(f"{k} +{v:,}" for k, v in report.indexed.items())
-        out.print(f"indexes: {indexed}; {report.signals_scanned:,} hashes and "
-                  f"{report.files_checked_exact:,} files checked; "
-                  f"{report.new_matches:,} new matches", highlight=False)  # fmt: skip
-    table = Table("#", "stored file", "kind", "distance", "matches", "custody")
+        said = _(
+            "indexes: {indexed}; {hashes} hashes and {files} files checked; {new} new matches"
+        ).format(
+            indexed=indexed, hashes=f"{report.signals_scanned:,}",
+            files=f"{report.files_checked_exact:,}", new=f"{report.new_matches:,}",
+        )  # fmt: skip
+        out.print(said, highlight=False)
+    table = Table("#", _("stored file"), _("kind"), _("distance"), _("matches"), _("custody"))
     for m in matches:
-        target = (f"bank {m.bank_name!r} item {m.bank_item_id}" if m.is_bank
-                  else f"stored file {(m.target_blob_sha256 or '')[:16]}…")  # fmt: skip
-        distance = "exact" if m.kind in ("md5", "sha256") else str(m.distance)
+        target = (
+            _("bank {name} item {item}").format(name=repr(m.bank_name), item=m.bank_item_id)
+            if m.is_bank
+            else _("stored file {sha256}").format(sha256=(m.target_blob_sha256 or "")[:16] + "…")
+        )
+        distance = _("exact") if m.kind in ("md5", "sha256") else str(m.distance)
         if m.transform and m.transform != "original":
             distance += f" ({m.transform})"
         if m.region is not None:
             part = ", ".join(f"{v:.0%}" for v in m.region.get("target_box") or [])
-            distance += f" ({m.region.get('pairs')} regions; part [{part}])"
+            distance += " " + _("({pairs} regions; part [{part}])").format(
+                pairs=m.region.get("pairs"), part=part
+            )
         table.add_row(str(m.id), m.blob_sha256[:16] + "…", m.kind, distance, target,
                       str(m.custody_seq or ""))  # fmt: skip
     if new_ids:
-        table.title, table.title_justify = "new matches", "left"
+        table.title, table.title_justify = _("new matches"), "left"
     out.print(table)
     if len(new_ids) > limit:
-        out.print(f"(the last {limit:,} of {len(new_ids):,} new matches; use --limit for more)")
+        out.print(
+            _("(the last {limit} of {total} new matches; use --limit for more)").format(
+                limit=f"{limit:,}", total=f"{len(new_ids):,}"
+            )
+        )
     elif not new_ids and len(matches) == limit:
-        out.print(f"(first {limit:,} matches; use --limit or --json for more)")
+        out.print(
+            _("(first {limit} matches; use --limit or --json for more)").format(limit=f"{limit:,}")
+        )
 
 
 def _print_groups(app: App, sha: str | None, min_chats: int, as_json: bool) -> None:
@@ -124,46 +166,56 @@ def _print_groups(app: App, sha: str | None, min_chats: int, as_json: bool) -> N
         _echo_json([g.as_dict() for g in groups])
         return
     if not groups:
-        out.print(f"no file was posted in {min_chats} or more chats")
+        out.print(_("no file was posted in {n} or more chats").format(n=min_chats))
     for g in groups:
-        out.print(f"[bold]{g.key[:16]}…[/] {g.summary()}", highlight=False)
+        out.print(f"[bold]{g.key[:16]}…[/] {group_summary(g)}", highlight=False)
         for s in g.sightings:
-            fwd = f" (forwarded from {s.forwarded_from})" if s.forwarded_from else ""
-            out.print(f"    {s.when}  {s.chat_title or s.chat_key}  message {s.message_id}"
-                      f"  file {s.blob_sha256[:12]}…{fwd}", highlight=False)  # fmt: skip
+            fwd = (
+                _(" (forwarded from {who})").format(who=s.forwarded_from)
+                if s.forwarded_from
+                else ""
+            )
+            where = _("message {message}  file {sha256}").format(
+                message=s.message_id, sha256=s.blob_sha256[:12] + "…"
+            )
+            out.print(f"    {s.when}  {s.chat_title or s.chat_key}  {where}{fwd}", highlight=False)
 
 
 def match(
     files: Annotated[
-        list[Path] | None, typer.Argument(help="Files to check (they are not stored).")
+        list[Path] | None, typer.Argument(help=_("Files to check (they are not stored)."))
     ] = None,
     all_: Annotated[
-        bool, typer.Option("--all", help="Match every stored file not yet matched; list matches.")
+        bool,
+        typer.Option("--all", help=_("Match every stored file not yet matched; list matches.")),
     ] = False,
     rescan: Annotated[
-        bool, typer.Option(help="With --all: match every stored file again.")
+        bool, typer.Option(help=_("With --all: match every stored file again."))
     ] = False,
     rebuild_index: Annotated[
-        bool, typer.Option(help="Rebuild the PDQ indexes from the database first.")
+        bool, typer.Option(help=_("Rebuild the PDQ indexes from the database first."))
     ] = False,
     groups: Annotated[
-        bool, typer.Option("--groups", help="List duplicate groups (files posted in many chats).")
+        bool,
+        typer.Option("--groups", help=_("List duplicate groups (files posted in many chats).")),
     ] = False,
     group: Annotated[
-        str | None, typer.Option(help="Show the duplicate group of one stored file (SHA-256).")
+        str | None, typer.Option(help=_("Show the duplicate group of one stored file (SHA-256)."))
     ] = None,
-    min_chats: Annotated[int, typer.Option(min=1, help="With --groups: at least this many.")] = 2,
+    min_chats: Annotated[
+        int, typer.Option(min=1, help=_("With --groups: at least this many."))
+    ] = 2,
     threshold: Annotated[
-        int, typer.Option(min=0, max=80, help="PDQ distance in bits for FILE checks.")
+        int, typer.Option(min=0, max=80, help=_("PDQ distance in bits for FILE checks."))
     ] = 31,
-    limit: Annotated[int, typer.Option(min=1, help="Matches listed by --all.")] = 200,
+    limit: Annotated[int, typer.Option(min=1, help=_("Matches listed by --all."))] = 200,
     home: HomeOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
 ) -> None:
     """Check FILEs against the banks and every stored file (hits with distances), or
     match everything stored (--all), or show duplicate groups (--groups, --group)."""
     if not (files or all_ or groups or group or rebuild_index):
-        raise UsageError("Give files to check, --all, --groups or --group <sha256>.")
+        raise UsageError(_("Give files to check, --all, --groups or --group <sha256>."))
     app = open_app(home)
     try:
         if rebuild_index:
@@ -171,7 +223,7 @@ def match(
 
             rows = IndexSet(app).rebuild()
             if not as_json:
-                out.print("rebuilt: " + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
+                out.print(_("rebuilt: ") + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
         if files:
             _match_files(app, files, threshold, as_json)
         if all_:
@@ -185,4 +237,11 @@ def match(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("match")(match)
+    app.command(
+        "match",
+        help=_(
+            "Check FILEs against the banks and every stored file (hits "
+            "with distances), or match everything stored (--all), or show"
+            " duplicate groups (--groups, --group)."
+        ),
+    )(match)

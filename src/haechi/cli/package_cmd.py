@@ -19,14 +19,14 @@ ORDER = 83
 RevealOption = Annotated[
     bool,
     typer.Option(
-        help="Name victims instead of V1, V2 (needs their evidence_sharing consent; logged)."
+        help=_("Name victims instead of V1, V2 (needs their evidence_sharing consent; logged).")
     ),
 ]
 
 VerifyChainOption = Annotated[
     bool,
     typer.Option(
-        help="Verify the whole custody log now for the report (default: the last verify)."
+        help=_("Verify the whole custody log now for the report (default: the last verify).")
     ),
 ]
 
@@ -35,11 +35,12 @@ def package(
     case: CaseArg,
     dest: Annotated[Path, typer.Argument(help=_("Folder to create, or a .zip file."))],
     reveal_victims: RevealOption = False,
-    pdf: Annotated[bool, typer.Option(help="Include the PDF report.")] = True,
-    html: Annotated[bool, typer.Option(help="Include the HTML report.")] = True,
-    caseuco: Annotated[bool, typer.Option(help="Include the CASE/UCO JSON-LD graph.")] = True,
+    pdf: Annotated[bool, typer.Option(help=_("Include the PDF report."))] = True,
+    html: Annotated[bool, typer.Option(help=_("Include the HTML report."))] = True,
+    caseuco: Annotated[bool, typer.Option(help=_("Include the CASE/UCO JSON-LD graph."))] = True,
     source_json: Annotated[
-        bool, typer.Option(help="Include each source's whole result.json (holds other chats too).")
+        bool,
+        typer.Option(help=_("Include each source's whole result.json (holds other chats too).")),
     ] = False,
     verify_chain: VerifyChainOption = False,
     home: HomeOption = None,
@@ -89,7 +90,7 @@ def package(
 
 def report(
     case: CaseArg,
-    dest: Annotated[Path, typer.Argument(help="report.html or report.pdf")],
+    dest: Annotated[Path, typer.Argument(help=_("report.html or report.pdf"))],
     reveal_victims: RevealOption = False,
     verify_chain: VerifyChainOption = False,
     home: HomeOption = None,
@@ -107,7 +108,7 @@ def report(
 
 def caseuco(
     case: CaseArg,
-    dest: Annotated[Path, typer.Argument(help="A .jsonld file to write.")],
+    dest: Annotated[Path, typer.Argument(help=_("A .jsonld file to write."))],
     home: HomeOption = None,
 ) -> None:
     """Write the case as CASE/UCO JSON-LD (validate it with case-utils' `case_validate`)."""

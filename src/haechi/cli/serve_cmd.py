@@ -13,6 +13,7 @@ from haechi.app import App, open_app
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
 from haechi.domain import UsageError
+from haechi.i18n import _
 
 ORDER = 76
 # uvicorn[standard]: the C HTTP parser and the libuv event loop; no access log (every
@@ -41,7 +42,10 @@ def prepare(app: App) -> None:
     added = search_index.catch_up(app)
     chats = search_index.refresh_chat_stats(app)
     if added:
-        out.print(f"search index: {added:,} messages indexed; {chats:,} chats", highlight=False)
+        said = _("search index: {added} messages indexed; {chats} chats").format(
+            added=f"{added:,}", chats=f"{chats:,}"
+        )
+        out.print(said, highlight=False)
 
 
 def metrics_dir(app: App) -> None:
@@ -58,36 +62,38 @@ def metrics_dir(app: App) -> None:
 
 def serve(
     home: HomeOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8470,
-    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
-    ssl_certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
-    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    host: Annotated[str, typer.Option(help=_("Address to listen on."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=_("Port to listen on."))] = 8470,
+    workers: Annotated[int, typer.Option(min=1, max=32, help=_("Worker processes."))] = 1,
+    ssl_certfile: Annotated[Path | None, typer.Option(help=_("TLS certificate (PEM)."))] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help=_("TLS private key (PEM)."))] = None,
     allow_http: Annotated[
         bool,
         typer.Option(
-            help="Serve plain HTTP on a non-loopback address (only behind a TLS reverse proxy)."
+            help=_("Serve plain HTTP on a non-loopback address (only behind a TLS reverse proxy).")
         ),
     ] = False,
     trusted_proxy: Annotated[
         list[str] | None,
         typer.Option(
-            help="A reverse proxy (address or network) whose X-Forwarded-For is believed; "
-            "repeatable (also [proxy] trusted in web.toml).",
+            help=_(
+                "A reverse proxy (address or network) whose X-Forwarded-For is believed; "
+                "repeatable (also \\[proxy] trusted in web.toml)."
+            ),
         ),
     ] = None,
     jobs: Annotated[
         bool,
         typer.Option(
             "--jobs/--no-jobs",
-            help="Run background jobs in the server processes (or in `haechi jobs run`).",
+            help=_("Run background jobs in the server processes (or in `haechi jobs run`)."),
         ),
     ] = True,
     cookie_secure: Annotated[
         bool | None,
         typer.Option(
             "--cookie-secure/--no-cookie-secure",
-            help="Force the Secure cookie flag (default: when the request is HTTPS).",
+            help=_("Force the Secure cookie flag (default: when the request is HTTPS)."),
             show_default=False,
         ),
     ] = None,
@@ -100,11 +106,13 @@ def serve(
 
     tls = ssl_certfile is not None and ssl_keyfile is not None
     if (ssl_certfile is None) != (ssl_keyfile is None):
-        raise UsageError("Give both --ssl-certfile and --ssl-keyfile, or neither.")
+        raise UsageError(_("Give both --ssl-certfile and --ssl-keyfile, or neither."))
     if not _loopback(host) and not tls and not allow_http:
         raise UsageError(
-            f"Refusing to serve plain HTTP on {host}: give --ssl-certfile/--ssl-keyfile, or "
-            "--allow-http when a TLS reverse proxy is in front."
+            _(
+                "Refusing to serve plain HTTP on {host}: give --ssl-certfile/--ssl-keyfile, or "
+                "--allow-http when a TLS reverse proxy is in front."
+            ).format(host=host)
         )
     app = open_app(home)
     proxies = parse_proxies(trusted_proxy, "--trusted-proxy") if trusted_proxy else None
@@ -115,7 +123,8 @@ def serve(
     prepare(app)
     metrics_dir(app)
     scheme = "https" if tls else "http"
-    out.print(f"haechi web: {scheme}://{host}:{port}/  (Ctrl-C to stop)", highlight=False)
+    said = _("haechi web: {url}  (Ctrl-C to stop)").format(url=f"{scheme}://{host}:{port}/")
+    out.print(said, highlight=False)
     ssl = {"ssl_certfile": str(ssl_certfile), "ssl_keyfile": str(ssl_keyfile)} if tls else {}
     try:
         if workers == 1:
@@ -135,8 +144,10 @@ def serve(
             )  # fmt: skip
     finally:
         app.close()
-        err.print("haechi web stopped.")
+        err.print(_("haechi web stopped."))
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+    app.command(
+        "serve", help=_("Serve the investigators' web application (pages and /api) until Ctrl-C.")
+    )(serve)

@@ -11,25 +11,26 @@ from rich.table import Table
 from haechi.cli.case_cmd import JsonOption, emit, opened
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
+from haechi.i18n import _
 
 ORDER = 84
 
 
 def stats(
     since: Annotated[
-        str | None, typer.Option("--from", help="First day (YYYY-MM-DD or YYYY-MM).")
+        str | None, typer.Option("--from", help=_("First day (YYYY-MM-DD or YYYY-MM)."))
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--to", help="Last day (YYYY-MM-DD or YYYY-MM).")
+        str | None, typer.Option("--to", help=_("Last day (YYYY-MM-DD or YYYY-MM)."))
     ] = None,
     csv_dir: Annotated[
-        Path | None, typer.Option("--csv", help="Write one CSV per table here.")
+        Path | None, typer.Option("--csv", help=_("Write one CSV per table here."))
     ] = None,
     svg_dir: Annotated[
-        Path | None, typer.Option("--svg", help="Write the charts (SVG) here.")
+        Path | None, typer.Option("--svg", help=_("Write the charts (SVG) here."))
     ] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Write the tables and charts as a .html or .pdf report.")
+        Path | None, typer.Option(help=_("Write the tables and charts as a .html or .pdf report."))
     ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -63,4 +64,7 @@ def stats(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("stats")(stats)
+    app.command(
+        "stats",
+        help=_("Statistics in KNPA/DSCVSC units (Korean days; default: this year to date)."),
+    )(stats)

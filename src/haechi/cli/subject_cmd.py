@@ -16,6 +16,7 @@ from rich.table import Table
 from haechi.app import open_app
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
+from haechi.i18n import _
 
 if TYPE_CHECKING:
     from haechi.subjects.consent import ConsentRequest
@@ -24,15 +25,15 @@ if TYPE_CHECKING:
 ORDER = 50
 
 subject_app = typer.Typer(
-    help="Subjects: people who consented to be searched for (templates, consent records).",
+    help=_("Subjects: people who consented to be searched for (templates, consent records)."),
     no_args_is_help=True,
 )
 
 StaffOption = Annotated[
     str | None,
-    typer.Option("--staff", help="Staff member recording this (default: the operator name)."),
+    typer.Option("--staff", help=_("Staff member recording this (default: the operator name).")),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
 
 
 def _consent_request(
@@ -55,28 +56,35 @@ def _consent_request(
     )
 
 
-@subject_app.command("add")
+@subject_app.command(
+    "add",
+    help=_(
+        "Enrol a subject from reference photos under a consent "
+        "(templates only, unless the consent's scope includes "
+        "keep_photos)."
+    ),
+)
 def add(
-    label: Annotated[str, typer.Argument(help="Case code for the subject (never her name).")],
+    label: Annotated[str, typer.Argument(help=_("Case code for the subject (never her name)."))],
     photo: Annotated[
-        list[Path], typer.Option("--photo", help="Reference photo (repeatable).", exists=False)
+        list[Path], typer.Option("--photo", help=_("Reference photo (repeatable)."), exists=False)
     ],
     consented_by: Annotated[
-        str, typer.Option(help="Who gave the consent (the subject, or her guardian).")
+        str, typer.Option(help=_("Who gave the consent (the subject, or her guardian)."))
     ],
-    consented_on: Annotated[str, typer.Option(help="Date of the consent, YYYY-MM-DD.")],
+    consented_on: Annotated[str, typer.Option(help=_("Date of the consent, YYYY-MM-DD."))],
     scope: Annotated[
-        str, typer.Option(help="Comma-separated: search, keep_photos, link.")
+        str, typer.Option(help=_("Comma-separated: search, keep_photos, link."))
     ] = "search",
-    relation: Annotated[str, typer.Option(help="self, guardian or representative.")] = "self",
-    until: Annotated[str | None, typer.Option(help="Last day the consent holds.")] = None,
-    reference: Annotated[str | None, typer.Option(help="Number of the signed form.")] = None,
+    relation: Annotated[str, typer.Option(help=_("self, guardian or representative."))] = "self",
+    until: Annotated[str | None, typer.Option(help=_("Last day the consent holds."))] = None,
+    reference: Annotated[str | None, typer.Option(help=_("Number of the signed form."))] = None,
     display_name: Annotated[
-        str | None, typer.Option(help="Her name, only if needed (wiped on deletion).")
+        str | None, typer.Option(help=_("Her name, only if needed (wiped on deletion)."))
     ] = None,
-    notes: Annotated[str | None, typer.Option(help="Notes (wiped on deletion).")] = None,
+    notes: Annotated[str | None, typer.Option(help=_("Notes (wiped on deletion)."))] = None,
     minor: Annotated[
-        bool, typer.Option("--minor", help="Staff record her as a minor (routes notices).")
+        bool, typer.Option("--minor", help=_("Staff record her as a minor (routes notices)."))
     ] = False,
     staff: StaffOption = None,
     home: HomeOption = None,
@@ -101,19 +109,22 @@ def add(
     finally:
         app.close()
     for line in warnings:
-        err.print(f"[yellow]warning:[/] {line}", highlight=False)
+        err.print(f"[yellow]{_('warning:')}[/] {line}", highlight=False)
     if as_json:
         typer.echo(json.dumps(asdict(info), ensure_ascii=False, indent=2))
         return
-    kept = "photos kept encrypted" if info.photos else "templates only, photos not kept"
-    out.print(
-        f"enrolled subject {info.id} ({info.label}): {len(info.templates)} template(s), {kept}"
+    kept = _("photos kept encrypted") if info.photos else _("templates only, photos not kept")
+    said = _("enrolled subject {id} ({label}): {templates} template(s), {kept}").format(
+        id=info.id, label=info.label, templates=len(info.templates), kept=kept
     )
+    out.print(said)
 
 
-@subject_app.command("list")
+@subject_app.command(
+    "list", help=_("List the subjects and whether their consent allows searching today.")
+)
 def list_(
-    include_deleted: Annotated[bool, typer.Option("--all", help="Include deleted.")] = False,
+    include_deleted: Annotated[bool, typer.Option("--all", help=_("Include deleted."))] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -129,7 +140,10 @@ def list_(
     if as_json:
         typer.echo(json.dumps([asdict(s) for s in subjects], ensure_ascii=False, indent=2))
         return
-    table = Table("id", "label", "status", "templates", "photos", "search consent", "minor")
+    table = Table(
+        _("id"), _("label"), _("status"), _("templates"), _("photos"), _("search consent"),
+        _("minor"),
+    )  # fmt: skip
     for s in subjects:
         consent = s.consent_for(ConsentScope.SEARCH)
         table.add_row(
@@ -138,21 +152,34 @@ def list_(
             s.status,
             str(len(s.templates)),
             str(s.photos),
-            f"#{consent.id} until {consent.valid_until or 'withdrawn'}" if consent else "none",
-            "yes" if s.apparent_minor else "",
+            _("#{id} until {until}").format(
+                id=consent.id, until=consent.valid_until or _("withdrawn")
+            )
+            if consent
+            else _("none"),
+            _("yes") if s.apparent_minor else "",
         )
     out.print(table)
 
 
 def _show(info: SubjectInfo) -> None:
-    out.print(f"[bold]subject {info.id}[/] {info.label} ({info.status})", highlight=False)
+    title = _("subject {id}").format(id=info.id)
+    out.print(f"[bold]{title}[/] {info.label} ({info.status})", highlight=False)
     if info.display_name:
-        out.print(f"name: {info.display_name}", highlight=False)
-    out.print(f"enrolled {info.created_at} by {info.created_by}", highlight=False)
-    out.print(f"recorded as a minor: {'yes' if info.is_minor else 'no'}")
-    table = Table("consent", "given by", "relation", "on", "scope", "until", "recorded by", "state")
+        out.print(_("name: {name}").format(name=info.display_name), highlight=False)
+    out.print(
+        _("enrolled {at} by {who}").format(at=info.created_at, who=info.created_by),
+        highlight=False,
+    )
+    out.print(
+        _("recorded as a minor: {answer}").format(answer=_("yes") if info.is_minor else _("no"))
+    )
+    table = Table(
+        _("consent"), _("given by"), _("relation"), _("on"), _("scope"), _("until"),
+        _("recorded by"), _("state"),
+    )  # fmt: skip
     for c in info.consents:
-        state = f"withdrawn {c.withdrawn_at}" if c.withdrawn_at else "active"
+        state = _("withdrawn {at}").format(at=c.withdrawn_at) if c.withdrawn_at else _("active")
         table.add_row(
             str(c.id),
             c.given_by,
@@ -164,14 +191,18 @@ def _show(info: SubjectInfo) -> None:
             state,
         )
     out.print(table)
-    out.print(f"templates: {len(info.templates)}; photos kept: {info.photos}")
+    out.print(
+        _("templates: {templates}; photos kept: {photos}").format(
+            templates=len(info.templates), photos=info.photos
+        )
+    )
     if info.clusters:
-        out.print("linked clusters: " + ", ".join(f"#{c}" for c in info.clusters))
+        out.print(_("linked clusters: ") + ", ".join(f"#{c}" for c in info.clusters))
 
 
-@subject_app.command("show")
+@subject_app.command("show", help=_("Show a subject's consents, templates and linked clusters."))
 def show(
-    subject: Annotated[str, typer.Argument(help="Subject id or label.")],
+    subject: Annotated[str, typer.Argument(help=_("Subject id or label."))],
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -185,17 +216,20 @@ def show(
     finally:
         app.close()
     if info is None:
-        raise SubjectError(f"There is no subject {subject!r}.")
+        raise SubjectError(_("There is no subject {subject}.").format(subject=repr(subject)))
     if as_json:
         typer.echo(json.dumps(asdict(info), ensure_ascii=False, indent=2))
     else:
         _show(info)
 
 
-@subject_app.command("delete")
+@subject_app.command(
+    "delete",
+    help=_("Delete a subject: templates and kept photos are removed, a custody event stays."),
+)
 def delete(
-    subject_id: Annotated[int, typer.Argument(help="Subject id.")],
-    reason: Annotated[str, typer.Option(help="Why (recorded in the custody log).")],
+    subject_id: Annotated[int, typer.Argument(help=_("Subject id."))],
+    reason: Annotated[str, typer.Option(help=_("Why (recorded in the custody log)."))],
     staff: StaffOption = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -212,20 +246,29 @@ def delete(
         typer.echo(json.dumps(summary))
         return
     out.print(
-        f"deleted subject {subject_id}: {summary['templates']} template(s) and "
-        f"{summary['photos']} photo(s) removed, {summary['clusters_unlinked']} cluster(s) unlinked"
+        _(
+            "deleted subject {id}: {templates} template(s) and {photos} photo(s) removed, "
+            "{clusters} cluster(s) unlinked"
+        ).format(
+            id=subject_id,
+            templates=summary["templates"],
+            photos=summary["photos"],
+            clusters=summary["clusters_unlinked"],
+        )
     )
 
 
-@subject_app.command("consent")
+@subject_app.command(
+    "consent", help=_("Record a further consent (a renewal or a wider scope) for a subject.")
+)
 def consent(
-    subject_id: Annotated[int, typer.Argument(help="Subject id.")],
-    consented_by: Annotated[str, typer.Option(help="Who gave the consent.")],
-    consented_on: Annotated[str, typer.Option(help="Date of the consent, YYYY-MM-DD.")],
-    scope: Annotated[str, typer.Option(help="Comma-separated: search, keep_photos, link.")],
-    relation: Annotated[str, typer.Option(help="self, guardian or representative.")] = "self",
-    until: Annotated[str | None, typer.Option(help="Last day the consent holds.")] = None,
-    reference: Annotated[str | None, typer.Option(help="Number of the signed form.")] = None,
+    subject_id: Annotated[int, typer.Argument(help=_("Subject id."))],
+    consented_by: Annotated[str, typer.Option(help=_("Who gave the consent."))],
+    consented_on: Annotated[str, typer.Option(help=_("Date of the consent, YYYY-MM-DD."))],
+    scope: Annotated[str, typer.Option(help=_("Comma-separated: search, keep_photos, link."))],
+    relation: Annotated[str, typer.Option(help=_("self, guardian or representative."))] = "self",
+    until: Annotated[str | None, typer.Option(help=_("Last day the consent holds."))] = None,
+    reference: Annotated[str | None, typer.Option(help=_("Number of the signed form."))] = None,
     staff: StaffOption = None,
     home: HomeOption = None,
 ) -> None:
@@ -242,13 +285,20 @@ def consent(
         )
     finally:
         app.close()
-    out.print(f"recorded consent {info.id} for subject {subject_id}: {', '.join(info.scope)}")
+    out.print(
+        _("recorded consent {consent} for subject {id}: {scope}").format(
+            consent=info.id, id=subject_id, scope=", ".join(info.scope)
+        )
+    )
 
 
-@subject_app.command("withdraw")
+@subject_app.command(
+    "withdraw",
+    help=_("Withdraw a consent now (kept photos go when no consent still allows keeping them)."),
+)
 def withdraw(
-    subject_id: Annotated[int, typer.Argument(help="Subject id.")],
-    consent_id: Annotated[int, typer.Argument(help="Consent id (see `subject show`).")],
+    subject_id: Annotated[int, typer.Argument(help=_("Subject id."))],
+    consent_id: Annotated[int, typer.Argument(help=_("Consent id (see `subject show`)."))],
     staff: StaffOption = None,
     home: HomeOption = None,
 ) -> None:
@@ -260,7 +310,9 @@ def withdraw(
         withdraw_consent(app, subject_id, consent_id, staff or app.settings.operator)
     finally:
         app.close()
-    out.print(f"withdrew consent {consent_id} of subject {subject_id}")
+    out.print(
+        _("withdrew consent {consent} of subject {id}").format(consent=consent_id, id=subject_id)
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -14,11 +14,12 @@ from rich.table import Table
 from haechi.app import open_app
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
+from haechi.i18n import _
 
 ORDER = 65
 
-text_app = typer.Typer(help="Text intelligence: lexicon findings, identifiers, room risk.")
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+text_app = typer.Typer(help=_("Text intelligence: lexicon findings, identifiers, room risk."))
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
 
 
 def _day(unix: int | None) -> str:
@@ -29,11 +30,14 @@ def _echo_json(data: object) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@text_app.command("analyze")
+@text_app.command(
+    "analyze",
+    help=_("Scan every message not yet scanned at the current lexicon version; rescore rooms."),
+)
 def analyze(
     home: HomeOption = None,
     rescore_all: Annotated[
-        bool, typer.Option(help="Rescore every room, not only touched ones.")
+        bool, typer.Option(help=_("Rescore every room, not only touched ones."))
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -48,20 +52,23 @@ def analyze(
     if as_json:
         _echo_json(report.as_dict())
         return
-    out.print(
-        f"text {report.version}: {report.messages:,} messages scanned, {report.flagged:,} "
-        f"flagged, {report.findings:,} findings, {report.entities:,} identifiers, "
-        f"{report.rooms_scored:,} rooms scored in {report.seconds:.1f} s",
-        highlight=False,
-    )
+    said = _(
+        "text {version}: {messages} messages scanned, {flagged} flagged, {findings} findings, "
+        "{entities} identifiers, {rooms} rooms scored in {seconds} s"
+    ).format(
+        version=report.version, messages=f"{report.messages:,}", flagged=f"{report.flagged:,}",
+        findings=f"{report.findings:,}", entities=f"{report.entities:,}",
+        rooms=f"{report.rooms_scored:,}", seconds=f"{report.seconds:.1f}",
+    )  # fmt: skip
+    out.print(said, highlight=False)
 
 
-@text_app.command("rooms")
+@text_app.command("rooms", help=_("Rooms ranked by risk score, with the reasons."))
 def rooms(
     home: HomeOption = None,
-    limit: Annotated[int, typer.Option(min=1, help="How many rooms.")] = 20,
-    chat: Annotated[int | None, typer.Option(help="Only this chat (database id).")] = None,
-    explain: Annotated[bool, typer.Option(help="Print every line of the explanation.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help=_("How many rooms."))] = 20,
+    chat: Annotated[int | None, typer.Option(help=_("Only this chat (database id)."))] = None,
+    explain: Annotated[bool, typer.Option(help=_("Print every line of the explanation."))] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Rooms ranked by risk score, with the reasons."""
@@ -75,7 +82,10 @@ def rooms(
     if as_json:
         _echo_json([asdict(r) for r in rows])
         return
-    table = Table("chat", "title", "score", "level", "msgs", "flagged", "news", "why")
+    table = Table(
+        _("chat"), _("title"), _("score"), _("level"), _("msgs"), _("flagged"), _("news"),
+        _("why"),
+    )  # fmt: skip
     for r in rows:
         table.add_row(
             str(r.chat_id),
@@ -95,15 +105,18 @@ def rooms(
                 out.print(f"  {json.dumps(line, ensure_ascii=False)}", highlight=False)
 
 
-@text_app.command("findings")
+@text_app.command(
+    "findings",
+    help=_("Per-message findings: term, span, strength (victim details redacted by default)."),
+)
 def findings_cmd(
     home: HomeOption = None,
-    chat: Annotated[int | None, typer.Option(help="Only this chat (database id).")] = None,
-    term: Annotated[str | None, typer.Option(help="Only this term, pattern or rule id.")] = None,
-    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    chat: Annotated[int | None, typer.Option(help=_("Only this chat (database id)."))] = None,
+    term: Annotated[str | None, typer.Option(help=_("Only this term, pattern or rule id."))] = None,
+    category: Annotated[str | None, typer.Option(help=_("Only this category."))] = None,
     limit: Annotated[int, typer.Option(min=1)] = 100,
     reveal: Annotated[
-        bool, typer.Option(help="Show victim-identifying details unredacted (logged).")
+        bool, typer.Option(help=_("Show victim-identifying details unredacted (logged)."))
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -118,7 +131,10 @@ def findings_cmd(
     if as_json:
         _echo_json([asdict(r) for r in rows])
         return
-    table = Table("chat", "msg", "date (UTC)", "kind", "id", "strength", "span", "text")
+    table = Table(
+        _("chat"), _("msg"), _("date (UTC)"), _("kind"), _("id"), _("strength"), _("span"),
+        _("text"),
+    )  # fmt: skip
     for r in rows:
         table.add_row(
             str(r.chat_id),
@@ -128,16 +144,16 @@ def findings_cmd(
             r.term_id,
             r.strength or "-",
             f"{r.span[0]}-{r.span[1]}",
-            r.matched + (" [news]" if r.news_like else ""),
+            r.matched + (" \\[" + _("news") + "]" if r.news_like else ""),
         )
     out.print(table)
 
 
-@text_app.command("entities")
+@text_app.command("entities", help=_("Identifiers found in messages, most widespread first."))
 def entities_cmd(
     home: HomeOption = None,
-    kind: Annotated[str | None, typer.Option(help="tg_invite, tg_bot, btc, phone, ...")] = None,
-    chat: Annotated[int | None, typer.Option(help="Only this chat (database id).")] = None,
+    kind: Annotated[str | None, typer.Option(help=_("tg_invite, tg_bot, btc, phone, ..."))] = None,
+    chat: Annotated[int | None, typer.Option(help=_("Only this chat (database id)."))] = None,
     limit: Annotated[int, typer.Option(min=1)] = 100,
     as_json: JsonOption = False,
 ) -> None:
@@ -152,7 +168,7 @@ def entities_cmd(
     if as_json:
         _echo_json([asdict(r) for r in rows])
         return
-    table = Table("kind", "value", "messages", "chats", "first seen", "last seen")
+    table = Table(_("kind"), _("value"), _("messages"), _("chats"), _("first seen"), _("last seen"))
     for r in rows:
         table.add_row(
             r.kind, r.value, str(r.messages), str(r.chats), _day(r.first_seen), _day(r.last_seen)
@@ -160,11 +176,14 @@ def entities_cmd(
     out.print(table)
 
 
-@text_app.command("lexicon")
+@text_app.command(
+    "lexicon",
+    help=_("Show the lexicon in force (version, files, counts), or import an analyst's file."),
+)
 def lexicon_cmd(
     home: HomeOption = None,
     import_file: Annotated[
-        Path | None, typer.Option("--import", help="Validate and add an analyst lexicon file.")
+        Path | None, typer.Option("--import", help=_("Validate and add an analyst lexicon file."))
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

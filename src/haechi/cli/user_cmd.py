@@ -15,19 +15,23 @@ from haechi.auth.types import Actor
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.domain import UsageError
+from haechi.i18n import _
 
 ORDER = 77
 
-user_app = typer.Typer(help="Manage web accounts: add, list, disable, reset-password, ...")
+user_app = typer.Typer(help=_("Manage web accounts: add, list, disable, reset-password, ..."))
 
 PasswordStdin = Annotated[
-    bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+    bool,
+    typer.Option("--password-stdin", help=_("Read the password from the first line of stdin.")),
 ]
 Reason = Annotated[
     str | None,
     typer.Option(
-        help="Why (kept in the audit trail); required for a role that reveals originals or "
-        "searches victims' faces (investigator, reviewer, support_worker)."
+        help=_(
+            "Why (kept in the audit trail); required for a role that reveals originals or "
+            "searches victims' faces (investigator, reviewer, support_worker)."
+        )
     ),
 ]
 
@@ -36,9 +40,9 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
-            raise UsageError("No password on standard input.")
+            raise UsageError(_("No password on standard input."))
         return line.rstrip("\r\n")
-    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    value: str = typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     return value
 
 
@@ -48,23 +52,25 @@ def _actor(app: App) -> Actor:
     return cli_actor(app.settings.operator)
 
 
-@user_app.command("add")
+@user_app.command(
+    "add", help=_("Add an account (the password is asked for twice, or read from stdin).")
+)
 def add(
     username: Annotated[
-        str, typer.Argument(help="Login name (lower-case letters, digits, . _ -).")
+        str, typer.Argument(help=_("Login name (lower-case letters, digits, . _ -)."))
     ],
     role: Annotated[
         str,
-        typer.Option(help="admin, investigator, support_worker, reviewer or auditor."),
+        typer.Option(help=_("admin, investigator, support_worker, reviewer or auditor.")),
     ],
-    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    name: Annotated[str | None, typer.Option(help=_("Display name."))] = None,
     password_stdin: PasswordStdin = False,
     reason: Reason = None,
     unit: Annotated[
-        str | None, typer.Option(help="The unit the person works in (sees its cases).")
+        str | None, typer.Option(help=_("The unit the person works in (sees its cases)."))
     ] = None,
     all_units: Annotated[
-        bool, typer.Option("--all-units", help="Sees every unit's cases (needs --reason).")
+        bool, typer.Option("--all-units", help=_("Sees every unit's cases (needs --reason)."))
     ] = False,
     home: HomeOption = None,
 ) -> None:
@@ -75,12 +81,16 @@ def add(
     if (privileged(parse_role(role)) or all_units) and not (reason or "").strip():
         if all_units:  # asked before the password
             raise UsageError(
-                "Every unit's cases widens what the account sees: give --reason "
-                "(it is kept in the audit trail)."
+                _(
+                    "Every unit's cases widens what the account sees: give --reason "
+                    "(it is kept in the audit trail)."
+                )
             )
         raise UsageError(
-            f"The role {parse_role(role).value} lets the account see originals or victims' "
-            "faces: give --reason (it is kept in the audit trail)."
+            _(
+                "The role {role} lets the account see originals or victims' "
+                "faces: give --reason (it is kept in the audit trail)."
+            ).format(role=parse_role(role).value)
         )
     password = _password(password_stdin)
     app = open_app(home)
@@ -91,24 +101,27 @@ def add(
         )  # fmt: skip
     finally:
         app.close()
-    out.print(f"added {user.username} ({user.role}, {_unit_label(user)})", highlight=False)
+    said = _("added {user} ({role}, {unit})").format(
+        user=user.username, role=user.role, unit=_unit_label(user)
+    )
+    out.print(said, highlight=False)
 
 
 def _unit_label(user: object) -> str:
     if getattr(user, "all_units", False):
-        return "all units"
+        return _("all units")
     unit = getattr(user, "unit", None)
-    return f"unit {unit}" if unit else "default unit"
+    return _("unit {unit}").format(unit=unit) if unit else _("default unit")
 
 
-@user_app.command("unit")
+@user_app.command("unit", help=_("Move an account to a unit, or let it see every unit's cases."))
 def unit_(
     username: str,
     unit: Annotated[
-        str | None, typer.Argument(help="The unit (omit for the default, unnamed unit).")
+        str | None, typer.Argument(help=_("The unit (omit for the default, unnamed unit)."))
     ] = None,
     all_units: Annotated[
-        bool, typer.Option("--all-units", help="Sees every unit's cases (needs --reason).")
+        bool, typer.Option("--all-units", help=_("Sees every unit's cases (needs --reason)."))
     ] = False,
     reason: Reason = None,
     home: HomeOption = None,
@@ -124,10 +137,10 @@ def unit_(
     out.print(f"{user.username}: {_unit_label(user)}", highlight=False)
 
 
-@user_app.command("list")
+@user_app.command("list", help=_("List accounts."))
 def list_(
     home: HomeOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("Print JSON."))] = False,
 ) -> None:
     """List accounts."""
     from haechi.auth.accounts import list_users
@@ -141,7 +154,7 @@ def list_(
         typer.echo(json.dumps([asdict(u) for u in users], indent=2))
         return
     for u in users:
-        state = "disabled" if u.disabled else "locked" if u.locked_until else "active"
+        state = _("disabled") if u.disabled else _("locked") if u.locked_until else _("active")
         out.print(
             f"{u.username:20} {u.role:15} {state:9} {_unit_label(u):20} {u.display_name or ''}",
             highlight=False,
@@ -157,35 +170,43 @@ def _change(username: str, home: Path | None, what: str, **kwargs: object) -> No
         user = func(app, username, actor=_actor(app), **kwargs)
     finally:
         app.close()
-    state = "disabled" if user.disabled else "active"
+    state = _("disabled") if user.disabled else _("active")
     out.print(f"{user.username}: {user.role}, {state}", highlight=False)
 
 
-@user_app.command("disable")
+@user_app.command("disable", help=_("Disable an account (its sessions end at once)."))
 def disable(username: str, home: HomeOption = None) -> None:
     """Disable an account (its sessions end at once)."""
     _change(username, home, "set_disabled", disabled=True)
 
 
-@user_app.command("enable")
+@user_app.command("enable", help=_("Re-enable a disabled account."))
 def enable(username: str, home: HomeOption = None) -> None:
     """Re-enable a disabled account."""
     _change(username, home, "set_disabled", disabled=False)
 
 
-@user_app.command("unlock")
+@user_app.command("unlock", help=_("Lift a lock-out after failed logins."))
 def unlock(username: str, home: HomeOption = None) -> None:
     """Lift a lock-out after failed logins."""
     _change(username, home, "unlock")
 
 
-@user_app.command("role")
+@user_app.command("role", help=_("Change an account's role (its sessions and API tokens end)."))
 def role(username: str, new_role: str, reason: Reason = None, home: HomeOption = None) -> None:
     """Change an account's role (its sessions and API tokens end)."""
     _change(username, home, "set_role", role=new_role, reason=reason)
 
 
-@user_app.command("reset-password")
+@user_app.command(
+    "reset-password",
+    help=_(
+        "End the account's password, sessions and API tokens. Prints "
+        "a one-time code (valid 72 hours) with which the user chooses"
+        " a new password at /login/reset; with --temporary, sets a "
+        "password the user must change at the next login."
+    ),
+)
 def reset_password(
     username: str,
     password_stdin: PasswordStdin = False,
@@ -193,8 +214,10 @@ def reset_password(
         bool,
         typer.Option(
             "--temporary",
-            help="Set a temporary password (asked for, or --password-stdin) that the user "
-            "must change at the next login, instead of printing a one-time code.",
+            help=_(
+                "Set a temporary password (asked for, or --password-stdin) that the user "
+                "must change at the next login, instead of printing a one-time code."
+            ),
         ),
     ] = False,
     reason: Reason = None,
@@ -218,21 +241,19 @@ def reset_password(
     finally:
         app.close()
     if code is not None:
-        out.print(
-            f"{user.username}: one-time code (give it to the user in person):", highlight=False
-        )
+        said = _("{user}: one-time code (give it to the user in person):")
+        out.print(said.format(user=user.username), highlight=False)
         typer.echo(code)
     else:
-        out.print(
-            f"{user.username}: temporary password set; it must be changed at login", highlight=False
-        )
+        said = _("{user}: temporary password set; it must be changed at login")
+        out.print(said.format(user=user.username), highlight=False)
 
 
-@user_app.command("token")
+@user_app.command("token", help=_("Create an API token for scripts (printed once)."))
 def token(
     username: str,
-    name: Annotated[str, typer.Option(help="What the token is for.")],
-    days: Annotated[int, typer.Option(help="Validity in days.")] = 90,
+    name: Annotated[str, typer.Option(help=_("What the token is for."))],
+    days: Annotated[int, typer.Option(help=_("Validity in days."))] = 90,
     home: HomeOption = None,
 ) -> None:
     """Create an API token for scripts (printed once)."""

@@ -24,15 +24,21 @@ from rich.table import Table
 from haechi.app import App, open_app
 from haechi.cli.console import err, out
 from haechi.cli.main import HomeOption
+from haechi.i18n import N_, _
 
 ORDER = 25
 KST = timedelta(hours=9)
 
 watch_app = typer.Typer(
-    help="Live capture: watch rooms, channels and bots with a Telegram account.",
+    help=_("Live capture: watch rooms, channels and bots with a Telegram account."),
     no_args_is_help=True,
 )
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
+# A target's state (haechi.collect.telegram_live), translated where it is shown.
+STATES = (
+    N_("pending"), N_("backfill"), N_("following"), N_("waiting"), N_("gone"),
+    N_("needs_person"), N_("paused"),
+)  # fmt: skip
 
 
 def _when(ts: int | None) -> str:
@@ -59,11 +65,14 @@ def _live(app: App) -> Any:
     return settings_for(app)
 
 
-@watch_app.command("login")
+@watch_app.command(
+    "login",
+    help=_("Sign in with a Telegram user account; the session is sealed in the data directory."),
+)
 def login(
     home: HomeOption = None,
     phone: Annotated[
-        str | None, typer.Option(help="International phone number (asked if not given).")
+        str | None, typer.Option(help=_("International phone number (asked if not given)."))
     ] = None,
 ) -> None:
     """Sign in with a Telegram user account; the session is sealed in the data directory."""
@@ -73,9 +82,9 @@ def login(
     try:
         client = account.make_client(_live(app))
         prompts = account.Prompts(
-            phone=lambda: typer.prompt("Phone number (international, e.g. +82 10 ...)"),
-            code=lambda: typer.prompt("Login code Telegram sent"),
-            password=lambda: typer.prompt("Two-step verification password", hide_input=True),
+            phone=lambda: typer.prompt(_("Phone number (international, e.g. +82 10 ...)")),
+            code=lambda: typer.prompt(_("Login code Telegram sent")),
+            password=lambda: typer.prompt(_("Two-step verification password"), hide_input=True),
         )
 
         async def go() -> dict[str, Any]:
@@ -88,10 +97,15 @@ def login(
     finally:
         app.close()
     who = f"@{found['username']}" if found["username"] else str(found["tg_id"])
-    out.print(f"logged in as {who}; session {found['session_id']} sealed", highlight=False)
+    said = _("logged in as {who}; session {session} sealed").format(
+        who=who, session=found["session_id"]
+    )
+    out.print(said, highlight=False)
 
 
-@watch_app.command("logout")
+@watch_app.command(
+    "logout", help=_("End the Telegram session (at Telegram when reachable) and forget it here.")
+)
 def logout(home: HomeOption = None) -> None:
     """End the Telegram session (at Telegram when reachable) and forget it here."""
     from haechi.collect.telegram_live import account
@@ -107,16 +121,18 @@ def logout(home: HomeOption = None) -> None:
         had = asyncio.run(account.logout(app, client))
     finally:
         app.close()
-    out.print("logged out" if had else "there was no session", highlight=False)
+    out.print(_("logged out") if had else _("there was no session"), highlight=False)
 
 
-@watch_app.command("add")
+@watch_app.command("add", help=_("Watch a room, channel or bot."))
 def add(
-    target: Annotated[str, typer.Argument(help="@name, t.me/name, t.me/+invite or t.me/c/<id>.")],
+    target: Annotated[
+        str, typer.Argument(help=_("@name, t.me/name, t.me/+invite or t.me/c/<id>."))
+    ],
     home: HomeOption = None,
     join: Annotated[
         bool,
-        typer.Option("--join", help="Allow haechi to join the room (recorded). Never implied."),
+        typer.Option("--join", help=_("Allow haechi to join the room (recorded). Never implied.")),
     ] = False,
 ) -> None:
     """Watch a room, channel or bot."""
@@ -127,11 +143,9 @@ def add(
         target_id, created = add_target(app, target, join=join)
     finally:
         app.close()
-    out.print(
-        f"target {target_id} {'added' if created else 'was already watched'}"
-        + (" (joining allowed)" if join and created else ""),
-        highlight=False,
-    )
+    said = _("target {id} added") if created else _("target {id} was already watched")
+    joining = _(" (joining allowed)") if join and created else ""
+    out.print(said.format(id=target_id) + joining, highlight=False)
 
 
 def _pause(target: str, home: Any, paused: bool) -> None:
@@ -142,22 +156,26 @@ def _pause(target: str, home: Any, paused: bool) -> None:
         set_paused(app, target, paused)
     finally:
         app.close()
-    out.print(f"{target} {'paused' if paused else 'resumed'}", highlight=False)
+    said = _("{target} paused") if paused else _("{target} resumed")
+    out.print(said.format(target=target), highlight=False)
 
 
-@watch_app.command("pause")
+@watch_app.command("pause", help=_("Stop reading a target (nothing stored is touched)."))
 def pause(target: Annotated[str, typer.Argument()], home: HomeOption = None) -> None:
     """Stop reading a target (nothing stored is touched)."""
     _pause(target, home, True)
 
 
-@watch_app.command("resume")
+@watch_app.command("resume", help=_("Read a paused target again."))
 def resume(target: Annotated[str, typer.Argument()], home: HomeOption = None) -> None:
     """Read a paused target again."""
     _pause(target, home, False)
 
 
-@watch_app.command("status")
+@watch_app.command(
+    "status",
+    help=_("Per target: state, last message, lag, errors; and whether the service runs."),
+)
 def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Per target: state, last message, lag, errors; and whether the service runs."""
     from haechi.collect.telegram_live.status import watch_status
@@ -171,33 +189,29 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
         typer.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
         return
     s = found.service
-    running = f"running (pid {s.pid} on {s.host})" if s.running else "not running"
-    out.print(
-        f"service: {running}; last pulse {_when(s.heartbeat_at)}; account {s.account or '-'}",
-        highlight=False,
+    running = (
+        _("running (pid {pid} on {host})").format(pid=s.pid, host=s.host)
+        if s.running
+        else _("not running")
     )
+    said = _("service: {running}; last pulse {pulse}; account {account}").format(
+        running=running, pulse=_when(s.heartbeat_at), account=s.account or "-"
+    )
+    out.print(said, highlight=False)
     if s.note:
-        out.print(f"[yellow]service note:[/] {s.note}", highlight=False)
+        out.print(f"[yellow]{_('service note:')}[/] {s.note}", highlight=False)
     table = Table(show_lines=False)
     for col in (
-        "id",
-        "target",
-        "state",
-        "last message",
-        "lag",
-        "msgs",
-        "versions",
-        "files",
-        "gone",
-        "errors",
-    ):
+        _("id"), _("target"), _("state"), _("last message"), _("lag"), _("msgs"), _("versions"),
+        _("files"), _("gone"), _("errors"),
+    ):  # fmt: skip
         table.add_column(col)
     for t in found.targets:
         last = f"#{t.last_message_id} {_when(t.last_message_at)}" if t.last_message_id else "-"
         table.add_row(
             str(t.id),
             t.ref + (f" ({t.title})" if t.title else ""),
-            t.state,
+            _(t.state),
             last,
             _span(t.lag_seconds),
             f"{t.messages:,}",
@@ -212,16 +226,18 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
             out.print(f"{t.ref}: {t.reason}", highlight=False)
 
 
-@watch_app.command("run")
+@watch_app.command(
+    "run", help=_("Follow every target: history first, then new messages, edits and deletions.")
+)
 def run(
     home: HomeOption = None,
     once: Annotated[
-        bool, typer.Option("--once", help="Read every target up to now, then stop (cron).")
+        bool, typer.Option("--once", help=_("Read every target up to now, then stop (cron)."))
     ] = False,
     analyze: Annotated[
-        bool, typer.Option(help="Run the analyzers and after-ingest hooks as data arrives.")
+        bool, typer.Option(help=_("Run the analyzers and after-ingest hooks as data arrives."))
     ] = True,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_level: Annotated[str, typer.Option(help=_("debug, info, warning or error."))] = "info",
 ) -> None:
     """Follow every target: history first, then new messages, edits and deletions."""
     from haechi.collect.telegram_live import account
@@ -260,19 +276,22 @@ def run(
         app.close()
     if failure:
         raise DataDirError(failure)
-    err.print("watch stopped; everything received is stored", highlight=False)
+    err.print(_("watch stopped; everything received is stored"), highlight=False)
 
 
-@watch_app.command("bot")
+@watch_app.command(
+    "bot",
+    help=_("Talk to a suspect bot and keep the conversation, its buttons, links and profile."),
+)
 def bot(
-    name: Annotated[str, typer.Argument(help="The bot's @username.")],
+    name: Annotated[str, typer.Argument(help=_("The bot's @username."))],
     home: HomeOption = None,
     send: Annotated[
         list[str] | None,
-        typer.Option("--send", help="A text command to send (repeat); text only, never media."),
+        typer.Option("--send", help=_("A text command to send (repeat); text only, never media.")),
     ] = None,
-    case: Annotated[str | None, typer.Option(help="Add the conversation to this case.")] = None,
-    wait: Annotated[float, typer.Option(help="Seconds to wait for replies per command.")] = 15.0,
+    case: Annotated[str | None, typer.Option(help=_("Add the conversation to this case."))] = None,
+    wait: Annotated[float, typer.Option(help=_("Seconds to wait for replies per command."))] = 15.0,
     as_json: JsonOption = False,
 ) -> None:
     """Talk to a suspect bot and keep the conversation, its buttons, links and profile."""
@@ -289,13 +308,17 @@ def bot(
     if as_json:
         typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
         return
-    out.print(
-        f"{report.bot}: {len(report.sent)} commands sent, {report.messages_new} new messages, "
-        f"{len(report.buttons)} buttons, {len(set(report.links))} links, profile "
-        f"{report.profile_sha256 or '-'}"
-        + (f"; {report.case_items} items in case {case}" if case else ""),
-        highlight=False,
-    )
+    said = _(
+        "{bot}: {sent} commands sent, {new} new messages, {buttons} buttons, {links} links, "
+        "profile {profile}"
+    ).format(
+        bot=report.bot, sent=len(report.sent), new=report.messages_new,
+        buttons=len(report.buttons), links=len(set(report.links)),
+        profile=report.profile_sha256 or "-",
+    )  # fmt: skip
+    if case:
+        said += _("; {n} items in case {case}").format(n=report.case_items, case=case)
+    out.print(said, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
