@@ -23,7 +23,13 @@ def _user(home: Path, *args: str, password: str | None = None) -> subprocess.Com
 def test_user_commands(tmp_path: Path) -> None:
     home = tmp_path / "home"
     haechi("init", str(home), check=True)
+    # A role that may reveal originals needs a recorded reason from the CLI (or a second
+    # administrator on the web).
+    unreasoned = _user(home, "add", "lee", "--role", "investigator", "--password-stdin",
+                       password="a long passphrase")  # fmt: skip
+    assert unreasoned.returncode != 0 and "--reason" in unreasoned.stderr, unreasoned.stderr
     ok = _user(home, "add", "lee", "--role", "investigator", "--password-stdin",
+               "--reason", "joins the cyber unit, ticket 2026-118",
                password="a long passphrase")  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     bad = _user(home, "add", "kim", "--role", "boss", "--password-stdin", password="x" * 12)
@@ -40,6 +46,7 @@ def test_user_commands(tmp_path: Path) -> None:
     ]
     assert _user(home, "enable", "lee").returncode == 0
     assert _user(home, "reset-password", "lee", "--password-stdin",
+                 "--reason", "forgot it, confirmed in person",
                  password="a new long passphrase").returncode == 0  # fmt: skip
     token = _user(home, "token", "lee", "--name", "nightly export").stdout.strip()
     assert token.startswith("hch_") and len(token) > 40
