@@ -62,7 +62,8 @@ def lock(conn: Connection) -> None:
     PostgreSQL takes a transaction-scoped advisory lock of its own, so a search never
     waits for an ingest batch holding the custody chain's lock."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(7420002, hashtext(current_schema()))"))
+        # 7420001 is the custody chain's, 7420002 the analysis run lock (held for hours).
+        conn.execute(text("SELECT pg_advisory_xact_lock(7420003, hashtext(current_schema()))"))
 
 
 def head(conn: Connection) -> tuple[int, str]:
