@@ -41,7 +41,7 @@ def test_every_template_expression_shows_them() -> None:
     html = ENV.from_string('<p title="{{ v }}">{{ v }}</p> {{ v|isolate }}').render(v=SPOOF)
     assert "\u202e" not in html
     assert html.count("photo⟨RLO⟩gpj.exe") == 3
-    assert "<bdi>photo⟨RLO⟩gpj.exe</bdi>" in html
+    assert '<bdi translate="no">photo⟨RLO⟩gpj.exe</bdi>' in html
 
 
 @pytest.mark.parametrize("role", [Role.INVESTIGATOR])

@@ -4,6 +4,7 @@ marked safe."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -69,9 +70,23 @@ def _finalize(value: Any) -> Any:
 
 def _isolate(value: Any) -> Markup:
     """A name, title or file name in its own bidi island (``<bdi>``): right-to-left text in
-    it cannot reorder the words around it."""
+    it cannot reorder the words around it, and, being the user's words, it is marked
+    ``translate="no"`` (browsers' translators and the Korean page check leave it alone)."""
     text = "" if value is None else str(value)
-    return Markup("<bdi>%s</bdi>") % escape(visible(text))
+    return Markup('<bdi translate="no">%s</bdi>') % escape(visible(text))
+
+
+_TICKS = re.compile(r"`([^`]+)`")
+
+
+def _codes(value: Any) -> Markup:
+    """A catalogue sentence with commands, paths and addresses in backticks
+    (`` `haechi watch run` ``): escaped, the backticked parts shown as ``<code>`` (they
+    are typed or read as they are, in any language)."""
+    parts = _TICKS.split(visible("" if value is None else str(value)))  # odd: backticked
+    return Markup("").join(
+        Markup("<code>%s</code>") % part if n % 2 else escape(part) for n, part in enumerate(parts)
+    )
 
 
 ENV = Environment(
@@ -89,6 +104,7 @@ ENV.filters["date"] = _date
 ENV.filters["size"] = _size
 ENV.filters["when"] = _when
 ENV.filters["isolate"] = _isolate
+ENV.filters["codes"] = _codes
 ENV.globals["highlight"] = highlight
 
 

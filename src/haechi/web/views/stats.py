@@ -46,7 +46,8 @@ def _labellers(lang: str) -> dict[str, Any]:
     def label(value: object) -> str:
         text = str(value)
         # Row names, headers, then the recipients of notices (the notices page's names).
-        return own.get("stats.l." + text.lower()) or own.get("notice.recipient." + text, text)
+        found = own.get("stats.l." + text.lower()) or own.get("notice.recipient." + text, text)
+        return found.replace("`", "")  # an address in backticks is code on the pages
 
     def title(name: str) -> str:
         return own.get("stats.t." + name, name.replace("_", " "))
@@ -86,7 +87,7 @@ def charts(st: Any, stats: Any, lang: str) -> dict[str, str]:
         "victims_by_age": bands("victims_by_age", stats.victims_by_band),
         "median_hours_to_removal": bar_chart_svg(
             title("median_hours_to_removal"),
-            [t("notice.recipient." + n.recipient) for n in stats.notices],
+            [t("notice.recipient." + n.recipient).replace("`", "") for n in stats.notices],
             [n.median_hours or 0 for n in stats.notices],
         ),
     }
