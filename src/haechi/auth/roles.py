@@ -45,6 +45,7 @@ class Perm(enum.StrEnum):
     EXCHANGE_MANAGE = "exchange.manage"  # partners we publish to, subscriptions we fetch
     EXCHANGE_PARTNER = "exchange.partner"  # the partner feed: partners' own tokens, no role
     LIVE = "live.watch"  # live capture: targets, their status, bot conversations (haechi watch)
+    ANALYSIS = "analysis.run"  # analyse new files and run the matching catch-up (jobs)
 
 
 _ALL_STAFF = {Role.ADMIN, Role.INVESTIGATOR, Role.SUPPORT_WORKER, Role.REVIEWER}
@@ -81,6 +82,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.EXCHANGE_PARTNER: frozenset(),
     # Live capture acts on Telegram with an investigator's account: investigators own it.
     Perm.LIVE: frozenset({Role.INVESTIGATOR}),
+    # Analysis of new files and re-matching load the server for hours: investigators, who
+    # ingest the material and read what the analyzers and matching find, start them.
+    Perm.ANALYSIS: frozenset({Role.INVESTIGATOR}),
 }
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -160,12 +161,15 @@ def jobs(
     *,
     subject: str | None = None,
     user_id: int | None = None,
+    kinds: Sequence[str] | None = None,
     limit: int = 50,
 ) -> list[JobInfo]:
     """Newest first."""
     stmt = select(Job).order_by(Job.id.desc()).limit(max(1, min(limit, 500)))
     if subject is not None:
         stmt = stmt.where(Job.subject == subject)
+    if kinds is not None:
+        stmt = stmt.where(Job.kind.in_(list(kinds)))
     if user_id is not None:
         stmt = stmt.where(Job.user_id == user_id)
     with app.db.connect() as conn:

@@ -1,5 +1,6 @@
 """Background jobs in the pages: starting a case's evidence package, report or re-upload
-scan, a job's progress (its part of the page asks again every second while it runs, so a
+scan, the analysis of new files or the matching catch-up (from the matches page), a job's
+progress (its part of the page asks again every second while it runs, so a
 reload or another tab shows the same job), and its result's download (a logged export).
 
 Each start route names the permission of its kind of job; a job is seen and downloaded by
@@ -16,6 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from haechi.auth import audit
 from haechi.auth.roles import Perm, can
+from haechi.domain import HaechiError
 from haechi.jobs import results
 from haechi.jobs import store as jobs
 from haechi.jobs.kinds import kind_of
@@ -61,6 +63,49 @@ def start_scan(
     request: Request, case: str, key: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     return _start(request, case, "reupload_scan", {}, key)
+
+
+# -- analysis of new files and re-matching, from the matches page --------------------------
+SERVER_KINDS = ("analyze", "rematch")  # the jobs the matches page lists and starts
+
+
+def _start_here(request: Request, kind: str, params: dict[str, object], key: str) -> Response:
+    """Queue a job from the matches page; a refusal shows that page with the sentence."""
+    from haechi.web.views.matches import refused
+
+    try:
+        job_id = start_job(request, kind, params, key or None)
+    except HaechiError as exc:
+        return refused(request, str(exc))
+    return go(request, f"/jobs/{job_id}")
+
+
+@router.post("/jobs/analyze", dependencies=[needs(Perm.ANALYSIS)])
+def start_analysis(
+    request: Request,
+    retry_errors: Annotated[bool, Form()] = False,
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Run every enabled analyzer over the files it has not analysed (``haechi analyze``)."""
+    return _start_here(request, "analyze", {"retry_errors": retry_errors}, key)
+
+
+@router.post("/jobs/rematch", dependencies=[needs(Perm.ANALYSIS)])
+def start_rematch(
+    request: Request,
+    rescan: Annotated[bool, Form()] = False,
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """The matching catch-up (``haechi match --all``; ``rescan``: every hash again)."""
+    return _start_here(request, "rematch", {"rescan": rescan}, key)
+
+
+def server_jobs(request: Request, limit: int = 5) -> list[JobInfo]:
+    """The newest analysis and re-matching jobs, for those who may start them (anyone's:
+    one running is news to the whole unit, and a second would only wait for its lock)."""
+    if not can(current(request).user.role, Perm.ANALYSIS):
+        return []
+    return jobs.jobs(haechi(request), kinds=SERVER_KINDS, limit=limit)
 
 
 def start_job(request: Request, kind: str, params: dict[str, object], key: str | None) -> int:

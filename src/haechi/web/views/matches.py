@@ -1,7 +1,9 @@
 """Banks and matches: the banks with their counts, the newest matches (hash kind, distance,
 bank, where the file was first posted), the duplicate groups ("posted in N chats, first in
 X on D"), and the actioner's step on them: confirm or dismiss a match, add a matched file
-to a bank, build a bank from what was confirmed, add matches to a case.
+to a bank, build a bank from what was confirmed, add matches to a case. Investigators also
+start the analysis of new files and the matching catch-up here (background jobs,
+``views/jobs.py``), and see the newest of them.
 
 Nothing on these pages is a picture: a file matched to a bank is shown as a match card, the
 others by hash and kind, with a link to the message (whose page follows the usual preview
@@ -45,6 +47,7 @@ def _page(
 ) -> Response:
     from haechi.review.categories import load_categories
     from haechi.review.decisions import current as current_decisions
+    from haechi.web.views.jobs import server_jobs
 
     app = haechi(request)
     against = against if against in matches.KINDS else None
@@ -54,9 +57,16 @@ def _page(
         request, "matches.html", status=status, banks=matches.banks(app), page=page,
         bank=bank or "", against=against or "", kinds=matches.KINDS, decided=decided,
         p=picker(request), categories=load_categories(app.settings.home).categories,
-        lang=language(request), error=error, done=done,
+        lang=language(request), error=error, done=done, server_jobs=server_jobs(request),
         back="/matches?" + urlencode({"bank": bank or "", "against": against or ""}),
     )  # fmt: skip
+
+
+def refused(request: Request, error: str) -> Response:
+    """The matches page with a refusal's sentence (400): a job it starts that cannot run."""
+    if not matches.available():
+        return unavailable(request, "matches")
+    return _page(request, status=400, error=error)
 
 
 @router.get("/matches", dependencies=[needs(Perm.MATCHES)])
