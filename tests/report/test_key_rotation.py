@@ -17,7 +17,7 @@ from haechi.report.package import create_package
 from haechi.report.verify import verify_package
 from haechi.run.rotation import rotate
 from haechi.run.verify import verify
-from haechi.store.custody import CustodyLog
+from haechi.store.custody import CustodyLog, Draft
 from haechi.store.keys import Signer, generate_keypair, load_signer
 from haechi.store.models import CustodyEvent
 
@@ -101,3 +101,23 @@ def test_packages_verify_across_a_rotation(store: App, tmp_path: Path) -> None:
     assert proc.returncode == 1 and not report["ok"]
     assert any(f"signed by key {old.key_id}, which is not trusted" in p for p in report["problems"])
     assert stranger.key_id not in json.dumps(report["key_ids"])
+
+
+def test_rotation_inside_the_signature_read_ahead(store: App) -> None:
+    """verify checks signatures ahead of the walk (up to 1,024 events); events signed by
+    the new key, read ahead before the walk reached the rotation that introduced it, are
+    checked again with it: a long log verifies across a rotation, and the retired key
+    signing later is still named."""
+    old_private = load_signer(store.settings.signing_key_path)
+    with store.db.begin() as conn:
+        store.custody.append_many(conn, [Draft("note", None, {"n": i}) for i in range(700)])
+    done = rotate(store, reason="read-ahead")
+    with store.db.begin() as conn:
+        store.custody.append_many(conn, [Draft("note", None, {"n": i}) for i in range(700)])
+    result = verify(store, record=False)
+    assert result.ok, result.chain.problems[:3]
+    with store.db.begin() as conn:
+        forged = CustodyLog(old_private, store.custody.context).append(conn, "note", None, {})
+    result = verify(store, record=False)
+    assert [p.seq for p in result.chain.problems] == [forged]
+    assert f"after event {done.event_seq} retired it" in str(result.chain.problems[0])

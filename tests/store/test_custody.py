@@ -197,3 +197,33 @@ def test_edited_sequence_column_is_named(setup) -> None:
         conn.execute(text("UPDATE custody_events SET seq = 100 WHERE seq = 8"))
     report = _check(db, verifier)
     assert any(p.kind == "altered" and "seq" in p.detail for p in report.problems), report.problems
+
+
+def test_signatures_checked_ahead_on_threads_name_the_same_problems(setup, tmp_path: Path) -> None:
+    """Signatures are checked ahead of the walk, 64 a task on two threads: over a log
+    longer than the read-ahead, a forgery, an unsigned event and one signed by an unknown
+    key are named at their place exactly as the one-thread walk names them."""
+    from haechi.store import custody
+
+    db, log, verifier = setup
+    with db.begin() as conn:
+        log.append_many(conn, [Draft("note", None, {"n": i}) for i in range(1500)])
+    other = generate_keypair(tmp_path / "o.pem", tmp_path / "o.pub.pem")
+    with db.begin() as conn:
+        body = conn.execute(text("SELECT body FROM custody_events WHERE seq = 700")).scalar_one()
+        conn.execute(
+            text("UPDATE custody_events SET signature = :s WHERE seq = 700"),
+            {"s": other.sign(body.encode())},
+        )
+        conn.execute(text("UPDATE custody_events SET signature = NULL WHERE seq = 1300"))
+        conn.execute(text("UPDATE custody_events SET key_id = 'nobody' WHERE seq = 64"))
+    reports = []
+    for threads in (1, 2):
+        with db.connect() as conn:
+            reports.append(custody.verify_chain(iter_db_events(conn), verifier, threads=threads))
+    one, two = reports
+    assert [(p.kind, p.seq) for p in two.problems] == [
+        ("forged", 64), ("forged", 700), ("unsigned", 1300)
+    ]  # fmt: skip
+    assert [str(p) for p in one.problems] == [str(p) for p in two.problems]
+    assert one.events == two.events == 1508 and one.head_hash == two.head_hash
