@@ -10,14 +10,16 @@
    tenth with a photo), edits and deletions are pushed as Telegram pushes updates, in rounds;
    the resident memory of this process is sampled every round. Reported: RSS after the
    first tenth of the rounds, at the end, and the slope per 1,000 messages over the second
-   half (flat = within noise of 0). ``--ingest-threads both`` (the default) runs it twice,
-   each in a fresh process, alternating: the service as shipped (every segment's ingest
-   borrows one set of file-copy threads) and the baseline ``per-segment`` (each ingest
-   starts and stops its own threads, as before), and prints the difference.
+   half (flat = within noise of 0). ``--follow-mode both`` (the default) runs it twice, each
+   in a fresh process, alternating: the service as shipped (every segment's ingest borrows
+   one set of file-copy threads, blocks of 256 KiB and more get their own mapping, and the
+   heap's free pages are given back after each segment: ``flush.tune_heap`` and
+   ``flush.release_memory``) and the baseline ``before`` (each ingest starts and stops its
+   own threads, glibc's defaults, nothing given back), and prints the difference.
 
     python bench/bench_live.py                          # 20,000 messages, 400 photos
     python bench/bench_live.py --messages 2000 --photos 40 --repeat 1 --rounds 20  # smoke
-    python bench/bench_live.py --skip-backfill --rounds 150      # RSS: shared vs per-segment
+    python bench/bench_live.py --skip-backfill --rounds 150      # RSS: shipped vs before
 """
 
 from __future__ import annotations
@@ -50,15 +52,32 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
+def _sqlite_memory_used() -> Any:
+    import ctypes
+    import sqlite3  # noqa: F401  (loads the library the process uses)
+
+    try:
+        fn = ctypes.CDLL("libsqlite3.so.0").sqlite3_memory_used
+    except (OSError, AttributeError):  # SQLite linked statically: not reported
+        return None
+    fn.restype = ctypes.c_int64
+    return fn
+
+
+_sqlite_used = _sqlite_memory_used()
+
+
 def memory() -> dict[str, float]:
-    """This process's resident memory (MB: all, anonymous, file-backed) and live Python
-    objects. File-backed pages are mostly the SQLite database being read (it grows with
-    every message stored), anonymous ones the heap: a leak shows there and in objects."""
+    """This process's resident memory (MB: all, anonymous, file-backed), SQLite's own heap
+    (MB: page caches, statements) and live Python objects. File-backed pages are mostly the
+    SQLite database being read (it grows with every message stored), anonymous ones the
+    heap: a leak shows there and in objects."""
     out: dict[str, float] = {}
     for line in Path("/proc/self/status").read_text().splitlines():
         key, _, value = line.partition(":")
         if key in ("VmRSS", "RssAnon", "RssFile"):
             out[key] = int(value.split()[0]) / 1024
+    out["SQLite"] = _sqlite_used() / 1e6 if _sqlite_used is not None else 0.0
     out["objects"] = float(len(gc.get_objects()))
     return out
 
@@ -236,10 +255,12 @@ async def _follow(
 def following(args: argparse.Namespace, conftest: ModuleType) -> dict[str, Any]:
     from haechi.app import init_home
 
-    if args.ingest_threads == "per-segment":  # the baseline: threads per segment's ingest
+    if args.follow_mode == "before":  # the baseline: threads per ingest, glibc's defaults
         import haechi.collect.telegram_live.flush as live_flush
 
         live_flush.shared_threads = lambda app: None  # type: ignore[assignment,return-value]
+        live_flush.tune_heap = lambda: False
+        live_flush.release_memory = lambda: None
     with tempfile.TemporaryDirectory(prefix="bench-follow-") as tmp:
         app = init_home(Path(tmp) / "home")
         try:
@@ -252,7 +273,7 @@ def following(args: argparse.Namespace, conftest: ModuleType) -> dict[str, Any]:
     last = samples[-1]
     half = samples[len(samples) // 2 :]
     print(
-        f"following {args.targets} targets ({args.ingest_threads} ingest threads): "
+        f"following {args.targets} targets ({args.follow_mode}): "
         f"{last[0]:,} new messages in {args.rounds} rounds ({seconds:.0f} s, with edits and "
         "deletions)"
     )
@@ -262,7 +283,13 @@ def following(args: argparse.Namespace, conftest: ModuleType) -> dict[str, Any]:
         + ", ".join(f"{m['VmRSS']:.1f} MB ({n:,} msgs)" for n, m in quarters)
     )
     result: dict[str, Any] = {"quarters": [(n, m["VmRSS"]) for n, m in quarters]}
-    for key, unit in (("VmRSS", "MB"), ("RssAnon", "MB"), ("RssFile", "MB"), ("objects", "")):
+    for key, unit in (
+        ("VmRSS", "MB"),
+        ("RssAnon", "MB"),
+        ("RssFile", "MB"),
+        ("SQLite", "MB"),
+        ("objects", ""),
+    ):
         slope = _slope([(n, m[key]) for n, m in half]) * 1000
         result[key] = {"tenth": tenth[1][key], "last": last[1][key], "slope": slope}
         print(
@@ -274,15 +301,17 @@ def following(args: argparse.Namespace, conftest: ModuleType) -> dict[str, Any]:
 
 
 def following_compared(args: argparse.Namespace) -> None:
-    """Shared and per-segment ingest threads, each in a fresh process (RSS is per
+    """The service as shipped and as before, each in a fresh process (RSS is per
     process), alternating, ``--repeat-follow`` times each."""
-    runs: dict[str, list[dict[str, Any]]] = {"shared": [], "per-segment": []}
+    runs: dict[str, list[dict[str, Any]]] = {"shipped": [], "before": []}
     for i in range(args.repeat_follow):
-        order = ("per-segment", "shared") if i % 2 == 0 else ("shared", "per-segment")
+        order = ("before", "shipped") if i % 2 == 0 else ("shipped", "before")
         for mode in order:
-            cmd = [sys.executable, __file__, "--skip-backfill", "--ingest-threads", mode,
+            cmd = [sys.executable, __file__, "--skip-backfill", "--follow-mode", mode,
                    "--targets", str(args.targets), "--rounds", str(args.rounds),
                    "--result"]  # fmt: skip
+            if args.sqlite_cache_mb is not None:
+                cmd += ["--sqlite-cache-mb", str(args.sqlite_cache_mb)]
             proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
             print(proc.stdout.split("RESULT ")[0], end="")
             runs[mode].append(json.loads(proc.stdout.split("RESULT ", 1)[1]))
@@ -290,14 +319,14 @@ def following_compared(args: argparse.Namespace) -> None:
     def med(mode: str, key: str, part: str) -> float:
         return statistics.median(r[key][part] for r in runs[mode])
 
-    print(f"ingest threads, median of {args.repeat_follow} (baseline: per-segment)")
+    print(f"following, median of {args.repeat_follow} (baseline: before)")
     for key in ("VmRSS", "RssAnon"):
-        base, shared = med("per-segment", key, "last"), med("shared", key, "last")
+        base, now = med("before", key, "last"), med("shipped", key, "last")
         print(
-            f"  {key} at the end: per-segment {base:,.1f} MB, shared {shared:,.1f} MB "
-            f"({shared - base:+,.1f} MB, ratio {shared / base:.3f}); growth in the second half "
-            f"per 1,000 messages: per-segment {med('per-segment', key, 'slope'):+.2f} MB, "
-            f"shared {med('shared', key, 'slope'):+.2f} MB"
+            f"  {key} at the end: before {base:,.1f} MB, shipped {now:,.1f} MB "
+            f"({now - base:+,.1f} MB, ratio {now / base:.3f}); growth in the second half "
+            f"per 1,000 messages: before {med('before', key, 'slope'):+.2f} MB, "
+            f"shipped {med('shipped', key, 'slope'):+.2f} MB"
         )
 
 
@@ -311,11 +340,11 @@ def main() -> None:
     ap.add_argument("--skip-backfill", action="store_true")
     ap.add_argument("--skip-follow", action="store_true")
     ap.add_argument(
-        "--ingest-threads",
-        choices=("both", "shared", "per-segment"),
+        "--follow-mode",
+        choices=("both", "shipped", "before"),
         default="both",
-        help="following: the shipped shared threads, the per-segment baseline, or both "
-        "(each in its own process)",
+        help="following: the service as shipped, as before (threads per segment's ingest, "
+        "glibc's defaults), or both (each in its own process)",
     )
     ap.add_argument("--repeat-follow", type=int, default=1)
     ap.add_argument("--result", action="store_true", help=argparse.SUPPRESS)
@@ -342,7 +371,7 @@ def main() -> None:
     if not args.skip_backfill:
         backfill(args, conftest)
     if not args.skip_follow:
-        if args.ingest_threads == "both":
+        if args.follow_mode == "both":
             following_compared(args)
         else:
             found = following(args, conftest)

@@ -9,6 +9,8 @@ segments, in order, so both versions are kept.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -45,8 +47,46 @@ def shared_threads(app: App) -> IngestThreads:
     global _threads
     with _threads_lock:
         if _threads is None:
+            tune_heap()
             _threads = IngestThreads.start(app.settings.workers)
         return _threads
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, ...): its allocator has no such knobs
+        return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+
+
+_glibc = _libc()
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 256 * 1024
+
+
+def tune_heap() -> bool:
+    """Blocks of 256 KiB and more get their own mapping, returned whole when freed, for the
+    rest of this process (glibc's ``M_MMAP_THRESHOLD``). glibc otherwise raises that
+    threshold each time such a block is freed, up to 32 MB, and later large blocks (a
+    segment, its JSON, a file's chunks) are carved from the heap among small ones, which
+    then pins free memory it can never give back: the service's RSS crept by ~0.6 MB per
+    1,000 messages (docs/benchmarks.md, "live capture"). Called as the watch service starts
+    and when a process first stores a live segment (a bot conversation run as a job).
+    True when set."""
+    if _glibc is None:
+        return False
+    return bool(_glibc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+def release_memory() -> None:
+    """Give the heap's free pages back to the system after a segment (glibc's
+    ``malloc_trim``, well under a millisecond here): glibc keeps what a thread freed in that
+    thread's arena."""
+    if _glibc is not None:
+        _glibc.malloc_trim(0)
 
 
 @dataclass
@@ -201,6 +241,7 @@ def flush(
     for item in items:  # stored in the vault (or not wanted): the spool copy goes
         for p in item.spool:
             p.unlink(missing_ok=True)
+    release_memory()
     return result
 
 

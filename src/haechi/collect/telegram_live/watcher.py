@@ -25,6 +25,7 @@ from telethon import events
 from telethon.tl import types
 
 from haechi.app import App
+from haechi.collect.telegram_live import flush as live_flush
 from haechi.collect.telegram_live import records
 from haechi.collect.telegram_live.media import Downloader
 from haechi.collect.telegram_live.pacing import NameCache, Pacer
@@ -82,6 +83,7 @@ class Watcher:
         up to now or rests, then stop)."""
         lock = self._lock()
         started = int(time.time())
+        live_flush.tune_heap()  # before the service allocates much: RSS stays flat for months
         try:
             self._prepare_spool()
             closed = await asyncio.to_thread(records.close_interrupted, self.app)
