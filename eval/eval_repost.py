@@ -14,12 +14,14 @@ both are reported, the held-out half is the result. Every original gets the vari
 
 Every variant is looked up among all originals, exactly as haechi matches a stored file:
 stage 1 looks up the eight dihedral hashes within 31 bits; stage 2 looks the variant's
-regions up among the originals' indexed regions and confirms a candidate with the
-hashes, or else with the variant's pixels. **Recall**: the variant's own original is
+regions up among the originals' indexed regions and confirms a candidate on the
+variant's pixels. **Recall**: the variant's own original is
 found. **False matches**: any other original is found, unless the two originals share
 pixels (one is a crop of the other, say) as an independent check confirms: OpenCV SIFT
 with Lowe's ratio test and a RANSAC homography with at least 40 inliers between the two
-full pictures; such pairs are listed, not counted. A second, harder false-match test
+full pictures, or the data set says one is made from the other (OpenFace's aligned
+96-pixel face crops, too small for 40 inliers; ``derived``); such pairs are listed, not
+counted. A second, harder false-match test
 stores *the same* sticker and caption bar on many originals and looks each one up
 among the others (re-posts from one channel share its watermark).
 
@@ -57,6 +59,7 @@ RADIUS = 31
 TARGET = 0.95
 SHARED_OVERLAY_PICTURES = 80
 SHARE_INLIERS = 40
+SMALL = 256  # longest side: pictures smaller than this are reported apart
 
 
 @dataclass
@@ -171,10 +174,10 @@ def _lookup(
     checked = 0
     if h.regions is not None and len(h.regions):
         seeds: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-        for qi, code in enumerate(hex_to_words([r.hex for r in h.regions.regions])):
-            rows, dist = index.regions.search(code, stage2.SEED_RADIUS)
-            for r, d in zip(rows.tolist(), dist.tolist(), strict=True):
-                seeds[int(index.regions.ids[r])].append((qi, int(index.regions.aux[r]), d))
+        codes = hex_to_words([r.hex for r in h.regions.regions])
+        found_ = index.regions.search_many(codes, stage2.SEED_RADIUS, stage2.SEED_FLIPS)
+        for qi, r, d in zip(*(a.tolist() for a in found_), strict=True):
+            seeds[int(index.regions.ids[r])].append((qi, int(index.regions.aux[r]), d))
         for target, found in seeds.items():
             template = index.templates[target]
             if target in first or target == exclude or template is None:
@@ -221,8 +224,20 @@ def _queries(stored: list[Stored], index: Index, splits: set[str]) -> list[Query
     return out
 
 
+def derived(a: str, b: str) -> bool:
+    """Pairs the data sets themselves say are made from one photograph: OpenFace's
+    ``examples-aligned/<name>.png`` are its aligned 96 x 96 face crops of
+    ``examples/<name>.jpg`` (too small for the SIFT check's 40 inliers)."""
+    for x, y in ((a, b), (b, a)):
+        head, _, name = x.rpartition("/examples-aligned/")
+        if head and y == f"{head}/examples/{name.rsplit('.', 1)[0]}.jpg":
+            return True
+    return False
+
+
 class Related:
-    """Pairs of originals that share pixels, by the independent check (cached)."""
+    """Pairs of originals that share pixels, by the independent check (cached), or that
+    the data set says are derived from one photograph (``derived``)."""
 
     def __init__(self, stored: list[Stored]) -> None:
         self.stored = stored
@@ -231,7 +246,10 @@ class Related:
     def __call__(self, a: int, b: int) -> bool:
         key = (min(a, b), max(a, b))
         if key not in self.inliers:
-            self.inliers[key] = _share_pixels(self.stored[key[0]].image, self.stored[key[1]].image)
+            x, y = self.stored[key[0]], self.stored[key[1]]
+            self.inliers[key] = (
+                SHARE_INLIERS if derived(x.rel, y.rel) else _share_pixels(x.image, y.image)
+            )
         return self.inliers[key] >= SHARE_INLIERS
 
     def pairs(self) -> list[tuple[int, int]]:
@@ -350,7 +368,7 @@ def _details(stored: list[Stored], queries: list[Query], splits: set[str], took:
     groups: dict[str, list[Query]] = defaultdict(list)
     for q in queries:
         s = stored[q.source]
-        size = "small (< 256 px)" if max(s.image.size) < 256 else "256 px and more"
+        size = "small (< 256 px)" if max(s.image.size) < SMALL else "256 px and more"
         groups[f"{s.rel.split('/')[0]}, {size}"].append(q)
     rows = []
     for g, qs in sorted(groups.items()):
@@ -358,9 +376,22 @@ def _details(stored: list[Stored], queries: list[Query], splits: set[str], took:
         one = sum(q.source in q.stage1 for q in geo) / max(1, len(geo))
         both = sum(q.source in q.stage1 or q.source in q.stage2 for q in geo) / max(1, len(geo))
         rows.append([g, str(len({q.source for q in qs})), f"{one:.3f}", f"{both:.3f}"])
+    main = "held-out" if "held-out" in splits else "dev"
+    bands = ("small (< 256 px)", "256 px and more")
+    by_size = []
+    for name in dict.fromkeys(q.name for q in queries):
+        row = [name]
+        for band in bands:
+            qs = [q for q in queries if q.name == name and stored[q.source].split == main
+                  and (max(stored[q.source].image.size) < SMALL) == (band == bands[0])]  # fmt: skip
+            both = sum(q.source in q.stage1 or q.source in q.stage2 for q in qs)
+            row.append(f"{both / max(1, len(qs)):.3f} ({len(qs)})")
+        by_size.append(row)
     return "\n".join([
         "### Crops, borders, captions and stickers by source folder and size", "",
         _table(["group", "pictures", "PDQ alone", "+ regions"], rows), "",
+        f"### Recall with both stages by picture size ({main} half; lookups in brackets)", "",
+        _table(["variant", *bands], by_size), "",
         f"Whole run: {took:.0f} s.",
     ])  # fmt: skip
 

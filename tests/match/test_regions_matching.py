@@ -14,7 +14,9 @@ from PIL import Image
 from skimage import data as samples
 from sqlalchemy import select
 
-from haechi.analyze.hashes.regions import RegionHashes
+from haechi.analyze.hashes.decode import FAST
+from haechi.analyze.hashes.pdq import hash_picture
+from haechi.analyze.hashes.regions import Canvas, RegionHashes
 from haechi.app import App
 from haechi.demo.images import DemoAssets
 from haechi.match import events, variants
@@ -24,7 +26,8 @@ from haechi.match.index import BANK_REGION, MEDIA_REGION, IndexSet
 from haechi.match.lists import export_bank
 from haechi.match.lookup import hit_dict, list_matches, match_file
 from haechi.match.matching import signal_hits
-from haechi.match.region_search import Lazy, stored_canvas
+from haechi.match.region_search import Lazy, canvas_of, stored_canvas
+from haechi.match.regions import confirm
 from haechi.run.verify import verify
 from haechi.store.models import CustodyEvent, SignalRow
 
@@ -213,3 +216,50 @@ def test_removing_bank_items_rebuilds_the_bank_region_index(demo_app: App, tmp_p
     assert indexes[BANK_REGION].manifest.get("stale") is True
     indexes.sync()
     assert len(indexes[BANK_REGION]) < before
+
+
+def _regions_and_canvas(im: Image.Image) -> tuple[RegionHashes, Canvas]:
+    import io
+
+    data = variants.jpeg_bytes(im, 88)
+    (h,) = hash_picture(io.BytesIO(data), decode=FAST, regions=True)
+    canvas = canvas_of(data)
+    assert h.regions is not None and canvas is not None
+    return h.regions, canvas
+
+
+def test_the_same_caption_on_pictures_of_other_widths_is_not_a_match() -> None:
+    """The caption's text is drawn at a size that follows each picture's width, so the
+    caption regions of two different pictures agree at one scale and offset (with
+    ``OVERLAY = 0`` astronaut, moon, brick and camera match each other); they lie in one
+    band that an overlay could cover, and the rest of the pictures is different."""
+    bar = "t.me/some_channel"
+    pictures = [Image.fromarray(samples.astronaut()),
+                Image.fromarray(samples.coffee()).resize((420, 280)),
+                Image.fromarray(np.asarray(samples.moon())).convert("RGB"),
+                Image.fromarray(np.asarray(samples.brick())).convert("RGB"),
+                Image.fromarray(np.asarray(samples.camera())).convert("RGB")]  # fmt: skip
+    captioned = [_regions_and_canvas(variants.caption_bar(im, 0.15, bar).image) for im in pictures]
+    for i, (query, canvas) in enumerate(captioned):
+        for j, (target, _) in enumerate(captioned):
+            if i != j:
+                assert confirm(query, target, [], canvas, canvas_is_query=True) is None
+    # the same picture under another caption bar and a crop is still found
+    query, canvas = _regions_and_canvas(
+        variants.crop(
+            variants.caption_bar(pictures[1], 0.2, "new leak").image, 0.1, 0, 0.1, 0.1
+        ).image
+    )
+    found = confirm(query, captioned[1][0], [], canvas, canvas_is_query=True)
+    assert found is not None and len(found.pairs) >= 3
+
+
+def test_agreement_confined_to_a_quarter_of_the_picture_is_measured() -> None:
+    from haechi.match.regions import Pair, _extent
+
+    corner = [Pair((0, 0, 0), (x, y, 0.1), 5) for x, y in ((0.1, 0.1), (0.3, 0.1), (0.2, 0.3))]
+    assert _extent(corner, (0.0, 0.0, 1.0, 1.0), (1.0, 1.0)) == pytest.approx(0.09)
+    spread = [*corner, Pair((0, 0, 0), (0.85, 0.85, 0.1), 5)]
+    assert _extent(spread, (0.0, 0.0, 1.0, 1.0), (1.0, 1.0)) == pytest.approx(0.85**2)
+    # only the part in view counts
+    assert _extent(corner, (0.0, 0.0, 0.5, 0.5), (1.0, 1.0)) == pytest.approx(0.36)

@@ -10,9 +10,10 @@ pictures imply, and hashes every region of one picture where it must be on the p
 of the other — the side whose pixels are at hand: a stored file or a file being looked
 up, never a bank item, whose picture was not kept. The match holds when at least
 ``MIN_PAIRS`` regions, apart from each other, agree within ``PAIR_RADIUS`` bits (three
-unless nothing in view is clearly different) and no more than twice as many are
-clearly different: a sticker or caption hides a few regions of a re-post, while two
-different pictures that carry the same watermark agree on it and on nothing else.
+unless nothing in view is clearly different), no more than twice as many are clearly
+different, and the agreeing regions span more than one overlay could (``OVERLAY``): a
+sticker or caption hides a few regions of a re-post, while two different pictures that
+carry the same watermark agree on it, in one small part, and on nothing else.
 
 A match records its stage, the agreeing regions, the scale and which part of each
 picture it covers (``RegionMatch.as_dict``). Parameters were chosen on the development
@@ -48,6 +49,7 @@ GUIDE_SCALES = (0.96, 1.0, 1.04)
 GUIDE_SHIFTS = (-0.04, 0.0, 0.04)  # of the patch side
 PIVOT_SCALES = (0.9, 0.95, 1.05, 1.1)  # tried around a hypothesis resting on one pair
 FIT_SPREAD = 0.5  # centres this far apart (in region sides) fix the scale better than sides
+OVERLAY = 0.25  # a caption, sticker or watermark covers at most this share of a picture
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,19 @@ def _hypotheses(pairs: Sequence[Pair]) -> list[Transform]:
     return out
 
 
+def _extent(agree: Sequence[Pair], part: tuple[float, float, float, float],
+            size: tuple[float, float]) -> float:  # fmt: skip
+    """The share of the target's part in view (``part``: shares of its ``size``) that the
+    bounding box of the agreeing regions covers."""
+    w, h = size
+    x0 = max(part[0] * w, min(p.target[0] - p.target[2] / 2 for p in agree))
+    y0 = max(part[1] * h, min(p.target[1] - p.target[2] / 2 for p in agree))
+    x1 = min(part[2] * w, max(p.target[0] + p.target[2] / 2 for p in agree))
+    y1 = min(part[3] * h, max(p.target[1] + p.target[2] / 2 for p in agree))
+    seen = (part[2] - part[0]) * w * (part[3] - part[1]) * h
+    return max(0.0, x1 - x0) * max(0.0, y1 - y0) / seen if seen > 0 else 0.0
+
+
 def confirm(
     query: RegionHashes,
     target: RegionHashes,
@@ -311,9 +326,19 @@ def confirm(
         if 0 <= i < len(query) and 0 <= j < len(target) and (i, j) not in known
     ]
     other = target if canvas_is_query else query
+    q, tgt = (canvas, target) if canvas_is_query else (query, canvas)
 
     def look(t: Transform, search: bool) -> Evidence:
         return _evidence(t, other, canvas, canvas_is_query, search)
+
+    def accepted(found: Evidence) -> bool:
+        """``found.holds()``, and the agreeing regions reach beyond what one overlay could
+        cover (two pictures carrying the same caption bar or sticker agree on it, in one
+        small part; a smooth picture has nothing else in view to disagree)."""
+        if not found.holds():
+            return False
+        part, _ = _boxes(_fit(found.agree), (q.width, q.height), (tgt.width, tgt.height))
+        return _extent(found.agree, part, (tgt.width, tgt.height)) >= OVERLAY
 
     best: Evidence | None = None
     for hypothesis in _hypotheses(pairs):
@@ -332,18 +357,17 @@ def confirm(
             if len(again.agree) <= len(found.agree):
                 break
             found = again
-        if not (found.holds() and len(found.agree) >= 2 * MIN_PAIRS):
+        if not (accepted(found) and len(found.agree) >= 2 * MIN_PAIRS):
             # search around the near misses before deciding (the costly part)
             placed = _fit(found.agree) if len(found.agree) >= MIN_PAIRS else start
             searched = look(placed, True)
             found = searched if len(searched.agree) >= len(found.agree) else found
-        if found.holds() and (best is None or len(found.agree) > len(best.agree)):
+        if accepted(found) and (best is None or len(found.agree) > len(best.agree)):
             best = found
             if len(best.agree) >= 2 * MIN_PAIRS:
                 break
     if best is None:
         return None
-    q, tgt = (canvas, target) if canvas_is_query else (query, canvas)
     t = _fit(best.agree)
     target_box, query_box = _boxes(t, (q.width, q.height), (tgt.width, tgt.height))
     return RegionMatch(best.agree, t, target_box, query_box, best.visible, best.disagree)
