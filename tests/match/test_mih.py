@@ -134,3 +134,21 @@ def test_search_many_finds_what_search_finds_and_fewer_flips_a_subset(n: int) ->
         close = np.array([_flip(codes[5], np.array([0, 70, 140, 210]))])
         _, rows1, _ = seg.search_many(close, 31, flips=0)
         assert 5 in rows1.tolist()
+
+
+def test_a_segment_scanned_whole_is_searched_by_blocks_of_queries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many queries against a segment without tables (a delta of up to 50k rows) are
+    compared a block at a time, so memory stays bounded; the hits are the same."""
+    import haechi.match.mih as mih
+
+    rng = np.random.default_rng(3)
+    codes = _codes(3000, 3)
+    seg = Segment.build(codes, np.arange(3000), np.zeros(3000, np.int32))
+    assert not seg.m
+    queries = np.concatenate([_near(codes, rng, 50, 31), _codes(20, 4)])
+    whole = seg.search_many(queries, 31)
+    monkeypatch.setattr(mih, "BRUTE_PAIRS", 7000)  # two queries a block
+    blocks = seg.search_many(queries, 31)
+    assert [a.tolist() for a in blocks] == [a.tolist() for a in whole] and len(whole[0]) >= 50

@@ -24,7 +24,7 @@ same transaction. ``run_matching`` runs all three after syncing the indexes; the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -62,6 +62,7 @@ from haechi.match.search import (
     pdq_variants,
     search_frames,
     search_pdq,
+    search_pdq_many,
     search_vpdq,
 )
 from haechi.store.custody import Draft, utc_now
@@ -386,30 +387,61 @@ def check_exact(app: App) -> tuple[int, list[int]]:
 # -- hunt: new bank hashes against everything stored -------------------------------------------
 
 
-def _hunt_one(app: App, indexes: IndexSet, bank_signal: Any) -> list[tuple[str, Hit]]:
-    kind, value = bank_signal.kind, bank_signal.value
-    data = orjson.loads(bank_signal.data_json) if bank_signal.data_json else {}
+def _hunt_page(app: App, indexes: IndexSet, page: Sequence[Any]) -> list[tuple[str, Hit]]:
+    """The stored files matching a page of bank hashes, in the page's order: md5 and
+    SHA-256 in one query, whole-picture PDQ in one vectorised pass per index for the
+    whole page, vPDQ one video at a time, then each PDQ hash's regions."""
     with app.db.connect() as conn:
-        target = bank_targets(conn, [bank_signal.id]).get(bank_signal.id)
-        if target is None:
-            return []
-        if kind in ("md5", "sha256"):
-            column = Blob.md5 if kind == "md5" else Blob.sha256
-            shas = conn.execute(select(Blob.sha256).where(column == value)).scalars().all()
-            return [(s, bank_hit(kind, Raw("exact", target.signal_id, 0), target, value, 0))
-                    for s in shas]  # fmt: skip
-        if kind == "pdq":
-            if bank_signal.quality is not None and bank_signal.quality < QUALITY_THRESHOLD:
-                return _hunt_regions(app, indexes, target, data, set())
-            raws = search_pdq(indexes, pdq_variants(value, data), [MEDIA_PDQ, MEDIA_VPDQ],
-                              DEFAULT_RADIUS)  # fmt: skip
-        elif kind == "vpdq":
-            frames = data.get("frames", [])
-            raws = search_vpdq(indexes, frames, [MEDIA_VPDQ], DEFAULT_RADIUS, frame_counter(conn))
-            raws += search_frames(indexes, frames, [MEDIA_PDQ], DEFAULT_RADIUS)
-        else:
-            return []
-        media = media_targets(conn, [r.target_id for r in raws])
+        targets = bank_targets(conn, [b.id for b in page])
+        rows = [(b, targets[b.id], orjson.loads(b.data_json) if b.data_json else {})
+                for b in page if b.id in targets]  # fmt: skip
+        exact = _exact_blobs(conn, [(b.kind, b.value) for b, _, _ in rows])
+        whole = [(b, d) for b, _, d in rows if b.kind == "pdq" and not _low_quality(b)]
+        found = search_pdq_many(indexes, [pdq_variants(b.value, d) for b, d in whole],
+                                [MEDIA_PDQ, MEDIA_VPDQ], DEFAULT_RADIUS)  # fmt: skip
+        raws: dict[int, list[Raw]] = {b.id: r for (b, _), r in zip(whole, found, strict=True)}
+        for b, _, data in rows:
+            if b.kind == "vpdq":
+                frames = data.get("frames", [])
+                raws[b.id] = search_vpdq(indexes, frames, [MEDIA_VPDQ], DEFAULT_RADIUS,
+                                         frame_counter(conn))  # fmt: skip
+                raws[b.id] += search_frames(indexes, frames, [MEDIA_PDQ], DEFAULT_RADIUS)
+        media = media_targets(conn, [r.target_id for rs in raws.values() for r in rs])
+    out: list[tuple[str, Hit]] = []
+    for b, target, data in rows:
+        if b.kind in ("md5", "sha256"):
+            out += [(s, bank_hit(b.kind, Raw("exact", target.signal_id, 0), target, b.value, 0))
+                    for s in exact.get((b.kind, b.value), [])]  # fmt: skip
+        elif b.kind in ("pdq", "vpdq"):
+            hits = _bank_hits(b.kind, raws.get(b.id, []), media, target)
+            out += hits
+            if b.kind == "pdq":
+                out += _hunt_regions(app, indexes, target, data, {blob for blob, _ in hits})
+    return out
+
+
+def _low_quality(bank_signal: Any) -> bool:
+    """A PDQ hash too weak to match whole (only its regions are hunted)."""
+    return bank_signal.quality is not None and bank_signal.quality < QUALITY_THRESHOLD
+
+
+def _exact_blobs(conn: Any, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """The stored files (SHA-256) whose md5 or SHA-256 is one of ``wanted`` (kind, value)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for kind, column in (("md5", Blob.md5), ("sha256", Blob.sha256)):
+        values = sorted({v for k, v in wanted if k == kind})
+        for start in range(0, len(values), PAGE):
+            for value, sha in conn.execute(
+                select(column, Blob.sha256).where(column.in_(values[start : start + PAGE]))
+            ):
+                out.setdefault((kind, value), []).append(sha)
+    return out
+
+
+def _bank_hits(
+    kind: str, raws: Sequence[Raw], media: dict[int, Any], target: Any
+) -> list[tuple[str, Hit]]:
+    """Index rows a bank hash (``target``) found, as matches recorded on the stored files."""
     out = []
     for r in raws:
         m = media.get(r.target_id)
@@ -431,8 +463,6 @@ def _hunt_one(app: App, indexes: IndexSet, bank_signal: Any) -> list[tuple[str, 
         raw = Raw(r.index, r.target_id, r.distance, transform,
                   details.get("query_match_percent", r.score), details)  # fmt: skip
         out.append((m.blob_sha256, bank_hit(hit_kind, raw, target, m.value, DEFAULT_RADIUS)))
-    if kind == "pdq":
-        out += _hunt_regions(app, indexes, target, data, {b for b, _ in out})
     return out
 
 
@@ -445,28 +475,40 @@ def _hunt_regions(
     return hunt_regions(app, indexes, target, regions, found)
 
 
+def _bank_pages(app: App, ids: Sequence[int] | None) -> Iterator[list[Any]]:
+    """Bank hashes by id, a page at a time: ``ids``, or every one not yet hunted."""
+    base = select(BankSignal).order_by(BankSignal.id)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), PAGE):
+            with app.db.connect() as conn:
+                page = conn.execute(
+                    base.where(BankSignal.id.in_(wanted[start : start + PAGE]))
+                ).all()
+            if page:
+                yield list(page)
+        return
+    last = 0
+    while True:
+        with app.db.connect() as conn:
+            page = conn.execute(
+                base.where(BankSignal.id > last, BankSignal.hunted_at.is_(None)).limit(PAGE)
+            ).all()
+        if not page:
+            return
+        yield list(page)
+        last = page[-1].id
+
+
 def hunt_bank_signals(app: App, ids: Sequence[int] | None = None) -> int:
     """Match bank hashes (``ids``, or every one not yet hunted) against stored files."""
     indexes = IndexSet(app)
     indexes.sync([MEDIA_PDQ, MEDIA_VPDQ, MEDIA_REGION])
     new = 0
-    last = 0
-    while True:
-        q = select(BankSignal).where(BankSignal.id > last).order_by(BankSignal.id).limit(PAGE)
-        q = (
-            q.where(BankSignal.id.in_(list(ids)))
-            if ids is not None
-            else q.where(BankSignal.hunted_at.is_(None))
-        )
-        with app.db.connect() as conn:
-            page = conn.execute(q).all()
-        if not page:
-            return new
-        found = []
-        for bank_signal in page:
-            found += _hunt_one(app, indexes, bank_signal)
+    for page in _bank_pages(app, ids):
+        found = _hunt_page(app, indexes, page)
         new += len(store_hits(app, found, hunted=[b.id for b in page]))
-        last = page[-1].id
+    return new
 
 
 def run_matching(app: App, *, rescan: bool = False) -> RunReport:

@@ -33,6 +33,7 @@ import numpy as np
 
 WORDS = 4  # 256 bits as four uint64, word 0 holding the first 16 hex digits
 BRUTE_FORCE_BELOW = 4096  # smaller segments are scanned whole: no tables at all
+BRUTE_PAIRS = 1 << 20  # (query, row) pairs compared at once when a segment is scanned whole
 SERIAL_BUILD_ABOVE = 50_000_000  # rows; beyond, chunk tables are built one at a time
 FORMAT = 1
 
@@ -231,11 +232,21 @@ class Segment:
         if n == 0 or q == 0:
             return empty
         if not self.m:
-            d = np.bitwise_count(queries[:, None, :] ^ self.codes[None, :, :]).sum(
-                axis=2, dtype=np.int32
-            )
-            qi, rows = np.nonzero(d <= radius)
-            return qi.astype(np.int64), rows.astype(np.int64), d[qi, rows]
+            # A block of queries against every row at a time (memory stays ~10 MB), word
+            # by word: ten times faster than summing a (q, n, 4) array's last axis.
+            columns = np.ascontiguousarray(np.asarray(self.codes).T)
+            block = max(1, BRUTE_PAIRS // n)
+            found: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+            for start in range(0, q, block):
+                part = queries[start : start + block]
+                d = np.bitwise_count(part[:, 0, None] ^ columns[0][None, :]).astype(np.int32)
+                for word in range(1, WORDS):
+                    d += np.bitwise_count(part[:, word, None] ^ columns[word][None, :])
+                qi, rows = np.nonzero(d <= radius)
+                found[0].append(qi.astype(np.int64) + start)
+                found[1].append(rows.astype(np.int64))
+                found[2].append(d[qi, rows])
+            return np.concatenate(found[0]), np.concatenate(found[1]), np.concatenate(found[2])
         assert self.offsets is not None and self.perm is not None
         per_chunk = radius // self.m if flips is None else min(flips, radius // self.m)
         masks, bases, shifts = _probe_plan(self.m, per_chunk, self.offset_base, n)

@@ -20,7 +20,15 @@ from sqlalchemy import Connection, func, select
 from haechi.analyze.hashes.pdq import MATCH_THRESHOLD
 from haechi.analyze.hashes.pdqcore import DIHEDRAL
 from haechi.analyze.hashes.vpdq import QUERY_MATCH_PERCENT
-from haechi.match.index import BANK_PDQ, BANK_VPDQ, MEDIA_PDQ, MEDIA_VPDQ, IndexSet, good_frames
+from haechi.match.index import (
+    BANK_PDQ,
+    BANK_VPDQ,
+    MEDIA_PDQ,
+    MEDIA_VPDQ,
+    IndexHit,
+    IndexSet,
+    good_frames,
+)
 from haechi.store.models import Media, Message, SignalRow
 from haechi.store.tables.match import Bank, BankItem, BankSignal
 
@@ -85,12 +93,36 @@ def search_pdq(
     for name in names:
         results = indexes[name].search([variants[v] for v in order], radius)
         for variant, hits in zip(order, results, strict=True):
-            for h in hits:
-                key = (name, h.id)
-                if key not in best or h.distance < best[key].distance:
-                    best[key] = Raw(name, h.id, h.distance, variant, aux=h.aux)
-    ranked = sorted(best.values(), key=lambda r: (r.distance, r.target_id))
-    return _cap(ranked)
+            _keep_best(best, name, variant, hits)
+    return _ranked(best)
+
+
+def search_pdq_many(
+    indexes: IndexSet, queries: Sequence[dict[str, str]], names: Sequence[str], radius: int
+) -> list[list[Raw]]:
+    """:func:`search_pdq` of each of ``queries`` (its variants), every index searched once
+    for all of them in one vectorised pass (``HashIndex.search_many``: the same rows)."""
+    flat = [(q, variant, value) for q, variants in enumerate(queries)
+            for variant, value in variants.items()]  # fmt: skip
+    best: list[dict[tuple[str, int], Raw]] = [{} for _ in queries]
+    for name in names:
+        results = indexes[name].search_many([value for _, _, value in flat], radius)
+        for (q, variant, _), hits in zip(flat, results, strict=True):
+            _keep_best(best[q], name, variant, hits)
+    return [_ranked(b) for b in best]
+
+
+def _keep_best(
+    best: dict[tuple[str, int], Raw], name: str, variant: str, hits: Sequence[IndexHit]
+) -> None:
+    for h in hits:
+        key = (name, h.id)
+        if key not in best or h.distance < best[key].distance:
+            best[key] = Raw(name, h.id, h.distance, variant, aux=h.aux)
+
+
+def _ranked(best: dict[tuple[str, int], Raw]) -> list[Raw]:
+    return _cap(sorted(best.values(), key=lambda r: (r.distance, r.target_id)))
 
 
 def _cap(ranked: list[Raw]) -> list[Raw]:
