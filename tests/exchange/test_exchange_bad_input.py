@@ -105,6 +105,23 @@ def _nothing_imported(duo: Duo, name: str, bank: str) -> None:
     assert (sub.position, sub.cursor) == (0, None)
     assert bank_items(duo.b, bank) == []
     assert sub.last_error
+    _logged_in_one_sentence(duo, name)
+
+
+def _logged_in_one_sentence(duo: Duo, name: str) -> None:
+    """The refusal is in the subscriber's log of syncs as one line, no traceback."""
+    from sqlalchemy import select
+
+    from haechi.store.tables.exchange import ExchangeSync
+
+    sub = get_subscription(duo.b, name)
+    with duo.b.db.connect() as conn:
+        logged = conn.execute(
+            select(ExchangeSync.error).where(ExchangeSync.subscription_id == sub.id)
+            .order_by(ExchangeSync.id.desc()).limit(1)
+        ).scalar_one()  # fmt: skip
+    assert logged == sub.last_error and logged
+    assert "\n" not in logged and "Traceback" not in logged and len(logged) < 400
 
 
 def _refused(duo: Duo) -> list[str]:
@@ -165,6 +182,7 @@ def test_replayed_reordered_and_foreign_pages_are_refused(duo: Duo, canned: Cann
     assert report.error is None and len(bank_items(duo.b, bank)) == 1
     [report] = sync(duo.b, "replay", max_pages=1)  # the same page again: replayed
     assert report.error and "another cursor" in report.error
+    _logged_in_one_sentence(duo, "replay")
     assert len(bank_items(duo.b, bank)) == 1 and get_subscription(duo.b, "replay").position == 1
     other_token, _ = add_partner(duo.a, "c", banks=["shared"], kinds=["md5", "pdq"])
     raw = serve_page(duo.a, other_token).body
@@ -197,11 +215,14 @@ def test_malformed_hashes_and_huge_pages_refuse_the_whole_page(duo: Duo, canned:
         _nothing_imported(duo, "signed-bad", bank)
     canned.body = _signed(duo, [_add(1, "photodna", "abc")])
     assert "unknown kind" in (sync(duo.b, "signed-bad")[0].error or "")
+    _nothing_imported(duo, "signed-bad", bank)
     huge = [_add(i, "md5", f"{i:032x}") for i in range(1, 5002)]
     canned.body = _signed(duo, huge)
     assert "more than 5000 items" in (sync(duo.b, "signed-bad")[0].error or "")
+    _nothing_imported(duo, "signed-bad", bank)
     canned.body = b'{"format": "' + b"x" * (17 * 1024 * 1024) + b'"}'
     assert "huge page" in (sync(duo.b, "signed-bad")[0].error or "")
+    _nothing_imported(duo, "signed-bad", bank)
     canned.body = _signed(duo, [_add(2, "md5", "3" * 32), _add(1, "md5", "4" * 32)])
     assert "out of order" in (sync(duo.b, "signed-bad")[0].error or "")
     _nothing_imported(duo, "signed-bad", bank)
