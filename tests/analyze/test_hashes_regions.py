@@ -115,8 +115,15 @@ def _found_again(original: rg.RegionHashes, copy: rg.RegionHashes, to_copy: Mapp
     return hits
 
 
+# Crops of up to 10 % a side keep at least three regions in place (three agreeing
+# regions confirm a match). Beyond, the claim fails: 20 % off three sides and 10 % off the
+# fourth leaves one (found by this test's search; the evaluation's recall at 20 % is in
+# docs/accuracy.md), so the bound is not the variant generator's MAX_CROP.
+CLAIMED_CROP = 0.1
+
+
 @settings(max_examples=8, deadline=None)
-@given(sides=st.tuples(*[st.floats(0.0, variants.MAX_CROP)] * 4))
+@given(sides=st.tuples(*[st.floats(0.0, CLAIMED_CROP)] * 4))
 def test_regions_survive_a_crop_at_the_same_place(
     coffee_regions: rg.RegionHashes, sides: tuple[float, float, float, float]
 ) -> None:
