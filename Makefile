@@ -29,10 +29,13 @@ demo: $(STAMP)
 
 ## Lint (ruff), type-check (mypy) and run the whole test suite (PostgreSQL tests skip
 ## with the reason when no server runs).
+## TEST_WORKERS: pytest-xdist workers, each given whole test files (fixtures are per file;
+## PostgreSQL tests have a schema each and its advisory locks are keyed by schema).
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench eval
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench eval
