@@ -193,20 +193,27 @@ def _extra_where(app: App, conn: Connection, f: Filters, params: dict[str, Any])
     return where
 
 
-def _run_sqlite(app: App, conn: Connection, f: Filters, match: str) -> tuple[list[Any], str | None]:
+def _doc_bounds(f: Filters, column: str, params: dict[str, Any]) -> str:
+    """The date range and the cursor as bounds on the date-ordered document id (FTS5's
+    rowid, PostgreSQL's ``doc``): both back ends page the same way."""
     lo, hi = search_index.docid_bounds(f.date_from, f.date_to)
-    params: dict[str, Any] = {"match": match, "limit": f.limit + 1}
     where = ""
     if lo is not None:
-        where += " AND x.rowid >= :lo"
+        where += f" AND {column} >= :lo"
         params["lo"] = lo
     if hi is not None:
-        where += " AND x.rowid <= :hi"
+        where += f" AND {column} <= :hi"
         params["hi"] = hi
     before = _cursor_value(f.cursor, "d")
     if before is not None:
-        where += " AND x.rowid < :before"
+        where += f" AND {column} < :before"
         params["before"] = int(before) if before.isdigit() else 0
+    return where
+
+
+def _run_sqlite(app: App, conn: Connection, f: Filters, match: str) -> tuple[list[Any], str | None]:
+    params: dict[str, Any] = {"match": match, "limit": f.limit + 1}
+    where = _doc_bounds(f, "x.rowid", params)
     where += _extra_where(app, conn, f, params)
     sql = (
         f"SELECT x.rowid AS doc, {_SELECT} FROM {SCHEMA}.messages_fts x "  # noqa: S608 - placeholders and our own names only
@@ -230,19 +237,8 @@ WINDOWS = (20_000, 200_000)
 def _run_pg(app: App, conn: Connection, f: Filters, tsq: str) -> tuple[list[Any], str | None]:
     """Newest first by the date-ordered document id (as FTS5's rowid), in windows of the
     newest documents before the GIN index (see WINDOWS)."""
-    lo, hi = search_index.docid_bounds(f.date_from, f.date_to)
     params: dict[str, Any] = {"tsq": tsq}
-    bounds = ""
-    if lo is not None:
-        bounds += " AND doc >= :lo"
-        params["lo"] = lo
-    if hi is not None:
-        bounds += " AND doc <= :hi"
-        params["hi"] = hi
-    before = _cursor_value(f.cursor, "d")
-    if before is not None:
-        bounds += " AND doc < :before"
-        params["before"] = int(before) if before.isdigit() else 0
+    bounds = _doc_bounds(f, "doc", params)
     extra = _extra_where(app, conn, f, params)
     found: list[Any] = []
     floor_cond = ""
