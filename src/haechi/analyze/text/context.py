@@ -26,6 +26,7 @@ educators do, not used (weight ``QUOTED``, kind ``news``).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
@@ -42,6 +43,9 @@ STRONG_POINTS = 4.0  # another term this strong, not itself benign here, blocks 
 QUOTED = 1.0  # context weight of a quoted abuse term
 _OPEN = "'\"‘“「『《〈"
 _CLOSE = "'\"’”」』》〉"
+# Quotation pairs for whole quoted phrases; an apostrophe inside a word ("we'll") is not one.
+_PAIRS = (('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’"), ("「", "」"), ("『", "』"))
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 
 
 @dataclass(slots=True)
@@ -54,6 +58,15 @@ class Reading:
     kinds: tuple[str, ...] = ()  # context categories present
     intents: tuple[str, ...] = ()  # intent categories present (and "entity", "evasion")
     benign: list[str] = field(default_factory=list)  # term/pattern ids read as benign
+    # Weight of the context cues of each category present (a quoted term counts as news);
+    # a category present only through weight-0 sense cues has weight 0.
+    kind_weights: dict[str, float] = field(default_factory=dict)
+
+    def shows(self, categories: tuple[str, ...], enough: float) -> bool:
+        """Does the message read as one of ``categories``: cues of them weighing ``enough``
+        together, or a sense-only cue (weight 0) of one, which shows its sense by itself?"""
+        present = [self.kind_weights[c] for c in categories if c in self.kind_weights]
+        return any(w == 0 for w in present) or sum(present) >= enough
 
 
 def evasive(f: Finding) -> bool:
@@ -105,8 +118,9 @@ class ContextRules:
     def read(self, result: TextResult, entities: list[Entity], text: str = "") -> Reading:
         """Read ``result`` in its context: move benign-sense hits to ``result.context``
         (zero points) and say whether the message reads as reporting (module docstring).
-        A message without signal hits has nothing to read."""
-        if not (result.findings or result.patterns):
+        A message without signal hits or placed intent cues has nothing to read."""
+        mentioned = bool(text) and _mentions(result, text)
+        if not (result.findings or result.patterns or result.intent):
             return Reading()
         kinds = {c.category for c in result.context if c.role == "context"}
         intents = {c.category for c in result.intent}
@@ -123,9 +137,13 @@ class ContextRules:
         benign = self._senses(result, kinds, intents) if kinds else []
         cues = [c for c in result.context if c.role == "context"]
         context_weight = _distinct(cues, self.weights)
-        if text and any(quoted(text, f) for f in result.findings):
+        kind_weights: dict[str, float] = {}
+        for kind in kinds:
+            kind_weights[kind] = _distinct([c for c in cues if c.category == kind], self.weights)
+        if mentioned or (text and any(quoted(text, f) for f in result.findings)):
             context_weight += QUOTED
             kinds.add("news")
+            kind_weights["news"] = kind_weights.get("news", 0.0) + QUOTED
         sc = self.scoring
         news_like = context_weight - sc.intent_veto * intent_weight >= sc.news_min_hits
         return Reading(
@@ -135,6 +153,7 @@ class ContextRules:
             tuple(sorted(kinds)),
             tuple(sorted(intents)),
             benign,
+            kind_weights,
         )
 
     def _senses(self, result: TextResult, kinds: set[str], intents: set[str]) -> list[str]:
@@ -159,6 +178,32 @@ class ContextRules:
         result.patterns[:] = rest_p
         result.context.extend(_pattern_context(p) for p in benign_p)
         return [f.term_id for f in benign_f] + [p.pattern_id for p in benign_p]
+
+
+def in_quotes(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` inside a quotation on its line (a headline or a report
+    quoting an advert: "사진만 주면 ..."), not just next to a quote mark?"""
+    lo = max(text.rfind("\n", 0, start) + 1, start - 80)
+    before = _APOSTROPHE.sub("", text[lo:start])
+    after = _APOSTROPHE.sub("", text[end : end + 80].split("\n", 1)[0])
+    for o, c in _PAIRS:
+        if o == c:  # straight quotes: an odd number before and one after
+            if before.count(o) % 2 == 1 and o in after:
+                return True
+        elif before.rfind(o) > before.rfind(c) and c in after:
+            return True
+    return False
+
+
+def _mentions(result: TextResult, text: str) -> bool:
+    """Intent cues inside quotation marks are quoted, not written: a report quoting an
+    advert's "사진만 주면" is not a request. They become zero-point context findings (kept,
+    so an analyst sees them) and count neither as intent nor for rules."""
+    quoted_cues = [c for c in result.intent if in_quotes(text, c.start, c.end)]
+    if quoted_cues:
+        result.intent[:] = [c for c in result.intent if c not in quoted_cues]
+        result.context.extend(replace(c, role="mention") for c in quoted_cues)
+    return bool(quoted_cues)
 
 
 def _pattern_context(p: PatternHit) -> Finding:

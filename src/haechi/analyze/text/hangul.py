@@ -84,6 +84,36 @@ def sound_key(text: str) -> str:
     return text.translate(SOUND_TABLE)
 
 
+# One-letter misspellings (:func:`typo_keys`), by jamo index: vowels typed for their
+# neighbours (ㅡ/ㅜ/ㅠ, ㅓ/ㅕ/ㅗ/ㅛ, ㅏ/ㅑ), plain initials for aspirated ones (ㄱ/ㅋ, ㄷ/ㅌ,
+# ㅂ/ㅍ, ㅈ/ㅊ; tense ones are plain in the sound key already), nasal finals for each other.
+_TYPO_V = ((18, 13), (18, 17), (13, 17), (4, 6), (4, 8), (6, 12), (8, 12), (0, 2))
+_TYPO_L = ((0, 15), (3, 16), (7, 17), (12, 14))
+_TYPO_T = ((4, 16), (4, 21), (16, 21))
+
+
+def _swaps(pairs: tuple[tuple[int, int], ...], index: int) -> list[int]:
+    return [b if a == index else a for a, b in pairs if index in (a, b)]
+
+
+def typo_keys(word: str) -> set[str]:
+    """Sound keys of ``word`` (Hangul syllables only) with one letter misspelt: one
+    syllable's vowel, initial or nasal final swapped for a neighbour (module constants).
+    The word's own sound key is not among them."""
+    base = sound_key(word)
+    out: set[str] = set()
+    for i, ch in enumerate(base):
+        lead, vowel, final = parts(ch)
+        variants = [compose(lead, v, final) for v in _swaps(_TYPO_V, vowel)]
+        variants += [compose(ld, vowel, final) for ld in _swaps(_TYPO_L, lead)]
+        variants += [compose(lead, vowel, t) for t in _swaps(_TYPO_T, final)]
+        for v in variants:
+            key = base[:i] + sound_key(v) + base[i + 1 :]
+            if key != base:
+                out.add(key)
+    return out
+
+
 def romanise(word: str, assimilate: bool = False) -> str:
     """Revised Romanization of the Hangul syllables of ``word`` (other characters kept).
     With ``assimilate``, a final stop before ㄴ/ㅁ is written as its nasal (합니다 ->

@@ -72,6 +72,11 @@ class Rule:
     points: float
     explain: str
     source: str = ""  # the file it came from (named when a reference is unknown)
+    # Context categories in which the rule does not fire unless the message also has a
+    # link, bot or wallet or an evasive spelling: a rule that needs no signal term (cues
+    # alone, "moved here after the ban") is weak evidence, and a guild chat or an
+    # evacuation notice says the same words.
+    benign_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,9 @@ def _rules(path: Path, doc: dict[str, Any]) -> list[Rule]:
             conds.append(tuple(alts))
         if not conds or not isinstance(raw.get("id"), str):
             raise _fail(path, f"{where} needs an id and at least one condition")
+        unknown = set(raw) - {"id", "scope", "all", "points", "explain", "benign_in"}
+        if unknown:
+            raise _fail(path, f"{where} has unknown keys {sorted(unknown)}")
         out.append(
             Rule(
                 raw["id"],
@@ -253,6 +261,7 @@ def _rules(path: Path, doc: dict[str, Any]) -> list[Rule]:
                 float(raw.get("points", 1)),
                 raw.get("explain", ""),
                 path.name,
+                _str_list(path, f"{where} benign_in", raw.get("benign_in")),
             )
         )
     return out
@@ -369,7 +378,7 @@ def _check_references(lex: Lexicon) -> None:
                     f"{kind}:{value}, which no message can ever produce{hint}"
                 )
     contexts = {t.category for t in lex.terms if t.role == "context"}
-    items: list[Term | Pattern] = [*lex.terms, *lex.patterns]
+    items: list[Term | Pattern | Rule] = [*lex.terms, *lex.patterns, *lex.rules]
     for item in items:
         for name in item.benign_in:
             if name not in contexts:

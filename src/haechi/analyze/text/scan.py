@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from haechi.analyze.text.context import ContextRules, Reading
+from haechi.analyze.text.context import STRONG_POINTS, ContextRules, Reading
 from haechi.analyze.text.entities import (
     BUTTON_MARKERS,
     EXTRACTOR_VERSION,
@@ -30,7 +30,10 @@ from haechi.analyze.text.variants import supported
 # intent cues, lemmas, digits between Hangul syllables, strokes for ㅣ after jamo. m3:
 # evasion forms derived from the lexicon (initial consonants, spellings by ear,
 # romanisations, Hangul loanwords, mixed scripts), symbols and small capitals for letters.
-ENGINE_VERSION = "m3"
+# m4: rules that cues alone satisfy (no signal term: a photo of a person asked for to be
+# made naked, a room moved after a ban), rule senses (benign_in), quoted cues as mentions,
+# one-letter misspellings of long Korean terms.
+ENGINE_VERSION = "m4"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 
@@ -72,6 +75,15 @@ class Scanner:
         self.matcher = Matcher(lexicon, derived=derived)
         self.context = ContextRules(lexicon)
         self.version = f"{lexicon.version}/{EXTRACTOR_VERSION}{ENGINE_VERSION}"
+        # Message rules every condition of which a cue or an identifier can meet: they may
+        # fire in a message without any signal term, so such a message's cues are read
+        # when its pending cue categories and identifiers could satisfy one of them.
+        self.cue_rules = [
+            r
+            for r in lexicon.rules
+            if r.scope == "message"
+            and all(any(k in ("intent", "entity") for k, _ in alts) for alts in r.all)
+        ]
 
     def scan(
         self,
@@ -81,18 +93,55 @@ class Scanner:
     ) -> MessageScan:
         result = self.matcher.scan(text)
         ents = extract(text, entities or (), raw_json)
+        cues_only = False
         if result.pending and any(e.kind in CUE_ENTITIES and e.valid for e in ents):
             # A bot's own words (its requests count) and a room link's (a backup room
             # announced because the room was banned): rules read their cues.
             self.matcher.resolve(result)
+        elif result.pending and not (result.findings or result.patterns):
+            cues_only = self._cue_rule_possible(result, ents)
+            if cues_only:
+                self.matcher.resolve(result)
         if any(f.via == "chosung_short" for f in result.findings):
             self._short_initials(result, ents)
         scan = MessageScan(result, ents)
         scan.reading = self.context.read(result, ents, text)
         scan.news_like = scan.reading.news_like
         if result.findings or result.patterns or result.intent:
-            scan.rules = message_rules(self.lexicon, scan.keys())
+            rules = message_rules(self.lexicon, scan.keys())
+            scan.rules = self._senses(rules, result, scan.reading)
+        if cues_only and not scan.rules:
+            # Nothing fired: the cues of a message without signal terms are not stored.
+            result.context.clear()
+            result.intent.clear()
+            scan.reading = Reading()
+            scan.news_like = False
         return scan
+
+    def _cue_rule_possible(self, result: TextResult, ents: list[Entity]) -> bool:
+        """Could a rule that cues alone satisfy hold, judging by the categories of the
+        pending (not yet checked) cues and the message's identifiers?"""
+        have = {
+            ("intent", t.category) for _s, _a, _b, t, _f in result.pending if t.role == "intent"
+        }
+        for e in ents:
+            if e.valid:
+                have.add(("entity", e.kind))
+                have.update(("entity", g) for g in group_of(e.kind))
+        if any(k == "entity" for k, _ in have):
+            have.add(("intent", "entity"))
+        return any(all(any(a in have for a in alts) for alts in r.all) for r in self.cue_rules)
+
+    def _senses(self, rules: list[Rule], result: TextResult, reading: Reading) -> list[Rule]:
+        """Drop the rules whose benign sense the message's context shows (``benign_in``:
+        cues of those categories weighing ``news_min_hits``, or a sense-only cue), unless
+        an evasive spelling or a strong abuse term is evidence of abuse of its own."""
+        if not reading.kind_weights or "evasion" in reading.intents:
+            return rules
+        if any(f.points >= STRONG_POINTS and f.category != "backup_room" for f in result.findings):
+            return rules
+        enough = self.lexicon.scoring.news_min_hits
+        return [r for r in rules if not (r.benign_in and reading.shows(r.benign_in, enough))]
 
     def _short_initials(self, result: TextResult, ents: list[Entity]) -> None:
         """Keep three-consonant abbreviations only with explicit context (:mod:`.variants`):

@@ -25,9 +25,15 @@ For every signal term the lexicon gives, the matcher also recognises (``via``):
 - ``loanword``: English forms written in Hangul (:mod:`.loanwords`: 누디파이, 언드레스,
   딥누드), for terms of at least medium strength, three syllables or more, unless a
   dictionary proper noun contains the spelling; a hit starts on a word;
-- ``mixed``: a Latin run inside a Hangul word read in Hangul ("딥fake" is 딥페이크).
+- ``mixed``: a Latin run inside a Hangul word read in Hangul ("딥fake" is 딥페이크);
+- ``typo``: Korean forms of four syllables or more with one letter changed the way
+  misspellings change it (:func:`.hangul.typo_keys`: a vowel for its neighbour, 지인눙욕,
+  나체합셩, 알몸햡성; a plain initial for its aspirated one, 딥페이그, 딥뻬이크; one nasal
+  final for another, 겹지인밤), compared under the sound key. Shorter forms are left out
+  (one letter off 합성 or 대피방 is too many ordinary words), and so is a key a Korean
+  proper noun of kiwipiepy's dictionary contains.
 
-Chosung, sound and mixed hits are evasive spellings (an intent cue); a romanised or
+Chosung, sound, typo and mixed hits are evasive spellings (an intent cue); a romanised or
 loanword spelling is how many people write the word, so it is not.
 """
 
@@ -50,12 +56,13 @@ from haechi.analyze.text.hangul import (
     roman_fold,
     romanise,
     sound_key,
+    typo_keys,
 )
 from haechi.analyze.text.lexicon import Term
 from haechi.analyze.text.loanwords import hangulize
 from haechi.analyze.text.normalize import Normalized, squeeze
 
-EVASIVE_VIA = frozenset({"chosung", "chosung_short", "sound", "mixed"})
+EVASIVE_VIA = frozenset({"chosung", "chosung_short", "sound", "typo", "mixed"})
 MIN_BARE = 4  # bare initial consonants a hit needs on its own ...
 MIN_BARE_SHORT = 3  # ... or with explicit context in the message (chosung_short) ...
 MIN_BARE_ANCHORED = 2  # ... or next to a syllable spelt out
@@ -63,6 +70,8 @@ MIN_BARE_ANCHORED = 2  # ... or next to a syllable spelt out
 SHORT_SUPPORT_GROUPS = frozenset({"telegram", "bot", "crypto"})
 SHORT_SUPPORT_INTENTS = frozenset({"request", "commerce", "photo", "entry", "ban_evasion", "move"})
 MIN_SOUND_SYLLABLES = 3
+MIN_TYPO_SYLLABLES = 4
+MIN_TYPO_POINTS = 4.0  # only terms of medium strength or more get one-letter variants
 MIN_ROMAN_KEY = 7
 MIN_LOAN_SYLLABLES = 3
 MIN_LOAN_POINTS = 4.0
@@ -160,6 +169,7 @@ class Variants:
     def __init__(self, terms: Sequence[Term], words: Sequence[str] | None = None) -> None:
         self.chosung = _Table()
         self.sound = _Table()
+        self.typo = _Table()
         self.roman = _Table()
         self.loan: list[tuple[Term, str]] = []  # (term, Hangul form): the matcher adds them
         signal = [t for t in terms if t.role == "signal" and t.points > 0]
@@ -175,15 +185,22 @@ class Variants:
         words = dictionary_words() if words is None else words
         if words:
             joined = "\n".join(words)
-            for key in _collisions(self.sound.keys, sound_key(joined), joined):
+            keyed = sound_key(joined)
+            for key in _collisions(self.sound.keys, keyed, joined):
                 del self.sound.keys[key]
+            for key in _collisions(self.typo.keys, keyed, joined):
+                del self.typo.keys[key]
             names = [w for w in words if len(w) >= MIN_LOAN_SYLLABLES]
             self.loan = [(t, f) for t, f in self.loan if not any(f in w for w in names)]
         english = english_keys()
         for key in [k for k in self.roman.keys if k in english]:
             del self.roman.keys[key]
+        # A one-letter variant that is another form's own sound is that form, not a typo.
+        for key in [k for k in self.typo.keys if k in self.sound.keys]:
+            del self.typo.keys[key]
         self.chosung.compile()
         self.sound.compile()
+        self.typo.compile()
         self.roman.compile(repeat=True)
 
     def _korean(self, term: Term, form: str) -> None:
@@ -191,6 +208,9 @@ class Variants:
             self.chosung.add(chosung(form), term, form)
         if len(form) >= MIN_SOUND_SYLLABLES:
             self.sound.add(sound_key(form), term, form)
+        if len(form) >= MIN_TYPO_SYLLABLES and term.points >= MIN_TYPO_POINTS:
+            for key in typo_keys(form):
+                self.typo.add(key, term, form)
         for rr in {romanise(form), romanise(form, assimilate=True)}:
             key = roman_fold(rr)
             if len(key) >= MIN_ROMAN_KEY:
@@ -203,10 +223,15 @@ class Variants:
         if self.chosung.regex is not None and _CONSONANT_RUN.search(sq):
             yield from self._chosung_hits(n)
         if self.sound.regex is not None and _HANGUL.search(sq):
-            for m in self.sound.regex.finditer(sound_key(sq)):
+            keyed = sound_key(sq)
+            for m in self.sound.regex.finditer(keyed):
                 for term, form in self.sound.keys[m.group()]:
                     if sq[m.start() : m.end()] != form:
                         yield m.start(), m.end(), term, form, "sound"
+            if self.typo.regex is not None:
+                for m in self.typo.regex.finditer(keyed):
+                    for term, form in self.typo.keys[m.group()]:
+                        yield m.start(), m.end(), term, form, "typo"
         if self.roman.regex is not None and _ROMAN_PREFILTER.search(sq):
             yield from self._roman_hits(n)
 
