@@ -173,9 +173,9 @@ def test_a_cue_rule_is_stored_with_its_reason(sqlite_app: App, tmp_path: Path) -
 
     who = Peer("익명", "user7700000301")
     abuse = room("모임", 1400000301)
-    abuse.message(T0, who, "동기 사진 넘겨 주면 알몸으로 바꿔 드림")
+    abuse.message(T0, who, "동기 사진 보내 주면 알몸으로 바꿔 드림")
     app_room = room("사진 앱", 1400000302)
-    app_room.message(T0, who, "동기 사진 넘겨 주면 만화로 바꿔 드림")
+    app_room.message(T0, who, "동기 사진 보내 주면 만화로 바꿔 드림")
     run_ingest(sqlite_app, write_export(tmp_path / "export", [abuse, app_room]), quiet=True)
     run_text_analysis(sqlite_app)
     rows = findings(sqlite_app, include_context=True, limit=1000)
