@@ -172,9 +172,9 @@ def _lookup(
             first.update(int(index.pdq.ids[r]) for r in rows)
     second: dict[int, int] = {}
     checked = 0
-    if h.regions is not None and len(h.regions):
+    if h.regions is not None and h.regions.lookups:
         seeds: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-        codes = hex_to_words([r.hex for r in h.regions.regions])
+        codes = hex_to_words([r.hex for r in h.regions.lookups])
         found_ = index.regions.search_many(codes, stage2.SEED_RADIUS, stage2.SEED_FLIPS)
         for qi, r, d in zip(*(a.tolist() for a in found_), strict=True):
             seeds[int(index.regions.ids[r])].append((qi, int(index.regions.aux[r]), d))

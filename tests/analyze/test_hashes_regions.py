@@ -162,3 +162,47 @@ def test_every_region_is_kept_once(coffee_regions: rg.RegionHashes) -> None:
     crop = variants.crop(COFFEE, 0.1, 0.1, 0.1, 0.1).image
     for found in (coffee_regions, rg.anchored_regions(_luma(crop))):
         assert len(set(found.regions)) == len(found) <= rg.MAX_REGIONS
+
+
+def _small(im: Image.Image, side: int = 125) -> Image.Image:
+    f = side / min(im.size)
+    return im.resize((round(im.width * f), round(im.height * f)), Image.Resampling.LANCZOS)
+
+
+def test_a_small_picture_fills_its_free_places_with_grid_regions() -> None:
+    """A 125-pixel picture has few keypoints large enough for a patch; the places left
+    hold grid squares (checked by a match, never looked up in an index)."""
+    found = rg.anchored_regions(_luma(_small(COFFEE)))
+    assert 0 < found.indexed <= found.anchored < len(found) <= rg.MAX_REGIONS
+    assert found.lookups == found.regions[: found.anchored]
+    short = min(found.width, found.height)
+    grid = found.regions[found.anchored :]
+    for r in grid:
+        assert any(abs(r.side - share * short) < 1e-9 for share in rg.GRID_SIDES)
+        x0, y0, x1, y1 = r.box()
+        assert x0 >= -1e-9 and y0 >= -1e-9 and x1 <= found.width + 1e-9
+        assert y1 <= found.height + 1e-9 and r.quality >= rg.QUALITY
+    assert all(hamming(a.hex, b.hex) > rg.DUPLICATE_BITS
+               for i, a in enumerate(found.regions) for b in found.regions[i + 1 :])  # fmt: skip
+    # central squares first: they are the ones a crop leaves in view
+    middle = [abs(r.x / found.width - 0.5) + abs(r.y / found.height - 0.5) for r in grid]
+    assert middle[0] <= min(middle) + 1e-9
+
+
+def test_grid_regions_only_where_keypoints_left_room(coffee_regions: rg.RegionHashes) -> None:
+    assert coffee_regions.anchored == len(coffee_regions) == rg.MAX_REGIONS
+
+
+def test_version_2_regions_are_still_read_as_all_anchored() -> None:
+    """A bank item's regions cannot be made again (its picture was not kept): regions
+    stored before grid regions existed are read as they were, every one anchored."""
+    found = rg.anchored_regions(_luma(_small(COFFEE)))
+    data = found.as_data()
+    back = rg.RegionHashes.from_data(data)
+    assert back is not None and back.anchored == found.anchored
+    old = {k: v for k, v in data.items() if k != "a"} | {"v": 2}
+    was = rg.RegionHashes.from_data(old)
+    assert was is not None and was.anchored == len(was) == len(found)
+    assert was.lookups == was.regions and was.indexed == found.indexed
+    assert rg.RegionHashes.from_data({**data, "v": 1}) is None
+    assert rg.RegionHashes.from_data({**data, "a": -5}) is None

@@ -263,3 +263,59 @@ def test_agreement_confined_to_a_quarter_of_the_picture_is_measured() -> None:
     assert _extent(spread, (0.0, 0.0, 1.0, 1.0), (1.0, 1.0)) == pytest.approx(0.85**2)
     # only the part in view counts
     assert _extent(corner, (0.0, 0.0, 0.5, 0.5), (1.0, 1.0)) == pytest.approx(0.36)
+
+
+def _small(im: Image.Image, side: int = 125) -> Image.Image:
+    f = side / min(im.size)
+    return im.resize((round(im.width * f), round(im.height * f)), Image.Resampling.LANCZOS)
+
+
+SMALL_PICTURES = {
+    "coffee": lambda: Image.fromarray(samples.coffee()),
+    "immunohistochemistry": lambda: Image.fromarray(samples.immunohistochemistry()),
+    "logo": lambda: Image.fromarray(samples.logo()).convert("RGB"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_PICTURES))
+def test_a_sticker_on_a_small_picture_is_found(name: str) -> None:
+    """125-pixel pictures (the size of many face photos) keep a handful of anchored
+    regions, and a sticker over a fifth of one hides most of them: one anchored pair
+    proposes the placement and the grid regions confirm it (none of these three was
+    found before grid regions)."""
+    im = _small(SMALL_PICTURES[name]())
+    target, _ = _regions_and_canvas(im)
+    query, canvas = _regions_and_canvas(variants.sticker(im, 0.2, x=0.3, y=0.7).image)
+    found = confirm(query, target, [], canvas, canvas_is_query=True)
+    assert found is not None and len(found.pairs) >= 3
+
+
+def test_the_same_sticker_on_small_pictures_is_not_a_match() -> None:
+    pictures = [_small(Image.fromarray(samples.astronaut())), _small(SMALL_PICTURES["coffee"]()),
+                _small(Image.fromarray(samples.chelsea())), _small(SMALL_PICTURES["logo"]()),
+                _small(Image.fromarray(samples.rocket())),
+                _small(SMALL_PICTURES["immunohistochemistry"]())]  # fmt: skip
+    stickered = [_regions_and_canvas(variants.sticker(im, 0.2, kind="badge", x=0.8, y=0.8,
+                                                      color=(220, 30, 90)).image)
+                 for im in pictures]  # fmt: skip
+    for i, (query, canvas) in enumerate(stickered):
+        for j, (target, _) in enumerate(stickered):
+            if i != j:
+                assert confirm(query, target, [], canvas, canvas_is_query=True) is None
+
+
+def test_grid_regions_only_add_to_anchored_agreement() -> None:
+    """Grid squares on bare edges and gradients agree across different pictures: they
+    never make a match alone, nor a second region of a two-region match."""
+    from haechi.match.regions import Evidence, Pair
+
+    p = Pair((0.2, 0.2, 0.1), (0.2, 0.2, 0.1), 5)
+    two = (p, p)
+    assert Evidence(two, 0, 10, anchored=2, anchored_disagree=0).holds()
+    assert not Evidence(two, 0, 10, anchored=1, anchored_disagree=0).holds()
+    assert not Evidence((p, p, p, p), 0, 10, anchored=0, anchored_disagree=0).holds()
+    # one anchored region and two grid regions: as many as three anchored would be
+    assert Evidence((p, p, p), 6, 20, anchored=1, anchored_disagree=2).holds()
+    assert not Evidence((p, p, p), 7, 20, anchored=1, anchored_disagree=2).holds()
+    # the anchored regions alone decide as before, whatever the grid squares show
+    assert Evidence(two, 9, 20, anchored=2, anchored_disagree=0).holds()

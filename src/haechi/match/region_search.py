@@ -101,7 +101,7 @@ def _seeds(
     indexes: IndexSet, query: RegionHashes, names: Sequence[str]
 ) -> dict[tuple[str, int], list[tuple[int, int, int]]]:
     seeds: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
-    hexes = [r.hex for r in query.regions]
+    hexes = [r.hex for r in query.lookups]  # grid regions are not looked up
     for name in names:
         for qi, hits in enumerate(indexes[name].search_many(hexes, SEED_RADIUS, SEED_FLIPS)):
             for h in hits:
@@ -149,7 +149,7 @@ def search_regions(
     stored files not to match (the query's own). The query's pixels (``query_canvas``)
     are used when given; otherwise, and for a candidate the query's pixels cannot
     confirm, a stored candidate's own pixels are read from the vault."""
-    if not len(query):
+    if not query.lookups:
         return []
     seeds = _seeds(indexes, query, names)
     ranked = sorted(

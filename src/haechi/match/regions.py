@@ -23,7 +23,7 @@ half of ``eval/eval_repost.py`` only; its held-out half is the measurement.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,11 +146,12 @@ def _agrees(t: Transform, p: Pair) -> bool:
     return math.hypot(p.query[0] - x, p.query[1] - y) <= PLACE_TOL * p.query[2]
 
 
-def _separated(pairs: Sequence[Pair]) -> list[Pair]:
+def _separated(pairs: Sequence[Pair], grid: Callable[[Pair], bool] = lambda p: False) -> list[Pair]:
     """Closest pairs first, keeping only those apart from every one kept (on both
-    pictures: one patch of the query cannot stand for two of the target)."""
+    pictures: one patch of the query cannot stand for two of the target); anchored pairs
+    before ``grid`` ones, which only add where no anchored one is."""
     kept: list[Pair] = []
-    for p in sorted(pairs, key=lambda p: p.bits):
+    for p in sorted(pairs, key=lambda p: (grid(p), p.bits)):
         if all(
             math.hypot(p.target[0] - k.target[0], p.target[1] - k.target[1])
             >= SEPARATION * max(p.target[2], k.target[2])
@@ -199,8 +200,10 @@ def _boxes(
 
 
 def hash_pairs(query: RegionHashes, target: RegionHashes, radius: int = PAIR_RADIUS) -> list[Pair]:
-    """Every query region x target region pair within ``radius`` bits."""
-    bits = pair_bits(query, target)
+    """Every anchored query region x anchored target region pair within ``radius`` bits
+    (grid regions only check a hypothesis: two smooth parts of different pictures can
+    agree at the scale of their grids' sides, and nested grid squares agree together)."""
+    bits = pair_bits(query, target)[: query.anchored, : target.anchored]
     qi, ti = np.nonzero(bits <= radius)
     return [
         Pair(_geometry(query.regions[i]), _geometry(target.regions[j]), int(bits[i, j]),
@@ -224,10 +227,21 @@ class Evidence:
     agree: tuple[Pair, ...]  # separated pairs within PAIR_RADIUS
     disagree: int  # regions in view that are clearly something else
     visible: int  # regions of the other side in view on the canvas
+    anchored: int = -1  # of ``agree``, on keypoints (the rest are grid regions); -1: all
+    anchored_disagree: int = -1  # of ``disagree``, on keypoints; -1: all
 
     def holds(self) -> bool:
+        """The anchored regions alone: at least ``MIN_PAIRS`` agree, at most twice as many
+        clearly differ, and only two when nothing differs. With the grid regions: at least
+        one more, at least one of them anchored, at most twice as many differ. Grid
+        regions only add to a match resting on an anchored one: a grid square on a bare
+        edge or gradient is much like one on another picture's."""
         a, d = len(self.agree), self.disagree
-        return a >= MIN_PAIRS and 2 * a >= d and (a > MIN_PAIRS or d == 0)
+        k = a if self.anchored < 0 else self.anchored
+        kd = d if self.anchored_disagree < 0 else self.anchored_disagree
+        if k >= MIN_PAIRS and 2 * k >= kd and (k > MIN_PAIRS or kd == 0):
+            return True
+        return k >= 1 and a > MIN_PAIRS and 2 * a >= d
 
 
 def _evidence(
@@ -264,7 +278,16 @@ def _evidence(
         agree.append(Pair(place, mine, int(bits[index]), None, int(index)) if canvas_is_query
                      else Pair(mine, place, int(bits[index]), int(index), None))  # fmt: skip
     visible = int((bits >= 0).sum())
-    return Evidence(tuple(_separated(agree)), int((bits >= DISAGREE_BITS).sum()), visible)
+
+    def on_grid(p: Pair) -> bool:
+        number = p.target_index if canvas_is_query else p.query_index
+        return number is not None and number >= other.anchored
+
+    kept = tuple(_separated(agree, on_grid))
+    anchored = sum(1 for p in kept if not on_grid(p))
+    differ = bits >= DISAGREE_BITS
+    return Evidence(kept, int(differ.sum()), visible, anchored,
+                    int(differ[: other.anchored].sum()))  # fmt: skip
 
 
 def _rescaled(t: Transform, pivot: Pair) -> list[Transform]:
@@ -291,14 +314,15 @@ def _hypotheses(pairs: Sequence[Pair]) -> list[Transform]:
 
 
 def _extent(agree: Sequence[Pair], part: tuple[float, float, float, float],
-            size: tuple[float, float]) -> float:  # fmt: skip
+            size: tuple[float, float], *, on_query: bool = False) -> float:  # fmt: skip
     """The share of the target's part in view (``part``: shares of its ``size``) that the
-    bounding box of the agreeing regions covers."""
+    bounding box of the agreeing regions covers (``on_query``: of the query's part)."""
     w, h = size
-    x0 = max(part[0] * w, min(p.target[0] - p.target[2] / 2 for p in agree))
-    y0 = max(part[1] * h, min(p.target[1] - p.target[2] / 2 for p in agree))
-    x1 = min(part[2] * w, max(p.target[0] + p.target[2] / 2 for p in agree))
-    y1 = min(part[3] * h, max(p.target[1] + p.target[2] / 2 for p in agree))
+    places = [p.query if on_query else p.target for p in agree]
+    x0 = max(part[0] * w, min(x - s / 2 for x, _, s in places))
+    y0 = max(part[1] * h, min(y - s / 2 for _, y, s in places))
+    x1 = min(part[2] * w, max(x + s / 2 for x, _, s in places))
+    y1 = min(part[3] * h, max(y + s / 2 for _, y, s in places))
     seen = (part[2] - part[0]) * w * (part[3] - part[1]) * h
     return max(0.0, x1 - x0) * max(0.0, y1 - y0) / seen if seen > 0 else 0.0
 
@@ -338,7 +362,17 @@ def confirm(
         if not found.holds():
             return False
         part, _ = _boxes(_fit(found.agree), (q.width, q.height), (tgt.width, tgt.height))
-        return _extent(found.agree, part, (tgt.width, tgt.height)) >= OVERLAY
+        if _extent(found.agree, part, (tgt.width, tgt.height)) < OVERLAY:
+            return False
+        # ... and beyond one overlay on the whole of one of the two pictures: a re-post
+        # shows all of the original (borders, captions) or all of itself is the original
+        # (crops); a hypothesis that lays two pictures' stickers on each other may leave
+        # only a small part of each in view, of which the sticker is a large share.
+        whole = (0.0, 0.0, 1.0, 1.0)
+        return (
+            _extent(found.agree, whole, (tgt.width, tgt.height)) >= OVERLAY
+            or _extent(found.agree, whole, (q.width, q.height), on_query=True) >= OVERLAY
+        )
 
     best: Evidence | None = None
     for hypothesis in _hypotheses(pairs):

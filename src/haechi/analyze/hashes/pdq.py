@@ -92,7 +92,8 @@ class PdqAnalyzer(Analyzer):
     name: ClassVar[str] = "pdq"
     # 2: dihedral hashes of the transformed picture itself; anchored region hashes
     # 3: region hashes packed (regions.VERSION 2), 48 a picture, 12 indexed
-    version: ClassVar[str] = "3"
+    # 4: grid regions fill the places keypoints left (regions.VERSION 3; 2 still read)
+    version: ClassVar[str] = "4"
     media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
     description = "PDQ perceptual hash and quality (near-duplicate matching, banks)."
     settings_cls: ClassVar[type] = PdqSettings

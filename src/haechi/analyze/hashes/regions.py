@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import math
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,8 @@ import numpy as np
 
 from haechi.analyze.hashes.pdqcore import buffer_hashes, hamming
 
-VERSION = 2  # 1: a JSON list of 32 regions (analyzer pdq version 2)
+VERSION = 3  # 1: a JSON list of 32 regions (analyzer pdq version 2); 2: packed
+READABLE = (2, 3)  # 2 has no grid regions (every region anchored): still read as it is
 DETECT_SIDE = 320  # SIFT runs on the picture scaled to this longest side
 PATCH_SIDE = 512  # patches are hashed from the picture at most this long
 SIZE_FACTOR = 4.0  # patch side / keypoint size
@@ -52,6 +54,11 @@ CENTRAL = 0.2
 QUALITY = 50  # as for whole-picture PDQ
 KEYPOINTS = 300
 DUPLICATE_BITS = 8  # a patch this close to one already kept adds nothing
+# Grid regions fill the places keypoints left free: squares of these shares of the
+# shorter side, centres STEP x the side apart, central ones first. Not anchored to the
+# content, so never looked up; checked where a hypothesis puts them (``match.regions``).
+GRID_SIDES = (0.25, 0.4)
+GRID_STEP = 0.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,17 @@ class RegionHashes:
     height: float
     regions: tuple[Region, ...]
     indexed: int
+    anchored: int = -1  # the first ``anchored`` regions are on keypoints; the rest grid
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.anchored <= len(self.regions):
+            object.__setattr__(self, "anchored", len(self.regions))
+
+    @property
+    def lookups(self) -> tuple[Region, ...]:
+        """The regions to look up in an index (the anchored ones: grid regions sit where
+        the frame put them, which a crop or border moves)."""
+        return self.regions[: self.anchored]
 
     def __len__(self) -> int:
         return len(self.regions)
@@ -88,29 +106,34 @@ class RegionHashes:
             packed += struct.pack(_RECORD, *(_unit16(v) for v in (r.x, r.y, r.side)), r.quality)
             packed += bytes.fromhex(r.hex)
         return {"v": VERSION, "w": round(self.width, 5), "h": round(self.height, 5),
-                "n": self.indexed, "r": base64.b64encode(bytes(packed)).decode()}  # fmt: skip
+                "n": self.indexed, "a": self.anchored,
+                "r": base64.b64encode(bytes(packed)).decode()}  # fmt: skip
 
     @classmethod
     def from_data(cls, data: Any) -> RegionHashes | None:
-        """Parse ``as_data`` output; None for anything else (another version, damage)."""
-        if not isinstance(data, dict) or data.get("v") != VERSION:
+        """Parse ``as_data`` output; None for anything else (another version, damage).
+        Version 2 (no grid regions) is read as it is: a bank item's regions cannot be
+        made again (its picture was not kept), and they still match as they did."""
+        if not isinstance(data, dict) or data.get("v") not in READABLE:
             return None
         try:
             width, height, indexed = float(data["w"]), float(data["h"]), int(data["n"])
+            anchored = int(data["a"]) if data["v"] >= 3 else -1
             raw = base64.b64decode(str(data["r"]), validate=True)
         except (KeyError, TypeError, ValueError, binascii.Error):
             return None
         size = struct.calcsize(_RECORD) + 32
         if len(raw) % size or len(raw) > size * MAX_REGIONS:
             return None
-        if not (0 < width <= 1 and 0 < height <= 1) or indexed < 0:
+        if not (0 < width <= 1 and 0 < height <= 1) or indexed < 0 or anchored < -1:
             return None
         regions = []
         for at in range(0, len(raw), size):
             x, y, side, quality = struct.unpack_from(_RECORD, raw, at)
             hex_ = raw[at + size - 32 : at + size].hex()
             regions.append(Region(x / 65535, y / 65535, side / 65535, hex_, quality))
-        return cls(width, height, tuple(regions), min(indexed, len(regions)))
+        anchored = len(regions) if anchored < 0 else min(anchored, len(regions))
+        return cls(width, height, tuple(regions), min(indexed, anchored), anchored)
 
 
 _RECORD = "<HHHB"
@@ -255,7 +278,47 @@ def anchored_regions(luma: np.ndarray) -> RegionHashes:
     kept = _select(candidates, canvas.width, canvas.height)
     chosen = _to_index(kept, canvas.width, canvas.height)
     ordered = chosen + [r for r in kept if r not in chosen]
-    return RegionHashes(canvas.width, canvas.height, tuple(ordered), len(chosen))
+    grid = _grid(canvas, ordered, MAX_REGIONS - len(ordered))
+    return RegionHashes(canvas.width, canvas.height, tuple(ordered + grid), len(chosen),
+                        len(ordered))  # fmt: skip
+
+
+def _grid(canvas: Canvas, kept: list[Region], room: int) -> list[Region]:
+    """Up to ``room`` grid regions, central ones first. A small picture has few keypoints
+    large enough for a patch (a 125-pixel face photo keeps ~8 regions, and a 20 % crop of
+    it shows one or two): a match then rests on one anchored pair, and these are what
+    the hypothesis it makes is checked on."""
+    if room <= 0:
+        return []
+    w, h = canvas.width, canvas.height
+    places: list[tuple[float, float, float, float]] = []
+    for share in GRID_SIDES:
+        side = share * min(w, h)
+        step = GRID_STEP * side
+        xs, ys = (_positions(extent, side, step) for extent in (w, h))
+        places += [(math.hypot(x / w - 0.5, y / h - 0.5), x, y, side) for y in ys for x in xs]
+    places.sort()
+    hashes = canvas.patches(np.array([p[1:] for p in places])) if places else []
+    out: list[Region] = []
+    for (_, x, y, side), found in zip(places, hashes, strict=True):
+        if found is None or found[1] < QUALITY:
+            continue
+        r = Region(x, y, side, found[0], found[1])
+        if any(hamming(r.hex, k.hex) <= DUPLICATE_BITS for k in (*kept, *out)):
+            continue
+        out.append(r)
+        if len(out) == room:
+            break
+    return out
+
+
+def _positions(extent: float, side: float, step: float) -> list[float]:
+    """Centres of squares of ``side`` at most ``step`` apart, covering [0, extent]."""
+    if side > extent:
+        return []
+    n = math.ceil((extent - side) / step - 1e-9) + 1
+    span = extent - side
+    return [side / 2 + (span * i / (n - 1) if n > 1 else span / 2) for i in range(n)]
 
 
 def _select(candidates: list[Region], width: float, height: float) -> list[Region]:
