@@ -206,3 +206,14 @@ def test_version_2_regions_are_still_read_as_all_anchored() -> None:
     assert was.lookups == was.regions and was.indexed == found.indexed
     assert rg.RegionHashes.from_data({**data, "v": 1}) is None
     assert rg.RegionHashes.from_data({**data, "a": -5}) is None
+
+
+def test_a_small_picture_gets_two_patch_sizes_a_keypoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``SMALL_SIDE`` pixels a keypoint gives a smaller patch too (some of which fit
+    inside a 20 % crop); a larger picture's regions are the same either way."""
+    small, large = _luma(_small(COFFEE)), _luma(COFFEE)
+    both, big = rg.anchored_regions(small), rg.anchored_regions(large)
+    monkeypatch.setattr(rg, "SMALL_FACTORS", (rg.SIZE_FACTOR,))
+    one = rg.anchored_regions(small)
+    assert both.anchored > one.anchored
+    assert rg.anchored_regions(large) == big

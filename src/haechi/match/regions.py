@@ -15,6 +15,13 @@ different, and the agreeing regions span more than one overlay could (``OVERLAY`
 sticker or caption hides a few regions of a re-post, while two different pictures that
 carry the same watermark agree on it, in one small part, and on nothing else.
 
+Grid regions (squares on a lattice, filling the places keypoints left: most of a small
+picture's) are checked like the others but never propose a placement, and they only add
+to anchored agreement: a match needs two agreeing anchored regions as above, or three
+agreeing of which one is anchored, with no more than twice as many different. The
+agreement must also span a quarter of one of the two whole pictures, not only of a small
+part in view (``accepted``): a re-post shows all of its original or is all of it.
+
 A match records its stage, the agreeing regions, the scale and which part of each
 picture it covers (``RegionMatch.as_dict``). Parameters were chosen on the development
 half of ``eval/eval_repost.py`` only; its held-out half is the measurement.

@@ -92,7 +92,8 @@ class PdqAnalyzer(Analyzer):
     name: ClassVar[str] = "pdq"
     # 2: dihedral hashes of the transformed picture itself; anchored region hashes
     # 3: region hashes packed (regions.VERSION 2), 48 a picture, 12 indexed
-    # 4: grid regions fill the places keypoints left (regions.VERSION 3; 2 still read)
+    # 4: grid regions fill the places keypoints left, pictures under 256 px get two patch
+    # sizes a keypoint (regions.VERSION 3; version 2 still read)
     version: ClassVar[str] = "4"
     media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
     description = "PDQ perceptual hash and quality (near-duplicate matching, banks)."

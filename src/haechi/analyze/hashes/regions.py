@@ -12,11 +12,18 @@ A patch that is still in view after a crop, a border, a caption bar or a sticker
 its hash within a few bits of noise plus the keypoint's placement error; a patch of
 another picture is ~128 bits away like any PDQ hash.
 
+A picture smaller than ``SMALL_SIDE`` pixels gets two patches a keypoint
+(``SMALL_FACTORS``), so that some still fit inside a crop of it.
+
 Each picture keeps up to ``MAX_REGIONS`` patches, strongest keypoints first but spread
 over the picture (``_select``), and names the ``INDEXED`` that go into the search index:
 those inside the central box [0.2, 0.8] x [0.2, 0.8], which any crop of up to 20 % per
 side leaves in view, first (``_to_index``). Patches are resampled by exact box averages
-(``Canvas``). Coordinates are in units of the picture's longest side, so any two
+(``Canvas``). Places the keypoints left free are filled with *grid* regions (``_grid``):
+squares on a lattice fixed to the frame, which a crop or border moves, so they are never
+looked up — the ``anchored`` ones are — but a hypothesis made by an anchored pair is
+checked on them too, which is what a small picture with a handful of anchored regions
+lacked. Coordinates are in units of the picture's longest side, so any two
 pictures relate by a scale and an offset. Nothing here is a picture: a region is a
 position, a size and a 256-bit hash, as shareable as the picture's PDQ itself.
 
@@ -59,6 +66,10 @@ DUPLICATE_BITS = 8  # a patch this close to one already kept adds nothing
 # content, so never looked up; checked where a hypothesis puts them (``match.regions``).
 GRID_SIDES = (0.25, 0.4)
 GRID_STEP = 0.75
+# A picture under SMALL_SIDE pixels (longest side) also gets a smaller patch on each
+# keypoint: a 20 % crop of a 125-pixel photo is 75 pixels, where few 4x patches fit.
+SMALL_SIDE = 256
+SMALL_FACTORS = (4.0, 2.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,10 +263,11 @@ def anchored_regions(luma: np.ndarray) -> RegionHashes:
     decode is fine: geometry is relative to the longest side)."""
     canvas = Canvas(luma)
     found = _keypoints(canvas.luma)
-    taken = np.empty((len(found), 3))
     n = 0
-    for x, y, size in found:
-        side = size * SIZE_FACTOR
+    factors = SMALL_FACTORS if canvas.unit < SMALL_SIDE else (SIZE_FACTOR,)
+    found = [(x, y, size * f) for x, y, size in found for f in factors]
+    taken = np.empty((len(found), 3))
+    for x, y, side in found:
         if not canvas.inside(x, y, side):
             continue
         t = taken[:n]
