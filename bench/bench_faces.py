@@ -131,6 +131,24 @@ def synthetic(n: int, seed: int, people: str) -> tuple[np.ndarray, np.ndarray, n
     "mixed" (1-20 pictures a person, mean ~5: past a person's own pictures the top 10 is
     noise) or "recurring" (10-30 pictures a person: the top 10 are all real matches)."""
     rng = np.random.default_rng(seed)
+    ident, centres = _people(rng, n, people)
+    # The noise is drawn a million rows at a time (the same values as one draw: the generator
+    # fills in order), so 10M vectors need their own 5 GB and not 20.
+    vecs = np.empty((n, 128), np.float32)
+    for start in range(0, n, 1_000_000):
+        end = min(n, start + 1_000_000)
+        noise = rng.normal(0, 0.022, (end - start, 128)).astype(np.float32)
+        vecs[start:end] = centres[ident[start:end]] + noise
+    return vecs, ident, centres
+
+
+def people_of(n: int, seed: int, people: str) -> tuple[np.ndarray, np.ndarray]:
+    """The identities and centres ``synthetic`` gives for the same arguments, without the
+    vectors (for a process that reads them from disk)."""
+    return _people(np.random.default_rng(seed), n, people)
+
+
+def _people(rng: np.random.Generator, n: int, people: str) -> tuple[np.ndarray, np.ndarray]:
     if people == "mixed":
         sizes = np.minimum(rng.geometric(0.2, size=n), 20)
     else:
@@ -138,8 +156,7 @@ def synthetic(n: int, seed: int, people: str) -> tuple[np.ndarray, np.ndarray, n
     ident = np.repeat(np.arange(len(sizes)), sizes)[:n]
     centres = rng.normal(0, 1, (int(ident.max()) + 1, 128)).astype(np.float32)
     centres *= 0.65 / np.linalg.norm(centres, axis=1, keepdims=True)
-    vecs = centres[ident] + rng.normal(0, 0.022, (n, 128)).astype(np.float32)
-    return vecs.astype(np.float32), ident, centres
+    return ident, centres
 
 
 def new_pictures(ident: np.ndarray, centres: np.ndarray, count: int, each: int) -> np.ndarray:

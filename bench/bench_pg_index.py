@@ -179,7 +179,7 @@ def child(home: str, what: str, n: int) -> None:
         import bench_faces
 
         vecs = np.load(Path(home) / "faces.npy", mmap_mode="r")
-        _v, ident, centres = bench_faces.synthetic(n, 3, "mixed")
+        ident, centres = bench_faces.people_of(n, 3, "mixed")
         queries = bench_faces.new_pictures(ident, centres, 200, 1)[:, 0, :]
         truth = bench_faces.brute_force(np.asarray(vecs), queries[:, None, :])
         face_times: list[float] = []
