@@ -133,7 +133,7 @@ def render(
 
 
 def _chain_section(chain: ChainSummary) -> list[str]:
-    out = ["<h2>관리연속성 · Chain of custody</h2><table>"]
+    out = ["<h2>관리 연속성 · Chain of custody</h2><table>"]
     bad = chain.case_events_bad
     state = "hashes and signatures valid" if not bad else f"{len(bad)} problem(s)"
     out.append(
@@ -287,7 +287,7 @@ def _notices_section(ev: Evidence) -> list[str]:
 
 def _events_section(events: list[StoredEvent]) -> list[str]:
     out = [
-        "<h2>관련 관리연속성 기록 · Custody events concerning the case</h2><table><tr><th>seq</th>"
+        "<h2>관련 관리 연속성 기록 · Custody events concerning the case</h2><table><tr><th>seq</th>"
         "<th>time (UTC / KST)</th><th>type</th><th>actor</th><th>hash</th></tr>"
     ]
     for e in events:
