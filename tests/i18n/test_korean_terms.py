@@ -1,7 +1,7 @@
 """Issue 13, point 6: one Korean name for each concept. The chain of custody had two
 (보관 연속성 기록 in the navigation, 관리 연속성 기록 everywhere else); every Korean text
-the user reads — the web catalogue, the CLI catalogue, the package verifier and the court report — must use
-the one chosen name and none of its variants."""
+the user reads — the web catalogue, the CLI catalogue, the package verifier and the court
+report — must use the one chosen name and none of its variants."""
 
 from __future__ import annotations
 
