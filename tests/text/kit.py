@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from haechi.analyze.text.scan import MessageScan, Scanner
 from haechi.demo.tdesktop_format import ABOUT_CHATS, ABOUT_TELEGRAM, ChatBuilder, Peer, dumps
 
 ME = Peer("Investigator", "user6100000099")
@@ -35,3 +36,9 @@ def write_export(dest: Path, chats: list[ChatBuilder], user_id: int = 6100000099
     }
     (dest / "result.json").write_text(dumps(root), encoding="utf-8")
     return dest
+
+
+def flag(scanner: Scanner, text: str) -> tuple[bool, MessageScan]:
+    """Is ``text`` flagged (its points reach the lexicon's message flag), and its scan."""
+    s = scanner.scan(text)
+    return s.points(scanner.lexicon) >= scanner.lexicon.scoring.message_flag, s

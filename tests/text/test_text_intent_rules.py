@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.text.kit import T0, room, write_export
+from tests.text.kit import T0, flag, room, write_export
 
 from haechi.analyze.text.context import in_quotes
 from haechi.analyze.text.hangul import sound_key, typo_keys
 from haechi.analyze.text.lexicon import load_lexicon
 from haechi.analyze.text.runner import run_text_analysis
-from haechi.analyze.text.scan import MessageScan, Scanner
+from haechi.analyze.text.scan import Scanner
 from haechi.analyze.text.service import findings
 from haechi.app import App
 from haechi.demo.tdesktop_format import Peer
@@ -25,11 +25,6 @@ from haechi.domain import UsageError
 @pytest.fixture(scope="module")
 def scanner() -> Scanner:
     return Scanner(load_lexicon())
-
-
-def _flag(scanner: Scanner, text: str) -> tuple[bool, MessageScan]:
-    s = scanner.scan(text)
-    return s.points(scanner.lexicon) >= scanner.lexicon.scoring.message_flag, s
 
 
 @pytest.mark.parametrize(
@@ -56,12 +51,12 @@ def _flag(scanner: Scanner, text: str) -> tuple[bool, MessageScan]:
 def test_cue_rules_flag_abuse_and_not_the_look_alike(
     scanner: Scanner, abuse: str, rule: str, benign: str
 ) -> None:
-    flagged, s = _flag(scanner, abuse)
+    flagged, s = flag(scanner, abuse)
     assert flagged, (abuse, s.reading)
     assert not s.result.findings  # no lexicon term: the rule is the whole reason
     fired = {r.id: r.explain for r in s.rules}
     assert fired.get(rule)  # the reason an analyst is shown
-    flagged, s = _flag(scanner, benign)
+    flagged, s = flag(scanner, benign)
     assert not flagged, (benign, [r.id for r in s.rules], s.reading)
 
 
@@ -74,7 +69,7 @@ def test_news_and_support_framing_keep_the_rules_quiet(scanner: Scanner) -> None
         "경찰은 운영자가 방이 폭파될 때마다 새 방으로 회원을 옮긴 혐의로 구속했다고 밝혔다",
         '[단독] "사진 주면 누드로" 광고 여전…방심위 차단 요청',
     ):
-        flagged, s = _flag(scanner, text)
+        flagged, s = flag(scanner, text)
         assert not flagged, (text, [r.id for r in s.rules], s.reading)
     # Quoted cues are mentions: kept as context (with a signal term, so the message's
     # cues are stored), not counted as intent, and they count as news like a quoted term.
@@ -82,12 +77,12 @@ def test_news_and_support_framing_keep_the_rules_quiet(scanner: Scanner) -> None
     mentions = {c.category for c in s.result.context if c.role == "mention"}
     assert {"photo", "transform", "request"} <= mentions and not s.result.intent
     assert "news" in s.reading.kinds
-    flagged, s = _flag(scanner, '그 광고엔 "사진 주면 누드로 해드림" 이라고 적혀 있었다')
+    flagged, s = flag(scanner, '그 광고엔 "사진 주면 누드로 해드림" 이라고 적혀 있었다')
     assert not flagged and not s.rules
 
 
 def test_the_same_cues_unquoted_are_a_request(scanner: Scanner) -> None:
-    flagged, s = _flag(scanner, "사진 주면 누드로 해드림 ㅋㅋ")
+    flagged, s = flag(scanner, "사진 주면 누드로 해드림 ㅋㅋ")
     assert flagged and "undress_photo_request" in {r.id for r in s.rules}
 
 
@@ -106,9 +101,9 @@ def test_in_quotes() -> None:
 def test_a_link_does_not_lift_the_sense_of_a_guild_move(scanner: Scanner) -> None:
     """Backup-room rules now read senses too: a game guild's new room after its room blew
     up, link and all, is not a successor abuse room; the same with abuse words is."""
-    flagged, s = _flag(scanner, "게임 길드방 터져서 새 방 팠어요 t.me/+GuildNew01")
+    flagged, s = flag(scanner, "게임 길드방 터져서 새 방 팠어요 t.me/+GuildNew01")
     assert not flagged, [r.id for r in s.rules]
-    flagged, s = _flag(scanner, "능욕방 터져서 새 방 팠어요 t.me/+GuildNew01")
+    flagged, s = flag(scanner, "능욕방 터져서 새 방 팠어요 t.me/+GuildNew01")
     assert flagged
 
 

@@ -238,7 +238,7 @@ def test_benign_chat_corpus_has_no_initials_hit_and_nothing_flagged(scanner: Sca
 
 def test_three_consonants_need_context(scanner: Scanner) -> None:
     assert hits(scanner, "ㅂㅇㅂ 좀") == []
-    assert ("ko.backup_room", "chosung_short") in hits(scanner, "ㅂㅇㅂ 링크 t.me/+AbC123xyz9")
+    assert ("ko.standby_room", "chosung_short") in hits(scanner, "ㅂㅇㅂ 링크 t.me/+AbC123xyz9")
     assert ("ko.hapsabang", "chosung_short") in hits(scanner, "ㅎㅅㅂ 입장료 만원")
 
 

@@ -30,6 +30,7 @@ cues do is decided in :mod:`.context`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,14 @@ def _script(form: str) -> str:
     if any(ord(c) > 0x2E80 for c in form):
         return "cjk"
     return "latin"
+
+
+def _ends_word(n: Normalized, script: str, end: int) -> bool:
+    """Does a Latin or Cyrillic match end on a word, or before an ending it may take?"""
+    rest = n.word_rest(end)
+    if script == "latin":
+        return not rest or rest in LATIN_SUFFIXES
+    return not rest or (len(rest) <= CYRILLIC_MAX_ENDING and rest.isalpha())
 
 
 def trie_regex(words: list[str], repeat: str = "") -> str:
@@ -257,7 +266,8 @@ class Matcher:
             regex = self.regex.get(script)
             if regex is None:
                 continue
-            for m in regex.finditer(view):
+            bounded = script in ("latin", "cyrillic") and not via
+            for m in self._bounded(n, script, regex, view) if bounded else regex.finditer(view):
                 s, e = m.span()
                 if s == e:
                     continue
@@ -273,6 +283,32 @@ class Matcher:
                 self._place(n, out, script, term, s, e, spelt, how)
         for s, e, term, form, how in self.variants.hits(n) if self.variants else ():
             self._place(n, out, "cjk", term, s, e, form, how)
+
+    @staticmethod
+    def _bounded(
+        n: Normalized, script: str, regex: re.Pattern[str], view: str
+    ) -> Iterator[re.Match[str]]:
+        """Latin and Cyrillic matches that start on a word and end on one (or before a
+        short ending). The squeezed text has no spaces, so a match that does not is
+        retried shorter and then one character on instead of being kept: otherwise it
+        swallows the start of a real hit in the next word ("nude" + the "s" of "send" hid
+        "send a photo", "her" inside "there" hid "replacement")."""
+        pos = 0
+        while pos < len(view):
+            m = regex.search(view, pos)
+            if m is None:
+                return
+            s = m.start()
+            if not n.word_start(s):
+                pos = s + 1
+                continue
+            while m is not None and m.end() > s and not _ends_word(n, script, m.end()):
+                m = regex.match(view, s, m.end() - 1)
+            if m is None or m.end() == s:
+                pos = s + 1
+                continue
+            yield m
+            pos = m.end()
 
     def _place(
         self,

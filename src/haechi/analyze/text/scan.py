@@ -32,8 +32,10 @@ from haechi.analyze.text.variants import supported
 # romanisations, Hangul loanwords, mixed scripts), symbols and small capitals for letters.
 # m4: rules that cues alone satisfy (no signal term: a photo of a person asked for to be
 # made naked, a room moved after a ban), rule senses (benign_in), quoted cues as mentions,
-# one-letter misspellings of long Korean terms.
-ENGINE_VERSION = "m4"
+# one-letter misspellings of long Korean terms. m5: a Latin or Cyrillic match that does not
+# start and end on a word is retried shorter and further on instead of swallowing the next
+# word's start (rules about people's photos, named bots and standby rooms are lexicon data).
+ENGINE_VERSION = "m5"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 
@@ -84,6 +86,7 @@ class Scanner:
             if r.scope == "message"
             and all(any(k in ("intent", "entity") for k, _ in alts) for alts in r.all)
         ]
+        self._possible: dict[frozenset[tuple[str, str]], bool] = {}
 
     def scan(
         self,
@@ -130,7 +133,15 @@ class Scanner:
                 have.update(("entity", g) for g in group_of(e.kind))
         if any(k == "entity" for k, _ in have):
             have.add(("intent", "entity"))
-        return any(all(any(a in have for a in alts) for alts in r.all) for r in self.cue_rules)
+        key = frozenset(have)
+        possible = self._possible.get(key)
+        if possible is None:  # the same few cue sets recur across a whole scan
+            possible = any(
+                all(any(a in key for a in alts) for alts in r.all) for r in self.cue_rules
+            )
+            if len(self._possible) < 4096:
+                self._possible[key] = possible
+        return possible
 
     def _senses(self, rules: list[Rule], result: TextResult, reading: Reading) -> list[Rule]:
         """Drop the rules whose benign sense the message's context shows (``benign_in``:
