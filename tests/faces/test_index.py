@@ -173,13 +173,15 @@ def test_inverted_file_and_sketch_follow_the_database(app: App) -> None:
     second = FaceIndex.for_app(app).sync(app, exact_limit=100)
     assert not second.rebuilt and second.added == 200 and second.total == 600
     # The reader's index was not changed under it (the sync worked on a copy) ...
-    assert reader.index.ntotal == 400 and reader.sketch.ntotal == 400
+    assert reader.index.ntotal == 400 and reader.sketch.ntotal == 400 == reader.codes.ntotal
     assert len(reader.within(people[400:], 0.01, exhaustive=True)[0]) == 0
     # ... and a new reader sees the new faces, through both structures.
     fresh = FaceIndex.for_app(app)
     assert fresh.load() and fresh.total == 600 and fresh.sketch.ntotal == 600
+    assert fresh.codes.ntotal == 600
     (hits,) = fresh.within(people[599:600], 0.01, exhaustive=True)
     assert [h.face_id for h in hits] == [600]
+    assert [h.face_id for h in fresh.within(people[599:600], 0.01)[0]] == [600]  # the codes
     assert fresh.nearest(people[599:600], 1)[0][0].face_id == 600
 
     with app.db.begin() as conn:
@@ -187,14 +189,15 @@ def test_inverted_file_and_sketch_follow_the_database(app: App) -> None:
     third = FaceIndex.for_app(app).sync(app, exact_limit=100)
     assert not third.rebuilt and third.removed == 10 and third.total == 590
     after = FaceIndex.for_app(app)
-    assert after.load() and after.sketch.ntotal == 590
+    assert after.load() and after.sketch.ntotal == 590 == after.codes.ntotal
     assert not after.within(people[599:600], 0.01, exhaustive=True)[0]
+    assert all(h.face_id <= 590 for h in after.within(people[590:600], RADIUS)[0])
     assert all(h.face_id <= 590 for h in after.nearest(people[590:600], 5)[0])
     assert after.mode(exhaustive=True)["nprobe"] == after.index.nlist
     nlist, nprobe = after.meta["nlist"], after.meta["nprobe"]
     assert after.mode() == {
         "kind": "ivf", "faces": 590, "nlist": nlist, "nprobe": nprobe, "exact": False,
-        "exhaustive": False,
+        "exhaustive": False, "codes": f"IVF{nlist},PQ64x4fs",
     }  # fmt: skip
     said = index_mode(after.mode())
     assert said.startswith(f"approximate search of 590 faces ({nprobe} of {nlist} cells")

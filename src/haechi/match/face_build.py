@@ -4,7 +4,8 @@
 copies them into the index: at 10M faces that is 5 GB of array beside 5 GB of index.
 Here the inverted file and the sketch are trained on samples read by face id (the same
 rows ``build`` would pick, so the same index), then filled page by page from the
-``faces`` table: the faces are held once, in the index.
+``faces`` table: the faces are held once, in the index. The range codes are derived from
+the filled inverted file, list by list (:mod:`haechi.match.face_codes`).
 """
 
 from __future__ import annotations
@@ -16,31 +17,31 @@ from sqlalchemy import select
 
 from haechi.analyze.faces import codec
 from haechi.app import App
+from haechi.match import face_codes
 from haechi.match import face_index as fi
 from haechi.store.tables.faces import FaceRow
 
 IN_CHUNK = 900  # ids a query names (every driver's bound-parameter limit is higher)
 
 
-def stream_build(app: App, ids: np.ndarray) -> tuple[Any, Any, dict[str, Any]]:
-    """(inverted file, sketch, description) over the active faces ``ids`` (sorted)."""
+def stream_build(app: App, ids: np.ndarray) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """(inverted file, sketch, range codes, description) over the active faces ``ids``
+    (sorted)."""
     n = len(ids)
     ivf_rows, sketch_rows = fi.ivf_training_rows(n), fi.sketch_training_rows(n)
     wanted = np.union1d(ids[ivf_rows], ids[sketch_rows])
     sample = vectors_of(app, wanted)
     index = fi.empty_ivf(sample[np.searchsorted(wanted, ids[ivf_rows])], n)
-    sketch = fi.empty_sketch(sample[np.searchsorted(wanted, ids[sketch_rows])])
+    code_sample = sample[np.searchsorted(wanted, ids[sketch_rows])]
+    sketch = fi.empty_sketch(code_sample)
     del sample
     for page_ids, vectors in fi.FaceIndex._active(app):
         index.add_with_ids(vectors, page_ids)
         sketch.add_with_ids(vectors, page_ids)
-    nlist = int(index.nlist)
-    meta = {
-        "format": fi.FORMAT, "model": codec.MODEL, "kind": "ivf", "trained_for": n,
-        "nlist": nlist, "nprobe": fi.range_nprobe(nlist), "sketch": f"PQ{fi.SKETCH_M}x4fs",
-        "k_factor": fi.K_FACTOR,
-    }  # fmt: skip
-    return index, sketch, meta
+    codes, error = face_codes.build_codes(index, code_sample)
+    meta = {"format": fi.FORMAT, "model": codec.MODEL, "kind": "ivf", "trained_for": n}
+    meta.update(fi.ivf_meta(int(index.nlist), error))
+    return index, sketch, codes, meta
 
 
 def vectors_of(app: App, ids: np.ndarray) -> np.ndarray:

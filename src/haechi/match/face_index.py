@@ -5,9 +5,12 @@ within 0.55 of these templates": subject and probe searches, the re-upload watch
 queries (clustering's neighbour graph). Up to :data:`EXACT_LIMIT` faces one exact
 ``IndexFlatL2`` answers both. Beyond that:
 
-* an inverted file (``IndexIVFFlat``, about 4*sqrt(n) cells) answers range queries reading
-  1/:data:`RANGE_PROBE_DIVISOR` of its cells (a face's own pictures lie in the few cells
-  around it), or every cell when asked (``exhaustive``: exact);
+* an inverted file (``IndexIVFFlat``, about 4*sqrt(n) cells) holds the exact vectors and
+  answers exhaustive range queries (every cell: exact);
+* *range codes* (:mod:`haechi.match.face_codes`: the same cells, 32 bytes a face, SIMD fast
+  scan) answer range queries reading 1/:data:`RANGE_PROBE_DIVISOR` of the cells (a face's
+  own pictures lie in the few cells around it), every face they may hold within the radius
+  checked by its exact distance: the inverted file's answer, reading 16 times less;
 * a *sketch* answers top-k: every face product-quantised to 32 bytes (``PQ64x4fs``, FAISS's
   SIMD fast scan), scanned whole, its best ``k *`` :data:`K_FACTOR` candidates re-ranked by
   exact distance read from the inverted file. A face's nearest *strangers* lie in any
@@ -44,10 +47,12 @@ from sqlalchemy import func, select
 
 from haechi.analyze.faces import codec
 from haechi.app import App
+from haechi.match import face_codes
 from haechi.store.models import CustodyEvent
 from haechi.store.tables.faces import FaceRow
 
-FORMAT = 2  # 1: IVF with sqrt(n) cells and no sketch; files of another format are rebuilt
+# 1: IVF with sqrt(n) cells and no sketch; 2: no range codes. Other formats are rebuilt.
+FORMAT = 3
 # An exact scan of 50k faces takes a few ms even on a busy core; past that the inverted
 # file is faster and (bench_faces.py) still finds >= 0.99 of the faces within range.
 EXACT_LIMIT = 50_000
@@ -170,12 +175,24 @@ def build_sketch(vectors: np.ndarray, ids: np.ndarray) -> Any:
     return sketch
 
 
+def ivf_meta(nlist: int, code_error: float) -> dict[str, Any]:
+    """How an inverted file with ``nlist`` cells is searched (part of its description)."""
+    return {
+        "nlist": nlist,
+        "nprobe": range_nprobe(nlist),
+        "sketch": f"PQ{SKETCH_M}x4fs",
+        "k_factor": K_FACTOR,
+        "codes": f"IVF{nlist},PQ{face_codes.CODES_M}x4fs",
+        "code_error": code_error,
+    }
+
+
 def index_kind(index: Any) -> str:
     return "ivf" if hasattr(index, "nprobe") else "flat"
 
 
-# folder -> (stamp, index, sketch, meta). Entries are never changed in place.
-_cache: dict[Path, tuple[tuple[Any, ...], Any, Any, dict[str, Any]]] = {}
+# folder -> (stamp, index, sketch, codes, meta). Entries are never changed in place.
+_cache: dict[Path, tuple[tuple[Any, ...], Any, Any, Any, dict[str, Any]]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -186,9 +203,11 @@ class FaceIndex:
         self.folder = Path(folder)
         self._index_path = self.folder / "faces.faiss"
         self._sketch_path = self.folder / "faces.sketch.faiss"
+        self._codes_path = self.folder / "faces.codes.faiss"
         self._meta_path = self.folder / "faces.json"
         self.index: Any = None
         self.sketch: Any = None
+        self.codes: Any = None  # the range codes (face_codes), beside an inverted file
         self.meta: dict[str, Any] = {}
         self._shared = False  # the objects are the cached ones: copy before changing them
 
@@ -211,17 +230,14 @@ class FaceIndex:
         """Replace the in-memory index by one over ``vectors``/``ids`` (nothing is saved)."""
         index = build_index(vectors, ids, exact_limit=exact_limit)
         ivf = index_kind(index) == "ivf"
-        self.index, self.sketch, self._shared = index, None, False
+        self.index, self.sketch, self.codes, self._shared = index, None, None, False
         self.meta = {"format": FORMAT, "model": codec.MODEL, "kind": index_kind(index)}
         self.meta["trained_for"] = len(ids)
         if ivf:
             self.sketch = build_sketch(vectors, ids)
-            self.meta.update(
-                nlist=int(index.nlist),
-                nprobe=range_nprobe(int(index.nlist)),
-                sketch=f"PQ{SKETCH_M}x4fs",
-                k_factor=K_FACTOR,
-            )
+            sample = np.ascontiguousarray(vectors, dtype=np.float32)[sketch_training_rows(len(ids))]
+            self.codes, error = face_codes.build_codes(index, sample)
+            self.meta.update(ivf_meta(int(index.nlist), error))
 
     @contextlib.contextmanager
     def _locked(self, *, shared: bool = False) -> Iterator[None]:
@@ -254,21 +270,23 @@ class FaceIndex:
             with _cache_lock:
                 cached = _cache.get(key)
             if cached is not None and cached[0] == stamp:
-                _, self.index, self.sketch, self.meta = cached
+                _, self.index, self.sketch, self.codes, self.meta = cached
                 self._shared = True
                 return True
             index = faiss.read_index(str(self._index_path))
-            sketch = None
+            sketch = codes = None
             if meta.get("kind") == "ivf":
                 sketch = faiss.read_index(str(self._sketch_path))
-                if int(sketch.ntotal) != int(meta["total"]):
-                    raise ValueError("the sketch and its description disagree")
+                codes = faiss.read_index(str(self._codes_path))
+                if {int(sketch.ntotal), int(codes.ntotal)} != {int(meta["total"])}:
+                    raise ValueError("the sketch or codes and their description disagree")
             if int(index.ntotal) != int(meta["total"]) or index_kind(index) != meta.get("kind"):
                 raise ValueError("index and its description disagree")
         except (OSError, ValueError, KeyError, RuntimeError):
-            self.index, self.sketch, self.meta, self._shared = None, None, {}, False
+            self.index, self.sketch, self.codes, self.meta = None, None, None, {}
+            self._shared = False
             return False
-        self.index, self.sketch, self.meta = index, sketch, meta
+        self.index, self.sketch, self.codes, self.meta = index, sketch, codes, meta
         self._publish(stamp)
         return True
 
@@ -277,7 +295,8 @@ class FaceIndex:
             _cache.pop(self.folder.resolve(), None)
             while len(_cache) >= _CACHED:
                 _cache.pop(next(iter(_cache)))
-            _cache[self.folder.resolve()] = (stamp, self.index, self.sketch, self.meta)
+            entry = (stamp, self.index, self.sketch, self.codes, self.meta)
+            _cache[self.folder.resolve()] = entry
         self._shared = True
 
     def _own(self) -> None:
@@ -287,6 +306,8 @@ class FaceIndex:
             self.index = faiss.clone_index(self.index)
             if self.sketch is not None:
                 self.sketch = faiss.clone_index(self.sketch)
+            if self.codes is not None:
+                self.codes = faiss.clone_index(self.codes)
             self.meta = dict(self.meta)
             self._shared = False
 
@@ -307,6 +328,10 @@ class FaceIndex:
             self._write(self.sketch, self._sketch_path)
         else:
             self._sketch_path.unlink(missing_ok=True)
+        if self.codes is not None:
+            self._write(self.codes, self._codes_path)
+        else:
+            self._codes_path.unlink(missing_ok=True)
         self.meta["total"] = self.total
         self.meta["saved_at"] = time.time()
         self.meta["version"] = secrets.token_hex(8)
@@ -344,6 +369,10 @@ class FaceIndex:
         self.index.add_with_ids(vectors, ids)
         if self.sketch is not None:
             self.sketch.add_with_ids(vectors, ids)
+        if self.codes is not None:  # assigned again: FastScan lists take no other way in
+            self.codes.add_with_ids(vectors, ids)
+            error = face_codes.reconstruction_error(self.codes.pq, vectors)
+            self.meta["code_error"] = max(float(self.meta["code_error"]), error)
 
     def _remove_retired(self, app: App, up_to: int) -> int:
         """Remove faces retired since they were indexed (a newer analyzer version re-read
@@ -360,6 +389,8 @@ class FaceIndex:
         removed = int(self.index.remove_ids(retired))
         if self.sketch is not None:
             self.sketch.remove_ids(retired)
+        if self.codes is not None:
+            self.codes.remove_ids(retired)
         return removed
 
     def sync(
@@ -434,7 +465,7 @@ class FaceIndex:
         if len(ids) > exact_limit:
             from haechi.match.face_build import stream_build
 
-            self.index, self.sketch, self.meta = stream_build(app, ids)
+            self.index, self.sketch, self.codes, self.meta = stream_build(app, ids)
             self._shared = False
             self.meta.update(database=db_id, max_face_id=max_id)
             self._save()
@@ -465,7 +496,8 @@ class FaceIndex:
         if self.kind != "ivf":
             return {**mode, "nlist": None, "nprobe": None, "exact": True}
         nprobe = int(self._ivf_params(exhaustive).nprobe)
-        return {**mode, "nlist": int(self.index.nlist), "nprobe": nprobe, "exact": exhaustive}
+        mode.update(nlist=int(self.index.nlist), nprobe=nprobe, exact=exhaustive)
+        return {**mode, "codes": None if exhaustive else self.meta.get("codes")}
 
     @staticmethod
     def _queries(queries: np.ndarray) -> np.ndarray:
@@ -476,19 +508,37 @@ class FaceIndex:
     ) -> list[list[Hit]]:
         """For each query, every indexed face closer than ``radius``, nearest first.
 
-        An inverted file reads ``nprobe`` cells (range recall >= 0.99 against brute force,
-        measured by ``bench/bench_faces.py``); ``exhaustive`` reads every cell, so nothing
-        within the radius can be missed, at about 10 times the cost at a million faces."""
+        Past the exact limit, the range codes' ``nprobe`` cells give the candidates and the
+        inverted file their exact distances (range recall >= 0.99 against brute force,
+        measured by ``bench/bench_faces.py``); ``exhaustive`` reads every cell of the
+        inverted file, so nothing within the radius can be missed, at 10-20 times the cost
+        at a million faces."""
         if self.index is None or self.total == 0:
             return [[] for _ in range(len(queries))]
         q = self._queries(queries)
         params = self._ivf_params(exhaustive)
+        if params is not None and not exhaustive and self.codes is not None:
+            return self._within_codes(q, float(radius), int(params.nprobe))
         lims, dist2, ids = self.index.range_search(q, float(radius) ** 2, params=params)
         out: list[list[Hit]] = []
         for i in range(len(q)):
             lo, hi = int(lims[i]), int(lims[i + 1])
             order = np.argsort(dist2[lo:hi], kind="stable")
             out.append([_hit(ids[lo + j], dist2[lo + j]) for j in order])
+        return out
+
+    def _within_codes(self, q: np.ndarray, radius: float, nprobe: int) -> list[list[Hit]]:
+        error = float(self.meta["code_error"])
+        out: list[list[Hit]] = []
+        cands = face_codes.candidates(self.codes, q, radius, error, nprobe)
+        for row, cand in zip(q, cands, strict=True):
+            if not len(cand):
+                out.append([])
+                continue
+            dist2 = ((self.index.reconstruct_batch(cand) - row) ** 2).sum(axis=1)
+            inside = np.nonzero(dist2 < radius * radius)[0]  # as range_search: strictly
+            order = inside[np.argsort(dist2[inside], kind="stable")]
+            out.append([_hit(cand[j], dist2[j]) for j in order])
         return out
 
     def nearest(self, queries: np.ndarray, k: int, *, k_factor: int = K_FACTOR) -> list[list[Hit]]:
