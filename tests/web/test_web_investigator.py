@@ -246,3 +246,30 @@ def test_the_same_actions_through_the_api(web: TestClient, loaded: App) -> None:
     entries = audit.entries(loaded, username=INVESTIGATOR, limit=10)
     assert {"case_add", "review", "tag"} <= {e.action for e in entries}
     assert all(e.via == "api" for e in entries if e.action in ("case_add", "review", "tag"))
+
+
+def test_the_picker_lists_the_newest_open_cases_and_takes_any_other_by_reference(
+    web: TestClient, loaded: App
+) -> None:
+    from haechi.web.views.collect import PICKER_CASES
+
+    oldest = create_case(loaded, "picker oldest")
+    for n in range(PICKER_CASES):
+        create_case(loaded, f"picker {n}")
+    csrf = log_in(web, INVESTIGATOR)
+    chat_id = loaded.db.engine.connect().execute(text("SELECT min(id) FROM chats")).scalar()
+    page = web.get(f"/chats/{chat_id}")
+    picker = re.search(r'<select name="case" id="collect-case">(.*?)</select>', page.text, re.S)
+    assert picker is not None
+    assert picker.group(1).count("<option") == PICKER_CASES
+    assert oldest.ref not in picker.group(1)  # older than the newest listed
+    assert 'id="collect-case-ref"' in page.text  # ... so it can be typed
+    pk = _message_pks(loaded, 1)[0]
+    form = {"csrf_token": csrf, "case": "", "case_ref": f" {oldest.ref} ", "only": f"message:{pk}"}
+    r = web.post("/collect/case", data=form, headers={"hx-request": "true"})
+    assert r.status_code == 200 and 'class="error"' not in r.text, r.text
+    assert [ref for ref, _ in _items(loaded, oldest.ref)] == [f"message:{pk}"]
+    refused = web.post("/collect/case", data={**form, "case_ref": "NO-SUCH-CASE"},
+                       headers={"hx-request": "true"})  # fmt: skip
+    # htmx swaps 2xx answers only: the refusal is a sentence in place of the result.
+    assert refused.status_code == 200 and 'class="error"' in refused.text

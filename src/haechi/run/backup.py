@@ -41,8 +41,10 @@ from haechi.store.keys import load_public
 
 FORMAT = "haechi-backup"
 MANIFEST, SIGNATURE = "MANIFEST.json", "MANIFEST.json.sig"
-# Never copied: scratch space, the live database (its snapshot is), the vault (by list).
-_SKIP = {"tmp", "vault", DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal"}
+# Never copied: scratch space, the live database (its snapshot is), the vault (by list),
+# the writers' turn file (haechi.store.writer_turn).
+_SKIP = {"tmp", "vault", DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal",
+         f"{DB_NAME}-writers"}  # fmt: skip
 CHUNK = 1 << 20
 
 

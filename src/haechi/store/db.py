@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from haechi.domain import DataDirError
+from haechi.store import writer_turn
 from haechi.store.pgcopy import COPY_MIN_ROWS, copy_ignore, dict_rows
 
 
@@ -113,6 +114,10 @@ class Database:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
         self.scope: Any = None  # None: everything; see scoped()
+        # SQLite writers of a file take turns before BEGIN (haechi.store.writer_turn).
+        database = self.engine.url.database if self.is_sqlite else None
+        in_memory = not database or database == ":memory:" or "mode=memory" in url
+        self._turn = None if in_memory else writer_turn.turn(str(database))
 
     def scoped(self, scope: Any) -> Database:
         """The same engine, every connection carrying ``scope`` as an execution option
@@ -186,6 +191,15 @@ class Database:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
+        if self._turn is None:
+            with self._begin() as conn:
+                yield conn
+            return
+        with self._turn.held(), self._begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn, self._options(conn, True).begin():
                 if self.dialect == "postgresql":

@@ -34,6 +34,9 @@ CASE_ADD = "case_add"  # audit actions of this module
 TAG = "tag"
 UNTAG = "untag"
 ALL_RESULTS_MAX = 10_000
+# The collect bar lists this many open cases, newest first; any other is typed by its
+# reference. Every page with the bar asks: listing hundreds cost every page milliseconds.
+PICKER_CASES = 30
 
 
 def acting(request: Request) -> App:
@@ -50,6 +53,7 @@ class Picker:
     can_add: bool
     can_tag: bool
     can_open: bool  # may open a new case (the cases page)
+    more: bool = False  # more open cases than listed: a reference can be typed
 
     @property
     def shown(self) -> bool:
@@ -63,8 +67,11 @@ def picker(request: Request) -> Picker:
     if can_add:
         from haechi.cases.bulk import case_choices
 
-        cases = case_choices(haechi(request))
-    return Picker(cases, can_add, can(role, Perm.REVIEW), can(role, Perm.CASES_WRITE))
+        cases = case_choices(haechi(request), limit=PICKER_CASES + 1)
+    more = len(cases) > PICKER_CASES
+    return Picker(
+        cases[:PICKER_CASES], can_add, can(role, Perm.REVIEW), can(role, Perm.CASES_WRITE), more
+    )
 
 
 def _back(value: str) -> str:
@@ -103,6 +110,7 @@ def _search_targets(request: Request, query: str) -> tuple[list[str], dict[str, 
 def add_to_case(
     request: Request,
     case: Annotated[str, Form(max_length=64)] = "",
+    case_ref: Annotated[str, Form(max_length=64)] = "",
     target: Annotated[list[str] | None, Form()] = None,
     only: Annotated[str, Form(max_length=120)] = "",
     all_results: Annotated[str, Form(max_length=8)] = "",
@@ -112,6 +120,7 @@ def add_to_case(
     from haechi.cases.bulk import add_targets
 
     detail: dict[str, Any] = {}
+    case = case_ref.strip() or case  # a typed reference wins over the list's choice
     try:
         if not case:
             raise HaechiError("Choose the case to add to (or open one on the Cases page).")
