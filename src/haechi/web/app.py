@@ -66,7 +66,9 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
         # Background jobs run beside the server: a runner thread per server process
         # starts a worker process per job (haechi.jobs.runner).
         from haechi.jobs.runner import JobRunner
+        from haechi.web.render import preload_templates
 
+        preload_templates()
         runner = JobRunner(app, concurrency=settings.job_concurrency) if settings.run_jobs else None
         if runner is not None:
             runner.start()

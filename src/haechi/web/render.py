@@ -108,6 +108,16 @@ ENV.filters["codes"] = _codes
 ENV.globals["highlight"] = highlight
 
 
+def preload_templates() -> int:
+    """Compile every template now (a server's start) rather than on the first request that
+    needs it: compiling one costs tens of milliseconds, which the first person to open each
+    page in each worker process would otherwise wait. Returns how many were compiled."""
+    names = [n for n in ENV.list_templates() if n.endswith(".html")]
+    for name in names:
+        ENV.get_template(name)
+    return len(names)
+
+
 def language(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"), request.cookies.get(COOKIE))
 
