@@ -10,7 +10,10 @@ run, dropped afterwards). Runs alternate (SQLite, PostgreSQL, SQLite, ...) so bo
 same load on a busy machine; medians. The baseline is SQLite: the ratio is PostgreSQL's
 throughput over SQLite's (>= 1.0: PostgreSQL at least as fast, the issue's target). Peak
 RSS is the client process tree's (ingest and its reader process; bench_ingest.TreeRss), not
-the PostgreSQL server's, which is reported apart as the growth of the database.
+the PostgreSQL server's, which is reported apart as the growth of the database. Each run
+prints the machine's load average (1 min) at its end: on a shared machine the runs are
+only comparable at similar load, and a loaded machine favours PostgreSQL (its server
+process is not niced with the benchmark), so read the ratio of a quiet run.
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ def main() -> None:
         for i in range(args.repeat):
             for backend in ("sqlite", "postgresql"):
                 r = one_run(backend, export, work, args.messages)
+                r["load1"] = round(os.getloadavg()[0], 2)
                 runs[backend].append(r)
                 print(json.dumps({"run": i, "backend": backend, **r}), flush=True)
         result = {"messages": args.messages, "media": args.media, "json_mb": round(size_mb, 1)}
@@ -123,6 +127,7 @@ def main() -> None:
                 "peak_rss_mb": max(int(r["rss"]) for r in rs),
                 "largest_process_mb": max(int(r["single"]) for r in rs),
                 "database_mb": round(max(r["db_bytes"] for r in rs) / 1e6),
+                "load1": [r["load1"] for r in rs],
             }
         ratio = result["postgresql"]["msgs_per_s"] / result["sqlite"]["msgs_per_s"]
         result["ratio_pg_over_sqlite"] = round(ratio, 3)

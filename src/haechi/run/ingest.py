@@ -127,11 +127,12 @@ class Ingestor:
         writer = self._open_source(desc)
         self.writer = writer
         reader = None
+        copy = not self.app.db.is_sqlite  # PostgreSQL: batches come encoded for COPY
         if use_process(self.collector, self.app.settings.workers):
-            reader = ProcessReader(self.collector, self.BATCH)
+            reader = ProcessReader(self.collector, self.BATCH, copy)
             items = iter(reader)
         else:
-            items = read_inline(self.collector, self.BATCH)
+            items = read_inline(self.collector, self.BATCH, copy)
         try:
             try:
                 self._pipeline(items)

@@ -4,6 +4,13 @@ Kept free of database state so it can run in the reader process beside the parse
 :mod:`haechi.run.ingest_reader`): rows name chats and accounts by *key*; the writer in the
 main process swaps keys for ids and inserts. One code path whether or not a second process
 is used.
+
+For PostgreSQL (``copy=True``) the rows are encoded here, in the reader, as the body of a
+binary ``COPY`` (:mod:`haechi.run.ingest_pg`): one bytes object crosses the pipe instead of
+ten thousand tuples (pickling them and unpickling them cost more CPU than PostgreSQL's
+whole ``COPY``), and the writer does not encode them either. Chats and accounts are given
+there as their 1-based place in :attr:`Prepared.chats` / :attr:`Prepared.accounts`; the
+server swaps places for ids when it moves the rows from staging.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ MESSAGE_COLUMNS = (
 )  # fmt: skip
 # Positions in a prepared row that hold keys until the writer puts ids there.
 CHAT, SOURCE, SENDER, VIA, RAW = 0, 2, 8, 17, 22
+# The columns of an encoded (COPY) row: the message's, without source_id (one value for the
+# whole ingest, given by the writer); chat_id, sender_account_id and via_bot_account_id
+# hold places in the batch's chats and accounts.
+STAGE_COLUMNS = tuple(c for c in MESSAGE_COLUMNS if c != "source_id")
 
 
 @dataclass
@@ -36,9 +47,13 @@ class Prepared:
     accounts: dict[str, tuple[str, int | None, str | None]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # account key -> latest name seen
     files: list[tuple[str, int, FileRef]] = field(default_factory=list)  # chat key, msg id
+    # copy=True: the rows as binary COPY rows in STAGE_COLUMNS (``rows`` stays empty), one
+    # per (chat, message id), the first copy of a message winning as in the writer.
+    encoded: bytes | None = None
+    count: int = 0  # messages read, duplicates included
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count
 
 
 def _dumps(value: Any) -> str | None:
@@ -47,8 +62,8 @@ def _dumps(value: Any) -> str | None:
     return dumps(value) if value else None
 
 
-def prepare(batch: Sequence[tuple[ChatRecord, MessageRecord]]) -> Prepared:
-    out = Prepared()
+def prepare(batch: Sequence[tuple[ChatRecord, MessageRecord]], copy: bool = False) -> Prepared:
+    out = Prepared(count=len(batch))
     chats, rows, accounts, names, files = out.chats, out.rows, out.accounts, out.names, out.files
     for chat, m in batch:
         chat_key = chat.key
@@ -81,7 +96,31 @@ def prepare(batch: Sequence[tuple[ChatRecord, MessageRecord]]) -> Prepared:
         )  # fmt: skip
         for ref in m.files:
             files.append((chat_key, m.message_id, ref))
+    if copy:
+        out.encoded = _encode(out)
+        out.rows = []
     return out
+
+
+def _encode(out: Prepared) -> bytes:
+    """The rows as binary COPY rows in STAGE_COLUMNS, keys replaced by 1-based places."""
+    from haechi.run.ingest_pg import stage_encoder  # psycopg: only the PostgreSQL path
+
+    chat_at = {key: i for i, key in enumerate(out.chats, 1)}
+    account_at = {key: i for i, key in enumerate(out.accounts, 1)}
+    seen: set[tuple[str, int]] = set()
+    coded = []
+    for r in out.rows:
+        key = (r[CHAT], r[1])
+        if key in seen:  # the first copy of a (chat, message id) wins
+            continue
+        seen.add(key)
+        sender, via = r[SENDER], r[VIA]
+        coded.append(
+            (chat_at[r[CHAT]], r[1], *r[3:SENDER], account_at[sender] if sender else None,
+             *r[SENDER + 1 : VIA], account_at[via] if via else None, *r[VIA + 1 :])
+        )  # fmt: skip
+    return stage_encoder().encode(coded)
 
 
 def account_row(key: str, kind: str, tg_id: int | None, username: str | None) -> dict[str, Any]:
@@ -95,4 +134,4 @@ def account_row(key: str, kind: str, tg_id: int | None, username: str | None) ->
     }
 
 
-__all__ = ["MESSAGE_COLUMNS", "PeerRef", "Prepared", "account_row", "prepare"]
+__all__ = ["MESSAGE_COLUMNS", "STAGE_COLUMNS", "PeerRef", "Prepared", "account_row", "prepare"]

@@ -23,6 +23,7 @@ from haechi.run.ingest_batch import (
     Prepared,
     account_row,
 )
+from haechi.run.ingest_pg import write_encoded
 from haechi.store.custody import utc_now
 from haechi.store.db import Database
 from haechi.store.models import (
@@ -168,6 +169,8 @@ class IngestWriter:
     ) -> tuple[int, int]:
         """Insert new messages, keep changed ones as versions, link media. Returns counts."""
         self._resolve_accounts(conn, prepared)
+        if prepared.encoded is not None:  # PostgreSQL: encoded by the reader
+            return self._write_encoded(conn, prepared, media_state)
         ids, source = self.account_ids, self.source_id
         by_chat: dict[int, dict[int, tuple[Any, ...]]] = {}
         for row in prepared.rows:  # the first copy of a (chat, message id) wins
@@ -180,7 +183,7 @@ class IngestWriter:
             for mid, r in msgs.items():
                 old = existing.get(mid)
                 if old is not None and self.fill_utc and old[2] == source:
-                    self._fill(old, r, fills)
+                    self._fill(old[0], old[3], old[4], r[4], r[6], fills)  # date, edited
                 if old is None:
                     sender, via = r[SENDER], r[VIA]
                     rows.append(
@@ -199,6 +202,52 @@ class IngestWriter:
                     )
         self.db.insert_tuples_ignore(conn, "messages", MESSAGE_COLUMNS, rows)
         self.db.insert_ignore(conn, MessageVersion, versions)
+        self._apply_fills(conn, fills)
+        self._write_media(conn, prepared, media_state)
+        return len(rows), len(versions)
+
+    def _write_encoded(
+        self, conn: Connection, prepared: Prepared, media_state: MediaState
+    ) -> tuple[int, int]:
+        """The PostgreSQL path (:mod:`haechi.run.ingest_pg`): same rows, versions and
+        fills as the tuple path above, the comparison with stored rows made in the
+        database."""
+        chat_ids = [self.chat_ids[key] for key in prepared.chats]
+        older = [i for i, pk in enumerate(chat_ids, 1) if pk not in self.fresh_chats]
+        added, stored = write_encoded(
+            conn,
+            prepared,
+            self.source_id,
+            chat_ids,
+            [self.account_ids[key] for key in prepared.accounts],
+            older,
+            self.fill_utc,
+        )
+        versions: list[dict[str, Any]] = []
+        fills: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for pk, raw, offset, changed, src, date, edited, new_date, new_edited in stored:
+            if pk in seen:  # a message shown twice in the batch: the first copy decides
+                continue
+            seen.add(pk)
+            if self.fill_utc and src == self.source_id:
+                self._fill(pk, date, edited, new_date, new_edited, fills)
+            if changed:
+                versions.append(
+                    {
+                        "message_pk": pk,
+                        "source_id": self.source_id,
+                        "raw": raw,
+                        "raw_sha256": raw_sha256(raw),
+                        "raw_offset": offset,
+                    }
+                )
+        self.db.insert_ignore(conn, MessageVersion, versions)
+        self._apply_fills(conn, fills)
+        self._write_media(conn, prepared, media_state)
+        return added, len(versions)
+
+    def _apply_fills(self, conn: Connection, fills: list[dict[str, Any]]) -> None:
         if fills:
             conn.execute(
                 update(Message)
@@ -207,18 +256,22 @@ class IngestWriter:
                 fills,
             )
             self.utc_filled += len(fills)
-        self._write_media(conn, prepared, media_state)
-        return len(rows), len(versions)
 
-    def _fill(self, old: tuple[Any, ...], row: tuple[Any, ...], out: list[dict[str, Any]]) -> None:
+    def _fill(
+        self,
+        pk: int,
+        date: int | None,
+        edited: int | None,
+        new_date: int | None,
+        new_edited: int | None,
+        out: list[dict[str, Any]],
+    ) -> None:
         """UTC times this source left empty (no zone then) and its rerun derives: filled in,
         never changed once set. The raw JSON and the local times are untouched."""
-        date, edited = old[3], old[4]
-        new_date, new_edited = row[4], row[6]  # date_unix, edited_unix (MESSAGE_COLUMNS)
         if (date is None and new_date is not None) or (edited is None and new_edited is not None):
             out.append(
                 {
-                    "pk": old[0],
+                    "pk": pk,
                     "d": date if date is not None else new_date,
                     "e": edited if edited is not None else new_edited,
                 }

@@ -29,35 +29,36 @@ Item = tuple[str, Any]  # ("chat", ChatRecord) | ("batch", Prepared)
 PROCESS_THRESHOLD = 16 * 1024 * 1024  # bytes of source below which a second process costs more
 
 
-def read_inline(collector: Collector, batch_size: int) -> Iterator[Item]:
-    """The same items as :func:`read_in_process`, produced here."""
+def read_inline(collector: Collector, batch_size: int, copy: bool = False) -> Iterator[Item]:
+    """The same items as :class:`ProcessReader`, produced here; ``copy``: batches encoded
+    for PostgreSQL's COPY (:func:`haechi.run.ingest_batch.prepare`)."""
     batch: list[tuple[ChatRecord, MessageRecord]] = []
     try:
         for cap in collector.captures():
             if cap.message is None:
                 if batch:  # keep the order: messages before the next chat announcement
-                    yield "batch", prepare(batch)
+                    yield "batch", prepare(batch, copy)
                     batch = []
                 yield "chat", cap.chat
                 continue
             batch.append((cap.chat, cap.message))
             if len(batch) >= batch_size:
-                yield "batch", prepare(batch)
+                yield "batch", prepare(batch, copy)
                 batch = []
     except ExportParseError:
         if batch:  # what came before the damage is complete and valid: keep it
-            yield "batch", prepare(batch)
+            yield "batch", prepare(batch, copy)
         raise
     if batch:
-        yield "batch", prepare(batch)
+        yield "batch", prepare(batch, copy)
 
 
-def _reader_main(collector: Collector, batch_size: int, pipe: Any) -> None:
+def _reader_main(collector: Collector, batch_size: int, pipe: Any, copy: bool = False) -> None:
     def send(message: tuple[Any, ...]) -> None:
         pipe.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
     try:
-        for kind, payload in read_inline(collector, batch_size):
+        for kind, payload in read_inline(collector, batch_size, copy):
             send((kind, payload, getattr(collector, "progress_bytes", 0)))
         send(("end", collector, None))
     except ExportParseError as exc:
@@ -75,14 +76,14 @@ def _reader_main(collector: Collector, batch_size: int, pipe: Any) -> None:
 class ProcessReader:
     """Iterate items parsed by a reader process; :attr:`collector` is updated at the end."""
 
-    def __init__(self, collector: Collector, batch_size: int) -> None:
+    def __init__(self, collector: Collector, batch_size: int, copy: bool = False) -> None:
         self.collector = collector
         ctx = mp.get_context("spawn")  # the ingest has threads (vault copies): no fork
         ours, theirs = ctx.Pipe(duplex=False)
         self._pipe = ours
         self._proc = ctx.Process(
             target=_reader_main,
-            args=(collector, batch_size, theirs),
+            args=(collector, batch_size, theirs, copy),
             daemon=True,
             name="haechi-reader",
         )

@@ -15,10 +15,11 @@ the staging table is created with ``IF NOT EXISTS`` in each transaction that nee
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import BigInteger, Boolean, Connection, Integer, SmallInteger, String, Table, Text
 from sqlalchemy.sql.schema import ColumnDefault
 
 # Below this many rows a plain multi-row INSERT is as fast and needs no staging table.
@@ -98,3 +99,88 @@ def dict_rows(table: Table, rows: Sequence[dict[str, Any]]) -> tuple[list[str], 
     names = [table.columns[k].name for k in keys] + list(extra)
     tail = tuple(extra.values())
     return names, [tuple(r[k] for k in keys) + tail for r in rows]
+
+
+# -- binary COPY bodies made away from the connection (the ingest's reader process) -------
+SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # flags, header extension
+TRAILER = struct.pack(">h", -1)
+_NULL = struct.pack(">i", -1)
+_PACK: dict[int, Callable[[Any], bytes]] = {
+    16: lambda v: b"\x00\x00\x00\x01" + (b"\x01" if v else b"\x00"),
+    20: lambda v: b"\x00\x00\x00\x08" + struct.pack(">q", v),
+    21: lambda v: b"\x00\x00\x00\x02" + struct.pack(">h", v),
+    23: lambda v: b"\x00\x00\x00\x04" + struct.pack(">i", v),
+}
+
+
+# Model types and their oids, subclasses first (BigInteger and SmallInteger are Integers,
+# Text is a String).
+_OIDS: tuple[tuple[type, int], ...] = (
+    (BigInteger, 20), (SmallInteger, 21), (Integer, 23), (Boolean, 16), (Text, 25), (String, 1043)
+)  # fmt: skip
+
+
+def column_oids(table: Table, columns: Sequence[str]) -> list[int]:
+    """PostgreSQL type oids of ``columns`` as the model declares them (bool, int2/4/8,
+    varchar, text): what a binary COPY body for them must hold."""
+    oids = []
+    for name in columns:
+        kind = table.columns[name].type
+        oid = next((oid for cls, oid in _OIDS if isinstance(kind, cls)), None)
+        if oid is None:
+            raise TypeError(f"{table.name}.{name}: no binary COPY form for {kind!r}")
+        oids.append(oid)
+    return oids
+
+
+class BinaryRows:
+    """Encodes rows as a complete binary COPY body (signature, rows, trailer) without a
+    connection, in UTF-8 (the caller checks that the connection's encoding is UTF-8).
+
+    psycopg's own C row encoder when it is there (the form ``Copy.write_row`` sends), else
+    the same bytes in Python; ``python=True`` forces the latter (tests compare the two)."""
+
+    def __init__(self, oids: Sequence[int], python: bool = False) -> None:
+        self.oids = list(oids)
+        self._fast: Callable[[Sequence[Any], bytearray], None] | None = None
+        if not python:
+            try:  # a private module of psycopg: the fallback below keeps us independent
+                from psycopg._copy_base import format_row_binary
+                from psycopg.adapt import Transformer
+                from psycopg.pq import Format
+
+                tx = Transformer()
+                tx.set_dumper_types(self.oids, Format.BINARY)
+                self._fast = lambda row, out: format_row_binary(row, tx, out)
+            except (ImportError, AttributeError):  # pragma: no cover - psycopg changed
+                self._fast = None
+        self._packs = [_PACK.get(oid) for oid in self.oids]
+
+    def encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
+        out = bytearray(SIGNATURE)
+        if self._fast is not None:
+            for row in rows:
+                self._fast(row, out)
+        else:
+            for row in rows:
+                self._python_row(row, out)
+        out += TRAILER
+        return bytes(out)
+
+    def _python_row(self, row: Sequence[Any], out: bytearray) -> None:
+        out += struct.pack(">h", len(row))
+        for value, pack in zip(row, self._packs, strict=True):
+            if value is None:
+                out += _NULL
+            elif pack is not None:
+                out += pack(value)
+            else:  # text, varchar
+                data = value.encode()
+                out += struct.pack(">i", len(data))
+                out += data
+
+
+def copy_body(cur: Any, stage: str, columns: Sequence[str], body: bytes) -> None:
+    """Send a complete binary COPY body (:class:`BinaryRows`) into ``stage``."""
+    with cur.copy(f"COPY {stage} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(body)

@@ -1,0 +1,153 @@
+"""PostgreSQL's ingest of batches encoded in the reader (issue 18): the rows stored are the
+ones SQLite stores, column for column; a rerun adds nothing; a batch that fails half-way
+leaves none of its rows and no custody event, and the rerun records each capture once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from tests.collect.tgexport_helpers import FIXTURES
+from tests.helpers import make_export
+
+from haechi.app import App, init_home
+from haechi.collect.telegram_export import TelegramExportCollector
+from haechi.run.ingest import Ingestor
+from haechi.run.ingest_db import IngestWriter
+from haechi.run.ingest_pg import stage_oids
+from haechi.run.verify import verify
+from haechi.store.models import CustodyEvent, Message, MessageVersion, SourceFile
+from haechi.store.pgcopy import BinaryRows
+
+# Every stored column, ids swapped for what they name, so two stores can be compared.
+ROWS = (
+    "SELECT c.key, m.message_id, s.root_sha256, m.kind, m.date_unix, m.date_raw, "
+    "m.edited_unix, m.edited_raw, sa.key, m.sender_raw, m.sender_name, m.author, "
+    "m.forwarded_from, m.saved_from, m.reply_to_message_id, m.reply_to_peer, m.via_bot, "
+    "va.key, m.text, m.entities_json, m.action, m.media_type, m.raw, m.raw_offset, "
+    "m.repaired_escapes, m.unknown_keys FROM messages m JOIN chats c ON c.id = m.chat_id "
+    "JOIN sources s ON s.id = m.source_id LEFT JOIN accounts sa ON sa.id = m.sender_account_id "
+    "LEFT JOIN accounts va ON va.id = m.via_bot_account_id ORDER BY 1, 2, 3"
+)
+
+
+def _ingest(app: App, path: Path) -> Any:
+    return Ingestor(app, TelegramExportCollector(path, fallback_key_prefix="t")).run()
+
+
+def _rows(app: App, sql: str = ROWS) -> list[tuple[Any, ...]]:
+    with app.db.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def _count(app: App, what: Any) -> int:
+    with app.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(what)).scalar_one())
+
+
+def _exports(tmp_path: Path) -> list[Path]:
+    """A generated export (senders, replies, media) and the hand-written edge cases
+    (inline bots, service messages, odd ids), the generated one edited in a copy."""
+    gen = make_export(tmp_path / "gen", messages=2500, media=12, seed=11)
+    edge = tmp_path / "edge"
+    shutil.copytree(FIXTURES / "edge_cases", edge)
+    edited = tmp_path / "edited"
+    shutil.copytree(gen, edited)
+    data = json.loads((edited / "result.json").read_bytes())
+    data["messages"][3]["text"] = "edited after the first export"
+    data["messages"].append(dict(data["messages"][5]))  # the same message twice
+    (edited / "result.json").write_text(json.dumps(data, ensure_ascii=False, indent=1))
+    return [gen, edge, edited]
+
+
+def test_binary_rows_in_python_and_psycopg_are_the_same_bytes() -> None:
+    oids = [23, 20, 1043, 25, 16, 21]
+    rows = [
+        (1, 2**62, "varchar", "text", True, 7),
+        (-5, -(2**40), "", "한국어 텍스트 😀 \t\n\\", False, -3),
+        (None, None, None, None, None, None),
+    ]
+    fast, python = BinaryRows(oids), BinaryRows(oids, python=True)
+    assert fast._fast is not None  # psycopg's encoder is the one the ingest uses here
+    assert fast.encode(rows) == python.encode(rows)
+    assert len(stage_oids()) == 25  # every column of messages but source_id
+
+
+def test_postgresql_stores_what_sqlite_stores(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Ingestor, "BATCH", 700)  # several batches, the duplicate in another
+    monkeypatch.setenv("HAECHI_INGEST_READER", "process")  # encoded in the reader process
+    exports = _exports(tmp_path)
+    results = []
+    for name, url in (("s", f"sqlite:///{tmp_path / 's.db'}"), ("p", pg_url)):
+        app = init_home(tmp_path / name, database_url=url)
+        reports = [_ingest(app, path) for path in exports]
+        again = _ingest(app, exports[0])  # a rerun of the first: nothing new
+        versions = _rows(app, "SELECT m.message_id, v.raw FROM message_versions v "
+                         "JOIN messages m ON m.id = v.message_pk ORDER BY 1")  # fmt: skip
+        results.append(
+            (
+                _rows(app),
+                versions,
+                [(r.messages, r.messages_new, r.message_versions_new) for r in reports],
+                (again.messages_new, again.message_versions_new),
+            )
+        )
+        app.close()
+    sqlite, pg = results
+    assert sqlite == pg
+    rows, versions, counts, again = pg
+    assert again == (0, 0)
+    assert counts[2][1:] == (0, 1)  # the edited copy: no new message, one version
+    assert len(versions) == 1 and "edited after the first export" in versions[0][1]
+    assert any(r[17] for r in rows) and any(r[8] for r in rows)  # via bots and senders kept
+
+
+class _Boom(RuntimeError):
+    pass
+
+
+def test_a_batch_failing_half_way_leaves_nothing_and_the_rerun_records_once(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = make_export(tmp_path / "e", messages=3000, media=40, seed=4)
+    monkeypatch.setattr(Ingestor, "BATCH", 500)
+    real = IngestWriter._write_media
+    seen: list[int] = []
+
+    def failing(self: IngestWriter, conn: Any, prepared: Any, media_state: Any) -> None:
+        real(self, conn, prepared, media_state)
+        # the batch's messages and media rows are written, in its open transaction
+        seen.append(int(conn.execute(select(func.count()).select_from(Message)).scalar_one()))
+        if len(seen) == 3:
+            raise _Boom("the machine stops after the third batch's rows were written")
+
+    monkeypatch.setattr(IngestWriter, "_write_media", failing)
+    with pytest.raises(_Boom):
+        _ingest(app, export)
+    assert seen[2] > seen[1]
+    assert _count(app, Message) == seen[1]  # the third batch: none of its rows
+    with app.db.connect() as conn:
+        captures = conn.execute(
+            select(func.count()).where(CustodyEvent.event_type == "capture")
+        ).scalar_one()
+    assert captures == _count(app, SourceFile)  # no capture event without its row
+
+    monkeypatch.setattr(IngestWriter, "_write_media", real)
+    report = _ingest(app, export)
+    assert report.resumed and _count(app, Message) == seen[1] + report.messages_new
+    assert report.message_versions_new == 0 and _count(app, MessageVersion) == 0
+    with app.db.connect() as conn:
+        subjects = conn.execute(
+            select(CustodyEvent.body).where(CustodyEvent.event_type == "capture")
+        ).scalars()
+        paths = [json.loads(body)["data"]["path"] for body in subjects]
+    assert len(paths) == len(set(paths)) == _count(app, SourceFile)  # each capture once
+    assert _ingest(app, export).messages_new == 0
+    result = verify(app)
+    assert result.ok, (result.problems, result.chain.problems)
