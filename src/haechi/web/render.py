@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -41,9 +42,17 @@ def _when(value: int | float | str | None) -> str:
         else:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        return _minute(int(moment.timestamp() // 60))
     except (ValueError, OverflowError, OSError):
         return str(value)
-    utc, kst = moment.astimezone(UTC), moment.astimezone(KST)
+
+
+@lru_cache(maxsize=8192)
+def _minute(minute: int) -> str:
+    # A page shows many times, often within the same minutes (a chat's timeline, a case's
+    # items): each minute is formatted once per process.
+    utc = datetime.fromtimestamp(minute * 60, UTC)
+    kst = utc.astimezone(KST)
     local = kst.strftime("%H:%M" if kst.date() == utc.date() else "%Y-%m-%d %H:%M")
     return f"{utc.strftime('%Y-%m-%d %H:%M')} UTC · {local} KST"
 

@@ -260,15 +260,19 @@ def _transition(
 
 
 # -- reading ---------------------------------------------------------------------------
-def _view(conn: Connection, n: Row) -> NoticeView:
+def _view(
+    conn: Connection,
+    n: Row,
+    ref: str | None = None,
+    links: Sequence[tuple[int, str]] | None = None,
+) -> NoticeView:
+    """The notice as shown; ``ref`` and ``links`` when the caller read them for many."""
     from haechi.store.tables.cases import Case
 
-    ref = conn.execute(select(Case.ref).where(Case.id == n.case_id)).scalar_one()
-    links = conn.execute(
-        select(NoticeItem.case_item_id, NoticeItem.url)
-        .where(NoticeItem.notice_id == n.id)
-        .order_by(NoticeItem.id)
-    ).all()
+    if ref is None:
+        ref = conn.execute(select(Case.ref).where(Case.id == n.case_id)).scalar_one()
+    if links is None:
+        links = _links_of(conn, [n.id]).get(n.id, [])
     return NoticeView(
         id=n.id,
         case_id=n.case_id,
@@ -315,6 +319,8 @@ def list_notices(
     status: str | None = None,
     recipient: str | None = None,
 ) -> list[NoticeView]:
+    from haechi.store.tables.cases import Case
+
     with app.db.connect() as conn:
         stmt = visibility.limit_to_cases(conn, select(Notice).order_by(Notice.id), Notice.case_id)
         if case is not None:
@@ -323,7 +329,32 @@ def list_notices(
             stmt = stmt.where(Notice.status == status)
         if recipient:
             stmt = stmt.where(Notice.recipient == recipient)
-        return [_view(conn, n) for n in conn.execute(stmt).all()]
+        rows = conn.execute(stmt).all()
+        if not rows:
+            return []
+        # One query each for the cases' references and the notices' items, not two per
+        # notice: the case page lists every notice of the case.
+        refs = dict(
+            conn.execute(
+                select(Case.id, Case.ref).where(Case.id.in_({n.case_id for n in rows}))
+            ).all()
+        )
+        links = _links_of(conn, [n.id for n in rows])
+        return [_view(conn, n, refs[n.case_id], links.get(n.id, [])) for n in rows]
+
+
+def _links_of(conn: Connection, notice_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+    """``{notice id: [(case item id, url)]}`` in the order they were written."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for start in range(0, len(notice_ids), 500):
+        part = notice_ids[start : start + 500]
+        for notice_id, item_id, url in conn.execute(
+            select(NoticeItem.notice_id, NoticeItem.case_item_id, NoticeItem.url)
+            .where(NoticeItem.notice_id.in_(part))
+            .order_by(NoticeItem.id)
+        ):
+            out.setdefault(notice_id, []).append((item_id, url))
+    return out
 
 
 def transitions(app: App, notice_id: int) -> list[tuple[str, str, str | None]]:
