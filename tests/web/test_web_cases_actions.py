@@ -216,3 +216,24 @@ def test_a_dsa_notice_needs_the_notifier_set_on_its_page(app: App, case_ref: str
         assert made.status_code == 303  # type: ignore[attr-defined]
         page = web.get(made.headers["location"]).text  # type: ignore[attr-defined]
         assert "park@centre.example" in page and "Counsellor Park" in page
+
+
+def test_the_cases_list_comes_a_page_at_a_time(app: App) -> None:
+    from haechi.cases.service import create_case
+    from haechi.web.views.cases import CASES_PAGE
+
+    refs = [create_case(app, f"paged {n}").ref for n in range(CASES_PAGE + 3)]
+    add_staff(app, "park", "support_worker")
+    with client_of(app, QUIET) as web:
+        log_in(web, "park")
+        first, second = web.get("/cases"), web.get("/cases?page=1")
+        assert first.status_code == second.status_code == 200
+        shown = [
+            re.findall(r'<a href="/cases/([^"]+)" translate="no">', p.text) for p in (first, second)
+        ]
+        assert shown[0] == refs[::-1][:CASES_PAGE]  # newest first
+        assert shown[1] == refs[::-1][CASES_PAGE:]
+        assert 'id="older-cases"' in first.text and 'id="newer-cases"' not in first.text
+        assert 'id="newer-cases"' in second.text and 'id="older-cases"' not in second.text
+        assert web.get("/cases?page=-1").status_code in (400, 422)
+        assert web.get("/cases?page=99999999999").status_code in (400, 422)

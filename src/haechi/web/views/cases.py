@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from haechi.auth import audit
@@ -32,6 +32,7 @@ router = APIRouter()
 NAV = [NavItem(70, "nav.cases", "/cases", Perm.CASES)]
 STATUSES = ("open", "investigating", "referred", "closed")
 TRAIL = 30  # newest custody events on the page; the custody log has them all
+CASES_PAGE = 100  # cases a page of the list
 
 
 @dataclass(frozen=True)
@@ -72,18 +73,24 @@ def _key(case: str) -> str:
 
 
 @router.get("/cases", dependencies=[needs(Perm.CASES)])
-def cases_page(request: Request, status: str | None = None) -> Response:
-    if (page := _missing(request)) is not None:
-        return page
+def cases_page(
+    request: Request,
+    status: str | None = None,
+    page: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> Response:
+    if (missing := _missing(request)) is not None:
+        return missing
     from haechi.cases.service import known_units, list_cases
 
     wanted = status if status in STATUSES else None
     app, user = haechi(request), current(request).user
-    found = list_cases(app, status=wanted, limit=500)
+    # A page of cases, newest first (every case counts its items and notices).
+    found = list_cases(app, status=wanted, limit=CASES_PAGE + 1, offset=page * CASES_PAGE)
     return render(
-        request, "cases.html", cases=found, current_status=wanted or "", statuses=STATUSES,
-        my_unit=user.unit, all_units=user.all_units,
-        units=known_units(app) if user.all_units else [],
+        request, "cases.html", cases=found[:CASES_PAGE], current_status=wanted or "",
+        statuses=STATUSES, my_unit=user.unit, all_units=user.all_units,
+        units=known_units(app) if user.all_units else [], page=page,
+        more=len(found) > CASES_PAGE,
     )  # fmt: skip
 
 
