@@ -206,8 +206,8 @@ def _share_pixels(a: Image.Image, b: Image.Image) -> int:
     good = [m for m, *rest in pairs if rest and m.distance < 0.75 * rest[0].distance]
     if len(good) < 4:
         return 0
-    src = np.float32([ka[m.queryIdx].pt for m in good])
-    dst = np.float32([kb[m.trainIdx].pt for m in good])
+    src = np.array([ka[m.queryIdx].pt for m in good], np.float32)
+    dst = np.array([kb[m.trainIdx].pt for m in good], np.float32)
     _, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
     return int(mask.sum()) if mask is not None else 0
 
@@ -400,9 +400,25 @@ def run(data: Path) -> Section:
     return evaluate(data, {"dev", "held-out"})
 
 
-if __name__ == "__main__":  # development: python eval/eval_repost.py dev [limit [min side]]
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        description="Re-post evaluation (development runs; the report runs both halves)."
+    )
+    ap.add_argument("split", nargs="?", default="dev", choices=("dev", "held-out", "both"),
+                    help="which half to look up (held-out: once, after tuning)")  # fmt: skip
+    ap.add_argument("limit", nargs="?", type=int, default=None,
+                    help="an even sample of this many pictures across sizes")  # fmt: skip
+    ap.add_argument("min_side", nargs="?", type=int, default=0,
+                    help="only pictures at least this long")  # fmt: skip
+    args = ap.parse_args(argv)
     here = Path(__file__).resolve()
-    split = sys.argv[1] if len(sys.argv) > 1 else "dev"
-    args = [int(a) for a in sys.argv[2:4]]
-    result = evaluate(here.parents[2] / "shared" / "data", {split}, *args)
+    splits = {"dev", "held-out"} if args.split == "both" else {args.split}
+    result = evaluate(here.parents[2] / "shared" / "data", splits, args.limit, args.min_side)
     print(result.markdown())
+    return 0
+
+
+if __name__ == "__main__":  # development: python eval/eval_repost.py dev [limit [min side]]
+    sys.exit(main())

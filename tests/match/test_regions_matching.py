@@ -319,3 +319,31 @@ def test_grid_regions_only_add_to_anchored_agreement() -> None:
     assert not Evidence((p, p, p), 7, 20, anchored=1, anchored_disagree=2).holds()
     # the anchored regions alone decide as before, whatever the grid squares show
     assert Evidence(two, 9, 20, anchored=2, anchored_disagree=0).holds()
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_PICTURES))
+def test_caption_text_across_a_small_picture_is_found(name: str) -> None:
+    """Caption text over a fifth of a 125-pixel picture touches most of its regions (a
+    fifth to two fifths of its side): they differ, but one overlay box explains them and
+    the regions outside it agree (``haechi.match.overlay``)."""
+    im = _small(SMALL_PICTURES[name]())
+    target, _ = _regions_and_canvas(im)
+    query, canvas = _regions_and_canvas(variants.caption_text(im, 0.2, "full video").image)
+    found = confirm(query, target, [], canvas, canvas_is_query=True)
+    assert found is not None and len(found.pairs) >= 3
+    said = found.as_dict()
+    assert said["stage"] == "region"
+    if found.overlay is not None:  # the match says where the overlay was set aside
+        assert said["overlay"]["picture"] in ("query", "target")  # type: ignore[index]
+        assert found.reversed().overlay[0] != found.overlay[0]  # type: ignore[index]
+
+
+def test_small_pictures_index_more_and_smaller_regions() -> None:
+    from haechi.analyze.hashes import regions as rg
+
+    small, _ = _regions_and_canvas(_small(SMALL_PICTURES["coffee"]()))
+    large, _ = _regions_and_canvas(SMALL_PICTURES["coffee"]())
+    assert rg.INDEXED < small.indexed <= rg.SMALL_INDEXED
+    assert large.indexed <= rg.INDEXED
+    shortest = min(small.width, small.height)
+    assert min(r.side for r in small.regions) < 0.2 * shortest

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from haechi.analyze.hashes.regions import Canvas, Region, RegionHashes
 from haechi.match.mih import hex_to_words
+from haechi.match.overlay import Hidden, hidden
 
 STAGE = "region"
 SEED_RADIUS = 31  # index lookups: a seed is a region pair this close ...
@@ -94,13 +95,18 @@ class RegionMatch:
     query_box: tuple[float, float, float, float]  # where that part is in the query
     visible: int  # regions checked on the pixels
     disagree: int  # of those, clearly different (a sticker, a caption over them)
+    # when the match needed the overlay allowance: the picture ("query" / "target") and
+    # the box (shares of its width / height) whose different regions were set aside
+    overlay: tuple[str, tuple[float, float, float, float]] | None = None
 
     def reversed(self) -> RegionMatch:
         """The same match seen from the target's side (the target becomes the query)."""
         pairs = tuple(Pair(p.target, p.query, p.bits, p.target_index, p.query_index)
                       for p in self.pairs)  # fmt: skip
+        flip = {"query": "target", "target": "query"}
+        overlay = (flip[self.overlay[0]], self.overlay[1]) if self.overlay else None
         return RegionMatch(pairs, self.transform.inverse(), self.query_box, self.target_box,
-                           self.visible, self.disagree)  # fmt: skip
+                           self.visible, self.disagree, overlay)  # fmt: skip
 
     @property
     def distance(self) -> int:
@@ -118,7 +124,10 @@ class RegionMatch:
             "query_box": [round(float(v), 4) for v in self.query_box],
             "checked": self.visible,
             "different": self.disagree,
-        }
+            **({"overlay": {"picture": self.overlay[0],
+                            "box": [round(float(v), 4) for v in self.overlay[1]]}}
+               if self.overlay else {}),
+        }  # fmt: skip
 
 
 def _codes(regions: Sequence[Region]) -> np.ndarray:
@@ -236,6 +245,8 @@ class Evidence:
     visible: int  # regions of the other side in view on the canvas
     anchored: int = -1  # of ``agree``, on keypoints (the rest are grid regions); -1: all
     anchored_disagree: int = -1  # of ``disagree``, on keypoints; -1: all
+    # what one caption or sticker can explain (``haechi.match.overlay``)
+    hidden: Hidden = field(default_factory=Hidden)
 
     def holds(self) -> bool:
         """The anchored regions alone: at least ``MIN_PAIRS`` agree, at most twice as many
@@ -243,12 +254,28 @@ class Evidence:
         one more, at least one of them anchored, at most twice as many differ. Grid
         regions only add to a match resting on an anchored one: a grid square on a bare
         edge or gradient is much like one on another picture's."""
+        return self.plain() or self.overlaid()
+
+    def plain(self) -> bool:
+        """``holds`` without the overlay allowance."""
         a, d = len(self.agree), self.disagree
         k = a if self.anchored < 0 else self.anchored
         kd = d if self.anchored_disagree < 0 else self.anchored_disagree
         if k >= MIN_PAIRS and 2 * k >= kd and (k > MIN_PAIRS or kd == 0):
             return True
         return k >= 1 and a > MIN_PAIRS and 2 * a >= d
+
+    def overlaid(self) -> bool:
+        """The rule of ``holds`` once the regions one overlay box touches are set aside
+        (``haechi.match.overlay``): at least three agree outside that box, one of them
+        anchored, not all within one other overlay-sized box, and at most twice as many
+        differ outside it."""
+        o = self.hidden
+        if not o.differ or o.agree_outside <= MIN_PAIRS or o.agree_outside_anchored < 1:
+            return False
+        if o.confined:
+            return False
+        return 2 * o.agree_outside >= self.disagree - o.differ
 
 
 def _evidence(
@@ -294,7 +321,31 @@ def _evidence(
     anchored = sum(1 for p in kept if not on_grid(p))
     differ = bits >= DISAGREE_BITS
     return Evidence(kept, int(differ.sum()), visible, anchored,
-                    int(differ[: other.anchored].sum()))  # fmt: skip
+                    int(differ[: other.anchored].sum()),
+                    _hidden(kept, other, canvas, best, differ, canvas_is_query))  # fmt: skip
+
+
+def _hidden(
+    kept: Sequence[Pair], other: RegionHashes, canvas: Canvas, places: np.ndarray,
+    differ: np.ndarray, canvas_is_query: bool,
+) -> Hidden:  # fmt: skip
+    """The most of the clearly different regions one overlay box explains, on either
+    picture (the re-post may be either side)."""
+    if not differ.any():
+        return Hidden()
+    agree = np.zeros(len(other.regions), bool)
+    for p in kept:
+        number = p.target_index if canvas_is_query else p.query_index
+        if number is not None:
+            agree[number] = True
+    anchored = np.arange(len(other.regions)) < other.anchored
+    own = np.array([_geometry(r) for r in other.regions], np.float64)
+    mine, theirs = ("target", "query") if canvas_is_query else ("query", "target")
+    found = [replace(hidden(own, (other.width, other.height), differ, agree, anchored),
+                     picture=mine),
+             replace(hidden(places, (canvas.width, canvas.height), differ, agree, anchored),
+                     picture=theirs)]  # fmt: skip
+    return max(found, key=lambda h: (h.differ, h.agree_outside))
 
 
 def _rescaled(t: Transform, pivot: Pair) -> list[Transform]:
@@ -411,4 +462,8 @@ def confirm(
         return None
     t = _fit(best.agree)
     target_box, query_box = _boxes(t, (q.width, q.height), (tgt.width, tgt.height))
-    return RegionMatch(best.agree, t, target_box, query_box, best.visible, best.disagree)
+    overlay = None
+    if not best.plain() and best.hidden.box is not None:
+        overlay = (best.hidden.picture, best.hidden.box)
+    return RegionMatch(best.agree, t, target_box, query_box, best.visible, best.disagree,
+                       overlay)  # fmt: skip

@@ -94,7 +94,9 @@ class PdqAnalyzer(Analyzer):
     # 3: region hashes packed (regions.VERSION 2), 48 a picture, 12 indexed
     # 4: grid regions fill the places keypoints left, pictures under 256 px get two patch
     # sizes a keypoint (regions.VERSION 3; version 2 still read)
-    version: ClassVar[str] = "4"
+    # 5: pictures under 256 px get a third patch size, smaller grid squares, 20 indexed
+    # regions and a lower region quality bar (regions.VERSION 4; 2 and 3 still read)
+    version: ClassVar[str] = "5"
     media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
     description = "PDQ perceptual hash and quality (near-duplicate matching, banks)."
     settings_cls: ClassVar[type] = PdqSettings

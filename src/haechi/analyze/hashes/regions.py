@@ -12,8 +12,9 @@ A patch that is still in view after a crop, a border, a caption bar or a sticker
 its hash within a few bits of noise plus the keypoint's placement error; a patch of
 another picture is ~128 bits away like any PDQ hash.
 
-A picture smaller than ``SMALL_SIDE`` pixels gets two patches a keypoint
-(``SMALL_FACTORS``), so that some still fit inside a crop of it.
+A picture smaller than ``SMALL_SIDE`` pixels gets three patches a keypoint
+(``SMALL_FACTORS``), so that some still fit inside a crop of it, smaller grid squares,
+``SMALL_INDEXED`` indexed regions and a lower quality bar (``SMALL_QUALITY``).
 
 Each picture keeps up to ``MAX_REGIONS`` patches, strongest keypoints first but spread
 over the picture (``_select``), and names the ``INDEXED`` that go into the search index:
@@ -47,8 +48,8 @@ import numpy as np
 
 from haechi.analyze.hashes.pdqcore import buffer_hashes, hamming
 
-VERSION = 3  # 1: a JSON list of 32 regions (analyzer pdq version 2); 2: packed
-READABLE = (2, 3)  # 2 has no grid regions (every region anchored): still read as it is
+VERSION = 4  # 1: a JSON list of 32 regions (analyzer pdq version 2); 2: packed; 3: grid
+READABLE = (2, 3, 4)  # 2 has no grid regions (every region anchored): still read as it is
 DETECT_SIDE = 320  # SIFT runs on the picture scaled to this longest side
 PATCH_SIDE = 512  # patches are hashed from the picture at most this long
 SIZE_FACTOR = 4.0  # patch side / keypoint size
@@ -66,10 +67,16 @@ DUPLICATE_BITS = 8  # a patch this close to one already kept adds nothing
 # content, so never looked up; checked where a hypothesis puts them (``match.regions``).
 GRID_SIDES = (0.25, 0.4)
 GRID_STEP = 0.75
-# A picture under SMALL_SIDE pixels (longest side) also gets a smaller patch on each
+# A picture under SMALL_SIDE pixels (longest side) also gets smaller patches on each
 # keypoint: a 20 % crop of a 125-pixel photo is 75 pixels, where few 4x patches fit.
+# Version 4: a third, smaller patch and grid square, more of them indexed, and a lower
+# quality bar (a 30-pixel patch blown up to 64 x 64 has weak gradients: at 50, most
+# 125-pixel face photos kept fewer than ten regions and some none).
 SMALL_SIDE = 256
-SMALL_FACTORS = (4.0, 2.5)
+SMALL_FACTORS = (4.0, 2.5, 1.6)
+SMALL_INDEXED = 20
+SMALL_QUALITY = 30
+SMALL_GRID_SIDES = (0.18, 0.25, 0.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +271,8 @@ def anchored_regions(luma: np.ndarray) -> RegionHashes:
     canvas = Canvas(luma)
     found = _keypoints(canvas.luma)
     n = 0
-    factors = SMALL_FACTORS if canvas.unit < SMALL_SIDE else (SIZE_FACTOR,)
+    small = canvas.unit < SMALL_SIDE
+    factors = SMALL_FACTORS if small else (SIZE_FACTOR,)
     found = [(x, y, size * f) for x, y, size in found for f in factors]
     taken = np.empty((len(found), 3))
     for x, y, side in found:
@@ -286,16 +294,19 @@ def anchored_regions(luma: np.ndarray) -> RegionHashes:
     hashes = canvas.patches(np.array(places)) if places else []
     candidates = [Region(x, y, side, h[0], h[1])
                   for (x, y, side), h in zip(places, hashes, strict=True)
-                  if h is not None and h[1] >= QUALITY]  # fmt: skip
+                  if h is not None and h[1] >= (SMALL_QUALITY if small else QUALITY)]  # fmt: skip
     kept = _select(candidates, canvas.width, canvas.height)
-    chosen = _to_index(kept, canvas.width, canvas.height)
+    chosen = _to_index(kept, canvas.width, canvas.height, SMALL_INDEXED if small else INDEXED)
     ordered = chosen + [r for r in kept if r not in chosen]
-    grid = _grid(canvas, ordered, MAX_REGIONS - len(ordered))
+    sides = SMALL_GRID_SIDES if small else GRID_SIDES
+    grid = _grid(canvas, ordered, MAX_REGIONS - len(ordered), sides)
     return RegionHashes(canvas.width, canvas.height, tuple(ordered + grid), len(chosen),
                         len(ordered))  # fmt: skip
 
 
-def _grid(canvas: Canvas, kept: list[Region], room: int) -> list[Region]:
+def _grid(
+    canvas: Canvas, kept: list[Region], room: int, sides: tuple[float, ...] = GRID_SIDES
+) -> list[Region]:
     """Up to ``room`` grid regions, central ones first. A small picture has few keypoints
     large enough for a patch (a 125-pixel face photo keeps ~8 regions, and a 20 % crop of
     it shows one or two): a match then rests on one anchored pair, and these are what
@@ -304,7 +315,7 @@ def _grid(canvas: Canvas, kept: list[Region], room: int) -> list[Region]:
         return []
     w, h = canvas.width, canvas.height
     places: list[tuple[float, float, float, float]] = []
-    for share in GRID_SIDES:
+    for share in sides:
         side = share * min(w, h)
         step = GRID_STEP * side
         xs, ys = (_positions(extent, side, step) for extent in (w, h))
@@ -313,7 +324,7 @@ def _grid(canvas: Canvas, kept: list[Region], room: int) -> list[Region]:
     hashes = canvas.patches(np.array([p[1:] for p in places])) if places else []
     out: list[Region] = []
     for (_, x, y, side), found in zip(places, hashes, strict=True):
-        if found is None or found[1] < QUALITY:
+        if found is None or found[1] < (SMALL_QUALITY if canvas.unit < SMALL_SIDE else QUALITY):
             continue
         r = Region(x, y, side, found[0], found[1])
         if any(hamming(r.hex, k.hex) <= DUPLICATE_BITS for k in (*kept, *out)):
@@ -373,7 +384,9 @@ def _spread(regions: list[Region], width: float, height: float, box: float) -> l
     return out
 
 
-def _to_index(kept: list[Region], width: float, height: float) -> list[Region]:
+def _to_index(
+    kept: list[Region], width: float, height: float, count: int = INDEXED
+) -> list[Region]:
     """The regions that go into the index: ``INDEX_CENTRAL`` inside the central box (any
     crop of up to 20 % per side leaves them in view), then the others; in each, the
     strongest and the smallest in turn (small ones survive stickers and captions, large
@@ -381,7 +394,7 @@ def _to_index(kept: list[Region], width: float, height: float) -> list[Region]:
     central = [r for r in kept if _central(r, width, height)]
     chosen = _mix(central, width, height, CENTRAL)[:INDEX_CENTRAL]
     rest = _mix([r for r in kept if r not in chosen], width, height, 0.0)
-    return (chosen + rest)[:INDEXED]
+    return (chosen + rest)[:count]
 
 
 def _mix(regions: list[Region], width: float, height: float, box: float) -> list[Region]:
