@@ -162,8 +162,10 @@ class SearchResult:
     templates: int
     hits: list[ImageHit]
     custody_seq: int
-    # How the index answered (kind, faces, nlist, nprobe, exact, exhaustive); also in the
-    # ``face_search`` custody event, so a later reader knows whether it could have missed.
+    # How the index answered (kind, faces, nlist, nprobe, exact, exhaustive, and for an
+    # inverted file ``codes``: the range codes read, "IVF<nlist>,PQ64x4fs"; None when
+    # exhaustive or without codes); also in the ``face_search`` custody event, so a later
+    # reader knows whether it could have missed.
     index: dict[str, Any] = field(default_factory=dict)
 
     @property
