@@ -3,17 +3,18 @@ with something added (borders, a caption bar, caption text, a sticker).
 
 Each picture carries anchored region hashes (``haechi.analyze.hashes.regions``): PDQ
 hashes of squares placed on its SIFT keypoints. Twelve of each stored picture and bank
-item are indexed (``media-region``, ``bank-region``); a query looks all of its regions
-up there (exact chunks only, ``SEED_FLIPS``). A hit is only a *seed*: ``confirm`` takes
-the scale and offset that the pairs of regions within ``HYPOTHESIS_RADIUS`` of the two
-pictures imply, and hashes every region of one picture where it must be on the pixels
-of the other — the side whose pixels are at hand: a stored file or a file being looked
-up, never a bank item, whose picture was not kept. The match holds when at least
-``MIN_PAIRS`` regions, apart from each other, agree within ``PAIR_RADIUS`` bits (three
-unless nothing in view is clearly different), no more than twice as many are clearly
-different, and the agreeing regions span more than one overlay could (``OVERLAY``): a
-sticker or caption hides a few regions of a re-post, while two different pictures that
-carry the same watermark agree on it, in one small part, and on nothing else.
+item (twenty of a picture under 256 pixels) are indexed (``media-region``,
+``bank-region``); a query looks all of its regions up there (exact chunks only,
+``SEED_FLIPS``). A hit is only a *seed*: ``confirm`` takes the scale and offset that the
+pairs of regions within ``HYPOTHESIS_RADIUS`` of the two pictures imply, and hashes every
+region of one picture where it must be on the pixels of the other — the side whose pixels
+are at hand: a stored file or a file being looked up, never a bank item, whose picture was
+not kept. The match holds when at least ``MIN_PAIRS`` regions, apart from each other,
+agree within ``PAIR_RADIUS`` bits (three unless nothing in view is clearly different), no
+more than twice as many are clearly different, and the agreeing regions span more than one
+overlay could (``OVERLAY``): a sticker or caption hides a few regions of a re-post, while
+two different pictures that carry the same watermark agree on it, in one small part, and
+on nothing else.
 
 Grid regions (squares on a lattice, filling the places keypoints left: most of a small
 picture's) are checked like the others but never propose a placement, and they only add

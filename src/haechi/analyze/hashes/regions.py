@@ -308,9 +308,10 @@ def _grid(
     canvas: Canvas, kept: list[Region], room: int, sides: tuple[float, ...] = GRID_SIDES
 ) -> list[Region]:
     """Up to ``room`` grid regions, central ones first. A small picture has few keypoints
-    large enough for a patch (a 125-pixel face photo keeps ~8 regions, and a 20 % crop of
-    it shows one or two): a match then rests on one anchored pair, and these are what
-    the hypothesis it makes is checked on."""
+    large enough for a patch (with the 4x patch alone a 125-pixel face photo kept ~8
+    regions, and a 20 % crop of it showed one or two, hence the smaller patches and grid
+    squares of small pictures): a match then rests on few anchored pairs, and these are
+    what the hypothesis it makes is checked on."""
     if room <= 0:
         return []
     w, h = canvas.width, canvas.height
