@@ -14,7 +14,7 @@ from haechi.cases.service import case_row, summaries
 from haechi.store.models import Chat, Media, Message
 from haechi.store.tables.cases import CaseItem, NoticeItem, ReuploadHit, ReuploadWatch
 
-ITEMS_PAGE = 100
+ITEMS_PAGE = 50
 
 
 @dataclass(frozen=True)

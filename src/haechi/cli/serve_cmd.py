@@ -118,7 +118,7 @@ def serve(
     proxies = parse_proxies(trusted_proxy, "--trusted-proxy") if trusted_proxy else None
     settings = load_web_settings(
         app.settings.home, host=host, port=port, cookie_secure=True if tls else cookie_secure,
-        trusted_proxies=proxies, run_jobs=jobs,
+        trusted_proxies=proxies, run_jobs=jobs, workers=workers,
     )  # fmt: skip
     prepare(app)
     metrics_dir(app)

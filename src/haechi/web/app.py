@@ -26,11 +26,13 @@ from haechi.services import search_index
 from haechi.web import views
 from haechi.web.auth import Denied, MustChangePassword, NeedLogin, authenticate
 from haechi.web.monitoring import Monitoring
+from haechi.web.rebalance import Rebalance
 from haechi.web.render import render
 from haechi.web.security import BodyLimit, SecurityHeaders
 from haechi.web.settings import WebSettings
 
 SECRET_FILE = "web_secret"  # noqa: S105 - not a secret
+REBALANCE_BUSY = 2  # requests at once in one worker beyond which it sheds connections
 OUT_OF_RANGE = "A number in the request is out of range: there is no such item."
 
 
@@ -166,6 +168,10 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     )
     # /healthz and /metrics, and the latency of every request (haechi.web.monitoring).
     api.add_middleware(Monitoring, haechi_app=app)
+    if settings.workers > 1:
+        # A worker with more than its share of the users hands connections back
+        # (haechi.web.rebalance): about two requests at once per worker keeps them apart.
+        api.add_middleware(Rebalance, busy=REBALANCE_BUSY)
     api.add_middleware(SecurityHeaders)  # added last: outermost, so it times everything
     return api
 

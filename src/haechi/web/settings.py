@@ -27,6 +27,7 @@ class WebSettings:
     max_upload_bytes: int = 32 * 1024 * 1024
     run_jobs: bool = True  # start the background-job runner with the server
     job_concurrency: int = 1  # jobs running at once per server process
+    workers: int = 1  # server processes sharing the port (haechi serve --workers)
     wellness: Thresholds = field(default_factory=Thresholds)
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none by
     # default: the TCP peer is the client.
