@@ -7,6 +7,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,39 +63,39 @@ def test_a_nested_write_in_the_same_thread_does_not_wait_for_itself(tmp_path: Pa
         pass
 
 
-def test_another_process_waits_for_the_turn(tmp_path: Path) -> None:
-    path = str(tmp_path / "x.db")
+@contextmanager
+def _held_elsewhere(path: str, seconds: float) -> Iterator[None]:
+    """Another process holds the turn of ``path`` for ``seconds`` from when this enters."""
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Event()
-    child = ctx.Process(target=_hold, args=(path, 0.6, ready))
+    child = ctx.Process(target=_hold, args=(path, seconds, ready))
     child.start()
     try:
         assert ready.wait(30)
-        t = time.monotonic()
-        with writer_turn.turn(path).held():
-            waited = time.monotonic() - t
-        assert waited >= 0.3  # the child held it
+        yield
     finally:
         child.join(30)
+
+
+def _waited_for_turn(path: str) -> float:
+    t = time.monotonic()
+    with writer_turn.turn(path).held():
+        return time.monotonic() - t
+
+
+def test_another_process_waits_for_the_turn(tmp_path: Path) -> None:
+    path = str(tmp_path / "x.db")
+    with _held_elsewhere(path, 0.6):
+        assert _waited_for_turn(path) >= 0.3  # the child held it
 
 
 def test_a_turn_not_had_in_time_is_given_up_not_the_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = str(tmp_path / "x.db")
-    ctx = multiprocessing.get_context("spawn")
-    ready = ctx.Event()
-    child = ctx.Process(target=_hold, args=(path, 3.0, ready))
-    child.start()
-    try:
-        assert ready.wait(30)
+    with _held_elsewhere(path, 3.0):
         monkeypatch.setattr(writer_turn, "WAIT_SECONDS", 0.2)
-        t = time.monotonic()
-        with writer_turn.turn(path).held():
-            waited = time.monotonic() - t
-        assert 0.15 <= waited < 2.0
-    finally:
-        child.join(30)
+        assert 0.15 <= _waited_for_turn(path) < 2.0
 
 
 def test_in_memory_databases_take_no_turn(tmp_path: Path) -> None:
