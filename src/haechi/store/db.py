@@ -12,7 +12,7 @@ import copy
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -191,17 +191,9 @@ class Database:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        if self._turn is None:
-            with self._begin() as conn:
-                yield conn
-            return
-        with self._turn.held(), self._begin() as conn:
-            yield conn
-
-    @contextmanager
-    def _begin(self) -> Iterator[Connection]:
+        turn = self._turn.held() if self._turn is not None else nullcontext()
         try:
-            with self.engine.connect() as conn, self._options(conn, True).begin():
+            with turn, self.engine.connect() as conn, self._options(conn, True).begin():
                 if self.dialect == "postgresql":
                     # One writer at a time appends to the custody chain; an advisory lock
                     # taken per transaction serialises writers across processes and hosts.
