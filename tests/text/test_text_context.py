@@ -23,11 +23,6 @@ from haechi.demo.tdesktop_format import Peer
 from haechi.domain import UsageError
 
 
-@pytest.fixture(scope="module")
-def scanner() -> Scanner:
-    return Scanner(load_lexicon())
-
-
 def scan(scanner: Scanner, text: str) -> MessageScan:
     return scanner.scan(text)
 

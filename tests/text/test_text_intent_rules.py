@@ -22,11 +22,6 @@ from haechi.demo.tdesktop_format import Peer
 from haechi.domain import UsageError
 
 
-@pytest.fixture(scope="module")
-def scanner() -> Scanner:
-    return Scanner(load_lexicon())
-
-
 @pytest.mark.parametrize(
     ("abuse", "rule", "benign"),
     [

@@ -7,13 +7,7 @@ from __future__ import annotations
 import pytest
 from tests.text.kit import flag
 
-from haechi.analyze.text.lexicon import load_lexicon
 from haechi.analyze.text.scan import Scanner
-
-
-@pytest.fixture(scope="module")
-def scanner() -> Scanner:
-    return Scanner(load_lexicon())
 
 
 @pytest.mark.parametrize(

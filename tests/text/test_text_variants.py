@@ -34,11 +34,6 @@ syllables = st.integers(0xAC00, 0xD7A3).map(chr)
 hangul_words = st.text(alphabet=syllables, min_size=1, max_size=8)
 
 
-@pytest.fixture(scope="module")
-def scanner() -> Scanner:
-    return Scanner(load_lexicon())
-
-
 def hits(scanner: Scanner, text: str) -> list[tuple[str, str]]:
     return [(f.term_id, f.via) for f in scanner.scan(text).result.findings]
 
