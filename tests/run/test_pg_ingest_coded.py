@@ -16,6 +16,7 @@ from tests.helpers import make_export
 
 from haechi.app import App, init_home
 from haechi.collect.telegram_export import TelegramExportCollector
+from haechi.run import ingest_pg
 from haechi.run.ingest import Ingestor
 from haechi.run.ingest_db import IngestWriter
 from haechi.run.ingest_pg import stage_oids
@@ -106,6 +107,39 @@ def test_postgresql_stores_what_sqlite_stores(
     assert counts[2][1:] == (0, 1)  # the edited copy: no new message, one version
     assert len(versions) == 1 and "edited after the first export" in versions[0][1]
     assert any(r[17] for r in rows) and any(r[8] for r in rows)  # via bots and senders kept
+
+
+def test_a_new_chat_showing_a_message_twice_in_two_batches_stores_it_once(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat first stored by this run is moved with a plain INSERT; the batch that meets a
+    copy already stored is moved again with ON CONFLICT DO NOTHING from a savepoint."""
+    monkeypatch.setattr(Ingestor, "BATCH", 700)
+    monkeypatch.setenv("HAECHI_INGEST_READER", "process")
+    export = make_export(tmp_path / "dup", messages=2000, media=0, seed=5)
+    data = json.loads((export / "result.json").read_bytes())
+    data["messages"].append(dict(data["messages"][5]))  # shown again, two batches later
+    (export / "result.json").write_text(json.dumps(data, ensure_ascii=False))
+    calls: list[tuple[bool, int, int]] = []
+    real = ingest_pg._insert
+
+    def spy(cur: Any, params: dict[str, Any], plain: bool) -> int:
+        cur.execute(f"SELECT count(*) FROM {ingest_pg.STAGE}")
+        staged = int(cur.fetchone()[0])
+        added = real(cur, params, plain)
+        calls.append((plain, staged, added))
+        return added
+
+    monkeypatch.setattr(ingest_pg, "_insert", spy)
+    app = init_home(tmp_path / "p", database_url=pg_url)
+    report = _ingest(app, export)
+    assert report.messages == 2001 and report.messages_new == 2000
+    assert _count(app, Message) == 2000
+    assert all(plain for plain, _, _ in calls)  # one chat, new in this run
+    assert [staged - added for _, staged, added in calls] == [0, 0, 1]
+    assert _ingest(app, export).messages_new == 0  # a rerun: ON CONFLICT, nothing new
+    assert not calls[-1][0] and calls[-1][2] == 0
+    app.close()
 
 
 class _Boom(RuntimeError):
