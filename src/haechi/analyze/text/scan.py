@@ -23,6 +23,7 @@ from haechi.analyze.text.entities import (
 )
 from haechi.analyze.text.lexicon import Lexicon, Rule, load_lexicon
 from haechi.analyze.text.matcher import Matcher, TextResult
+from haechi.analyze.text.model import MessageModel, load_model
 from haechi.analyze.text.scoring import keys_of, message_rules
 from haechi.analyze.text.variants import supported
 
@@ -35,9 +36,34 @@ from haechi.analyze.text.variants import supported
 # one-letter misspellings of long Korean terms. m5: a Latin or Cyrillic match that does not
 # start and end on a word is retried shorter and further on instead of swallowing the next
 # word's start (rules about people's photos, named bots and standby rooms are lexicon data).
-ENGINE_VERSION = "m5"
+# m6: the message model (:mod:`.model`) adds a finding where it reads abuse talk and lets
+# public-safety context discount a message it reads as benign; its version is in the
+# scan version after the engine's.
+ENGINE_VERSION = "m6"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
+# Context categories of reporting, support and public safety (weighted cues): with them, a
+# message the model reads as benign is read as such (sense-only categories do not count).
+PUBLIC_CONTEXT = frozenset({"news", "support", "first_aid", "disaster", "notice", "military_admin"})
+MODEL_RULE = "model.message"
+# The model's own finding needs something the lexicon saw too (a signal term, a pattern, a
+# link, bot or wallet, or a cue other than chat slang): a short line of everyday chat gives
+# the model few n-grams and a probability that says more about its bias than the message.
+MODEL_ANCHOR_INTENTS = frozenset(
+    {
+        "person", "photo", "photo_noun", "photo_ref", "request", "commerce", "move",
+        "ban_evasion", "bot_word", "exposure", "trade", "swap", "work", "transform", "entry",
+    }
+)  # fmt: skip
+# Context in which the model's finding does not count without a link, bot, wallet or an
+# evasive spelling (as a rule's ``benign_in``): reporting, support, public safety, a unit,
+# notices, and the everyday senses of photo editing, film, housing, games, art and alumni.
+# Fewer words than this give the model too little to read ("봇 대화", "봇 (@사용자명)": a
+# label of a user interface reads like a bot advert's first words).
+MODEL_MIN_WORDS = 3
+MODEL_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_private_message"})
+MODEL_SENSES = PUBLIC_CONTEXT | {"design", "media", "housing", "gaming", "art", "alumni"}
+_DEFAULT = object()
 
 
 @dataclass
@@ -47,6 +73,7 @@ class MessageScan:
     rules: list[Rule] = field(default_factory=list)
     news_like: bool = False
     reading: Reading = field(default_factory=Reading)
+    model_p: float | None = None  # the message model's probability of abuse talk
 
     @property
     def flagged(self) -> bool:
@@ -72,11 +99,14 @@ class MessageScan:
 class Scanner:
     """A lexicon compiled for scanning; ``version`` names what produced the rows."""
 
-    def __init__(self, lexicon: Lexicon, derived: bool = True) -> None:
+    def __init__(self, lexicon: Lexicon, derived: bool = True, model: Any = _DEFAULT) -> None:
+        """``model``: the shipped message model by default, ``None`` for the lexicon alone."""
         self.lexicon = lexicon
         self.matcher = Matcher(lexicon, derived=derived)
         self.context = ContextRules(lexicon)
-        self.version = f"{lexicon.version}/{EXTRACTOR_VERSION}{ENGINE_VERSION}"
+        self.model: MessageModel | None = load_model() if model is _DEFAULT else model
+        tail = f"+{self.model.version}" if self.model is not None else ""
+        self.version = f"{lexicon.version}/{EXTRACTOR_VERSION}{ENGINE_VERSION}{tail}"
         # Message rules every condition of which a cue or an identifier can meet: they may
         # fire in a message without any signal term, so such a message's cues are read
         # when its pending cue categories and identifiers could satisfy one of them.
@@ -96,8 +126,16 @@ class Scanner:
     ) -> MessageScan:
         result = self.matcher.scan(text)
         ents = extract(text, entities or (), raw_json)
+        model = self.model
+        # The model reads only messages it could change: long enough, with an anchor
+        # (below) or a signal hit to discount; most chat has neither and costs nothing.
+        p = None
+        long_enough = len(text.split()) >= MODEL_MIN_WORDS
+        if model is not None and long_enough and self._model_candidate(result, ents):
+            p = model.score(text)
+        fire = model is not None and p is not None and p >= model.flag
         cues_only = False
-        if result.pending and any(e.kind in CUE_ENTITIES and e.valid for e in ents):
+        if result.pending and (fire or any(e.kind in CUE_ENTITIES and e.valid for e in ents)):
             # A bot's own words (its requests count) and a room link's (a backup room
             # announced because the room was banned): rules read their cues.
             self.matcher.resolve(result)
@@ -113,6 +151,15 @@ class Scanner:
         if result.findings or result.patterns or result.intent:
             rules = message_rules(self.lexicon, scan.keys())
             scan.rules = self._senses(rules, result, scan.reading)
+        scan.model_p = p
+        if fire and not self._model_may_fire(scan):
+            fire = False
+        if fire and model is not None and p is not None:
+            top = ", ".join(repr(g) for g in model.explain(text))
+            why = f"the message model reads it as abuse talk (p = {p:.2f}; most telling: {top})"
+            scan.rules.append(Rule(MODEL_RULE, "message", (), model.points, why, "model"))
+        elif model is not None and p is not None and p < model.benign:
+            self._public_context(scan)
         if cues_only and not scan.rules:
             # Nothing fired: the cues of a message without signal terms are not stored.
             result.context.clear()
@@ -120,6 +167,35 @@ class Scanner:
             scan.reading = Reading()
             scan.news_like = False
         return scan
+
+    @staticmethod
+    def _model_candidate(result: TextResult, ents: list[Entity]) -> bool:
+        """Could the model's reading change this message (a signal hit, a pattern, a room
+        or bot link, a wallet, or a pending anchor cue)?"""
+        if result.findings or result.patterns or _model_evidence(ents):
+            return True
+        return any(t.role == "intent" and t.category in MODEL_ANCHOR_INTENTS
+                   for _s, _a, _b, t, _f in result.pending)  # fmt: skip
+
+    def _model_may_fire(self, scan: MessageScan) -> bool:
+        """Is there an anchor for the model's finding, and no benign context (above)?"""
+        result, reading = scan.result, scan.reading
+        intents = {c.category for c in result.intent}
+        evidence = "evasion" in reading.intents or _model_evidence(scan.entities)
+        if not (evidence or result.findings or result.patterns or intents & MODEL_ANCHOR_INTENTS):
+            return False
+        return evidence or not any(k in MODEL_SENSES for k in reading.kinds)
+
+    def _public_context(self, scan: MessageScan) -> None:
+        """A message the model reads as benign, with reporting, support or public-safety
+        cues and no link, bot, wallet or evasive spelling, reads as such (points at
+        ``news_factor``): "환자의 상의를 벗기고", "합성 사진 때문에 힘드시면 1366"."""
+        reading = scan.reading
+        if "evasion" in reading.intents or _model_evidence(scan.entities):
+            return
+        if any(reading.kind_weights.get(k, 0.0) > 0 for k in PUBLIC_CONTEXT):
+            reading.news_like = True
+            scan.news_like = True
 
     def _cue_rule_possible(self, result: TextResult, ents: list[Entity]) -> bool:
         """Could a rule that cues alone satisfy hold, judging by the categories of the
@@ -174,6 +250,12 @@ class Scanner:
             parsed_raw = orjson.loads(raw)
             raw_json = parsed_raw if isinstance(parsed_raw, dict) else None
         return self.scan(text, ents, raw_json)
+
+
+def _model_evidence(ents: list[Entity]) -> bool:
+    """A bot, a room link or a wallet: evidence of a room's business for the model's finding
+    (a plain ``@name`` is not: study groups mention each other all day)."""
+    return any(e.valid and (e.kind in MODEL_ENTITIES or "crypto" in group_of(e.kind)) for e in ents)
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,140 @@
+"""The message model (haechi.analyze.text.model) and how the scanner uses it: trained on
+the tuning data only, its finding needs an anchor and no benign context, a message it reads
+as benign among public-safety cues is discounted, and its version is in the scan version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from haechi.analyze.text import model as M
+from haechi.analyze.text.lexicon import load_lexicon
+from haechi.analyze.text.scan import MODEL_RULE, Scanner
+
+EVAL = Path(__file__).resolve().parents[2] / "eval" / "data"
+
+
+def test_shipped_model_is_trained_on_tuning_data_only() -> None:
+    m = M.load_model()
+    assert m.trained_on and all("heldout" not in name for name in m.trained_on)
+    assert 0 < m.benign < m.flag < 1 and m.points > 0
+    assert len(m.weights) > 1000
+
+
+def test_scan_version_names_the_model(model_scanner: Scanner, scanner: Scanner) -> None:
+    m = M.load_model()
+    assert model_scanner.version.endswith(f"+{m.version}")
+    assert scanner.model is None and "+t" not in scanner.version.split("/")[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=80))
+def test_features_are_those_of_the_normalised_text(text: str) -> None:
+    norm = M.normalise(text)
+    feats = M.features(text)
+    assert all(g in norm and not g.isspace() and 1 <= len(g) <= 3 for g in feats)
+    assert M.features(text) == M.features(text.replace(" ", "  "))  # spacing collapses
+
+
+def test_links_handles_and_digits_are_placeholders() -> None:
+    a = M.normalise("새 방 t.me/+AbC123xyz @room_one 3기")
+    b = M.normalise("새 방 t.me/+Zz9988qq @other_two 7기")
+    assert a == b and "ⓛ" in a and "ⓐ" in a
+
+
+def test_fit_separates_a_toy_set() -> None:
+    pos = ["사진 보내 작업 ㄱ", "걔 사진 작업 가능", "사진 줘 작업해줌"]
+    neg = ["오늘 날씨 맑음", "점심 뭐 먹지", "회의 3시에 시작"]
+    bias, w = M.fit(pos + neg, [True] * 3 + [False] * 3, iterations=300)
+    m = M.MessageModel("x", bias, w, 0.6, 4.0, 0.2)
+    assert m.score("그 사진 작업 ㄱ") > 0.5 > m.score("오늘 점심 맑음")
+    assert "작" in m.explain("사진 작업") or "작업" in m.explain("사진 작업")
+
+
+def test_toml_round_trip(tmp_path: Path) -> None:
+    m = M.MessageModel("t9.abc", 0.5, {'"q': 1.25, " ㄱ": -0.5, "\\": 0.1}, 0.6, 4.0, 0.2, ("a",))
+    back = M.from_toml(m.to_toml())
+    assert back == m
+
+
+def test_the_shipped_model_reads_only_what_it_could_change(model_scanner: Scanner) -> None:
+    s = model_scanner.scan("걔 페북 사진 전부 긁어옴 옷만 바꾸면 될 듯")  # a tuning line
+    assert s.model_p is not None and s.model_p >= 0.6
+    assert model_scanner.scan("사진 줘").model_p is None  # two words
+    assert model_scanner.scan("오늘 저녁 뭐 먹을까 다들").model_p is None  # no anchor
+
+
+def always(p: float) -> M.MessageModel:
+    """A stub model that gives every message probability ``p`` (tests the gating alone)."""
+    z = 0.0 if p == 0.5 else __import__("math").log(p / (1 - p))
+    return M.MessageModel("stub", z, {}, 0.6, 4.0, 0.2)
+
+
+@pytest.fixture(scope="module")
+def sure() -> Scanner:
+    return Scanner(load_lexicon(), model=always(0.99))
+
+
+@pytest.fixture(scope="module")
+def doubtful() -> Scanner:
+    return Scanner(load_lexicon(), model=always(0.05))
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("걔 페북 사진 전부 긁어옴 옷만 바꾸면 될 듯", True),  # person + photo: anchors
+        ("결혼식 사진 보정해줄 사람 구함 포토샵 가능한 분", False),  # photo editing sense
+        ("경찰은 피의자가 사진을 넘겼다고 밝혔다 검거", False),  # news
+        ("오늘 저녁 뭐 먹을까 다들", False),  # no anchor at all
+        ("@study_buddy_19 Where is the practice test?", False),  # a mention is no anchor
+        ("사진 줘", False),  # two words
+        ("포토샵 사진 t.me/+AbCdEf123456 여기로", True),  # a room link outweighs the sense
+    ],
+)
+def test_model_finding_gating(sure: Scanner, text: str, fires: bool) -> None:
+    s = sure.scan(text)
+    assert any(r.id == MODEL_RULE for r in s.rules) is fires, (s.reading, s.rules)
+    if fires:
+        assert s.points(sure.lexicon) >= 4 and "message model" in s.rules[-1].explain
+
+
+def test_public_context_discounts_what_the_model_reads_as_benign(
+    doubtful: Scanner, scanner: Scanner
+) -> None:
+    lex = scanner.lexicon
+    text = "합성 사진 때문에 힘드시면 24시간 상담 전화 1366으로 연락 주세요"
+    assert scanner.scan(text).points(lex) >= 4  # the lexicon alone flags it
+    s = doubtful.scan(text)
+    assert s.news_like and s.points(lex) < 4
+    # A room link is evidence: the same words are then not read as benign.
+    linked = doubtful.scan(text + " t.me/+AbCdEf123456")
+    assert not linked.news_like and linked.points(lex) >= 4
+    # Without public-safety cues a low probability changes nothing.
+    plain = "합성 사진 해드림 가격 문의"
+    assert doubtful.scan(plain).points(lex) == scanner.scan(plain).points(lex)
+
+
+def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
+    """The weights file is what the trainer makes from the files it names (no hand edits)."""
+    shipped = M.load_model()
+    paths = [EVAL / name for name in shipped.trained_on]
+    assert all(p.exists() for p in paths)
+    for p in paths:  # the training files hold labelled messages only
+        rows = [json.loads(x) for x in p.read_text("utf-8").splitlines() if x.strip()]
+        assert {r["label"] for r in rows} == {"abuse", "benign"}
+    again = M.train(paths, shipped.flag, shipped.points, shipped.benign)
+    assert again.version == shipped.version
+    same = sum(abs(again.weights.get(g, 0.0) - w) < 1e-3 for g, w in shipped.weights.items())
+    assert same / len(shipped.weights) > 0.99
+
+
+def test_lexicon_alone_equals_the_model_off() -> None:
+    lex = load_lexicon()
+    off = Scanner(lex, model=None)
+    text = "지.인.능.욕 방 링크 팝니다"
+    assert off.scan(text).model_p is None and off.scan(text).points(lex) >= 4
