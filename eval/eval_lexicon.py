@@ -90,7 +90,7 @@ DEV = HERE / "data" / "lexicon_dev.jsonl"
 DEV_G = HERE / "data" / "lexicon_dev_g.jsonl"
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
-TARGET_PRECISION = 0.90  # issue 16, on both sets together
+TARGET_PRECISION = 0.90  # issue 16, on the held-out sets together
 TARGET_RECALL = 0.90
 # Rooms (stated before their first run): every abuse room scores above every benign room;
 # the score ranks rooms for review, so the order is what has to hold.
@@ -185,7 +185,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         p, r, f, tp, fp, fn = prf([x >= t for x in full_points], gold)
         sec.rows.append([f"full, threshold {t}", f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(tp),
                          str(fp), str(fn)])  # fmt: skip
-    full_p, full_r, pred = next(iter(results.values()))
+    pred = next(iter(results.values()))[2]
     before = results["lexicon alone (no message model: engine m5's reading)"][2]
     plain_pred = results["full without the derived evasion forms"][2]
     bounds: dict[str, tuple[int, int]] = {}
@@ -247,11 +247,14 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     sec.notes += benign_corpus(scanner, plain, lexicon_only)
     sec.notes.append(
         f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
-        "the full configuration on all sets together; the held-out rows are the honest ones "
-        "(how often the held-out set has been looked at: docs/text.md)"
+        "the full configuration on all held-out sets together (A to F), the sets never tuned "
+        "on (how often each held-out set has been looked at: docs/text.md)"
     )
     rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
-    sec.passed = full_p >= TARGET_PRECISION and full_r >= TARGET_RECALL and rooms_ok
+    # Met only on what was never tuned on: all held-out sets together (the sets tuned on,
+    # which the message model was trained on, would make any model look good).
+    held_p, held_r, *_ = prf(by_set["held-out A to F"][1], [x["label"] == "abuse" for x in heldout])
+    sec.passed = held_p >= TARGET_PRECISION and held_r >= TARGET_RECALL and rooms_ok
     return sec
 
 
