@@ -40,6 +40,7 @@ ENV_VARS = {
     "HAECHI_DB_MAX_OVERFLOW": "PostgreSQL connections a process may add beyond that (default 10)",
     "HAECHI_DB_POOL_TIMEOUT": "seconds a request waits for a free connection (default 30)",
     "HAECHI_INGEST_READER": "auto (default), process or inline: parse exports in a second process",
+    "HAECHI_INGEST_WRITERS": "auto (default) or 1 to 8: PostgreSQL connections writing batches",
     "HAECHI_DEBUG": "1: an unexpected error shows its traceback instead of one sentence",
     "HAECHI_TELEGRAM_API_ID": "api_id of the Telegram application used by haechi watch",
     "HAECHI_TELEGRAM_API_HASH": "api_hash of the Telegram application used by haechi watch",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,43 @@ def test_a_new_chat_showing_a_message_twice_in_two_batches_stores_it_once(
     app.close()
 
 
+def test_two_batches_are_written_at_once_on_postgresql(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's batch writers: two batches in flight, each in its own writer thread
+    (a barrier both must reach, or the test fails); what is stored is what SQLite stores
+    one batch at a time, and the custody chain verifies."""
+    monkeypatch.setattr(Ingestor, "BATCH", 500)
+    monkeypatch.setenv("HAECHI_INGEST_WRITERS", "2")
+    monkeypatch.setenv("HAECHI_INGEST_READER", "process")
+    export = make_export(tmp_path / "e", messages=3000, media=30, seed=8)
+    sqlite = init_home(tmp_path / "s", database_url=f"sqlite:///{tmp_path / 's.db'}")
+    assert _ingest(sqlite, export).messages_new == 3000
+    expected = _rows(sqlite)
+    sqlite.close()
+
+    real = IngestWriter.write_rows
+    barrier = threading.Barrier(2, timeout=30)
+    threads: list[str] = []
+
+    def meeting(self: IngestWriter, conn: Any, prepared: Any, media_state: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        if len(threads) <= 2:
+            barrier.wait()  # the first two batches are in flight together
+        return real(self, conn, prepared, media_state)
+
+    monkeypatch.setattr(IngestWriter, "write_rows", meeting)
+    app = init_home(tmp_path / "p", database_url=pg_url)
+    report = _ingest(app, export)
+    assert report.messages == report.messages_new == 3000
+    assert len(threads) == 6 and all(t.startswith("haechi-batch-writer") for t in threads)
+    assert len(set(threads)) == 2
+    assert _rows(app) == expected
+    result = verify(app)
+    assert result.ok, (result.problems, result.chain.problems)
+    app.close()
+
+
 class _Boom(RuntimeError):
     pass
 
@@ -149,32 +187,38 @@ class _Boom(RuntimeError):
 def test_a_batch_failing_half_way_leaves_nothing_and_the_rerun_records_once(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    export = make_export(tmp_path / "e", messages=3000, media=40, seed=4)
+    """Each batch commits whole or not at all, also with PostgreSQL's batch writers (two
+    batches in flight: the one after the failing batch may commit, but never in part)."""
+    export = make_export(tmp_path / "e", messages=3000, media=40, seed=4)  # ids 1..3000
     monkeypatch.setattr(Ingestor, "BATCH", 500)
     real = IngestWriter._write_media
-    seen: list[int] = []
+    third = "SELECT count(*) FROM messages WHERE message_id BETWEEN 1001 AND 1500"
 
     def failing(self: IngestWriter, conn: Any, prepared: Any, media_state: Any) -> None:
         real(self, conn, prepared, media_state)
-        # the batch's messages and media rows are written, in its open transaction
-        seen.append(int(conn.execute(select(func.count()).select_from(Message)).scalar_one()))
-        if len(seen) == 3:
+        # the batch's messages and media rows are written, in its open transaction: only
+        # the third batch's own transaction sees rows with its ids
+        if int(conn.execute(text(third)).scalar_one()) > 0:
             raise _Boom("the machine stops after the third batch's rows were written")
 
     monkeypatch.setattr(IngestWriter, "_write_media", failing)
     with pytest.raises(_Boom):
         _ingest(app, export)
-    assert seen[2] > seen[1]
-    assert _count(app, Message) == seen[1]  # the third batch: none of its rows
+    per_batch = _rows(
+        app, "SELECT (message_id - 1) / 500, count(*) FROM messages GROUP BY 1 ORDER BY 1"
+    )
+    assert (2, 500) not in per_batch and all(n == 500 for _, n in per_batch)
+    assert {(0, 500), (1, 500)} <= set(per_batch)  # the batches before it committed
     with app.db.connect() as conn:
         captures = conn.execute(
             select(func.count()).where(CustodyEvent.event_type == "capture")
         ).scalar_one()
     assert captures == _count(app, SourceFile)  # no capture event without its row
+    before = _count(app, Message)
 
     monkeypatch.setattr(IngestWriter, "_write_media", real)
     report = _ingest(app, export)
-    assert report.resumed and _count(app, Message) == seen[1] + report.messages_new
+    assert report.resumed and _count(app, Message) == before + report.messages_new == 3000
     assert report.message_versions_new == 0 and _count(app, MessageVersion) == 0
     with app.db.connect() as conn:
         subjects = conn.execute(

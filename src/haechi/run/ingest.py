@@ -40,6 +40,7 @@ from haechi.run.ingest_files import (
     IngestThreads,
     Pending,
 )
+from haechi.run.ingest_parallel import BatchWriters, writer_count
 from haechi.run.ingest_reader import ProcessReader, read_inline, use_process
 from haechi.run.sources import incomplete_overlapping
 from haechi.store import custody
@@ -111,6 +112,7 @@ class Ingestor:
         self._own_threads = threads is None
         self._threads = threads or IngestThreads.start(app.settings.workers)
         self.files = FileStore(app.vault, self._threads, app.settings.max_file_bytes)
+        self._writers: BatchWriters | None = None
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> IngestReport:
@@ -133,10 +135,15 @@ class Ingestor:
             items = iter(reader)
         else:
             items = read_inline(self.collector, self.BATCH, copy)
+        count = writer_count(copy, self.app.settings.workers)
+        self._writers = BatchWriters(count) if count > 1 else None
         try:
             try:
                 self._pipeline(items)
             finally:
+                if self._writers is not None:  # drained unless failing: wait for the rest
+                    self._writers.close()
+                    self._writers = None
                 if reader is not None:  # its warnings, sections and referenced files
                     self.collector = reader.collector
             self._capture_extra_files()
@@ -247,6 +254,7 @@ class Ingestor:
                 except BaseException:  # damage in the export: what precedes it is written
                     self._flush(ahead)
                     ahead = None
+                    self._drain()
                     raise
                 if kind == "chat":
                     self._flush(ahead)
@@ -257,6 +265,7 @@ class Ingestor:
                     previous, ahead = ahead, started
                     self._flush(previous)
             self._flush(ahead)
+            self._drain()
         except BaseException:
             if ahead is not None:  # its copies stop; their temp files go
                 self.files.abandon(ahead[2])
@@ -277,6 +286,10 @@ class Ingestor:
             return
         batch, jobs, pending = ahead
         self.files.finish(pending)
+        if self._writers is not None:
+            if self._hand_over(self._writers, batch, jobs):
+                return
+            self._drain()  # this batch after those in flight, as it comes in the source
         with self.app.db.begin() as conn:
             for key, chat in batch.chats.items():
                 if key not in self.writer.chat_ids:  # a collector that skipped announcing
@@ -284,6 +297,40 @@ class Ingestor:
             drafts = self._record_files(conn, self.writer, jobs)
             new, versions = self.writer.write_messages(conn, batch, self._media_state)
             self.app.custody.append_many(conn, drafts)
+        self._written(batch, (new, versions))
+
+    def _hand_over(self, writers: BatchWriters, batch: Prepared, jobs: list[FileJob]) -> bool:
+        """Write ``batch`` on a batch writer's connection (:mod:`haechi.run.ingest_parallel`)
+        if it is a new source's batch of chats new in this run; False: write it here."""
+        writer = self.writer
+        if batch.encoded is None or not writer.fresh:
+            return False
+        with self.app.db.begin() as conn:  # chats and accounts first, committed
+            for key, chat in batch.chats.items():
+                if key not in writer.chat_ids:
+                    writer.ensure_chat(conn, chat)
+            writer.resolve_accounts(conn, batch)
+        if any(writer.chat_ids[key] not in writer.fresh_chats for key in batch.chats):
+            return False
+        drafts, captures = self._plan_files(writer, jobs, set())  # a new source: none before
+        db, log, encrypted = self.app.db, self.app.custody, self.app.vault.encrypted
+
+        def write() -> tuple[int, int]:
+            with db.begin(chain=False) as conn:  # the chain's lock only to append events
+                writer.add_captures(conn, captures, encrypted)
+                counts = writer.write_rows(conn, batch, self._media_state)
+                log.append_many(conn, drafts)
+            return counts
+
+        writers.submit(write, lambda counts: self._written(batch, counts))
+        return True
+
+    def _drain(self) -> None:
+        if self._writers is not None:
+            self._writers.drain()
+
+    def _written(self, batch: Prepared, counts: tuple[int, int]) -> None:
+        new, versions = counts
         self.report.messages += len(batch)
         self.report.messages_new += new
         self.report.message_versions_new += versions
@@ -321,9 +368,18 @@ class Ingestor:
         self, conn: Connection, writer: IngestWriter, jobs: list[FileJob]
     ) -> list[Draft]:
         """Blob + source_files rows and one capture event per newly captured path."""
+        known = writer.captured_paths(conn, [j.path for j in jobs if j.stored is not None])
+        drafts, captures = self._plan_files(writer, jobs, known)
+        writer.add_captures(conn, captures, self.app.vault.encrypted)
+        return drafts
+
+    def _plan_files(
+        self, writer: IngestWriter, jobs: list[FileJob], known: set[str]
+    ) -> tuple[list[Draft], list[tuple[str, str, StoredObject]]]:
+        """The capture events and (path, role, stored) rows of ``jobs`` not in ``known``
+        (captured before), counted in the report; no database work."""
         drafts: list[Draft] = []
         fresh = [j for j in jobs if j.stored is not None]
-        known = writer.captured_paths(conn, [j.path for j in fresh])
         for job in jobs:
             if job.failure == OVER_LIMIT:
                 self.report.files_too_large += 1
@@ -364,8 +420,7 @@ class Ingestor:
                 )
             )
             captures.append((job.path, job.role, stored))
-        writer.add_captures(conn, captures, self.app.vault.encrypted)
-        return drafts
+        return drafts, captures
 
     # -- end ------------------------------------------------------------------------------
     def _summary(self) -> dict[str, Any]:

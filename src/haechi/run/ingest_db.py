@@ -130,7 +130,7 @@ class IngestWriter:
         return created
 
     # -- accounts -------------------------------------------------------------------------
-    def _resolve_accounts(self, conn: Connection, prepared: Prepared) -> None:
+    def resolve_accounts(self, conn: Connection, prepared: Prepared) -> None:
         wanted = {
             key: account_row(key, *spec)
             for key, spec in prepared.accounts.items()
@@ -168,7 +168,14 @@ class IngestWriter:
         media_state: MediaState,
     ) -> tuple[int, int]:
         """Insert new messages, keep changed ones as versions, link media. Returns counts."""
-        self._resolve_accounts(conn, prepared)
+        self.resolve_accounts(conn, prepared)
+        return self.write_rows(conn, prepared, media_state)
+
+    def write_rows(
+        self, conn: Connection, prepared: Prepared, media_state: MediaState
+    ) -> tuple[int, int]:
+        """:meth:`write_messages` once the batch's accounts are resolved: reads this
+        writer's caches only, so batch writer threads may call it side by side."""
         if prepared.encoded is not None:  # PostgreSQL: encoded by the reader
             return self._write_encoded(conn, prepared, media_state)
         ids, source = self.account_ids, self.source_id

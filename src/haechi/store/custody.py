@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from haechi import __version__
+from haechi.store.db import lock_chain
 from haechi.store.keychain import KEY_ROTATION, check_rotation
 from haechi.store.keys import Signer, Verifier
 from haechi.store.models import CustodyEvent
@@ -86,10 +87,12 @@ class CustodyLog:
         """Chain and sign ``drafts`` after the current head; returns their sequence numbers.
 
         The caller's transaction holds the database write lock (BEGIN IMMEDIATE on SQLite,
-        an advisory lock on PostgreSQL), so reading the head and appending are atomic.
+        an advisory lock on PostgreSQL, taken here if the transaction began without it),
+        so reading the head and appending are atomic.
         """
         if not drafts:
             return []
+        lock_chain(conn)
         head = conn.execute(
             select(CustodyEvent.seq, CustodyEvent.hash).order_by(CustodyEvent.seq.desc()).limit(1)
         ).first()

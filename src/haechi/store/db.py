@@ -106,6 +106,17 @@ def _alembic_config(conn: Connection) -> Config:
 SCOPE_OPTION = "haechi_scope"  # execution option: whose view of the data (cases.visibility)
 
 
+def lock_chain(conn: Connection) -> None:
+    """PostgreSQL: wait for the custody chain's lock, held to the end of the transaction.
+
+    One writer at a time appends to the custody chain; an advisory lock taken per
+    transaction serialises writers across processes and hosts (taken twice in one
+    transaction, it is simply held). Keyed by schema too: two haechi stores may share one
+    database. SQLite: nothing (its write transactions are serialised already)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7420001, hashtext(current_schema()))"))
+
+
 class Database:
     """An engine plus the few operations every service needs."""
 
@@ -190,17 +201,16 @@ class Database:
             )
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
+    def begin(self, chain: bool = True) -> Iterator[Connection]:
+        """A write transaction. On PostgreSQL it takes the custody chain's lock at once
+        unless ``chain`` is False: then transactions run side by side until one appends
+        to the chain (:meth:`CustodyLog.append_many` takes the lock itself), as the
+        ingest's batch writers do. SQLite has one writer at a time whatever ``chain`` says."""
         turn = self._turn.held() if self._turn is not None else nullcontext()
         try:
             with turn, self.engine.connect() as conn, self._options(conn, True).begin():
-                if self.dialect == "postgresql":
-                    # One writer at a time appends to the custody chain; an advisory lock
-                    # taken per transaction serialises writers across processes and hosts.
-                    # Keyed by schema too: two haechi stores may share one database.
-                    conn.execute(
-                        text("SELECT pg_advisory_xact_lock(7420001, hashtext(current_schema()))")
-                    )
+                if chain:
+                    lock_chain(conn)
                 yield conn
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
