@@ -250,6 +250,8 @@ def _end_to_end(
 
     from haechi.analyze.hashes.decode import FAST
     from haechi.analyze.hashes.pdq import hash_picture
+    from haechi.match import variants
+    from haechi.match.features import LOOSE_SEED_RADIUS, MAX_CHECKS, confirm_features
     from haechi.match.mih import hex_to_words
     from haechi.match.region_search import Lazy, canvas_of
     from haechi.match.regions import SEED_FLIPS, SEED_RADIUS, confirm
@@ -272,19 +274,36 @@ def _end_to_end(
             found.update(int(whole.ids[r]) for r in rows_)
         return found
 
+    pixels = {row: im for row, (im, _) in zip(rows, stored, strict=True)}
+
     def stage2(h: Any, raw: bytes, first: set[int]) -> tuple[set[int], int]:
         seeds: dict[int, list[tuple[int, int, int]]] = {}
         codes = hex_to_words([r.hex for r in h.regions.lookups])  # as region_search does
-        qis, found_rows, dists = parts.search_many(codes, SEED_RADIUS, SEED_FLIPS)
+        radius = max(SEED_RADIUS, LOOSE_SEED_RADIUS)
+        qis, found_rows, dists = parts.search_many(codes, radius, SEED_FLIPS)
         for qi, r, d in zip(qis.tolist(), found_rows.tolist(), dists.tolist(), strict=True):
             seeds.setdefault(int(parts.ids[r]), []).append((qi, int(parts.aux[r]), d))
         canvas = Lazy(lambda: canvas_of(raw))
-        found, checked = set(), 0
+        found, checked, missed = set(), 0, []
         for target, got in seeds.items():
             if target in first or target not in templates or (c := canvas()) is None:
                 continue  # a random stored row has no pictures behind it: never seeded
+            close = [s for s in got if s[2] <= SEED_RADIUS]
+            checked += 1 if close else 0
+            if close and confirm(h.regions, templates[target], close, c, canvas_is_query=True):
+                found.add(target)
+            else:
+                missed.append(target)
+        missed.sort(key=lambda t: (-len(seeds[t]), min(s[2] for s in seeds[t]), t))
+        for target in missed[:MAX_CHECKS]:  # the stored file read and decoded, as from the vault
             checked += 1
-            if confirm(h.regions, templates[target], got, c, canvas_is_query=True):
+            theirs = canvas_of(variants.jpeg_bytes(pixels[target], 90))
+            c = canvas()
+            if (
+                theirs is not None
+                and c is not None
+                and confirm_features(h.regions, templates[target], seeds[target], c, theirs)
+            ):
                 found.add(target)
         return found, checked
 

@@ -56,6 +56,12 @@ def _boxes() -> np.ndarray:
     return np.array(out, np.float64)
 
 
+def boxes() -> np.ndarray:
+    """The overlay boxes tried, (n, 4) shares of a picture (also used by
+    ``haechi.match.features``, whose matches must reach beyond one of them)."""
+    return _boxes()
+
+
 def hidden(
     places: np.ndarray,
     size: tuple[float, float],

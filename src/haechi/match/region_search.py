@@ -1,6 +1,8 @@
 """The second matching stage against the stores: look a picture's anchored regions up in
 the region indexes, load each candidate's regions, and confirm it on the pixels of
-whichever side has them (``haechi.match.regions.confirm``).
+whichever side has them (``haechi.match.regions.confirm``); a stored candidate the region
+hashes did not confirm is checked once more with local features on both pictures' pixels
+(``haechi.match.features``).
 
 Pixels: a stored file is read from the vault (the fast decode the analyzer used, so its
 regions and its pixels share one geometry); a file looked up with ``haechi match FILE``
@@ -26,6 +28,8 @@ from haechi.analyze.hashes.decode import FAST, DecodeError, decode_frames
 from haechi.analyze.hashes.regions import Canvas, RegionHashes
 from haechi.app import App
 from haechi.domain import VaultError
+from haechi.match.features import LOOSE_SEED_RADIUS, confirm_features
+from haechi.match.features import MAX_CHECKS as MAX_FEATURE_CHECKS
 from haechi.match.index import BANK_REGION, MEDIA_REGION, IndexSet
 from haechi.match.regions import (
     PAIR_RADIUS,
@@ -100,10 +104,15 @@ class RegionHit:
 def _seeds(
     indexes: IndexSet, query: RegionHashes, names: Sequence[str]
 ) -> dict[tuple[str, int], list[tuple[int, int, int]]]:
+    """(query region, target region, bits) of every indexed region sharing an exact chunk
+    with one of the query's and within ``LOOSE_SEED_RADIUS`` bits, by target. Probing
+    exact chunks costs the same whatever the radius; a candidate whose closest pair is
+    beyond ``SEED_RADIUS`` goes to the local-feature check only."""
     seeds: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
     hexes = [r.hex for r in query.lookups]  # grid regions are not looked up
+    radius = max(SEED_RADIUS, LOOSE_SEED_RADIUS)
     for name in names:
-        for qi, hits in enumerate(indexes[name].search_many(hexes, SEED_RADIUS, SEED_FLIPS)):
+        for qi, hits in enumerate(indexes[name].search_many(hexes, radius, SEED_FLIPS)):
             for h in hits:
                 seeds[(name, h.id)].append((qi, h.aux, h.distance))
     return seeds
@@ -152,28 +161,50 @@ def search_regions(
     if not query.lookups:
         return []
     seeds = _seeds(indexes, query, names)
-    ranked = sorted(
-        (k for k in seeds if k not in skip),
-        key=lambda k: (-len(seeds[k]), min(s[2] for s in seeds[k]), k),
-    )[:MAX_CANDIDATES]
-    if not ranked:
+    close = {k: [s for s in v if s[2] <= SEED_RADIUS] for k, v in seeds.items() if k not in skip}
+
+    def order(k: tuple[str, int]) -> tuple[int, int, tuple[str, int]]:
+        return (-len(seeds[k]), min(s[2] for s in seeds[k]), k)
+
+    ranked = sorted((k for k in close if close[k]), key=order)[:MAX_CANDIDATES]
+    loose = sorted((k for k in close if not close[k]), key=order)[:MAX_FEATURE_CHECKS]
+    if not ranked and not loose:
         return []
     with app.db.connect() as conn:
-        templates = _templates(conn, ranked)
+        templates = _templates(conn, ranked + loose)
     out: list[RegionHit] = []
-    for key in ranked:
+    missed: list[tuple[str, int]] = []  # candidates for the local-feature check
+    for key in ranked + loose:
         if key not in templates:
             continue
         target, sha = templates[key]
         if sha is not None and sha in skip_blobs:
             continue
+        if not close[key]:
+            missed += [key] if sha is not None else []
+            continue
         found = None
         mine = query_canvas() if query_canvas is not None else None
         if mine is not None:
-            found = confirm(query, target, seeds[key], mine, canvas_is_query=True)
+            found = confirm(query, target, close[key], mine, canvas_is_query=True)
+            if found is None and sha is not None:
+                missed.append(key)
         elif sha is not None and (theirs := stored_canvas(app, sha)) is not None:
-            found = confirm(query, target, seeds[key], theirs, canvas_is_query=False)
+            found = confirm(query, target, close[key], theirs, canvas_is_query=False)
         if found is not None:
+            out.append(RegionHit(key[0], key[1], found))
+    # What the region hashes could not decide, local features may, when both pictures'
+    # pixels are at hand (a stored candidate and the query's own); the most seeded first.
+    mine = query_canvas() if query_canvas is not None and missed else None
+    if mine is None:
+        return out
+    for key in sorted(missed, key=order)[:MAX_FEATURE_CHECKS]:
+        target, sha = templates[key]
+        theirs = stored_canvas(app, sha) if sha is not None else None
+        if (
+            theirs is not None
+            and (found := confirm_features(query, target, seeds[key], mine, theirs)) is not None
+        ):
             out.append(RegionHit(key[0], key[1], found))
     return out
 

@@ -99,6 +99,9 @@ class RegionMatch:
     # when the match needed the overlay allowance: the picture ("query" / "target") and
     # the box (shares of its width / height) whose different regions were set aside
     overlay: tuple[str, tuple[float, float, float, float]] | None = None
+    # when local features confirmed it (``haechi.match.features``): the matches that
+    # agree on the placement; 0 when the region hashes did
+    features: int = 0
 
     def reversed(self) -> RegionMatch:
         """The same match seen from the target's side (the target becomes the query)."""
@@ -107,7 +110,7 @@ class RegionMatch:
         flip = {"query": "target", "target": "query"}
         overlay = (flip[self.overlay[0]], self.overlay[1]) if self.overlay else None
         return RegionMatch(pairs, self.transform.inverse(), self.query_box, self.target_box,
-                           self.visible, self.disagree, overlay)  # fmt: skip
+                           self.visible, self.disagree, overlay, self.features)  # fmt: skip
 
     @property
     def distance(self) -> int:
@@ -128,6 +131,7 @@ class RegionMatch:
             **({"overlay": {"picture": self.overlay[0],
                             "box": [round(float(v), 4) for v in self.overlay[1]]}}
                if self.overlay else {}),
+            **({"features": self.features} if self.features else {}),
         }  # fmt: skip
 
 

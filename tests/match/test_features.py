@@ -1,0 +1,177 @@
+"""Local-feature confirmation of region candidates (``haechi.match.features``): a small
+picture cropped by 20 % or stickered, which the region hashes alone do not confirm, is
+found when an index seed agrees with the placement; the same sticker or caption on
+different pictures, unrelated pictures and turned copies are not."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from skimage import data as samples
+from tests.match.test_regions_matching import _regions_and_canvas
+
+from haechi.analyze.hashes.regions import Region, RegionHashes
+from haechi.match import features, variants
+from haechi.match.regions import confirm, hash_pairs
+
+
+def _small(im: Image.Image, side: int = 125) -> Image.Image:
+    f = side / min(im.size)
+    return im.resize((round(im.width * f), round(im.height * f)), Image.Resampling.LANCZOS)
+
+
+def _seeds(
+    query: RegionHashes, target: RegionHashes, radius: int = 31
+) -> list[tuple[int, int, int]]:
+    """What an index lookup could return: anchored pairs within ``radius`` bits."""
+    return [(p.query_index, p.target_index, p.bits)  # type: ignore[misc]
+            for p in hash_pairs(query, target, radius)]  # fmt: skip
+
+
+def _every_pair(query: RegionHashes, target: RegionHashes) -> list[tuple[int, int, int]]:
+    """Seeds on every region pair: the seed rule then cannot be what refuses a match."""
+    return [(i, j, 0) for i in range(query.anchored) for j in range(target.anchored)]
+
+
+PICTURES = {
+    "astronaut": lambda: Image.fromarray(samples.astronaut()),
+    "chelsea": lambda: Image.fromarray(samples.chelsea()),
+    "coffee": lambda: Image.fromarray(samples.coffee()),
+    "rocket": lambda: Image.fromarray(samples.rocket()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PICTURES))
+def test_a_20_percent_crop_of_a_small_picture_is_confirmed_by_local_features(name: str) -> None:
+    im = _small(PICTURES[name](), 160)
+    target, target_canvas = _regions_and_canvas(im)
+    query, query_canvas = _regions_and_canvas(variants.crop(im, 0.2, 0.2, 0.2, 0.2).image)
+    found = features.confirm_features(query, target, _every_pair(query, target), query_canvas,
+                                      target_canvas)  # fmt: skip
+    assert found is not None and found.features >= features.MIN_INLIERS
+    # the placement: the crop's longest side is 0.6 of the original's, the part in view
+    # starts at 20 % of each side
+    w, h = im.size
+    assert found.transform.scale == pytest.approx(max(w, h) / (0.6 * max(w, h)), rel=0.05)
+    assert found.target_box == pytest.approx((0.2, 0.2, 0.8, 0.8), abs=0.03)
+    said = found.as_dict()
+    assert said["stage"] == "region" and said["features"] == found.features
+    assert found.reversed().features == found.features
+
+
+def test_without_an_agreeing_seed_local_features_decide_nothing() -> None:
+    im = _small(PICTURES["chelsea"](), 160)
+    target, target_canvas = _regions_and_canvas(im)
+    query, query_canvas = _regions_and_canvas(variants.crop(im, 0.2, 0.2, 0.2, 0.2).image)
+    assert features.confirm_features(query, target, [], query_canvas, target_canvas) is None
+    # a seed that lands elsewhere than the placement puts it does not count either
+    far = [(i, j, 5) for i, j, _ in _every_pair(query, target)
+           if abs(query.regions[i].x - 0.5) < 0.1 and target.regions[j].x < 0.15]  # fmt: skip
+    assert features.confirm_features(query, target, far, query_canvas, target_canvas) is None
+
+
+SHARED = [
+    lambda im: variants.sticker(im, 0.2, kind="badge", x=0.8, y=0.8, color=(220, 30, 90)).image,
+    lambda im: variants.caption_bar(im, 0.15, "t.me/some_channel").image,
+    lambda im: variants.caption_text(im, 0.12, "@some_channel", x=0.5, y=0.95).image,
+]
+
+
+@pytest.mark.parametrize("overlay", range(len(SHARED)))
+def test_the_same_overlay_on_different_pictures_is_not_a_match(overlay: int) -> None:
+    """They match on the sticker, bar or text, in one overlay-sized box on both pictures;
+    even with every region pair as a seed, that is not a re-post."""
+    pictures = [_small(make(), side) for make in PICTURES.values() for side in (125, 300)]
+    marked = [_regions_and_canvas(SHARED[overlay](im)) for im in pictures]
+    for i, (query, query_canvas) in enumerate(marked):
+        for j, (target, target_canvas) in enumerate(marked):
+            if i // 2 != j // 2:  # not the same picture at another size
+                assert features.confirm_features(query, target, _every_pair(query, target),
+                                                 query_canvas, target_canvas) is None  # fmt: skip
+
+
+def test_unrelated_and_turned_pictures_are_not_confirmed() -> None:
+    pictures = [_small(make(), 200) for make in PICTURES.values()]
+    hashed = [_regions_and_canvas(im) for im in pictures]
+    for i, (query, query_canvas) in enumerate(hashed):
+        for j, (target, target_canvas) in enumerate(hashed):
+            if i != j:
+                assert features.confirm_features(query, target, _every_pair(query, target),
+                                                 query_canvas, target_canvas) is None  # fmt: skip
+    # turned by 10 degrees: many matches agree, but re-posts are not turned by small angles
+    im = pictures[0]
+    turned = im.rotate(10, resample=Image.Resampling.BICUBIC, expand=False)
+    (query, query_canvas), (target, target_canvas) = _regions_and_canvas(turned), hashed[0]
+    assert features.placement(features.features_of(query_canvas),
+                              features.features_of(target_canvas)) is None  # fmt: skip
+
+
+def test_the_index_seeds_a_stickered_small_picture_that_local_features_confirm() -> None:
+    """End to end on one 125-pixel picture: the region check alone fails on a large
+    sticker, an index seed exists, and the local features confirm it."""
+    im = _small(PICTURES["astronaut"](), 125)
+    target, target_canvas = _regions_and_canvas(im)
+    query, query_canvas = _regions_and_canvas(variants.sticker(im, 0.25, x=0.1, y=0.2).image)
+    seeds = _seeds(query, target)
+    assert seeds
+    found = confirm(query, target, seeds, query_canvas, canvas_is_query=True)
+    if found is None:  # what this stage is for
+        found = features.confirm_features(query, target, seeds, query_canvas, target_canvas)
+    assert found is not None
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.0, 0.2), st.floats(0.0, 0.2), st.floats(0.0, 0.2), st.floats(0.0, 0.2))
+def test_the_placement_of_a_crop_is_where_the_crop_was_taken(
+    left: float, top: float, right: float, bottom: float
+) -> None:
+    im = _small(PICTURES["coffee"](), 200)
+    target_canvas = _regions_and_canvas(im)[1]
+    cut = variants.crop(im, left, top, right, bottom)
+    query_canvas = _regions_and_canvas(cut.image)[1]
+    found = features.placement(features.features_of(query_canvas),
+                               features.features_of(target_canvas))  # fmt: skip
+    assert found is not None
+    # target (original) units -> query (crop) units: scale by the ratio of longest sides
+    w, h = im.size
+    scale = max(w, h) / max(cut.image.size)
+    assert found.scale == pytest.approx(scale, rel=0.03)
+    x0, y0 = cut.source_box[:2]
+    unit = max(cut.image.size)
+    assert found.dx == pytest.approx(-x0 / unit, abs=0.02)
+    assert found.dy == pytest.approx(-y0 / unit, abs=0.02)
+    assert abs(found.angle) <= features.MAX_ANGLE
+
+
+def test_matches_inside_one_overlay_box_are_not_spread() -> None:
+    rng = np.random.default_rng(3)
+    corner = rng.uniform(0.7, 0.95, (40, 2))  # a sticker's box in a corner
+    assert features.outside_overlay(corner, 1.0, 1.0) == 0
+    band = np.column_stack([rng.uniform(0, 1, 40), rng.uniform(0.9, 1.0, 40)])  # a bar
+    assert features.outside_overlay(band, 1.0, 1.0) == 0
+    everywhere = rng.uniform(0, 1, (40, 2))
+    assert features.outside_overlay(everywhere, 1.0, 1.0) >= 15
+
+
+def test_a_seed_agrees_only_where_the_placement_puts_it() -> None:
+    target = RegionHashes(1.0, 1.0, (Region(0.5, 0.5, 0.2, "0" * 64, 90),
+                                     Region(0.2, 0.2, 0.2, "0" * 64, 90)), 2, 2)  # fmt: skip
+    # the query is the target's central 60 %: scale 1 / 0.6, shifted by -0.2 / 0.6
+    s = 1 / 0.6
+    query = RegionHashes(1.0, 1.0, (Region(0.5, 0.5, 0.2 * s, "0" * 64, 90),
+                                    Region(0.5, 0.5, 0.2, "0" * 64, 90)), 2, 2)  # fmt: skip
+    p = features.Placement(s, 0.0, -0.2 * s, -0.2 * s, 30, np.zeros((0, 2)), np.zeros((0, 2)))
+    assert features.agreeing_seeds(p, query, target, [(0, 0, 3)]) == [(0, 0, 3)]
+    assert features.agreeing_seeds(p, query, target, [(0, 1, 3)]) == []  # elsewhere
+    assert features.agreeing_seeds(p, query, target, [(1, 0, 3)]) == []  # another size
+    assert features.agreeing_seeds(p, query, target, [(5, 0, 3)]) == []  # no such region
+    # a turn moves where a seed must be
+    turned = features.Placement(s, 2.0, -0.2 * s, -0.2 * s, 30, np.zeros((0, 2)), np.zeros((0, 2)))
+    x = s * (math.cos(math.radians(2)) * 0.5 - math.sin(math.radians(2)) * 0.5) - 0.2 * s
+    assert abs(x - 0.5) < features.SEED_PLACE * 0.2 * s
+    assert features.agreeing_seeds(turned, query, target, [(0, 0, 3)]) == [(0, 0, 3)]
