@@ -61,12 +61,16 @@ def _pg_schema(create: bool, name: str) -> int:
     return size
 
 
-def one_run(backend: str, export: Path, work: Path, messages: int) -> dict[str, float]:
+def one_run(
+    backend: str, export: Path, work: Path, messages: int, writers: str | None = None
+) -> dict[str, float]:
     haechi = str(Path(sys.executable).with_name("haechi"))
     home = work / f"home-{backend}"
     shutil.rmtree(home, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAECHI_")}
     env["HAECHI_HOME"] = str(home)
+    if writers:  # PostgreSQL's batch writers (run/ingest_parallel.py); SQLite ignores it
+        env["HAECHI_INGEST_WRITERS"] = writers
     schema = None
     if backend == "postgresql":
         schema = "bench_ingest_" + uuid.uuid4().hex[:8]
@@ -100,6 +104,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--export", type=Path, default=None, help="an export made before (reused)")
+    ap.add_argument("--writers", default=None, help="HAECHI_INGEST_WRITERS for PostgreSQL")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="haechi-pg-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -114,7 +119,7 @@ def main() -> None:
         runs: dict[str, list[dict[str, float]]] = {"sqlite": [], "postgresql": []}
         for i in range(args.repeat):
             for backend in ("sqlite", "postgresql"):
-                r = one_run(backend, export, work, args.messages)
+                r = one_run(backend, export, work, args.messages, args.writers)
                 r["load1"] = round(os.getloadavg()[0], 2)
                 runs[backend].append(r)
                 print(json.dumps({"run": i, "backend": backend, **r}), flush=True)
