@@ -149,6 +149,7 @@ def _real_queries(pictures: list[Any]) -> list[tuple[int, str, bytes]]:
 
 def worker(n: int, planted: int, random: int, pictures: int) -> dict[str, Any]:
     from haechi.analyze.hashes.regions import INDEXED, MAX_REGIONS
+    from haechi.match.features import LOOSE_SEED_RADIUS
     from haechi.match.mih import hex_to_words
     from haechi.match.regions import SEED_FLIPS, SEED_RADIUS
 
@@ -199,7 +200,10 @@ def worker(n: int, planted: int, random: int, pictures: int) -> dict[str, Any]:
             return found
 
         def stage2(q: Any) -> set[int]:
-            _, rows, _ = parts.search_many(q[2], SEED_RADIUS, SEED_FLIPS)
+            # the local-feature check's looser seeds: on exact chunks (SEED_FLIPS = 0) the
+            # radius only filters the hits of the same probes
+            radius = max(SEED_RADIUS, LOOSE_SEED_RADIUS)
+            _, rows, _ = parts.search_many(q[2], radius, SEED_FLIPS)
             return {int(parts.ids[r]) for r in rows}
 
         for q in queries[:30]:  # warm-up: page in the tables
