@@ -5,7 +5,9 @@ different pictures, unrelated pictures and turned copies are not."""
 
 from __future__ import annotations
 
+import io
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from skimage import data as samples
 from tests.match.test_regions_matching import _regions_and_canvas
 
 from haechi.analyze.hashes.regions import Region, RegionHashes
+from haechi.app import App
 from haechi.match import features, variants
 from haechi.match.regions import confirm, hash_pairs
 
@@ -175,3 +178,31 @@ def test_a_seed_agrees_only_where_the_placement_puts_it() -> None:
     x = s * (math.cos(math.radians(2)) * 0.5 - math.sin(math.radians(2)) * 0.5) - 0.2 * s
     assert abs(x - 0.5) < features.SEED_PLACE * 0.2 * s
     assert features.agreeing_seeds(turned, query, target, [(0, 0, 3)]) == [(0, 0, 3)]
+
+
+def test_a_stored_file_the_region_check_misses_is_confirmed_on_both_pictures_pixels(
+    demo_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wiring in ``region_search``: with the region check made to fail, a 20 % crop of
+    a stored photo is still found, by local features on the query's pixels and the stored
+    file's (read from the vault), and the match says so."""
+    import hashlib
+
+    from haechi.demo.images import DemoAssets
+    from haechi.match import region_search
+    from haechi.match.lookup import hit_dict, match_file
+
+    monkeypatch.setattr(region_search, "confirm", lambda *a, **k: None)
+    assets = DemoAssets()
+    with Image.open(io.BytesIO(assets.latte.data)) as im:
+        crop = variants.crop(im.convert("RGB"), 0.2, 0.2, 0.2, 0.2).image
+    probe = tmp_path / "probe.jpg"
+    probe.write_bytes(variants.jpeg_bytes(crop, 88))
+    latte = hashlib.sha256(assets.latte.data).hexdigest()
+    found = [h for h in match_file(demo_app, probe).hits if h.target_blob_sha256 == latte]
+    assert found and found[0].kind == "region"
+    said = hit_dict(found[0])
+    assert said["stage"] == "region"
+    assert found[0].details["features"] >= features.MIN_INLIERS
+    box = found[0].details["target_box"]
+    assert all(abs(a - b) <= 0.04 for a, b in zip(box, (0.2, 0.2, 0.8, 0.8), strict=True))
