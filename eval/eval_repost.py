@@ -15,7 +15,10 @@ both are reported, the held-out half is the result. Every original gets the vari
 Every variant is looked up among all originals, exactly as haechi matches a stored file:
 stage 1 looks up the eight dihedral hashes within 31 bits; stage 2 looks the variant's
 regions up among the originals' indexed regions and confirms a candidate on the
-variant's pixels. **Recall**: the variant's own original is
+variant's pixels, and a candidate the region hashes did not confirm (or seeded only at
+32-56 bits) with local features on the variant's and the original's pixels
+(``haechi.match.features``; the original read back from its stored JPEG, as haechi reads
+a stored file from the vault). **Recall**: the variant's own original is
 found. **False matches**: any other original is found, unless the two originals share
 pixels (one is a crop of the other, say) as an independent check confirms: OpenCV SIFT
 with Lowe's ratio test and a RANSAC homography with at least 40 inliers between the two
