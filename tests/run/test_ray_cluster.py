@@ -28,7 +28,16 @@ EXTRA = ",".join(
     f"{name}=tests.analyzers_for_tests:{cls}"
     for name, cls in (("t_where", "Where"), ("t_crashy", "Crashy"))
 )
-ENV = {"HAECHI_EXTRA_ANALYZERS": EXTRA, "PYTHONPATH": str(ROOT), "HAECHI_TEST_WHERE_SECONDS": "1"}
+# Ray 2.60 turns token authentication on for a new local ray.init() and leaves its token in
+# ~/.ray/auth_token (test_ray_engine does that); a `ray start` that then finds the file
+# enables tokens on some nodes and not on others, and the nodes refuse each other. The
+# mode is stated for every process of this cluster and its driver instead.
+ENV = {
+    "HAECHI_EXTRA_ANALYZERS": EXTRA,
+    "PYTHONPATH": str(ROOT),
+    "HAECHI_TEST_WHERE_SECONDS": "1",
+    "RAY_AUTH_MODE": "disabled",
+}
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
