@@ -291,9 +291,7 @@ class Ingestor:
                 return
             self._drain()  # this batch after those in flight, as it comes in the source
         with self.app.db.begin() as conn:
-            for key, chat in batch.chats.items():
-                if key not in self.writer.chat_ids:  # a collector that skipped announcing
-                    self.writer.ensure_chat(conn, chat)
+            self.writer.ensure_chats(conn, batch)
             drafts = self._record_files(conn, self.writer, jobs)
             new, versions = self.writer.write_messages(conn, batch, self._media_state)
             self.app.custody.append_many(conn, drafts)
@@ -306,9 +304,7 @@ class Ingestor:
         if batch.encoded is None or not writer.fresh:
             return False
         with self.app.db.begin() as conn:  # chats and accounts first, committed
-            for key, chat in batch.chats.items():
-                if key not in writer.chat_ids:
-                    writer.ensure_chat(conn, chat)
+            writer.ensure_chats(conn, batch)
             writer.resolve_accounts(conn, batch)
         if any(writer.chat_ids[key] not in writer.fresh_chats for key in batch.chats):
             return False

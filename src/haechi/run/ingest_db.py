@@ -129,6 +129,12 @@ class IngestWriter:
         self.chat_ids[chat.key] = chat_id
         return created
 
+    def ensure_chats(self, conn: Connection, prepared: Prepared) -> None:
+        """The batch's chats not announced before it (a collector that skipped announcing)."""
+        for key, chat in prepared.chats.items():
+            if key not in self.chat_ids:
+                self.ensure_chat(conn, chat)
+
     # -- accounts -------------------------------------------------------------------------
     def resolve_accounts(self, conn: Connection, prepared: Prepared) -> None:
         wanted = {
