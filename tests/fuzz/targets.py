@@ -309,6 +309,17 @@ def seed_files(folder: Path) -> None:
                     ]
                 }
             ).encode(),
+            # fields of the wrong JSON type (a hashStatus object crashed the reader once)
+            "stopncii-types": b"\x03"
+            + json.dumps(
+                {
+                    "hashRecords": [
+                        {"signalType": "ImagePDQ", "hashValue": PDQ, "hashStatus": {"C": 1}},
+                        {"signalType": ["x"], "hashValue": PDQ, "lastModtimestamp": "1"},
+                        {"signalType": "VideoMD5", "hashValue": MD5, "caseNumbers": [1]},
+                    ]
+                }
+            ).encode(),
             "vics": b"\x03"
             + json.dumps(
                 {

@@ -159,6 +159,29 @@ def test_stopncii_json_withdrawn_and_bad_record_lines(tmp_path: Path) -> None:
         _read(broken)
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("hashStatus", {"C": "Active"}),  # found by the fuzzer: unhashable, was a TypeError
+        ("hashStatus", ["Active"]),
+        ("lastModtimestamp", "yesterday"),
+        ("lastModtimestamp", 1e300),
+        ("lastModtimestamp", -1),
+        ("lastModtimestamp", True),
+        ("caseNumbers", ["C-1"]),
+        ("signalType", {"x": 1}),
+    ],
+)
+def test_stopncii_record_fields_of_the_wrong_type_are_bad_records(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    rec = {"signalType": "ImagePDQ", "hashValue": PDQ1, "hashStatus": "Active", field: value}
+    path = tmp_path / "list.json"
+    path.write_text(json.dumps({"hashRecords": [rec]}))
+    (got,) = _read(path)
+    assert type(got) is BadRecord, got
+
+
 def test_stopncii_export_parses_with_threatexchanges_client_model(tmp_path: Path) -> None:
     pytest.importorskip("threatexchange")
     import enum
@@ -257,6 +280,21 @@ def test_vics_round_trip_gives_back_the_opaque_fields(tmp_path: Path) -> None:
     out = json.loads(buf.getvalue())
     assert "ProjectVic/DataModels/2.0.xml" in out["@odata.context"]
     assert out["value"] == [original]
+
+
+def test_vics_odd_alternative_entries_and_ids_survive_an_export(tmp_path: Path) -> None:
+    media = {"MD5": MD5, "AlternativeHashes": ["PhotoDNA?", {"HashName": "PDQ", "HashValue": PDQ1}]}
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(_vics(VICS20, [media])))
+    (item,) = _read(path)
+    assert isinstance(item, ParsedItem)
+    stored = _stored([(s.kind, s.value) for s in item.signals], attributes=item.attributes,
+                     external_id="9" * 5000)  # fmt: skip
+    buf = io.StringIO()
+    formats.write(buf, "vics", [stored], bank="b")
+    (out,) = json.loads(buf.getvalue())["value"]
+    assert out["AlternativeHashes"] == ["PhotoDNA?", {"HashName": "PDQ", "HashValue": PDQ1}]
+    assert out["MediaID"] == 1  # a 5,000-digit id is not a VICS MediaID: the running number
 
 
 def test_unknown_and_unwritable_formats(tmp_path: Path) -> None:

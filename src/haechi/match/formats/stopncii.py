@@ -53,8 +53,15 @@ def _record(where: int, rec: Any) -> ParsedItem | BadRecord:
     status = rec.get("hashStatus") or "Active"
     if not isinstance(signal_type, str) or not isinstance(value, str):
         return BadRecord(where, "a hash record needs the strings signalType and hashValue")
-    if status not in STATUSES:
+    # Compared only as a string: a dict or list here (unhashable) is a bad record, not a crash.
+    if not isinstance(status, str) or status not in STATUSES:
         return BadRecord(where, f"unknown hashStatus {str(status)[:40]!r}")
+    stamp = rec.get("lastModtimestamp")
+    # Checked here, not at export: a kept value is written back as int(...) later.
+    if stamp is not None and (
+        isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 <= stamp < 2**63
+    ):
+        return BadRecord(where, "lastModtimestamp must be a whole number of seconds")
     cases = rec.get("caseNumbers") or {}
     if not isinstance(cases, dict):
         return BadRecord(where, "caseNumbers must be an object of case -> status")

@@ -129,13 +129,15 @@ def _export_record(item: StoredItem, fallback_id: int) -> dict[str, Any]:
         alts = [
             a
             for a in record.get("AlternativeHashes") or []
-            if str(a.get("HashName", "")).lower() != "pdq"
+            # a partner's non-object entries are kept as they came, never read as objects
+            if not isinstance(a, dict) or str(a.get("HashName", "")).lower() != "pdq"
         ]
         alts += [{"HashName": "PDQ", "HashValue": p} for p in pdqs]
         record["AlternativeHashes"] = alts
     if "MediaID" not in record:
         external = item.external_id
-        record["MediaID"] = int(external) if external and external.isdigit() else fallback_id
+        numeric = external and external.isascii() and external.isdigit() and len(external) < 19
+        record["MediaID"] = int(external) if numeric else fallback_id
     return record
 
 
