@@ -29,7 +29,12 @@ mostly Korean and English, text only.
 * ``eval/data/lexicon_heldout_e.jsonl``, *held-out E*: new messages of the groups D showed
   weakest (room chatter, backup and successor rooms, bot ads) and of every group of D,
   benign look-alikes included, written in a new style and committed before engine m5's
-  changes, never tuned on.
+  changes, never tuned on;
+* ``eval/data/lexicon_heldout_f.jsonl``, *held-out F*: new messages of every group of E,
+  written and committed before the message model of engine m6, never tuned on;
+* ``eval/data/lexicon_heldout_g.jsonl``, *held-out G*: new messages of the same groups in
+  another style (shorter, slangier, typos and emoji), written and committed before any
+  change after engine m6 and registered here without being run, never tuned on.
 
 Of the held-out sets only totals and per-group counts are reported (never which of their
 messages were missed), and each look is logged in docs/text.md.
@@ -85,7 +90,9 @@ HELDOUT_C = HERE / "data" / "lexicon_heldout_c.jsonl"
 HELDOUT_D = HERE / "data" / "lexicon_heldout_d.jsonl"
 HELDOUT_E = HERE / "data" / "lexicon_heldout_e.jsonl"
 HELDOUT_F = HERE / "data" / "lexicon_heldout_f.jsonl"
-HELDOUT_SETS = (HELDOUT, HELDOUT_B, HELDOUT_C, HELDOUT_D, HELDOUT_E, HELDOUT_F)
+HELDOUT_G = HERE / "data" / "lexicon_heldout_g.jsonl"
+HELDOUT_SETS = (HELDOUT, HELDOUT_B, HELDOUT_C, HELDOUT_D, HELDOUT_E, HELDOUT_F, HELDOUT_G)
+HELD_NAMES = "ABCDEFG"
 DEV = HERE / "data" / "lexicon_dev.jsonl"
 DEV_G = HERE / "data" / "lexicon_dev_g.jsonl"
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
@@ -135,7 +142,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     from haechi.analyze.text.scan import Scanner
 
     tuning, dev, dev_g = load(DATA), load(DEV), load(DEV_G)
-    held = {k: load(p) for k, p in zip("ABCDEF", HELDOUT_SETS, strict=True)}
+    held = {k: load(p) for k, p in zip(HELD_NAMES, HELDOUT_SETS, strict=True)}
     heldout = [r for part in held.values() for r in part]
     seen_sets = tuning + dev + dev_g
     rows = seen_sets + heldout
@@ -165,7 +172,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             f"`eval/data/lexicon_messages.jsonl`, {len(dev)} and {len(dev_g)} in the development "
             "splits `lexicon_dev.jsonl` and `lexicon_dev_g.jsonl` (tuned on too), "
             + ", ".join(f"{len(v)}" for v in held.values())
-            + " in the held-out sets A to F (`eval/data/lexicon_heldout*.jsonl`, never tuned "
+            + " in the held-out sets A to G (`eval/data/lexicon_heldout*.jsonl`, never tuned "
             f"on), lexicon {lex.version}, message model "
             f"{model.version if model else 'none'} (trained on the tuning set and both "
             f"development splits), scan version {scanner.version}. A "
@@ -204,6 +211,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     by_set = {name: span(name) for name in bounds}
     by_set["held-out A to E"] = span(*(f"held-out {k}" for k in "ABCDE"))
     by_set["held-out A to F"] = span(*(f"held-out {k}" for k in "ABCDEF"))
+    by_set["held-out A to G"] = span(*(f"held-out {k}" for k in HELD_NAMES))
     for name, (part, part_pred, part_before) in by_set.items():
         g = [x["label"] == "abuse" for x in part]
         p, r, f, tp, fp, fn = prf(part_pred, g)
@@ -214,11 +222,11 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     plain_c = [x["label"] == "abuse" for x in part]
     pc, rc, _f, *_ = prf(plain_pred[n_seen:], plain_c)
     sec.notes.append(
-        f"held-out A to F without the derived evasion forms: precision {pc:.3f}, "
+        f"held-out A to G without the derived evasion forms: precision {pc:.3f}, "
         f"recall {rc:.3f} (what derivation adds on unseen messages)"
     )
     sec.notes.append("per group, all sets: " + "; ".join(group_lines(rows, pred)))
-    for name in ("second development split", "held-out A to E", "held-out F", "held-out A to F"):
+    for name in ("second development split", "held-out A to F", "held-out G", "held-out A to G"):
         part, part_pred, part_before = by_set[name]
         sec.notes.append(f"per group, {name}: " + "; ".join(group_lines(part, part_pred)))
         sec.notes.append(
@@ -247,13 +255,13 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     sec.notes += benign_corpus(scanner, plain, lexicon_only)
     sec.notes.append(
         f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
-        "the full configuration on all held-out sets together (A to F), the sets never tuned "
+        "the full configuration on all held-out sets together (A to G), the sets never tuned "
         "on (how often each held-out set has been looked at: docs/text.md)"
     )
     rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
     # Met only on what was never tuned on: all held-out sets together (the sets tuned on,
     # which the message model was trained on, would make any model look good).
-    held_p, held_r, *_ = prf(by_set["held-out A to F"][1], [x["label"] == "abuse" for x in heldout])
+    held_p, held_r, *_ = prf(by_set["held-out A to G"][1], [x["label"] == "abuse" for x in heldout])
     sec.passed = held_p >= TARGET_PRECISION and held_r >= TARGET_RECALL and rooms_ok
     return sec
 
