@@ -147,32 +147,38 @@ def _real_queries(pictures: list[Any]) -> list[tuple[int, str, bytes]]:
     return out
 
 
-def worker(n: int, planted: int, random: int, pictures: int) -> dict[str, Any]:
-    from haechi.analyze.hashes.regions import INDEXED, MAX_REGIONS
+def worker(n: int, planted: int, random: int, pictures: int, per: int = 0) -> dict[str, Any]:
+    """``per``: region rows a stored picture (0: ``INDEXED``, a picture of 256 px and
+    more; a store of small pictures holds ``SMALL_INDEXED + SMALL_GRID_INDEXED``)."""
+    from haechi.analyze.hashes.regions import INDEXED as LARGE
+    from haechi.analyze.hashes.regions import MAX_REGIONS
     from haechi.match.features import LOOSE_SEED_RADIUS
     from haechi.match.mih import hex_to_words
     from haechi.match.regions import SEED_FLIPS, SEED_RADIUS
 
+    each = per or LARGE  # region rows a stored picture
     rng = np.random.default_rng(SEED)
     pdq = rng.integers(0, 2**64, size=(n, 4), dtype=np.uint64)
-    regions = rng.integers(0, 2**64, size=(n * INDEXED, 4), dtype=np.uint64)
+    regions = rng.integers(0, 2**64, size=(n * each, 4), dtype=np.uint64)
     real = _real_pictures(2 * pictures)
     stored_real, other_real = real[: len(real) // 2], real[len(real) // 2 :]
     rows = rng.choice(n, len(stored_real), replace=False)  # where the real ones are stored
     templates = {}
+    region_aux = np.tile(np.arange(each, dtype=np.int32), n)
     for row, (_, h) in zip(rows.tolist(), stored_real, strict=True):
         pdq[row] = hex_to_words([h.pdq.hex])[0]
-        # the bench keeps INDEXED rows a picture; a small picture indexes more of its
-        # regions (SMALL_INDEXED), of which the first INDEXED are planted
-        mine = h.regions.regions[: min(h.regions.indexed, INDEXED)]
-        regions[row * INDEXED : row * INDEXED + len(mine)] = hex_to_words([r.hex for r in mine])
+        # the bench keeps `each` rows a picture; a picture that indexes more (a small one:
+        # grid squares too) has its first `each` planted, with their region numbers
+        mine = h.regions.index_positions[:each]
+        at = slice(row * each, row * each + len(mine))
+        regions[at] = hex_to_words([h.regions.regions[j].hex for j in mine])
+        region_aux[at] = mine
         templates[row] = h.regions
     before = _rss_mb()
     with tempfile.TemporaryDirectory(prefix="haechi-bench-repost-") as tmp:
         folder = Path(tmp)
         whole, build_pdq, mb_pdq = _build(folder, "pdq", pdq, np.arange(n), np.zeros(n, np.int32))
-        region_ids = np.repeat(np.arange(n, dtype=np.int64), INDEXED)
-        region_aux = np.tile(np.arange(INDEXED, dtype=np.int32), n)
+        region_ids = np.repeat(np.arange(n, dtype=np.int64), each)
         parts, build_reg, mb_reg = _build(folder, "region", regions, region_ids, region_aux)
         grown = _rss_mb() - before
         del pdq, region_ids, region_aux
@@ -182,7 +188,7 @@ def worker(n: int, planted: int, random: int, pictures: int) -> dict[str, Any]:
             if k < planted:
                 pic = int(q_rng.integers(0, n))  # rows are stored in id order
                 full = _flip(np.asarray(whole.codes[pic : pic + 1]), q_rng, 31)
-                mine = np.asarray(parts.codes[pic * INDEXED : pic * INDEXED + 3])
+                mine = np.asarray(parts.codes[pic * each : pic * each + 3])
                 other = q_rng.integers(0, 2**64, (MAX_REGIONS - 3, 4), dtype=np.uint64)
                 region_q = np.concatenate([_flip(mine, q_rng, 24), other])
             else:
@@ -229,9 +235,9 @@ def worker(n: int, planted: int, random: int, pictures: int) -> dict[str, Any]:
         real_result = _end_to_end(whole, parts, templates, rows.tolist(), stored_real,
                                   other_real)  # fmt: skip
         return {
-            "n": n, "indexed": INDEXED, "query_regions": MAX_REGIONS,
+            "n": n, "indexed": each, "query_regions": MAX_REGIONS,
             "peak_rss_mb": round(_peak_mb()), **real_result,
-            "region_rows": n * INDEXED, "m_pdq": whole.m, "m_region": parts.m,
+            "region_rows": n * each, "m_pdq": whole.m, "m_region": parts.m,
             "build_pdq_s": round(build_pdq, 1), "build_region_s": round(build_reg, 1),
             "files_pdq_mb": round(mb_pdq), "files_region_mb": round(mb_reg),
             "rss_growth_mb": round(grown),
@@ -400,10 +406,14 @@ def main() -> int:
     ap.add_argument("--real", action="store_true", help="hashing and checking real pictures")
     ap.add_argument("--recall", type=int, default=0, help="run eval_repost on N pictures")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--rows", type=int, default=0,
+                    help="region rows a stored picture (default INDEXED; a store of small "
+                         "pictures: SMALL_INDEXED + SMALL_GRID_INDEXED)")  # fmt: skip
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.planted, args.random, args.pictures)))
+        print(json.dumps(worker(args.worker, args.planted, args.random, args.pictures,
+                                args.rows)))  # fmt: skip
         return 0
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"{os.cpu_count()} CPUs; load {load}; {args.planted} planted + {args.random} random "
@@ -412,7 +422,8 @@ def main() -> int:
     for n in args.sizes:
         proc = subprocess.run(
             [sys.executable, __file__, "--worker", str(n), "--planted", str(args.planted),
-             "--random", str(args.random), "--pictures", str(args.pictures)],
+             "--random", str(args.random), "--pictures", str(args.pictures),
+             "--rows", str(args.rows)],
             capture_output=True, text=True,
         )  # fmt: skip
         if proc.returncode != 0:

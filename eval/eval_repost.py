@@ -166,8 +166,10 @@ class Index:
                             np.zeros(len(stored), np.int32))  # fmt: skip
         hexes, ids, aux = [], [], []
         for i, s in enumerate(stored):
-            for j, r in enumerate(s.regions.regions[: s.regions.indexed] if s.regions else ()):
-                hexes.append(r.hex)
+            if s.regions is None:
+                continue
+            for j in s.regions.index_positions:  # as haechi.match.index.region_rows
+                hexes.append(s.regions.regions[j].hex)
                 ids.append(i)
                 aux.append(j)
         codes = hex_to_words(hexes) if hexes else np.empty((0, 4), np.uint64)

@@ -171,10 +171,9 @@ def _small(im: Image.Image, side: int = 125) -> Image.Image:
 
 def test_a_small_picture_fills_its_free_places_with_grid_regions() -> None:
     """A 125-pixel picture has few keypoints large enough for a patch; the places left
-    hold grid squares (checked by a match, never looked up in an index)."""
+    hold grid squares."""
     found = rg.anchored_regions(_luma(_small(COFFEE)))
     assert 0 < found.indexed <= found.anchored < len(found) <= rg.MAX_REGIONS
-    assert found.lookups == found.regions[: found.anchored]
     short = min(found.width, found.height)
     grid = found.regions[found.anchored :]
     for r in grid:
@@ -217,3 +216,45 @@ def test_a_small_picture_gets_two_patch_sizes_a_keypoint(monkeypatch: pytest.Mon
     one = rg.anchored_regions(small)
     assert both.anchored > one.anchored
     assert rg.anchored_regions(large) == big
+
+
+def test_a_small_picture_indexes_its_central_grid_squares_and_looks_every_region_up(
+    monkeypatch: pytest.MonkeyPatch, coffee_regions: rg.RegionHashes
+) -> None:
+    """Version 5: a sticker leaves the frame where it was, so a small picture's grid
+    squares are indexed (the central ``SMALL_GRID_INDEXED`` first) and looked up too; a
+    larger picture indexes and looks up its anchored regions only."""
+    small = rg.anchored_regions(_luma(_small(COFFEE)))
+    grid = len(small) - small.anchored
+    assert grid > 0 and small.grid_indexed == min(grid, rg.SMALL_GRID_INDEXED) == grid
+    assert small.index_positions == (*range(small.indexed), *range(small.anchored, len(small)))
+    assert small.lookups == small.regions
+    monkeypatch.setattr(rg, "SMALL_GRID_INDEXED", 3)  # the central ones first
+    three = rg.anchored_regions(_luma(_small(COFFEE)))
+    assert three.index_positions[-3:] == tuple(range(three.anchored, three.anchored + 3))
+    assert coffee_regions.grid_indexed == 0
+    assert coffee_regions.index_positions == tuple(range(coffee_regions.indexed))
+    assert coffee_regions.lookups == coffee_regions.regions[: coffee_regions.anchored]
+    monkeypatch.setattr(rg, "SMALL_GRID_INDEXED", 0)
+    plain = rg.anchored_regions(_luma(_small(COFFEE)))
+    assert plain.grid_indexed == 0 and plain.lookups == plain.regions[: plain.anchored]
+
+
+def test_indexed_grid_squares_are_stored_and_older_versions_index_none() -> None:
+    found = rg.anchored_regions(_luma(_small(COFFEE)))
+    data = found.as_data()
+    assert data["v"] == rg.VERSION == 5 and data["g"] == found.grid_indexed > 0
+    back = rg.RegionHashes.from_data(data)
+    assert back is not None and back.grid_indexed == found.grid_indexed
+    assert back.index_positions == found.index_positions
+    assert [r.hex for r in back.lookups] == [r.hex for r in found.regions]
+    # version 4 (stored before grid squares were indexed): read as it was
+    old = {k: v for k, v in data.items() if k != "g"} | {"v": 4}
+    was = rg.RegionHashes.from_data(old)
+    assert was is not None and was.grid_indexed == 0
+    assert was.index_positions == tuple(range(found.indexed))
+    assert [r.hex for r in was.lookups] == [r.hex for r in found.regions[: found.anchored]]
+    assert rg.RegionHashes.from_data({**data, "g": -1}) is None
+    assert rg.RegionHashes.from_data({**data, "g": "x"}) is None
+    more = rg.RegionHashes.from_data({**data, "g": 999})  # no more than there are
+    assert more is not None and more.grid_indexed == len(found) - found.anchored

@@ -347,3 +347,59 @@ def test_small_pictures_index_more_and_smaller_regions() -> None:
     assert large.indexed <= rg.INDEXED
     shortest = min(small.width, small.height)
     assert min(r.side for r in small.regions) < 0.2 * shortest
+
+
+def _grid_seeds(query: RegionHashes, target: RegionHashes) -> list[tuple[int, int, int]]:
+    """(query region, target region, bits) the region index gives, built from the target's
+    rows as ``haechi.match.index`` builds them and probed as ``region_search`` probes."""
+    from haechi.match.index import _Rows, region_rows
+    from haechi.match.mih import Segment, hex_to_words
+    from haechi.match.regions import SEED_FLIPS, SEED_RADIUS
+
+    rows = _Rows([], [], [])
+    region_rows(rows, 7, orjson.dumps({"regions": target.as_data()}).decode())
+    assert rows.aux == list(target.index_positions) and set(rows.ids) == {7}
+    index = Segment.build(hex_to_words(rows.hexes), np.array(rows.ids, np.int64),
+                          np.array(rows.aux, np.int32), m=16)  # fmt: skip
+    qi, found, bits = index.search_many(hex_to_words([r.hex for r in query.lookups]),
+                                        SEED_RADIUS, SEED_FLIPS)  # fmt: skip
+    return [(int(i), int(index.aux[r]), int(b)) for i, r, b in zip(qi, found, bits, strict=True)]
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_PICTURES))
+def test_a_sticker_on_a_small_picture_is_seeded_by_its_grid_squares(name: str) -> None:
+    """Regions version 5: the grid squares a sticker leaves alone are where the original's
+    are, and both are in the lookup (the query's) and the index (the original's), so the
+    index proposes the original through them; those seeds alone lead to the match."""
+    im = _small(SMALL_PICTURES[name]())
+    target, _ = _regions_and_canvas(im)
+    query, canvas = _regions_and_canvas(variants.sticker(im, 0.2, x=0.3, y=0.7).image)
+    seeds = _grid_seeds(query, target)
+    grid = [(i, j, b) for i, j, b in seeds if i >= query.anchored and j >= target.anchored]
+    assert len(grid) >= 2
+    found = confirm(query, target, grid, canvas, canvas_is_query=True)
+    assert found is not None and len(found.pairs) >= 3
+
+
+def test_grid_squares_of_different_small_pictures_seed_nothing_that_matches() -> None:
+    """Indexing grid squares must not make every smooth corner a candidate: different
+    small pictures share no seed; carrying the same sticker, their grid squares on it
+    agree (a candidate), and the check on the pixels turns it down."""
+    names = ("astronaut", "chelsea", "rocket", "coffee", "camera")
+    pictures = [_small(Image.fromarray(np.asarray(getattr(samples, n)())).convert("RGB"))
+                for n in names]  # fmt: skip
+    plain = [_regions_and_canvas(im)[0] for im in pictures]
+    badge = [_regions_and_canvas(variants.sticker(im, 0.2, kind="badge", x=0.8, y=0.8,
+                                                  color=(220, 30, 90)).image)
+             for im in pictures]  # fmt: skip
+    shared = 0
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if i == j:
+                continue
+            assert not _grid_seeds(plain[i], plain[j]), (names[i], names[j])
+            (query, canvas), (target, _) = badge[i], badge[j]
+            seeds = _grid_seeds(query, target)
+            shared += bool(seeds)
+            assert confirm(query, target, seeds, canvas, canvas_is_query=True) is None
+    assert shared  # the test has a shared sticker to turn down

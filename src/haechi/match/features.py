@@ -52,10 +52,10 @@ from haechi.match.regions import (
     Pair,
     RegionMatch,
     Transform,
-    _boxes,
-    _evidence,
-    _geometry,
-    _separated,
+    evidence_at,
+    geometry,
+    part_boxes,
+    separated,
 )
 
 SIDE = 320  # features are detected on the picture scaled to this longest side
@@ -281,13 +281,13 @@ def confirm_features(
     if not agreed or pixel_agreement(found, query_canvas, target_canvas) < PIXEL_SHARE:
         return None
     t = Transform(found.scale, found.dx, found.dy)
-    evidence = _evidence(t, target, query_canvas, True, False)
+    evidence = evidence_at(t, target, query_canvas, True, False)
     pairs = list(evidence.agree) + [
-        Pair(_geometry(query.regions[i]), _geometry(target.regions[j]), bits, i, j)
+        Pair(geometry(query.regions[i]), geometry(target.regions[j]), bits, i, j)
         for i, j, bits in agreed
     ]
-    target_box, query_box = _boxes(
+    target_box, query_box = part_boxes(
         t, (query_canvas.width, query_canvas.height), (target.width, target.height)
     )
-    return RegionMatch(tuple(_separated(pairs)), t, target_box, query_box, evidence.visible,
+    return RegionMatch(tuple(separated(pairs)), t, target_box, query_box, evidence.visible,
                        evidence.disagree, None, found.inliers)  # fmt: skip

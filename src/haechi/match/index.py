@@ -361,8 +361,8 @@ def region_rows(rows: _Rows, row_id: int, data: str | None) -> None:
     found = RegionHashes.from_data(orjson.loads(data).get("regions"))
     if found is None:
         return
-    for position, r in enumerate(found.regions[: found.indexed]):
-        rows.hexes.append(r.hex)
+    for position in found.index_positions:
+        rows.hexes.append(found.regions[position].hex)
         rows.ids.append(row_id)
         rows.aux.append(position)
 

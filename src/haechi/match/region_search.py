@@ -109,7 +109,7 @@ def _seeds(
     exact chunks costs the same whatever the radius; a candidate whose closest pair is
     beyond ``SEED_RADIUS`` goes to the local-feature check only."""
     seeds: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
-    hexes = [r.hex for r in query.lookups]  # grid regions are not looked up
+    hexes = [r.hex for r in query.lookups]  # a prefix of its regions (see RegionHashes)
     radius = max(SEED_RADIUS, LOOSE_SEED_RADIUS)
     for name in names:
         for qi, hits in enumerate(indexes[name].search_many(hexes, radius, SEED_FLIPS)):

@@ -3,25 +3,28 @@ with something added (borders, a caption bar, caption text, a sticker).
 
 Each picture carries anchored region hashes (``haechi.analyze.hashes.regions``): PDQ
 hashes of squares placed on its SIFT keypoints. Twelve of each stored picture and bank
-item (twenty of a picture under 256 pixels) are indexed (``media-region``,
-``bank-region``); a query looks all of its regions up there (exact chunks only,
-``SEED_FLIPS``). A hit is only a *seed*: ``confirm`` takes the scale and offset that the
-pairs of regions within ``HYPOTHESIS_RADIUS`` of the two pictures imply, and hashes every
-region of one picture where it must be on the pixels of the other — the side whose pixels
-are at hand: a stored file or a file being looked up, never a bank item, whose picture was
-not kept. The match holds when at least ``MIN_PAIRS`` regions, apart from each other,
-agree within ``PAIR_RADIUS`` bits (three unless nothing in view is clearly different), no
-more than twice as many are clearly different, and the agreeing regions span more than one
-overlay could (``OVERLAY``): a sticker or caption hides a few regions of a re-post, while
-two different pictures that carry the same watermark agree on it, in one small part, and
-on nothing else.
+item (twenty of a picture under 256 pixels, and its grid squares) are indexed
+(``media-region``, ``bank-region``); a query looks its regions up there
+(``RegionHashes.lookups``; exact chunks only, ``SEED_FLIPS``). A hit is only a *seed*:
+``confirm`` takes the scale and offset that the pairs of regions within
+``HYPOTHESIS_RADIUS`` of the two pictures imply, and hashes every region of one picture
+where it must be on the pixels of the other — the side whose pixels are at hand: a stored
+file or a file being looked up, never a bank item, whose picture was not kept. The match
+holds when at least ``MIN_PAIRS`` regions, apart from each other, agree within
+``PAIR_RADIUS`` bits (three unless nothing in view is clearly different), no more than
+twice as many are clearly different, and the agreeing regions span more than one overlay
+could (``OVERLAY``): a sticker or caption hides a few regions of a re-post, while two
+different pictures that carry the same watermark agree on it, in one small part, and on
+nothing else.
 
 Grid regions (squares on a lattice, filling the places keypoints left: most of a small
-picture's) are checked like the others but never propose a placement, and they only add
-to anchored agreement: a match needs two agreeing anchored regions as above, or three
-agreeing of which one is anchored, with no more than twice as many different. The
-agreement must also span a quarter of one of the two whole pictures, not only of a small
-part in view (``accepted``): a re-post shows all of its original or is all of it.
+picture's) are checked like the others and propose a placement only through an index
+seed (a small picture's grid squares are indexed: an overlay leaves the frame where it
+was). They only add to anchored agreement: a match needs two agreeing anchored regions
+as above, or three agreeing of which one is anchored, with no more than twice as many
+different. The agreement must also span a quarter of one of the two whole pictures, not
+only of a small part in view (``accepted``): a re-post shows all of its original or is
+all of it.
 
 A match records its stage, the agreeing regions, the scale and which part of each
 picture it covers (``RegionMatch.as_dict``). Parameters were chosen on the development
@@ -149,7 +152,7 @@ def pair_bits(query: RegionHashes, target: RegionHashes) -> np.ndarray:
     return np.bitwise_count(a[:, None, :] ^ b[None, :, :]).sum(axis=2, dtype=np.int32)
 
 
-def _geometry(r: Region) -> tuple[float, float, float]:
+def geometry(r: Region) -> tuple[float, float, float]:
     return (r.x, r.y, r.side)
 
 
@@ -167,7 +170,7 @@ def _agrees(t: Transform, p: Pair) -> bool:
     return math.hypot(p.query[0] - x, p.query[1] - y) <= PLACE_TOL * p.query[2]
 
 
-def _separated(pairs: Sequence[Pair], grid: Callable[[Pair], bool] = lambda p: False) -> list[Pair]:
+def separated(pairs: Sequence[Pair], grid: Callable[[Pair], bool] = lambda p: False) -> list[Pair]:
     """Closest pairs first, keeping only those apart from every one kept (on both
     pictures: one patch of the query cannot stand for two of the target); anchored pairs
     before ``grid`` ones, which only add where no anchored one is."""
@@ -206,7 +209,7 @@ def _fit(pairs: Sequence[Pair]) -> Transform:
     )
 
 
-def _boxes(
+def part_boxes(
     t: Transform, query: tuple[float, float], target: tuple[float, float]
 ) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
     """The part of the target in view in the query, as shares of each picture's size."""
@@ -227,7 +230,7 @@ def hash_pairs(query: RegionHashes, target: RegionHashes, radius: int = PAIR_RAD
     bits = pair_bits(query, target)[: query.anchored, : target.anchored]
     qi, ti = np.nonzero(bits <= radius)
     return [
-        Pair(_geometry(query.regions[i]), _geometry(target.regions[j]), int(bits[i, j]),
+        Pair(geometry(query.regions[i]), geometry(target.regions[j]), int(bits[i, j]),
              int(i), int(j))
         for i, j in zip(qi.tolist(), ti.tolist(), strict=True)
     ]  # fmt: skip
@@ -283,7 +286,7 @@ class Evidence:
         return 2 * o.agree_outside >= self.disagree - o.differ
 
 
-def _evidence(
+def evidence_at(
     t: Transform, other: RegionHashes, canvas: Canvas, canvas_is_query: bool, search: bool
 ) -> Evidence:
     """Hash every region of ``other`` where ``t`` puts it on the canvas. With ``search``, a
@@ -312,7 +315,7 @@ def _evidence(
                     bits[index], best[index] = b, around[n, k]
     agree: list[Pair] = []
     for index in np.flatnonzero((bits >= 0) & (bits <= PAIR_RADIUS)):
-        mine = _geometry(other.regions[index])
+        mine = geometry(other.regions[index])
         place = (float(best[index][0]), float(best[index][1]), float(best[index][2]))
         agree.append(Pair(place, mine, int(bits[index]), None, int(index)) if canvas_is_query
                      else Pair(mine, place, int(bits[index]), int(index), None))  # fmt: skip
@@ -322,7 +325,7 @@ def _evidence(
         number = p.target_index if canvas_is_query else p.query_index
         return number is not None and number >= other.anchored
 
-    kept = tuple(_separated(agree, on_grid))
+    kept = tuple(separated(agree, on_grid))
     anchored = sum(1 for p in kept if not on_grid(p))
     differ = bits >= DISAGREE_BITS
     return Evidence(kept, int(differ.sum()), visible, anchored,
@@ -344,7 +347,7 @@ def _hidden(
         if number is not None:
             agree[number] = True
     anchored = np.arange(len(other.regions)) < other.anchored
-    own = np.array([_geometry(r) for r in other.regions], np.float64)
+    own = np.array([geometry(r) for r in other.regions], np.float64)
     mine, theirs = ("target", "query") if canvas_is_query else ("query", "target")
     found = [replace(hidden(own, (other.width, other.height), differ, agree, anchored),
                      picture=mine),
@@ -408,7 +411,7 @@ def confirm(
     pairs = hash_pairs(query, target, HYPOTHESIS_RADIUS)
     known = {(p.query_index, p.target_index) for p in pairs}
     pairs += [
-        Pair(_geometry(query.regions[i]), _geometry(target.regions[j]), bits, i, j)
+        Pair(geometry(query.regions[i]), geometry(target.regions[j]), bits, i, j)
         for i, j, bits in seeds
         if 0 <= i < len(query) and 0 <= j < len(target) and (i, j) not in known
     ]
@@ -416,7 +419,7 @@ def confirm(
     q, tgt = (canvas, target) if canvas_is_query else (query, canvas)
 
     def look(t: Transform, search: bool) -> Evidence:
-        return _evidence(t, other, canvas, canvas_is_query, search)
+        return evidence_at(t, other, canvas, canvas_is_query, search)
 
     def accepted(found: Evidence) -> bool:
         """``found.holds()``, and the agreeing regions reach beyond what one overlay could
@@ -424,7 +427,7 @@ def confirm(
         small part; a smooth picture has nothing else in view to disagree)."""
         if not found.holds():
             return False
-        part, _ = _boxes(_fit(found.agree), (q.width, q.height), (tgt.width, tgt.height))
+        part, _ = part_boxes(_fit(found.agree), (q.width, q.height), (tgt.width, tgt.height))
         if _extent(found.agree, part, (tgt.width, tgt.height)) < OVERLAY:
             return False
         # ... and beyond one overlay on the whole of one of the two pictures: a re-post
@@ -466,7 +469,7 @@ def confirm(
     if best is None:
         return None
     t = _fit(best.agree)
-    target_box, query_box = _boxes(t, (q.width, q.height), (tgt.width, tgt.height))
+    target_box, query_box = part_boxes(t, (q.width, q.height), (tgt.width, tgt.height))
     overlay = None
     if not best.plain() and best.hidden.box is not None:
         overlay = (best.hidden.picture, best.hidden.box)

@@ -96,7 +96,9 @@ class PdqAnalyzer(Analyzer):
     # sizes a keypoint (regions.VERSION 3; version 2 still read)
     # 5: pictures under 256 px get a third patch size, smaller grid squares, 20 indexed
     # regions and a lower region quality bar (regions.VERSION 4; 2 and 3 still read)
-    version: ClassVar[str] = "5"
+    # 6: pictures under 256 px index their central grid squares too and look every region
+    # up (regions.VERSION 5; 2 to 4 still read)
+    version: ClassVar[str] = "6"
     media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
     description = "PDQ perceptual hash and quality (near-duplicate matching, banks)."
     settings_cls: ClassVar[type] = PdqSettings
