@@ -204,6 +204,13 @@ def test_a_stored_file_the_region_check_misses_is_confirmed_on_both_pictures_pix
     said = hit_dict(found[0])
     assert said["stage"] == "region"
     assert found[0].details["features"] >= features.MIN_INLIERS
+    # and ``haechi match`` says so (a match the region hashes confirmed does not)
+    from haechi.cli.match_cmd import describe_region
+
+    said_cli = describe_region(found[0].details)
+    assert f"confirmed by local features ({found[0].details['features']} matches" in said_cli
+    plain = {k: v for k, v in found[0].details.items() if k != "features"}
+    assert "local features" not in describe_region(plain)
     box = found[0].details["target_box"]
     assert all(abs(a - b) <= 0.04 for a, b in zip(box, (0.2, 0.2, 0.8, 0.8), strict=True))
 
@@ -249,3 +256,46 @@ def test_two_aligned_photographs_of_one_face_are_not_a_re_post() -> None:
     found = features.confirm_features(query, target, _every_pair(query, target), query_canvas,
                                       target_canvas)  # fmt: skip
     assert found is None
+
+
+def test_a_crop_whose_matches_cluster_on_a_face_is_confirmed_by_its_pixels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LFW's George_W_Bush_0041 (125 pixels) cropped by 20 % per side: its agreeing matches
+    sit on the eyes, nose and mouth, inside one overlay-sized box on both pictures (not
+    ``spread``), but every cell of the crop agrees with the original under the placement
+    (``PIXEL_WHOLE``); without that allowance it is not confirmed."""
+    from tests.conftest import SHARED_DATA
+
+    path = SHARED_DATA / "faces" / "lfw_subset" / "George_W_Bush" / "George_W_Bush_0041.jpg"
+    if not path.is_file():
+        pytest.skip("no ../shared/data")
+    with Image.open(path) as im:
+        original = im.convert("RGB")
+    target, target_canvas = _regions_and_canvas(original)
+    crop = variants.crop(original, 0.2, 0.2, 0.2, 0.2).image
+    query, query_canvas = _regions_and_canvas(crop)
+    mine, theirs = features.features_of(query_canvas), features.features_of(target_canvas)
+    p = features.placement(mine, theirs)
+    assert p is not None and not features.spread(p, mine, theirs)
+    agree, cells = features.pixel_cells(p, query_canvas, target_canvas)
+    assert cells == features.PIXEL_GRID**2 and agree / cells >= features.PIXEL_WHOLE
+    seeds = _every_pair(query, target)
+    found = features.confirm_features(query, target, seeds, query_canvas, target_canvas)
+    assert found is not None and found.features == p.inliers
+    monkeypatch.setattr(features, "PIXEL_WHOLE", 1.01)
+    assert features.confirm_features(query, target, seeds, query_canvas, target_canvas) is None
+
+
+def test_pixels_that_agree_in_a_small_overlap_do_not_stand_for_spread() -> None:
+    """The allowance needs half of the query's cells in the overlap: a placement that lays
+    only a corner of the original on the query proves nothing by its pixels."""
+    im = _small(PICTURES["coffee"](), 200)
+    _, original = _regions_and_canvas(im)
+    _, copy = _regions_and_canvas(im)
+    whole = features.Placement(1.0, 0.0, 0.0, 0.0, 30, np.zeros((0, 2)), np.zeros((0, 2)))
+    agree, cells = features.pixel_cells(whole, copy, original)
+    assert cells == features.PIXEL_GRID**2 and agree >= 0.95 * cells
+    corner = features.Placement(1.0, 0.0, 0.6, 0.45, 30, np.zeros((0, 2)), np.zeros((0, 2)))
+    _, cells = features.pixel_cells(corner, copy, original)
+    assert 0 < cells < features.PIXEL_WHOLE_CELLS
