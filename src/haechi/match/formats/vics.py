@@ -136,8 +136,10 @@ def _export_record(item: StoredItem, fallback_id: int) -> dict[str, Any]:
         record["AlternativeHashes"] = alts
     if "MediaID" not in record:
         external = item.external_id
-        numeric = external and external.isascii() and external.isdigit() and len(external) < 19
-        record["MediaID"] = int(external) if numeric else fallback_id
+        if external and external.isascii() and external.isdigit() and len(external) < 19:
+            record["MediaID"] = int(external)
+        else:
+            record["MediaID"] = fallback_id
     return record
 
 
