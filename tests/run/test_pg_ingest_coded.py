@@ -5,7 +5,10 @@ leaves none of its rows and no custody event, and the rerun records each capture
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,9 +24,10 @@ from haechi.run import ingest_pg
 from haechi.run.ingest import Ingestor
 from haechi.run.ingest_db import IngestWriter
 from haechi.run.ingest_pg import stage_oids
+from haechi.run.ingest_reader import read_inline
 from haechi.run.verify import verify
 from haechi.store.models import CustodyEvent, Message, MessageVersion, SourceFile
-from haechi.store.pgcopy import BinaryRows
+from haechi.store.pgbinary import BinaryRows
 
 # Every stored column, ids swapped for what they name, so two stores can be compared.
 ROWS = (
@@ -77,6 +81,31 @@ def test_binary_rows_in_python_and_psycopg_are_the_same_bytes() -> None:
     assert fast._fast is not None  # psycopg's encoder is the one the ingest uses here
     assert fast.encode(rows) == python.encode(rows)
     assert len(stage_oids()) == 25  # every column of messages but source_id
+
+
+def test_the_reader_encodes_with_the_main_process_types_without_the_models(
+    tmp_path: Path,
+) -> None:
+    """The reader process gets the staging types from the main process: importing
+    SQLAlchemy and the models there only to compute them again cost ~1.3 s before its first
+    batch on PostgreSQL's path. A fresh interpreter, as the spawned reader is."""
+    export = make_export(tmp_path / "gen", messages=300, media=0, seed=3)
+    oids = stage_oids()
+    script = (
+        "import sys, pickle\n"
+        "from haechi.collect.telegram_export import TelegramExportCollector\n"
+        "from haechi.run.ingest_reader import read_inline\n"
+        f"c = TelegramExportCollector({str(export)!r}, fallback_key_prefix='t')\n"
+        f"items = [p for k, p in read_inline(c, 128, {oids!r}) if k == 'batch']\n"
+        "loaded = [m for m in ('sqlalchemy', 'haechi.store.models') if m in sys.modules]\n"
+        "sys.stdout.buffer.write(pickle.dumps((loaded, [p.encoded for p in items])))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    loaded, bodies = pickle.loads(out.stdout)  # noqa: S301 - our own child's output
+    assert loaded == []
+    here = TelegramExportCollector(export, fallback_key_prefix="t")
+    assert bodies == [p.encoded for k, p in read_inline(here, 128, oids) if k == "batch"]
+    assert len(bodies) == 3 and all(b.startswith(b"PGCOPY\n") for b in bodies)
 
 
 def test_postgresql_stores_what_sqlite_stores(

@@ -41,6 +41,7 @@ from haechi.run.ingest_files import (
     Pending,
 )
 from haechi.run.ingest_parallel import BatchWriters, writer_count
+from haechi.run.ingest_pg import stage_oids
 from haechi.run.ingest_reader import ProcessReader, read_inline, use_process
 from haechi.run.sources import incomplete_overlapping
 from haechi.store import custody
@@ -129,13 +130,13 @@ class Ingestor:
         writer = self._open_source(desc)
         self.writer = writer
         reader = None
-        copy = not self.app.db.is_sqlite  # PostgreSQL: batches come encoded for COPY
+        copy = None if self.app.db.is_sqlite else stage_oids()  # PostgreSQL: COPY bodies
         if use_process(self.collector, self.app.settings.workers):
             reader = ProcessReader(self.collector, self.BATCH, copy)
             items = iter(reader)
         else:
             items = read_inline(self.collector, self.BATCH, copy)
-        count = writer_count(copy, self.app.settings.workers)
+        count = writer_count(copy is not None, self.app.settings.workers)
         self._writers = BatchWriters(count) if count > 1 else None
         try:
             try:

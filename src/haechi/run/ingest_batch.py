@@ -5,10 +5,11 @@ Kept free of database state so it can run in the reader process beside the parse
 main process swaps keys for ids and inserts. One code path whether or not a second process
 is used.
 
-For PostgreSQL (``copy=True``) the rows are encoded here, in the reader, as the body of a
-binary ``COPY`` (:mod:`haechi.run.ingest_pg`): one bytes object crosses the pipe instead of
-ten thousand tuples (pickling them and unpickling them cost more CPU than PostgreSQL's
-whole ``COPY``), and the writer does not encode them either. Chats and accounts are given
+For PostgreSQL (``copy``: the staging columns' type oids) the rows are encoded here, in
+the reader, as the body of a binary ``COPY`` (:mod:`haechi.run.ingest_pg`): one bytes
+object crosses the pipe instead of ten thousand tuples (pickling them and unpickling them
+cost more CPU than PostgreSQL's whole ``COPY``), and the writer does not encode them
+either. Chats and accounts are given
 there as their 1-based place in :attr:`Prepared.chats` / :attr:`Prepared.accounts`; the
 server swaps places for ids when it moves the rows from staging.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from haechi.domain import ChatRecord, FileRef, MessageRecord, PeerKind, PeerRef
@@ -47,7 +49,7 @@ class Prepared:
     accounts: dict[str, tuple[str, int | None, str | None]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # account key -> latest name seen
     files: list[tuple[str, int, FileRef]] = field(default_factory=list)  # chat key, msg id
-    # copy=True: the rows as binary COPY rows in STAGE_COLUMNS (``rows`` stays empty), one
+    # copy: the rows as binary COPY rows in STAGE_COLUMNS (``rows`` stays empty), one
     # per (chat, message id), the first copy of a message winning as in the writer.
     encoded: bytes | None = None
     count: int = 0  # messages read, duplicates included
@@ -62,10 +64,21 @@ def _dumps(value: Any) -> str | None:
     return dumps(value) if value else None
 
 
-def prepare(batch: Sequence[tuple[ChatRecord, MessageRecord]], copy: bool = False) -> Prepared:
+@cache
+def _encoder(oids: tuple[int, ...]) -> Any:
+    from haechi.store.pgbinary import BinaryRows  # psycopg alone: only the PostgreSQL path
+
+    return BinaryRows(oids)
+
+
+def prepare(
+    batch: Sequence[tuple[ChatRecord, MessageRecord]], copy: tuple[int, ...] | None = None
+) -> Prepared:
+    """``copy``: the type oids of :data:`STAGE_COLUMNS` (PostgreSQL): the rows are encoded
+    for COPY; None (SQLite): plain tuples in MESSAGE_COLUMNS."""
     out = Prepared(count=len(batch))
     chats, rows, accounts, names, files = out.chats, out.rows, out.accounts, out.names, out.files
-    # copy=True: each row is built once, straight in STAGE_COLUMNS with chats and accounts
+    # copy: each row is built once, straight in STAGE_COLUMNS with chats and accounts
     # as their 1-based place (the order of ``chats`` / ``accounts``), and the first copy of
     # a (chat, message id) kept; building the tuple row first and re-shaping it for COPY
     # was about a tenth of the reader's profile samples.
@@ -96,7 +109,7 @@ def prepare(batch: Sequence[tuple[ChatRecord, MessageRecord]], copy: bool = Fals
                 account_at[via_key] = len(accounts)
         for ref in m.files:
             files.append((chat_key, m.message_id, ref))
-        if not copy:
+        if copy is None:
             rows.append(
                 (
                     chat_key, m.message_id, None, m.kind, m.date_unix, m.date_raw, m.edited_unix,
@@ -123,10 +136,8 @@ def prepare(batch: Sequence[tuple[ChatRecord, MessageRecord]], copy: bool = Fals
                 _dumps(list(m.unknown_keys)),
             )
         )  # fmt: skip
-    if copy:
-        from haechi.run.ingest_pg import stage_encoder  # psycopg: only the PostgreSQL path
-
-        out.encoded = stage_encoder().encode(rows)
+    if copy is not None:
+        out.encoded = _encoder(copy).encode(rows)
         out.rows = []
     return out
 

@@ -1,7 +1,7 @@
 """PostgreSQL's write of an ingest batch encoded in the reader (issue 18).
 
 The reader process encodes each batch as a binary ``COPY`` body
-(:func:`haechi.run.ingest_batch.prepare` with ``copy=True``), with chats and accounts
+(:func:`haechi.run.ingest_batch.prepare` given :func:`stage_oids`), with chats and accounts
 given as their place in the batch. Here that body goes into a temporary staging table
 and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` moves it into ``messages``,
 swapping places for ids by array subscript (the batch's ids, two parameters) and adding
@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from haechi.run.ingest_batch import MESSAGE_COLUMNS, STAGE_COLUMNS, Prepared
 from haechi.store.models import Message
-from haechi.store.pgcopy import BinaryRows, column_oids, copy_body
+from haechi.store.pgcopy import column_oids, copy_body
 
 STAGE = "haechi_stage_messages_coded"
 _CODED = {"chat_id": "chats", "sender_account_id": "accounts", "via_bot_account_id": "accounts"}
@@ -33,12 +33,6 @@ _checked: set[int] = set()  # connections (by id of the driver connection) whose
 @cache
 def stage_oids() -> tuple[int, ...]:
     return tuple(column_oids(Message.__table__, STAGE_COLUMNS))  # type: ignore[arg-type]
-
-
-@cache
-def stage_encoder() -> BinaryRows:
-    """The reader's encoder (one per process)."""
-    return BinaryRows(stage_oids())
 
 
 def _select_list() -> str:

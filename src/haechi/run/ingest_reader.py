@@ -31,9 +31,11 @@ PROCESS_THRESHOLD = 16 * 1024 * 1024  # bytes of source below which a second pro
 COLLECT_EVERY = 10  # items sent between the reader's collections of reference cycles
 
 
-def read_inline(collector: Collector, batch_size: int, copy: bool = False) -> Iterator[Item]:
-    """The same items as :class:`ProcessReader`, produced here; ``copy``: batches encoded
-    for PostgreSQL's COPY (:func:`haechi.run.ingest_batch.prepare`)."""
+def read_inline(
+    collector: Collector, batch_size: int, copy: tuple[int, ...] | None = None
+) -> Iterator[Item]:
+    """The same items as :class:`ProcessReader`, produced here; ``copy``: the type oids of
+    batches encoded for PostgreSQL's COPY (:func:`haechi.run.ingest_batch.prepare`)."""
     batch: list[tuple[ChatRecord, MessageRecord]] = []
     try:
         for cap in collector.captures():
@@ -55,7 +57,9 @@ def read_inline(collector: Collector, batch_size: int, copy: bool = False) -> It
         yield "batch", prepare(batch, copy)
 
 
-def _reader_main(collector: Collector, batch_size: int, pipe: Any, copy: bool = False) -> None:
+def _reader_main(
+    collector: Collector, batch_size: int, pipe: Any, copy: tuple[int, ...] | None = None
+) -> None:
     def send(message: tuple[Any, ...]) -> None:
         pipe.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -85,7 +89,9 @@ def _reader_main(collector: Collector, batch_size: int, pipe: Any, copy: bool = 
 class ProcessReader:
     """Iterate items parsed by a reader process; :attr:`collector` is updated at the end."""
 
-    def __init__(self, collector: Collector, batch_size: int, copy: bool = False) -> None:
+    def __init__(
+        self, collector: Collector, batch_size: int, copy: tuple[int, ...] | None = None
+    ) -> None:
         self.collector = collector
         ctx = mp.get_context("spawn")  # the ingest has threads (vault copies): no fork
         ours, theirs = ctx.Pipe(duplex=False)
