@@ -68,10 +68,10 @@ def test_the_shipped_model_reads_only_what_it_could_change(model_scanner: Scanne
     assert model_scanner.scan("오늘 저녁 뭐 먹을까 다들").model_p is None  # no anchor
 
 
-def always(p: float) -> M.MessageModel:
+def always(p: float, strong: float = 1.0, clear: float = 0.0) -> M.MessageModel:
     """A stub model that gives every message probability ``p`` (tests the gating alone)."""
     z = 0.0 if p == 0.5 else __import__("math").log(p / (1 - p))
-    return M.MessageModel("stub", z, {}, 0.6, 4.0, 0.2)
+    return M.MessageModel("stub", z, {}, 0.6, 4.0, 0.2, strong=strong, clear=clear)
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +124,15 @@ def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     shipped = M.load_model()
     paths = [EVAL / name for name in shipped.trained_on]
     assert all(p.exists() for p in paths)
-    for p in paths:  # the training files hold labelled messages only
+    labels: set[str] = set()
+    for p in paths:  # the training files hold labelled messages only (one: benign chat)
         rows = [json.loads(x) for x in p.read_text("utf-8").splitlines() if x.strip()]
-        assert {r["label"] for r in rows} == {"abuse", "benign"}
-    again = M.train(paths, shipped.flag, shipped.points, shipped.benign)
+        assert rows and {r["label"] for r in rows} <= {"abuse", "benign"}
+        labels |= {r["label"] for r in rows}
+    assert labels == {"abuse", "benign"}
+    again = M.train(
+        paths, shipped.flag, shipped.points, shipped.benign, shipped.strong, shipped.clear
+    )
     assert again.version == shipped.version
     same = sum(abs(again.weights.get(g, 0.0) - w) < 1e-3 for g, w in shipped.weights.items())
     assert same / len(shipped.weights) > 0.99
@@ -138,3 +143,47 @@ def test_lexicon_alone_equals_the_model_off() -> None:
     off = Scanner(lex, model=None)
     text = "지.인.능.욕 방 링크 팝니다"
     assert off.scan(text).model_p is None and off.scan(text).points(lex) >= 4
+
+
+# Engine m7: a topic word lets the model read a message without an anchor, and its finding
+# then needs ``strong``; ``clear`` discounts what the model reads as clearly benign.
+UNANCHORED = "이 채널 곧 닫히니까 다들 다음 주소 기다려"  # a topic word (채널), no anchor cue
+
+
+@pytest.mark.parametrize(("p", "fires"), [(0.9, True), (0.7, False)])
+def test_a_sure_model_needs_no_anchor(p: float, fires: bool) -> None:
+    sc = Scanner(load_lexicon(), model=always(p, strong=0.85))
+    s = sc.scan(UNANCHORED)
+    assert s.model_p == pytest.approx(p)
+    assert any(r.id == MODEL_RULE for r in s.rules) is fires
+    # Without the strong tier (the m6 reading) the message is not read at all.
+    assert Scanner(load_lexicon(), model=always(p)).scan(UNANCHORED).model_p is None
+
+
+def test_the_strong_tier_reads_only_messages_with_a_topic_word() -> None:
+    sc = Scanner(load_lexicon(), model=always(0.99, strong=0.85))
+    assert sc.scan("오늘 저녁 뭐 먹을까 다들").model_p is None
+    assert sc.scan("the weather is nice today").model_p is None
+    # Sure or not, benign context still holds it back: a shelter's group is not a room.
+    s = sc.scan("대피소 안내 채널 이전했습니다 민방위 공지 참고")
+    assert s.model_p is not None and not any(r.id == MODEL_RULE for r in s.rules)
+
+
+def test_clear_discounts_what_the_model_reads_as_clearly_benign(scanner: Scanner) -> None:
+    lex = scanner.lexicon
+    text = "Authorities shut down a nudify service used by thousands of students"
+    assert scanner.scan(text).points(lex) >= 4  # the lexicon alone flags it
+    s = Scanner(lex, model=always(0.01, clear=0.05)).scan(text)
+    assert s.news_like and s.points(lex) < 4
+    # Not clear enough, or a bot named beside it: the lexicon's reading stands.
+    assert Scanner(lex, model=always(0.1, clear=0.05)).scan(text).points(lex) >= 4
+    linked = Scanner(lex, model=always(0.01, clear=0.05)).scan(text + " @nud_demo_bot")
+    assert not linked.news_like and linked.points(lex) >= 4
+
+
+def test_a_two_syllable_context_cue_must_start_a_word(scanner: Scanner) -> None:
+    burn = scanner.scan("화상 부위 옷은 억지로 벗기지 마세요")
+    assert "first_aid" in burn.reading.kinds
+    voucher = scanner.scan("문화상품권으로 결제하면 사진 속 옷 벗겨 드림")
+    assert "first_aid" not in voucher.reading.kinds
+    assert voucher.points(scanner.lexicon) >= 4

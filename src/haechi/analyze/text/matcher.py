@@ -229,6 +229,11 @@ class Matcher:
                 return False
         elif term.lang == "ko" and n.crosses_word(s, e) and not n.word_start(s):
             return False
+        elif term.role == "context" and term.lang == "ko" and e - s <= 2 and not n.word_start(s):
+            # A two-syllable context cue inside a longer word is another word: 화상 in
+            # 문화상품권, 기소 in 자기소개, 드립 in 보내드립니다 (cues only: a signal term
+            # hidden inside a word is the evasion the lexicon is for).
+            return False
         for x in self.not_before[term.id]:
             if sq.startswith(x, e):
                 return False

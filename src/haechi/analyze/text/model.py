@@ -77,6 +77,11 @@ class MessageModel:
     points: float
     benign: float  # below it, a message with public-safety context cues reads as news
     trained_on: tuple[str, ...] = ()
+    # At this probability the finding needs no anchor (:mod:`.scan`); 1.0 or more: never.
+    strong: float = 1.0
+    # Below this probability, a message with no link, bot, wallet or evasive spelling reads
+    # as benign whatever its cues (:mod:`.scan`); 0: never.
+    clear: float = 0.0
 
     def score(self, text: str) -> float:
         z = self.bias + sum(self.weights.get(g, 0.0) for g in features(text))
@@ -97,6 +102,8 @@ class MessageModel:
             f"flag = {self.flag!r}",
             f"points = {self.points!r}",
             f"benign = {self.benign!r}",
+            f"strong = {self.strong!r}",
+            f"clear = {self.clear!r}",
             f"trained_on = {json.dumps(list(self.trained_on))}",
             f"ngrams = {list(NGRAMS)}",
             "",
@@ -121,6 +128,8 @@ def from_toml(data: str) -> MessageModel:
         points=float(head["points"]),
         benign=float(head["benign"]),
         trained_on=tuple(head.get("trained_on", ())),
+        strong=float(head.get("strong", 1.0)),
+        clear=float(head.get("clear", 0.0)),
     )
 
 
@@ -178,30 +187,55 @@ def _load_rows(paths: list[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def train(paths: list[Path], flag: float, points: float, benign: float) -> MessageModel:
+def train(
+    paths: list[Path],
+    flag: float,
+    points: float,
+    benign: float,
+    strong: float = 1.0,
+    clear: float = 0.0,
+) -> MessageModel:
     rows = _load_rows(paths)
     bias, weights = fit([r["text"] for r in rows], [r["label"] == "abuse" for r in rows])
     digest = hashlib.sha256()
     for p in paths:
         digest.update(p.read_bytes())
-    digest.update(f"{NGRAMS}/{flag}/{points}/{benign}".encode())  # thresholds name it too
+    # The thresholds name it too (t2: with ``strong`` and ``clear``).
+    digest.update(f"{NGRAMS}/{flag}/{points}/{benign}/{strong}/{clear}".encode())
     return MessageModel(
-        version=f"t1.{digest.hexdigest()[:6]}",
+        version=f"t2.{digest.hexdigest()[:6]}",
         bias=bias,
         weights=weights,
         flag=flag,
         points=points,
         benign=benign,
         trained_on=tuple(p.name for p in paths),
+        strong=strong,
+        clear=clear,
     )
 
 
+THRESHOLDS = ("flag", "points", "benign", "strong", "clear")
+
+
 def main(argv: list[str]) -> None:
-    """``python -m haechi.analyze.text.model OUT TRAINING.jsonl...``: retrain the weights
-    (the thresholds are the shipped file's, chosen out of fold; see the module docstring)."""
-    out, *inputs = argv
+    """``python -m haechi.analyze.text.model OUT TRAINING.jsonl... [--flag=P ...]``: retrain
+    the weights. The thresholds are the shipped file's unless given (``--flag``,
+    ``--points``, ``--benign``, ``--strong``, ``--clear``); they are chosen out of fold
+    (``eval/lexicon_model_oof.py``; see the module docstring)."""
     shipped = load_model()
-    model = train([Path(p) for p in inputs], shipped.flag, shipped.points, shipped.benign)
+    given = {k: getattr(shipped, k) for k in THRESHOLDS}
+    paths = []
+    for arg in argv:
+        name, eq, value = arg.removeprefix("--").partition("=")
+        if arg.startswith("--") and eq and name in given:
+            given[name] = float(value)
+        elif arg.startswith("--"):
+            raise SystemExit(f"unknown option {arg} (thresholds: {', '.join(THRESHOLDS)})")
+        else:
+            paths.append(arg)
+    out, *inputs = paths
+    model = train([Path(p) for p in inputs], **given)
     Path(out).write_text(model.to_toml(), encoding="utf-8")
     print(f"{out}: {model.version}, {len(model.weights)} weights")
 

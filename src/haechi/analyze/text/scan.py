@@ -6,6 +6,7 @@ benchmark and the evaluation all call this.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,8 +39,11 @@ from haechi.analyze.text.variants import supported
 # word's start (rules about people's photos, named bots and standby rooms are lexicon data).
 # m6: the message model (:mod:`.model`) adds a finding where it reads abuse talk and lets
 # public-safety context discount a message it reads as benign; its version is in the
-# scan version after the engine's.
-ENGINE_VERSION = "m6"
+# scan version after the engine's. m7: the model also reads messages with a topic word of
+# the domain and no anchor (its finding then needs ``strong``), a message it reads as
+# clearly benign (``clear``) is discounted whatever its cues, and a two-syllable Korean
+# context cue must start a word (화상 in 문화상품권 is not first aid).
+ENGINE_VERSION = "m7"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 # Context categories of reporting, support and public safety (weighted cues): with them, a
@@ -63,6 +67,19 @@ MODEL_ANCHOR_INTENTS = frozenset(
 MODEL_MIN_WORDS = 3
 MODEL_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_private_message"})
 MODEL_SENSES = PUBLIC_CONTEXT | {"design", "media", "housing", "gaming", "art", "alumni"}
+# The domain's nouns and verbs (rooms, channels, links, invitations, accounts, members,
+# faces, photos, schools, bots and their currencies, moving and reporting): a message with
+# one of them and no anchor is read by the model too, and its finding then needs the
+# model's ``strong`` probability. Without this gate every message would be scored (about
+# half the scan's cost again); with it, about a quarter of the benchmark's chat is.
+MODEL_TOPIC = re.compile(
+    "방|채널|링크|초대|계정|입장|관리자|운영|원본|결과|완성|작업|얼굴|인스타|프사|사진|셀카|"
+    "영상|학교|학번|년생|여고|여중|여대|신상|이름|봇|코인|크레딧|충전|여자|여성|여학생|"
+    "여직원|누나|언니|주소|공지|이동|옮|신고|삭제|털|가입|회원|"
+    r"channel|group|invite|admin|link|chat|girl|wom[ae]n|pic|photo|face|insta|\big\b|"
+    r"school|class of|yearbook|\bbot\b|credit|token|upload|member|moved|backup|\bdm\b",
+    re.IGNORECASE,
+)
 _DEFAULT = object()
 
 
@@ -131,7 +148,14 @@ class Scanner:
         # (below) or a signal hit to discount; most chat has neither and costs nothing.
         p = None
         long_enough = len(text.split()) >= MODEL_MIN_WORDS
-        if model is not None and long_enough and self._model_candidate(result, ents):
+        if (
+            model is not None
+            and long_enough
+            and (
+                self._model_candidate(result, ents)
+                or (model.strong < 1.0 and MODEL_TOPIC.search(text) is not None)
+            )
+        ):
             p = model.score(text)
         fire = model is not None and p is not None and p >= model.flag
         cues_only = False
@@ -152,14 +176,14 @@ class Scanner:
             rules = message_rules(self.lexicon, scan.keys())
             scan.rules = self._senses(rules, result, scan.reading)
         scan.model_p = p
-        if fire and not self._model_may_fire(scan):
+        if fire and not self._model_may_fire(scan, p):
             fire = False
         if fire and model is not None and p is not None:
             top = ", ".join(repr(g) for g in model.explain(text))
             why = f"the message model reads it as abuse talk (p = {p:.2f}; most telling: {top})"
             scan.rules.append(Rule(MODEL_RULE, "message", (), model.points, why, "model"))
         elif model is not None and p is not None and p < model.benign:
-            self._public_context(scan)
+            self._public_context(scan, clear=p < model.clear)
         if cues_only and not scan.rules:
             # Nothing fired: the cues of a message without signal terms are not stored.
             result.context.clear()
@@ -177,23 +201,29 @@ class Scanner:
         return any(t.role == "intent" and t.category in MODEL_ANCHOR_INTENTS
                    for _s, _a, _b, t, _f in result.pending)  # fmt: skip
 
-    def _model_may_fire(self, scan: MessageScan) -> bool:
-        """Is there an anchor for the model's finding, and no benign context (above)?"""
+    def _model_may_fire(self, scan: MessageScan, p: float | None) -> bool:
+        """Is there an anchor for the model's finding (or is the model sure enough to need
+        none), and no benign context (above)?"""
         result, reading = scan.result, scan.reading
         intents = {c.category for c in result.intent}
         evidence = "evasion" in reading.intents or _model_evidence(scan.entities)
-        if not (evidence or result.findings or result.patterns or intents & MODEL_ANCHOR_INTENTS):
+        sure = self.model is not None and p is not None and p >= self.model.strong
+        anchored = evidence or result.findings or result.patterns or intents & MODEL_ANCHOR_INTENTS
+        if not (anchored or sure):
             return False
-        return evidence or not any(k in MODEL_SENSES for k in reading.kinds)
+        # A message without an anchor has no reading (nothing to read for the lexicon), but
+        # its context cues were placed: they show a benign sense all the same.
+        kinds = set(reading.kinds) | {c.category for c in result.context if c.role == "context"}
+        return evidence or not (kinds & MODEL_SENSES)
 
-    def _public_context(self, scan: MessageScan) -> None:
+    def _public_context(self, scan: MessageScan, clear: bool = False) -> None:
         """A message the model reads as benign, with reporting, support or public-safety
         cues and no link, bot, wallet or evasive spelling, reads as such (points at
         ``news_factor``): "환자의 상의를 벗기고", "합성 사진 때문에 힘드시면 1366"."""
         reading = scan.reading
         if "evasion" in reading.intents or _model_evidence(scan.entities):
             return
-        if any(reading.kind_weights.get(k, 0.0) > 0 for k in PUBLIC_CONTEXT):
+        if clear or any(reading.kind_weights.get(k, 0.0) > 0 for k in PUBLIC_CONTEXT):
             reading.news_like = True
             scan.news_like = True
 
