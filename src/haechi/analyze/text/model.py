@@ -1,6 +1,7 @@
 """A small learned message model beside the lexicon: logistic regression on character
-n-grams, trained on the labelled tuning data only (``eval/data/lexicon_messages.jsonl``,
-``lexicon_dev.jsonl``, ``lexicon_dev_g.jsonl``), never on a held-out set.
+n-grams, trained on the labelled tuning data only (``eval/data/lexicon_messages.jsonl`` and
+the development splits ``lexicon_dev*.jsonl``, one of them ordinary benign chat), never on a
+held-out set.
 
 Why: each held-out set written so far showed lower recall than the ones before it. The
 lexicon's cues and rules hold the words their authors saw, and abuse chatter says the same
@@ -15,8 +16,9 @@ How it is used (:mod:`.scan`): a message the model reads as abuse gets a rule-li
 ``model.message`` of ``points`` (stored and explained like any rule, with the n-grams that
 weighed most), and a message with context cues of reporting, support or public safety that
 the model reads as benign, with no link, bot, wallet or evasive spelling, reads as news
-(its points at ``news_factor``). Its thresholds were chosen on out-of-fold predictions of
-the tuning data (each set scored by a model trained on the others).
+(its points at ``news_factor``); below ``clear`` it does so whatever the cues. Its
+thresholds were chosen on out-of-fold predictions of the tuning data (each set scored by a
+model trained on the others: ``eval/lexicon_model_oof.py``).
 
 Inference is pure Python (a dict of weights, one lookup per n-gram: a few microseconds a
 message); training needs numpy only (``python -m haechi.analyze.text.model``). The weights
