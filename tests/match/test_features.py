@@ -299,3 +299,65 @@ def test_pixels_that_agree_in_a_small_overlap_do_not_stand_for_spread() -> None:
     corner = features.Placement(1.0, 0.0, 0.6, 0.45, 30, np.zeros((0, 2)), np.zeros((0, 2)))
     _, cells = features.pixel_cells(corner, copy, original)
     assert 0 < cells < features.PIXEL_WHOLE_CELLS
+
+
+def test_a_mostly_flat_picture_under_a_shared_caption_bar_is_not_a_re_post() -> None:
+    """C2PA's no_manifest.jpg and face_recognition's obama_and_biden.jpg under the same
+    caption bar: the matches sit on the bar (not spread), and the pixel fit gives up on
+    the mostly flat picture (gain 0: its offset alone "explains" every cell), so without
+    the gain bound the pixels seemed to agree everywhere (the held-out half's
+    shared-overlay test, with the ``PIXEL_WHOLE`` allowance: five false matches)."""
+    from tests.conftest import SHARED_DATA
+
+    from haechi.analyze.hashes.decode import FAST
+    from haechi.analyze.hashes.pdq import hash_picture
+    from haechi.match.region_search import canvas_of
+
+    paths = (SHARED_DATA / "provenance" / "c2pa" / "c2pa-rs" / "no_manifest.jpg",
+             SHARED_DATA / "faces" / "face_recognition" / "examples" / "knn_examples" / "test"
+             / "obama_and_biden.jpg")  # fmt: skip
+    if not all(p.is_file() for p in paths):
+        pytest.skip("no ../shared/data")
+    marked = []
+    for path, quality in zip(paths, (85, 90), strict=True):  # as the evaluation's copies
+        with Image.open(path) as im:
+            picture = im.convert("RGB")
+        f = min(1.0, 1280 / max(picture.size))
+        picture = picture.resize((round(picture.width * f), round(picture.height * f)),
+                                 Image.Resampling.LANCZOS)  # fmt: skip
+        data = variants.jpeg_bytes(variants.caption_bar(picture, 0.15, "t.me/some_channel").image,
+                                   quality)  # fmt: skip
+        (h,) = hash_picture(io.BytesIO(data), decode=FAST, regions=True)
+        canvas = canvas_of(data)
+        assert h.regions is not None and canvas is not None
+        marked.append((h.regions, canvas))
+    (query, query_canvas), (target, target_canvas) = marked
+    seeds = _every_pair(query, target)
+    mine, theirs = features.features_of(query_canvas), features.features_of(target_canvas)
+    p = features.placement(mine, theirs)
+    assert p is not None and not features.spread(p, mine, theirs)
+    assert features.agreeing_seeds(p, query, target, seeds)
+    # the fit gives up (a gain of about 0): no cell counts, where all 64 "agreed" before
+    assert features.pixel_cells(p, query_canvas, target_canvas) == (0, 0)
+    assert features.confirm_features(query, target, seeds, query_canvas, target_canvas) is None
+
+
+def test_pixels_agree_only_when_they_vary_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nearly flat picture (a photograph washed out to a twentieth of its contrast) laid
+    on the photograph: the fit's gain is near 0, and with it every cell would "agree", the
+    offset alone explaining it; outside ``PIXEL_GAIN`` no cell counts. A copy fits at 1."""
+    im = _small(PICTURES["coffee"](), 200)
+    _, original = _regions_and_canvas(im)
+    rng = np.random.default_rng(5)
+    faint = 0.05 * (np.asarray(im, np.float64) - np.asarray(im, np.float64).mean())
+    flat = 128 + faint + rng.normal(0, 1.0, faint.shape)  # the photograph, nearly washed out
+    _, blank = _regions_and_canvas(Image.fromarray(np.clip(flat, 0, 255).astype(np.uint8)))
+    same = features.Placement(1.0, 0.0, 0.0, 0.0, 30, np.zeros((0, 2)), np.zeros((0, 2)))
+    assert features.pixel_cells(same, blank, original) == (0, 0)
+    monkeypatch.setattr(features, "PIXEL_GAIN", 1e6)  # without the bound, it all "agrees"
+    agree, cells = features.pixel_cells(same, blank, original)
+    assert cells == features.PIXEL_GRID**2 and agree >= 0.95 * cells
+    monkeypatch.undo()
+    _, copy = _regions_and_canvas(im)
+    agree, cells = features.pixel_cells(same, copy, original)
+    assert cells == features.PIXEL_GRID**2 and agree >= 0.95 * cells

@@ -85,6 +85,13 @@ PIXEL_SHARE = 0.6
 # two pictures that share only a sticker or caption differ everywhere else.
 PIXEL_WHOLE = 0.95
 PIXEL_WHOLE_CELLS = PIXEL_GRID * PIXEL_GRID // 2
+# The fitted gain of a re-post is about 1 (re-encoding keeps contrast). A gain near 0 says
+# the fit gave up: a query mostly flat (a blank document under a caption bar) then
+# "agrees" with any picture, offset alone explaining its flat cells. Outside these bounds
+# no cell counts as agreeing (found by the held-out half's shared-overlay test, see
+# docs/matching.md: three caption-bar / caption-text copies of a near-blank picture
+# matched other pictures at a gain of 0.00; true 20 % crops fit at 1.00).
+PIXEL_GAIN = 2.0
 SEED_PLACE = 0.25  # a seed's centre within this share of its side of where it must be
 SEED_SCALE = 0.15  # |log| of its size ratio to the placement's scale
 MAX_CHECKS = 4  # candidates per query checked this way (the most seeded first)
@@ -226,7 +233,8 @@ def pixel_agreement(p: Placement, query: Canvas, target: Canvas) -> float:
 
 def pixel_cells(p: Placement, query: Canvas, target: Canvas) -> tuple[int, int]:
     """(cells that agree, cells wholly in the overlap) of the query's ``PIXEL_GRID`` x
-    ``PIXEL_GRID``, with the target placed by ``p``."""
+    ``PIXEL_GRID``, with the target placed by ``p``; (0, 0) when the overlap is tiny or
+    the pixels do not vary together (the fitted gain outside ``PIXEL_GAIN``)."""
     import cv2
 
     c, s = math.cos(math.radians(p.angle)), math.sin(math.radians(p.angle))
@@ -247,6 +255,8 @@ def pixel_cells(p: Placement, query: Canvas, target: Canvas) -> tuple[int, int]:
         (gain, offset), *_ = np.linalg.lstsq(design, y[keep], rcond=None)
         residual = np.abs(y - (gain * x + offset))
         keep = residual <= np.quantile(residual, 0.6)
+    if not 1 / PIXEL_GAIN <= gain <= PIXEL_GAIN:
+        return 0, 0
     diff = np.abs(query.luma - (gain * placed + offset))
     agree, cells = 0, 0
     for i in range(PIXEL_GRID):
