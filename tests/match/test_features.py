@@ -296,9 +296,16 @@ def test_pixels_that_agree_in_a_small_overlap_do_not_stand_for_spread() -> None:
     whole = features.Placement(1.0, 0.0, 0.0, 0.0, 30, np.zeros((0, 2)), np.zeros((0, 2)))
     agree, cells = features.pixel_cells(whole, copy, original)
     assert cells == features.PIXEL_GRID**2 and agree >= 0.95 * cells
-    corner = features.Placement(1.0, 0.0, 0.6, 0.45, 30, np.zeros((0, 2)), np.zeros((0, 2)))
-    _, cells = features.pixel_cells(corner, copy, original)
-    assert 0 < cells < features.PIXEL_WHOLE_CELLS
+    # the original's top left quarter in the bottom right of a black picture, placed there
+    w, h = im.size
+    quarter = Image.new("RGB", im.size)
+    quarter.paste(im.crop((0, 0, w // 2, h // 2)), (w - w // 2, h - h // 2))
+    _, shown = _regions_and_canvas(quarter)
+    unit = max(w, h)
+    corner = features.Placement(1.0, 0.0, (w - w // 2) / unit, (h - h // 2) / unit, 30,
+                                np.zeros((0, 2)), np.zeros((0, 2)))  # fmt: skip
+    agree, cells = features.pixel_cells(corner, shown, original)
+    assert 0 < cells < features.PIXEL_WHOLE_CELLS and agree >= 0.95 * cells
 
 
 def test_a_mostly_flat_picture_under_a_shared_caption_bar_is_not_a_re_post() -> None:
