@@ -6,7 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -32,6 +32,48 @@ def _pg_available() -> str | None:
 
 
 _PG_SKIP = _pg_available()
+
+
+class _RememberingHasher:
+    """haechi's real argon2id hasher (64 MiB, 3 passes: ~0.4 s a call here), its answers
+    remembered for the test process. Every test account has the same password and the
+    web tests make several accounts and log in as each: hashing and verifying the same
+    inputs again cost the suite minutes and can only give the same answers (a hash made
+    once is a real salted argon2 hash; a verification is computed once, for real)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._hashes: dict[str, str] = {}
+        self._verified: dict[tuple[str, str], bool | BaseException] = {}
+
+    def hash(self, password: str) -> str:
+        if password not in self._hashes:
+            self._hashes[password] = self._real.hash(password)
+        return self._hashes[password]
+
+    def verify(self, stored: str, password: str) -> bool:
+        key = (stored, password)
+        if key not in self._verified:
+            try:
+                self._verified[key] = bool(self._real.verify(stored, password))
+            except Exception as exc:  # argon2's refusals: raised again, of the same type
+                self._verified[key] = exc
+        got = self._verified[key]
+        if isinstance(got, BaseException):
+            raise type(got)(*got.args)
+        return got
+
+    def check_needs_rehash(self, stored: str) -> bool:
+        return bool(self._real.check_needs_rehash(stored))
+
+
+def _remember_password_hashes() -> None:
+    from haechi.auth import passwords
+
+    passwords._HASHER = _RememberingHasher(passwords._HASHER)  # type: ignore[assignment]
+
+
+_remember_password_hashes()
 
 
 @pytest.fixture(scope="session")

@@ -101,7 +101,7 @@ def test_the_reader_encodes_with_the_main_process_types_without_the_models(
         "sys.stdout.buffer.write(pickle.dumps((loaded, [p.encoded for p in items])))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
-    loaded, bodies = pickle.loads(out.stdout)  # noqa: S301 - our own child's output
+    loaded, bodies = pickle.loads(out.stdout)  # our own child process wrote it
     assert loaded == []
     here = TelegramExportCollector(export, fallback_key_prefix="t")
     assert bodies == [p.encoded for k, p in read_inline(here, 128, oids) if k == "batch"]

@@ -3,7 +3,10 @@ safe previews made by a stand-in analyzer), one account per role, and logged-in 
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,13 +29,28 @@ PASSWORD = "correct horse battery"
 ROLE_USERS = {role: f"u_{role.value}" for role in Role}
 
 
+_DEMO_EXPORT: list[Path] = []  # built once per test process, in a folder removed at exit
+
+
+def demo_export(dest: Path) -> Path:
+    """The benign demo export, copied to ``dest``: ``build_demo_export`` gives the same
+    bytes for its seed, so it is drawn once per test process, not for every test."""
+    from haechi.demo.export_builder import build_demo_export
+
+    if not _DEMO_EXPORT:
+        base = Path(tempfile.mkdtemp(prefix="haechi-test-demo-"))
+        atexit.register(shutil.rmtree, base, True)
+        _DEMO_EXPORT.append(build_demo_export(base))
+    built = _DEMO_EXPORT[0]
+    return Path(shutil.copytree(built, dest / built.name))
+
+
 def load_demo(app: App, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from haechi.cli.analyze_cmd import run_analysis
     from haechi.cli.ingest_cmd import run_ingest
-    from haechi.demo.export_builder import build_demo_export
     from haechi.run.hooks import run_ingest_hooks
 
-    export = build_demo_export(tmp / "export")
+    export = demo_export(tmp / "export")
     report = run_ingest(app, export, quiet=True)
     monkeypatch.setenv("HAECHI_EXTRA_ANALYZERS", EXTRA)
     for attempt in range(60):
