@@ -21,11 +21,13 @@ over the picture (``_select``), and names the ``INDEXED`` that go into the searc
 those inside the central box [0.2, 0.8] x [0.2, 0.8], which any crop of up to 20 % per
 side leaves in view, first (``_to_index``). Patches are resampled by exact box averages
 (``Canvas``). Places the keypoints left free are filled with *grid* regions (``_grid``):
-squares on a lattice fixed to the frame, which a crop or border moves, so they are never
-looked up — the ``anchored`` ones are — but a hypothesis made by an anchored pair is
-checked on them too, which is what a small picture with a handful of anchored regions
-lacked. Coordinates are in units of the picture's longest side, so any two
-pictures relate by a scale and an offset. Nothing here is a picture: a region is a
+squares on a lattice fixed to the frame, which a crop or border moves, so a larger
+picture never looks them up — the ``anchored`` ones are — but a hypothesis made by an
+anchored pair is checked on them too, which is what a small picture with a handful of
+anchored regions lacked. A small picture also indexes and looks up its grid squares
+(``SMALL_GRID_INDEXED``; an overlay leaves the frame where it was). Coordinates are in
+units of the picture's longest side, so any two pictures relate by a scale and an
+offset. Nothing here is a picture: a region is a
 position, a size and a 256-bit hash, as shareable as the picture's PDQ itself.
 
 Matching (``haechi.match.regions``) looks the query's regions up among the indexed ones,
