@@ -9,9 +9,9 @@ For PostgreSQL (``copy``: the staging columns' type oids) the rows are encoded h
 the reader, as the body of a binary ``COPY`` (:mod:`haechi.run.ingest_pg`): one bytes
 object crosses the pipe instead of ten thousand tuples (pickling them and unpickling them
 cost more CPU than PostgreSQL's whole ``COPY``), and the writer does not encode them
-either. Chats and accounts are given
-there as their 1-based place in :attr:`Prepared.chats` / :attr:`Prepared.accounts`; the
-server swaps places for ids when it moves the rows from staging.
+either. Chats and accounts are given there as their 1-based place in
+:attr:`Prepared.chats` / :attr:`Prepared.accounts`; the server swaps places for ids when
+it moves the rows from staging.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from haechi.domain import ChatRecord, FileRef, MessageRecord, PeerKind, PeerRef
 from haechi.store.textsafe import dumps
+
+if TYPE_CHECKING:
+    from haechi.store.pgbinary import BinaryRows
 
 MESSAGE_COLUMNS = (
     "chat_id", "message_id", "source_id", "kind", "date_unix", "date_raw", "edited_unix",
@@ -65,7 +68,7 @@ def _dumps(value: Any) -> str | None:
 
 
 @cache
-def _encoder(oids: tuple[int, ...]) -> Any:
+def _encoder(oids: tuple[int, ...]) -> BinaryRows:
     from haechi.store.pgbinary import BinaryRows  # psycopg alone: only the PostgreSQL path
 
     return BinaryRows(oids)
