@@ -227,7 +227,11 @@ def spread(p: Placement, query: Features, target: Features) -> bool:
 def pixel_agreement(p: Placement, query: Canvas, target: Canvas) -> float:
     """The share of the query's cells (wholly in the overlap) whose pixels agree with the
     target's placed by ``p``; 0 when fewer than four cells are in the overlap."""
-    agree, cells = pixel_cells(p, query, target)
+    return agreeing_share(*pixel_cells(p, query, target))
+
+
+def agreeing_share(agree: int, cells: int) -> float:
+    """``agree`` of ``cells`` as a share; 0 when fewer than four cells are in the overlap."""
     return agree / cells if cells >= 4 else 0.0
 
 
@@ -308,7 +312,7 @@ def confirm_features(
     if not agreed:
         return None
     agree, cells = pixel_cells(found, query_canvas, target_canvas)
-    share = agree / cells if cells >= 4 else 0.0
+    share = agreeing_share(agree, cells)
     if share < PIXEL_SHARE:
         return None
     if not spread(found, mine, theirs) and not (
