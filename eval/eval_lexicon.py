@@ -34,7 +34,11 @@ mostly Korean and English, text only.
   written and committed before the message model of engine m6, never tuned on;
 * ``eval/data/lexicon_heldout_g.jsonl``, *held-out G*: new messages of the same groups in
   another style (shorter, slangier, typos and emoji), written and committed before any
-  change after engine m6 and registered here without being run, never tuned on.
+  change after engine m6 and registered here without being run, never tuned on;
+* ``eval/data/lexicon_heldout_h.jsonl``, *held-out H*: new messages of the same groups in
+  voices none of the earlier sets has (dialect, transcribed speech, quoted replies, gamer
+  and British English, terse newcomer questions), written and committed before any change
+  after engine m7 and registered here without being run, never tuned on.
 
 Of the held-out sets only totals and per-group counts are reported (never which of their
 messages were missed), and each look is logged in docs/text.md.
@@ -91,8 +95,11 @@ HELDOUT_D = HERE / "data" / "lexicon_heldout_d.jsonl"
 HELDOUT_E = HERE / "data" / "lexicon_heldout_e.jsonl"
 HELDOUT_F = HERE / "data" / "lexicon_heldout_f.jsonl"
 HELDOUT_G = HERE / "data" / "lexicon_heldout_g.jsonl"
-HELDOUT_SETS = (HELDOUT, HELDOUT_B, HELDOUT_C, HELDOUT_D, HELDOUT_E, HELDOUT_F, HELDOUT_G)
-HELD_NAMES = "ABCDEFG"
+HELDOUT_H = HERE / "data" / "lexicon_heldout_h.jsonl"
+HELDOUT_SETS = (
+    HELDOUT, HELDOUT_B, HELDOUT_C, HELDOUT_D, HELDOUT_E, HELDOUT_F, HELDOUT_G, HELDOUT_H
+)  # fmt: skip
+HELD_NAMES = "ABCDEFGH"
 DEV = HERE / "data" / "lexicon_dev.jsonl"
 DEV_G = HERE / "data" / "lexicon_dev_g.jsonl"
 DEV_H = HERE / "data" / "lexicon_dev_h.jsonl"
@@ -178,7 +185,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             "`lexicon_dev_g.jsonl`, `lexicon_dev_h.jsonl`, `lexicon_dev_i.jsonl` and "
             "`lexicon_dev_j.jsonl` (ordinary group chat, all benign; tuned on too), "
             + ", ".join(f"{len(v)}" for v in held.values())
-            + " in the held-out sets A to G (`eval/data/lexicon_heldout*.jsonl`, never tuned "
+            + " in the held-out sets A to H (`eval/data/lexicon_heldout*.jsonl`, never tuned "
             f"on), lexicon {lex.version}, message model "
             f"{model.version if model else 'none'} (trained on the tuning set and the five "
             f"development splits), scan version {scanner.version}. A "
@@ -220,7 +227,8 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     by_set = {name: span(name) for name in bounds}
     by_set["held-out A to E"] = span(*(f"held-out {k}" for k in "ABCDE"))
     by_set["held-out A to F"] = span(*(f"held-out {k}" for k in "ABCDEF"))
-    by_set["held-out A to G"] = span(*(f"held-out {k}" for k in HELD_NAMES))
+    by_set["held-out A to G"] = span(*(f"held-out {k}" for k in "ABCDEFG"))
+    by_set["held-out A to H"] = span(*(f"held-out {k}" for k in HELD_NAMES))
     for name, (part, part_pred, part_before) in by_set.items():
         g = [x["label"] == "abuse" for x in part]
         p, r, f, tp, fp, fn = prf(part_pred, g)
@@ -231,11 +239,11 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     plain_c = [x["label"] == "abuse" for x in part]
     pc, rc, _f, *_ = prf(plain_pred[n_seen:], plain_c)
     sec.notes.append(
-        f"held-out A to G without the derived evasion forms: precision {pc:.3f}, "
+        f"held-out A to H without the derived evasion forms: precision {pc:.3f}, "
         f"recall {rc:.3f} (what derivation adds on unseen messages)"
     )
     sec.notes.append("per group, all sets: " + "; ".join(group_lines(rows, pred)))
-    for name in ("held-out A to F", "held-out G", "held-out A to G"):
+    for name in ("held-out A to G", "held-out H", "held-out A to H"):
         part, part_pred, part_before = by_set[name]
         sec.notes.append(f"per group, {name}: " + "; ".join(group_lines(part, part_pred)))
         sec.notes.append(
@@ -264,13 +272,13 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     sec.notes += benign_corpus(scanner, plain, lexicon_only)
     sec.notes.append(
         f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
-        "the full configuration on all held-out sets together (A to G), the sets never tuned "
+        "the full configuration on all held-out sets together (A to H), the sets never tuned "
         "on (how often each held-out set has been looked at: docs/text.md)"
     )
     rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
     # Met only on what was never tuned on: all held-out sets together (the sets tuned on,
     # which the message model was trained on, would make any model look good).
-    held_p, held_r, *_ = prf(by_set["held-out A to G"][1], [x["label"] == "abuse" for x in heldout])
+    held_p, held_r, *_ = prf(by_set["held-out A to H"][1], [x["label"] == "abuse" for x in heldout])
     sec.passed = held_p >= TARGET_PRECISION and held_r >= TARGET_RECALL and rooms_ok
     return sec
 
