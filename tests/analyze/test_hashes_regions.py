@@ -243,7 +243,7 @@ def test_a_small_picture_indexes_its_central_grid_squares_and_looks_every_region
 def test_indexed_grid_squares_are_stored_and_older_versions_index_none() -> None:
     found = rg.anchored_regions(_luma(_small(COFFEE)))
     data = found.as_data()
-    assert data["v"] == rg.VERSION == 5 and data["g"] == found.grid_indexed > 0
+    assert data["v"] == rg.VERSION == 6 and data["g"] == found.grid_indexed > 0
     back = rg.RegionHashes.from_data(data)
     assert back is not None and back.grid_indexed == found.grid_indexed
     assert back.index_positions == found.index_positions

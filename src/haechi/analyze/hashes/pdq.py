@@ -98,7 +98,9 @@ class PdqAnalyzer(Analyzer):
     # regions and a lower region quality bar (regions.VERSION 4; 2 and 3 still read)
     # 6: pictures under 256 px index their central grid squares too and look every region
     # up (regions.VERSION 5; 2 to 4 still read)
-    version: ClassVar[str] = "6"
+    # 7: pictures under 256 px find keypoints at a fixed magnification, pictures under 100 px
+    # take smaller patches (regions.VERSION 6; 2 to 5 still read)
+    version: ClassVar[str] = "7"
     media_kinds = frozenset({MediaKind.IMAGE, MediaKind.ANIMATION})
     description = "PDQ perceptual hash and quality (near-duplicate matching, banks)."
     settings_cls: ClassVar[type] = PdqSettings
