@@ -68,11 +68,12 @@ bench-scale: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python eval/run_all.py $(EVAL)
 
-## Message catalogues of the command line and package README: extract the marked messages
-## (_ and N_) into src/haechi/i18n/haechi.pot and merge them into each language's .po.
+## Message catalogues of the command line, the package README and the services' refusals:
+## extract the marked messages (_, N_ and t_) into src/haechi/i18n/haechi.pot and merge
+## them into each language's .po.
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ --no-location --sort-output --project haechi \
-	  --copyright-holder "haechi developers" -o src/haechi/i18n/haechi.pot src/haechi/cli src/haechi/report/package.py
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k t_ --no-location --sort-output --project haechi \
+	  --copyright-holder "haechi developers" -o src/haechi/i18n/haechi.pot src/haechi
 	$(BIN)/pybabel update -i src/haechi/i18n/haechi.pot -d src/haechi/i18n/locale -D haechi \
 	  --no-fuzzy-matching --ignore-obsolete -w 100
 

@@ -24,7 +24,7 @@ from rich.markup import escape
 from haechi import __version__
 from haechi.cli.console import err
 from haechi.domain import HaechiError
-from haechi.i18n import N_, _, set_lang
+from haechi.i18n import N_, _, current, localize, set_lang
 
 EX_SOFTWARE = 70  # sysexits.h: an internal error
 _DEBUG = {"on": False}  # set by --debug (the root callback runs inside app())
@@ -238,8 +238,10 @@ def main(argv: list[str] | None = None) -> None:
         app(args=args, standalone_mode=True)
     except HaechiError as exc:
         label = _("error:")
-        # escaped: a sentence may quote a name in brackets (pip install 'haechi[exchange]')
-        err.print(f"[bold red]{label}[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        # in the CLI's language (a service's sentence marked with t_); escaped: a sentence
+        # may quote a name in brackets (pip install 'haechi[exchange]')
+        text = escape(localize(exc, current()))
+        err.print(f"[bold red]{label}[/] {text}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except OSError as exc:
         label = _("error:")

@@ -9,6 +9,12 @@ edited and shipped without a build step.
   ``LC_MESSAGES``, ``LANG`` starting with ``ko``), else English. A message without a
   translation (or marked fuzzy) is shown in English.
 
+* ``t_("At most {n} photos at a time.", n=limit)`` marks a sentence a service raises: it
+  is the formatted English text (``str()``, logs, the JSON API and tests see English), a
+  :class:`Msg` that also keeps its template and parameters, so whoever shows it to a person
+  translates it then with ``localize(text_or_error, lang)`` — the web serves many languages
+  from one process, so there is no language when the service raises.
+
 The web application has its own catalogues (``haechi/web/locales``); the standalone package
 verifier carries its Korean inside itself (it must run with Python and ``cryptography``
 only).
@@ -19,6 +25,7 @@ from __future__ import annotations
 import os
 from functools import cache
 from importlib import resources
+from typing import Any
 
 LANGUAGES = ("en", "ko")
 DOMAIN = "haechi"
@@ -79,3 +86,54 @@ def _(message: str) -> str:
 def N_(message: str) -> str:
     """Marks a message for extraction where it is defined; translate it with ``_`` later."""
     return message
+
+
+class Msg(str):
+    """A formatted English sentence that remembers how it was made (``template`` and
+    ``params``), so it can be shown later in another language. Everything else sees an
+    ordinary ``str``: equality, hashing, ``in``, slicing and concatenation (which give a
+    plain ``str``)."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, params: dict[str, Any]) -> Msg:
+        self = super().__new__(cls, template.format(**params))
+        self.template = template
+        self.params = params
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An error crossing a process (the job worker, a pool) keeps its template.
+        return (Msg, (self.template, self.params))
+
+
+def t_(template: str, /, **params: Any) -> Msg:
+    """Marks a service's sentence for translation at display time (``pybabel extract -k
+    t_`` finds ``template``). ``template`` uses ``{name}`` fields (``{{`` for a brace);
+    ``params`` are inserted as given, never translated — unless one is itself a ``Msg``
+    (a noun such as ``t_("title")``), which is translated with the sentence."""
+    return Msg(template, params)
+
+
+def localize(item: object, lang: str) -> str:
+    """``item`` (a ``Msg``, an error raised with one, or any text) as a sentence in
+    ``lang``: the template's translation from the haechi catalogue, formatted with the
+    parameters. English when there is no translation, or when a translation does not fit
+    its parameters (a catalogue mistake must not hide the refusal)."""
+    if isinstance(item, BaseException):
+        args = item.args
+        text = str(item)
+        # Only an error whose sentence is its one Msg argument (a custom __str__ wins).
+        if len(args) == 1 and isinstance(args[0], Msg) and text == args[0]:
+            return localize(args[0], lang)
+        return text
+    if not isinstance(item, Msg):
+        return str(item)
+    if lang not in LANGUAGES or lang == "en":
+        return str.__str__(item)
+    params = {k: localize(v, lang) if isinstance(v, Msg) else v for k, v in item.params.items()}
+    try:
+        return translate(item.template, lang).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return str.__str__(item)

@@ -23,7 +23,7 @@ from haechi.cases.acting import acting_as
 from haechi.domain import HaechiError
 from haechi.jobs import once as once_store
 from haechi.web.auth import current, haechi
-from haechi.web.render import ENV, render
+from haechi.web.render import ENV, refusal, render
 
 ENV.globals["form_key"] = once_store.new_key
 
@@ -101,4 +101,4 @@ def once(request: Request, key: str | None, action: str, work: Callable[[], str]
 
 def htmx_error(request: Request, exc: HaechiError) -> Response:
     """A refusal inside a part of a page (htmx swaps 200 answers only)."""
-    return render(request, "_action_error.html", message=str(exc))
+    return render(request, "_action_error.html", message=refusal(request, exc))

@@ -27,7 +27,7 @@ from haechi.web import views
 from haechi.web.auth import Denied, MustChangePassword, NeedLogin, authenticate
 from haechi.web.monitoring import Monitoring
 from haechi.web.rebalance import Rebalance
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 from haechi.web.security import BodyLimit, SecurityHeaders
 from haechi.web.settings import WebSettings
 
@@ -57,6 +57,12 @@ def _error(request: Request, status: int, key: str, message: str | None = None) 
     return render(
         request, "error.html", status=status, error_key=key, message=message, exposure=None
     )
+
+
+def _refusal(request: Request, exc: BaseException) -> str:
+    # The JSON API answers in English, as before (clients match on it); pages in the
+    # reader's language.
+    return str(exc) if _wants_json(request) else refusal(request, exc)
 
 
 def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
@@ -129,11 +135,11 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
 
     @api.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:
-        return _error(request, 404, "error.not_found", str(exc))
+        return _error(request, 404, "error.not_found", _refusal(request, exc))
 
     @api.exception_handler(HaechiError)
     async def _haechi_error(request: Request, exc: HaechiError) -> Response:
-        return _error(request, 400, "error.bad_request", str(exc))
+        return _error(request, 400, "error.bad_request", _refusal(request, exc))
 
     @api.exception_handler(OverflowError)
     async def _overflow(request: Request, _exc: OverflowError) -> Response:

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from haechi.auth.roles import Perm, can
 from haechi.domain.display import visible
+from haechi.i18n import localize
 from haechi.services import exposure
 from haechi.services.search import highlight
 from haechi.web.i18n import COOKIE, Translator, negotiate
@@ -157,6 +158,13 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
 def t_of(request: Request) -> Translator:
     """The translator of the request's language, for a sentence a view builds itself."""
     return Translator(language(request))
+
+
+def refusal(request: Request, exc: BaseException) -> str:
+    """A service's refusal (``HaechiError``) in the request's language: the sentence was
+    raised in English with its template kept (``haechi.i18n.t_``) and is translated only
+    now, for this reader. Shown like any other text (escaped, invisible characters shown)."""
+    return localize(exc, language(request))
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:

@@ -14,7 +14,7 @@ from haechi.domain import HaechiError
 from haechi.web.auth import current, haechi, needs
 from haechi.web.i18n import COOKIE, LANGUAGES
 from haechi.web.nav import NavItem
-from haechi.web.render import render, t_of
+from haechi.web.render import refusal, render, t_of
 
 router = APIRouter()
 NAV = [NavItem(95, "nav.account", "/me", Perm.SELF)]
@@ -55,7 +55,7 @@ def change_password(
             haechi(request), auth.user.id, current_password, new, actor=auth.actor
         )
     except HaechiError as exc:
-        return render(request, "password.html", status=400, error=str(exc))
+        return render(request, "password.html", status=400, error=refusal(request, exc))
     if auth.user.must_change_password:
         return RedirectResponse("/", status_code=303)
     return render(request, "password.html", done=True)
@@ -71,7 +71,7 @@ def new_token(
     try:
         secret, _info = create_token(haechi(request), auth.user, name, days=days, actor=auth.actor)
     except HaechiError as exc:
-        return _page(request, 400, error=str(exc))
+        return _page(request, 400, error=refusal(request, exc))
     return _page(request, new_secret=secret)
 
 

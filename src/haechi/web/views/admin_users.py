@@ -15,7 +15,7 @@ from haechi.auth.roles import MATRIX, Perm, Role
 from haechi.domain import HaechiError
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 
 router = APIRouter()
 NAV = [NavItem(90, "nav.users", "/admin/users", Perm.USERS_MANAGE)]
@@ -60,7 +60,7 @@ def add_user(
             grants.request_role(app, username, role, reason, actor=actor, new_account=True)
             return _page(request, notice_key="users.pending", notice_user=username)
     except HaechiError as exc:
-        return _page(request, 400, error=str(exc))
+        return _page(request, 400, error=refusal(request, exc))
     return RedirectResponse(BACK, status_code=303)
 
 
@@ -100,7 +100,7 @@ def change_user(
         else:
             return _page(request, 400, error_key="error.bad_request")
     except HaechiError as exc:
-        return _page(request, 400, error=str(exc))
+        return _page(request, 400, error=refusal(request, exc))
     return RedirectResponse(BACK, status_code=303)
 
 
@@ -115,7 +115,7 @@ def decide_grant(
             haechi(request), grant_id, decision == "approve", actor=current(request).actor
         )
     except HaechiError as exc:
-        return _page(request, 400, error=str(exc))
+        return _page(request, 400, error=refusal(request, exc))
     if outcome.reset_code:
         return _page(request, reset_code=outcome.reset_code, reset_user=outcome.grant.username)
     return RedirectResponse(BACK, status_code=303)

@@ -19,7 +19,7 @@ from haechi.services import custody as custody_view
 from haechi.web.actions import once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 
 router = APIRouter()
 NAV = [NavItem(73, "nav.capture", "/capture", Perm.LIVE)]
@@ -72,4 +72,4 @@ def start_capture(
 
         return once(request, key, "capture", work)
     except HaechiError as exc:
-        return _page(request, 400, error=str(exc), url=url, case=case)
+        return _page(request, 400, error=refusal(request, exc), url=url, case=case)

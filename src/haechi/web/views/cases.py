@@ -22,7 +22,7 @@ from haechi.services import integrations
 from haechi.web.actions import CASE_CHANGE, acting, audited, go, once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 from haechi.web.views.capabilities import unavailable
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def on_case(request: Request, case: str, work: object) -> Response:
     try:
         return work()  # type: ignore[operator]
     except HaechiError as exc:
-        return case_view(request, case, error=str(exc), status=400)
+        return case_view(request, case, error=refusal(request, exc), status=400)
 
 
 @router.post("/cases/{case}/status", dependencies=[needs(Perm.CASES_WRITE)])

@@ -27,7 +27,7 @@ from haechi.domain import HaechiError
 from haechi.services import integrations
 from haechi.services.search import Filters, search
 from haechi.web.auth import current, haechi, needs
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 
 router = APIRouter()
 CASE_ADD = "case_add"  # audit actions of this module
@@ -132,7 +132,7 @@ def add_to_case(
             targets = list(target or [])[:ALL_RESULTS_MAX]
         result = add_targets(acting(request), case.strip(), targets)
     except HaechiError as exc:
-        return _answer(request, back, error=str(exc), status=400)
+        return _answer(request, back, error=refusal(request, exc), status=400)
     detail.update(targets=len(targets), added=result.added, existing=result.existing)
     audit.record(haechi(request), current(request).actor, CASE_ADD, f"case:{result.case_ref}",
                  detail)  # fmt: skip
@@ -155,7 +155,7 @@ def tag_targets(
     try:
         report = add_tag(acting(request), targets, tag)
     except HaechiError as exc:
-        return _answer(request, back, error=str(exc), status=400)
+        return _answer(request, back, error=refusal(request, exc), status=400)
     audit.record(haechi(request), current(request).actor, TAG, f"tag:{report.tag}",
                  {"targets": report.targets, "added": report.added})  # fmt: skip
     return _answer(request, back, tag=report.tag, tagged=report.targets, added=report.added)

@@ -20,7 +20,7 @@ from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 from haechi.web.views.collect import acting
 
 router = APIRouter()
@@ -78,7 +78,7 @@ def add_partner(
                            labels=[x for x in labels.replace(",", " ").split() if x],
                            kinds=kinds or [], description=description or None)  # fmt: skip
     except HaechiError as exc:
-        return _page(request, status=400, error=str(exc))
+        return _page(request, status=400, error=refusal(request, exc))
     _audit(request, f"partner:{info.name}", {"added": info.scope.describe()})
     return _page(request, token=secret, token_for=info.name)
 
@@ -90,7 +90,7 @@ def partner_token(request: Request, name: str) -> Response:
     try:
         secret, info = new_token(acting(request), name)
     except HaechiError as exc:
-        return _page(request, status=400, error=str(exc))
+        return _page(request, status=400, error=refusal(request, exc))
     _audit(request, f"partner:{info.name}", {"token": info.token_prefix})
     return _page(request, token=secret, token_for=info.name)
 
@@ -104,7 +104,7 @@ def partner_revoke(
     try:
         info = revoke_token(acting(request), name, reason=reason)
     except HaechiError as exc:
-        return _page(request, status=400, error=str(exc))
+        return _page(request, status=400, error=refusal(request, exc))
     _audit(request, f"partner:{info.name}", {"revoked": info.token_prefix, "reason": reason})
     return RedirectResponse("/exchange", status_code=303)
 
@@ -124,7 +124,7 @@ def add_subscription(
         sub = add_haechi(acting(request), name, url=url, token=token,
                          public_key_pem=public_key.encode(), bank=bank or None)  # fmt: skip
     except HaechiError as exc:
-        return _page(request, status=400, error=str(exc))
+        return _page(request, status=400, error=refusal(request, exc))
     _audit(request, f"subscription:{sub.name}", {"added": sub.url, "bank": sub.bank_name})
     return RedirectResponse("/exchange", status_code=303)
 
@@ -145,5 +145,5 @@ async def sync_page(request: Request, name: str) -> Response:
     try:
         report = await run_in_threadpool(sync_for, request, name)
     except HaechiError as exc:
-        return _page(request, status=400, error=str(exc))
+        return _page(request, status=400, error=refusal(request, exc))
     return _page(request, synced=report)

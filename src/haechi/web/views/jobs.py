@@ -24,7 +24,7 @@ from haechi.jobs.kinds import kind_of
 from haechi.jobs.model import JobError, JobInfo
 from haechi.web.actions import JOB_START, audited, go
 from haechi.web.auth import Denied, current, haechi, needs
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 from haechi.web.views.cases import on_case
 
 router = APIRouter()
@@ -76,7 +76,7 @@ def _start_here(request: Request, kind: str, params: dict[str, object], key: str
     try:
         job_id = start_job(request, kind, params, key or None)
     except HaechiError as exc:
-        return refused(request, str(exc))
+        return refused(request, refusal(request, exc))
     return go(request, f"/jobs/{job_id}")
 
 

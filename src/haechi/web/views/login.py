@@ -26,7 +26,7 @@ from haechi.web.auth import (
 )
 from haechi.web.i18n import COOKIE as LANG_COOKIE
 from haechi.web.i18n import LANGUAGES
-from haechi.web.render import render, t_of
+from haechi.web.render import refusal, render, t_of
 
 router = APIRouter()
 
@@ -145,7 +145,7 @@ def reset(
     except LoginRefused:
         return _reset_page(request, 401, t("login.reset_refused"))
     except HaechiError as exc:
-        return _reset_page(request, 400, str(exc))
+        return _reset_page(request, 400, refusal(request, exc))
     return _login_page(request, 200, None, notice="reset.done")
 
 

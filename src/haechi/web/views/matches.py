@@ -26,7 +26,7 @@ from haechi.domain import HaechiError
 from haechi.services import matches
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
-from haechi.web.render import language, render
+from haechi.web.render import language, refusal, render
 from haechi.web.views.capabilities import unavailable
 from haechi.web.views.collect import acting, picker
 
@@ -129,7 +129,7 @@ def add_to_bank(
         sha = match_file(haechi(request), match_id)
         built = add_files_to_bank(acting(request), bank, [sha], notes=f"from match {match_id}")
     except HaechiError as exc:
-        return _page(request, status=400, error=str(exc))
+        return _page(request, status=400, error=refusal(request, exc))
     audit.record(haechi(request), current(request).actor, BANK_CHANGE, f"bank:{built.bank}", {
         "added": built.items_added, "duplicates": built.duplicates, "match_id": match_id,
         "sha256": sha,
@@ -154,7 +154,7 @@ def bank_from_confirmed(
             confirmed_matches=confirmed_matches == "1", description=description or None,
         )  # fmt: skip
     except HaechiError as exc:
-        return _page(request, status=400, error=str(exc))
+        return _page(request, status=400, error=refusal(request, exc))
     audit.record(haechi(request), current(request).actor, BANK_CHANGE, f"bank:{built.bank}", {
         "created": built.created, "files": built.files, "added": built.items_added,
         "sources": built.sources,

@@ -16,7 +16,7 @@ from haechi.domain import HaechiError
 from haechi.services import integrations
 from haechi.web.actions import NOTICE_CHANGE, acting, audited, go, once
 from haechi.web.auth import current, haechi, needs
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 from haechi.web.views.capabilities import unavailable
 from haechi.web.views.cases import on_case
 
@@ -100,7 +100,7 @@ def mark(
             )  # fmt: skip
             audited(request, NOTICE_CHANGE, f"notice_{status}", f"notice:{notice_id}", at=at)
     except HaechiError as exc:
-        return _page(request, notice_id, error=str(exc), status=400)
+        return _page(request, notice_id, error=refusal(request, exc), status=400)
     return go(request, f"/notices/{notice_id}")
 
 
@@ -167,7 +167,7 @@ def set_notifier(
         set_profile(acting(request), "default", **cleaned, default=True)
     except HaechiError as exc:
         return render(request, "notifier.html", status=400, who=Notifier(**cleaned),
-                      saved=False, error=str(exc))  # fmt: skip
+                      saved=False, error=refusal(request, exc))  # fmt: skip
     audited(request, NOTICE_CHANGE, "notifier_profile", "notifier:default",
             **{k: v for k, v in cleaned.items() if k != "phone"})  # fmt: skip
     return go(request, "/notifier?saved=1")

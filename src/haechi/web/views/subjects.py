@@ -23,7 +23,7 @@ from haechi.services import integrations
 from haechi.web.actions import SUBJECT_CHANGE, acting, audited, go, once, staff
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 from haechi.web.uploads import read_form
 from haechi.web.views.capabilities import unavailable
 
@@ -73,7 +73,7 @@ async def enrol(request: Request) -> Response:
     try:
         form = await read_form(request, max_files=MAX_PHOTOS, max_file_bytes=MAX_PHOTO_BYTES)
     except HaechiError as exc:
-        return render(request, "subject_enrol.html", error=str(exc), values={})
+        return render(request, "subject_enrol.html", error=refusal(request, exc), values={})
     values = {k: form.get(k) for k in ("label", "given_by", "relation", "given_at", "valid_until",
                                        "reference", "is_minor")}  # fmt: skip
     values["scope"] = ",".join(form.all("scope"))
@@ -82,7 +82,7 @@ async def enrol(request: Request) -> Response:
     try:
         claim = once_store.claim(app, auth.user.id, key, "subject_enrol")
     except HaechiError as exc:
-        return render(request, "subject_enrol.html", error=str(exc), values=values)
+        return render(request, "subject_enrol.html", error=refusal(request, exc), values=values)
     if not claim.fresh:
         return go(request, claim.result or "/subjects")
     photos = [(f.name or "photo", f.data) for f in form.files.get("photos", [])]
@@ -93,7 +93,7 @@ async def enrol(request: Request) -> Response:
     except HaechiError as exc:
         once_store.release(app, auth.user.id, key)
         values.pop("given_by", None)  # not sent back into the page
-        return render(request, "subject_enrol.html", error=str(exc), values=values)
+        return render(request, "subject_enrol.html", error=refusal(request, exc), values=values)
     except BaseException:
         once_store.release(app, auth.user.id, key)
         raise
@@ -240,7 +240,7 @@ def _or_page(request: Request, subject_id: int, work: object) -> Response:
     try:
         return work()  # type: ignore[operator]
     except HaechiError as exc:
-        return _subject_page(request, subject_id, status=400, error=str(exc))
+        return _subject_page(request, subject_id, status=400, error=refusal(request, exc))
 
 
 @router.post("/subjects/{subject_id}/search", dependencies=[needs(Perm.FACE_SEARCH)])

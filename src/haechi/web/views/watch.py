@@ -22,7 +22,7 @@ from haechi.jobs import store as jobs
 from haechi.web.actions import once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
-from haechi.web.render import render
+from haechi.web.render import refusal, render
 
 router = APIRouter()
 NAV = [NavItem(72, "nav.watch", "/watch", Perm.LIVE)]
@@ -59,7 +59,7 @@ def add_target_form(
             haechi(request), target, join=join == "on", actor=current(request).actor.custody_name
         )
     except HaechiError as exc:
-        return _page(request, 400, error=str(exc))
+        return _page(request, 400, error=refusal(request, exc))
     return RedirectResponse("/watch", status_code=303)
 
 
@@ -79,7 +79,7 @@ def change_target_form(
             actor=current(request).actor.custody_name,
         )
     except HaechiError as exc:
-        return _page(request, 400, error=str(exc))
+        return _page(request, 400, error=refusal(request, exc))
     return RedirectResponse("/watch", status_code=303)
 
 
@@ -107,4 +107,4 @@ def start_bot_conversation(
         return once(request, key, "bot_conversation", work)
     except HaechiError as exc:
         form = {"bot": bot, "commands": commands, "case": case, "wait_seconds": wait_seconds}
-        return _page(request, 400, bot_error=str(exc), bot_form=form)
+        return _page(request, 400, bot_error=refusal(request, exc), bot_form=form)
