@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from haechi.analyze.faces import codec
 from haechi.app import App
-from haechi.match import face_codes
+from haechi.match import face_codes, face_faiss
 from haechi.match import face_index as fi
 from haechi.store.tables.faces import FaceRow
 
@@ -28,19 +28,19 @@ def stream_build(app: App, ids: np.ndarray) -> tuple[Any, Any, Any, dict[str, An
     """(inverted file, sketch, range codes, description) over the active faces ``ids``
     (sorted)."""
     n = len(ids)
-    ivf_rows, sketch_rows = fi.ivf_training_rows(n), fi.sketch_training_rows(n)
+    ivf_rows, sketch_rows = face_faiss.ivf_training_rows(n), face_faiss.sketch_training_rows(n)
     wanted = np.union1d(ids[ivf_rows], ids[sketch_rows])
     sample = vectors_of(app, wanted)
-    index = fi.empty_ivf(sample[np.searchsorted(wanted, ids[ivf_rows])], n)
+    index = face_faiss.empty_ivf(sample[np.searchsorted(wanted, ids[ivf_rows])], n)
     code_sample = sample[np.searchsorted(wanted, ids[sketch_rows])]
-    sketch = fi.empty_sketch(code_sample)
+    sketch = face_faiss.empty_sketch(code_sample)
     del sample
     for page_ids, vectors in fi.FaceIndex._active(app):
         index.add_with_ids(vectors, page_ids)
         sketch.add_with_ids(vectors, page_ids)
     codes, error = face_codes.build_codes(index, code_sample)
     meta = {"format": fi.FORMAT, "model": codec.MODEL, "kind": "ivf", "trained_for": n}
-    meta.update(fi.ivf_meta(int(index.nlist), error))
+    meta.update(face_faiss.ivf_meta(int(index.nlist), error))
     return index, sketch, codes, meta
 
 

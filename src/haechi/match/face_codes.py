@@ -38,7 +38,7 @@ BATCH = 65_536  # faces encoded at once while deriving the codes
 
 
 def _faiss() -> Any:
-    from haechi.match.face_index import _faiss as load
+    from haechi.match.face_faiss import load_faiss as load
 
     return load()
 

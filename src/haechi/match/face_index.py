@@ -48,26 +48,22 @@ from sqlalchemy import func, select
 from haechi.analyze.faces import codec
 from haechi.app import App
 from haechi.match import face_codes
+from haechi.match.face_faiss import (
+    EXACT_LIMIT,
+    K_FACTOR,
+    build_index,
+    build_sketch,
+    index_kind,
+    ivf_meta,
+    load_faiss,
+    range_nprobe,
+    sketch_training_rows,
+)
 from haechi.store.models import CustodyEvent
 from haechi.store.tables.faces import FaceRow
 
 # 1: IVF with sqrt(n) cells and no sketch; 2: no range codes. Other formats are rebuilt.
 FORMAT = 3
-# An exact scan of 50k faces takes a few ms even on a busy core; past that the inverted
-# file is faster and (bench_faces.py) still finds >= 0.99 of the faces within range.
-EXACT_LIMIT = 50_000
-MAX_NLIST = 16_384
-TRAIN_PER_CELL = 20  # k-means points a cell: enough for stable cells, keeps a 1M build ~1-2 min
-KMEANS_ITERATIONS = 10
-# Cells a range query reads: nlist / 24 (167 of 4,000 at 1M). At nlist / 32 the range
-# recall of the hardest synthetic set was 0.993 at 100k and 1M; / 24 leaves a margin.
-RANGE_PROBE_DIVISOR = 24
-MIN_NPROBE = 16
-SKETCH_M = 64  # sub-quantizers of 4 bits: 32 bytes a face
-SKETCH_TRAIN = 65_536
-# Sketch candidates re-ranked per neighbour asked for: at 1M, 64 gave recall@10 0.989-0.993
-# on the hardest synthetic set, 128 gave 0.998 (bench_faces.py).
-K_FACTOR = 100
 SKETCH_BATCH, RERANK_BATCH = 1024, 32  # queries a sketch scan / an exact re-rank holds
 PAGE = 20_000
 _CACHED = 4  # loaded indexes kept per process (one per HOME; tests use many)
@@ -87,108 +83,6 @@ class SyncReport:
 class Hit:
     face_id: int
     distance: float  # Euclidean, the unit dlib's 0.6 rule of thumb is in
-
-
-def _faiss() -> Any:
-    # FAISS's OpenMP threads (its BLAS's too) spin while they wait for work. On a small
-    # server shared with an analysis pool that made index builds 2-7x slower (measured on
-    # 2 busy cores); passive threads sleep instead. Read when FAISS loads its OpenMP
-    # runtime; a deployment's own setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import faiss
-
-    return faiss
-
-
-def nlist_for(n: int) -> int:
-    # About 4*sqrt(n) cells (~250 faces a cell at a million): finer cells cost more k-means
-    # but a face's own pictures span a smaller share of them. At a million, sqrt(n) cells
-    # gave range recall 0.992 reading 6.4% of the faces, 4*sqrt(n) 0.997 reading 4.2%.
-    return int(min(MAX_NLIST, max(64, round(4 * math.sqrt(max(n, 1))))))
-
-
-def range_nprobe(nlist: int) -> int:
-    return min(nlist, max(MIN_NPROBE, math.ceil(nlist / RANGE_PROBE_DIVISOR)))
-
-
-def _sample(n: int, size: int) -> np.ndarray:
-    # A fixed seed: the same faces give the same index.
-    return np.sort(np.random.default_rng(0).choice(n, size=min(n, size), replace=False))
-
-
-def ivf_training_rows(n: int) -> np.ndarray:
-    """Positions (in face-id order) of the faces an inverted file over ``n`` is trained on."""
-    return _sample(n, TRAIN_PER_CELL * nlist_for(n))
-
-
-def sketch_training_rows(n: int) -> np.ndarray:
-    return _sample(n, SKETCH_TRAIN)
-
-
-def empty_ivf(sample: np.ndarray, n: int) -> Any:
-    """An inverted file for ``n`` faces, trained on ``sample`` (``ivf_training_rows``), empty."""
-    faiss = _faiss()
-    nlist = nlist_for(n)
-    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(codec.DIM), codec.DIM, nlist, faiss.METRIC_L2)
-    index.cp.niter = KMEANS_ITERATIONS  # the centroids barely move after ~10 rounds
-    index.cp.min_points_per_centroid = min(TRAIN_PER_CELL, n // nlist)  # no warning
-    index.train(np.ascontiguousarray(sample, dtype=np.float32))
-    index.nprobe = range_nprobe(nlist)  # for callers using FAISS directly (eval)
-    # Face id -> vector: the sketch's candidates are re-ranked by exact distance, and
-    # retired faces are removed without scanning every list.
-    index.set_direct_map_type(faiss.DirectMap.Hashtable)
-    return index
-
-
-def empty_sketch(sample: np.ndarray) -> Any:
-    """32 bytes a face (4-bit PQ, fast scan) for top-k over an inverted file, trained on
-    ``sample`` (``sketch_training_rows``), empty."""
-    faiss = _faiss()
-    pq = faiss.IndexPQFastScan(codec.DIM, SKETCH_M, 4)
-    pq.train(np.ascontiguousarray(sample, dtype=np.float32))
-    # The blocked implementation that batches of clustering queries need; for one query it
-    # was also 1.5x faster than the automatic choice (measured at 1M).
-    pq.implem = 12
-    return faiss.IndexIDMap(pq)
-
-
-def build_index(vectors: np.ndarray, ids: np.ndarray, *, exact_limit: int = EXACT_LIMIT) -> Any:
-    """The main FAISS index over ``vectors`` (n, 128) with ``ids``: exact up to
-    ``exact_limit``, else an inverted file whose default ``nprobe`` is the range one."""
-    faiss = _faiss()
-    n = len(vectors)
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
-    if n <= exact_limit:
-        index = faiss.IndexIDMap(faiss.IndexFlatL2(codec.DIM))
-    else:
-        index = empty_ivf(x[ivf_training_rows(n)], n)
-    if n:
-        index.add_with_ids(x, ids.astype(np.int64))
-    return index
-
-
-def build_sketch(vectors: np.ndarray, ids: np.ndarray) -> Any:
-    """32 bytes a face (4-bit PQ, fast scan) for top-k over an inverted file."""
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
-    sketch = empty_sketch(x[sketch_training_rows(len(x))])
-    sketch.add_with_ids(x, ids.astype(np.int64))
-    return sketch
-
-
-def ivf_meta(nlist: int, code_error: float) -> dict[str, Any]:
-    """How an inverted file with ``nlist`` cells is searched (part of its description)."""
-    return {
-        "nlist": nlist,
-        "nprobe": range_nprobe(nlist),
-        "sketch": f"PQ{SKETCH_M}x4fs",
-        "k_factor": K_FACTOR,
-        "codes": f"IVF{nlist},PQ{face_codes.CODES_M}x4fs",
-        "code_error": code_error,
-    }
-
-
-def index_kind(index: Any) -> str:
-    return "ivf" if hasattr(index, "nprobe") else "flat"
 
 
 # folder -> (stamp, index, sketch, codes, meta). Entries are never changed in place.
@@ -260,7 +154,7 @@ class FaceIndex:
         return (meta.get("version"), st.st_ino, st.st_mtime_ns, st.st_size)
 
     def _read(self) -> bool:
-        faiss = _faiss()
+        faiss = load_faiss()
         key = self.folder.resolve()
         try:
             meta = json.loads(self._meta_path.read_text(encoding="utf-8"))
@@ -302,7 +196,7 @@ class FaceIndex:
     def _own(self) -> None:
         """Copy the cached index before changing it: other threads may be searching it."""
         if self._shared:
-            faiss = _faiss()
+            faiss = load_faiss()
             self.index = faiss.clone_index(self.index)
             if self.sketch is not None:
                 self.sketch = faiss.clone_index(self.sketch)
@@ -315,7 +209,7 @@ class FaceIndex:
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".faces-", suffix=".faiss")
         os.close(fd)
         try:
-            _faiss().write_index(index, tmp)
+            load_faiss().write_index(index, tmp)
             os.replace(tmp, path)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -488,7 +382,7 @@ class FaceIndex:
         nlist = int(self.index.nlist)
         nprobe = nlist if exhaustive else int(self.meta.get("nprobe") or range_nprobe(nlist))
         # Per call, never ``index.nprobe = ...``: the index is shared between threads.
-        return _faiss().SearchParametersIVF(nprobe=nprobe)
+        return load_faiss().SearchParametersIVF(nprobe=nprobe)
 
     def mode(self, *, exhaustive: bool = False) -> dict[str, Any]:
         """How :meth:`within` answers, recorded with each search."""
