@@ -34,6 +34,7 @@ from haechi.auth.passwords import check_policy, hash_password, needs_rehash, ver
 from haechi.auth.roles import Perm, Role, can, parse_role
 from haechi.auth.types import Actor, UserInfo
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.store.tables.web import ApiToken, LoginFailure, WebSession, WebUser
 
 LOCK_AFTER = 5
@@ -41,7 +42,7 @@ LOCK_SECONDS = 15 * 60
 IP_LIMIT = 20
 IP_WINDOW = 10 * 60
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
-REFUSED = "Wrong user name or password, or the account is disabled or locked."
+REFUSED = t_("Wrong user name or password, or the account is disabled or locked.")
 RESET_HOURS = 72
 # Stored as the password hash while a reset code is outstanding: never an argon2 hash, so
 # no password verifies against it.
@@ -52,7 +53,10 @@ def normalise_username(username: str) -> str:
     name = username.strip().lower()
     if not _USERNAME.fullmatch(name):
         raise UsageError(
-            "A user name has 2–64 characters: lower-case letters, digits, dot, dash, underscore."
+            t_(
+                "A user name has 2–64 characters: lower-case letters, "
+                "digits, dot, dash, underscore."
+            )
         )
     return name
 
@@ -85,20 +89,30 @@ def _check_grant(actor: Actor, role: Role, reason: str | None, what: str) -> Non
         return
     if actor.via != "cli":
         raise SecondAdminNeeded(
-            f"{what} as {role.value} lets the account see originals or victims' faces: "
-            "a second administrator must approve it (request it on this page), or an "
-            "administrator gives it with `haechi user` and a --reason."
+            t_(
+                "{what} as {value} lets the account see originals or "
+                "victims' faces: a second administrator must approve it "
+                "(request it on this page), or an administrator gives it "
+                "with `haechi user` and a --reason.",
+                what=what,
+                value=role.value,
+            )
         )
     if not (reason or "").strip():
         raise UsageError(
-            f"{what} as {role.value} lets the account see originals or victims' faces: "
-            "give --reason (it is kept in the audit trail)."
+            t_(
+                "{what} as {value} lets the account see originals or "
+                "victims' faces: give --reason (it is kept in the audit "
+                "trail).",
+                what=what,
+                value=role.value,
+            )
         )
 
 
 def _not_self(actor: Actor, username: str, what: str) -> None:
     if actor.username == username:
-        raise UsageError(f"Nobody can {what} their own account here.")
+        raise UsageError(t_("Nobody can {what} their own account here.", what=what))
 
 
 _USERS = WebUser.__table__
@@ -133,13 +147,13 @@ def add_user(
     unit = normalise_unit(unit)
     check_policy(password, name, display_name)
     if not pending_approval:
-        _check_grant(actor, parsed, reason, f"Creating {name}")
+        _check_grant(actor, parsed, reason, t_("Creating {name}", name=name))
     if all_units:
-        check_all_units(reason, f"Creating {name}")
+        check_all_units(reason, t_("Creating {name}", name=name))
     t = now()
     with write(app) as conn:
         if _row(conn, name) is not None:
-            raise UsageError(f"The user {name} already exists.")
+            raise UsageError(t_("The user {name} already exists.", name=name))
         conn.execute(
             insert(WebUser).values(
                 username=name,
@@ -175,7 +189,7 @@ def find_user(app: App, username: str) -> UserInfo:
     with app.db.connect() as conn:
         row = _row(conn, username.strip().lower())
     if row is None:
-        raise NotFound(f"There is no user {username.strip().lower()!r}.")
+        raise NotFound(t_("There is no user {lower!r}.", lower=username.strip().lower()))
     return _info(row)
 
 
@@ -205,7 +219,7 @@ def _change_in(
 
 def set_disabled(app: App, username: str, disabled: bool, *, actor: Actor) -> UserInfo:
     if disabled:
-        _not_self(actor, find_user(app, username).username, "disable")
+        _not_self(actor, find_user(app, username).username, t_("disable"))
     return _change(app, username, actor, {"disabled": disabled}, disabled=disabled)
 
 
@@ -214,10 +228,10 @@ def set_role(
 ) -> UserInfo:
     user = find_user(app, username)
     parsed = parse_role(role)
-    _not_self(actor, user.username, "change the role of")
+    _not_self(actor, user.username, t_("change the role of"))
     if parsed.value == user.role:
         return user
-    _check_grant(actor, parsed, reason, f"Changing {user.username}'s role")
+    _check_grant(actor, parsed, reason, t_("Changing {name}'s role", name=user.username))
     what: dict[str, Any] = {"role": parsed.value, "was": user.role}
     if reason:
         what["reason"] = reason.strip()[:500]
@@ -252,9 +266,11 @@ def reset_password(
     password at /login/reset; nobody else ever sets or learns it. Resetting a privileged
     account in the web application needs a second administrator (a grant request)."""
     user = find_user(app, username)
-    _not_self(actor, user.username, "reset the password of")
+    _not_self(actor, user.username, t_("reset the password of"))
     if privileged(user.role):
-        _check_grant(actor, Role(user.role), reason, f"Resetting {user.username}'s password")
+        _check_grant(
+            actor, Role(user.role), reason, t_("Resetting {name}'s password", name=user.username)
+        )
     with write(app) as conn:
         code = reset_in(app, conn, user, actor, password=password, reason=reason)
     return find_user(app, user.username), code
@@ -310,7 +326,7 @@ def redeem_reset(app: App, username: str, code: str, new_password: str, *, ip: s
     if not ok:
         audit.record(app, anonymous, audit.LOGIN_FAILED, f"user:{name}", {"reason": "reset_code"})
         raise LoginRefused(
-            "The code is wrong, used or expired: ask an administrator for a new one."
+            t_("The code is wrong, used or expired: ask an administrator for a new one.")
         )
     check_policy(new_password, row.username, row.display_name)
     with write(app) as conn:
@@ -341,9 +357,9 @@ def change_own_password(app: App, user_id: int, old: str, new: str, *, actor: Ac
     with app.db.connect() as conn:
         row = conn.execute(select(_USERS).where(_USERS.c.id == user_id)).first()
     if row is None or not verify_password(row.password_hash, old):
-        raise UsageError("The current password is wrong.")
+        raise UsageError(t_("The current password is wrong."))
     if hmac.compare_digest(old, new):
-        raise UsageError("Choose a password other than the current one.")
+        raise UsageError(t_("Choose a password other than the current one."))
     check_policy(new, row.username, row.display_name)
     with write(app) as conn:
         conn.execute(
@@ -386,7 +402,7 @@ def authenticate(app: App, username: str, password: str, *, ip: str, via: str = 
         retry = max(1, (first or t) + IP_WINDOW - t)
         audit.record(app, anonymous, audit.LOGIN_FAILED, f"user:{name}", {"reason": "rate"})
         raise RateLimited(
-            "Too many failed logins from this address: wait a few minutes and try again.", retry
+            t_("Too many failed logins from this address: wait a few minutes and try again."), retry
         )
     ok = verify_password(row.password_hash if row else None, password)
     locked = row is not None and row.locked_until is not None and row.locked_until > t

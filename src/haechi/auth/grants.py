@@ -22,6 +22,7 @@ from haechi.auth.errors import NotFound
 from haechi.auth.roles import Role, parse_role
 from haechi.auth.types import Actor
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.store.tables.web import GrantRequest
 
 ROLE = "role"
@@ -68,7 +69,9 @@ def _grant(row: Any) -> Grant:
 def _reason(reason: str) -> str:
     text = " ".join(reason.split())
     if len(text) < 5:
-        raise UsageError("Say why (at least a few words): the reason is kept in the audit trail.")
+        raise UsageError(
+            t_("Say why (at least a few words): the reason is kept in the audit trail.")
+        )
     return text[:500]
 
 
@@ -76,7 +79,7 @@ def _file(app: App, actor: Actor, kind: str, username: str, role: str | None, re
     text = _reason(reason)
     user = accounts.find_user(app, username)
     if user.username == actor.username:
-        raise UsageError("Nobody can ask for a change to their own account.")
+        raise UsageError(t_("Nobody can ask for a change to their own account."))
     t = now()
     with write(app) as conn:
         duplicate = conn.execute(
@@ -87,7 +90,12 @@ def _file(app: App, actor: Actor, kind: str, username: str, role: str | None, re
             )
         ).first()
         if duplicate is not None:
-            raise UsageError(f"A request for {user.username} is already waiting for approval.")
+            raise UsageError(
+                t_(
+                    "A request for {username} is already waiting for approval.",
+                    username=user.username,
+                )
+            )
         gid = conn.execute(
             insert(GrantRequest).values(
                 kind=kind,
@@ -112,7 +120,12 @@ def request_role(
     """Ask a second administrator to give ``role`` (a privileged one) to ``username``."""
     parsed = parse_role(role)
     if not accounts.privileged(parsed):
-        raise UsageError(f"The role {parsed.value} needs no second administrator: set it directly.")
+        raise UsageError(
+            t_(
+                "The role {value} needs no second administrator: set it directly.",
+                value=parsed.value,
+            )
+        )
     kind = ROLE + ("+new" if new_account else "")
     return _file(app, actor, kind, username, parsed.value, reason)
 
@@ -128,7 +141,7 @@ def get(app: App, grant_id: int) -> Grant:
             select(GrantRequest.__table__).where(GrantRequest.id == grant_id)
         ).first()
     if row is None:
-        raise NotFound("There is no such request.")
+        raise NotFound(t_("There is no such request."))
     return _grant(row)
 
 
@@ -146,10 +159,19 @@ def decide(app: App, grant_id: int, approve: bool, *, actor: Actor) -> Decision:
     nor the account concerned; a request is decided once (a second click changes nothing)."""
     grant = get(app, grant_id)
     if grant.state != PENDING:
-        raise UsageError(f"This request was already {grant.state} by {grant.decided_by}.")
+        raise UsageError(
+            t_(
+                "This request was already {state} by {decided_by}.",
+                state=grant.state,
+                decided_by=grant.decided_by,
+            )
+        )
     if actor.username in (grant.requested_by, grant.username):
         raise UsageError(
-            "A second administrator must decide: not the one who asked, nor the account's owner."
+            t_(
+                "A second administrator must decide: not the one who asked, "
+                "nor the account's owner."
+            )
         )
     state = "approved" if approve else "refused"
     detail = {"grant": grant.id, "requested_by": grant.requested_by, "reason": grant.reason}
@@ -161,7 +183,7 @@ def decide(app: App, grant_id: int, approve: bool, *, actor: Actor) -> Decision:
             .values(state=state, decided_by=actor.username, decided_at=now())
         ).rowcount
         if changed != 1:  # decided meanwhile by someone else
-            raise UsageError("This request was decided meanwhile.")
+            raise UsageError(t_("This request was decided meanwhile."))
         if approve and grant.kind.startswith(ROLE):
             accounts.apply_grant(
                 app, conn, grant.username, grant.role or Role.AUDITOR.value, actor=actor,

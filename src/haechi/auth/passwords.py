@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 MIN_LENGTH = 10
 # argon2 hashes whatever it gets; an unbounded password is a cheap denial of service.
@@ -20,21 +21,29 @@ _DUMMY = _HASHER.hash("not a real password, only here to spend the same time")
 
 def check_policy(password: str, username: str, display_name: str | None = None) -> None:
     if len(password) < MIN_LENGTH:
-        raise UsageError(f"The password must be at least {MIN_LENGTH} characters long.")
+        raise UsageError(
+            t_("The password must be at least {min_length} characters long.", min_length=MIN_LENGTH)
+        )
     if len(password) > MAX_LENGTH:
-        raise UsageError(f"The password must be at most {MAX_LENGTH} characters long.")
+        raise UsageError(
+            t_("The password must be at most {max_length} characters long.", max_length=MAX_LENGTH)
+        )
     if password.strip().lower() == username.strip().lower():
-        raise UsageError("The password must not be the user name.")
+        raise UsageError(t_("The password must not be the user name."))
     if len(set(password)) < 4:
-        raise UsageError("The password is too repetitive: use at least four different characters.")
+        raise UsageError(
+            t_("The password is too repetitive: use at least four different characters.")
+        )
     weak = weakness(password, [username, display_name or "", *CONTEXT_WORDS])
     if weak:
-        raise UsageError(f"The password is too easy to guess ({weak}): {ADVICE}")
+        raise UsageError(
+            t_("The password is too easy to guess ({weak}): {advice}", weak=weak, advice=ADVICE)
+        )
 
 
 # Words an attacker tries first against this system's accounts.
 CONTEXT_WORDS = ("haechi", "해치", "police", "경찰", "telegram", "텔레그램", "admin")
-ADVICE = "use a longer phrase of several unrelated words."
+ADVICE = t_("use a longer phrase of several unrelated words.")
 # zxcvbn's score 3: "safely unguessable", about 10^8 guesses or more.
 MIN_SCORE = 3
 # zxcvbn's matching is super-linear in the length; what is beyond this adds only strength.
@@ -53,10 +62,11 @@ def weakness(password: str, user_inputs: list[str]) -> str | None:
         return None
     patterns = {str(m.get("dictionary_name") or m.get("pattern")) for m in result["sequence"]}
     if "passwords" in patterns:
-        return "it is, or is built on, one of the most common leaked passwords"
+        return t_("it is, or is built on, one of the most common leaked passwords")
     if "user_inputs" in patterns:
-        return "it is built on the user name or a word of this system"
-    return "an estimated " + f"{10 ** float(result['guesses_log10']):.0e}" + " guesses"
+        return t_("it is built on the user name or a word of this system")
+    guesses = f"{10 ** float(result['guesses_log10']):.0e}"
+    return t_("an estimated {guesses} guesses", guesses=guesses)
 
 
 def hash_password(password: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 
 class Role(enum.StrEnum):
@@ -103,7 +104,9 @@ def parse_role(value: str) -> Role:
         return Role(low)
     except ValueError:
         known = ", ".join(r.value for r in Role)
-        raise UsageError(f"Unknown role {value!r}; choose one of: {known}.") from None
+        raise UsageError(
+            t_("Unknown role {value!r}; choose one of: {known}.", value=value, known=known)
+        ) from None
 
 
 def permissions_of(role: str | Role) -> list[Perm]:

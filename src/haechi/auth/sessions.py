@@ -23,6 +23,7 @@ from haechi.auth.db import now, write
 from haechi.auth.errors import NotFound
 from haechi.auth.types import Actor, UserInfo
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.store.tables.web import ApiToken, WebSession, WebUser
 
 TOUCH_EVERY = 60
@@ -120,9 +121,9 @@ def create_token(
     """Returns the secret (shown once, never stored) and the token's record."""
     label = name.strip()[:128]
     if not label:
-        raise UsageError("Give the token a name that says what script uses it.")
+        raise UsageError(t_("Give the token a name that says what script uses it."))
     if days is not None and not 1 <= days <= 3650:
-        raise UsageError("A token lasts between 1 and 3650 days.")
+        raise UsageError(t_("A token lasts between 1 and 3650 days."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     t = now()
     with write(app) as conn:
@@ -166,7 +167,7 @@ def revoke_token(app: App, user_id: int, token_id: int, *, actor: Actor) -> None
             .values(revoked=True)
         ).rowcount
         if not done:
-            raise NotFound("There is no such token.")
+            raise NotFound(t_("There is no such token."))
         audit.record_in(
             app, conn, actor, audit.TOKEN_CHANGE, f"token:{token_id}", {"revoked": True}
         )

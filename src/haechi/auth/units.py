@@ -17,6 +17,7 @@ import re
 
 from haechi.auth.types import Actor, UserInfo
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 _UNIT = re.compile(r"[\w][\w.\-/ ]{0,63}")
 
@@ -30,7 +31,10 @@ def normalise_unit(unit: str | None) -> str | None:
         return None
     if not _UNIT.fullmatch(name):
         raise UsageError(
-            f"{unit!r} is not a unit name: up to 64 letters, digits, spaces and . - / _."
+            t_(
+                "{unit!r} is not a unit name: up to 64 letters, digits, spaces and . - / _.",
+                unit=unit,
+            )
         )
     return name
 
@@ -38,8 +42,12 @@ def normalise_unit(unit: str | None) -> str | None:
 def check_all_units(reason: str | None, what: str) -> None:
     if not (reason or "").strip():
         raise UsageError(
-            f"{what} with every unit's cases widens what the account sees: give a reason "
-            "(--reason; it is kept in the audit trail)."
+            t_(
+                "{what} with every unit's cases widens what the account "
+                "sees: give a reason (--reason; it is kept in the audit "
+                "trail).",
+                what=what,
+            )
         )
 
 
@@ -61,7 +69,7 @@ def set_unit(
     name = normalise_unit(unit)
     user = find_user(app, username)
     if all_units and not user.all_units:
-        check_all_units(reason, f"Giving {user.username}")
+        check_all_units(reason, t_("Giving {name}", name=user.username))
     what: dict[str, object] = {"unit": name, "all_units": all_units}
     if reason:
         what["reason"] = reason.strip()[:500]

@@ -19,6 +19,7 @@ from haechi.cases.items import AddedItem, _add
 from haechi.cases.model import CaseError, ItemKind
 from haechi.cases.rows import Row
 from haechi.cases.service import case_row
+from haechi.i18n import t_
 from haechi.store.custody import Draft
 from haechi.store.models import Blob, Chat, Media, Message
 from haechi.store.tables.cases import CaseItem
@@ -54,9 +55,14 @@ def add_targets(app: App, case: int | str, targets: list[str]) -> BulkAdd:
     gets its own ``case_item_added`` event, as one added by ``add_message`` does."""
     wanted = list(dict.fromkeys(t.strip() for t in targets if t.strip()))
     if not wanted:
-        raise CaseError("Choose at least one message, file, chat or match to add.")
+        raise CaseError(t_("Choose at least one message, file, chat or match to add."))
     if len(wanted) > MAX_TARGETS:
-        raise CaseError(f"At most {MAX_TARGETS:,} items are added to a case at once.")
+        raise CaseError(
+            t_(
+                "At most {max_targets:,} items are added to a case at once.",
+                max_targets=MAX_TARGETS,
+            )
+        )
     with app.db.begin() as conn:
         row = case_row(conn, case)
         planned = _plan(conn, wanted)
@@ -101,8 +107,12 @@ def _plan(conn: Connection, wanted: list[str]) -> list[_Planned]:
         )
         if not ok:
             raise CaseError(
-                f"{target[:80]!r} names nothing to add: write message:<number>, "
-                "media:<number>, file:<sha256>, chat:<number> or match:<number>."
+                t_(
+                    "{target!r} names nothing to add: write message:<number>, "
+                    "media:<number>, file:<sha256>, chat:<number> or "
+                    "match:<number>.",
+                    target=target[:80],
+                )
             )
         by_kind.setdefault(kind, []).append(ref.lower() if kind == "file" else ref)
     messages = _rows_by(conn, Message, Message.id, [int(r) for r in by_kind.get("message", [])])
@@ -125,7 +135,7 @@ def _plan(conn: Connection, wanted: list[str]) -> list[_Planned]:
         kind, _, ref = target.partition(":")
         if kind == "message":
             if int(ref) not in messages:
-                raise CaseError(f"There is no stored message with database id {ref}.")
+                raise CaseError(t_("There is no stored message with database id {ref}.", ref=ref))
             msg = messages[int(ref)][0]
             plan.append(_Planned(ItemKind.MESSAGE, f"message:{msg.id}", msg, None, msg.chat_id))
             plan += [
@@ -135,19 +145,19 @@ def _plan(conn: Connection, wanted: list[str]) -> list[_Planned]:
         elif kind == "media":
             found = media_by_id.get(int(ref))
             if not found or found[0].blob_sha256 is None:
-                raise CaseError(f"There is no stored file for media row {ref}.")
+                raise CaseError(t_("There is no stored file for media row {ref}.", ref=ref))
             plan.append(media_item(found[0]))
         elif kind == "file":
             sha = ref.lower()
             if sha not in blobs:
-                raise CaseError(f"No stored file has the SHA-256 {sha[:64]}.")
+                raise CaseError(t_("No stored file has the SHA-256 {sha}.", sha=sha[:64]))
             rows = media_by_blob.get(sha, [])
             plan += [media_item(m) for m in rows] or [
                 _Planned(ItemKind.MEDIA, f"blob:{sha}", blob=sha)
             ]
         elif kind == "chat":
             if int(ref) not in chats:
-                raise CaseError(f"There is no stored chat with database id {ref}.")
+                raise CaseError(t_("There is no stored chat with database id {ref}.", ref=ref))
             plan.append(_Planned(ItemKind.CHAT, f"chat:{ref}", chat_id=int(ref)))
     return plan
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from haechi.app import App
+from haechi.i18n import t_
 from haechi.store.custody import Draft, canonical
 
 CASE_CREATED = "case_created"
@@ -119,14 +120,20 @@ def parse_when(value: str | None) -> tuple[str, int]:
             moment = datetime.fromisoformat(text)
         except ValueError:
             raise CaseError(
-                f"{value!r} is not a time: write it as ISO 8601, e.g. 2024-09-03T10:00+09:00."
+                t_(
+                    "{value!r} is not a time: write it as ISO 8601, e.g. 2024-09-03T10:00+09:00.",
+                    value=value,
+                )
             ) from None
         if moment.tzinfo is None:
             if len(text) == 10:  # a bare date: midnight UTC of that day
                 moment = moment.replace(tzinfo=UTC)
             else:
                 raise CaseError(
-                    f"The time {value!r} has no time zone: add one, e.g. +09:00 for KST or Z."
+                    t_(
+                        "The time {value!r} has no time zone: add one, e.g. +09:00 for KST or Z.",
+                        value=value,
+                    )
                 )
         moment = moment.astimezone(UTC)
     iso = moment.isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from haechi.analyze.text.entities import KINDS
 from haechi.cases.model import CaseError
+from haechi.i18n import t_
 from haechi.store.models import Account, Blob, Chat
 from haechi.store.tables.match import MatchRow
 from haechi.store.tables.text import TextEntity
@@ -45,16 +46,28 @@ def check_match(
     """(the match's number as text, the file the item is about, a snapshot of the match)."""
     found = _MATCH_ID.fullmatch(text.strip().lower())
     if found is None:
-        raise CaseError(f"A match is named by the number `haechi match` lists, not {text!r}.")
+        raise CaseError(
+            t_("A match is named by the number `haechi match` lists, not {text!r}.", text=text)
+        )
     match_id = int(found.group(1))
     row = conn.execute(select(MatchRow).where(MatchRow.id == match_id)).first()
     if row is None:
-        raise CaseError(f"There is no match {match_id}: give a number that `haechi match` lists.")
+        raise CaseError(
+            t_(
+                "There is no match {match_id}: give a number that `haechi match` lists.",
+                match_id=match_id,
+            )
+        )
     files = [sha for sha in (row.blob_sha256, row.target_blob_sha256) if sha]
     if blob_sha256 is not None and blob_sha256 not in files:
         shown = " and ".join(f"{sha[:16]}…" for sha in files)
         raise CaseError(
-            f"The file {blob_sha256[:16]}… is not one of match {match_id}'s files ({shown})."
+            t_(
+                "The file {blob_sha256}… is not one of match {match_id}'s files ({shown}).",
+                blob_sha256=blob_sha256[:16],
+                match_id=match_id,
+                shown=shown,
+            )
         )
     snapshot = {
         "kind": row.kind,
@@ -71,16 +84,33 @@ def check_finding(conn: Connection, text: str) -> str:
     prefix, sep, value = text.strip().partition(":")
     prefix = prefix.lower()
     if not sep or not value.strip():
-        raise CaseError(f"A graph finding is {FINDING_FORMS}; {text!r} is none of them.")
+        raise CaseError(
+            t_(
+                "A graph finding is {finding_forms}; {text!r} is none of them.",
+                finding_forms=FINDING_FORMS,
+                text=text,
+            )
+        )
     if prefix == "note":
         return f"note:{value.strip()}"
     if not _node_exists(conn, prefix, value):
         if prefix in _KNOWN_PREFIXES:
             raise CaseError(
-                f"Nothing in the store is {prefix}:{value}, so no network map shows it: "
-                "check the id against `haechi graph`, or type free text as note:<...>."
+                t_(
+                    "Nothing in the store is {prefix}:{value}, so no network map "
+                    "shows it: check the id against `haechi graph`, or type free "
+                    "text as note:<...>.",
+                    prefix=prefix,
+                    value=value,
+                )
             )
-        raise CaseError(f"A graph finding is {FINDING_FORMS}; {text!r} is none of them.")
+        raise CaseError(
+            t_(
+                "A graph finding is {finding_forms}; {text!r} is none of them.",
+                finding_forms=FINDING_FORMS,
+                text=text,
+            )
+        )
     return f"{prefix}:{value}"
 
 

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from haechi.cases.model import CaseError
+from haechi.i18n import t_
 
 
 def write_new(dest: Path, data: bytes) -> str:
@@ -14,5 +15,5 @@ def write_new(dest: Path, data: bytes) -> str:
         with dest.open("xb") as fh:
             fh.write(data)
     except FileExistsError:
-        raise CaseError(f"{dest} exists: choose a new file name.") from None
+        raise CaseError(t_("{dest} exists: choose a new file name.", dest=dest)) from None
     return hashlib.sha256(data).hexdigest()

@@ -22,6 +22,7 @@ from haechi.cases import items, people
 from haechi.cases.detail import case_detail
 from haechi.cases.model import CaseError, ConsentScope, check_age
 from haechi.cases.service import create_case, get_summary
+from haechi.i18n import t_
 from haechi.store.models import Blob
 
 
@@ -52,7 +53,7 @@ def parse_age(text: str | None) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise CaseError(f"{value!r} is not an age in years.")
+        raise CaseError(t_("{value!r} is not an age in years.", value=value))
     return check_age(int(value))
 
 
@@ -62,17 +63,24 @@ def check_victim(victim: VictimDetails, *, consents: bool = True) -> None:
     if not consents:
         return
     if victim.consent_given_by not in people.GIVEN_BY:
-        raise CaseError(f"Consent is given by one of {', '.join(people.GIVEN_BY)}.")
+        raise CaseError(
+            t_("Consent is given by one of {given_by}.", given_by=", ".join(people.GIVEN_BY))
+        )
     if victim.consent_method not in people.METHODS:
-        raise CaseError(f"Consent is recorded as one of {', '.join(people.METHODS)}.")
+        raise CaseError(
+            t_("Consent is recorded as one of {methods}.", methods=", ".join(people.METHODS))
+        )
     if (
         victim.consent_given_by == "subject"
         and victim.age is not None
         and victim.age < people.GUARDIAN_AGE
     ):
         raise CaseError(
-            f"She is under {people.GUARDIAN_AGE}: consent must come from a guardian or legal "
-            "representative."
+            t_(
+                "She is under {guardian_age}: consent must come from a "
+                "guardian or legal representative.",
+                guardian_age=people.GUARDIAN_AGE,
+            )
         )
 
 
@@ -110,13 +118,13 @@ def add_victim(
 def _check(app: App, files: Sequence[str], victim: VictimDetails) -> list[str]:
     shas = list(dict.fromkeys(s.strip().lower() for s in files if s.strip()))
     if not shas:
-        raise CaseError("Confirm at least one candidate as hers first.")
+        raise CaseError(t_("Confirm at least one candidate as hers first."))
     check_victim(victim)
     with app.db.connect() as conn:
         known = set(conn.execute(select(Blob.sha256).where(Blob.sha256.in_(shas))).scalars())
     missing = [s for s in shas if s not in known]
     if missing:
-        raise CaseError(f"No stored file has the SHA-256 {missing[0]}.")
+        raise CaseError(t_("No stored file has the SHA-256 {missing}.", missing=missing[0]))
     return shas
 
 

@@ -20,6 +20,7 @@ from haechi.cases.links import check_url, parse_tme
 from haechi.cases.model import CaseError, ItemKind
 from haechi.cases.rows import Row, get
 from haechi.cases.service import case_row
+from haechi.i18n import t_
 from haechi.store.models import Blob, Chat, Media, Message
 from haechi.store.tables.cases import CaseItem
 
@@ -45,15 +46,17 @@ def resolve_chat(conn: Connection, ref: str) -> Row:
         if found is None and text.isdigit():
             found = conn.execute(select(Chat).where(Chat.id == int(text))).first()
         if found is None:
-            raise CaseError(f"No stored chat has the id {text}.")
+            raise CaseError(t_("No stored chat has the id {text}.", text=text))
         return found
     else:
         stmt = stmt.where(Chat.title == text)
     rows = conn.execute(stmt.limit(2)).all()
     if not rows:
-        raise CaseError(f"No stored chat matches {text!r} (give its key, @username or id).")
+        raise CaseError(
+            t_("No stored chat matches {text!r} (give its key, @username or id).", text=text)
+        )
     if len(rows) > 1:
-        raise CaseError(f"Several chats match {text!r}: give the chat's key instead.")
+        raise CaseError(t_("Several chats match {text!r}: give the chat's key instead.", text=text))
     return rows[0]
 
 
@@ -69,25 +72,32 @@ def resolve_message(
     if message_pk is not None:
         msg = get(conn, Message, message_pk)
         if msg is None:
-            raise CaseError(f"There is no stored message with database id {message_pk}.")
+            raise CaseError(
+                t_(
+                    "There is no stored message with database id {message_pk}.",
+                    message_pk=message_pk,
+                )
+            )
         return msg
     if url is not None and chat is None:
         link = parse_tme(check_url(url))
         if not link.is_message:
-            raise CaseError(f"{url!r} links a chat, not a message.")
+            raise CaseError(t_("{url!r} links a chat, not a message.", url=url))
         if link.username:
             chat = _stated_chat(conn, case_id, link.username) or "@" + link.username
         elif link.channel_id:
             chat = str(link.channel_id)
         message_id = link.message_id
     if chat is None or message_id is None:
-        raise CaseError("Name the message: its chat and message id, or its t.me link.")
+        raise CaseError(t_("Name the message: its chat and message id, or its t.me link."))
     row = resolve_chat(conn, chat)
     found = conn.execute(
         select(Message).where(Message.chat_id == row.id, Message.message_id == message_id)
     ).first()
     if found is None:
-        raise CaseError(f"Chat {row.key} has no stored message {message_id}.")
+        raise CaseError(
+            t_("Chat {key} has no stored message {message_id}.", key=row.key, message_id=message_id)
+        )
     return found
 
 
@@ -110,7 +120,12 @@ def _detail(detail: dict[str, Any] | None) -> str | None:
         return None
     text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
     if len(text) > MAX_DETAIL:
-        raise CaseError(f"The item's details are longer than {MAX_DETAIL:,} characters.")
+        raise CaseError(
+            t_(
+                "The item's details are longer than {max_detail:,} characters.",
+                max_detail=MAX_DETAIL,
+            )
+        )
     return text
 
 
@@ -244,7 +259,7 @@ def add_file(app: App, case: int | str, sha256: str) -> list[AddedItem]:
     with app.db.begin() as conn:
         case_id = case_row(conn, case).id
         if get(conn, Blob, sha) is None:
-            raise CaseError(f"No stored file has the SHA-256 {sha}.")
+            raise CaseError(t_("No stored file has the SHA-256 {sha}.", sha=sha))
         rows = list(
             conn.execute(select(Media).where(Media.blob_sha256 == sha).order_by(Media.id)).all()
         )
@@ -279,7 +294,9 @@ def add_chat(app: App, case: int | str, chat: str, *, url: str | None = None) ->
     if stated is not None:
         link = parse_tme(stated)
         if link.is_message:
-            raise CaseError(f"{url!r} links a message; give the chat's own link (t.me/name).")
+            raise CaseError(
+                t_("{url!r} links a message; give the chat's own link (t.me/name).", url=url)
+            )
     with app.db.begin() as conn:
         case_id = case_row(conn, case).id
         row = resolve_chat(conn, chat)
@@ -311,20 +328,27 @@ def add_external(
     of the network map, or typed free text ``note:...``), by its own id; an id that names
     nothing is refused (see :mod:`haechi.cases.external`)."""
     if kind not in (ItemKind.MATCH, ItemKind.FINDING):
-        raise CaseError("Only matches and findings are added by an external id.")
+        raise CaseError(t_("Only matches and findings are added by an external id."))
     ref_text = external_ref.strip()
     if not ref_text or len(ref_text) > 128:
-        raise CaseError("A match or finding id must be 1 to 128 characters.")
+        raise CaseError(t_("A match or finding id must be 1 to 128 characters."))
     stated = check_url(url) if url else None
     blob_sha256 = blob_sha256.strip().lower() if blob_sha256 else None
     with app.db.begin() as conn:
         case_id = case_row(conn, case).id
         msg = get(conn, Message, message_pk) if message_pk is not None else None
         if message_pk is not None and msg is None:
-            raise CaseError(f"There is no stored message with database id {message_pk}.")
+            raise CaseError(
+                t_(
+                    "There is no stored message with database id {message_pk}.",
+                    message_pk=message_pk,
+                )
+            )
         chat_id = resolve_chat(conn, chat).id if chat else None
         if blob_sha256 is not None and get(conn, Blob, blob_sha256) is None:
-            raise CaseError(f"No stored file has the SHA-256 {blob_sha256}.")
+            raise CaseError(
+                t_("No stored file has the SHA-256 {blob_sha256}.", blob_sha256=blob_sha256)
+            )
         if kind is ItemKind.MATCH:
             ref_text, blob_sha256, snapshot = check_match(conn, ref_text, blob_sha256)
             detail = {**(detail or {}), "match": snapshot}
@@ -348,12 +372,12 @@ def add_external(
 def withdraw_item(app: App, case: int | str, item_id: int, reason: str) -> None:
     reason = reason.strip()
     if not reason:
-        raise CaseError("Say why the item is withdrawn (it stays on record).")
+        raise CaseError(t_("Say why the item is withdrawn (it stays on record)."))
     with app.db.begin() as conn:
         case_id = case_row(conn, case).id
         item = get(conn, CaseItem, item_id)
         if item is None or item.case_id != case_id:
-            raise CaseError(f"Case {case} has no item {item_id}.")
+            raise CaseError(t_("Case {case} has no item {item_id}.", case=case, item_id=item_id))
         if item.withdrawn_at is not None:
             return
         conn.execute(

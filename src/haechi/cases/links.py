@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from haechi.cases.model import CaseError
+from haechi.i18n import t_
 
 TME_HOSTS = {"t.me", "telegram.me", "www.t.me", "telegram.dog"}
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
@@ -54,16 +55,16 @@ def check_url(url: str) -> str:
     """A URL a person typed, accepted only if it is a plain http(s) address."""
     url = url.strip()
     if len(url) > MAX_URL:
-        raise CaseError(f"The URL is longer than {MAX_URL} characters.")
+        raise CaseError(t_("The URL is longer than {max_url} characters.", max_url=MAX_URL))
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        raise CaseError("A URL cannot contain spaces or control characters.")
+        raise CaseError(t_("A URL cannot contain spaces or control characters."))
     if url.startswith("t.me/") or url.startswith("telegram.me/"):
         url = "https://" + url
     elif url.startswith("@") and _USERNAME.fullmatch(url[1:]):
         url = f"https://t.me/{url[1:]}"
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise CaseError(f"{url!r} is not an http(s) URL.")
+        raise CaseError(t_("{url!r} is not an http(s) URL.", url=url))
     if parts.hostname in TME_HOSTS:
         parse_tme(url)  # refuses malformed t.me links
     return url
@@ -72,12 +73,12 @@ def check_url(url: str) -> str:
 def parse_tme(url: str) -> TmeLink:
     parts = urlsplit(url)
     if parts.hostname not in TME_HOSTS:
-        raise CaseError(f"{url!r} is not a t.me link.")
+        raise CaseError(t_("{url!r} is not a t.me link.", url=url))
     segments = [s for s in parts.path.split("/") if s]
     if segments and segments[0] == "s":  # the web preview t.me/s/name/123
         segments = segments[1:]
     if not segments:
-        raise CaseError(f"{url!r} names no chat.")
+        raise CaseError(t_("{url!r} names no chat.", url=url))
     head = segments[0]
     if head.startswith("+") and len(head) > 1:
         return TmeLink(invite=head[1:])
@@ -88,12 +89,14 @@ def parse_tme(url: str) -> TmeLink:
         return TmeLink(channel_id=int(segments[1]), message_id=msg)
     if _USERNAME.fullmatch(head):
         return TmeLink(username=head, message_id=_message_id(segments, 1, url))
-    raise CaseError(f"{url!r} is not a t.me link haechi understands.")
+    raise CaseError(t_("{url!r} is not a t.me link haechi understands.", url=url))
 
 
 def _message_id(segments: list[str], index: int, url: str) -> int | None:
     if len(segments) <= index:
         return None
     if not segments[index].isdigit():
-        raise CaseError(f"{url!r}: {segments[index]!r} is not a message id.")
+        raise CaseError(
+            t_("{url!r}: {segments!r} is not a message id.", url=url, segments=segments[index])
+        )
     return int(segments[index])

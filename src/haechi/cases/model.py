@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 
 class CaseError(UsageError):
@@ -90,12 +91,14 @@ def parse_age_band(value: str | None) -> str | None:
         return AgeBand(value).value
     except ValueError:
         known = ", ".join(b.value for b in AgeBand)
-        raise CaseError(f"Unknown age band {value!r}; use one of {known}.") from None
+        raise CaseError(
+            t_("Unknown age band {value!r}; use one of {known}.", value=value, known=known)
+        ) from None
 
 
 def check_age(age: int | None) -> int | None:
     if age is not None and not 0 <= age <= 120:
-        raise CaseError(f"An age must be between 0 and 120, not {age}.")
+        raise CaseError(t_("An age must be between 0 and 120, not {age}.", age=age))
     return age
 
 

@@ -28,6 +28,7 @@ from haechi.cases.model import (
 )
 from haechi.cases.rows import Row, get
 from haechi.cases.service import case_row
+from haechi.i18n import t_
 from haechi.store.models import Account
 from haechi.store.tables.cases import (
     CaseConsent,
@@ -65,11 +66,15 @@ def _identifiers(pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     for kind, value in pairs:
         if kind not in IDENTIFIER_KINDS:
             raise CaseError(
-                f"Unknown identifier kind {kind!r}; use one of {', '.join(IDENTIFIER_KINDS)}."
+                t_(
+                    "Unknown identifier kind {kind!r}; use one of {identifier_kinds}.",
+                    kind=kind,
+                    identifier_kinds=", ".join(IDENTIFIER_KINDS),
+                )
             )
         value = value.strip()
         if not value or len(value) > 255:
-            raise CaseError(f"A {kind} identifier must be 1 to 255 characters.")
+            raise CaseError(t_("A {kind} identifier must be 1 to 255 characters.", kind=kind))
         out.append({"kind": kind, "value": value})
     return out
 
@@ -88,7 +93,7 @@ def _subject(conn: Connection, case_id: int, label: str) -> Row:
         select(CaseSubject).where(CaseSubject.case_id == case_id, CaseSubject.label == label)
     ).first()
     if row is None:
-        raise CaseError(f"The case has no victim {label!r}.")
+        raise CaseError(t_("The case has no victim {label!r}.", label=label))
     return row
 
 
@@ -187,12 +192,20 @@ def link_faces_subject(app: App, case: int | str, label: str, faces_subject_ref:
         subject = _subject(conn, case_id, label)
         if not _has_consent(conn, subject.id, ConsentScope.FACE_SEARCH):
             raise CaseError(
-                f"Victim {label} has no consent record for face search: record it before "
-                "linking their face subject."
+                t_(
+                    "Victim {label} has no consent record for face search: "
+                    "record it before linking their face subject.",
+                    label=label,
+                )
             )
         known = seams.faces_subject_exists(app, faces_subject_ref)
         if known is False:
-            raise CaseError(f"The faces capability has no subject {faces_subject_ref!r}.")
+            raise CaseError(
+                t_(
+                    "The faces capability has no subject {faces_subject_ref!r}.",
+                    faces_subject_ref=faces_subject_ref,
+                )
+            )
         conn.execute(
             update(CaseSubject)
             .where(CaseSubject.id == subject.id)
@@ -236,21 +249,41 @@ def record_consent(
         scope_value = ConsentScope(scope).value
     except ValueError:
         known = ", ".join(s.value for s in ConsentScope)
-        raise CaseError(f"Unknown consent scope {scope!r}; use one of {known}.") from None
+        raise CaseError(
+            t_("Unknown consent scope {scope!r}; use one of {known}.", scope=scope, known=known)
+        ) from None
     if given_by not in GIVEN_BY:
-        raise CaseError(f"Consent is given by one of {', '.join(GIVEN_BY)}, not {given_by!r}.")
+        raise CaseError(
+            t_(
+                "Consent is given by one of {given_by}, not {given!r}.",
+                given_by=", ".join(GIVEN_BY),
+                given=given_by,
+            )
+        )
     if method not in METHODS:
-        raise CaseError(f"Consent is recorded as {', '.join(METHODS)}, not {method!r}.")
+        raise CaseError(
+            t_(
+                "Consent is recorded as {methods}, not {method!r}.",
+                methods=", ".join(METHODS),
+                method=method,
+            )
+        )
     if document_sha256 is not None and not _SHA.fullmatch(document_sha256):
-        raise CaseError("The consent document's hash must be 64 lowercase hex digits (SHA-256).")
+        raise CaseError(
+            t_("The consent document's hash must be 64 lowercase hex digits (SHA-256).")
+        )
     when, _ = ev.parse_when(granted_at)
     with app.db.begin() as conn:
         case_id = case_row(conn, case).id
         subject = _subject(conn, case_id, label)
         if given_by == "subject" and subject.age is not None and subject.age < GUARDIAN_AGE:
             raise CaseError(
-                f"Victim {label} is under {GUARDIAN_AGE}: consent must come from a guardian "
-                "or legal representative."
+                t_(
+                    "Victim {label} is under {guardian_age}: consent must come "
+                    "from a guardian or legal representative.",
+                    label=label,
+                    guardian_age=GUARDIAN_AGE,
+                )
             )
         consent_id = conn.execute(
             insert(CaseConsent)
@@ -291,7 +324,9 @@ def withdraw_consent(app: App, case: int | str, consent_id: int, *, at: str | No
         consent = get(conn, CaseConsent, consent_id)
         subject = get(conn, CaseSubject, consent.subject_id) if consent is not None else None
         if consent is None or subject is None or subject.case_id != case_id:
-            raise CaseError(f"The case has no consent record {consent_id}.")
+            raise CaseError(
+                t_("The case has no consent record {consent_id}.", consent_id=consent_id)
+            )
         if consent.withdrawn_at is not None:
             return
         conn.execute(
@@ -327,7 +362,12 @@ def add_suspect(
         if account:
             found = conn.execute(select(Account.id).where(Account.key == account)).first()
             if found is None:
-                raise CaseError(f"No stored account has the key {account!r} (e.g. user:123).")
+                raise CaseError(
+                    t_(
+                        "No stored account has the key {account!r} (e.g. user:123).",
+                        account=account,
+                    )
+                )
             account_id = int(found[0])
         label = _next_label(conn, CaseSuspect, case_id, "S")
         suspect_id = conn.execute(
@@ -372,7 +412,7 @@ def _suspect(conn: Connection, case_id: int, label: str) -> Row:
         select(CaseSuspect).where(CaseSuspect.case_id == case_id, CaseSuspect.label == label)
     ).first()
     if row is None:
-        raise CaseError(f"The case has no suspect {label!r}.")
+        raise CaseError(t_("The case has no suspect {label!r}.", label=label))
     return row
 
 
@@ -390,7 +430,9 @@ def set_suspect_status(
         new = SuspectStatus(status)
     except ValueError:
         known = ", ".join(s.value for s in SuspectStatus)
-        raise CaseError(f"Unknown suspect status {status!r}; use one of {known}.") from None
+        raise CaseError(
+            t_("Unknown suspect status {status!r}; use one of {known}.", status=status, known=known)
+        ) from None
     check_age(age)
     when, unix = ev.parse_when(at)
     with app.db.begin() as conn:
@@ -406,7 +448,9 @@ def set_suspect_status(
             values.update(apprehended_at=when, apprehended_unix=unix)
         if new is SuspectStatus.DETAINED:
             if suspect.apprehended_unix is not None and unix < suspect.apprehended_unix:
-                raise CaseError(f"Suspect {label} cannot be detained before being apprehended.")
+                raise CaseError(
+                    t_("Suspect {label} cannot be detained before being apprehended.", label=label)
+                )
             values.update(detained_at=when, detained_unix=unix)
         conn.execute(update(CaseSuspect).where(CaseSuspect.id == suspect.id).values(**values))
         ev.record(

@@ -18,6 +18,7 @@ from haechi.cases import events as ev
 from haechi.cases import visibility
 from haechi.cases.model import CaseError, CaseStatus, CaseSummary
 from haechi.cases.rows import Row
+from haechi.i18n import t_
 from haechi.store.tables.cases import Case, CaseItem, CaseNote, CaseTag, Notice
 
 _REF = re.compile(r"[\w][\w.\-/#]{0,63}")
@@ -35,16 +36,20 @@ def case_row(conn: Connection, key: int | str) -> Row:
         row = conn.execute(select(Case).where(Case.ref == text)).first()
     # Another unit's case is answered as one that does not exist (cases.visibility).
     if row is None or not visibility.sees(conn, row.unit):
-        raise CaseError(f"There is no case {text!r}: `haechi case list` shows the cases.")
+        raise CaseError(
+            t_("There is no case {text!r}: `haechi case list` shows the cases.", text=text)
+        )
     return row
 
 
 def _check_text(value: str, what: str, limit: int = MAX_TEXT) -> str:
     value = value.strip()
     if not value:
-        raise CaseError(f"The {what} cannot be empty.")
+        raise CaseError(t_("The {what} cannot be empty.", what=what))
     if len(value) > limit:
-        raise CaseError(f"The {what} is longer than {limit:,} characters.")
+        raise CaseError(
+            t_("The {what} is longer than {limit:,} characters.", what=what, limit=limit)
+        )
     return value
 
 
@@ -54,7 +59,9 @@ def _check_date(value: str | None) -> str:
     try:
         return date.fromisoformat(value.strip()).isoformat()
     except ValueError:
-        raise CaseError(f"{value!r} is not a date: write it as YYYY-MM-DD.") from None
+        raise CaseError(
+            t_("{value!r} is not a date: write it as YYYY-MM-DD.", value=value)
+        ) from None
 
 
 def _check_tags(tags: Iterable[str]) -> list[str]:
@@ -63,7 +70,10 @@ def _check_tags(tags: Iterable[str]) -> list[str]:
         tag = tag.strip()
         if not _TAG.fullmatch(tag):
             raise CaseError(
-                f"{tag!r} is not a valid tag: use letters, digits and - _ . : / (64 at most)."
+                t_(
+                    "{tag!r} is not a valid tag: use letters, digits and - _ . : / (64 at most).",
+                    tag=tag,
+                )
             )
         out.append(tag)
     return sorted(set(out))
@@ -83,16 +93,18 @@ def create_case(
     """Open a case. ``reported_on`` (the day it was reported) is what statistics count.
     ``unit``: the unit it belongs to; a person who sees one unit opens cases in theirs
     (by default, and only there)."""
-    title = _check_text(title, "case title", 500)
+    title = _check_text(title, t_("case title"), 500)
     unit = _case_unit(app, unit)
     if ref is not None and not _REF.fullmatch(ref.strip()):
-        raise CaseError(f"{ref!r} is not a valid case reference (letters, digits, - _ . / #).")
+        raise CaseError(
+            t_("{ref!r} is not a valid case reference (letters, digits, - _ . / #).", ref=ref)
+        )
     day = _check_date(reported_on)
     tag_list = _check_tags(tags)
     opened = ev.now_iso()
     with app.db.begin() as conn:
         if ref is not None and conn.execute(select(Case.id).where(Case.ref == ref)).first():
-            raise CaseError(f"A case with the reference {ref!r} already exists.")
+            raise CaseError(t_("A case with the reference {ref!r} already exists.", ref=ref))
         nonce = ev.new_nonce()
         case_id = conn.execute(
             insert(Case)
@@ -139,7 +151,7 @@ def _case_unit(app: App, unit: str | None) -> str | None:
     if scope is None:
         return unit
     if unit is not None and unit != scope.unit:
-        raise CaseError("You can open cases only in your own unit.")
+        raise CaseError(t_("You can open cases only in your own unit."))
     return scope.unit
 
 
@@ -157,7 +169,7 @@ def set_case_unit(app: App, key: int | str, unit: str | None) -> None:
     """Move a case to another unit (someone who sees every unit; logged)."""
     unit = normalise_unit(unit)
     if visibility.unit_of(app) is not None:
-        raise CaseError("Only someone who sees every unit can move a case to another unit.")
+        raise CaseError(t_("Only someone who sees every unit can move a case to another unit."))
     with app.db.begin() as conn:
         case = case_row(conn, key)
         if case.unit == unit:
@@ -245,7 +257,9 @@ def set_status(app: App, key: int | str, status: str, *, reason: str | None = No
         new = CaseStatus(status)
     except ValueError:
         known = ", ".join(s.value for s in CaseStatus)
-        raise CaseError(f"Unknown case status {status!r}; use one of {known}.") from None
+        raise CaseError(
+            t_("Unknown case status {status!r}; use one of {known}.", status=status, known=known)
+        ) from None
     with app.db.begin() as conn:
         case = case_row(conn, key)
         if case.status == new.value:
@@ -265,7 +279,7 @@ def set_status(app: App, key: int | str, status: str, *, reason: str | None = No
 
 def assign(app: App, key: int | str, assignee: str | None) -> None:
     if assignee is not None:
-        assignee = _check_text(assignee, "assignee", 128)
+        assignee = _check_text(assignee, t_("assignee"), 128)
     with app.db.begin() as conn:
         case = case_row(conn, key)
         if case.assignee == assignee:
@@ -308,9 +322,9 @@ def update_case(
 ) -> None:
     values: dict[str, str] = {}
     if title is not None:
-        values["title"] = _check_text(title, "case title", 500)
+        values["title"] = _check_text(title, t_("case title"), 500)
     if summary is not None:
-        values["summary"] = _check_text(summary, "case summary")
+        values["summary"] = _check_text(summary, t_("case summary"))
     if reported_on is not None:
         values["reported_on"] = _check_date(reported_on)
     if not values:
@@ -327,7 +341,7 @@ def update_case(
 
 def add_note(app: App, key: int | str, text: str) -> int:
     """A free-text note; the log holds its hash (notes may name people)."""
-    text = _check_text(text, "note")
+    text = _check_text(text, t_("note"))
     with app.db.begin() as conn:
         case = case_row(conn, key)
         at, nonce = ev.now_iso(), ev.new_nonce()

@@ -28,6 +28,7 @@ from haechi.cases.charts import bar_chart_svg
 from haechi.cases.model import AGE_BAND_LABELS, AgeBand, CaseError, age_band
 from haechi.cases.notices.service import RecipientTiming, removal_times
 from haechi.cases.timefmt import KST
+from haechi.i18n import t_
 from haechi.store.tables.cases import Case, CaseSubject, CaseSuspect
 
 BANDS = [AgeBand.UNDER_14, AgeBand.TEEN, AgeBand.TWENTIES, AgeBand.THIRTY_PLUS, AgeBand.UNKNOWN]
@@ -63,9 +64,11 @@ def period(start: str | None, end: str | None) -> Period:
         first = _day(start, first=True) if start else date(date.today().year, 1, 1)
         last = _day(end, first=False) if end else date.today()
     except ValueError:
-        raise CaseError("Give dates as YYYY-MM-DD or YYYY-MM.") from None
+        raise CaseError(t_("Give dates as YYYY-MM-DD or YYYY-MM.")) from None
     if last < first:
-        raise CaseError(f"The period ends ({last}) before it starts ({first}).")
+        raise CaseError(
+            t_("The period ends ({last}) before it starts ({first}).", last=last, first=first)
+        )
     return Period(first, last)
 
 

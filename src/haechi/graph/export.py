@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 FORMATS = {"gexf": ".gexf", "graphml": ".graphml", "cytoscape": ".json"}
 
@@ -51,7 +52,13 @@ def write(
     g: nx.MultiDiGraph, path: Path, fmt: str, extra: dict[str, dict[str, Any]] | None = None
 ) -> Path:
     if fmt not in FORMATS:
-        raise UsageError(f"Unknown graph format {fmt!r}: use one of {', '.join(FORMATS)}.")
+        raise UsageError(
+            t_(
+                "Unknown graph format {fmt!r}: use one of {formats}.",
+                fmt=fmt,
+                formats=", ".join(FORMATS),
+            )
+        )
     h = scalar_copy(g, extra)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "gexf":

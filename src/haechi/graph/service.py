@@ -22,6 +22,7 @@ from haechi.graph.analysis import Analysis, analyse, chat_projection
 from haechi.graph.build import BuildOptions, build_graph
 from haechi.graph.spread import Spread, bot_spread, media_spread
 from haechi.graph.successors import Successor
+from haechi.i18n import t_
 from haechi.store.custody import EXPORT, Draft
 
 __all__ = [
@@ -104,7 +105,9 @@ def summary(g: nx.MultiDiGraph, a: Analysis | None = None, n: int = 10) -> Graph
 def neighbourhood(g: nx.MultiDiGraph, node: str, depth: int = 1) -> nx.MultiDiGraph:
     """The subgraph within ``depth`` hops of ``node`` (edges in either direction)."""
     if node not in g:
-        raise UsageError(f"No node {node!r} in the graph (ids look like chat:12, bot:name).")
+        raise UsageError(
+            t_("No node {node!r} in the graph (ids look like chat:12, bot:name).", node=node)
+        )
     keep = set(nx.single_source_shortest_path_length(g.to_undirected(as_view=True), node, depth))
     return g.subgraph(keep).copy()
 

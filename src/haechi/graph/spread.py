@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from haechi.app import App
 from haechi.domain import UsageError
 from haechi.graph.build import media_groups, text_version
+from haechi.i18n import t_
 from haechi.store.models import Account, Chat, Media, Message
 from haechi.store.tables.text import TextEntity
 
@@ -104,7 +105,7 @@ def summarise(s: Spread) -> Spread:
 def bot_spread(app: App, username: str) -> Spread:
     name = username.lower().lstrip("@")
     if not name:
-        raise UsageError("Name a bot, e.g. @example_bot.")
+        raise UsageError(t_("Name a bot, e.g. @example_bot."))
     s = Spread(subject=f"bot:@{name}")
     with app.db.connect() as conn:
         titles = dict(conn.execute(select(Chat.id, Chat.title)).all())
@@ -171,7 +172,7 @@ def _group_of(app: App, conn: Any, sha: str) -> tuple[str, list[str], str]:
 def media_spread(app: App, sha256: str) -> Spread:
     key = sha256.lower()
     if len(key) < 8 or any(c not in "0123456789abcdef" for c in key):
-        raise UsageError("Give the SHA-256 (or its first 8+ hex digits) of a stored file.")
+        raise UsageError(t_("Give the SHA-256 (or its first 8+ hex digits) of a stored file."))
     with app.db.connect() as conn:
         blobs = [
             b
@@ -181,9 +182,11 @@ def media_spread(app: App, sha256: str) -> Spread:
             if b
         ]
         if not blobs:
-            raise UsageError(f"No stored media file has a SHA-256 starting with {key}.")
+            raise UsageError(t_("No stored media file has a SHA-256 starting with {key}.", key=key))
         if len(blobs) > 1 and len(key) < 64:
-            raise UsageError(f"{key} matches {len(blobs)} files: give more digits.")
+            raise UsageError(
+                t_("{key} matches {n_blobs} files: give more digits.", key=key, n_blobs=len(blobs))
+            )
         group, members, method = _group_of(app, conn, blobs[0])
         titles = dict(conn.execute(select(Chat.id, Chat.title)).all())
         rows = conn.execute(

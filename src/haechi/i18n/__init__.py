@@ -23,6 +23,7 @@ only).
 from __future__ import annotations
 
 import os
+import pickle
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -92,20 +93,30 @@ class Msg(str):
     """A formatted English sentence that remembers how it was made (``template`` and
     ``params``), so it can be shown later in another language. Everything else sees an
     ordinary ``str``: equality, hashing, ``in``, slicing and concatenation (which give a
-    plain ``str``)."""
+    plain ``str``). Made by :func:`t_`."""
 
     template: str
     params: dict[str, Any]
 
-    def __new__(cls, template: str, params: dict[str, Any]) -> Msg:
-        self = super().__new__(cls, template.format(**params))
+    def __new__(cls, text: str, template: str, params: dict[str, Any]) -> Msg:
+        self = super().__new__(cls, text)
         self.template = template
         self.params = params
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # An error crossing a process (the job worker, a pool) keeps its template.
-        return (Msg, (self.template, self.params))
+        # An error crossing a process (ingest readers, the job worker, a pool) keeps its
+        # English text exactly and its template; a parameter that cannot be pickled (an
+        # exception holding a socket, say) travels as its text, so the error still does.
+        params = self.params
+        try:
+            pickle.dumps(params)
+        except Exception:
+            params = {
+                k: v if isinstance(v, str | int | float | bool | None) else str(v)
+                for k, v in params.items()
+            }
+        return (Msg, (str.__str__(self), self.template, params))
 
 
 def t_(template: str, /, **params: Any) -> Msg:
@@ -113,7 +124,7 @@ def t_(template: str, /, **params: Any) -> Msg:
     t_`` finds ``template``). ``template`` uses ``{name}`` fields (``{{`` for a brace);
     ``params`` are inserted as given, never translated — unless one is itself a ``Msg``
     (a noun such as ``t_("title")``), which is translated with the sentence."""
-    return Msg(template, params)
+    return Msg(template.format(**params), template, params)
 
 
 def localize(item: object, lang: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from haechi.app import App
 from haechi.auth.db import write
+from haechi.i18n import t_
 from haechi.jobs.model import JobError
 from haechi.store.tables.jobs import Submission
 
@@ -33,7 +34,9 @@ def new_key() -> str:
 
 def check_key(key: str | None) -> str:
     if not key or not _KEY.fullmatch(key):
-        raise JobError("This form is out of date or incomplete: reload the page and send it again.")
+        raise JobError(
+            t_("This form is out of date or incomplete: reload the page and send it again.")
+        )
     return key
 
 

@@ -22,6 +22,7 @@ from haechi.app import App
 from haechi.auth.db import write
 from haechi.auth.roles import can
 from haechi.auth.types import Actor
+from haechi.i18n import t_
 from haechi.jobs.kinds import kind_of
 from haechi.jobs.model import JobError, JobInfo, JobState
 from haechi.store.tables.jobs import Job
@@ -58,15 +59,15 @@ def submit(
     (or the kind's own ``UsageError``) with a sentence for what cannot be run."""
     spec = kind_of(kind)
     if actor.role is not None and not can(actor.role, spec.perm):
-        raise JobError(f"Your role may not run {kind} jobs.")
+        raise JobError(t_("Your role may not run {kind} jobs.", kind=kind))
     if idem_key is not None and not 8 <= len(idem_key) <= 64:
-        raise JobError("The form's key is malformed: reload the page.")
+        raise JobError(t_("The form's key is malformed: reload the page."))
     if idem_key is not None and (found := find_by_key(app, actor.user_id, idem_key)) is not None:
         return found
     cleaned, subject = spec.check(app, dict(params))
     text = json.dumps(cleaned, ensure_ascii=False, sort_keys=True)
     if len(text) > MAX_PARAMS:
-        raise JobError("The job's parameters are too long.")
+        raise JobError(t_("The job's parameters are too long."))
     row = {
         "kind": kind,
         "params_json": text,
@@ -133,7 +134,7 @@ def get(app: App, job_id: int) -> JobInfo:
     with app.db.connect() as conn:
         row = conn.execute(select(Job).where(Job.id == job_id)).first()
     if row is None:
-        raise JobError(f"There is no job {job_id}.")
+        raise JobError(t_("There is no job {job_id}.", job_id=job_id))
     return _info(row)
 
 
@@ -141,7 +142,7 @@ def actor_of(app: App, job_id: int) -> Actor:
     with app.db.connect() as conn:
         raw = conn.execute(select(Job.actor_json).where(Job.id == job_id)).scalar()
     if raw is None:
-        raise JobError(f"There is no job {job_id}.")
+        raise JobError(t_("There is no job {job_id}.", job_id=job_id))
     return Actor(**json.loads(raw))
 
 
@@ -152,7 +153,7 @@ def result_file(app: App, job_id: int) -> tuple[str | None, bool]:
             select(Job.result_file, Job.result_encrypted).where(Job.id == job_id)
         ).first()
     if row is None:
-        raise JobError(f"There is no job {job_id}.")
+        raise JobError(t_("There is no job {job_id}.", job_id=job_id))
     return row[0], bool(row[1])
 
 

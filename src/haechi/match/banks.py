@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, select
 
 from haechi.app import App
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.match import events
 from haechi.match.formats.base import ParsedItem, ParsedSignal, StoredItem
 from haechi.store.custody import Draft, utc_now
@@ -102,13 +103,16 @@ def create_bank(
     name = name.strip()
     if not NAME_RE.match(name):
         raise UsageError(
-            "A bank name is 1-128 letters, digits, spaces or . : @ ( ) + - _ "
-            f"and starts with a letter or digit, not {name!r}."
+            t_(
+                "A bank name is 1-128 letters, digits, spaces or . : @ ( ) + "
+                "- _ and starts with a letter or digit, not {name!r}.",
+                name=name,
+            )
         )
     now = utc_now()
     with app.db.begin() as conn:
         if conn.execute(select(Bank.id).where(Bank.name == name)).first():
-            raise UsageError(f"A bank called {name!r} exists already.")
+            raise UsageError(t_("A bank called {name!r} exists already.", name=name))
         bank_id = conn.execute(
             insert(Bank)
             .values(
@@ -193,7 +197,9 @@ def get_bank(app: App, name: str) -> BankInfo:
         row = conn.execute(select(Bank).where(Bank.name == name)).first()
     if row is None:
         known = ", ".join(b.name for b in list_banks(app)[:10]) or "none yet"
-        raise UsageError(f"There is no bank called {name!r} (banks: {known}).")
+        raise UsageError(
+            t_("There is no bank called {name!r} (banks: {known}).", name=name, known=known)
+        )
     return _info(row, _counts(app, [row.id])[row.id])
 
 
@@ -423,7 +429,9 @@ def remove_items_in(
     )
     if len(found) != len(set(item_ids)):
         missing = sorted(set(item_ids) - set(found))
-        raise UsageError(f"Bank {bank.name!r} has no item {missing[0]}.")
+        raise UsageError(
+            t_("Bank {name!r} has no item {missing}.", name=bank.name, missing=missing[0])
+        )
     # By the items' own signals (the item_id index): a bank_id condition made SQLite walk
     # every hash of the bank, seconds per call in a bank of a million.
     pairs = conn.execute(

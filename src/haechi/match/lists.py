@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from haechi.app import App
+from haechi.i18n import t_
 from haechi.match import events, formats
 from haechi.match.banks import AddReport, add_items, bank_items, get_bank
 from haechi.match.formats import stopncii
@@ -58,7 +59,8 @@ def import_list(
                 raise
             # the file as a whole cannot be read (broken JSON, say): no line can be skipped
             raise FormatError(
-                f"{path.name}, {exc}. Nothing was imported; fix the file.", line=exc.line
+                t_("{name}, {exc}. Nothing was imported; fix the file.", name=path.name, exc=exc),
+                line=exc.line,
             ) from None
 
     def records() -> Iterator[ParsedItem]:
@@ -69,8 +71,13 @@ def import_list(
             if isinstance(parsed, BadRecord):
                 if not skip_bad:
                     raise FormatError(
-                        f"{path.name}, line {parsed.where}: {parsed.problem}. Nothing was "
-                        "imported; fix the line or import with --skip-bad.",
+                        t_(
+                            "{name}, line {where}: {problem}. Nothing was imported; fix "
+                            "the line or import with --skip-bad.",
+                            name=path.name,
+                            where=parsed.where,
+                            problem=parsed.problem,
+                        ),
                         line=parsed.where,
                     )
                 skipped.append((parsed.where, parsed.problem))
@@ -113,7 +120,7 @@ def export_bank(
     info = get_bank(app, bank)
     path = Path(path)
     if path.exists() and path.is_dir():
-        raise FormatError(f"{path} is a folder; give a file name.")
+        raise FormatError(t_("{path} is a folder; give a file name.", path=path))
     items = bank_items(app, bank)
     tmp = path.with_name(f".{path.name}.part")
     with open(tmp, "w", encoding="utf-8", newline="") as fh:

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 CONFIG = "review.toml"
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -68,7 +69,13 @@ class CategorySet:
             if c.id == category_id:
                 return c
         known = ", ".join(c.id for c in self.categories)
-        raise UsageError(f"There is no category {category_id!r}; the categories are: {known}.")
+        raise UsageError(
+            t_(
+                "There is no category {category_id!r}; the categories are: {known}.",
+                category_id=category_id,
+                known=known,
+            )
+        )
 
     @property
     def groups(self) -> list[str]:
@@ -90,13 +97,19 @@ def _load(path: Path, _stamp: int) -> CategorySet:  # cached until the file chan
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} is not valid TOML: {exc}.") from None
+        raise UsageError(t_("{path} is not valid TOML: {exc}.", path=path, exc=exc)) from None
     unknown = set(data) - {"category"}
     if unknown:
-        raise UsageError(f"Unknown section(s) {sorted(unknown)} in {path}: use [[category]].")
+        raise UsageError(
+            t_(
+                "Unknown section(s) {unknown} in {path}: use [[category]].",
+                unknown=sorted(unknown),
+                path=path,
+            )
+        )
     entries = data.get("category")
     if not isinstance(entries, list) or not entries:
-        raise UsageError(f"{path} defines no [[category]].")
+        raise UsageError(t_("{path} defines no [[category]].", path=path))
     out: list[Category] = []
     for n, entry in enumerate(entries, 1):
         out.append(_category(path, n, entry))
@@ -107,24 +120,32 @@ def _load(path: Path, _stamp: int) -> CategorySet:  # cached until the file chan
 def _category(path: Path, n: int, entry: object) -> Category:
     where = f"category {n} of {path}"
     if not isinstance(entry, dict):
-        raise UsageError(f"{where} is not a table.")
+        raise UsageError(t_("{where} is not a table.", where=where))
     extra = set(entry) - _FIELDS
     if extra:
-        raise UsageError(f"Unknown setting(s) {sorted(extra)} in {where}.")
+        raise UsageError(
+            t_("Unknown setting(s) {extra} in {where}.", extra=sorted(extra), where=where)
+        )
     for name in ("id", "en", "ko", "key"):
         if not isinstance(entry.get(name), str) or not entry[name].strip():
-            raise UsageError(f'{where} needs {name} = "...".')
+            raise UsageError(t_('{where} needs {name} = "...".', where=where, name=name))
     cid, key = entry["id"].strip(), entry["key"].strip()
     group = str(entry.get("group", "content")).strip()
     if not _ID.match(cid) or not _ID.match(group):
-        raise UsageError(f"In {where}, id and group are lower-case letters, digits and _.")
+        raise UsageError(
+            t_("In {where}, id and group are lower-case letters, digits and _.", where=where)
+        )
     if len(key) != 1 or key in RESERVED_KEYS or not key.isprintable() or key.isspace():
         raise UsageError(
-            f"In {where}, key is one character other than {' '.join(sorted(RESERVED_KEYS))}."
+            t_(
+                "In {where}, key is one character other than {reserved_keys}.",
+                where=where,
+                reserved_keys=" ".join(sorted(RESERVED_KEYS)),
+            )
         )
     custody = entry.get("custody", True)
     if not isinstance(custody, bool):
-        raise UsageError(f"In {where}, custody is true or false.")
+        raise UsageError(t_("In {where}, custody is true or false.", where=where))
     en, ko = entry["en"].strip()[:80], entry["ko"].strip()[:80]
     return Category(cid, en, ko, key, group, custody)
 
@@ -135,5 +156,12 @@ def _check_unique(path: Path, cats: list[Category]) -> None:
         for c in cats:
             value = getattr(c, attr)
             if value in seen:
-                raise UsageError(f"Two categories in {path} have the {attr} {value!r}.")
+                raise UsageError(
+                    t_(
+                        "Two categories in {path} have the {attr} {value!r}.",
+                        path=path,
+                        attr=attr,
+                        value=value,
+                    )
+                )
             seen.add(value)

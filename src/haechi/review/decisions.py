@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from haechi.app import App
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.review.categories import Category, load_categories
 from haechi.store.custody import Draft
 from haechi.store.models import Blob
@@ -59,14 +60,16 @@ def _row(r: Any, created: bool = True) -> Decision:
 def file_sha(value: str) -> str:
     sha = value.strip().lower()
     if not is_sha256(sha):
-        raise UsageError(f"{value[:80]!r} is not a SHA-256 (64 hexadecimal digits).")
+        raise UsageError(
+            t_("{value!r} is not a SHA-256 (64 hexadecimal digits).", value=value[:80])
+        )
     return sha
 
 
 def check_note(note: str | None) -> str | None:
     text = (note or "").strip()
     if len(text) > MAX_NOTE:
-        raise UsageError(f"A note is at most {MAX_NOTE:,} characters.")
+        raise UsageError(t_("A note is at most {max_note:,} characters.", max_note=MAX_NOTE))
     return text or None
 
 
@@ -142,7 +145,7 @@ def categorise(app: App, sha256: str, category: str, *, note: str | None = None)
     text = check_note(note)
     with app.db.begin() as conn:
         if conn.execute(select(Blob.sha256).where(Blob.sha256 == sha)).first() is None:
-            raise UsageError(f"No stored file has the SHA-256 {sha}.")
+            raise UsageError(t_("No stored file has the SHA-256 {sha}.", sha=sha))
         return record(
             app, conn, target=f"file:{sha}", group=cat.group, value=cat.id, blob_sha256=sha,
             note=text, custody=cat.custody,

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from haechi.app import App
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.review.categories import load_categories
 from haechi.review.decisions import (
     CHUNK,
@@ -37,14 +38,22 @@ MAX_FILES = 10_000  # files one bank-building request may add
 def _match_row(conn: Connection, match_id: int) -> Any:
     row = conn.execute(select(MatchRow).where(MatchRow.id == match_id)).first()
     if row is None:
-        raise UsageError(f"There is no match {match_id}: `haechi match --all` lists them.")
+        raise UsageError(
+            t_("There is no match {match_id}: `haechi match --all` lists them.", match_id=match_id)
+        )
     return row
 
 
 def review_match(app: App, match_id: int, decision: str, *, note: str | None = None) -> Decision:
     """Confirm or dismiss one match (a signed custody event about the matched file)."""
     if decision not in MATCH_VALUES:
-        raise UsageError(f"A match is {' or '.join(MATCH_VALUES)}, not {decision!r}.")
+        raise UsageError(
+            t_(
+                "A match is {match_values}, not {decision!r}.",
+                match_values=" or ".join(MATCH_VALUES),
+                decision=decision,
+            )
+        )
     text = check_note(note)
     with app.db.begin() as conn:
         row = _match_row(conn, int(match_id))
@@ -108,9 +117,11 @@ def add_files_to_bank(
 
     wanted = list(dict.fromkeys(s.strip().lower() for s in shas))
     if not wanted:
-        raise UsageError("Choose at least one file to add to the bank.")
+        raise UsageError(t_("Choose at least one file to add to the bank."))
     if len(wanted) > MAX_FILES:
-        raise UsageError(f"At most {MAX_FILES:,} files go into a bank at once.")
+        raise UsageError(
+            t_("At most {max_files:,} files go into a bank at once.", max_files=MAX_FILES)
+        )
     report = add_blobs(app, bank, wanted, labels=labels, notes=notes)
     return BankBuild(
         report.bank, False, len(wanted), report.items_added, report.duplicates,
@@ -135,7 +146,7 @@ def bank_from_confirmed(
     cats = load_categories(app.settings.home)
     chosen = [cats.get(c) for c in categories]
     if not chosen and not confirmed_matches:
-        raise UsageError("Say which confirmed items make the bank: categories or matches.")
+        raise UsageError(t_("Say which confirmed items make the bank: categories or matches."))
     shas: list[str] = []
     sources = []
     for cat in chosen:
@@ -146,9 +157,15 @@ def bank_from_confirmed(
         sources.append("confirmed matches")
     shas = list(dict.fromkeys(shas))
     if not shas:
-        raise UsageError("Nothing is confirmed there yet: no file to put in the bank.")
+        raise UsageError(t_("Nothing is confirmed there yet: no file to put in the bank."))
     if len(shas) > MAX_FILES:
-        raise UsageError(f"{len(shas):,} files: at most {MAX_FILES:,} go into a bank at once.")
+        raise UsageError(
+            t_(
+                "{n_shas:,} files: at most {max_files:,} go into a bank at once.",
+                n_shas=len(shas),
+                max_files=MAX_FILES,
+            )
+        )
     desc = description or "built from review decisions: " + ", ".join(sources)
     info, created = ensure_bank(app, name, description=desc, origin=ORIGIN, labels=labels)
     build = add_files_to_bank(app, info.name, shas, notes="confirmed in review")

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, exists, func, literal, or_, select
 
 from haechi.app import App
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.review.categories import load_categories
 from haechi.review.decisions import Decision, current
 from haechi.store.models import Analysis, ArtifactRow, Blob, SignalRow
@@ -81,7 +82,7 @@ def _parse_cursor(text: str) -> tuple[int, float | None, str]:
             raise ValueError
         return int(section), (float(score) if score else None), sha
     except ValueError:
-        raise UsageError("That page of the triage queue does not exist.") from None
+        raise UsageError(t_("That page of the triage queue does not exist.")) from None
 
 
 def _scored(conn: Connection, group: str, show: str, after: Any, limit: int) -> list[Any]:
@@ -220,7 +221,7 @@ def position(app: App, sha256: str) -> str | None:
     """The cursor just before ``sha256`` in queue order (the page that starts with it)."""
     sha = sha256.strip().lower()
     if not is_sha256(sha):
-        raise UsageError(f"{sha256[:80]!r} is not a SHA-256.")
+        raise UsageError(t_("{sha256!r} is not a SHA-256.", sha256=sha256[:80]))
     with app.db.connect() as conn:
         score = conn.execute(
             select(SignalRow.score).where(

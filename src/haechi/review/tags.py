@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from haechi.app import App
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.store.models import Blob, Chat, Message
 from haechi.store.tables.review import ReviewTag
 from haechi.store.vault import is_sha256
@@ -38,8 +39,11 @@ def check_tag(tag: str) -> str:
     text = tag.strip()
     if not TAG.match(text):
         raise UsageError(
-            f"{tag[:80]!r} is not a tag: letters, digits and - _ . : /, 64 at most, "
-            "starting with a letter or digit."
+            t_(
+                "{tag!r} is not a tag: letters, digits and - _ . : /, 64 at "
+                "most, starting with a letter or digit.",
+                tag=tag[:80],
+            )
         )
     return text
 
@@ -53,8 +57,11 @@ def parse_target(target: str) -> tuple[str, str]:
     )
     if not ok:
         raise UsageError(
-            f"{target[:80]!r} names nothing taggable: write file:<sha256>, message:<number> "
-            "or chat:<number>."
+            t_(
+                "{target!r} names nothing taggable: write file:<sha256>, "
+                "message:<number> or chat:<number>.",
+                target=target[:80],
+            )
         )
     return kind, ref.lower()
 
@@ -72,16 +79,20 @@ def _check_exist(conn: Connection, parsed: Sequence[tuple[str, str]]) -> None:
             found = set(conn.execute(select(column).where(column.in_(part))).scalars())
             missing = [r for r in part if r not in found]
             if missing:
-                raise UsageError(f"There is no stored {kind} {missing[0]}.")
+                raise UsageError(
+                    t_("There is no stored {kind} {missing}.", kind=kind, missing=missing[0])
+                )
 
 
 def add_tag(app: App, targets: Sequence[str], tag: str) -> TagReport:
     text = check_tag(tag)
     parsed = list(dict.fromkeys(parse_target(t) for t in targets))
     if not parsed:
-        raise UsageError("Choose at least one file, message or chat to tag.")
+        raise UsageError(t_("Choose at least one file, message or chat to tag."))
     if len(parsed) > MAX_TARGETS:
-        raise UsageError(f"At most {MAX_TARGETS:,} items are tagged at once.")
+        raise UsageError(
+            t_("At most {max_targets:,} items are tagged at once.", max_targets=MAX_TARGETS)
+        )
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     rows = [
         {"target": f"{k}:{r}", "tag": text, "added_by": app.settings.operator[:128],

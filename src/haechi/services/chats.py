@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 
 from haechi.app import App
 from haechi.auth.errors import NotFound
+from haechi.i18n import t_
 from haechi.services import media as media_service
 from haechi.services.media import MediaItem
 
@@ -117,7 +118,7 @@ def get_chat(app: App, chat_id: int, conn: Connection | None = None) -> ChatSumm
     else:
         row = conn.execute(text(sql), {"id": chat_id}).first()
     if row is None:
-        raise NotFound("There is no such chat.")
+        raise NotFound(t_("There is no such chat."))
     return _summary(row)
 
 

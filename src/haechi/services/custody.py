@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 
 from haechi.app import App
 from haechi.auth.errors import NotFound
+from haechi.i18n import t_
 from haechi.services.common import bound
 
 MAX_EVENTS = 200
@@ -152,7 +153,7 @@ def _scope(conn: Connection, message_pk: int) -> _Scope:
         {"pk": message_pk},
     ).first()
     if row is None:
-        raise NotFound("There is no such message.")
+        raise NotFound(t_("There is no such message."))
     subjects = [f"source:{row.source_id}"]
     if row.root_sha256:
         subjects.append(row.root_sha256)

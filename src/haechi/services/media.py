@@ -23,6 +23,7 @@ from haechi.auth import audit
 from haechi.auth.db import write
 from haechi.auth.errors import NotFound
 from haechi.auth.types import Actor
+from haechi.i18n import t_
 from haechi.services import exposure, integrations
 from haechi.services.common import bound, chunks, derived_store
 from haechi.store.vault import is_sha256
@@ -219,7 +220,7 @@ def grid(
 def file_info(app: App, sha256: str) -> MediaItem:
     """The first media row that refers to ``sha256`` (for reveal and detail pages)."""
     if not is_sha256(sha256):
-        raise NotFound("There is no such file.")
+        raise NotFound(t_("There is no such file."))
     with app.db.connect() as conn:
         rows = conn.execute(
             text(
@@ -229,7 +230,7 @@ def file_info(app: App, sha256: str) -> MediaItem:
             {"sha": sha256},
         ).all()
         if not rows:
-            raise NotFound("There is no such file.")
+            raise NotFound(t_("There is no such file."))
         return _items(app, conn, rows, with_signals=True)[0]
 
 
@@ -272,7 +273,7 @@ def reveal(app: App, actor: Actor, sha256: str, *, reason: str | None = None) ->
     """
     item = file_info(app, sha256)
     if item.matched:
-        raise NotFound("This file matched a bank and is shown as a match only.")
+        raise NotFound(t_("This file matched a bank and is shown as a match only."))
     detail: dict[str, Any] = {
         "sha256": sha256,
         "message_pk": item.message_pk,
@@ -291,5 +292,5 @@ def open_original(app: App, sha256: str) -> tuple[BinaryIO, MediaItem]:
     """The plaintext stream of an original. Callers must have recorded a reveal first."""
     item = file_info(app, sha256)
     if not app.vault.exists(sha256):
-        raise NotFound("The file is not in the vault.")
+        raise NotFound(t_("The file is not in the vault."))
     return app.vault.open(sha256), item

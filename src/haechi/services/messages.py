@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from haechi.app import App
 from haechi.auth.errors import NotFound
+from haechi.i18n import t_
 from haechi.services import media as media_service
 from haechi.services.custody import CustodyView, message_trail_in
 from haechi.services.media import MediaItem
@@ -62,7 +63,7 @@ def detail(app: App, message_pk: int, *, with_custody: bool) -> MessageDetail:
             {"pk": message_pk},
         ).first()
         if r is None:
-            raise NotFound("There is no such message.")
+            raise NotFound(t_("There is no such message."))
         media = media_service.media_in(app, conn, [message_pk]).get(message_pk, [])
         # The same subjects as the auditors' custody page asks for (services.custody).
         custody = message_trail_in(conn, message_pk) if with_custody else []

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from haechi.app import App
 from haechi.auth.errors import NotFound
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.services.signals import node_href, successor_links
 
 APPEARANCES = 200
@@ -133,7 +134,7 @@ def _chat(app: App, conn: Connection, view: NodeView, chat_id: int) -> None:
         {"id": chat_id},
     ).first()
     if row is None:
-        raise NotFound("There is no such chat.")
+        raise NotFound(t_("There is no such chat."))
     view.label, view.chat_id = row.title or f"#{row.id}", row.id
     view.facts = {"chat_type": row.dialog_type or row.peer_kind, "messages": row.messages or 0}
     version = _version(app)
@@ -190,7 +191,9 @@ def node_view(app: App, node: str) -> NodeView:
     node = node.strip()[:300]
     kind, sep, value = node.partition(":")
     if not sep or not value:
-        raise UsageError(f"{node[:80]!r} is not a node of the map (ids look like chat:12).")
+        raise UsageError(
+            t_("{node!r} is not a node of the map (ids look like chat:12).", node=node[:80])
+        )
     view = NodeView(node, kind, value)
     with app.db.connect() as conn:
         version = _version(app)
@@ -227,7 +230,9 @@ def node_view(app: App, node: str) -> NodeView:
         elif kind == "media":
             _media(app, view, value)
         else:
-            raise UsageError(f"{node[:80]!r} is not a node of the map (ids look like chat:12).")
+            raise UsageError(
+                t_("{node!r} is not a node of the map (ids look like chat:12).", node=node[:80])
+            )
     if kind != "chat":
         for (pk, written), target in successor_links(app).items():
             if target == node:
@@ -247,7 +252,7 @@ def _account(conn: Connection, view: NodeView, account_id: int) -> None:
         text("SELECT display_name, username FROM accounts WHERE id = :a"), {"a": account_id}
     ).first()
     if row is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(t_("There is no such account."))
     view.label = row.display_name or (f"@{row.username}" if row.username else f"#{account_id}")
     for cid, title, n in conn.execute(
         text(

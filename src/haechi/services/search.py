@@ -22,6 +22,7 @@ from haechi.app import App
 from haechi.auth import audit
 from haechi.auth.types import Actor
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.services import integrations, search_index
 from haechi.services.search_index import SCHEMA
 from haechi.services.search_terms import bigrams, is_korean_word
@@ -90,7 +91,9 @@ class Page:
 
 def parse_query(q: str) -> Parsed:
     if len(q) > MAX_QUERY:
-        raise UsageError(f"A search is at most {MAX_QUERY} characters long.")
+        raise UsageError(
+            t_("A search is at most {max_query} characters long.", max_query=MAX_QUERY)
+        )
     include: list[list[str]] = []
     exclude: list[list[str]] = []
     for m in _PART.finditer(q):
@@ -102,7 +105,9 @@ def parse_query(q: str) -> Parsed:
         # An unquoted word like "e-mail" is a phrase of its tokens, as the index saw it.
         (exclude if negative else include).append(tokens)
     if len(include) + len(exclude) > MAX_TERMS:
-        raise UsageError(f"A search has at most {MAX_TERMS} words or phrases.")
+        raise UsageError(
+            t_("A search has at most {max_terms} words or phrases.", max_terms=MAX_TERMS)
+        )
     return Parsed(include, exclude)
 
 
@@ -168,7 +173,7 @@ def _cursor_value(cursor: str | None, prefix: str) -> str | None:
     if not cursor:
         return None
     if not cursor.startswith(prefix) or len(cursor) > 64:
-        raise UsageError("That page link is not valid any more: run the search again.")
+        raise UsageError(t_("That page link is not valid any more: run the search again."))
     return cursor[len(prefix) :]
 
 
@@ -188,7 +193,9 @@ def _extra_where(app: App, conn: Connection, f: Filters, params: dict[str, Any])
     if f.lexicon:
         clause = integrations.lexicon_clause(app, params)
         if clause is None:
-            raise UsageError("The lexicon filter needs the text analysis, which is not installed.")
+            raise UsageError(
+                t_("The lexicon filter needs the text analysis, which is not installed.")
+            )
         where += f" AND {clause}"
     return where
 

@@ -29,6 +29,7 @@ from sqlalchemy import func, insert, select, update
 
 from haechi.analyze.faces import codec
 from haechi.app import App
+from haechi.i18n import t_
 from haechi.match.face_index import FaceIndex
 from haechi.store.custody import Draft, utc_now
 from haechi.store.models import Media, Message
@@ -127,7 +128,7 @@ def update_clusters(
 ) -> ClusterRun:
     """Re-cluster every active face and record the run (one custody event)."""
     if not 0.2 <= threshold <= 0.6:
-        raise SubjectError("The clustering threshold must be between 0.2 and 0.6.")
+        raise SubjectError(t_("The clustering threshold must be between 0.2 and 0.6."))
     catch_up(app)
     index = FaceIndex.for_app(app)
     index.sync(app)
@@ -327,7 +328,12 @@ def get_cluster(app: App, cluster_id: int) -> ClusterInfo:
             .where(FaceCluster.id == cluster_id)
         ).first()
     if row is None:
-        raise SubjectError(f"There is no person #{cluster_id} (run `haechi face clusters`).")
+        raise SubjectError(
+            t_(
+                "There is no person #{cluster_id} (run `haechi face clusters`).",
+                cluster_id=cluster_id,
+            )
+        )
     return _info(row)
 
 
@@ -355,15 +361,20 @@ def link_cluster(
 ) -> ClusterInfo:
     """Link a cluster to a subject whose consent covers ``link`` (None: unlink)."""
     if len(reason.strip()) < 5:
-        raise SubjectError("Say why (--reason); it is recorded.")
+        raise SubjectError(t_("Say why (--reason); it is recorded."))
     cluster = get_cluster(app, cluster_id)
     if subject_id is not None:
         subject = get_subject(app, subject_id)
         if subject is None or subject.status != "active":
-            raise SubjectError(f"There is no active subject {subject_id}.")
+            raise SubjectError(
+                t_("There is no active subject {subject_id}.", subject_id=subject_id)
+            )
         if subject.consent_for(ConsentScope.LINK) is None:
             raise SubjectError(
-                f"Subject {subject_id}'s consent does not cover linking clusters ('link')."
+                t_(
+                    "Subject {subject_id}'s consent does not cover linking clusters ('link').",
+                    subject_id=subject_id,
+                )
             )
     now = utc_now()
     with app.db.begin() as conn:
@@ -400,7 +411,7 @@ def set_apparent_minor(
 ) -> ClusterInfo:
     """Staff's judgement that the person of a cluster appears to be a minor (or not)."""
     if len(reason.strip()) < 5:
-        raise SubjectError("Say why (--reason); it is recorded.")
+        raise SubjectError(t_("Say why (--reason); it is recorded."))
     get_cluster(app, cluster_id)
     now = utc_now()
     with app.db.begin() as conn:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 
 from haechi.app import App
+from haechi.i18n import t_
 from haechi.store.custody import Draft, utc_now
 from haechi.store.tables.faces import Consent, SubjectPhoto, SubjectTemplate
 from haechi.subjects import photos as photo_store
@@ -47,22 +48,28 @@ class ConsentRequest:
 
 def check_consent(req: ConsentRequest) -> tuple[list[ConsentScope], str]:
     if not req.given_by.strip():
-        raise SubjectError("A consent must name who gave it (--consented-by).")
+        raise SubjectError(t_("A consent must name who gave it (--consented-by)."))
     try:
         relation = Relation(req.relation.strip().lower()).value
     except ValueError:
         known = ", ".join(r.value for r in Relation)
-        raise SubjectError(f"Unknown relation {req.relation!r}; known: {known}.") from None
+        raise SubjectError(
+            t_("Unknown relation {relation!r}; known: {known}.", relation=req.relation, known=known)
+        ) from None
     scopes = parse_scope(list(req.scope) if not isinstance(req.scope, str) else req.scope)
-    given = parse_day(req.given_at, "The consent date")
+    given = parse_day(req.given_at, t_("The consent date"))
     if given > today():
-        raise SubjectError(f"The consent date {req.given_at} is in the future.")
+        raise SubjectError(
+            t_("The consent date {given_at} is in the future.", given_at=req.given_at)
+        )
     if req.valid_until:
-        until = parse_day(req.valid_until, "The end of the consent")
+        until = parse_day(req.valid_until, t_("The end of the consent"))
         if until < given:
-            raise SubjectError("The consent ends before it was given.")
+            raise SubjectError(t_("The consent ends before it was given."))
         if until < today():
-            raise SubjectError(f"That consent already ended on {req.valid_until}.")
+            raise SubjectError(
+                t_("That consent already ended on {valid_until}.", valid_until=req.valid_until)
+            )
     return scopes, relation
 
 
@@ -135,7 +142,13 @@ def withdraw_consent(app: App, subject_id: int, consent_id: int, staff: str) -> 
             .values(withdrawn_at=now, withdrawn_by=staff)
         ).rowcount
         if not done:
-            raise SubjectError(f"Subject {subject_id} has no open consent {consent_id}.")
+            raise SubjectError(
+                t_(
+                    "Subject {subject_id} has no open consent {consent_id}.",
+                    subject_id=subject_id,
+                    consent_id=consent_id,
+                )
+            )
         app.custody.append_many(
             conn,
             [

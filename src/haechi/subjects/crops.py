@@ -18,6 +18,7 @@ import io
 
 from haechi.app import App
 from haechi.domain.analysis import AnalysisError
+from haechi.i18n import t_
 from haechi.subjects.model import SubjectError
 
 MAX_SIDE = 320  # px of the crop's longer side
@@ -39,7 +40,7 @@ def _region(
     right = min(width, int(x + w + SIDE * w + 0.5))
     bottom = min(height, int(y + h + BOTTOM * h + 0.5))
     if right - left < 2 or bottom - top < 2:
-        raise SubjectError("The face box on record lies outside the picture.")
+        raise SubjectError(t_("The face box on record lies outside the picture."))
     return left, top, right, bottom
 
 
@@ -49,11 +50,11 @@ def _frame_at(data: bytes, t: float) -> object:
     try:
         container = av.open(io.BytesIO(data), metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise SubjectError(f"The video cannot be read: {exc}.") from exc
+        raise SubjectError(t_("The video cannot be read: {exc}.", exc=exc)) from exc
     assert isinstance(container, av.container.InputContainer)
     with container:
         if not container.streams.video:
-            raise SubjectError("The file has no video stream.")
+            raise SubjectError(t_("The file has no video stream."))
         stream = container.streams.video[0]
         stream.codec_context.skip_frame = "NONKEY"  # the face was found on a keyframe
         best = None
@@ -65,9 +66,9 @@ def _frame_at(data: bytes, t: float) -> object:
                     break
         except av.FFmpegError as exc:
             if best is None:
-                raise SubjectError(f"The video cannot be decoded: {exc}.") from exc
+                raise SubjectError(t_("The video cannot be decoded: {exc}.", exc=exc)) from exc
         if best is None:
-            raise SubjectError("No frame of the video could be decoded.")
+            raise SubjectError(t_("No frame of the video could be decoded."))
         return best
 
 
@@ -92,8 +93,11 @@ def face_crop(
         data = stream.read(limit + 1)
     if len(data) > limit:
         raise SubjectError(
-            f"The file is larger than {limit // (1024 * 1024)} MB: its face is not cut out "
-            "in the browser; use the investigators' tools."
+            t_(
+                "The file is larger than {mb} MB: its face is not cut "
+                "out in the browser; use the investigators' tools.",
+                mb=limit // (1024 * 1024),
+            )
         )
     if kind == "video":
         frame = _frame_at(data, float(t or 0.0))
@@ -103,7 +107,7 @@ def face_crop(
         try:
             picture = load_picture(io.BytesIO(data), LOAD_SIDE)
         except AnalysisError as exc:
-            raise SubjectError(f"The picture cannot be read: {exc}.") from exc
+            raise SubjectError(t_("The picture cannot be read: {exc}.", exc=exc)) from exc
         image, scale = Image.fromarray(picture.rgb), picture.scale
     del data
     crop = image.crop(_region(box, scale, image.width, image.height))

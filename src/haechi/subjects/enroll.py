@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from haechi.domain.analysis import AnalysisError
+from haechi.i18n import t_
 from haechi.subjects.model import SubjectError
 
 MAX_PHOTO_BYTES = 40 * 1024 * 1024
@@ -39,14 +40,18 @@ def read_photo_file(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_PHOTO_BYTES:
             raise SubjectError(
-                f"{path.name} is {size / 1e6:.0f} MB; a reference photo may be at most "
-                f"{MAX_PHOTO_BYTES // 1_000_000} MB."
+                t_(
+                    "{name} is {size:.0f} MB; a reference photo may be at most {mb} MB.",
+                    name=path.name,
+                    size=size / 1e6,
+                    mb=MAX_PHOTO_BYTES // 1_000_000,
+                )
             )
         return path.read_bytes()
     except FileNotFoundError:
-        raise SubjectError(f"There is no photo at {path}.") from None
+        raise SubjectError(t_("There is no photo at {path}.", path=path)) from None
     except IsADirectoryError:
-        raise SubjectError(f"{path} is a folder, not a photo.") from None
+        raise SubjectError(t_("{path} is a folder, not a photo.", path=path)) from None
 
 
 def reference_from_bytes(name: str, data: bytes) -> Reference:
@@ -55,26 +60,37 @@ def reference_from_bytes(name: str, data: bytes) -> Reference:
     from haechi.run.analysis_worker import harden_decoders
 
     if len(data) > MAX_PHOTO_BYTES:
-        raise SubjectError(f"{name} is larger than {MAX_PHOTO_BYTES // 1_000_000} MB.")
+        raise SubjectError(
+            t_("{name} is larger than {mb} MB.", name=name, mb=MAX_PHOTO_BYTES // 1_000_000)
+        )
     harden_decoders()
     try:
         picture = load_picture(io.BytesIO(data), MAX_SIDE)
     except TooSmall as exc:
-        raise SubjectError(f"{name}: {exc}; use a larger photo.") from None
+        raise SubjectError(t_("{name}: {exc}; use a larger photo.", name=name, exc=exc)) from None
     except AnalysisError as exc:
-        raise SubjectError(f"{name} is not a readable picture ({exc}).") from None
+        raise SubjectError(
+            t_("{name} is not a readable picture ({exc}).", name=name, exc=exc)
+        ) from None
     faces = FacePipeline().faces(picture)
     if not faces:
         raise SubjectError(
-            f"No face was found in {name}: use a photo where the face is clearly visible, "
-            "frontal and at least 80 pixels wide."
+            t_(
+                "No face was found in {name}: use a photo where the face is "
+                "clearly visible, frontal and at least 80 pixels wide.",
+                name=name,
+            )
         )
     main = faces[0]  # the largest
     others = [f for f in faces[1:] if f.size >= AMBIGUOUS * main.size]
     if others:
         raise SubjectError(
-            f"{name} shows {1 + len(others)} faces of similar size: crop it to the subject's "
-            "face and enrol the crop."
+            t_(
+                "{name} shows {faces} faces of similar size: crop it to the "
+                "subject's face and enrol the crop.",
+                name=name,
+                faces=1 + len(others),
+            )
         )
     warnings = []
     if main.size < SMALL_FACE:

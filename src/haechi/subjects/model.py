@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 # Calibrated on ../shared/data/faces by eval/eval_faces.py (docs/accuracy/faces.md, measured
 # 2026-12-01): on the identity sets a false accept rate of 1e-3 is reached at 0.555 (TAR
@@ -47,11 +48,13 @@ def parse_scope(text: str | list[str]) -> list[ConsentScope]:
             scope = ConsentScope(name)
         except ValueError:
             known = ", ".join(s.value for s in ConsentScope)
-            raise SubjectError(f"Unknown consent scope {raw!r}; known: {known}.") from None
+            raise SubjectError(
+                t_("Unknown consent scope {raw!r}; known: {known}.", raw=raw, known=known)
+            ) from None
         if scope not in out:
             out.append(scope)
     if not out:
-        raise SubjectError("A consent needs at least one scope (search, keep_photos, link).")
+        raise SubjectError(t_("A consent needs at least one scope (search, keep_photos, link)."))
     return out
 
 
@@ -59,7 +62,9 @@ def parse_day(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text.strip()[:10])
     except ValueError:
-        raise SubjectError(f"{what} must be a date written YYYY-MM-DD, not {text!r}.") from None
+        raise SubjectError(
+            t_("{what} must be a date written YYYY-MM-DD, not {text!r}.", what=what, text=text)
+        ) from None
 
 
 def today() -> date:
@@ -82,9 +87,12 @@ class ConsentInfo:
     def active_on(self, day: date) -> bool:
         if self.withdrawn_at:
             return False
-        if parse_day(self.given_at, "the consent date") > day:
+        if parse_day(self.given_at, t_("The consent date")) > day:
             return False
-        return self.valid_until is None or parse_day(self.valid_until, "valid until") >= day
+        return (
+            self.valid_until is None
+            or parse_day(self.valid_until, t_("The end of the consent")) >= day
+        )
 
     def allows(self, scope: ConsentScope, day: date | None = None) -> bool:
         return self.active_on(day or today()) and scope.value in self.scope

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from haechi.analyze.faces import codec
 from haechi.app import App
+from haechi.i18n import t_
 from haechi.store.custody import Draft, utc_now
 from haechi.store.models import Blob, SignalRow
 from haechi.store.tables.face_reviews import FaceReview
@@ -73,7 +74,7 @@ class Review:
 def _search_row(conn: Connection, search_id: int) -> Any:
     row = conn.execute(select(FaceSearch).where(FaceSearch.id == search_id)).first()
     if row is None:
-        raise SubjectError(f"There is no face search {search_id}.")
+        raise SubjectError(t_("There is no face search {search_id}.", search_id=search_id))
     return row
 
 
@@ -146,7 +147,9 @@ def review(app: App, search_id: int, *, offset: int = 0, limit: int = PAGE) -> R
         row = _search_row(conn, search_id)
         entry = log_entry(row)
         if entry.subject_id is None:
-            raise SubjectError("A probe search has no subject whose candidates could be confirmed.")
+            raise SubjectError(
+                t_("A probe search has no subject whose candidates could be confirmed.")
+            )
         results = _results(row)
         page = results[offset : offset + limit]
         shas = [sha for sha, _ in page]
@@ -200,11 +203,16 @@ def candidate(app: App, search_id: int, sha256: str) -> Candidate:
         entry = log_entry(row)
         ranked = {sha: (i, d) for i, (sha, d) in enumerate(_results(row))}
         if sha256 not in ranked or entry.subject_id is None:
-            raise SubjectError(f"That file is not a candidate of face search {search_id}.")
+            raise SubjectError(
+                t_("That file is not a candidate of face search {search_id}.", search_id=search_id)
+            )
         subject = get_subject(app, entry.subject_id)
         if subject is None or subject.status != "active":
             raise SubjectError(
-                f"Subject {entry.subject_id} was deleted; her candidates are closed."
+                t_(
+                    "Subject {subject_id} was deleted; her candidates are closed.",
+                    subject_id=entry.subject_id,
+                )
             )
         templates = codec.stack(subject_templates(app, entry.subject_id))
         face = _nearest_faces(conn, templates, [sha256]).get(sha256)
@@ -228,7 +236,9 @@ def decide(app: App, search_id: int, sha256: str, decision: str, *, staff: str) 
     """Record ``confirmed`` or ``rejected`` for one candidate; False when that decision is
     already the one in force (a double submit adds nothing)."""
     if decision not in DECISIONS:
-        raise SubjectError(f"A candidate is confirmed or rejected, not {decision!r}.")
+        raise SubjectError(
+            t_("A candidate is confirmed or rejected, not {decision!r}.", decision=decision)
+        )
     found = candidate(app, search_id, sha256)
     subject_id = search_entry(app, search_id).subject_id
     assert subject_id is not None

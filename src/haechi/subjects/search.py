@@ -30,6 +30,7 @@ from sqlalchemy import insert, select, update
 
 from haechi.analyze.faces import codec
 from haechi.app import App
+from haechi.i18n import t_
 from haechi.match.face_index import FaceIndex
 from haechi.store.custody import Draft, canonical, utc_now
 from haechi.store.tables.faces import FaceRow, FaceSearch
@@ -53,11 +54,16 @@ CHUNK = 500
 
 def _check(reason: str, threshold: float) -> None:
     if len(reason.strip()) < 5:
-        raise SubjectError("Say why you run this search (--reason); it is logged.")
+        raise SubjectError(t_("Say why you run this search (--reason); it is logged."))
     if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
         raise SubjectError(
-            f"The threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD} "
-            f"(calibrated: {SEARCH_THRESHOLD})."
+            t_(
+                "The threshold must be between {min_threshold} and "
+                "{max_threshold} (calibrated: {search_threshold}).",
+                min_threshold=MIN_THRESHOLD,
+                max_threshold=MAX_THRESHOLD,
+                search_threshold=SEARCH_THRESHOLD,
+            )
         )
 
 
@@ -76,18 +82,29 @@ def search_subject(
     _check(reason, threshold)
     subject = get_subject(app, subject_id)
     if subject is None:
-        raise SubjectError(f"There is no subject {subject_id}.")
+        raise SubjectError(t_("There is no subject {subject_id}.", subject_id=subject_id))
     if subject.status != "active":
-        raise SubjectError(f"Subject {subject_id} was deleted; her templates are gone.")
+        raise SubjectError(
+            t_("Subject {subject_id} was deleted; her templates are gone.", subject_id=subject_id)
+        )
     consent = subject.consent_for(ConsentScope.SEARCH)
     if consent is None:
         raise SubjectError(
-            f"Subject {subject_id} has no active consent to search (withdrawn, expired, or "
-            "its scope lacks 'search'): record a new consent first."
+            t_(
+                "Subject {subject_id} has no active consent to search "
+                "(withdrawn, expired, or its scope lacks 'search'): record a "
+                "new consent first.",
+                subject_id=subject_id,
+            )
         )
     templates = codec.stack(subject_templates(app, subject_id))
     if not len(templates):
-        raise SubjectError(f"Subject {subject_id} has no templates: enrol a reference photo.")
+        raise SubjectError(
+            t_(
+                "Subject {subject_id} has no templates: enrol a reference photo.",
+                subject_id=subject_id,
+            )
+        )
     return _search(
         app,
         templates,
@@ -118,7 +135,7 @@ def search_probe(
     _check(reason, threshold)
     if len(basis.strip()) < 3:
         raise SubjectError(
-            "A probe search needs its basis: the consent or legal authority (--basis)."
+            t_("A probe search needs its basis: the consent or legal authority (--basis).")
         )
     name, data = (photo.name, read_photo_file(photo)) if isinstance(photo, Path) else photo
     ref = reference_from_bytes(name, data)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, select, update
 
 from haechi.analyze.faces import codec
 from haechi.app import App
+from haechi.i18n import t_
 from haechi.store.custody import Draft, utc_now
 from haechi.store.tables.faces import (
     Consent,
@@ -66,12 +67,16 @@ def enroll_subject(
     label = label.strip()
     if not _LABEL.fullmatch(label):
         raise SubjectError(
-            "A subject label is a case code of letters, digits, '.', '_' or '-' (at most "
-            f"64), not {label!r}; never use her name as the label."
+            t_(
+                "A subject label is a case code of letters, digits, '.', '_' "
+                "or '-' (at most 64), not {label!r}; never use her name as "
+                "the label.",
+                label=label,
+            )
         )
     scopes, relation = check_consent(consent)
     if not photos:
-        raise SubjectError("Enrolment needs at least one reference photo (--photo).")
+        raise SubjectError(t_("Enrolment needs at least one reference photo (--photo)."))
     refs: list[Reference] = []
     for item in photos:
         if isinstance(item, Path):
@@ -80,7 +85,7 @@ def enroll_subject(
             refs.append(reference_from_bytes(item[0], item[1]))
     with app.db.connect() as conn:
         if conn.execute(select(Subject.id).where(Subject.label == label)).first():
-            raise SubjectError(f"There is already a subject labelled {label!r}.")
+            raise SubjectError(t_("There is already a subject labelled {label!r}.", label=label))
     keep = ConsentScope.KEEP_PHOTOS in scopes
     stored: list[tuple[str, str, int]] = []  # (stored name, sha256, size)
     try:
@@ -207,7 +212,7 @@ def delete_subject(app: App, subject_id: int, staff: str, reason: str) -> dict[s
     """Remove a subject's templates and photos and wipe her personal details; leaves a
     custody event and the (anonymised) consent and search records."""
     if not reason.strip():
-        raise SubjectError("Say why the subject is deleted (--reason).")
+        raise SubjectError(t_("Say why the subject is deleted (--reason)."))
     active_subject(app, subject_id)
     now = utc_now()
     with app.db.begin() as conn:
@@ -288,9 +293,9 @@ def purge_orphan_photos(app: App) -> int:
 def active_subject(app: App, subject_id: int) -> None:
     info = get_subject(app, subject_id)
     if info is None:
-        raise SubjectError(f"There is no subject {subject_id}.")
+        raise SubjectError(t_("There is no subject {subject_id}.", subject_id=subject_id))
     if info.status != "active":
-        raise SubjectError(f"Subject {subject_id} was deleted.")
+        raise SubjectError(t_("Subject {subject_id} was deleted.", subject_id=subject_id))
 
 
 def get_subject(app: App, ref: int | str) -> SubjectInfo | None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from haechi.app import App
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.store.models import Blob
 
 _HEX = re.compile(r"[0-9a-f]{8,64}")
@@ -26,10 +27,18 @@ def resolve_file(app: App, ref: str) -> str:
                 digest.update(chunk)
         text = digest.hexdigest()
         if not _exists(app, text):
-            raise UsageError(f"{ref} (SHA-256 {text}) is not in the vault; ingest it first.")
+            raise UsageError(
+                t_(
+                    "{ref} (SHA-256 {text}) is not in the vault; ingest it first.",
+                    ref=ref,
+                    text=text,
+                )
+            )
         return text
     if not _HEX.fullmatch(text):
-        raise UsageError(f"{ref!r} is neither a file nor a SHA-256 (or a prefix of 8+ hex digits).")
+        raise UsageError(
+            t_("{ref!r} is neither a file nor a SHA-256 (or a prefix of 8+ hex digits).", ref=ref)
+        )
     with app.db.connect() as conn:
         found = (
             conn.execute(
@@ -42,9 +51,11 @@ def resolve_file(app: App, ref: str) -> str:
             .all()
         )
     if not found:
-        raise UsageError(f"No stored file has a SHA-256 starting with {text}.")
+        raise UsageError(t_("No stored file has a SHA-256 starting with {text}.", text=text))
     if len(found) > 1:
-        raise UsageError(f"{text} is the start of more than one SHA-256; give more digits.")
+        raise UsageError(
+            t_("{text} is the start of more than one SHA-256; give more digits.", text=text)
+        )
     return str(found[0])
 
 

@@ -14,6 +14,7 @@ from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 MAX_FIELDS = 50
 MAX_FIELD_BYTES = 4096
@@ -42,7 +43,7 @@ async def read_form(request: Request, *, max_files: int, max_file_bytes: int) ->
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
-        raise UsageError("Send the form as multipart/form-data.")
+        raise UsageError(t_("Send the form as multipart/form-data."))
     form = Form()
     headers: dict[bytes, bytes] = {}
     field_name: list[bytes] = []
@@ -73,9 +74,9 @@ async def read_form(request: Request, *, max_files: int, max_file_bytes: int) ->
         if filename is not None:
             count = sum(1 for p in parts if p[1] is not None)
             if count > max_files:
-                raise UsageError(f"At most {max_files} photos at a time.")
+                raise UsageError(t_("At most {max_files} photos at a time.", max_files=max_files))
         elif len(parts) > MAX_FIELDS:
-            raise UsageError("The form has too many fields.")
+            raise UsageError(t_("The form has too many fields."))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         name, filename, buf = parts[-1]
@@ -85,10 +86,16 @@ async def read_form(request: Request, *, max_files: int, max_file_bytes: int) ->
             if filename is not None:
                 mb = limit // (1024 * 1024)
                 raise UsageError(
-                    f"{filename or 'A photo'} is larger than {mb} MB: use a smaller photo (a "
-                    "face needs no more than a few hundred pixels)."
+                    t_(
+                        "{name} is larger than {mb} MB: use a smaller photo (a "
+                        "face needs no more than a few hundred pixels).",
+                        name=filename or t_("A photo"),
+                        mb=mb,
+                    )
                 )
-            raise UsageError(f"The field {name!r} is longer than {limit} bytes.")
+            raise UsageError(
+                t_("The field {name!r} is longer than {limit} bytes.", name=name, limit=limit)
+            )
 
     parser = MultipartParser(
         boundary,

@@ -22,6 +22,7 @@ from haechi.cases.notices import lang_en, lang_fr, lang_ko
 from haechi.cases.notices.recipients import Recipient, RecipientKey
 from haechi.cases.timefmt import both
 from haechi.domain.display import visible
+from haechi.i18n import t_
 
 LANG: dict[str, ModuleType] = {"en": lang_en, "ko": lang_ko, "fr": lang_fr}
 
@@ -78,10 +79,14 @@ def select_items(
         for iid in item_ids:
             item = by_id.get(iid)
             if item is None:
-                raise CaseError(f"Case {detail.ref} has no item {iid}.")
+                raise CaseError(t_("Case {ref} has no item {iid}.", ref=detail.ref, iid=iid))
             if item.withdrawn:
                 raise CaseError(
-                    f"Item {iid} of case {detail.ref} was withdrawn; it cannot be reported."
+                    t_(
+                        "Item {iid} of case {ref} was withdrawn; it cannot be reported.",
+                        iid=iid,
+                        ref=detail.ref,
+                    )
                 )
             chosen.append(item)
         return chosen, warnings
@@ -106,33 +111,52 @@ def describe(item: ItemView) -> str:
 
 def check_items(items: list[ItemView], recipient: Recipient, case_ref: str) -> None:
     if not items:
-        raise CaseError(f"Case {case_ref} has no item with a public link to report.")
+        raise CaseError(
+            t_("Case {case_ref} has no item with a public link to report.", case_ref=case_ref)
+        )
     for item in items:
         if item.url is None:
             raise CaseError(
-                f"Item {item.id} ({describe(item)}) has no public link, so it cannot be "
-                "reported: give its chat's t.me link with `haechi case add-chat --url`, or "
-                "leave the item out."
+                t_(
+                    "Item {id} ({item}) has no public link, so it cannot be "
+                    "reported: give its chat's t.me link with `haechi case "
+                    "add-chat --url`, or leave the item out.",
+                    id=item.id,
+                    item=describe(item),
+                )
             )
         if recipient.telegram_only and not _is_tme(item.url):
             host = urlsplit(item.url).hostname
             raise CaseError(
-                f"Item {item.id} links {host}, not Telegram: report it to that site or the "
-                "KCSC instead."
+                t_(
+                    "Item {id} links {host}, not Telegram: report it to that "
+                    "site or the KCSC instead.",
+                    id=item.id,
+                    host=host,
+                )
             )
 
 
 def check_consent(victims: list[VictimView], recipient: Recipient, case_ref: str) -> None:
     if recipient.needs_victim and not victims:
         raise CaseError(
-            f"A {recipient.key.value.upper()} request is made for a victim, and case {case_ref} "
-            "has none: add the victim and their consent first."
+            t_(
+                "A {upper} request is made for a victim, and case {case_ref} "
+                "has none: add the victim and their consent first.",
+                upper=recipient.key.value.upper(),
+                case_ref=case_ref,
+            )
         )
     for victim in victims:
         if not victim.consents_to(ConsentScope.TAKEDOWN):
             raise CaseError(
-                f"Victim {victim.label} of case {case_ref} has no consent record for takedown "
-                "requests: record it with `haechi case consent` before drafting a notice."
+                t_(
+                    "Victim {label} of case {case_ref} has no consent record for "
+                    "takedown requests: record it with `haechi case consent` "
+                    "before drafting a notice.",
+                    label=victim.label,
+                    case_ref=case_ref,
+                )
             )
 
 
@@ -141,9 +165,12 @@ def check_notifier(notifier: Notifier | None, recipient: Recipient, minor: bool)
         return
     if notifier is None or not notifier.person_name or not notifier.email:
         raise CaseError(
-            "A DSA Article 16 notice must give the notifier's name and e-mail address (Art. "
-            "16(2)(c)) unless it concerns child sexual abuse: set a notifier profile with "
-            "`haechi notice profile`."
+            t_(
+                "A DSA Article 16 notice must give the notifier's name and "
+                "e-mail address (Art. 16(2)(c)) unless it concerns child "
+                "sexual abuse: set a notifier profile with `haechi notice "
+                "profile`."
+            )
         )
 
 
@@ -243,8 +270,10 @@ def compose(
     check_consent(detail.victims, recipient, detail.ref)
     if withhold_notifier and not (recipient.key is RecipientKey.DSA and minor):
         raise CaseError(
-            "The notifier's identity may be withheld only in a DSA notice concerning child "
-            "sexual abuse."
+            t_(
+                "The notifier's identity may be withheld only in a DSA "
+                "notice concerning child sexual abuse."
+            )
         )
     shown = None if withhold_notifier or notifier is None or notifier.empty else notifier
     check_notifier(shown, recipient, minor)

@@ -20,6 +20,7 @@ from haechi.cases.files import write_new
 from haechi.cases.model import CaseError
 from haechi.cases.notices.service import NoticeView, get_notice
 from haechi.cases.rows import get
+from haechi.i18n import t_
 from haechi.store.tables.cases import Notice
 
 FORMATS = ("eml", "pdf", "txt")
@@ -65,7 +66,9 @@ def render(notice: NoticeView, fmt: str) -> bytes:
         from haechi.report.html import to_pdf
 
         return to_pdf(to_html(notice))
-    raise CaseError(f"A notice is written as {', '.join(FORMATS)}, not {fmt!r}.")
+    raise CaseError(
+        t_("A notice is written as {formats}, not {fmt!r}.", formats=", ".join(FORMATS), fmt=fmt)
+    )
 
 
 def export_notice(app: App, notice_id: int, dest: Path, fmt: str | None = None) -> str:

@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass
 
 from haechi.cases.model import CaseError
+from haechi.i18n import t_
 
 
 class RecipientKey(enum.StrEnum):
@@ -107,11 +108,19 @@ def resolve(name: str, *, concerns_minor: bool) -> Recipient:
         return RECIPIENTS[RecipientKey(key)]
     except ValueError:
         known = ", ".join(["telegram", *(k.value for k in RecipientKey)])
-        raise CaseError(f"Unknown notice recipient {name!r}; use one of {known}.") from None
+        raise CaseError(
+            t_("Unknown notice recipient {name!r}; use one of {known}.", name=name, known=known)
+        ) from None
 
 
 def check_language(language: str) -> str:
     lang = language.strip().lower()
     if lang not in LANGUAGES:
-        raise CaseError(f"Notices are written in {', '.join(LANGUAGES)}, not {language!r}.")
+        raise CaseError(
+            t_(
+                "Notices are written in {languages}, not {language!r}.",
+                languages=", ".join(LANGUAGES),
+                language=language,
+            )
+        )
     return lang

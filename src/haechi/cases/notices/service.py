@@ -27,6 +27,7 @@ from haechi.cases.notices.compose import Notifier, compose
 from haechi.cases.notices.recipients import check_language, resolve
 from haechi.cases.rows import Row, get
 from haechi.cases.service import case_row
+from haechi.i18n import t_
 from haechi.store.tables.cases import (
     Notice,
     NoticeItem,
@@ -91,9 +92,11 @@ def set_profile(
     default: bool = True,
 ) -> None:
     if not _PROFILE_KEY.fullmatch(key):
-        raise CaseError(f"{key!r} is not a valid profile name (letters, digits, - _ .).")
+        raise CaseError(
+            t_("{key!r} is not a valid profile name (letters, digits, - _ .).", key=key)
+        )
     if email is not None and not _EMAIL.fullmatch(email.strip()):
-        raise CaseError(f"{email!r} is not an e-mail address.")
+        raise CaseError(t_("{email!r} is not an e-mail address.", email=email))
     values = {
         "person_name": person_name,
         "email": email.strip() if email else None,
@@ -127,7 +130,7 @@ def get_profile(app: App, key: str | None = None) -> Notifier | None:
         row = conn.execute(stmt.limit(1)).first()
     if row is None:
         if key:
-            raise CaseError(f"There is no notifier profile {key!r}.")
+            raise CaseError(t_("There is no notifier profile {key!r}.", key=key))
         return None
     return Notifier(row.person_name, row.email, row.organisation, row.phone, row.role)
 
@@ -164,7 +167,7 @@ def draft_notice(
     target = resolve(recipient, concerns_minor=minor)
     lang = check_language(language or target.default_language)
     if to_address is not None and not _EMAIL.fullmatch(to_address.strip()):
-        raise CaseError(f"{to_address!r} is not an e-mail address.")
+        raise CaseError(t_("{to_address!r} is not an e-mail address.", to_address=to_address))
     who = notifier or get_profile(app, profile)
     revealed = (
         case_detail(app, case, reveal_victims=True).victims if include_victim_identity else None
@@ -303,7 +306,7 @@ def _notice(conn: Connection, notice_id: int) -> Row:
     """The notice, if its case is one the caller sees (cases.visibility)."""
     row = get(conn, Notice, notice_id)
     if row is None or not visibility.case_visible(conn, row.case_id):
-        raise CaseError(f"There is no notice {notice_id}.")
+        raise CaseError(t_("There is no notice {notice_id}.", notice_id=notice_id))
     return row
 
 
@@ -392,9 +395,21 @@ def mark(
 ) -> NoticeView:
     """Record that a notice was sent, acknowledged, decided, acted on, or re-uploaded."""
     if status not in STATUSES[1:]:
-        raise CaseError(f"A notice can be marked {', '.join(STATUSES[1:])}, not {status!r}.")
+        raise CaseError(
+            t_(
+                "A notice can be marked {statuses}, not {status!r}.",
+                statuses=", ".join(STATUSES[1:]),
+                status=status,
+            )
+        )
     if decision is not None and decision not in DECISIONS:
-        raise CaseError(f"A decision is one of {', '.join(DECISIONS)}, not {decision!r}.")
+        raise CaseError(
+            t_(
+                "A decision is one of {decisions}, not {decision!r}.",
+                decisions=", ".join(DECISIONS),
+                decision=decision,
+            )
+        )
     when, unix = ev.parse_when(at)
     with app.db.begin() as conn:
         row = _notice(conn, notice_id)
@@ -464,12 +479,23 @@ def _check_order(row: Row, status: str, unix: int) -> None:
     wanted = STATUSES.index(status)
     if status == "reuploaded" and row.status != "removed":
         raise CaseError(
-            f"Notice {row.id} is {row.status}: content is re-uploaded only after a removal."
+            t_(
+                "Notice {id} is {status}: content is re-uploaded only after a removal.",
+                id=row.id,
+                status=row.status,
+            )
         )
     if wanted <= current:
-        raise CaseError(f"Notice {row.id} is already {row.status}; it cannot go back to {status}.")
+        raise CaseError(
+            t_(
+                "Notice {id} is already {status}; it cannot go back to {status2}.",
+                id=row.id,
+                status=row.status,
+                status2=status,
+            )
+        )
     if status != "sent" and row.sent_unix is None:
-        raise CaseError(f"Notice {row.id} was never marked sent: mark it sent first.")
+        raise CaseError(t_("Notice {id} was never marked sent: mark it sent first.", id=row.id))
     earlier = [
         (name, getattr(row, col))
         for name, col in _TIME_COLUMN.items()
@@ -477,7 +503,14 @@ def _check_order(row: Row, status: str, unix: int) -> None:
     ]
     for name, value in earlier:
         if unix < value:
-            raise CaseError(f"Notice {row.id} cannot be {status} before it was {name}.")
+            raise CaseError(
+                t_(
+                    "Notice {id} cannot be {status} before it was {name}.",
+                    id=row.id,
+                    status=status,
+                    name=name,
+                )
+            )
 
 
 @dataclass(frozen=True)

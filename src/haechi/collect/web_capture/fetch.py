@@ -39,6 +39,7 @@ from haechi.collect.web_capture.errors import (
     TlsFailed,
     TooLarge,
 )
+from haechi.i18n import t_
 
 USER_AGENT = f"haechi/{__version__} (evidence capture; +https://github.com/haechi)"
 MAX_URL = 2048
@@ -92,18 +93,20 @@ def check_url(url: str) -> str:
     if url.startswith(("t.me/", "telegram.me/")):
         url = "https://" + url
     if len(url) > MAX_URL:
-        raise BadUrl(f"The URL is longer than {MAX_URL} characters.", url=url[:100])
+        raise BadUrl(
+            t_("The URL is longer than {max_url} characters.", max_url=MAX_URL), url=url[:100]
+        )
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        raise BadUrl("A URL cannot contain spaces or control characters.", url=url)
+        raise BadUrl(t_("A URL cannot contain spaces or control characters."), url=url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadUrl(f"{url!r} is not an http(s) address with a host.", url=url)
+        raise BadUrl(t_("{url!r} is not an http(s) address with a host.", url=url), url=url)
     if parts.username or parts.password:
-        raise BadUrl("A URL with a user name or password is refused.", url=url)
+        raise BadUrl(t_("A URL with a user name or password is refused."), url=url)
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise BadUrl(f"{url!r} has an invalid port.", url=url) from None
+        raise BadUrl(t_("{url!r} has an invalid port.", url=url), url=url) from None
     return url
 
 
@@ -196,8 +199,12 @@ def _decode(body: bytes, encoding: str | None, limit: int, url: str) -> bytes:
         return body
     if enc not in ("gzip", "x-gzip", "deflate"):
         raise BadResponse(
-            f"{url} was sent with the content encoding {enc!r}, which haechi "
-            "cannot decode; the raw bytes are in the WARC.",
+            t_(
+                "{url} was sent with the content encoding {enc!r}, which "
+                "haechi cannot decode; the raw bytes are in the WARC.",
+                url=url,
+                enc=enc,
+            ),
             url=url,
         )
     wbits = 16 + zlib.MAX_WBITS if "gzip" in enc else zlib.MAX_WBITS
@@ -205,10 +212,15 @@ def _decode(body: bytes, encoding: str | None, limit: int, url: str) -> bytes:
         d = zlib.decompressobj(wbits)
         out = d.decompress(body, limit + 1)
         if len(out) > limit:
-            raise TooLarge(f"{url} decompresses to more than {limit:,} bytes.", url=url)
+            raise TooLarge(
+                t_("{url} decompresses to more than {limit:,} bytes.", url=url, limit=limit),
+                url=url,
+            )
         return out
     except zlib.error as exc:
-        raise BadResponse(f"{url} has a damaged {enc} body ({exc}).", url=url) from None
+        raise BadResponse(
+            t_("{url} has a damaged {enc} body ({exc}).", url=url, enc=enc, exc=exc), url=url
+        ) from None
 
 
 @dataclass
@@ -235,17 +247,30 @@ class Fetcher:
             nxt = check_url(urljoin(url, location))
             if nxt in seen:
                 chain = " → ".join([*seen[seen.index(nxt) :], nxt])
-                raise RedirectLoop(f"{seen[0]} redirects in a loop ({chain}).", url=seen[0])
+                raise RedirectLoop(
+                    t_("{seen} redirects in a loop ({chain}).", seen=seen[0], chain=chain),
+                    url=seen[0],
+                )
             if host_of(nxt) != host_of(url) and not self.follow_offhost:
                 raise OffHostRedirect(
-                    f"{url} redirects to another host ({nxt}); it was not followed (use "
-                    "--follow-offhost to follow it). The redirect itself is recorded.",
+                    t_(
+                        "{url} redirects to another host ({nxt}); it was not "
+                        "followed (use --follow-offhost to follow it). The redirect "
+                        "itself is recorded.",
+                        url=url,
+                        nxt=nxt,
+                    ),
                     url=url,
                 )
             seen.append(nxt)
             url = nxt
         raise RedirectLoop(
-            f"{seen[0]} redirects more than {self.limits.max_redirects} times.", url=seen[0]
+            t_(
+                "{seen} redirects more than {max_redirects} times.",
+                seen=seen[0],
+                max_redirects=self.limits.max_redirects,
+            ),
+            url=seen[0],
         )
 
     # -- one request -------------------------------------------------------------------
@@ -253,12 +278,20 @@ class Fetcher:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise ConnectFailed(f"Could not resolve {host} ({exc.strerror}).", url=url) from None
+            raise ConnectFailed(
+                t_("Could not resolve {host} ({strerror}).", host=host, strerror=exc.strerror),
+                url=url,
+            ) from None
         ips = [str(info[4][0]) for info in infos]
         if host != self.target_host and any(_is_internal(ip) for ip in ips):
             raise RefusedAddress(
-                f"{url} points at an internal address ({ips[0]}); only the captured host "
-                "itself may be on this machine or a private network.",
+                t_(
+                    "{url} points at an internal address ({ips}); only the "
+                    "captured host itself may be on this machine or a private "
+                    "network.",
+                    url=url,
+                    ips=ips[0],
+                ),
                 url=url,
             )
         return ips[0]
@@ -288,26 +321,49 @@ class Fetcher:
             body, truncated = self._read(resp, url, limit, started)
         except ssl.SSLCertVerificationError as exc:
             raise TlsFailed(
-                f"The TLS certificate of {host} could not be verified "
-                f"({exc.verify_message or exc.reason}); haechi does not capture over an "
-                "unverified connection.",
+                t_(
+                    "The TLS certificate of {host} could not be verified "
+                    "({reason}); haechi does not capture over an unverified "
+                    "connection.",
+                    host=host,
+                    reason=exc.verify_message or exc.reason,
+                ),
                 url=url,
             ) from None
         except ssl.SSLError as exc:
             raise TlsFailed(
-                f"The TLS handshake with {host} failed ({exc.reason}).", url=url
+                t_(
+                    "The TLS handshake with {host} failed ({reason}).", host=host, reason=exc.reason
+                ),
+                url=url,
             ) from None
         except TimeoutError:
             raise TimedOut(
-                f"{url} did not answer within {self.limits.timeout:g} seconds.", url=url
+                t_(
+                    "{url} did not answer within {timeout:g} seconds.",
+                    url=url,
+                    timeout=self.limits.timeout,
+                ),
+                url=url,
             ) from None
         except (http.client.HTTPException, ValueError) as exc:
             raise BadResponse(
-                f"{url} sent a malformed HTTP response ({type(exc).__name__}).", url=url
+                t_(
+                    "{url} sent a malformed HTTP response ({error}).",
+                    url=url,
+                    error=type(exc).__name__,
+                ),
+                url=url,
             ) from None
         except OSError as exc:
             raise ConnectFailed(
-                f"Could not connect to {host}:{port} ({exc.strerror or exc}).", url=url
+                t_(
+                    "Could not connect to {host}:{port} ({error}).",
+                    host=host,
+                    port=port,
+                    error=exc.strerror or exc,
+                ),
+                url=url,
             ) from None
         finally:
             conn.close()
@@ -326,16 +382,28 @@ class Fetcher:
         )
         self.record(ex)  # recorded before anything can refuse it: the WARC keeps it all
         if truncated == "length":
-            raise TooLarge(f"{url} is larger than the limit of {limit:,} bytes.", url=url)
+            raise TooLarge(
+                t_("{url} is larger than the limit of {limit:,} bytes.", url=url, limit=limit),
+                url=url,
+            )
         if truncated == "total":
             raise TooLarge(
-                f"{url} was not downloaded: the capture reached its total limit of "
-                f"{self.limits.total_bytes:,} bytes ([capture] max_total_mb).",
+                t_(
+                    "{url} was not downloaded: the capture reached its total "
+                    "limit of {total_bytes:,} bytes ([capture] max_total_mb).",
+                    url=url,
+                    total_bytes=self.limits.total_bytes,
+                ),
                 url=url,
             )
         if truncated == "time":
             raise TimedOut(
-                f"{url} was still downloading after {self.limits.deadline:g} seconds.", url=url
+                t_(
+                    "{url} was still downloading after {deadline:g} seconds.",
+                    url=url,
+                    deadline=self.limits.deadline,
+                ),
+                url=url,
             )
         ex.body = _decode(body, ex.header("content-encoding"), limit, url)
         return ex

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urldefrag
 
 from haechi.collect.web_capture.errors import ScreenshotFailed
+from haechi.i18n import t_
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -49,7 +50,7 @@ def render(
         from playwright.sync_api import Route, sync_playwright
     except ImportError:
         raise ScreenshotFailed(
-            "No screenshot: the playwright package is not installed (pip install haechi[live])."
+            t_("No screenshot: the playwright package is not installed (pip install haechi[live]).")
         ) from None
 
     def answer(route: Route) -> None:
@@ -79,7 +80,7 @@ def render(
     except PlaywrightError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScreenshotFailed(
-            f"No screenshot: Chromium could not render {url} ({first})."
+            t_("No screenshot: Chromium could not render {url} ({first}).", url=url, first=first)
         ) from None
 
 

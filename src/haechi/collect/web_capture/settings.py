@@ -9,6 +9,7 @@ from typing import Any
 from haechi.collect.web_capture.fetch import Limits
 from haechi.config import Settings, read_config_file
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 
 MB = 1024 * 1024
 
@@ -25,7 +26,13 @@ class CaptureSettings:
 def _positive(data: dict[str, Any], key: str, default: int, path: Path) -> int:
     value = data.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise DataDirError(f"Setting capture.{key} in {path} must be a whole number of at least 1.")
+        raise DataDirError(
+            t_(
+                "Setting capture.{key} in {path} must be a whole number of at least 1.",
+                key=key,
+                path=path,
+            )
+        )
     return value
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from asn1crypto import core, tsp
 
 from haechi.collect.web_capture.errors import TimestampFailed
+from haechi.i18n import t_
 
 MAX_REPLY = 1024 * 1024
 
@@ -84,8 +85,11 @@ def read_token(reply: bytes) -> TokenInfo:
         if status not in ("granted", "granted_with_mods"):
             text = resp["status"]["status_string"].native
             raise TimestampFailed(
-                f"The timestamp authority refused the request ({status}"
-                f"{': ' + '; '.join(text) if text else ''})."
+                t_(
+                    "The timestamp authority refused the request ({status}{detail}).",
+                    status=status,
+                    detail=": " + "; ".join(text) if text else "",
+                )
             )
         content = resp["time_stamp_token"]["content"]
         info = content["encap_content_info"]["content"].parsed
@@ -105,15 +109,19 @@ def read_token(reply: bytes) -> TokenInfo:
         raise
     except Exception as exc:  # asn1crypto raises many types on damaged DER
         raise TimestampFailed(
-            "The timestamp authority's answer is not a valid RFC 3161 token "
-            f"({type(exc).__name__})."
+            t_(
+                "The timestamp authority's answer is not a valid RFC 3161 token ({error}).",
+                error=type(exc).__name__,
+            )
         ) from None
 
 
 def obtain(url: str, digest: bytes, *, timeout: float = 30.0) -> tuple[bytes, TokenInfo]:
     """Ask the TSA at ``url`` to timestamp ``digest`` (SHA-256); check the answer matches."""
     if not url.startswith(("http://", "https://")):
-        raise TimestampFailed(f"The timestamp authority's address must be http(s), not {url!r}.")
+        raise TimestampFailed(
+            t_("The timestamp authority's address must be http(s), not {url!r}.", url=url)
+        )
     nonce = secrets.randbits(63)
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
         url,
@@ -125,18 +133,30 @@ def obtain(url: str, digest: bytes, *, timeout: float = 30.0) -> tuple[bytes, To
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - configured URL
             reply = answer.read(MAX_REPLY + 1)
     except urllib.error.HTTPError as exc:
-        raise TimestampFailed(f"The timestamp authority {url} answered HTTP {exc.code}.") from None
+        raise TimestampFailed(
+            t_("The timestamp authority {url} answered HTTP {code}.", url=url, code=exc.code)
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise TimestampFailed(
-            f"The timestamp authority {url} could not be reached ({reason})."
+            t_(
+                "The timestamp authority {url} could not be reached ({reason}).",
+                url=url,
+                reason=reason,
+            )
         ) from None
     if len(reply) > MAX_REPLY:
-        raise TimestampFailed(f"The timestamp authority {url} sent more than {MAX_REPLY:,} bytes.")
+        raise TimestampFailed(
+            t_(
+                "The timestamp authority {url} sent more than {max_reply:,} bytes.",
+                url=url,
+                max_reply=MAX_REPLY,
+            )
+        )
     info = read_token(reply)
     if info.imprint != digest.hex() or info.nonce != nonce:
         raise TimestampFailed(
-            f"The timestamp authority {url} answered for another digest or request."
+            t_("The timestamp authority {url} answered for another digest or request.", url=url)
         )
     return reply, info
 

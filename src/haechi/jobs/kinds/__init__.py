@@ -8,6 +8,7 @@ import importlib
 import pkgutil
 from functools import cache
 
+from haechi.i18n import t_
 from haechi.jobs.model import JobError, JobKind
 
 
@@ -29,4 +30,6 @@ def kind_of(name: str) -> JobKind:
         return kinds()[name]
     except KeyError:
         known = ", ".join(sorted(kinds()))
-        raise JobError(f"There is no job kind {name!r}; known: {known}.") from None
+        raise JobError(
+            t_("There is no job kind {name!r}; known: {known}.", name=name, known=known)
+        ) from None

@@ -7,6 +7,7 @@ from typing import Any
 
 from haechi.app import App
 from haechi.cases.model import CaseError
+from haechi.i18n import t_
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -17,10 +18,10 @@ def checked_case(app: App, params: dict[str, Any], *, needs_items: bool = True) 
 
     key = str(params.get("case") or "").strip()[:64]
     if not key:
-        raise CaseError("Name the case.")
+        raise CaseError(t_("Name the case."))
     summary = get_summary(app, key)
     if needs_items and summary.items == 0:
-        raise CaseError(f"Case {summary.ref} has no items yet.")
+        raise CaseError(t_("Case {ref} has no items yet.", ref=summary.ref))
     return summary.ref, summary.id
 
 

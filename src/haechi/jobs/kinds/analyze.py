@@ -12,6 +12,7 @@ from typing import Any
 from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.jobs.kinds._case import flag
 from haechi.jobs.model import JobContext, JobKind, JobOutput
 
@@ -23,9 +24,9 @@ def _only(params: dict[str, Any]) -> list[str]:
     if isinstance(value, str):
         value = [v for v in value.replace(",", " ").split() if v]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise UsageError("Name the analyzers as a list of names, or leave it empty for all.")
+        raise UsageError(t_("Name the analyzers as a list of names, or leave it empty for all."))
     if len(value) > MAX_ANALYZERS:
-        raise UsageError(f"Name at most {MAX_ANALYZERS} analyzers.")
+        raise UsageError(t_("Name at most {max_analyzers} analyzers.", max_analyzers=MAX_ANALYZERS))
     return sorted({v.strip()[:64] for v in value if v.strip()})
 
 
@@ -35,7 +36,7 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     only = _only(params)
     analyzers, _infos = build(app.settings.analyzers, only=only or None)  # names checked
     if not analyzers:
-        raise UsageError("No analyzer is enabled in this data directory's settings.")
+        raise UsageError(t_("No analyzer is enabled in this data directory's settings."))
     return {"analyzers": only, "retry_errors": flag(params, "retry_errors", False)}, None
 
 

@@ -16,6 +16,7 @@ from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.collect.telegram_live.bot_run import ClientFactory, check_request, talk_to_bot
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.jobs.kinds._case import optional_case
 from haechi.jobs.model import JobContext, JobKind, JobOutput
 from haechi.store.models import Chat
@@ -34,7 +35,7 @@ def _commands(value: object) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise UsageError("Give the commands as text, one a line, or as a list of texts.")
+        raise UsageError(t_("Give the commands as text, one a line, or as a list of texts."))
     return value
 
 
@@ -49,7 +50,7 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     settings_for(app)  # a Telegram application is set up (refused now, not in the job)
     if not session_path(app.settings.keys_dir).is_file():
         raise UsageError(
-            "No Telegram account is logged in: run `haechi watch login` on the server first."
+            t_("No Telegram account is logged in: run `haechi watch login` on the server first.")
         )
     cleaned: dict[str, Any] = {
         "bot": request.bot, "commands": request.commands, "wait_seconds": request.wait_seconds,

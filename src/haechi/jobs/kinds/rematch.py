@@ -11,6 +11,7 @@ from typing import Any
 from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.jobs.kinds._case import flag
 from haechi.jobs.model import JobContext, JobKind, JobOutput
 
@@ -21,7 +22,7 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     from haechi.services import integrations
 
     if not integrations.available("matches"):
-        raise UsageError("Matching is not installed on this server.")
+        raise UsageError(t_("Matching is not installed on this server."))
     return {"rescan": flag(params, "rescan", False)}, None
 
 

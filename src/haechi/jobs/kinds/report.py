@@ -7,6 +7,7 @@ from typing import Any
 from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.cases.model import CaseError
+from haechi.i18n import t_
 from haechi.jobs.kinds._case import checked_case, file_stem
 from haechi.jobs.model import JobContext, JobKind, JobOutput
 
@@ -17,7 +18,7 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     ref, case_id = checked_case(app, params, needs_items=False)
     fmt = str(params.get("format") or "pdf").lower()
     if fmt not in FORMATS:
-        raise CaseError(f"A report is written as PDF or HTML, not {fmt!r}.")
+        raise CaseError(t_("A report is written as PDF or HTML, not {fmt!r}.", fmt=fmt))
     return {"case": ref, "format": fmt}, f"case:{case_id}"
 
 
