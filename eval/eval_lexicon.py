@@ -38,7 +38,12 @@ mostly Korean and English, text only.
 * ``eval/data/lexicon_heldout_h.jsonl``, *held-out H*: new messages of the same groups in
   voices none of the earlier sets has (dialect, transcribed speech, quoted replies, gamer
   and British English, terse newcomer questions), written and committed before any change
-  after engine m7 and registered here without being run, never tuned on.
+  after engine m7 and registered here without being run, never tuned on;
+* ``eval/data/lexicon_dev_g.jsonl`` to ``lexicon_dev_m.jsonl``: more development splits,
+  tuned on and trained on by the message model (``_j`` is ordinary group chat and ``_l``
+  benign look-alikes, all benign; ``_k``, ``_l`` and ``_m`` were written for engine m8,
+  after H was committed: room chatter and successor-room posts in many voices, short and
+  slangy lines, formal operators' notices, and look-alikes in the same voices).
 
 Of the held-out sets only totals and per-group counts are reported (never which of their
 messages were missed), and each look is logged in docs/text.md.
@@ -105,6 +110,9 @@ DEV_G = HERE / "data" / "lexicon_dev_g.jsonl"
 DEV_H = HERE / "data" / "lexicon_dev_h.jsonl"
 DEV_I = HERE / "data" / "lexicon_dev_i.jsonl"
 DEV_J = HERE / "data" / "lexicon_dev_j.jsonl"  # ordinary group chat, all benign
+DEV_K = HERE / "data" / "lexicon_dev_k.jsonl"  # engine m8: room chatter, successor rooms
+DEV_L = HERE / "data" / "lexicon_dev_l.jsonl"  # engine m8: benign look-alikes, all benign
+DEV_M = HERE / "data" / "lexicon_dev_m.jsonl"  # engine m8: short, slang, formal, British
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
 TARGET_PRECISION = 0.90  # issue 16, on the held-out sets together
@@ -153,9 +161,10 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
 
     tuning, dev, dev_g = load(DATA), load(DEV), load(DEV_G)
     dev_h, dev_i, dev_j = load(DEV_H), load(DEV_I), load(DEV_J)
+    dev_k, dev_l, dev_m = load(DEV_K), load(DEV_L), load(DEV_M)
     held = {k: load(p) for k, p in zip(HELD_NAMES, HELDOUT_SETS, strict=True)}
     heldout = [r for part in held.values() for r in part]
-    seen_sets = tuning + dev + dev_g + dev_h + dev_i + dev_j
+    seen_sets = tuning + dev + dev_g + dev_h + dev_i + dev_j + dev_k + dev_l + dev_m
     rows = seen_sets + heldout
     lex = load_lexicon()
     scanner = Scanner(lex)
@@ -181,13 +190,14 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             f"{len(rows)} labelled messages ({sum(gold)} abuse, {len(gold) - sum(gold)} benign;"
             f" {dict(Counter(r['lang'] for r in rows))}): {len(tuning)} in the tuning set "
             f"`eval/data/lexicon_messages.jsonl`, {len(dev)}, {len(dev_g)}, {len(dev_h)}, "
-            f"{len(dev_i)} and {len(dev_j)} in the development splits `lexicon_dev.jsonl`, "
-            "`lexicon_dev_g.jsonl`, `lexicon_dev_h.jsonl`, `lexicon_dev_i.jsonl` and "
-            "`lexicon_dev_j.jsonl` (ordinary group chat, all benign; tuned on too), "
+            f"{len(dev_i)}, {len(dev_j)}, {len(dev_k)}, {len(dev_l)} and {len(dev_m)} in the "
+            "development splits `lexicon_dev.jsonl`, `lexicon_dev_g.jsonl` to "
+            "`lexicon_dev_m.jsonl` (`_j` ordinary group chat and `_l` look-alikes, all "
+            "benign; tuned on too), "
             + ", ".join(f"{len(v)}" for v in held.values())
             + " in the held-out sets A to H (`eval/data/lexicon_heldout*.jsonl`, never tuned "
             f"on), lexicon {lex.version}, message model "
-            f"{model.version if model else 'none'} (trained on the tuning set and the five "
+            f"{model.version if model else 'none'} (trained on the tuning set and the eight "
             f"development splits), scan version {scanner.version}. A "
             f"message is flagged at >= {threshold} points. All sets were written by the "
             "lexicon's authors: they show behaviour on known kinds of cases, not field accuracy."
@@ -214,7 +224,10 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
                        ("second development split", dev_g),
                        ("third development split", dev_h),
                        ("fourth development split", dev_i),
-                       ("fifth development split (benign chat)", dev_j)] + [
+                       ("fifth development split (benign chat)", dev_j),
+                       ("sixth development split", dev_k),
+                       ("seventh development split (benign look-alikes)", dev_l),
+                       ("eighth development split", dev_m)] + [
                        (f"held-out {k}", v) for k, v in held.items()]:  # fmt: skip
         bounds[name] = (at, at + len(part))
         at += len(part)

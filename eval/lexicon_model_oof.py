@@ -7,7 +7,9 @@ scanned by the full scanner with a model trained on the other sets, so every mes
 read by a model that has not seen it; the thresholds (``flag``: the finding with an
 anchor, ``strong``: the finding without one, ``clear``: below it a message reads as
 benign) are then chosen on these figures (engine m7: the highest recall over all sets
-together at a precision of at least 0.9; ``strong`` left off, see docs/text.md). Prints
+together at a precision of at least 0.9; ``strong`` left off, see docs/text.md; engine
+m8: ``flag`` 0.5, since 0.45, a little more recall at 0.901, flagged more of the web
+interface's own strings than engine m7 did). Prints
 overall, and why the missed abuse messages were missed (``gate``: the model did not read
 the message, ``prob``: it read it below the threshold, ``anchor``: above it, but without
 an anchor or in a benign sense). Slow (a training per set, then a scan per triple): run it
@@ -30,6 +32,9 @@ TRAINING = [
         "lexicon_dev_h",
         "lexicon_dev_i",
         "lexicon_dev_j",
+        "lexicon_dev_k",
+        "lexicon_dev_l",
+        "lexicon_dev_m",
     )
 ]
 

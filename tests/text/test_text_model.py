@@ -147,7 +147,7 @@ def test_lexicon_alone_equals_the_model_off() -> None:
 
 # Engine m7: a topic word lets the model read a message without an anchor, and its finding
 # then needs ``strong``; ``clear`` discounts what the model reads as clearly benign.
-UNANCHORED = "이 채널 곧 닫히니까 다들 다음 주소 기다려"  # a topic word (채널), no anchor cue
+UNANCHORED = "이 채널 곧 없어지니까 다들 조금만 기다려"  # a topic word (채널), no anchor cue
 
 
 @pytest.mark.parametrize(("p", "fires"), [(0.9, True), (0.7, False)])
@@ -187,3 +187,50 @@ def test_a_two_syllable_context_cue_must_start_a_word(scanner: Scanner) -> None:
     voucher = scanner.scan("문화상품권으로 결제하면 사진 속 옷 벗겨 드림")
     assert "first_aid" not in voucher.reading.kinds
     assert voucher.points(scanner.lexicon) >= 4
+
+
+# Engine m8: talk of a room's life, people named by their role and talk of the results are
+# cues that only anchor the model (weight 0, no rule reads them): room chatter and
+# successor-room posts in words none of the older cues lists were not read at all.
+ANCHOR_ONLY = ("room_talk", "role", "result_talk")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "여기 곧 닫음 다음 방 가고 싶은 사람 이모지 남겨",  # a room's life
+        "이거 진짜 우리 알바 매니저임 ㅋㅋㅋ 대박",  # a person by her role
+        "이번 거 퀄 미쳤다 진짜 본인인 줄",  # the results talked about
+        "channel's dead, archive reuploaded to the private one, ask for access",
+        "yo whose face is this one, looks like someone from my old job",
+    ],
+)
+def test_room_role_and_result_talk_anchor_the_model(
+    sure: Scanner, scanner: Scanner, text: str
+) -> None:
+    s = sure.scan(text)
+    assert s.model_p is not None and any(r.id == MODEL_RULE for r in s.rules), s.result.intent
+    # The cues alone weigh nothing: the lexicon without the model does not flag them.
+    assert scanner.scan(text).points(scanner.lexicon) < scanner.lexicon.scoring.message_flag
+
+
+def test_anchor_only_cues_serve_no_rule_and_no_context() -> None:
+    lex = load_lexicon()
+    used = {a for r in lex.rules for alts in r.all for a in alts}
+    assert not any(k == "intent" and v in ANCHOR_ONLY for k, v in used)
+    terms = [t for t in lex.terms if t.category in ANCHOR_ONLY]
+    assert terms and all(t.role == "intent" and t.weight == 0 for t in terms)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "채널 날아가기 전에 미러 떠둔 거 있음 링크 필요하면 말",  # development split k
+        "얼굴 잘린 거 말고 전신 나온 거 구해와",
+    ],
+)
+def test_the_shipped_model_reads_chatter_the_older_cues_missed(
+    model_scanner: Scanner, text: str
+) -> None:
+    s = model_scanner.scan(text)
+    assert s.points(model_scanner.lexicon) >= model_scanner.lexicon.scoring.message_flag, s.model_p

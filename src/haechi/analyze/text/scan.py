@@ -42,8 +42,10 @@ from haechi.analyze.text.variants import supported
 # scan version after the engine's. m7: the model also reads messages with a topic word of
 # the domain and no anchor (its finding then needs ``strong``), a message it reads as
 # clearly benign (``clear``) is discounted whatever its cues, and a two-syllable Korean
-# context cue must start a word (화상 in 문화상품권 is not first aid).
-ENGINE_VERSION = "m7"
+# context cue must start a word (화상 in 문화상품권 is not first aid). m8: talk of a room's
+# life, people named by their role and talk of the results anchor the model's finding
+# (lexicon cues of weight 0 that no rule reads).
+ENGINE_VERSION = "m8"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 # Context categories of reporting, support and public safety (weighted cues): with them, a
@@ -53,10 +55,12 @@ MODEL_RULE = "model.message"
 # The model's own finding needs something the lexicon saw too (a signal term, a pattern, a
 # link, bot or wallet, or a cue other than chat slang): a short line of everyday chat gives
 # the model few n-grams and a probability that says more about its bias than the message.
+# ``room_talk``, ``role`` and ``result_talk`` (m8) are cues only this gate reads.
 MODEL_ANCHOR_INTENTS = frozenset(
     {
         "person", "photo", "photo_noun", "photo_ref", "request", "commerce", "move",
         "ban_evasion", "bot_word", "exposure", "trade", "swap", "work", "transform", "entry",
+        "room_talk", "role", "result_talk",
     }
 )  # fmt: skip
 # Context in which the model's finding does not count without a link, bot, wallet or an
