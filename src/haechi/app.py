@@ -12,6 +12,7 @@ from pathlib import Path
 
 from haechi.config import DB_NAME, Settings, load_settings, render_config, sqlite_url
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 from haechi.store import custody
 from haechi.store.custody import CustodyContext, CustodyLog
 from haechi.store.db import Database
@@ -51,7 +52,10 @@ def _vault_key(settings: Settings) -> bytes | None:
         return load_key(settings.vault_key_path)
     if settings.vault_encrypt:
         raise DataDirError(
-            f"Vault encryption is on but there is no key at {settings.vault_key_path}."
+            t_(
+                "Vault encryption is on but there is no key at {vault_key_path}.",
+                vault_key_path=settings.vault_key_path,
+            )
         )
     return None
 
@@ -98,11 +102,14 @@ def open_app(home: Path | None = None, *, check_schema: bool = True) -> App:
     settings = load_settings(home)
     if not settings.home.is_dir():
         raise DataDirError(
-            f"No haechi data directory at {settings.home}: run `haechi init {settings.home}`."
+            t_("No haechi data directory at {home}: run `haechi init {home}`.", home=settings.home)
         )
     if not settings.config_path.exists():
         raise DataDirError(
-            f"{settings.home} is not a haechi data directory (no haechi.toml): run `haechi init`."
+            t_(
+                "{home} is not a haechi data directory (no haechi.toml): run `haechi init`.",
+                home=settings.home,
+            )
         )
     check_operator(settings)
     db = Database(settings.database_url)
@@ -125,13 +132,22 @@ def check_operator(settings: Settings) -> None:
         return
     if settings.operator_source == "env" and settings.operator not in names:
         raise DataDirError(
-            f"{settings.operator!r} is not one of the operators of {settings.home} "
-            f"({', '.join(names)}): name yourself as listed in [custody] operators."
+            t_(
+                "{operator!r} is not one of the operators of {home} "
+                "({names}): name yourself as listed in [custody] operators.",
+                operator=settings.operator,
+                home=settings.home,
+                names=", ".join(names),
+            )
         )
     if len(names) > 1 and settings.operator_source != "env":
         raise DataDirError(
-            f"Several people operate {settings.home} ({', '.join(names)}): say who you are "
-            "with `haechi --operator NAME ...` (or HAECHI_OPERATOR)."
+            t_(
+                "Several people operate {home} ({names}): say who you are "
+                "with `haechi --operator NAME ...` (or HAECHI_OPERATOR).",
+                home=settings.home,
+                names=", ".join(names),
+            )
         )
 
 
@@ -149,10 +165,18 @@ def init_home(home: Path, *, database_url: str | None = None, encrypt: bool | No
         probe.unlink()
     except OSError as exc:
         if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
-            raise DataDirError(f"Cannot write to {home}: the directory is read-only.") from exc
+            raise DataDirError(
+                t_("Cannot write to {home}: the directory is read-only.", home=home)
+            ) from exc
         if exc.errno == errno.ENOSPC:
-            raise DataDirError(f"The disk holding {home} is full.") from exc
-        raise DataDirError(f"Cannot create the data directory {home}: {exc.strerror}.") from exc
+            raise DataDirError(t_("The disk holding {home} is full.", home=home)) from exc
+        raise DataDirError(
+            t_(
+                "Cannot create the data directory {home}: {strerror}.",
+                home=home,
+                strerror=exc.strerror,
+            )
+        ) from exc
     settings = load_settings(home)
     if database_url and settings.database_url != database_url:
         settings = replace(settings, database_url=database_url)

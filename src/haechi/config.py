@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 
 CONFIG_NAME = "haechi.toml"
 DB_NAME = "haechi.db"
@@ -164,7 +165,7 @@ def unnamed(login: str) -> str:
 def _operator(env: Any, custody: dict[str, Any]) -> tuple[str, tuple[str, ...], str]:
     operators = custody.get("operators", [])
     if not all(isinstance(o, str) and o.strip() for o in operators):
-        raise DataDirError("custody.operators must be a list of names.")
+        raise DataDirError(t_("custody.operators must be a list of names."))
     names = tuple(" ".join(o.split())[:128] for o in operators)
     given = " ".join((env.get("HAECHI_OPERATOR") or "").split())[:128]
     if given:
@@ -195,25 +196,55 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise DataDirError(f"The settings file {path} is not valid TOML: {exc}.") from exc
+        raise DataDirError(
+            t_("The settings file {path} is not valid TOML: {exc}.", path=path, exc=exc)
+        ) from exc
     except PermissionError as exc:
-        raise DataDirError(f"The settings file {path} cannot be read: permission denied.") from exc
+        raise DataDirError(
+            t_("The settings file {path} cannot be read: permission denied.", path=path)
+        ) from exc
     for section, values in data.items():
         if section in _OPEN_SECTIONS and isinstance(values, dict):
             for name, table in values.items():
                 if not isinstance(table, dict):
-                    raise DataDirError(f"[{section}.{name}] in {path} must be a table.")
+                    raise DataDirError(
+                        t_(
+                            "[{section}.{name}] in {path} must be a table.",
+                            section=section,
+                            name=name,
+                            path=path,
+                        )
+                    )
             continue
         if section not in _FILE_KEYS or not isinstance(values, dict):
             raise DataDirError(
-                f"Unknown section [{section}] in {path}; known: {', '.join(sorted(_FILE_KEYS))}."
+                t_(
+                    "Unknown section [{section}] in {path}; known: {known}.",
+                    section=section,
+                    path=path,
+                    known=", ".join(sorted(_FILE_KEYS)),
+                )
             )
         for key, value in values.items():
             expected = _FILE_KEYS[section].get(key)
             if expected is None:
-                raise DataDirError(f"Unknown setting {section}.{key} in {path}.")
+                raise DataDirError(
+                    t_(
+                        "Unknown setting {section}.{key} in {path}.",
+                        section=section,
+                        key=key,
+                        path=path,
+                    )
+                )
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                raise DataDirError(f"Setting {section}.{key} in {path} has the wrong type.")
+                raise DataDirError(
+                    t_(
+                        "Setting {section}.{key} in {path} has the wrong type.",
+                        section=section,
+                        key=key,
+                        path=path,
+                    )
+                )
     return data
 
 
@@ -223,16 +254,18 @@ def _env_bool(name: str, value: str) -> bool:
         return True
     if low in {"0", "false", "no", "off", ""}:
         return False
-    raise DataDirError(f"{name} must be 1 or 0, not {value!r}.")
+    raise DataDirError(t_("{name} must be 1 or 0, not {value!r}.", name=name, value=value))
 
 
 def _env_int(name: str, value: str, minimum: int = 1) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise DataDirError(f"{name} must be a whole number, not {value!r}.") from None
+        raise DataDirError(
+            t_("{name} must be a whole number, not {value!r}.", name=name, value=value)
+        ) from None
     if number < minimum:
-        raise DataDirError(f"{name} must be at least {minimum}.")
+        raise DataDirError(t_("{name} must be at least {minimum}.", name=name, minimum=minimum))
     return number
 
 
@@ -254,9 +287,11 @@ def load_settings(home: Path | None = None) -> Settings:
         workers = _env_int("HAECHI_WORKERS", env["HAECHI_WORKERS"])
     engine = env.get("HAECHI_ENGINE") or data.get("run", {}).get("engine", "local")
     if engine not in ("local", "ray"):
-        raise DataDirError(f"The analysis engine must be local or ray, not {engine!r}.")
+        raise DataDirError(
+            t_("The analysis engine must be local or ray, not {engine!r}.", engine=engine)
+        )
     if workers < 1 or max_mb < 1:
-        raise DataDirError("run.workers and vault.max_file_mb must be at least 1.")
+        raise DataDirError(t_("run.workers and vault.max_file_mb must be at least 1."))
     return Settings(
         home=home,
         database_url=url,

@@ -14,6 +14,7 @@ from haechi.app import App
 from haechi.cases import events as ev
 from haechi.cases.files import write_new
 from haechi.cases.model import CaseError, ConsentScope
+from haechi.i18n import t_
 from haechi.report import caseuco
 from haechi.report.chain import summarise
 from haechi.report.gather import Evidence, concerning_events, gather
@@ -43,8 +44,12 @@ def _check_reveal(evidence: Evidence, reveal: bool) -> None:
     for v in evidence.detail.victims:
         if not v.consents_to(ConsentScope.EVIDENCE_SHARING):
             raise CaseError(
-                f"Victim {v.label} has no consent record for evidence sharing, so their "
-                "identity cannot be revealed in a report: write it redacted."
+                t_(
+                    "Victim {label} has no consent record for evidence sharing, "
+                    "so their identity cannot be revealed in a report: write it "
+                    "redacted.",
+                    label=v.label,
+                )
             )
 
 
@@ -59,7 +64,7 @@ def write_report(
     """Write the case report as HTML or PDF (by the file's suffix); returns its SHA-256."""
     kind = dest.suffix.lower().lstrip(".")
     if kind not in ("html", "pdf"):
-        raise CaseError("A report is written as .html or .pdf.")
+        raise CaseError(t_("A report is written as .html or .pdf."))
     evidence = gather(app, case, reveal_victims=reveal_victims)
     _check_reveal(evidence, reveal_victims)
     shas = [f.sha256 for f in evidence.files]

@@ -21,6 +21,7 @@ from haechi import __version__
 from haechi.app import App
 from haechi.cases.timefmt import kst, utc
 from haechi.domain.display import visible
+from haechi.i18n import t_
 from haechi.report.chain import ChainSummary
 from haechi.report.gather import Evidence
 from haechi.report.redact import Redactor
@@ -316,7 +317,7 @@ def to_pdf(html_text: str) -> bytes:
         from haechi.domain import UsageError
 
         raise UsageError(
-            "PDF output needs WeasyPrint: install haechi with the 'cases' extra."
+            t_("PDF output needs WeasyPrint: install haechi with the 'cases' extra.")
         ) from exc
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = before

@@ -38,7 +38,7 @@ from haechi.cases import events as ev
 from haechi.cases.model import CaseError, ConsentScope
 from haechi.cases.timefmt import kst, utc
 from haechi.domain import IntegrityError
-from haechi.i18n import N_
+from haechi.i18n import N_, t_
 from haechi.report import caseuco
 from haechi.report.chain import summarise
 from haechi.report.gather import Evidence, concerning_events, gather, root_shas
@@ -101,8 +101,12 @@ def _consent_warnings(evidence: Evidence, reveal: bool) -> list[str]:
             continue
         if reveal:
             raise CaseError(
-                f"Victim {v.label} has no consent record for evidence sharing, so their "
-                "identity cannot be revealed in a package: export it redacted."
+                t_(
+                    "Victim {label} has no consent record for evidence sharing, "
+                    "so their identity cannot be revealed in a package: export "
+                    "it redacted.",
+                    label=v.label,
+                )
             )
         if not v.consents:
             warnings.append(f"victim {v.label} has no consent record at all")
@@ -116,7 +120,7 @@ def create_package(
     started = time.monotonic()
     evidence = gather(app, case, reveal_victims=opts.reveal_victims)
     if not evidence.detail.active_items():
-        raise CaseError(f"Case {evidence.detail.ref} has no items to package.")
+        raise CaseError(t_("Case {ref} has no items to package.", ref=evidence.detail.ref))
     warnings = _consent_warnings(evidence, opts.reveal_victims)
     writer = open_writer(dest)
     try:
@@ -284,8 +288,13 @@ def _copy_original(app: App, out: PackageWriter, sha: str, name: str, role: str)
         got = f"something else ({exc})"
     if got != sha:
         raise IntegrityError(
-            f"The vault object {sha} no longer matches its SHA-256 (it reads as {got}): run "
-            "`haechi verify`; the package was not written."
+            t_(
+                "The vault object {sha} no longer matches its SHA-256 (it "
+                "reads as {got}): run `haechi verify`; the package was not "
+                "written.",
+                sha=sha,
+                got=got,
+            )
         )
     return {"path": name, "role": role, "sha256": got, "size": size}
 

@@ -15,6 +15,7 @@ from haechi.cases import stats as st
 from haechi.cases.events import now_iso
 from haechi.cases.files import write_new
 from haechi.cases.model import CaseError
+from haechi.i18n import t_
 from haechi.report.html import CSS, to_pdf
 from haechi.store.custody import Draft
 
@@ -59,7 +60,7 @@ def render(stats: st.Stats, generated_at: str) -> str:
 def write_stats_report(app: App, stats: st.Stats, dest: Path) -> str:
     kind = dest.suffix.lower().lstrip(".")
     if kind not in ("html", "pdf"):
-        raise CaseError("A statistics report is written as .html or .pdf.")
+        raise CaseError(t_("A statistics report is written as .html or .pdf."))
     page = render(stats, now_iso())
     digest = write_new(dest, page.encode() if kind == "html" else to_pdf(page))
     with app.db.begin() as conn:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 CHUNK = 1024 * 1024
 # Media is already compressed: storing it is faster and makes the zip no bigger.
@@ -28,9 +29,11 @@ class PackageWriter:
     def __init__(self, dest: Path) -> None:
         dest = dest.expanduser()
         if dest.exists():
-            raise UsageError(f"{dest} exists: choose a new name (a package is never overwritten).")
+            raise UsageError(
+                t_("{dest} exists: choose a new name (a package is never overwritten).", dest=dest)
+            )
         if not dest.parent.is_dir():
-            raise UsageError(f"The folder {dest.parent} does not exist.")
+            raise UsageError(t_("The folder {parent} does not exist.", parent=dest.parent))
         self.dest = dest
         self.partial = dest.with_name(f"{dest.name}.partial-{secrets.token_hex(4)}")
         self.written: dict[str, tuple[str, int]] = {}  # name -> (sha256, size)

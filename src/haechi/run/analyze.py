@@ -28,6 +28,7 @@ from sqlalchemy import text
 from haechi.analyze.base import Analyzer
 from haechi.app import App
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 from haechi.run.analysis_store import (
     Finished,
     count_pending,
@@ -79,8 +80,10 @@ def run_lock(app: App) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise DataDirError(
-                    "Another `haechi analyze` is running on this data directory; "
-                    "wait for it to finish."
+                    t_(
+                        "Another `haechi analyze` is running on this data directory; "
+                        "wait for it to finish."
+                    )
                 ) from None
             yield
         return
@@ -89,7 +92,7 @@ def run_lock(app: App) -> Iterator[None]:
         lock = "7420002, hashtext(current_schema())"
         got = conn.execute(text(f"SELECT pg_try_advisory_lock({lock})")).scalar()
         if not got:
-            raise DataDirError("Another `haechi analyze` is running on this database.")
+            raise DataDirError(t_("Another `haechi analyze` is running on this database."))
         try:
             yield
         finally:

@@ -34,6 +34,7 @@ from haechi import __version__
 from haechi.app import App, private_files
 from haechi.config import CONFIG_NAME, DB_NAME, sqlite_url
 from haechi.domain import DataDirError, IntegrityError
+from haechi.i18n import t_
 from haechi.run import dbsnapshot
 from haechi.store import custody
 from haechi.store.custody import utc_now
@@ -99,7 +100,9 @@ def backup(app: App, dest: Path, *, pg_method: str = "auto") -> BackupResult:
     private_files()
     dest = dest.expanduser().resolve()
     if dest.exists() and any(dest.iterdir()):
-        raise DataDirError(f"{dest} exists and is not empty: give a new folder for the backup.")
+        raise DataDirError(
+            t_("{dest} exists and is not empty: give a new folder for the backup.", dest=dest)
+        )
     dest.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings = app.settings
     shas: list[str] = []
@@ -202,9 +205,11 @@ def check_backup(src: Path) -> dict[str, Any]:
         body = (src / MANIFEST).read_bytes()
         manifest = json.loads(body)
     except (OSError, ValueError):
-        raise DataDirError(f"{src} is not a haechi backup (no readable {MANIFEST}).") from None
+        raise DataDirError(
+            t_("{src} is not a haechi backup (no readable {manifest}).", src=src, manifest=MANIFEST)
+        ) from None
     if manifest.get("format") != FORMAT:
-        raise DataDirError(f"{src / MANIFEST} is not a haechi backup manifest.")
+        raise DataDirError(t_("{path} is not a haechi backup manifest.", path=src / MANIFEST))
     problems = []
     for entry in manifest.get("files", []):
         rel = str(entry.get("path", ""))
@@ -230,7 +235,9 @@ def check_backup(src: Path) -> dict[str, Any]:
         shown = "; ".join(problems[:10]) + (
             f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         )
-        raise IntegrityError(f"The backup at {src} does not match its manifest: {shown}.")
+        raise IntegrityError(
+            t_("The backup at {src} does not match its manifest: {shown}.", src=src, shown=shown)
+        )
     return manifest
 
 
@@ -241,13 +248,13 @@ def restore(src: Path, home: Path, *, database_url: str | None = None) -> dict[s
     manifest = check_backup(src)
     db = manifest["database"]
     if home.exists() and any(home.iterdir()):
-        raise DataDirError(f"{home} is not empty: restore into a new data directory.")
+        raise DataDirError(t_("{home} is not empty: restore into a new data directory.", home=home))
     if db["kind"] == "sqlite" and database_url and not database_url.startswith("sqlite"):
         raise DataDirError(
-            "This backup holds a SQLite database: restore it without --database-url."
+            t_("This backup holds a SQLite database: restore it without --database-url.")
         )
     if db["kind"] != "sqlite" and not database_url:
-        raise DataDirError("This backup holds a PostgreSQL database: give --database-url.")
+        raise DataDirError(t_("This backup holds a PostgreSQL database: give --database-url."))
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(home, 0o700)
     for entry in manifest["files"]:

@@ -25,6 +25,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Connection, make_url
 
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 
 COPY_DIR = "database.copy"
 DUMP_FILE = "database.pgdump"
@@ -66,7 +67,7 @@ def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=24 * 3600)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-        raise DataDirError(f"{what} failed: {last}")
+        raise DataDirError(t_("{what} failed: {last}", what=what, last=last))
 
 
 def _tables(conn: Connection) -> list[Any]:
@@ -102,7 +103,7 @@ def pg_take(
     read(conn)
     if method == "pg_dump":
         if not dump:
-            raise DataDirError("pg_dump is not installed: use the copy method.")
+            raise DataDirError(t_("pg_dump is not installed: use the copy method."))
         snapshot_id = conn.execute(text("SELECT pg_export_snapshot()")).scalar()
         uri, env = libpq(url)
         target = dest / DUMP_FILE
@@ -140,14 +141,14 @@ def pg_put(snapshot: dict[str, Any], src: Path, url: str) -> None:
         with engine.connect() as conn:
             if _tables(conn):
                 raise DataDirError(
-                    "The database to restore into is not empty: give an empty database."
+                    t_("The database to restore into is not empty: give an empty database.")
                 )
     finally:
         engine.dispose()
     if snapshot["kind"] == "pg_dump":
         restore = pg_tool("pg_restore")
         if not restore:
-            raise DataDirError("pg_restore is not installed: it is needed for this backup.")
+            raise DataDirError(t_("pg_restore is not installed: it is needed for this backup."))
         uri, env = libpq(url)
         _run(
             [restore, "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={uri}",
@@ -171,8 +172,11 @@ def _copy_in(snapshot: dict[str, Any], src: Path, url: str) -> None:
             )
             if current != sorted(snapshot["revisions"]):
                 raise DataDirError(
-                    "The backup was made by another version of haechi (schema "
-                    f"{', '.join(snapshot['revisions'])}); restore it with that version."
+                    t_(
+                        "The backup was made by another version of haechi (schema "
+                        "{snapshot}); restore it with that version.",
+                        snapshot=", ".join(snapshot["revisions"]),
+                    )
                 )
             tables = {t.name: t for t in _tables(conn)}
             for table in reversed(list(tables.values())):  # rows a migration seeded

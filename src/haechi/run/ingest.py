@@ -30,6 +30,7 @@ from haechi.domain import (
     SourceDescriptor,
     UsageError,
 )
+from haechi.i18n import t_
 from haechi.run.ingest_batch import Prepared
 from haechi.run.ingest_db import IngestWriter
 from haechi.run.ingest_files import (
@@ -166,9 +167,14 @@ class Ingestor:
         for job in jobs:
             if job.failure == OVER_LIMIT:  # without it no message could be proven: refuse
                 raise DataDirError(
-                    f"{job.path} is larger than vault.max_file_mb allows ({job.error}); raise "
-                    "the limit (HAECHI_MAX_FILE_MB, or max_file_mb under [vault] in "
-                    "haechi.toml) so the export file itself is preserved, and run again."
+                    t_(
+                        "{path} is larger than vault.max_file_mb allows ({error}); "
+                        "raise the limit (HAECHI_MAX_FILE_MB, or max_file_mb under "
+                        "[vault] in haechi.toml) so the export file itself is "
+                        "preserved, and run again.",
+                        path=job.path,
+                        error=job.error,
+                    )
                 )
         root_sha = jobs[0].stored.sha256 if jobs and jobs[0].stored else None
         # Chats with no usable id are keyed by the export's content, never by where it
@@ -184,9 +190,12 @@ class Ingestor:
             zone = self.assume_timezone
             if row is not None and row[2] and zone and zone != row[2]:
                 raise UsageError(
-                    f"This export was ingested assuming the time zone {row[2]}; run again "
-                    f"with --assume-timezone {row[2]}, or without it (UTC times once derived "
-                    "are never changed)."
+                    t_(
+                        "This export was ingested assuming the time zone {row}; run "
+                        "again with --assume-timezone {row}, or without it (UTC "
+                        "times once derived are never changed).",
+                        row=row[2],
+                    )
                 )
             if row is None:
                 source_id = conn.execute(

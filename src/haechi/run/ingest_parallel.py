@@ -33,6 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 MAX_WRITERS = 8
 
@@ -82,6 +83,10 @@ def writer_count(postgresql: bool, workers: int) -> int:
         return 2 if postgresql and workers >= 2 else 1
     if not choice.isdigit() or not 1 <= int(choice) <= MAX_WRITERS:
         raise UsageError(
-            f"HAECHI_INGEST_WRITERS must be auto or 1 to {MAX_WRITERS}, not {choice!r}."
+            t_(
+                "HAECHI_INGEST_WRITERS must be auto or 1 to {max_writers}, not {choice!r}.",
+                max_writers=MAX_WRITERS,
+                choice=choice,
+            )
         )
     return int(choice) if postgresql else 1

@@ -24,6 +24,7 @@ from typing import Any
 from haechi.collect.base import Collector
 from haechi.domain import ChatRecord, ExportParseError, HaechiError, MessageRecord, UsageError
 from haechi.domain import errors as domain_errors
+from haechi.i18n import t_
 from haechi.run.ingest_batch import prepare
 
 Item = tuple[str, Any]  # ("chat", ChatRecord) | ("batch", Prepared)
@@ -145,7 +146,12 @@ def use_process(collector: Collector, workers: int) -> bool:
     tuning); the default ``auto`` uses a reader process for large sources on 2+ cores."""
     choice = os.environ.get("HAECHI_INGEST_READER", "auto")
     if choice not in ("auto", "process", "inline"):
-        raise UsageError(f"HAECHI_INGEST_READER must be auto, process or inline, not {choice!r}.")
+        raise UsageError(
+            t_(
+                "HAECHI_INGEST_READER must be auto, process or inline, not {choice!r}.",
+                choice=choice,
+            )
+        )
     if choice != "auto":
         return choice == "process"
     total = getattr(collector, "total_bytes", 0) or 0

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.run.pool import SETUP_LIMIT, Outcome, Task
 
 ATTEMPTS = 2  # a step's runs when its worker dies: one retry, then it is "crashed"
@@ -113,7 +114,7 @@ class RayPool:
             import ray
         except ImportError:
             raise UsageError(
-                "The ray engine needs Ray: pip install 'haechi[ray]' (or use --engine local)."
+                t_("The ray engine needs Ray: pip install 'haechi[ray]' (or use --engine local).")
             ) from None
         self.ray = ray
         self.args, self.time_limit = args, time_limit

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from haechi.app import App
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 from haechi.store.custody import GENESIS
 from haechi.store.keychain import KEY_ROTATION, statement
 from haechi.store.keys import RETIRED, Signer, generate_keypair, load_signer, public_pem
@@ -102,7 +103,9 @@ def rotate(app: App, *, reason: str) -> Rotation:
 
 def _record(app: App, old: Signer, new: Signer, reason: str) -> int:
     if not reason:
-        raise DataDirError("Say why the key is rotated (--reason): it is kept in the custody log.")
+        raise DataDirError(
+            t_("Say why the key is rotated (--reason): it is kept in the custody log.")
+        )
     with app.db.begin() as conn:
         head = conn.execute(
             select(CustodyEvent.hash).order_by(CustodyEvent.seq.desc()).limit(1)

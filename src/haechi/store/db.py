@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 from haechi.store import writer_turn
 from haechi.store.pgcopy import COPY_MIN_ROWS, copy_ignore, dict_rows
 
@@ -91,7 +92,13 @@ def pg_pool_sizes() -> dict[str, int]:
         value = os.environ.get(name, "").strip()
         if value:
             if not value.isdigit() or int(value) > 10_000:
-                raise DataDirError(f"{name} must be a whole number from 0 to 10000, not {value!r}.")
+                raise DataDirError(
+                    t_(
+                        "{name} must be a whole number from 0 to 10000, not {value!r}.",
+                        name=name,
+                        value=value,
+                    )
+                )
             sizes[key] = int(value)
     return sizes
 
@@ -172,9 +179,15 @@ class Database:
                     if dangling:
                         table, rowid, parent, _ = dangling[0]
                         raise DataDirError(
-                            f"The schema update would leave {len(dangling)} row(s) referring "
-                            f"to missing rows (first: {table} row {rowid} -> {parent}); "
-                            "nothing was changed."
+                            t_(
+                                "The schema update would leave {n_dangling} row(s) referring "
+                                "to missing rows (first: {table} row {rowid} -> {parent}); "
+                                "nothing was changed.",
+                                n_dangling=len(dangling),
+                                table=table,
+                                rowid=rowid,
+                                parent=parent,
+                            )
                         )
             finally:
                 dbapi.execute("PRAGMA foreign_keys=ON")
@@ -194,10 +207,13 @@ class Database:
         except OperationalError as exc:
             raise _friendly(exc, self.url) from exc
         if not current:
-            raise DataDirError("The database has no haechi schema: run `haechi init` first.")
+            raise DataDirError(t_("The database has no haechi schema: run `haechi init` first."))
         if current != self.head_revisions():
             raise DataDirError(
-                "The database schema is older than this haechi: run `haechi init` to migrate it."
+                t_(
+                    "The database schema is older than this haechi: run `haechi "
+                    "init` to migrate it."
+                )
             )
 
     @contextmanager

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -65,7 +66,12 @@ class Verifier:
 def generate_keypair(private_path: Path, public_path: Path) -> Signer:
     """Create a new key pair; refuses to overwrite an existing private key."""
     if private_path.exists():
-        raise DataDirError(f"A signing key already exists at {private_path}; it is never replaced.")
+        raise DataDirError(
+            t_(
+                "A signing key already exists at {private_path}; it is never replaced.",
+                private_path=private_path,
+            )
+        )
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -93,13 +99,18 @@ def load_signer(path: Path) -> Signer:
         data = path.read_bytes()
     except FileNotFoundError:
         raise DataDirError(
-            f"No custody signing key at {path}: run `haechi init` for this data directory."
+            t_(
+                "No custody signing key at {path}: run `haechi init` for this data directory.",
+                path=path,
+            )
         ) from None
     except PermissionError:
-        raise DataDirError(f"The signing key {path} cannot be read: permission denied.") from None
+        raise DataDirError(
+            t_("The signing key {path} cannot be read: permission denied.", path=path)
+        ) from None
     key = serialization.load_pem_private_key(data, password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise DataDirError(f"{path} is not an Ed25519 private key.")
+        raise DataDirError(t_("{path} is not an Ed25519 private key.", path=path))
     return Signer(key)
 
 
@@ -107,11 +118,11 @@ def load_public(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except FileNotFoundError:
-        raise DataDirError(f"No public key at {path}.") from None
+        raise DataDirError(t_("No public key at {path}.", path=path)) from None
     except ValueError:
-        raise DataDirError(f"{path} is not a PEM public key.") from None
+        raise DataDirError(t_("{path} is not a PEM public key.", path=path)) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise DataDirError(f"{path} is not an Ed25519 public key.")
+        raise DataDirError(t_("{path} is not an Ed25519 public key.", path=path))
     return key
 
 

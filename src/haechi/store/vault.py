@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from haechi.domain import DataDirError, VaultError
+from haechi.i18n import t_
 from haechi.store import vaultcrypto
 
 try:  # POSIX: lets cleanup tell a killed write from one still running
@@ -138,7 +139,7 @@ def plaintext_stream(f: BinaryIO, key: bytes | None, name: str) -> BinaryIO:
     if vaultcrypto.is_encrypted_header(head):
         f.seek(0)
         return vaultcrypto.open_decrypting(f, key, name=name)
-    raise VaultError(f"{name} has an unknown format: it may have been altered.")
+    raise VaultError(t_("{name} has an unknown format: it may have been altered.", name=name))
 
 
 def fsync_dir(path: Path) -> None:
@@ -172,7 +173,7 @@ class Vault:
         self._key = key
         self._encrypt = key is not None if encrypt is None else encrypt
         if self._encrypt and key is None:
-            raise VaultError("Vault encryption is on but no vault key was given.")
+            raise VaultError(t_("Vault encryption is on but no vault key was given."))
 
     @property
     def encrypted(self) -> bool:
@@ -193,7 +194,9 @@ class Vault:
         """:meth:`path_for` as a ``str``: pathlib costs more than hashing a small file, and
         verify calls this once per object."""
         if not is_sha256(sha256):
-            raise VaultError(f"{sha256!r} is not a SHA-256 digest (64 lowercase hex digits).")
+            raise VaultError(
+                t_("{sha256!r} is not a SHA-256 digest (64 lowercase hex digits).", sha256=sha256)
+            )
         return f"{self._objects_str}{sha256[:2]}{os.sep}{sha256[2:4]}{os.sep}{sha256}"
 
     def exists(self, sha256: str) -> bool:
@@ -229,9 +232,11 @@ class Vault:
         try:
             f = open(path, "rb")  # noqa: SIM115 - returned to the caller
         except FileNotFoundError:
-            raise VaultError(f"{name} is missing from the vault.") from None
+            raise VaultError(t_("{name} is missing from the vault.", name=name)) from None
         except OSError as exc:
-            raise VaultError(f"{name} cannot be read: {exc.strerror}.") from exc
+            raise VaultError(
+                t_("{name} cannot be read: {strerror}.", name=name, strerror=exc.strerror)
+            ) from exc
         try:
             return plaintext_stream(f, self._key, name)
         except BaseException:
@@ -254,7 +259,9 @@ class Vault:
             with open(path, "rb") as f:
                 head = f.read(HEAD_SIZE)
         except FileNotFoundError:
-            raise VaultError(f"Vault object {sha256} is missing from the vault.") from None
+            raise VaultError(
+                t_("Vault object {sha256} is missing from the vault.", sha256=sha256)
+            ) from None
         if not head.startswith(RESERVED):
             yield path
             return
@@ -303,8 +310,12 @@ class Vault:
     def _check_limit(size: int, max_bytes: int, label: str) -> None:
         if size > max_bytes:
             raise FileTooLargeError(
-                f"{label} is larger than the {max_bytes:,}-byte limit for one vault file "
-                "(vault.max_file_mb): it was not stored.",
+                t_(
+                    "{label} is larger than the {max_bytes:,}-byte limit for one "
+                    "vault file (vault.max_file_mb): it was not stored.",
+                    label=label,
+                    max_bytes=max_bytes,
+                ),
                 size=size,
                 limit=max_bytes,
             )
@@ -403,9 +414,13 @@ class Vault:
         except OSError as exc:
             if exc.errno in _NO_LINKS and os.access(final.parent, os.W_OK):
                 raise DataDirError(
-                    f"The file system holding the vault ({self.root}) does not support hard "
-                    "links, which write-once storage needs: put the data directory on ext4, "
-                    "XFS, Btrfs, APFS or NTFS; nothing was lost."
+                    t_(
+                        "The file system holding the vault ({root}) does not support "
+                        "hard links, which write-once storage needs: put the data "
+                        "directory on ext4, XFS, Btrfs, APFS or NTFS; nothing was "
+                        "lost.",
+                        root=self.root,
+                    )
                 ) from exc
             raise
         if sync:
@@ -427,7 +442,7 @@ class Vault:
             except FileNotFoundError:
                 pass
             os.close(fd)
-        raise VaultError(f"Cannot create a temporary file in {self._tmp}.")
+        raise VaultError(t_("Cannot create a temporary file in {tmp}.", tmp=self._tmp))
 
     def _make_dirs(self, path: Path, *, sync: bool = True) -> None:
         """mkdir -p, fsync-ing each parent whose listing changed (durable new names)."""

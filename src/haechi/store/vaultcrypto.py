@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from haechi.domain import VaultError
+from haechi.i18n import t_
 
 MAGIC = b"HAECHIV1"
 VERSION = 1
@@ -80,7 +81,9 @@ def generate_key() -> bytes:
 
 def _check_key(key: bytes) -> None:
     if not isinstance(key, bytes | bytearray) or len(key) != KEY_SIZE:
-        raise VaultError(f"A vault key must be exactly {KEY_SIZE} bytes (AES-256).")
+        raise VaultError(
+            t_("A vault key must be exactly {key_size} bytes (AES-256).", key_size=KEY_SIZE)
+        )
 
 
 @functools.lru_cache(maxsize=8)
@@ -99,8 +102,11 @@ def save_key(path: Path, key: bytes) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise VaultError(
-            f"A vault key already exists at {path}: it was not replaced (that would make "
-            "the objects it encrypted unreadable)."
+            t_(
+                "A vault key already exists at {path}: it was not replaced "
+                "(that would make the objects it encrypted unreadable).",
+                path=path,
+            )
         ) from None
     try:
         os.write(fd, text)
@@ -115,7 +121,9 @@ def load_key(path: Path) -> bytes:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise VaultError(f"Cannot read the vault key at {path}: {exc.strerror}.") from exc
+        raise VaultError(
+            t_("Cannot read the vault key at {path}: {strerror}.", path=path, strerror=exc.strerror)
+        ) from exc
     text = data.strip()
     if text.startswith(_KEY_FILE_PREFIX.encode("ascii")):
         try:
@@ -125,7 +133,9 @@ def load_key(path: Path) -> bytes:
     else:
         key = data
     if len(key) != KEY_SIZE:
-        raise VaultError(f"The vault key at {path} is damaged: it is not a 256-bit key.")
+        raise VaultError(
+            t_("The vault key at {path} is damaged: it is not a 256-bit key.", path=path)
+        )
     return key
 
 
@@ -141,7 +151,7 @@ class _Segments:
 
     def _nonce_aad(self, index: int, last: bool) -> tuple[bytes, bytes]:
         if index >= _MAX_SEGMENTS:
-            raise VaultError("The file is too large to encrypt (more than 2^32 segments).")
+            raise VaultError(t_("The file is too large to encrypt (more than 2^32 segments)."))
         return self._prefix + index.to_bytes(4, "big"), self._header + _SEG_AAD.pack(index, last)
 
     def seal(self, index: int, data: bytes | memoryview, last: bool) -> bytes:
@@ -238,7 +248,9 @@ def iter_plaintext(
         raise _fail(name, "format", "invalid segment size in the header")
     if key is None:
         raise CryptoError(
-            f"{name} is encrypted and no vault key was given: it cannot be decrypted.",
+            t_(
+                "{name} is encrypted and no vault key was given: it cannot be decrypted.", name=name
+            ),
             reason="wrong_key",
         )
     _check_key(key)

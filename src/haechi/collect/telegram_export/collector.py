@@ -47,6 +47,7 @@ from haechi.domain import (
     SourceFile,
     UsageError,
 )
+from haechi.i18n import N_, t_
 from haechi.store.textsafe import fit, lossless, searchable
 
 # fmt: off
@@ -62,7 +63,7 @@ CHAT_LISTS = ("chats", "left_chats")
 BATCH = 64  # messages per batch: small enough to stay in the CPU cache (1000 was 30% slower)
 ERA_WINDOW = 100  # messages held back at most while learning a chat's id era
 _HTML_PAGE = re.compile(r"(messages\d*|export_results)\.html?", re.I)
-_HTML_ONLY = (
+_HTML_ONLY = N_(
     "{path} holds a Telegram Desktop HTML export, which haechi cannot preserve faithfully; "
     'export the chat again with the format set to "Machine-readable JSON" (or "Both").'
 )
@@ -72,35 +73,44 @@ def locate_export(path: Path) -> tuple[Path, Path]:
     """The JSON file and the folder its media paths are relative to; clear errors otherwise."""
     try:
         if not path.exists():
-            raise UsageError(f"{path} does not exist.")
+            raise UsageError(t_("{path} does not exist.", path=path))
         if path.is_file():
             if _HTML_PAGE.fullmatch(path.name) or path.suffix.lower() in (".html", ".htm"):
-                raise NotAnExportError(_HTML_ONLY.format(path=path.parent))
+                raise NotAnExportError(t_(_HTML_ONLY, path=path.parent))
             return path, path.parent
         if not path.is_dir():
-            raise UsageError(f"{path} is neither a file nor a folder.")
+            raise UsageError(t_("{path} is neither a file nor a folder.", path=path))
         candidate = path / "result.json"
         if candidate.exists():
             if not candidate.is_file():
-                raise UsageError(f"{candidate} is not a regular file.")
+                raise UsageError(t_("{candidate} is not a regular file.", candidate=candidate))
             return candidate, path
         names = sorted(os.listdir(path))
     except OSError as exc:
-        raise UsageError(f"{path} cannot be read ({exc.strerror or exc}).") from None
+        raise UsageError(
+            t_("{path} cannot be read ({error}).", path=path, error=exc.strerror or exc)
+        ) from None
     if not names:
         raise UsageError(
-            f"The folder {path} is empty; give the folder Telegram Desktop created "
-            "(ChatExport_... or DataExport_...)."
+            t_(
+                "The folder {path} is empty; give the folder Telegram "
+                "Desktop created (ChatExport_... or DataExport_...).",
+                path=path,
+            )
         )
     if any(_HTML_PAGE.fullmatch(n) for n in names):
-        raise NotAnExportError(_HTML_ONLY.format(path=path))
+        raise NotAnExportError(t_(_HTML_ONLY, path=path))
     for name in names:
         if (path / name / "result.json").is_file():
             raise NotAnExportError(
-                f"{path} has no result.json, but {path / name} does: give that folder instead."
+                t_(
+                    "{path} has no result.json, but {inner} does: give that folder instead.",
+                    path=path,
+                    inner=path / name,
+                )
             )
     raise NotAnExportError(
-        f"{path} has no result.json, so it is not a Telegram Desktop JSON export."
+        t_("{path} has no result.json, so it is not a Telegram Desktop JSON export.", path=path)
     )
 
 
@@ -128,14 +138,23 @@ class TelegramExportCollector(Collector):
                 self.zone = ZoneInfo(assume_timezone)
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 raise UsageError(
-                    f"{assume_timezone!r} is not a known IANA time zone (e.g. Asia/Seoul)."
+                    t_(
+                        "{assume_timezone!r} is not a known IANA time zone (e.g. Asia/Seoul).",
+                        assume_timezone=assume_timezone,
+                    )
                 ) from None
         self._explicit_prefix = fallback_key_prefix
         self.fallback_key_prefix = fallback_key_prefix or "export"
         try:
             self.total_bytes = self.json_path.stat().st_size
         except OSError as exc:
-            raise UsageError(f"{self.json_path} cannot be read ({exc.strerror}).") from None
+            raise UsageError(
+                t_(
+                    "{json_path} cannot be read ({strerror}).",
+                    json_path=self.json_path,
+                    strerror=exc.strerror,
+                )
+            ) from None
         self.progress_bytes = 0
         self.sections: dict[str, Any] = {}
         self.layout: str | None = None
@@ -247,7 +266,13 @@ class TelegramExportCollector(Collector):
         try:
             return open(self.json_path, "rb")
         except OSError as exc:
-            raise UsageError(f"{self.json_path} cannot be read ({exc.strerror}).") from None
+            raise UsageError(
+                t_(
+                    "{json_path} cannot be read ({strerror}).",
+                    json_path=self.json_path,
+                    strerror=exc.strerror,
+                )
+            ) from None
 
     def _stream(self, f: BinaryIO) -> JsonStream:
         return JsonStream(
@@ -260,10 +285,15 @@ class TelegramExportCollector(Collector):
         first = js.peek()
         name = self.json_path.name
         if first is None:
-            raise NotAnExportError(f"{name} is empty, so it is not a Telegram Desktop export.")
+            raise NotAnExportError(
+                t_("{name} is empty, so it is not a Telegram Desktop export.", name=name)
+            )
         if first != ord("{"):
             raise NotAnExportError(
-                f"{name} does not hold a JSON object, so it is not a Telegram Desktop export."
+                t_(
+                    "{name} does not hold a JSON object, so it is not a Telegram Desktop export.",
+                    name=name,
+                )
             )
         header: dict[str, Any] = {}
         for key in js.object_keys():
@@ -276,8 +306,11 @@ class TelegramExportCollector(Collector):
             else:
                 js.skip_value()
         raise NotAnExportError(
-            f"{name} is JSON but not a Telegram Desktop export: it has neither a "
-            "'messages' list nor a 'chats' section."
+            t_(
+                "{name} is JSON but not a Telegram Desktop export: it has "
+                "neither a 'messages' list nor a 'chats' section.",
+                name=name,
+            )
         )
 
     def _chat_keys(
@@ -405,8 +438,13 @@ class TelegramExportCollector(Collector):
                     record = message(value, raw, offset, repaired)
                 except ValueError as exc:
                     raise ExportParseError(
-                        f"{js.name}: the message at byte {offset} {exc}, so it cannot be "
-                        "stored; the export is damaged.",
+                        t_(
+                            "{name}: the message at byte {offset} {exc}, so it cannot be "
+                            "stored; the export is damaged.",
+                            name=js.name,
+                            offset=offset,
+                            exc=exc,
+                        ),
                         path=js.path,
                         offset=offset,
                     ) from None

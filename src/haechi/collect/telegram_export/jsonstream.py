@@ -34,6 +34,7 @@ from haechi.collect.telegram_export.escapes import (
     repair_x_escapes,
 )
 from haechi.domain import ExportParseError
+from haechi.i18n import t_
 
 CHUNK_SIZE = 1 << 20  # bytes read per refill
 MAX_VALUE_BYTES = 64 << 20  # no message or section comes near this (a message is < 1 MB)
@@ -175,8 +176,13 @@ class JsonStream:
 
     def error(self, offset: int, detail: str) -> NoReturn:
         raise ExportParseError(
-            f"{self.name} is not valid JSON at byte {offset} ({detail}): "
-            "the export is truncated or damaged.",
+            t_(
+                "{name} is not valid JSON at byte {offset} ({detail}): the "
+                "export is truncated or damaged.",
+                name=self.name,
+                offset=offset,
+                detail=detail,
+            ),
             path=self.path,
             offset=offset,
         )

@@ -38,6 +38,7 @@ from haechi.collect.telegram_live.sessionbox import (
 from haechi.collect.telegram_live.settings import LiveSettings, parse_live_settings, require_api
 from haechi.collect.telegram_live.tl import entity_name
 from haechi.domain import DataDirError, UsageError
+from haechi.i18n import t_
 from haechi.store.custody import Draft
 from haechi.store.tables.live import LiveAccount
 
@@ -100,23 +101,28 @@ async def login(
             asked = (phone or prompts.phone()).strip().replace(" ", "")
             if not _PHONE.fullmatch(asked):
                 raise UsageError(
-                    "Give the phone number in international form, e.g. +82 10 1234 5678."
+                    t_("Give the phone number in international form, e.g. +82 10 1234 5678.")
                 )
             sent = await client.send_code_request(asked)
             await _sign_in(client, prompts, asked, sent.phone_code_hash)
         me = await client.get_me()
     except tg.PhoneNumberInvalidError:
-        raise UsageError("Telegram does not know this phone number.") from None
+        raise UsageError(t_("Telegram does not know this phone number.")) from None
     except tg.PhoneNumberBannedError:
-        raise UsageError("Telegram has banned this phone number.") from None
+        raise UsageError(t_("Telegram has banned this phone number.")) from None
     except tg.PhoneCodeExpiredError:
-        raise UsageError("The login code expired: run `haechi watch login` again.") from None
+        raise UsageError(t_("The login code expired: run `haechi watch login` again.")) from None
     except tg.FloodError as exc:
         raise UsageError(
-            f"Telegram asks to wait {getattr(exc, 'seconds', '?')} s before another login attempt."
+            t_(
+                "Telegram asks to wait {seconds} s before another login attempt.",
+                seconds=getattr(exc, "seconds", "?"),
+            )
         ) from None
     if me is None:
-        raise DataDirError("Telegram did not confirm the login; run `haechi watch login` again.")
+        raise DataDirError(
+            t_("Telegram did not confirm the login; run `haechi watch login` again.")
+        )
     account = {
         "tg_id": int(me.id),
         "username": getattr(me, "username", None),
@@ -168,7 +174,9 @@ async def _sign_in(client: Any, prompts: Prompts, phone: str, code_hash: str) ->
             return
         except tg.PhoneCodeInvalidError:
             if attempt == TRIES - 1:
-                raise UsageError("The login code was wrong three times; run login again.") from None
+                raise UsageError(
+                    t_("The login code was wrong three times; run login again.")
+                ) from None
         except tg.SessionPasswordNeededError:
             break
     for attempt in range(TRIES):  # two-step verification is on
@@ -177,7 +185,7 @@ async def _sign_in(client: Any, prompts: Prompts, phone: str, code_hash: str) ->
             return
         except tg.PasswordHashInvalidError:
             if attempt == TRIES - 1:
-                raise UsageError("The two-step password was wrong three times.") from None
+                raise UsageError(t_("The two-step password was wrong three times.")) from None
 
 
 def open_session(app: App) -> SealedSession:
@@ -197,10 +205,10 @@ async def start(client: Any, sealed: SealedSession) -> None:
     """Connect and check that the session still belongs to the account it was sealed for."""
     await client.connect()
     if not await client.is_user_authorized():
-        raise DataDirError("The Telegram session was logged out: run `haechi watch login`.")
+        raise DataDirError(t_("The Telegram session was logged out: run `haechi watch login`."))
     me = await client.get_me()
     if me is None or int(me.id) != int(sealed.account["tg_id"]):
-        raise DataDirError("The Telegram session answers for another account: log in again.")
+        raise DataDirError(t_("The Telegram session answers for another account: log in again."))
 
 
 async def start_when_reachable(

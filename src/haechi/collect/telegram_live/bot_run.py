@@ -24,6 +24,7 @@ from haechi.collect.telegram_live.bots import (
 from haechi.collect.telegram_live.settings import LiveSettings
 from haechi.collect.telegram_live.targets import parse_target
 from haechi.domain import UsageError
+from haechi.i18n import t_
 
 MAX_WAIT = 120.0  # seconds to wait for a bot's replies to one command
 # (settings, session string) -> a client; the fake Telegram in tests, Telethon otherwise.
@@ -45,16 +46,20 @@ def check_request(bot: str, commands: list[Any], wait_seconds: float = 15.0) -> 
     check_command`), a wait between 0 and :data:`MAX_WAIT` seconds."""
     ref = parse_target(str(bot or "").strip())
     if ref.kind != "username":
-        raise UsageError("Name the bot by its @username.")
+        raise UsageError(t_("Name the bot by its @username."))
     if len(commands) > MAX_COMMANDS:
-        raise UsageError(f"At most {MAX_COMMANDS} commands per conversation.")
+        raise UsageError(
+            t_("At most {max_commands} commands per conversation.", max_commands=MAX_COMMANDS)
+        )
     checked = [check_command(c) for c in commands]
     try:
         wait = float(wait_seconds)
     except (TypeError, ValueError):
-        raise UsageError("The wait is a number of seconds.") from None
+        raise UsageError(t_("The wait is a number of seconds.")) from None
     if not 0 <= wait <= MAX_WAIT:
-        raise UsageError(f"Wait between 0 and {MAX_WAIT:g} seconds for replies.")
+        raise UsageError(
+            t_("Wait between 0 and {max_wait:g} seconds for replies.", max_wait=MAX_WAIT)
+        )
     return BotRequest(f"@{ref.value}", checked, wait)
 
 
@@ -93,7 +98,11 @@ def _same_host_as_the_service(app: App) -> None:
     service = watch_status(app).service
     if service.running and service.host and service.host != app.settings.host:
         raise UsageError(
-            f"`haechi watch run` uses the Telegram session on {service.host}: hold the bot "
-            "conversation on that host, or stop the service first (Telegram ends a session "
-            "used from two addresses at once)."
+            t_(
+                "`haechi watch run` uses the Telegram session on {host}: "
+                "hold the bot conversation on that host, or stop the service "
+                "first (Telegram ends a session used from two addresses at "
+                "once).",
+                host=service.host,
+            )
         )

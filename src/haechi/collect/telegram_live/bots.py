@@ -38,6 +38,7 @@ from haechi.collect.telegram_live.settings import LiveSettings
 from haechi.collect.telegram_live.targets import parse_target
 from haechi.collect.telegram_live.tl import fingerprint, tl_json, tl_plain, usernames_of
 from haechi.domain import SourceFile, UsageError
+from haechi.i18n import t_
 from haechi.store.custody import Draft
 from haechi.store.tables.live import LiveBotProfile
 from haechi.store.textsafe import dumps
@@ -60,20 +61,29 @@ def check_command(text: object) -> str:
     """The text an investigator may send to a bot, or a refusal saying why not."""
     if not isinstance(text, str):
         raise UsageError(
-            "haechi sends only text to a bot: never an image, a file or any other media."
+            t_("haechi sends only text to a bot: never an image, a file or any other media.")
         )
     value = text.strip()
     if not value:
-        raise UsageError("An empty command was not sent.")
+        raise UsageError(t_("An empty command was not sent."))
     if len(value) > MAX_COMMAND:
-        raise UsageError(f"A command longer than {MAX_COMMAND} characters was not sent.")
+        raise UsageError(
+            t_(
+                "A command longer than {max_command} characters was not sent.",
+                max_command=MAX_COMMAND,
+            )
+        )
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
-        raise UsageError("A command with control characters was not sent.")
+        raise UsageError(t_("A command with control characters was not sent."))
     folded = unicodedata.normalize("NFKC", value).lower()
     if _GENERATION.search(folded):
         raise UsageError(
-            f"Not sent: {value[:60]!r} reads like a request to generate or alter an image; "
-            "haechi never asks a bot for generation (send /start, /help, prices, ...)."
+            t_(
+                "Not sent: {value!r} reads like a request to generate or "
+                "alter an image; haechi never asks a bot for generation "
+                "(send /start, /help, prices, ...).",
+                value=value[:60],
+            )
         )
     return value
 
@@ -119,14 +129,18 @@ class BotConversation:
     ) -> BotReport:
         checked = [check_command(c) for c in commands]  # all refused before any is sent
         if len(checked) > MAX_COMMANDS:
-            raise UsageError(f"At most {MAX_COMMANDS} commands per conversation.")
+            raise UsageError(
+                t_("At most {max_commands} commands per conversation.", max_commands=MAX_COMMANDS)
+            )
         ref = parse_target(bot)
         if ref.kind != "username":
-            raise UsageError("Name the bot by its @username.")
+            raise UsageError(t_("Name the bot by its @username."))
         await self.pacer.wait()
         entity = await self.client.get_entity(ref.value)
         if not isinstance(entity, types.User) or not entity.bot:
-            raise UsageError(f"@{ref.value} is not a bot: haechi talks only to bots here.")
+            raise UsageError(
+                t_("@{value} is not a bot: haechi talks only to bots here.", value=ref.value)
+            )
         self.names.learn_entity(entity)
         chat = chat_record(entity)
         report = BotReport(f"@{entity.username or ref.value}", int(entity.id), chat.key)
@@ -319,7 +333,7 @@ class BotConversation:
             from haechi.cases.model import CaseError
         except ImportError:
             raise UsageError(
-                "The cases capability is not installed; nothing was added to a case."
+                t_("The cases capability is not installed; nothing was added to a case.")
             ) from None
         added = [add_chat(self.app, case, report.chat_key).id]
         for mid in report.message_ids[-MAX_CASE_MESSAGES:]:  # the conversation, with its files

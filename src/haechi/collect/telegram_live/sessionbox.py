@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 from haechi.store.keys import Signer
 
 MAGIC = b"HAECHI-TGS1"
@@ -86,18 +87,22 @@ def unseal(path: Path, signer: Signer) -> SealedSession:
         blob = path.read_bytes()
     except FileNotFoundError:
         raise DataDirError(
-            "No Telegram session in this data directory: run `haechi watch login` first."
+            t_("No Telegram session in this data directory: run `haechi watch login` first.")
         ) from None
     if len(blob) > MAX_SEALED or not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 44:
-        raise DataDirError(f"{path} is not a sealed haechi Telegram session.")
+        raise DataDirError(t_("{path} is not a sealed haechi Telegram session.", path=path))
     head = len(MAGIC)
     salt, nonce, body = blob[head : head + 16], blob[head + 16 : head + 28], blob[head + 28 :]
     try:
         plain = AESGCM(_key(signer, salt)).decrypt(nonce, body, MAGIC + salt)
     except InvalidTag:
         raise DataDirError(
-            f"{path} cannot be opened: it was sealed by another data directory's key, or it "
-            "was altered. Run `haechi watch login` again."
+            t_(
+                "{path} cannot be opened: it was sealed by another data "
+                "directory's key, or it was altered. Run `haechi watch "
+                "login` again.",
+                path=path,
+            )
         ) from None
     data = json.loads(plain)
     return SealedSession(str(data["session"]), str(data["session_id"]), dict(data["account"]))

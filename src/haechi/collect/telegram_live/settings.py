@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from haechi.domain import DataDirError
+from haechi.i18n import t_
 
 MEDIA_KINDS = (
     "photo",
@@ -71,15 +72,25 @@ def parse_live_settings(values: dict[str, Any]) -> LiveSettings:
         if key in _BOUNDS:
             low, high = _BOUNDS[key]
             if not low <= value <= high:
-                raise DataDirError(f"Setting live.{key} must be between {low:g} and {high:g}.")
+                raise DataDirError(
+                    t_(
+                        "Setting live.{key} must be between {low:g} and {high:g}.",
+                        key=key,
+                        low=low,
+                        high=high,
+                    )
+                )
         out[key] = value
     media = out.get("media")
     if media is not None:
         unknown = [m for m in media if m not in MEDIA_KINDS]
         if unknown or not all(isinstance(m, str) for m in media):
             raise DataDirError(
-                f"Setting live.media names unknown kinds {unknown}; "
-                f"known: {', '.join(MEDIA_KINDS)}."
+                t_(
+                    "Setting live.media names unknown kinds {unknown}; known: {media_kinds}.",
+                    unknown=unknown,
+                    media_kinds=", ".join(MEDIA_KINDS),
+                )
             )
         out["media"] = tuple(media)
     env = os.environ
@@ -87,11 +98,13 @@ def parse_live_settings(values: dict[str, Any]) -> LiveSettings:
         try:
             out["api_id"] = int(env["HAECHI_TELEGRAM_API_ID"])
         except ValueError:
-            raise DataDirError("HAECHI_TELEGRAM_API_ID must be a whole number.") from None
+            raise DataDirError(t_("HAECHI_TELEGRAM_API_ID must be a whole number.")) from None
     if env.get("HAECHI_TELEGRAM_API_HASH"):
         out["api_hash"] = env["HAECHI_TELEGRAM_API_HASH"].strip()
     if out.get("api_hash") is not None and not _is_hex(out["api_hash"]):
-        raise DataDirError("The Telegram api_hash must be the 32 hex digits my.telegram.org gives.")
+        raise DataDirError(
+            t_("The Telegram api_hash must be the 32 hex digits my.telegram.org gives.")
+        )
     if "requests_per_second" in out:
         out["requests_per_second"] = float(out["requests_per_second"])
     if "flush_seconds" in out:
@@ -106,8 +119,11 @@ def _is_hex(value: str) -> bool:
 def require_api(settings: LiveSettings) -> tuple[int, str]:
     if settings.api_id is None or not settings.api_hash:
         raise DataDirError(
-            "haechi watch needs a Telegram application: set api_id and api_hash under [live] "
-            "in haechi.toml (or HAECHI_TELEGRAM_API_ID / HAECHI_TELEGRAM_API_HASH), from "
-            "https://my.telegram.org > API development tools."
+            t_(
+                "haechi watch needs a Telegram application: set api_id and "
+                "api_hash under [live] in haechi.toml (or "
+                "HAECHI_TELEGRAM_API_ID / HAECHI_TELEGRAM_API_HASH), from "
+                "https://my.telegram.org > API development tools."
+            )
         )
     return settings.api_id, settings.api_hash

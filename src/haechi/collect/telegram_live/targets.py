@@ -20,6 +20,7 @@ from haechi.app import App
 from haechi.collect.telegram_live import events as ev
 from haechi.collect.telegram_live.settings import parse_live_settings
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.store.custody import Draft
 from haechi.store.tables.live import LiveTarget
 
@@ -59,7 +60,10 @@ def parse_target(text: str) -> TargetRef:
     value = text.strip()
     if not value or len(value) > MAX_REF or any(c.isspace() or ord(c) < 32 for c in value):
         raise UsageError(
-            f"{text[:80]!r} is not a Telegram room: give @name, t.me/name or an invite."
+            t_(
+                "{text!r} is not a Telegram room: give @name, t.me/name or an invite.",
+                text=text[:80],
+            )
         )
     if value.startswith("@"):
         return _username(value[1:], text)
@@ -70,12 +74,12 @@ def parse_target(text: str) -> TargetRef:
     if "://" in value:
         parts = urlsplit(value)
         if parts.scheme not in ("https", "http") or (parts.hostname or "").lower() not in _HOSTS:
-            raise UsageError(f"{text[:80]!r} is not a t.me link.")
+            raise UsageError(t_("{text!r} is not a t.me link.", text=text[:80]))
         segments = [s for s in parts.path.split("/") if s]
         if segments and segments[0] == "s":  # the web preview t.me/s/name
             segments = segments[1:]
         if not segments:
-            raise UsageError(f"{text[:80]!r} names no room.")
+            raise UsageError(t_("{text!r} names no room.", text=text[:80]))
         head = segments[0]
         if head.startswith("+"):
             return _invite(head[1:], text)
@@ -90,14 +94,17 @@ def parse_target(text: str) -> TargetRef:
 def _username(name: str, text: str) -> TargetRef:
     if not _USERNAME.fullmatch(name):
         raise UsageError(
-            f"{text[:80]!r} is not a valid Telegram username (5-32 letters, digits, _)."
+            t_(
+                "{text!r} is not a valid Telegram username (5-32 letters, digits, _).",
+                text=text[:80],
+            )
         )
     return TargetRef(f"@{name.lower()}", "username", name)
 
 
 def _invite(code: str, text: str) -> TargetRef:
     if not _INVITE.fullmatch(code):
-        raise UsageError(f"{text[:80]!r} is not a valid Telegram invite link.")
+        raise UsageError(t_("{text!r} is not a valid Telegram invite link.", text=text[:80]))
     return TargetRef(f"+{code}", "invite", code)
 
 
@@ -150,8 +157,12 @@ def add_target(
         count = conn.execute(select(func.count()).select_from(LiveTarget)).scalar_one()
         if count >= settings.max_targets:
             raise UsageError(
-                f"This data directory already watches {count} targets, the limit set by "
-                "live.max_targets; raise it in haechi.toml or pause and remove one."
+                t_(
+                    "This data directory already watches {count} targets, the "
+                    "limit set by live.max_targets; raise it in haechi.toml or "
+                    "pause and remove one.",
+                    count=count,
+                )
             )
         stamp = now()
         target_id = conn.execute(
@@ -230,5 +241,7 @@ def _find(conn: object, target: int | str) -> LiveTarget:
         stmt = select(LiveTarget).where(LiveTarget.ref == parse_target(str(target)).ref)
     row = conn.execute(stmt).first()
     if row is None:
-        raise UsageError(f"No watched target {target!r}: `haechi watch status` lists them.")
+        raise UsageError(
+            t_("No watched target {target!r}: `haechi watch status` lists them.", target=target)
+        )
     return row  # type: ignore[return-value]

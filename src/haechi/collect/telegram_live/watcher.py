@@ -36,6 +36,7 @@ from haechi.collect.telegram_live.target_task import Runtime, TargetRunner
 from haechi.collect.telegram_live.targets import TargetState, add_target, parse_target
 from haechi.collect.telegram_live.tl import peer_of
 from haechi.domain import DataDirError, HaechiError
+from haechi.i18n import t_
 from haechi.store.models import Chat, Message
 from haechi.store.tables.live import LiveTarget
 
@@ -134,7 +135,10 @@ class Watcher:
         except BlockingIOError:
             fh.close()
             raise DataDirError(
-                "Another `haechi watch run` (or bot capture) is already using this data directory."
+                t_(
+                    "Another `haechi watch run` (or bot capture) is already "
+                    "using this data directory."
+                )
             ) from None
         return fh
 
