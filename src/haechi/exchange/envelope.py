@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from haechi.domain import UsageError
 from haechi.exchange.errors import PageRefused
+from haechi.i18n import t_
 from haechi.store.custody import canonical
 from haechi.store.keys import Signer, key_id
 
@@ -33,14 +34,14 @@ MAX_ENVELOPE_BYTES = 16 * 1024 * 1024  # a page is refused, unread, beyond this
 MAX_PEM = 64 * 1024
 
 
-def load_public_key(pem: bytes, what: str = "the partner's public key") -> Ed25519PublicKey:
+def load_public_key(pem: bytes, what: str = t_("The partner's public key")) -> Ed25519PublicKey:
     """A partner's Ed25519 public key from PEM, or a sentence saying what it is instead."""
     try:
         key = serialization.load_pem_public_key(pem[:MAX_PEM])
     except (ValueError, TypeError):
-        raise UsageError(f"{what} is not a PEM public key.") from None
+        raise UsageError(t_("{what} is not a PEM public key.", what=what)) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise UsageError(f"{what} is not an Ed25519 key (haechi signs with Ed25519).")
+        raise UsageError(t_("{what} is not an Ed25519 key (haechi signs with Ed25519).", what=what))
     return key
 
 
@@ -65,23 +66,34 @@ def payload_digest(envelope: bytes) -> str:
 def _parse(raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_ENVELOPE_BYTES:
         raise PageRefused(
-            f"The page is {len(raw):,} bytes, more than the {MAX_ENVELOPE_BYTES:,} accepted; "
-            "nothing was imported."
+            t_(
+                "The page is {n_raw:,} bytes, more than the "
+                "{max_envelope_bytes:,} accepted; nothing was imported.",
+                n_raw=len(raw),
+                max_envelope_bytes=MAX_ENVELOPE_BYTES,
+            )
         )
     try:
         env = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise PageRefused("The partner's answer is not JSON; nothing was imported.") from None
+        raise PageRefused(t_("The partner's answer is not JSON; nothing was imported.")) from None
     fields = {"format", "key_id", "payload", "signature"}
     if not isinstance(env, dict) or set(env) != fields:
-        raise PageRefused("The partner's answer is not a signed haechi page; nothing was imported.")
+        raise PageRefused(
+            t_("The partner's answer is not a signed haechi page; nothing was imported.")
+        )
     if env["format"] != ENVELOPE:
         raise PageRefused(
-            f"The page is in format {str(env['format'])[:60]!r}, not {ENVELOPE!r}; "
-            "nothing was imported."
+            t_(
+                "The page is in format {got!r}, not {envelope!r}; nothing was imported.",
+                got=str(env["format"])[:60],
+                envelope=ENVELOPE,
+            )
         )
     if not all(isinstance(env[f], str) for f in fields):
-        raise PageRefused("The page's envelope has a field that is not text; nothing was imported.")
+        raise PageRefused(
+            t_("The page's envelope has a field that is not text; nothing was imported.")
+        )
     return env
 
 
@@ -91,24 +103,32 @@ def open_envelope(raw: bytes, public: Ed25519PublicKey) -> dict[str, Any]:
     expected = key_id(public)
     if env["key_id"] != expected:
         raise PageRefused(
-            f"The page is signed by key {env['key_id'][:32]!r}, not by the partner's key "
-            f"{expected}; nothing was imported."
+            t_(
+                "The page is signed by key {got!r}, not by the partner's key "
+                "{expected}; nothing was imported.",
+                got=env["key_id"][:32],
+                expected=expected,
+            )
         )
     body = env["payload"].encode()
     try:
         public.verify(base64.b64decode(env["signature"], validate=True), body)
     except (InvalidSignature, ValueError, binascii.Error):
         raise PageRefused(
-            "The page's signature does not match its content (altered or forged); "
-            "nothing was imported."
+            t_(
+                "The page's signature does not match its content (altered or "
+                "forged); nothing was imported."
+            )
         ) from None
     try:
         payload = json.loads(body)
     except ValueError:
-        raise PageRefused("The signed payload is not JSON; nothing was imported.") from None
+        raise PageRefused(t_("The signed payload is not JSON; nothing was imported.")) from None
     if not isinstance(payload, dict) or canonical(payload) != body:
         raise PageRefused(
-            "The signed payload is not canonical JSON (one page, one signed form); "
-            "nothing was imported."
+            t_(
+                "The signed payload is not canonical JSON (one page, one "
+                "signed form); nothing was imported."
+            )
         )
     return payload

@@ -39,6 +39,7 @@ from sqlalchemy import Connection, func, select, tuple_
 from haechi.app import App
 from haechi.domain import UsageError
 from haechi.exchange.ftm_entities import NO_TEXT, Mapper, Protected
+from haechi.i18n import t_
 from haechi.store.custody import EXPORT, Draft
 from haechi.store.models import Account, Blob, Media, Message, SignalRow
 
@@ -103,7 +104,9 @@ def _since(cursor: str | None) -> int:
         return 0
     m = CURSOR.match(cursor.strip())
     if m is None:
-        raise UsageError(f"{cursor[:40]!r} is not an FtM export cursor (ftm1.<number>).")
+        raise UsageError(
+            t_("{cursor!r} is not an FtM export cursor (ftm1.<number>).", cursor=cursor[:40])
+        )
     return int(m.group(1))
 
 
@@ -136,7 +139,7 @@ def export_ftm(app: App, path: Path, opts: FtmOptions | None = None) -> dict[str
     since = _since(opts.since)
     path = Path(path)
     if path.is_dir():
-        raise UsageError(f"{path} is a folder; give a file name (OUT.jsonl).")
+        raise UsageError(t_("{path} is a folder; give a file name (OUT.jsonl).", path=path))
     protected = load_protected(app)
     mapper = Mapper(f"haechi:{app.signer.key_id}", protected, opts.include_personal)
     g = build_graph(app, BuildOptions(accounts=True))

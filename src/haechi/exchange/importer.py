@@ -33,6 +33,7 @@ from haechi.domain import UsageError
 from haechi.exchange import events
 from haechi.exchange.errors import PageRefused
 from haechi.exchange.subscriptions import SubscriptionInfo
+from haechi.i18n import t_
 from haechi.match.banks import BankInfo, add_items_in, get_bank, indexes_stale, remove_items_in
 from haechi.match.formats.base import ParsedItem, ParsedSignal
 from haechi.store.custody import utc_now
@@ -209,12 +210,18 @@ def _check_position(conn: Connection, sub: SubscriptionInfo, expect: dict[str, A
         select(ExchangeSubscription).where(ExchangeSubscription.id == sub.id)
     ).first()
     if row is None:
-        raise UsageError(f"Subscription {sub.name!r} was removed while it was syncing.")
+        raise UsageError(
+            t_("Subscription {name!r} was removed while it was syncing.", name=sub.name)
+        )
     for column, value in expect.items():
         if getattr(row, column) != value:
             raise PageRefused(
-                f"Subscription {sub.name!r} moved on while this page was fetched (another sync "
-                "ran); nothing of this page was imported, and the next sync continues."
+                t_(
+                    "Subscription {name!r} moved on while this page was fetched "
+                    "(another sync ran); nothing of this page was imported, and "
+                    "the next sync continues.",
+                    name=sub.name,
+                )
             )
 
 
@@ -222,8 +229,13 @@ def _bank(conn: Connection, app: App, sub: SubscriptionInfo) -> BankInfo:
     name = conn.execute(select(Bank.name).where(Bank.id == sub.bank_id)).scalar()
     if name is None:
         raise UsageError(
-            f"The bank of subscription {sub.name!r} ({sub.bank_name!r}) was deleted; remove "
-            "the subscription and add it again to start over."
+            t_(
+                "The bank of subscription {name!r} ({bank_name!r}) was "
+                "deleted; remove the subscription and add it again to start "
+                "over.",
+                name=sub.name,
+                bank_name=sub.bank_name,
+            )
         )
     return get_bank(app, name)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from haechi.analyze.hashes.vpdq import te_signal_string
 from haechi.exchange.errors import ExchangeError, PageRefused
+from haechi.i18n import t_
 from haechi.match.formats.base import MATCHABLE, PDQ, VPDQ, ParsedSignal, normalize
 
 PAGE = "haechi-exchange-page/1"
@@ -47,8 +48,11 @@ def read_cursor(cursor: str | None) -> tuple[int, str | None]:
     m = CURSOR_RE.match(cursor)
     if m is None:
         raise ExchangeError(
-            "The cursor is not one this server gave out: send the 'next' cursor of the last "
-            "page, or none to start from the beginning."
+            t_(
+                "The cursor is not one this server gave out: send the 'next' "
+                "cursor of the last page, or none to start from the "
+                "beginning."
+            )
         )
     return int(m.group(1)), m.group(2)
 

@@ -25,6 +25,7 @@ from haechi.domain import UsageError
 from haechi.exchange import events
 from haechi.exchange.errors import Unauthorized
 from haechi.exchange.scope import Scope, make_scope
+from haechi.i18n import t_
 from haechi.match.banks import get_bank
 from haechi.store.custody import utc_now
 from haechi.store.tables.exchange import ExchangePartner
@@ -66,12 +67,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def check_name(name: str, what: str = "partner") -> str:
+def check_name(name: str, what: str = t_("partner")) -> str:
     name = name.strip()
     if not NAME_RE.match(name):
         raise UsageError(
-            f"A {what} name is 1-64 letters, digits, '.', '_' or '-', starting with a letter "
-            f"or digit, not {name[:80]!r}."
+            t_(
+                "A {what} name is 1-64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit, not {name!r}.",
+                what=what,
+                name=name[:80],
+            )
         )
     return name
 
@@ -118,7 +123,7 @@ def add_partner(
     secret, token = _new_token()
     with app.db.begin() as conn:
         if conn.execute(select(ExchangePartner.id).where(ExchangePartner.name == name)).first():
-            raise UsageError(f"A partner called {name!r} exists already.")
+            raise UsageError(t_("A partner called {name!r} exists already.", name=name))
         conn.execute(
             insert(ExchangePartner).values(
                 name=name, description=(description or "").strip()[:500] or None,
@@ -142,7 +147,9 @@ def get_partner(app: App, name: str) -> PartnerInfo:
         row = conn.execute(select(ExchangePartner).where(ExchangePartner.name == name)).first()
     if row is None:
         known = ", ".join(p.name for p in list_partners(app)[:10]) or "none yet"
-        raise UsageError(f"There is no partner called {name!r} (partners: {known}).")
+        raise UsageError(
+            t_("There is no partner called {name!r} (partners: {known}).", name=name, known=known)
+        )
     return _info(row)
 
 
@@ -184,7 +191,7 @@ def new_token(app: App, name: str) -> tuple[str, PartnerInfo]:
 def revoke_token(app: App, name: str, *, reason: str = "") -> PartnerInfo:
     partner = get_partner(app, name)
     if not partner.active:
-        raise UsageError(f"Partner {name!r} has no working token to revoke.")
+        raise UsageError(t_("Partner {name!r} has no working token to revoke.", name=name))
     with app.db.begin() as conn:
         conn.execute(
             update(ExchangePartner)
@@ -207,14 +214,19 @@ def remove_partner(app: App, name: str, *, reason: str = "") -> PartnerInfo:
 def authenticate(app: App, token: str) -> PartnerInfo:
     """The partner holding ``token``, or :class:`Unauthorized` saying why not."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
-        raise Unauthorized("This is not a partner token: send the hxp_ token you were given.")
+        raise Unauthorized(t_("This is not a partner token: send the hxp_ token you were given."))
     digest = _digest(token)
     with app.db.connect() as conn:
         row = conn.execute(
             select(ExchangePartner).where(ExchangePartner.token_hash == digest)
         ).first()
     if row is None or not hmac.compare_digest(row.token_hash, digest):
-        raise Unauthorized("The token is wrong or was replaced: ask the publisher for yours.")
+        raise Unauthorized(t_("The token is wrong or was replaced: ask the publisher for yours."))
     if row.token_revoked_at is not None:
-        raise Unauthorized(f"This token was revoked on {row.token_revoked_at[:10]}.")
+        raise Unauthorized(
+            t_(
+                "This token was revoked on {day}.",
+                day=row.token_revoked_at[:10],
+            )
+        )
     return _info(row)

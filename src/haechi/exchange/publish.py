@@ -27,6 +27,7 @@ from haechi.exchange.feed import catch_up, labels_of
 from haechi.exchange.page import MAX_ITEMS, PAGE, audience, make_cursor, read_cursor, wire_signal
 from haechi.exchange.partners import PartnerInfo, authenticate
 from haechi.exchange.scope import Scope, narrow
+from haechi.i18n import t_
 from haechi.store.custody import utc_now
 from haechi.store.tables.exchange import ExchangeFeed, ExchangePartner
 from haechi.store.tables.match import BankItem, BankSignal
@@ -76,7 +77,13 @@ def serve_page(
         scope = narrow(partner.scope, kinds, labels)
         position, tag = read_cursor(after)
         if limit is not None and not 1 <= limit <= MAX_ITEMS:
-            raise ExchangeError(f"Ask for 1 to {MAX_ITEMS} items a page, not {limit}.")
+            raise ExchangeError(
+                t_(
+                    "Ask for 1 to {max_items} items a page, not {limit}.",
+                    max_items=MAX_ITEMS,
+                    limit=limit,
+                )
+            )
     except ExchangeError as exc:
         refuse(app, exc, token=token, ip=ip, who=partner.name if partner else "?")
         raise

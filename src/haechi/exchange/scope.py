@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import orjson
 
 from haechi.exchange.errors import OutOfScope
+from haechi.i18n import t_
 from haechi.match.formats.base import MATCHABLE
 from haechi.store.custody import canonical
 
@@ -70,16 +71,25 @@ def make_scope(
 ) -> Scope:
     """A checked scope: at least one bank, known hash kinds, a bounded label list."""
     if not banks:
-        raise OutOfScope("Share at least one bank with a partner.")
+        raise OutOfScope(t_("Share at least one bank with a partner."))
     wanted = [k.strip().lower() for k in kinds] or list(DEFAULT_KINDS)
     unknown = [k for k in wanted if k not in DEFAULT_KINDS]
     if unknown:
         raise OutOfScope(
-            f"{unknown[0]!r} is not a hash kind banks hold; choose from {', '.join(DEFAULT_KINDS)}."
+            t_(
+                "{unknown!r} is not a hash kind banks hold; choose from {default_kinds}.",
+                unknown=unknown[0],
+                default_kinds=", ".join(DEFAULT_KINDS),
+            )
         )
     clean = [lb.strip() for lb in labels if lb.strip()]
     if len(clean) > MAX_LABELS or any(len(lb) > 64 for lb in clean):
-        raise OutOfScope(f"A scope names at most {MAX_LABELS} labels of 64 characters each.")
+        raise OutOfScope(
+            t_(
+                "A scope names at most {max_labels} labels of 64 characters each.",
+                max_labels=MAX_LABELS,
+            )
+        )
     ids = dict(banks)
     return Scope(
         tuple(sorted(ids.items())),
@@ -96,16 +106,22 @@ def narrow(scope: Scope, kinds: Sequence[str] = (), labels: Sequence[str] = ()) 
     outside = [k for k in asked_kinds if k not in scope.kinds]
     if outside:
         raise OutOfScope(
-            f"Hash kind {outside[0][:32]!r} is outside this partner's scope "
-            f"({', '.join(scope.kinds)})."
+            t_(
+                "Hash kind {outside!r} is outside this partner's scope ({kinds}).",
+                outside=outside[0][:32],
+                kinds=", ".join(scope.kinds),
+            )
         )
     asked_labels = [lb.strip() for lb in labels if lb.strip()][:MAX_LABELS]
     if scope.labels:
         outside = [lb for lb in asked_labels if lb not in scope.labels]
         if outside:
             raise OutOfScope(
-                f"Label {outside[0][:64]!r} is outside this partner's scope "
-                f"({', '.join(scope.labels)})."
+                t_(
+                    "Label {outside!r} is outside this partner's scope ({labels}).",
+                    outside=outside[0][:64],
+                    labels=", ".join(scope.labels),
+                )
             )
     return Scope(
         scope.banks,

@@ -28,6 +28,7 @@ from haechi.domain import UsageError
 from haechi.exchange import events
 from haechi.exchange.envelope import load_public_key
 from haechi.exchange.partners import TOKEN_PREFIX, check_name
+from haechi.i18n import t_
 from haechi.match.banks import BankInfo, create_bank
 from haechi.store.custody import utc_now
 from haechi.store.keys import key_id, public_pem
@@ -101,11 +102,15 @@ def check_url(url: str, *, allow_http: bool = False) -> str:
     url = url.strip()
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise UsageError(f"{url[:200]!r} is not an http(s) address of a haechi server.")
+        raise UsageError(t_("{url!r} is not an http(s) address of a haechi server.", url=url[:200]))
     if parsed.scheme == "http" and not allow_http and not _loopback(parsed.hostname):
         raise UsageError(
-            f"Refusing plain HTTP to {parsed.hostname}: hashes and the token would travel "
-            "unencrypted. Use https, or --allow-http inside a trusted network."
+            t_(
+                "Refusing plain HTTP to {hostname}: hashes and the token "
+                "would travel unencrypted. Use https, or --allow-http inside "
+                "a trusted network.",
+                hostname=parsed.hostname,
+            )
         )
     return url.rstrip("/")
 
@@ -122,7 +127,7 @@ def _loopback(host: str) -> bool:
 def check_token(token: str) -> str:
     token = token.strip()
     if not token.startswith(TOKEN_PREFIX) or not 20 <= len(token) <= 128 or not token.isascii():
-        raise UsageError("The token is not a haechi partner token (it starts with hxp_).")
+        raise UsageError(t_("The token is not a haechi partner token (it starts with hxp_)."))
     return token
 
 
@@ -133,7 +138,7 @@ def _bank(app: App, name: str, bank: str | None, origin: str) -> BankInfo:
                            description=f"filled by the exchange subscription {name!r}")  # fmt: skip
     except UsageError as exc:
         raise UsageError(
-            f"{exc} A subscription fills a bank of its own: give --bank a new name."
+            t_("{exc} A subscription fills a bank of its own: give --bank a new name.", exc=exc)
         ) from None
 
 
@@ -141,7 +146,7 @@ def _insert(app: App, conn: Connection, values: dict[str, Any]) -> int:
     if conn.execute(
         select(ExchangeSubscription.id).where(ExchangeSubscription.name == values["name"])
     ).first():
-        raise UsageError(f"A subscription called {values['name']!r} exists already.")
+        raise UsageError(t_("A subscription called {name!r} exists already.", name=values["name"]))
     return int(
         conn.execute(
             insert(ExchangeSubscription)
@@ -163,7 +168,7 @@ def add_haechi(
     allow_http: bool = False,
 ) -> SubscriptionInfo:
     """Subscribe to another haechi's feed (its address, our token there, its public key)."""
-    name = check_name(name, "subscription")
+    name = check_name(name, t_("subscription"))
     url = check_url(url, allow_http=allow_http)
     token = check_token(token)
     public = load_public_key(public_key_pem)
@@ -193,7 +198,7 @@ def add_threatexchange(
     """Subscribe to a python-threatexchange collaboration (its config, checked)."""
     from haechi.exchange.txsource import check_config
 
-    name = check_name(name, "subscription")
+    name = check_name(name, t_("subscription"))
     api, clean = check_config(config, credentials)
     info = _bank(app, name, bank, f"partner {name} (python-threatexchange {api})")
     with app.db.begin() as conn:
@@ -222,7 +227,13 @@ def get_subscription(app: App, name: str) -> SubscriptionInfo:
         ).first()
     if row is None:
         known = ", ".join(s.name for s in list_subscriptions(app)[:10]) or "none yet"
-        raise UsageError(f"There is no subscription called {name!r} (subscriptions: {known}).")
+        raise UsageError(
+            t_(
+                "There is no subscription called {name!r} (subscriptions: {known}).",
+                name=name,
+                known=known,
+            )
+        )
     return _info(row)
 
 
@@ -244,7 +255,7 @@ def set_token(app: App, name: str, token: str) -> SubscriptionInfo:
     """Replace our token at a haechi partner (they issued a new one)."""
     sub = get_subscription(app, name)
     if sub.kind != HAECHI:
-        raise UsageError(f"Subscription {name!r} is not to a haechi server.")
+        raise UsageError(t_("Subscription {name!r} is not to a haechi server.", name=name))
     token = check_token(token)
     with app.db.begin() as conn:
         _write_private(_secret_path(app, sub.id, "token"), token.encode())
@@ -258,7 +269,7 @@ def set_url(app: App, name: str, url: str, *, allow_http: bool = False) -> Subsc
     """A haechi partner moved to another address (same key, same feed)."""
     sub = get_subscription(app, name)
     if sub.kind != HAECHI:
-        raise UsageError(f"Subscription {name!r} is not to a haechi server.")
+        raise UsageError(t_("Subscription {name!r} is not to a haechi server.", name=name))
     url = check_url(url, allow_http=allow_http)
     with app.db.begin() as conn:
         conn.execute(
@@ -288,15 +299,19 @@ def token_of(app: App, sub: SubscriptionInfo) -> str:
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        raise UsageError(f"The token of subscription {sub.name!r} is missing ({path}).") from None
+        raise UsageError(
+            t_("The token of subscription {name!r} is missing ({path}).", name=sub.name, path=path)
+        ) from None
 
 
 def public_key_of(app: App, sub: SubscriptionInfo) -> Ed25519PublicKey:
     path = _secret_path(app, sub.id, "pem")
     try:
-        return load_public_key(path.read_bytes(), f"The stored key of {sub.name!r}")
+        return load_public_key(path.read_bytes(), t_("The stored key of {name!r}", name=sub.name))
     except FileNotFoundError:
-        raise UsageError(f"The partner key of {sub.name!r} is missing ({path}).") from None
+        raise UsageError(
+            t_("The partner key of {name!r} is missing ({path}).", name=sub.name, path=path)
+        ) from None
 
 
 def credentials_of(app: App, sub: SubscriptionInfo) -> str | None:

@@ -36,6 +36,7 @@ from haechi.exchange.subscriptions import (
     public_key_of,
     token_of,
 )
+from haechi.i18n import t_
 from haechi.store.custody import utc_now
 from haechi.store.tables.exchange import ExchangeSubscription, ExchangeSync
 
@@ -219,6 +220,9 @@ def advance(app: App, sub: SubscriptionInfo, expect: dict[str, Any], state: dict
         ).rowcount  # fmt: skip
     if not done:
         raise PageRefused(
-            f"Subscription {sub.name!r} moved on while this page was fetched (another sync "
-            "ran); the next sync continues."
+            t_(
+                "Subscription {name!r} moved on while this page was fetched "
+                "(another sync ran); the next sync continues.",
+                name=sub.name,
+            )
         )

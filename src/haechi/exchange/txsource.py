@@ -30,13 +30,14 @@ from haechi.exchange.errors import ExchangeError, PageRefused
 from haechi.exchange.importer import Batch, Incoming
 from haechi.exchange.page import MAX_ITEMS
 from haechi.exchange.subscriptions import SubscriptionInfo, credentials_of, get_subscription
+from haechi.i18n import N_, t_
 from haechi.match.formats.base import MATCHABLE, ParsedSignal, normalize
 from haechi.match.formats.te import TE_TO_KIND
 
 MAX_KEY = 160
 
 
-NOT_INSTALLED = (
+NOT_INSTALLED = N_(
     "python-threatexchange is not installed: pip install 'haechi[exchange]' to subscribe "
     "through its APIs."
 )
@@ -47,7 +48,7 @@ def apis() -> dict[str, Any]:
     try:
         import threatexchange  # noqa: F401
     except ImportError:
-        raise UsageError(NOT_INSTALLED) from None
+        raise UsageError(t_(NOT_INSTALLED)) from None
     from threatexchange.exchanges.impl.fb_threatexchange_api import (
         FBThreatExchangeSignalExchangeAPI,
     )
@@ -109,33 +110,51 @@ def _credentials(api_cls: Any, text: str | None) -> Any:
     try:
         creds = cred_cls._from_str(text)  # threatexchange's own parser of this format
     except (ValueError, TypeError) as exc:
-        raise UsageError(f"The {api_cls.get_name()} credentials are not valid ({exc}).") from None
+        raise UsageError(
+            t_(
+                "The {api} credentials are not valid ({exc}).",
+                api=api_cls.get_name(),
+                exc=exc,
+            )
+        ) from None
     if creds is None or not creds._are_valid():
-        raise UsageError(f"The {api_cls.get_name()} credentials are incomplete.")
+        raise UsageError(t_("The {api} credentials are incomplete.", api=api_cls.get_name()))
     return creds
 
 
 def check_config(config: dict[str, Any], credentials: str | None) -> tuple[str, dict[str, Any]]:
     """(API name, the config as threatexchange writes it) or a sentence saying what is wrong."""
     if not isinstance(config, dict):
-        raise UsageError("A threatexchange collaboration config is a JSON object.")
+        raise UsageError(t_("A threatexchange collaboration config is a JSON object."))
     known = apis()
     api_cls = known.get(str(config.get("api")))
     if api_cls is None:
         raise UsageError(
-            f"Unknown threatexchange API {str(config.get('api'))[:40]!r}; choose one of: "
-            f"{', '.join(sorted(known))}."
+            t_(
+                "Unknown threatexchange API {api!r}; choose one of: {known}.",
+                api=str(config.get("api"))[:40],
+                known=", ".join(sorted(known)),
+            )
         )
     try:
         collab = _load(config, api_cls.get_config_cls())
     except Exception as exc:  # dacite names the missing or mistyped field
         raise UsageError(
-            f"The {api_cls.get_name()} collaboration config is not valid: {exc}."
+            t_(
+                "The {api} collaboration config is not valid: {exc}.",
+                api=api_cls.get_name(),
+                exc=exc,
+            )
         ) from None
     if api_cls.get_name() == "local_file":
         path = Path(collab.filename)
         if not path.is_absolute() or not path.is_file():
-            raise UsageError(f"The signal file {collab.filename!r} is not an absolute file path.")
+            raise UsageError(
+                t_(
+                    "The signal file {filename!r} is not an absolute file path.",
+                    filename=collab.filename,
+                )
+            )
     _credentials(api_cls, credentials)
     return api_cls.get_name(), json.loads(dump(collab))
 
@@ -178,8 +197,14 @@ def convert(
                     signals.append(normalize(kind, signal))
                 except ValueError as exc:
                     raise PageRefused(
-                        f"The {api_cls.get_name()} delta has a malformed {kind} hash for "
-                        f"{rkey[:60]!r} ({exc}); nothing of it was imported."
+                        t_(
+                            "The {api} delta has a malformed {kind} hash for "
+                            "{rkey!r} ({exc}); nothing of it was imported.",
+                            api=api_cls.get_name(),
+                            kind=kind,
+                            rkey=rkey[:60],
+                            exc=exc,
+                        )
                     ) from None
                 labels.update(_labels(metadata))
         if signals:
@@ -209,8 +234,14 @@ def _check_key(api_cls: Any, key: Any, rkey: str) -> None:
         normalize(TE_TO_KIND[key[0]], str(key[1]))
     except ValueError as exc:
         raise PageRefused(
-            f"The {api_cls.get_name()} delta has a malformed {key[0]} hash {rkey[:80]!r} "
-            f"({exc}); nothing of it was imported."
+            t_(
+                "The {api} delta has a malformed {key} hash {rkey!r} "
+                "({exc}); nothing of it was imported.",
+                api=api_cls.get_name(),
+                key=key[0],
+                rkey=rkey[:80],
+                exc=exc,
+            )
         ) from None
 
 
@@ -231,7 +262,9 @@ def sync_threatexchange(
     try:
         api = api_cls.for_collab(collab, creds) if creds is not None else api_cls.for_collab(collab)
     except Exception as exc:  # missing credentials and the like, in threatexchange's words
-        raise ExchangeError(f"threatexchange cannot open {sub.name!r}: {_why(exc)}") from None
+        raise ExchangeError(
+            t_("threatexchange cannot open {name!r}: {exc}", name=sub.name, exc=_why(exc))
+        ) from None
     cp_cls = api_cls.get_checkpoint_cls()
     checkpoint = _load(json.loads(sub.checkpoint_json), cp_cls) if sub.checkpoint_json else None
     restart = checkpoint is not None and checkpoint.is_stale()
@@ -243,7 +276,7 @@ def sync_threatexchange(
             delta = next(deltas, None)
         except Exception as exc:  # the API failed (network, auth, a bad file)
             raise ExchangeError(
-                f"threatexchange could not fetch {sub.name!r}: {_why(exc)}"
+                t_("threatexchange could not fetch {name!r}: {exc}", name=sub.name, exc=_why(exc))
             ) from None
         if delta is None:
             break

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from haechi.exchange.envelope import MAX_ENVELOPE_BYTES, open_envelope, payload_digest
 from haechi.exchange.errors import ExchangeError, PageRefused
 from haechi.exchange.page import Page, validate
+from haechi.i18n import t_
 
 PATH = "/api/exchange/v1/changes"
 TIMEOUT = 120.0
@@ -29,8 +30,13 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         raise ExchangeError(
-            f"The partner's server redirects to {str(newurl)[:200]} (HTTP {code}); haechi does "
-            "not follow redirects, the token would go with them: fix the subscription's address."
+            t_(
+                "The partner's server redirects to {newurl} (HTTP {code}); "
+                "haechi does not follow redirects, the token would go with "
+                "them: fix the subscription's address.",
+                newurl=str(newurl)[:200],
+                code=code,
+            )
         )
 
 
@@ -40,7 +46,9 @@ _OPENER = urllib.request.build_opener(_NoRedirects)
 def changes_url(base: str, after: str | None, limit: int | None, kinds: Sequence[str]) -> str:
     parsed = urllib.parse.urlparse(base)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ExchangeError(f"{base[:200]!r} is not an http(s) address of a haechi server.")
+        raise ExchangeError(
+            t_("{base!r} is not an http(s) address of a haechi server.", base=base[:200])
+        )
     query: dict[str, str] = {}
     if after:
         query["after"] = after
@@ -63,14 +71,29 @@ def get_envelope(url: str, token: str, *, timeout: float = TIMEOUT) -> bytes:
             raw: bytes = resp.read(MAX_ENVELOPE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         detail = _detail(exc.read(4096))
-        raise ExchangeError(f"The partner refused the fetch (HTTP {exc.code}): {detail}") from None
+        raise ExchangeError(
+            t_(
+                "The partner refused the fetch (HTTP {code}): {detail}",
+                code=exc.code,
+                detail=detail,
+            )
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise ExchangeError(f"Cannot reach the partner at {url.split('?')[0]}: {reason}.") from None
+        raise ExchangeError(
+            t_(
+                "Cannot reach the partner at {url}: {reason}.",
+                url=url.split("?")[0],
+                reason=reason,
+            )
+        ) from None
     if len(raw) > MAX_ENVELOPE_BYTES:
         raise PageRefused(
-            f"The partner sent more than {MAX_ENVELOPE_BYTES:,} bytes for one page (a huge "
-            "page); nothing was imported."
+            t_(
+                "The partner sent more than {max_envelope_bytes:,} bytes for "
+                "one page (a huge page); nothing was imported.",
+                max_envelope_bytes=MAX_ENVELOPE_BYTES,
+            )
         )
     return raw
 
