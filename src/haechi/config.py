@@ -63,6 +63,9 @@ _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "timeout_seconds": int,
         "chromium": str,
         "screenshot": bool,
+        "pages": int,
+        "page_delay_seconds": (int, float),
+        "retry_after_max_seconds": (int, float),
     },
     # Live capture (haechi watch); values are checked by haechi.collect.telegram_live.settings.
     "live": {

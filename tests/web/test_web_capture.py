@@ -74,3 +74,47 @@ def test_a_bad_address_is_one_sentence(web: TestClient) -> None:
     csrf = log_in(web, ROLE_USERS[Role.INVESTIGATOR])
     r = web.post("/capture", data={"csrf_token": csrf, "key": "k" * 16, "url": "ftp://x/y"})
     assert r.status_code == 400 and "is not an http(s) address" in r.text
+
+
+def _older_site(site: CaptureSite) -> None:
+    """?before=11 (the demo page's "more" link): posts 5 to 9, and no older link."""
+    from haechi.demo.capture_site import DemoPost, channel_page
+
+    posts = [DemoPost(i, f"2026-03-01T0{i}:00:00+00:00", f"Older notice {i}") for i in range(5, 10)]
+    body = re.sub(r'<a href="[^"]*" class="tme_messages_more[^>]*></a>', "", channel_page(posts))
+    site.routes["/s/haechi_demo_news?before=11"] = lambda h: h.send_body(
+        200, "text/html; charset=utf-8", body.encode()
+    )
+
+
+def test_the_form_and_the_api_follow_older_pages(web: TestClient, staffed: App) -> None:
+    path = staffed.settings.config_path
+    path.write_text(path.read_text() + "\n[capture]\npage_delay_seconds = 0\n")
+    csrf = log_in(web, ROLE_USERS[Role.INVESTIGATOR])
+    page = web.get("/capture").text
+    assert 'name="pages"' in page and 'max="200"' in page
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert key
+    with CaptureSite() as site:
+        _older_site(site)
+        form = {"csrf_token": csrf, "key": key.group(1), "url": site.url("/s/haechi_demo_news"),
+                "pages": "3"}  # fmt: skip
+        r = web.post("/capture", data=form)
+        assert r.status_code == 303
+        job_id = int(r.headers["location"].rsplit("/", 1)[1])
+        _wait(staffed, job_id)
+        info = jobs.get(staffed, job_id)
+        assert info.result["pages"] == 2 and info.result["pages_stopped"] == "no_older_page"
+        assert info.result["posts"] == 14 and info.result["oldest_id"] == 5
+        headers = {"x-csrf-token": csrf}
+        body = {"kind": "capture", "params": {"url": site.url("/s/haechi_demo_news"), "pages": 2}}
+        api = web.post("/api/jobs", json=body, headers=headers)
+        assert api.status_code == 201, api.text
+        _wait(staffed, api.json()["id"])
+        assert jobs.get(staffed, api.json()["id"]).result["pages"] == 2
+        over = {"kind": "capture", "params": {"url": site.url("/s/x"), "pages": 201}}
+        refused = web.post("/api/jobs", json=over, headers=headers)
+        assert refused.status_code == 400 and "at most 200 pages" in refused.text
+    bad = web.post("/capture", data={**form, "key": "k" * 16, "pages": "999"})
+    assert bad.status_code == 400 and "at most 200 pages" in bad.text
+    assert 'value="999"' in bad.text  # the form keeps what was typed

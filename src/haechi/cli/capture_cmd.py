@@ -60,6 +60,23 @@ def capture_url(
         typer.Option("--out", help=_("Also write the WACZ, its .tsr and the screenshot here.")),
     ] = None,
     screenshot: Annotated[bool, typer.Option(help=_("Render a screenshot with Chromium."))] = True,
+    pages: Annotated[
+        int | None,
+        typer.Option(
+            "--pages",
+            help=_(
+                "Follow a channel's older pages: this many pages in all, at most 200 "
+                "(default \\[capture] pages, 1)."
+            ),
+        ),
+    ] = None,
+    back_to: Annotated[
+        int | None,
+        typer.Option(
+            "--back-to",
+            help=_("Follow older pages until this message id is reached (at most 200 pages)."),
+        ),
+    ] = None,
     analyze: Annotated[
         bool, typer.Option(help=_("Run the analyzers and ingest hooks afterwards."))
     ] = True,
@@ -73,7 +90,7 @@ def capture_url(
     app = open_app(home)
     opts = CaptureOptions(
         case=case, follow_offhost=follow_offhost, tsa_url=tsa, tsa_ca=tsa_ca,
-        screenshot=None if screenshot else False, out_dir=out_dir,
+        screenshot=None if screenshot else False, out_dir=out_dir, pages=pages, back_to=back_to,
     )  # fmt: skip
     extra: dict[str, Any] = {}
     try:
@@ -115,6 +132,12 @@ def _print(r: Any) -> None:
             posts=r.posts, new=r.messages_new, fetched=r.media_fetched, failed=r.media_failed
         )
     )
+    if r.pages > 1 or r.pages_stopped:
+        out.print(
+            _("pages: {pages} (stopped: {why}), message ids {oldest} to {newest}").format(
+                pages=r.pages, why=r.pages_stopped, oldest=r.oldest_id, newest=r.newest_id
+            )
+        )
     out.print(
         _("WACZ SHA-256 {sha256} ({size} bytes), signed by key {key}").format(
             sha256=r.wacz_sha256, size=f"{r.wacz_size:,}", key=r.key_id

@@ -22,7 +22,7 @@ import logging
 import re
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from haechi.collect.web_capture.collector import (
 )
 from haechi.collect.web_capture.errors import CaptureError, ScreenshotFailed, TimestampFailed
 from haechi.collect.web_capture.fetch import Exchange, Fetcher, check_url, host_of
+from haechi.collect.web_capture.history import MAX_PAGES, History, check_pages, older_pages
 from haechi.collect.web_capture.media import fetch_media, recorded_for_replay
 from haechi.collect.web_capture.settings import CaptureSettings, load
 from haechi.collect.web_capture.tme import PreviewPage, parse_page
@@ -64,6 +65,8 @@ class CaptureOptions:
     tsa_ca: Path | None = None  # overrides [capture] tsa_ca_file
     screenshot: bool | None = None  # None: [capture] screenshot
     out_dir: Path | None = None  # also write the WACZ, its token and screenshot here
+    pages: int | None = None  # a channel's preview pages to follow; None: [capture] pages
+    back_to: int | None = None  # stop paging once a page reaches this message id
 
 
 @dataclass
@@ -77,6 +80,12 @@ class CaptureReport:
     channel: str | None = None
     posts: int = 0
     messages_new: int = 0
+    pages: int = 0  # preview pages the posts come from (1 + older pages followed)
+    page_urls: list[str] = field(default_factory=list)
+    pages_stopped: str | None = None  # why paging stopped (history.LIMIT, NO_OLDER, ...)
+    oldest_id: int | None = None
+    newest_id: int | None = None
+    source_ids: list[int] = field(default_factory=list)  # one source per page with posts
     media_fetched: int = 0
     media_failed: int = 0
     page_files: int = 0  # the page's own pictures and videos, kept as the source's files
@@ -133,7 +142,12 @@ def capture(app: App, url: str, opts: CaptureOptions | None = None) -> CaptureRe
     """Capture ``url``; raises :class:`CaptureError` (after recording it) when it failed."""
     opts = opts or CaptureOptions()
     url = check_url(url)
-    run = _Run(app, url, opts, load(app.settings))
+    conf = load(app.settings)
+    if opts.pages is not None:
+        check_pages(opts.pages)
+    pages = opts.pages or (MAX_PAGES if opts.back_to is not None else conf.pages)
+    opts = replace(opts, pages=check_pages(pages))  # refused before anything is fetched
+    run = _Run(app, url, opts, conf)
     started = time.monotonic()
     try:
         return _capture(run, url)
@@ -157,23 +171,28 @@ def _capture(run: _Run, url: str) -> CaptureReport:
         raise failure
     page_files: list[SourceFile] = []
     bundle_posts: list[Any] = []
+    history = History()
     if main is not None:
         report.final_url, report.status = main.url, main.status
         page, posts_page = _read_pages(run, main)
         report.kind, report.channel = page.kind, page.channel
         bundle_posts = posts_page[0][0].posts if posts_page else []
         page_files = _page_files(run, main, posts_page)
+        history = older_pages(run, page, posts_page)
+    older_posts = [p for older in history.older for p in older.page.posts]
     media: dict[str, FetchedMedia] = {}
     page_media: list[SourceFile] = []
     if main is not None and main.status < 400:
-        media, page_media = fetch_media(run, page, bundle_posts)
+        media, page_media = fetch_media(run, page, [*bundle_posts, *older_posts])
     report.media_fetched = sum(1 for m in media.values() if m.local_path is not None)
     report.media_failed = len(media) - report.media_fetched
     shot = _screenshot(run, main)
     run.warc.close()
     wacz = _package(run, main, page)
     token = _timestamp(run, wacz)
-    extra = _write_sidecars(run, wacz, token, shot, bundle_posts)
+    numbered = [(1, p) for p in bundle_posts]
+    numbered += [(older.number, p) for older in history.older for p in older.page.posts]
+    extra = _write_sidecars(run, wacz, token, shot, numbered)
     bundle = CaptureBundle(
         url=url,
         capture_id=report.capture_id,
@@ -190,6 +209,8 @@ def _capture(run: _Run, url: str) -> CaptureReport:
     report.posts, report.messages_new = len(bundle_posts), ingest.messages_new
     report.page_files, report.files_new = len(page_media), ingest.files_captured_new
     report.source_id = ingest.source_id
+    report.source_ids = [ingest.source_id] if ingest.source_id is not None else []
+    _ingest_older(run, bundle, history)
     if failure is not None:
         report.outcome, report.error = "failed", str(failure)
         _event(run, WEB_CAPTURE_FAILED, f"url:{url}", {"reason_kind": failure.kind}, wacz)
@@ -243,6 +264,26 @@ def _read_pages(
         report.channel = page.channel
         return page, [(framed, embed)]
     return page, [(page, main)] if page.posts else []
+
+
+def _ingest_older(run: _Run, first: CaptureBundle, history: History) -> None:
+    """Each older page is a source of its own whose first root file is that page's body, so
+    every post's ``raw_offset`` points into the very page it was sliced from."""
+    r = run.report
+    for older in history.older:
+        name = f"page-{older.number}.html"
+        body = _save(run, name, older.exchange.body)
+        bundle = replace(
+            first, url=older.exchange.url, root_files=[
+                SourceFile(f"{r.capture_id}/{name}", body, "web_page")
+            ], posts=older.page.posts, page_files=[],
+        )  # fmt: skip
+        ingest = _ingest(run, bundle)
+        r.posts += len(older.page.posts)
+        r.messages_new += ingest.messages_new
+        r.files_new += ingest.files_captured_new
+        if ingest.source_id is not None:
+            r.source_ids.append(ingest.source_id)
 
 
 def _save(run: _Run, name: str, data: bytes) -> Path:
@@ -342,7 +383,11 @@ def _timestamp(run: _Run, wacz: WaczResult) -> bytes | None:
 
 
 def _write_sidecars(
-    run: _Run, wacz: WaczResult, token: bytes | None, shot: bytes | None, posts: list[Any]
+    run: _Run,
+    wacz: WaczResult,
+    token: bytes | None,
+    shot: bytes | None,
+    posts: list[tuple[int, Any]],
 ) -> list[SourceFile]:
     """The WACZ, its timestamp token, the screenshot and the parsed posts, as root files."""
     cid = run.report.capture_id
@@ -358,7 +403,7 @@ def _write_sidecars(
             SourceFile(f"{cid}/screenshot.png", _save(run, "screenshot.png", shot), "screenshot")
         )
     if posts:
-        parsed = [_post_summary(p) for p in posts]
+        parsed = [{"page": n, **_post_summary(p)} for n, p in posts]
         data = json.dumps(parsed, ensure_ascii=False, indent=1).encode("utf-8")
         files.append(
             SourceFile(f"{cid}/posts.json", _save(run, "posts.json", data), "parsed_posts")
@@ -414,6 +459,14 @@ def _event(
         "redirects": [ex.url for ex in run.exchanges if not ex.final],
         "source_id": r.source_id,
         "posts": r.posts,
+        "pages": {
+            "fetched": r.pages,
+            "urls": r.page_urls,
+            "stopped": r.pages_stopped,
+            "oldest_id": r.oldest_id,
+            "newest_id": r.newest_id,
+        },
+        "source_ids": r.source_ids,
         "media": {"fetched": r.media_fetched, "not_fetched": r.media_failed},
         "page_files": r.page_files,
         "warnings": len(r.warnings),

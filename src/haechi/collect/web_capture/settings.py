@@ -1,4 +1,5 @@
-"""``[capture]`` in haechi.toml: the timestamp authority and the limits of a page capture."""
+"""``[capture]`` in haechi.toml: the timestamp authority, the limits of a page capture and
+the pace of following a channel's older pages."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ class CaptureSettings:
     limits: Limits = field(default_factory=Limits)
     chromium: str | None = None
     screenshot: bool = True
+    pages: int = 1  # preview pages per capture: 1 is the newest page alone
+    page_delay: float = 2.0  # seconds between two pages of a channel's history
+    retry_wait_max: float = 60.0  # the longest Retry-After waited for; longer stops paging
 
 
 def _positive(data: dict[str, Any], key: str, default: int, path: Path) -> int:
@@ -34,6 +38,19 @@ def _positive(data: dict[str, Any], key: str, default: int, path: Path) -> int:
             )
         )
     return value
+
+
+def _seconds(data: dict[str, Any], key: str, default: float, path: Path) -> float:
+    value = data.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 3600:
+        raise DataDirError(
+            t_(
+                "Setting capture.{key} in {path} must be a number of seconds from 0 to 3600.",
+                key=key,
+                path=path,
+            )
+        )
+    return float(value)
 
 
 def load(settings: Settings) -> CaptureSettings:
@@ -58,4 +75,7 @@ def load(settings: Settings) -> CaptureSettings:
         limits=limits,
         chromium=data.get("chromium") or None,
         screenshot=bool(data.get("screenshot", True)),
+        pages=_positive(data, "pages", 1, path),  # its upper bound is checked per capture
+        page_delay=_seconds(data, "page_delay_seconds", 2.0, path),
+        retry_wait_max=_seconds(data, "retry_after_max_seconds", 60.0, path),
     )

@@ -21,7 +21,20 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
         "url": check_url(str(params.get("url") or "")),
         "follow_offhost": flag(params, "follow_offhost", False),
     }
+    if params.get("pages") not in (None, ""):  # a channel's older pages (history.py)
+        cleaned["pages"] = _pages(params["pages"])
     return optional_case(app, params, cleaned)
+
+
+def _pages(value: Any) -> int:
+    """The pages asked for, refused with the capture's own sentence when out of bounds."""
+    from haechi.collect.web_capture.history import check_pages
+
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool):
+        value = 0  # not a number: check_pages says what is expected
+    return check_pages(value)
 
 
 def run(ctx: JobContext) -> JobOutput:
@@ -32,7 +45,7 @@ def run(ctx: JobContext) -> JobOutput:
     out = ctx.folder / "files"
     opts = CaptureOptions(
         case=ctx.params.get("case"), follow_offhost=bool(ctx.params["follow_offhost"]),
-        out_dir=out,
+        out_dir=out, pages=ctx.params.get("pages"),
     )  # fmt: skip
     try:
         report = capture(ctx.app, ctx.params["url"], opts)
@@ -46,7 +59,8 @@ def run(ctx: JobContext) -> JobOutput:
         k: v
         for k, v in report.as_dict().items()
         if k in ("url", "outcome", "status", "channel", "posts", "messages_new", "media_fetched",
-                 "files_new", "wacz_sha256", "timestamp_check", "custody_seq", "warnings")
+                 "files_new", "wacz_sha256", "timestamp_check", "custody_seq", "warnings",
+                 "pages", "pages_stopped", "oldest_id", "newest_id")
     }  # fmt: skip
     if not written:
         return JobOutput(summary=summary)

@@ -3,7 +3,9 @@ t.me/s channel, a post or any public page, optionally a case; the capture runs a
 background job (fetch, WARC/WACZ, screenshot, signature, RFC 3161 timestamp, ingest) and
 its page shows the progress and offers the WACZ, its token and screenshot to download.
 Recent captures are listed from the custody log (what was signed), not from the jobs.
-Scripts use the jobs API: ``POST /api/jobs {"kind": "capture", "params": {"url": ...}}``."""
+A channel's older pages are followed when ``pages`` (1 to 200) asks for more than one.
+Scripts use the jobs API: ``POST /api/jobs {"kind": "capture", "params": {"url": ...,
+"pages": 5}}``."""
 
 from __future__ import annotations
 
@@ -45,10 +47,12 @@ def capture_page(request: Request) -> Response:
     return _page(request)
 
 
-def _params(url: str, case: str, follow_offhost: str) -> dict[str, object]:
+def _params(url: str, case: str, follow_offhost: str, pages: str) -> dict[str, object]:
     params: dict[str, object] = {"url": url, "follow_offhost": follow_offhost == "on"}
     if case.strip():
         params["case"] = case.strip()
+    if pages.strip():  # checked by the job kind (1 to 200), with the capture's sentence
+        params["pages"] = pages.strip()
     return params
 
 
@@ -58,6 +62,7 @@ def start_capture(
     url: Annotated[str, Form(max_length=2100)],
     case: Annotated[str, Form(max_length=64)] = "",
     follow_offhost: Annotated[str, Form(max_length=8)] = "",
+    pages: Annotated[str, Form(max_length=8)] = "",
     key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     auth = current(request)
@@ -65,11 +70,11 @@ def start_capture(
 
         def work() -> str:
             job_id = jobs.submit(
-                haechi(request), "capture", _params(url, case, follow_offhost), auth.actor,
+                haechi(request), "capture", _params(url, case, follow_offhost, pages), auth.actor,
                 idem_key=key or None,
             )  # fmt: skip
             return f"/jobs/{job_id}"
 
         return once(request, key, "capture", work)
     except HaechiError as exc:
-        return _page(request, 400, error=refusal(request, exc), url=url, case=case)
+        return _page(request, 400, error=refusal(request, exc), url=url, case=case, pages=pages)
