@@ -232,22 +232,29 @@ def _chunks(values: list[Any], size: int = _IN_CHUNK) -> Iterator[list[Any]]:
         yield values[i : i + size]
 
 
-def root_shas(conn: Connection, source_ids: list[int]) -> list[str]:
-    """The files that prove the messages byte for byte (each source's result.json)."""
+# How a source's root file is named in a package, by its role.
+ROOT_SUFFIX = {"export_json": ".json", "web_page": ".html"}
+
+
+def root_files(conn: Connection, source_ids: list[int]) -> dict[str, str]:
+    """The files that prove the messages byte for byte, each source's root file (the one
+    its messages' ``raw_offset`` point into: an export's or a live segment's JSON, a
+    captured page's body), as {SHA-256: file name suffix}."""
     if not source_ids:
-        return []
-    return sorted(
-        {
-            str(sha)
-            for (sha,) in conn.execute(
-                select(SourceFile.blob_sha256).where(
-                    SourceFile.source_id.in_(source_ids),
-                    SourceFile.role == "export_json",
-                    SourceFile.blob_sha256.is_not(None),
-                )
-            )
-        }
+        return {}
+    rows = conn.execute(
+        select(SourceFile.blob_sha256, SourceFile.role)
+        .join(Source, Source.id == SourceFile.source_id)
+        .where(
+            SourceFile.source_id.in_(source_ids),
+            SourceFile.blob_sha256 == Source.root_sha256,
+        )
     )
+    return {str(sha): ROOT_SUFFIX.get(str(role), "") for sha, role in rows}
+
+
+def root_shas(conn: Connection, source_ids: list[int]) -> list[str]:
+    return sorted(root_files(conn, source_ids))
 
 
 def concerning_events(

@@ -41,7 +41,7 @@ from haechi.domain import IntegrityError
 from haechi.i18n import N_, t_
 from haechi.report import caseuco
 from haechi.report.chain import summarise
-from haechi.report.gather import Evidence, concerning_events, gather, root_shas
+from haechi.report.gather import Evidence, concerning_events, gather, root_files
 from haechi.report.html import ReportOptions, render, to_pdf
 from haechi.report.redact import Redactor
 from haechi.report.standalone.verify_package import runs
@@ -62,7 +62,7 @@ class PackageOptions:
     html: bool = True
     pdf: bool = True
     caseuco: bool = True
-    source_json: bool = False  # include each source's whole result.json (other chats too)
+    source_json: bool = False  # include each source's whole root file (result.json, page)
     verify_chain: bool = False  # verify the whole log now for the report (else: last verify)
     # progress(fraction 0..1, what it is doing): a background job's progress bar
     progress: Callable[[float, str], None] | None = None
@@ -143,7 +143,8 @@ def _write(
         head = conn.execute(
             select(CustodyEvent.seq, CustodyEvent.hash).order_by(CustodyEvent.seq.desc()).limit(1)
         ).first()
-        extra_roots = root_shas(conn, evidence.source_ids)
+        roots = root_files(conn, evidence.source_ids)
+        extra_roots = sorted(roots)
         times = {
             r.id: (r.started_at, r.finished_at)
             for r in conn.execute(
@@ -164,9 +165,9 @@ def _write(
     if opts.source_json:
         for sha in extra_roots:
             if evidence.file(sha) is None:
-                files.append(
-                    _copy_original(app, out, sha, f"originals/{sha}.json", "original_source_json")
-                )
+                # the source's root file: an export's result.json or a captured page
+                role = "original_source_page" if roots[sha] == ".html" else "original_source_json"
+                files.append(_copy_original(app, out, sha, f"originals/{sha}{roots[sha]}", role))
     if evidence.messages:
         files.append(_put(out, "messages.jsonl", _messages_jsonl(evidence), "messages"))
     shas = sorted({f.sha256 for f in evidence.files} | set(extra_roots))

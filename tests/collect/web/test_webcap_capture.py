@@ -137,3 +137,43 @@ def test_plain_page_keeps_its_pictures_and_video(app: App, site) -> None:
     assert app.vault.read_bytes(by_role["page_image"].blob_sha256) == jpeg("rocket")
     assert app.vault.read_bytes(by_role["page_video"].blob_sha256) == mp4()
     assert "page_stylesheet" not in by_role  # in the WARC only
+
+
+def test_a_package_proves_captured_posts_against_their_pages(
+    sqlite_app: App, site, tmp_path: Path
+) -> None:
+    """The page bodies the posts were sliced from go into the package with --source-json
+    (role web_page; only result.json files went in before), so the package's own verifier
+    checks each post against the very bytes at its offset in its page, page 2 included."""
+    from tests.report.test_package import standalone
+
+    from haechi.cases import items
+    from haechi.cases.service import create_case
+    from haechi.report.package import PackageOptions, create_package
+
+    case = create_case(sqlite_app, "captured posts", ref="WEB-2")
+    report = capture(sqlite_app, site.url("/s/haechi_demo_news"), CaptureOptions(screenshot=False))
+    with sqlite_app.db.connect() as conn:
+        mids = sorted(conn.execute(select(Message.message_id)).scalars())
+    assert report.posts == len(mids) >= 3
+    for mid in mids[:3]:
+        items.add_message(sqlite_app, case.ref, chat="tme:haechi_demo_news", message_id=mid)
+    out = tmp_path / "pkg"
+    pkg = create_package(
+        sqlite_app, case.ref, out, PackageOptions(pdf=False, source_json=True)
+    ).path
+    pages = [f for f in json.loads((pkg / "manifest.json").read_text())["files"]
+             if f["role"] == "original_source_page"]  # fmt: skip
+    assert len(pages) == 1 and pages[0]["path"].endswith(".html")
+    verdict = json.loads(standalone(pkg, "--json").stdout)
+    assert verdict["ok"], verdict["problems"]
+    assert verdict["messages"] == verdict["messages_checked_in_source"] == 3
+    # a page altered after the package was made: the posts no longer match it
+    page = pkg / pages[0]["path"]
+    page.chmod(0o644)
+    body = bytearray(page.read_bytes())
+    start = body.index(b"data-post=")
+    body[start + 20 : start + 21] = b"#"
+    page.write_bytes(bytes(body))
+    problems = json.loads(standalone(pkg, "--json").stdout)["problems"]
+    assert problems and any(pages[0]["path"] in p for p in problems), problems
