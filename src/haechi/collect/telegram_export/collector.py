@@ -148,13 +148,7 @@ class TelegramExportCollector(Collector):
         try:
             self.total_bytes = self.json_path.stat().st_size
         except OSError as exc:
-            raise UsageError(
-                t_(
-                    "{json_path} cannot be read ({strerror}).",
-                    json_path=self.json_path,
-                    strerror=exc.strerror,
-                )
-            ) from None
+            raise self._unreadable(exc) from None
         self.progress_bytes = 0
         self.sections: dict[str, Any] = {}
         self.layout: str | None = None
@@ -262,17 +256,20 @@ class TelegramExportCollector(Collector):
             yield SourceFile(lossless(rel), local, "unreferenced")
 
     # -- reading ------------------------------------------------------------------------------
+    def _unreadable(self, exc: OSError) -> UsageError:
+        return UsageError(
+            t_(
+                "{json_path} cannot be read ({strerror}).",
+                json_path=self.json_path,
+                strerror=exc.strerror,
+            )
+        )
+
     def _open(self) -> BinaryIO:
         try:
             return open(self.json_path, "rb")
         except OSError as exc:
-            raise UsageError(
-                t_(
-                    "{json_path} cannot be read ({strerror}).",
-                    json_path=self.json_path,
-                    strerror=exc.strerror,
-                )
-            ) from None
+            raise self._unreadable(exc) from None
 
     def _stream(self, f: BinaryIO) -> JsonStream:
         return JsonStream(
