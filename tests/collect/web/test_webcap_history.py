@@ -266,3 +266,6 @@ def test_older_page_urls_and_retry_after() -> None:
 
     now = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
     assert retry_after("Mon, 07 Dec 2026 12:00:30 GMT", now) == 30.0
+    # a hostile header: digits that are not ASCII, a date beyond any calendar
+    assert retry_after("²") is None and retry_after("١٢") is None
+    assert retry_after("Mon, 07 Dec 99999 12:00:30 GMT", now) is None
