@@ -118,3 +118,40 @@ def test_the_form_and_the_api_follow_older_pages(web: TestClient, staffed: App) 
     bad = web.post("/capture", data={**form, "key": "k" * 16, "pages": "999"})
     assert bad.status_code == 400 and "at most 200 pages" in bad.text
     assert 'value="999"' in bad.text  # the form keeps what was typed
+
+
+def test_the_form_and_the_api_capture_back_to_a_message(web: TestClient, staffed: App) -> None:
+    """``haechi capture --back-to`` in the browser and the jobs API: older pages are followed
+    until one reaches the message id (the pages field left empty: up to 200), and an id that
+    is no whole number is refused with one sentence, in Korean on a Korean page."""
+    path = staffed.settings.config_path
+    path.write_text(path.read_text() + "\n[capture]\npage_delay_seconds = 0\n")
+    csrf = log_in(web, ROLE_USERS[Role.INVESTIGATOR])
+    page = web.get("/capture").text
+    assert 'name="back_to"' in page
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert key
+    with CaptureSite() as site:
+        _older_site(site)
+        form = {"csrf_token": csrf, "key": key.group(1), "url": site.url("/s/haechi_demo_news"),
+                "pages": "", "back_to": "9"}  # fmt: skip
+        r = web.post("/capture", data=form)
+        assert r.status_code == 303, r.text
+        job_id = int(r.headers["location"].rsplit("/", 1)[1])
+        assert jobs.get(staffed, job_id).params["back_to"] == 9
+        _wait(staffed, job_id)
+        result = jobs.get(staffed, job_id).result
+        assert result["pages"] == 2 and result["pages_stopped"] in ("back_to", "no_older_page")
+        headers = {"x-csrf-token": csrf}
+        body = {"kind": "capture",
+                "params": {"url": site.url("/s/haechi_demo_news"), "back_to": 9}}  # fmt: skip
+        api = web.post("/api/jobs", json=body, headers=headers)
+        assert api.status_code == 201, api.text
+        for bad in ("-3", "x", "²", "99999999999999999999"):
+            over = {"kind": "capture", "params": {"url": site.url("/s/x"), "back_to": bad}}
+            refused = web.post("/api/jobs", json=over, headers=headers)
+            assert refused.status_code == 400 and "whole number" in refused.text, bad
+    web.cookies.set("haechi_lang", "ko")
+    bad_form = web.post("/capture", data={**form, "key": "b" * 16, "back_to": "x"})
+    assert bad_form.status_code == 400 and "1 이상의 정수" in bad_form.text
+    assert 'value="x"' in bad_form.text  # the form keeps what was typed

@@ -10,6 +10,7 @@ from typing import Any
 from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.jobs.kinds._case import flag, optional_case
 from haechi.jobs.model import JobContext, JobKind, JobOutput
 
@@ -23,7 +24,20 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     }
     if params.get("pages") not in (None, ""):  # a channel's older pages (history.py)
         cleaned["pages"] = _pages(params["pages"])
+    if params.get("back_to") not in (None, ""):  # older pages until this message id
+        cleaned["back_to"] = _message_id(params["back_to"])
     return optional_case(app, params, cleaned)
+
+
+def _message_id(value: Any) -> int:
+    """A post's message id (``--back-to``): a whole number from 1 to 2^63 - 1."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
+        raise UsageError(
+            t_("Capture back to: the message id must be a whole number of at least 1.")
+        )
+    return value
 
 
 def _pages(value: Any) -> int:
@@ -45,7 +59,7 @@ def run(ctx: JobContext) -> JobOutput:
     out = ctx.folder / "files"
     opts = CaptureOptions(
         case=ctx.params.get("case"), follow_offhost=bool(ctx.params["follow_offhost"]),
-        out_dir=out, pages=ctx.params.get("pages"),
+        out_dir=out, pages=ctx.params.get("pages"), back_to=ctx.params.get("back_to"),
     )  # fmt: skip
     try:
         report = capture(ctx.app, ctx.params["url"], opts)

@@ -3,9 +3,9 @@ t.me/s channel, a post or any public page, optionally a case; the capture runs a
 background job (fetch, WARC/WACZ, screenshot, signature, RFC 3161 timestamp, ingest) and
 its page shows the progress and offers the WACZ, its token and screenshot to download.
 Recent captures are listed from the custody log (what was signed), not from the jobs.
-A channel's older pages are followed when ``pages`` (1 to 200) asks for more than one.
-Scripts use the jobs API: ``POST /api/jobs {"kind": "capture", "params": {"url": ...,
-"pages": 5}}``."""
+A channel's older pages are followed when ``pages`` (1 to 200) asks for more than one, or
+back to the message id ``back_to`` (``haechi capture --back-to``). Scripts use the jobs
+API: ``POST /api/jobs {"kind": "capture", "params": {"url": ..., "pages": 5}}``."""
 
 from __future__ import annotations
 
@@ -47,12 +47,16 @@ def capture_page(request: Request) -> Response:
     return _page(request)
 
 
-def _params(url: str, case: str, follow_offhost: str, pages: str) -> dict[str, object]:
+def _params(
+    url: str, case: str, follow_offhost: str, pages: str, back_to: str
+) -> dict[str, object]:
     params: dict[str, object] = {"url": url, "follow_offhost": follow_offhost == "on"}
     if case.strip():
         params["case"] = case.strip()
     if pages.strip():  # checked by the job kind (1 to 200), with the capture's sentence
         params["pages"] = pages.strip()
+    if back_to.strip():  # checked by the job kind too
+        params["back_to"] = back_to.strip()
     return params
 
 
@@ -63,6 +67,7 @@ def start_capture(
     case: Annotated[str, Form(max_length=64)] = "",
     follow_offhost: Annotated[str, Form(max_length=8)] = "",
     pages: Annotated[str, Form(max_length=8)] = "",
+    back_to: Annotated[str, Form(max_length=24)] = "",
     key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     auth = current(request)
@@ -70,11 +75,15 @@ def start_capture(
 
         def work() -> str:
             job_id = jobs.submit(
-                haechi(request), "capture", _params(url, case, follow_offhost, pages), auth.actor,
+                haechi(request), "capture", _params(url, case, follow_offhost, pages, back_to),
+                auth.actor,
                 idem_key=key or None,
             )  # fmt: skip
             return f"/jobs/{job_id}"
 
         return once(request, key, "capture", work)
     except HaechiError as exc:
-        return _page(request, 400, error=refusal(request, exc), url=url, case=case, pages=pages)
+        return _page(
+            request, 400, error=refusal(request, exc), url=url, case=case, pages=pages,
+            back_to=back_to,
+        )  # fmt: skip
