@@ -115,6 +115,9 @@ def test_the_form_and_the_api_follow_older_pages(web: TestClient, staffed: App) 
         over = {"kind": "capture", "params": {"url": site.url("/s/x"), "pages": 201}}
         refused = web.post("/api/jobs", json=over, headers=headers)
         assert refused.status_code == 400 and "at most 200 pages" in refused.text
+        odd = {"kind": "capture", "params": {"url": site.url("/s/x"), "pages": "²"}}
+        refused = web.post("/api/jobs", json=odd, headers=headers)  # int("²") raises
+        assert refused.status_code == 400 and "at least 1" in refused.text
     bad = web.post("/capture", data={**form, "key": "k" * 16, "pages": "999"})
     assert bad.status_code == 400 and "at most 200 pages" in bad.text
     assert 'value="999"' in bad.text  # the form keeps what was typed

@@ -234,6 +234,9 @@ def test_over_the_limit_is_refused_before_any_fetch(
         capture(sqlite_app, three.url(f"/s/{CH}"), _opts(pages=MAX_PAGES + 1))
     with pytest.raises(TooManyPages, match="at least 1"):
         capture(sqlite_app, three.url(f"/s/{CH}"), _opts(pages=0))
+    for bad in (0, -5, 2**63):  # --back-to is checked by the capture itself, as --pages
+        with pytest.raises(TooManyPages, match="message id must be a whole number"):
+            capture(sqlite_app, three.url(f"/s/{CH}"), _opts(back_to=bad))
     code = 0
     try:
         main(["capture", three.url(f"/s/{CH}"), "--home", str(sqlite_app.settings.home),

@@ -45,7 +45,7 @@ LIMIT, NO_OLDER, NO_NEW, LOOP, BACK_TO, ERROR, THROTTLED_TOO_LONG = (
 
 
 class TooManyPages(CaptureError):
-    """``--pages`` out of bounds: refused before anything is fetched."""
+    """``--pages`` or ``--back-to`` out of bounds: refused before anything is fetched."""
 
     kind = "bad_option"
 
@@ -66,6 +66,17 @@ def check_pages(pages: int) -> int:
             )
         )
     return pages
+
+
+def check_back_to(message_id: int) -> int:
+    """``message_id`` if it can be a post's id (1 to 2^63 - 1); otherwise one sentence."""
+    if isinstance(message_id, bool) or not isinstance(message_id, int):
+        message_id = 0
+    if not 1 <= message_id < 2**63:
+        raise TooManyPages(
+            t_("Capture back to: the message id must be a whole number of at least 1.")
+        )
+    return message_id
 
 
 @dataclass

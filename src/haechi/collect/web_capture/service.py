@@ -40,7 +40,13 @@ from haechi.collect.web_capture.collector import (
 )
 from haechi.collect.web_capture.errors import CaptureError, ScreenshotFailed, TimestampFailed
 from haechi.collect.web_capture.fetch import Exchange, Fetcher, check_url, host_of
-from haechi.collect.web_capture.history import MAX_PAGES, History, check_pages, older_pages
+from haechi.collect.web_capture.history import (
+    MAX_PAGES,
+    History,
+    check_back_to,
+    check_pages,
+    older_pages,
+)
 from haechi.collect.web_capture.media import fetch_media, recorded_for_replay
 from haechi.collect.web_capture.settings import CaptureSettings, load
 from haechi.collect.web_capture.tme import PreviewPage, parse_page
@@ -143,10 +149,12 @@ def capture(app: App, url: str, opts: CaptureOptions | None = None) -> CaptureRe
     opts = opts or CaptureOptions()
     url = check_url(url)
     conf = load(app.settings)
-    if opts.pages is not None:
-        check_pages(opts.pages)
-    pages = opts.pages or (MAX_PAGES if opts.back_to is not None else conf.pages)
-    opts = replace(opts, pages=check_pages(pages))  # refused before anything is fetched
+    # Refused before anything is fetched. A back-to alone reads up to MAX_PAGES pages.
+    back_to = None if opts.back_to is None else check_back_to(opts.back_to)
+    pages = opts.pages
+    if pages is None:
+        pages = MAX_PAGES if back_to is not None else conf.pages
+    opts = replace(opts, pages=check_pages(pages), back_to=back_to)
     run = _Run(app, url, opts, conf)
     started = time.monotonic()
     try:

@@ -10,7 +10,6 @@ from typing import Any
 from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.domain import UsageError
-from haechi.i18n import t_
 from haechi.jobs.kinds._case import flag, optional_case
 from haechi.jobs.model import JobContext, JobKind, JobOutput
 
@@ -30,25 +29,26 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
 
 
 def _message_id(value: Any) -> int:
-    """A post's message id (``--back-to``): a whole number from 1 to 2^63 - 1."""
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
-        raise UsageError(
-            t_("Capture back to: the message id must be a whole number of at least 1.")
-        )
-    return value
+    """A post's message id (``--back-to``), refused with the capture's own sentence."""
+    from haechi.collect.web_capture.history import check_back_to
+
+    return check_back_to(_whole(value))
 
 
 def _pages(value: Any) -> int:
     """The pages asked for, refused with the capture's own sentence when out of bounds."""
     from haechi.collect.web_capture.history import check_pages
 
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or isinstance(value, bool):
-        value = 0  # not a number: check_pages says what is expected
-    return check_pages(value)
+    return check_pages(_whole(value))
+
+
+def _whole(value: Any) -> int:
+    """A form's or JSON body's whole number (``"12"`` or ``12``); 0, which the capture's
+    checks refuse, for anything else (``str.isdigit`` alone takes "²", which ``int()`` does
+    not)."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def run(ctx: JobContext) -> JobOutput:
