@@ -92,7 +92,21 @@ sys.path.insert(0, str(HERE))
 
 from common import Section  # noqa: E402
 
-DATA = HERE / "data" / "lexicon_messages.jsonl"
+# The sets tuned on, which the message model is trained on (its training files, in this
+# order; eval/lexicon_model_oof.py reads the same list), with the names the report gives.
+SEEN = (
+    ("tuning set", "lexicon_messages"),
+    ("development split", "lexicon_dev"),
+    ("second development split", "lexicon_dev_g"),
+    ("third development split", "lexicon_dev_h"),
+    ("fourth development split", "lexicon_dev_i"),
+    ("fifth development split (benign chat)", "lexicon_dev_j"),  # ordinary group chat
+    ("sixth development split", "lexicon_dev_k"),  # m8: room chatter, successor rooms
+    ("seventh development split (benign look-alikes)", "lexicon_dev_l"),  # m8, all benign
+    ("eighth development split", "lexicon_dev_m"),  # m8: short, slang, formal, British
+)
+SEEN_FILES = tuple(HERE / "data" / f"{stem}.jsonl" for _name, stem in SEEN)
+DATA = SEEN_FILES[0]
 HELDOUT = HERE / "data" / "lexicon_heldout.jsonl"
 HELDOUT_B = HERE / "data" / "lexicon_heldout_b.jsonl"
 HELDOUT_C = HERE / "data" / "lexicon_heldout_c.jsonl"
@@ -105,14 +119,6 @@ HELDOUT_SETS = (
     HELDOUT, HELDOUT_B, HELDOUT_C, HELDOUT_D, HELDOUT_E, HELDOUT_F, HELDOUT_G, HELDOUT_H
 )  # fmt: skip
 HELD_NAMES = "ABCDEFGH"
-DEV = HERE / "data" / "lexicon_dev.jsonl"
-DEV_G = HERE / "data" / "lexicon_dev_g.jsonl"
-DEV_H = HERE / "data" / "lexicon_dev_h.jsonl"
-DEV_I = HERE / "data" / "lexicon_dev_i.jsonl"
-DEV_J = HERE / "data" / "lexicon_dev_j.jsonl"  # ordinary group chat, all benign
-DEV_K = HERE / "data" / "lexicon_dev_k.jsonl"  # engine m8: room chatter, successor rooms
-DEV_L = HERE / "data" / "lexicon_dev_l.jsonl"  # engine m8: benign look-alikes, all benign
-DEV_M = HERE / "data" / "lexicon_dev_m.jsonl"  # engine m8: short, slang, formal, British
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
 TARGET_PRECISION = 0.90  # issue 16, on the held-out sets together
@@ -159,12 +165,12 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     from haechi.analyze.text.lexicon import load_lexicon
     from haechi.analyze.text.scan import Scanner
 
-    tuning, dev, dev_g = load(DATA), load(DEV), load(DEV_G)
-    dev_h, dev_i, dev_j = load(DEV_H), load(DEV_I), load(DEV_J)
-    dev_k, dev_l, dev_m = load(DEV_K), load(DEV_L), load(DEV_M)
+    parts = [(name, load(path)) for (name, _), path in zip(SEEN, SEEN_FILES, strict=True)]
+    tuning = parts[0][1]
+    dev_counts = [str(len(part)) for _name, part in parts[1:]]
     held = {k: load(p) for k, p in zip(HELD_NAMES, HELDOUT_SETS, strict=True)}
     heldout = [r for part in held.values() for r in part]
-    seen_sets = tuning + dev + dev_g + dev_h + dev_i + dev_j + dev_k + dev_l + dev_m
+    seen_sets = [r for _name, part in parts for r in part]
     rows = seen_sets + heldout
     lex = load_lexicon()
     scanner = Scanner(lex)
@@ -189,9 +195,9 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         intro=(
             f"{len(rows)} labelled messages ({sum(gold)} abuse, {len(gold) - sum(gold)} benign;"
             f" {dict(Counter(r['lang'] for r in rows))}): {len(tuning)} in the tuning set "
-            f"`eval/data/lexicon_messages.jsonl`, {len(dev)}, {len(dev_g)}, {len(dev_h)}, "
-            f"{len(dev_i)}, {len(dev_j)}, {len(dev_k)}, {len(dev_l)} and {len(dev_m)} in the "
-            "development splits `lexicon_dev.jsonl`, `lexicon_dev_g.jsonl` to "
+            f"`eval/data/lexicon_messages.jsonl`, {', '.join(dev_counts[:-1])} and "
+            f"{dev_counts[-1]} in the development splits `lexicon_dev.jsonl`, "
+            "`lexicon_dev_g.jsonl` to "
             "`lexicon_dev_m.jsonl` (`_j` ordinary group chat and `_l` look-alikes, all "
             "benign; tuned on too), "
             + ", ".join(f"{len(v)}" for v in held.values())
@@ -220,15 +226,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     plain_pred = results["full without the derived evasion forms"][2]
     bounds: dict[str, tuple[int, int]] = {}
     at = 0
-    for name, part in [("tuning set", tuning), ("development split", dev),
-                       ("second development split", dev_g),
-                       ("third development split", dev_h),
-                       ("fourth development split", dev_i),
-                       ("fifth development split (benign chat)", dev_j),
-                       ("sixth development split", dev_k),
-                       ("seventh development split (benign look-alikes)", dev_l),
-                       ("eighth development split", dev_m)] + [
-                       (f"held-out {k}", v) for k, v in held.items()]:  # fmt: skip
+    for name, part in parts + [(f"held-out {k}", v) for k, v in held.items()]:
         bounds[name] = (at, at + len(part))
         at += len(part)
     n_seen = len(seen_sets)

@@ -23,20 +23,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TRAINING = [
-    HERE / "data" / f"{name}.jsonl"
-    for name in (
-        "lexicon_messages",
-        "lexicon_dev",
-        "lexicon_dev_g",
-        "lexicon_dev_h",
-        "lexicon_dev_i",
-        "lexicon_dev_j",
-        "lexicon_dev_k",
-        "lexicon_dev_l",
-        "lexicon_dev_m",
-    )
-]
+sys.path.insert(0, str(HERE))
+from eval_lexicon import SEEN_FILES  # noqa: E402 - the model's training files, one list
+
+TRAINING = list(SEEN_FILES)
 
 
 def main(argv: list[str]) -> None:
