@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from skimage import data as samples
 from sqlalchemy import select
+from tests.match.region_index import index_seeds
 
 from haechi.analyze.hashes.decode import FAST
 from haechi.analyze.hashes.pdq import hash_picture
@@ -352,18 +353,11 @@ def test_small_pictures_index_more_and_smaller_regions() -> None:
 def _grid_seeds(query: RegionHashes, target: RegionHashes) -> list[tuple[int, int, int]]:
     """(query region, target region, bits) the region index gives, built from the target's
     rows as ``haechi.match.index`` builds them and probed as ``region_search`` probes."""
-    from haechi.match.index import _Rows, region_rows
-    from haechi.match.mih import Segment, hex_to_words
-    from haechi.match.regions import SEED_FLIPS, SEED_RADIUS
+    from haechi.match.regions import SEED_RADIUS
 
-    rows = _Rows([], [], [])
-    region_rows(rows, 7, orjson.dumps({"regions": target.as_data()}).decode())
+    seeds, rows = index_seeds(query, target, SEED_RADIUS, target_id=7)
     assert rows.aux == list(target.index_positions) and set(rows.ids) == {7}
-    index = Segment.build(hex_to_words(rows.hexes), np.array(rows.ids, np.int64),
-                          np.array(rows.aux, np.int32), m=16)  # fmt: skip
-    qi, found, bits = index.search_many(hex_to_words([r.hex for r in query.lookups]),
-                                        SEED_RADIUS, SEED_FLIPS)  # fmt: skip
-    return [(int(i), int(index.aux[r]), int(b)) for i, r, b in zip(qi, found, bits, strict=True)]
+    return seeds
 
 
 @pytest.mark.parametrize("name", sorted(SMALL_PICTURES))

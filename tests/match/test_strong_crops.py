@@ -10,20 +10,20 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from skimage import data as samples
 from tests.conftest import SHARED_DATA
+from tests.match.region_index import index_seeds
 
 from haechi.analyze.hashes import regions as rg
 from haechi.analyze.hashes.decode import FAST
 from haechi.analyze.hashes.pdq import hash_picture
 from haechi.match import features, variants
 from haechi.match.region_search import canvas_of
-from haechi.match.regions import SEED_FLIPS, SEED_RADIUS, RegionMatch, confirm
+from haechi.match.regions import SEED_RADIUS, RegionMatch, confirm
 
 
 def _hashed(im: Image.Image, quality: int = 95) -> tuple[rg.RegionHashes, rg.Canvas]:
@@ -42,19 +42,9 @@ def _look_up(
     """The target's index rows (``index.region_rows``) probed with the query's lookups as
     ``region_search`` probes them, then its decision: the region check on the seeds within
     ``SEED_RADIUS``, else local features on every seed (up to ``LOOSE_SEED_RADIUS``)."""
-    from haechi.match.index import _Rows, region_rows
-    from haechi.match.mih import Segment, hex_to_words
-
-    rows = _Rows([], [], [])
-    region_rows(rows, 1, orjson.dumps({"regions": target.as_data()}).decode())
-    if not rows.hexes or not query.lookups:
-        return None
-    index = Segment.build(hex_to_words(rows.hexes), np.array(rows.ids, np.int64),
-                          np.array(rows.aux, np.int32), m=16)  # fmt: skip
-    radius = max(SEED_RADIUS, features.LOOSE_SEED_RADIUS)
-    qi, found, bits = index.search_many(hex_to_words([r.hex for r in query.lookups]), radius,
-                                        SEED_FLIPS)  # fmt: skip
-    seeds = [(int(i), int(index.aux[r]), int(b)) for i, r, b in zip(qi, found, bits, strict=True)]
+    seeds, _rows = index_seeds(
+        query, target, max(SEED_RADIUS, features.LOOSE_SEED_RADIUS), target_id=1
+    )
     close = [s for s in seeds if s[2] <= SEED_RADIUS]
     if close and (match := confirm(query, target, close, query_canvas, canvas_is_query=True)):
         return match
