@@ -39,6 +39,11 @@ mostly Korean and English, text only.
   voices none of the earlier sets has (dialect, transcribed speech, quoted replies, gamer
   and British English, terse newcomer questions), written and committed before any change
   after engine m7 and registered here without being run, never tuned on;
+* ``eval/data/lexicon_heldout_i.jsonl``, *held-out I*: new messages of the same groups in
+  voices and wordings none of the earlier sets has (investors', office, teen and
+  churchgoers' room talk, target search by workplace, backup-room moves in new metaphors,
+  bot ads), written and committed before any change after engine m8 and registered here
+  without being run, never tuned on;
 * ``eval/data/lexicon_dev_g.jsonl`` to ``lexicon_dev_m.jsonl``: more development splits,
   tuned on and trained on by the message model (``_j`` is ordinary group chat and ``_l``
   benign look-alikes, all benign; ``_k``, ``_l`` and ``_m`` were written for engine m8,
@@ -115,10 +120,12 @@ HELDOUT_E = HERE / "data" / "lexicon_heldout_e.jsonl"
 HELDOUT_F = HERE / "data" / "lexicon_heldout_f.jsonl"
 HELDOUT_G = HERE / "data" / "lexicon_heldout_g.jsonl"
 HELDOUT_H = HERE / "data" / "lexicon_heldout_h.jsonl"
+HELDOUT_I = HERE / "data" / "lexicon_heldout_i.jsonl"
 HELDOUT_SETS = (
-    HELDOUT, HELDOUT_B, HELDOUT_C, HELDOUT_D, HELDOUT_E, HELDOUT_F, HELDOUT_G, HELDOUT_H
+    HELDOUT, HELDOUT_B, HELDOUT_C, HELDOUT_D, HELDOUT_E, HELDOUT_F, HELDOUT_G, HELDOUT_H,
+    HELDOUT_I,
 )  # fmt: skip
-HELD_NAMES = "ABCDEFGH"
+HELD_NAMES = "ABCDEFGHI"
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
 TARGET_PRECISION = 0.90  # issue 16, on the held-out sets together
@@ -201,7 +208,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             "`lexicon_dev_m.jsonl` (`_j` ordinary group chat and `_l` look-alikes, all "
             "benign; tuned on too), "
             + ", ".join(f"{len(v)}" for v in held.values())
-            + " in the held-out sets A to H (`eval/data/lexicon_heldout*.jsonl`, never tuned "
+            + " in the held-out sets A to I (`eval/data/lexicon_heldout*.jsonl`, never tuned "
             f"on), lexicon {lex.version}, message model "
             f"{model.version if model else 'none'} (trained on the tuning set and the eight "
             f"development splits), scan version {scanner.version}. A "
@@ -239,7 +246,8 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     by_set["held-out A to E"] = span(*(f"held-out {k}" for k in "ABCDE"))
     by_set["held-out A to F"] = span(*(f"held-out {k}" for k in "ABCDEF"))
     by_set["held-out A to G"] = span(*(f"held-out {k}" for k in "ABCDEFG"))
-    by_set["held-out A to H"] = span(*(f"held-out {k}" for k in HELD_NAMES))
+    by_set["held-out A to H"] = span(*(f"held-out {k}" for k in "ABCDEFGH"))
+    by_set["held-out A to I"] = span(*(f"held-out {k}" for k in HELD_NAMES))
     for name, (part, part_pred, part_before) in by_set.items():
         g = [x["label"] == "abuse" for x in part]
         p, r, f, tp, fp, fn = prf(part_pred, g)
@@ -250,11 +258,11 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     plain_c = [x["label"] == "abuse" for x in part]
     pc, rc, _f, *_ = prf(plain_pred[n_seen:], plain_c)
     sec.notes.append(
-        f"held-out A to H without the derived evasion forms: precision {pc:.3f}, "
+        f"held-out A to I without the derived evasion forms: precision {pc:.3f}, "
         f"recall {rc:.3f} (what derivation adds on unseen messages)"
     )
     sec.notes.append("per group, all sets: " + "; ".join(group_lines(rows, pred)))
-    for name in ("held-out A to G", "held-out H", "held-out A to H"):
+    for name in ("held-out A to H", "held-out I", "held-out A to I"):
         part, part_pred, part_before = by_set[name]
         sec.notes.append(f"per group, {name}: " + "; ".join(group_lines(part, part_pred)))
         sec.notes.append(
@@ -283,13 +291,13 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     sec.notes += benign_corpus(scanner, plain, lexicon_only)
     sec.notes.append(
         f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
-        "the full configuration on all held-out sets together (A to H), the sets never tuned "
+        "the full configuration on all held-out sets together (A to I), the sets never tuned "
         "on (how often each held-out set has been looked at: docs/text.md)"
     )
     rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
     # Met only on what was never tuned on: all held-out sets together (the sets tuned on,
     # which the message model was trained on, would make any model look good).
-    held_p, held_r, *_ = prf(by_set["held-out A to H"][1], [x["label"] == "abuse" for x in heldout])
+    held_p, held_r, *_ = prf(by_set["held-out A to I"][1], [x["label"] == "abuse" for x in heldout])
     sec.passed = held_p >= TARGET_PRECISION and held_r >= TARGET_RECALL and rooms_ok
     return sec
 
