@@ -201,12 +201,14 @@ def test_a_429_is_waited_for_then_paging_goes_on(sqlite_app: App) -> None:
     assert [s for s, _ in warc[site.url(f"/s/{CH}?before=41")]] == [429, 200]  # both kept
 
 
+def _asks_for_an_hour(h: BaseHTTPRequestHandler) -> None:
+    h.send_body(429, "text/plain", b"later", {"Retry-After": "3600"})  # type: ignore[attr-defined]
+
+
 def test_a_retry_after_beyond_the_bound_stops_without_waiting(sqlite_app: App) -> None:
     _settings(sqlite_app, page_delay_seconds=0, retry_after_max_seconds=5)
     with CaptureSite(posts=_posts(41, 45)) as site:
-        site.routes[f"/s/{CH}?before=41"] = lambda h: h.send_body(  # type: ignore[attr-defined]
-            429, "text/plain", b"later", {"Retry-After": "3600"}
-        )
+        site.routes[f"/s/{CH}?before=41"] = _asks_for_an_hour
         started = time.monotonic()
         report = capture(sqlite_app, site.url(f"/s/{CH}"), _opts(pages=5))
         assert time.monotonic() - started < 5
@@ -272,3 +274,42 @@ def test_older_page_urls_and_retry_after() -> None:
     # a hostile header: digits that are not ASCII, a date beyond any calendar
     assert retry_after("²") is None and retry_after("١٢") is None
     assert retry_after("Mon, 07 Dec 99999 12:00:30 GMT", now) is None
+
+
+def test_the_first_page_waits_out_a_429_too(sqlite_app: App) -> None:
+    """A single-page capture of a throttled channel used to keep the 429 answer and no post;
+    the first page is waited for as the older ones are, and both answers are in the WARC."""
+    _settings(sqlite_app, page_delay_seconds=0, retry_after_max_seconds=5)
+    answers: list[int] = []
+    first = _page(_posts(41, 45), before=None)
+
+    def throttled(h: BaseHTTPRequestHandler) -> None:
+        answers.append(429 if not answers else 200)
+        if answers[-1] == 429:
+            h.send_body(429, "text/plain", b"slow down", {"Retry-After": "1"})  # type: ignore[attr-defined]
+        else:
+            h.send_body(200, HTML, first)  # type: ignore[attr-defined]
+
+    with CaptureSite(posts=_posts(41, 45)) as site:
+        site.routes[f"/s/{CH}"] = throttled
+        started = time.monotonic()
+        report = capture(sqlite_app, site.url(f"/s/{CH}"), _opts())
+        took = time.monotonic() - started
+    assert answers == [429, 200] and took >= 1.0
+    assert report.outcome == "captured" and report.status == 200 and report.posts == 5
+    assert any("waited 1 seconds" in w for w in report.warnings)
+    warc = _warc_bodies(sqlite_app, report.wacz_sha256)
+    assert [s for s, _ in warc[site.url(f"/s/{CH}")]] == [429, 200]
+
+
+def test_the_first_page_keeps_its_429_when_asked_to_wait_too_long(sqlite_app: App) -> None:
+    _settings(sqlite_app, page_delay_seconds=0, retry_after_max_seconds=5)
+    with CaptureSite(posts=_posts(41, 45)) as site:
+        site.routes[f"/s/{CH}"] = _asks_for_an_hour
+        started = time.monotonic()
+        report = capture(sqlite_app, site.url(f"/s/{CH}"), _opts(pages=3))
+        assert time.monotonic() - started < 5
+        assert site.hits.count(f"/s/{CH}") == 1
+    assert report.status == 429 and report.posts == 0
+    said = " ".join(report.warnings)
+    assert "asking to wait 3600 seconds" in said and "kept as it came" in said

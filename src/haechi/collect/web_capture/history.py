@@ -7,8 +7,9 @@ every older page is a WARC record exactly like the first one (same limits, same 
 address checks) and each post keeps its byte offset in *its* page's body.
 
 Politeness and bounds: a pause between pages (``[capture] page_delay_seconds``), an HTTP 429
-or 503 is waited for as its ``Retry-After`` asks, but never longer than ``[capture]
-retry_after_max_seconds`` (a longer wait stops the paging instead), at most
+or 503 (on the first page too: :func:`fetch_polite`) is waited for as its ``Retry-After``
+asks, but never longer than ``[capture] retry_after_max_seconds`` (a longer wait stops the
+paging instead; on the first page the throttled answer is what is kept), at most
 :data:`MAX_PAGES` pages. Paging stops, keeping everything fetched so far, when a page has no
 older link (some pages lack it: nothing is guessed), when a page brings no post not seen
 already or points back at itself (a loop), at ``pages``, at ``back_to``, or on an error,
@@ -149,7 +150,7 @@ def follow_older(
         url = page_url(base, before)
         sleep(run.conf.page_delay)
         try:
-            ex = _fetch_polite(run, url, history, sleep)
+            ex, waited, too_long = fetch_polite(run, url, sleep)
         except CaptureError as exc:
             history.stopped, history.error = ERROR, str(exc)
             run.warn(
@@ -157,8 +158,13 @@ def follow_older(
                 f"{number - 1} page(s) fetched before it are kept."
             )
             break
-        if ex is None:  # asked to wait too long: stopped, the sentence is in the warnings
+        history.waited += waited
+        if too_long:  # asked to wait longer than the bound
             history.stopped = THROTTLED_TOO_LONG
+            run.warn(
+                f"paging stopped at older page {number}; the {number - 1} page(s) fetched "
+                "before it are kept."
+            )
             break
         if ex.status >= 400:
             history.stopped, history.error = ERROR, f"HTTP {ex.status} {ex.reason}".strip()
@@ -213,26 +219,28 @@ def older_pages(
     return history
 
 
-def _fetch_polite(
-    run: _Run, url: str, history: History, sleep: Callable[[float], None]
-) -> Exchange | None:
-    """GET one older page; a 429/503 is waited for as asked, within the bound, then retried
-    (each answer is recorded in the WARC). None: the server asked for a longer wait."""
-    limit = run.conf.retry_wait_max
+def fetch_polite(
+    run: _Run, url: str, sleep: Callable[[float], None] = time.sleep
+) -> tuple[Exchange, float, bool]:
+    """GET one page (the first or an older one); a 429/503 is waited for as asked, within
+    the bound, then retried, up to :data:`RETRIES` times; every answer is recorded in the
+    WARC. Returns the last answer, the seconds waited, and whether the server asked for a
+    longer wait than the bound (the answer is then that throttled one)."""
+    limit, waited = run.conf.retry_wait_max, 0.0
     for attempt in range(RETRIES + 1):
         ex = run.fetcher.fetch(url, limit=run.conf.limits.page_bytes, accept=HTML_ACCEPT)
         if ex.status not in THROTTLED or attempt == RETRIES:
-            return ex
+            return ex, waited, False
         asked = retry_after(ex.header("retry-after"))
         wait = asked if asked is not None else max(run.conf.page_delay, 1.0) * 2**attempt
         if wait > limit:
             run.warn(
                 f"{url} answered HTTP {ex.status} asking to wait {wait:g} seconds, more than "
-                f"[capture] retry_after_max_seconds ({limit:g}); paging stopped there, what "
-                "was fetched before is kept."
+                f"[capture] retry_after_max_seconds ({limit:g}); not waited for, the answer "
+                "is kept as it came."
             )
-            return None
+            return ex, waited, True
         run.warn(f"{url} answered HTTP {ex.status}; waited {wait:g} seconds as asked, then retried")
-        history.waited += wait
+        waited += wait
         sleep(wait)
-    return None  # not reached: the last attempt returns
+    raise AssertionError("not reached: the last attempt returns")

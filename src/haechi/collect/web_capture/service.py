@@ -45,6 +45,7 @@ from haechi.collect.web_capture.history import (
     History,
     check_back_to,
     check_pages,
+    fetch_polite,
     older_pages,
 )
 from haechi.collect.web_capture.media import fetch_media, recorded_for_replay
@@ -170,7 +171,9 @@ def _capture(run: _Run, url: str) -> CaptureReport:
     page: PreviewPage | None = None
     main: Exchange | None = None
     try:
-        main = run.fetcher.fetch(url, limit=run.conf.limits.page_bytes, accept=HTML_ACCEPT)
+        # The first page waits out a 429/503 as the older ones do: a room about to be
+        # deleted is worth a minute's wait; a longer ask keeps the throttled answer.
+        main, _, _ = fetch_polite(run, url)
     except CaptureError as exc:
         failure = exc
     if failure is not None and not run.exchanges:  # nothing came back: only the event
