@@ -48,13 +48,14 @@ def case_detail(app: App, case: int | str, *, reveal_victims: bool = False) -> C
         detail.items = item_views(conn, row.id)
         detail.victims = victim_views(conn, row.id, reveal=reveal_victims)
         detail.suspects = suspect_views(conn, row.id)
-        detail.notes = [
-            NoteView(n.id, n.author, n.created_at, n.text)
-            for n in conn.execute(
-                select(CaseNote).where(CaseNote.case_id == row.id).order_by(CaseNote.id)
-            ).all()
-        ]
+        detail.notes = note_views(conn, row.id)
     return detail
+
+
+def note_views(conn: Connection, case_id: int) -> list[NoteView]:
+    """A case's notes, oldest first, with who wrote each and when."""
+    rows = conn.execute(select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.id))
+    return [NoteView(n.id, n.author, n.created_at, n.text) for n in rows.all()]
 
 
 def _chat_links(conn: Connection, case_id: int) -> dict[int, str]:

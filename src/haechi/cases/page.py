@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from haechi.app import App
-from haechi.cases.detail import item_views, victim_views
+from haechi.cases.detail import item_views, note_views, victim_views
 from haechi.cases.model import CaseDetail, ItemView
 from haechi.cases.service import case_row, summaries
 from haechi.store.models import Chat, Media, Message
@@ -25,7 +25,7 @@ class CasePage:
 
 
 def case_page(app: App, case: int | str, *, offset: int = 0, limit: int = ITEMS_PAGE) -> CasePage:
-    """A case for its page: summary, victims (redacted) and one page of items (a case
+    """A case for its page: summary, victims (redacted), notes and one page of items (a case
     may hold thousands; ``case_detail`` reads them all, which exports need and a page
     does not)."""
     offset = max(0, offset)
@@ -39,6 +39,7 @@ def case_page(app: App, case: int | str, *, offset: int = 0, limit: int = ITEMS_
         )
         detail.items = item_views(conn, row.id, limit=limit, offset=offset)
         detail.victims = victim_views(conn, row.id, reveal=False)
+        detail.notes = note_views(conn, row.id)
         total = conn.execute(
             select(func.count()).select_from(CaseItem).where(CaseItem.case_id == row.id)
         ).scalar_one()

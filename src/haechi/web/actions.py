@@ -43,6 +43,7 @@ FORMS = {
     "case_create": CASE_CHANGE,
     "case_victim": CASE_CHANGE,
     "case_consent": CASE_CHANGE,
+    "case_note": CASE_CHANGE,
     "notice_draft": NOTICE_CHANGE,
 }
 _SUBJECTS = {"cases": "case", "subjects": "subject", "notices": "notice",

@@ -1,0 +1,57 @@
+"""A case's record beside its evidence, from its page and the JSON API: notes. The
+services ``haechi case note`` uses (``haechi.cases.service``), acting as the logged-in
+person; each change is a signed custody event of the case and an audit entry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from haechi.auth.roles import Perm
+from haechi.cases.service import MAX_TEXT
+from haechi.web.actions import acting, once
+from haechi.web.auth import needs
+from haechi.web.views.api_cases import Key, _once
+from haechi.web.views.cases import on_case
+
+router = APIRouter()
+
+
+def _key(case: str) -> str:
+    return case.strip()[:64]
+
+
+def _add_note(request: Request, case: str, text: str) -> str:
+    """The note written as the person; the case's reference."""
+    from haechi.cases.service import add_note, get_summary
+
+    app = acting(request)
+    add_note(app, _key(case), text)
+    return get_summary(app, _key(case)).ref
+
+
+@router.post("/cases/{case}/notes", dependencies=[needs(Perm.CASES_WRITE)])
+def add_note_form(
+    request: Request,
+    case: str,
+    text: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    def work() -> str:
+        return f"/cases/{_add_note(request, case, text)}#notes"
+
+    return on_case(request, case, lambda: once(request, key, "case_note", work))
+
+
+class NoteBody(BaseModel):
+    text: str = Field(max_length=MAX_TEXT)
+
+
+@router.post("/api/cases/{case}/notes", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
+def api_add_note(request: Request, case: str, body: NoteBody, key: Key = None) -> JSONResponse:
+    return _once(
+        request, key, "case_note", lambda: f"/api/cases/{_add_note(request, case, body.text)}"
+    )
