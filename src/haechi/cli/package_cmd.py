@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from haechi.cli.case_cmd import CaseArg, JsonOption, emit, opened
+from haechi.cli.common import CaseArg, JsonOption, emit, opened
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.cli.verify_cmd import verdict_markup

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haechi.cli.case_cmd import opened
+from haechi.cli.common import opened
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.i18n import _

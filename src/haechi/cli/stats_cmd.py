@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from haechi.cli.case_cmd import JsonOption, emit, opened
+from haechi.cli.common import JsonOption, emit, opened
 from haechi.cli.console import out
 from haechi.cli.main import HomeOption
 from haechi.i18n import _

@@ -1,0 +1,31 @@
+"""What the case verbs (and the notice, package, stats and review verbs beside them) share:
+a data directory opened for one command and closed after it, ``--json`` output, the case
+argument."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+
+from haechi.app import App, open_app
+from haechi.i18n import _
+
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print the result as JSON."))]
+CaseArg = Annotated[str, typer.Argument(help=_("Case number or reference."))]
+
+
+@contextmanager
+def opened(home: Any) -> Iterator[App]:
+    app = open_app(home)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def emit(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
