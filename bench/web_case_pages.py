@@ -53,7 +53,8 @@ def _case(app: Any) -> dict[str, Any]:
 
     from haechi.cases import items
     from haechi.cases.acting import acting_as
-    from haechi.cases.notices.service import draft_notice, mark
+    from haechi.cases.notices.service import draft_notice
+    from haechi.cases.notices.status import mark
     from haechi.cases.service import create_case
     from haechi.store.models import Media, Message
 

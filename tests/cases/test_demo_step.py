@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from haechi.app import App
-from haechi.cases.notices.service import list_notices
+from haechi.cases.notices.views import list_notices
 from haechi.demo.steps import DemoContext
 from haechi.demo.steps import s80_case as step
 

@@ -25,7 +25,9 @@ from haechi.cases import events as ev
 from haechi.cases import items, people, service
 from haechi.cases.detail import case_detail
 from haechi.cases.face_watch import face_matches
-from haechi.cases.notices.service import draft_notice, get_notice, mark
+from haechi.cases.notices.service import draft_notice
+from haechi.cases.notices.status import mark
+from haechi.cases.notices.views import get_notice
 from haechi.cases.watch import scan
 from haechi.demo.tdesktop_format import Peer, unix_at
 from haechi.store.models import CustodyEvent

@@ -18,14 +18,12 @@ from haechi.cases import items, service
 from haechi.cases.model import CaseError
 from haechi.cases.notices import lang_en, lang_fr, lang_ko
 from haechi.cases.notices.export import export_notice
+from haechi.cases.notices.profiles import set_profile
 from haechi.cases.notices.recipients import LANGUAGES, RecipientKey
-from haechi.cases.notices.service import (
-    draft_notice,
-    get_notice,
-    mark,
-    removal_times,
-    set_profile,
-)
+from haechi.cases.notices.service import draft_notice
+from haechi.cases.notices.status import mark
+from haechi.cases.notices.timing import removal_times
+from haechi.cases.notices.views import get_notice
 from haechi.store.models import CustodyEvent
 
 

@@ -14,7 +14,9 @@ from tests.cases.casedata import CAT_POST, LATTE_POST, demo_case
 from haechi.app import App
 from haechi.cases import events as ev
 from haechi.cases.detail import case_detail
-from haechi.cases.notices.service import draft_notice, get_notice, mark, transitions
+from haechi.cases.notices.service import draft_notice
+from haechi.cases.notices.status import mark
+from haechi.cases.notices.views import get_notice, transitions
 from haechi.cases.watch import after_ingest, hits, scan
 from haechi.store.models import CustodyEvent
 

@@ -16,7 +16,9 @@ from haechi.cases import items, stats
 from haechi.cases.acting import acting_as
 from haechi.cases.detail import case_detail
 from haechi.cases.model import CaseError
-from haechi.cases.notices.service import draft_notice, get_notice, list_notices, mark
+from haechi.cases.notices.service import draft_notice
+from haechi.cases.notices.status import mark
+from haechi.cases.notices.views import get_notice, list_notices
 from haechi.cases.service import create_case, get_summary, list_cases, set_case_unit
 from haechi.cases.visibility import for_actor, for_user
 from haechi.domain import UsageError

@@ -141,7 +141,7 @@ def test_a_minors_notice_goes_to_the_child_safety_address(app: App, case_ref: st
         assert bad.status_code == 400 and "mark it sent first" in bad.text
         sent = web.post(f"{url}/mark", data={**when, "status": "sent", "zone": "UTC"})
         assert sent.status_code == 303
-        from haechi.cases.notices.service import get_notice
+        from haechi.cases.notices.views import get_notice
 
         notice = get_notice(app, int(url.rsplit("/", 1)[1]))
         assert notice.sent_unix == 1725357600  # 2024-09-03 10:00 UTC

@@ -193,7 +193,7 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
             r = web.post(f"{notice_url}/mark", data=form)
             assert r.status_code == 303, r.text
             assert web.post(f"{notice_url}/mark", data=form).status_code == 303  # no change
-        from haechi.cases.notices.service import get_notice
+        from haechi.cases.notices.views import get_notice
 
         notice = get_notice(app, int(notice_url.rsplit("/", 1)[1]))
         assert notice.status == "removed" and notice.hours_to_removal == pytest.approx(30.5)

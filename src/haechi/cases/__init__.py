@@ -2,6 +2,7 @@
 
 The service functions the CLI and the web app call live in the submodules: ``service``
 (open, list, status, assign, tag, note), ``items`` (evidence), ``people`` (victims and
-consent, suspects), ``detail`` (read a case whole), ``notices.service`` (draft, track),
-``notices.export`` (.eml, PDF), ``watch`` (re-upload watch) and ``stats``.
+consent, suspects), ``detail`` (read a case whole), ``notices.service`` (draft),
+``notices.status`` (track), ``notices.views`` (read), ``notices.export`` (.eml, PDF),
+``watch`` (re-upload watch) and ``stats``.
 """

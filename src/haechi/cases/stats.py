@@ -26,7 +26,7 @@ from haechi.app import App
 from haechi.cases import visibility
 from haechi.cases.charts import bar_chart_svg
 from haechi.cases.model import AGE_BAND_LABELS, AgeBand, CaseError, age_band
-from haechi.cases.notices.service import RecipientTiming, removal_times
+from haechi.cases.notices.timing import RecipientTiming, removal_times
 from haechi.cases.timefmt import KST
 from haechi.i18n import t_
 from haechi.store.tables.cases import Case, CaseSubject, CaseSuspect

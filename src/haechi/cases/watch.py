@@ -226,7 +226,7 @@ def _seen_unix(conn: Connection, media: Row) -> int | None:
 
 def scan(app: App) -> ScanReport:
     """Compare stored files with every active watch; idempotent (a hit is raised once)."""
-    from haechi.cases.notices.service import apply_status
+    from haechi.cases.notices.status import apply_status
 
     report = ScanReport()
     # Read what the optional capabilities matched before the write transaction opens:

@@ -88,7 +88,7 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List notices with their status and time to removal."""
-    from haechi.cases.notices.service import list_notices
+    from haechi.cases.notices.views import list_notices
 
     with opened(home) as app:
         notices = list_notices(app, case=case, status=status)
@@ -114,7 +114,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """A notice's text and history."""
-    from haechi.cases.notices.service import get_notice, transitions
+    from haechi.cases.notices.views import get_notice, transitions
 
     with opened(home) as app:
         n = get_notice(app, notice)
@@ -166,7 +166,7 @@ def mark(
     home: HomeOption = None,
 ) -> None:
     """Record a notice's progress (removal starts the re-upload watch)."""
-    from haechi.cases.notices.service import mark as service
+    from haechi.cases.notices.status import mark as service
 
     with opened(home) as app:
         n = service(app, notice, status, at=at, note=note, decision=decision, external_ref=ref)
@@ -182,7 +182,7 @@ def mark(
 @notice_app.command("times", help=_("Time to removal per recipient (sent → removed)."))
 def times(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Time to removal per recipient (sent → removed)."""
-    from haechi.cases.notices.service import removal_times
+    from haechi.cases.notices.timing import removal_times
 
     with opened(home) as app:
         rows = removal_times(app)
@@ -247,7 +247,7 @@ def profile(
     home: HomeOption = None,
 ) -> None:
     """Set who notices are from."""
-    from haechi.cases.notices.service import set_profile
+    from haechi.cases.notices.profiles import set_profile
 
     with opened(home) as app:
         set_profile(

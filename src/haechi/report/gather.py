@@ -23,7 +23,7 @@ from haechi.app import App
 from haechi.cases.detail import case_detail, victim_secrets
 from haechi.cases.events import case_subject
 from haechi.cases.model import CaseDetail
-from haechi.cases.notices.service import NoticeView, list_notices
+from haechi.cases.notices.views import NoticeView, list_notices
 from haechi.store import textsafe
 from haechi.store.custody import StoredEvent
 from haechi.store.models import Blob, Chat, CustodyEvent, Media, Message, Source, SourceFile

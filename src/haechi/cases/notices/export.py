@@ -18,7 +18,7 @@ from haechi.app import App
 from haechi.cases import events as ev
 from haechi.cases.files import write_new
 from haechi.cases.model import CaseError
-from haechi.cases.notices.service import NoticeView, get_notice
+from haechi.cases.notices.views import NoticeView, get_notice
 from haechi.cases.rows import get
 from haechi.i18n import t_
 from haechi.store.tables.cases import Notice

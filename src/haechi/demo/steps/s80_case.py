@@ -38,7 +38,7 @@ def _open_case(ctx: DemoContext) -> bool:
     people.add_suspect(
         app, REF, identifiers=[("telegram_id", "5500000013")], account="user:5500000013"
     )
-    from haechi.cases.notices.service import set_profile
+    from haechi.cases.notices.profiles import set_profile
 
     set_profile(
         app, "demo-unit", person_name="해치 수사관", email="cyber-unit@police.example",
@@ -49,7 +49,8 @@ def _open_case(ctx: DemoContext) -> bool:
 
 def _notices(ctx: DemoContext) -> None:
     from haechi.cases.detail import case_detail
-    from haechi.cases.notices.service import draft_notice, mark
+    from haechi.cases.notices.service import draft_notice
+    from haechi.cases.notices.status import mark
     from haechi.cases.watch import scan
 
     app = ctx.app

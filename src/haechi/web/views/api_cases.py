@@ -258,7 +258,7 @@ def api_create_case(request: Request, body: CaseBody, key: Key = None) -> JSONRe
 def api_case(request: Request, case: str) -> dict[str, Any]:
     """A case with its victims redacted, its notices and its re-upload hits."""
     from haechi.cases.detail import case_detail
-    from haechi.cases.notices.service import list_notices
+    from haechi.cases.notices.views import list_notices
     from haechi.cases.page import reupload_hits
 
     app = haechi(request)
@@ -290,7 +290,7 @@ def api_draft(request: Request, case: str, body: NoticeBody, key: Key = None) ->
 
 @router.get("/notices/{notice_id}", dependencies=[needs(Perm.CASES)])
 def api_notice(request: Request, notice_id: int) -> dict[str, Any]:
-    from haechi.cases.notices.service import get_notice, transitions
+    from haechi.cases.notices.views import get_notice, transitions
 
     app = haechi(request)
     return {**asdict(get_notice(app, notice_id)), "history": transitions(app, notice_id)}
@@ -306,7 +306,8 @@ class MarkBody(BaseModel):
 @router.post("/notices/{notice_id}/mark", dependencies=[needs(Perm.NOTICES_WRITE)])
 def api_mark(request: Request, notice_id: int, body: MarkBody) -> dict[str, Any]:
     """Marking a notice with the status it has changes nothing."""
-    from haechi.cases.notices.service import get_notice, mark
+    from haechi.cases.notices.status import mark
+    from haechi.cases.notices.views import get_notice
 
     current_status = get_notice(haechi(request), notice_id).status
     if current_status != body.status:

@@ -122,7 +122,7 @@ def case_view(
     request: Request, case: str, *, error: str | None = None, status: int = 200, offset: int = 0
 ) -> Response:
     from haechi.cases.notices.recipients import LANGUAGES
-    from haechi.cases.notices.service import list_notices
+    from haechi.cases.notices.views import list_notices
     from haechi.cases.page import ITEMS_PAGE, case_page, reupload_hits
     from haechi.jobs.store import jobs
 

@@ -46,7 +46,7 @@ def draft(
 def _page(
     request: Request, notice_id: int, *, error: str | None = None, status: int = 200
 ) -> Response:
-    from haechi.cases.notices.service import get_notice, transitions
+    from haechi.cases.notices.views import get_notice, transitions
     from haechi.cases.page import left_out
 
     app = haechi(request)
@@ -84,8 +84,8 @@ def mark(
 ) -> Response:
     """The notice moves on; marking it again with the status it has changes nothing."""
     from haechi.cases.model import CaseError
-    from haechi.cases.notices.service import get_notice
-    from haechi.cases.notices.service import mark as record
+    from haechi.cases.notices.status import mark as record
+    from haechi.cases.notices.views import get_notice
 
     try:
         if get_notice(haechi(request), notice_id).status != status:
@@ -112,7 +112,7 @@ def download(request: Request, notice_id: int, fmt: str) -> Response:
 
     from haechi.cases.model import CaseError
     from haechi.cases.notices.export import render as render_file
-    from haechi.cases.notices.service import get_notice
+    from haechi.cases.notices.views import get_notice
 
     if fmt not in MIME:
         raise CaseError(f"A notice is downloaded as {', '.join(MIME)}, not {fmt!r}.")
@@ -139,7 +139,7 @@ def notifier_page(request: Request, saved: int = 0) -> Response:
     and an e-mail address, except for child sexual abuse)."""
     if not integrations.available("cases"):
         return unavailable(request, "cases")
-    from haechi.cases.notices.service import get_profile
+    from haechi.cases.notices.profiles import get_profile
 
     return render(
         request, "notifier.html", who=get_profile(haechi(request)), saved=bool(saved), error=None
@@ -158,7 +158,7 @@ def set_notifier(
     """The default notifier profile, as ``haechi notice profile default ...`` sets it (the
     same values twice change nothing)."""
     from haechi.cases.notices.compose import Notifier
-    from haechi.cases.notices.service import set_profile
+    from haechi.cases.notices.profiles import set_profile
 
     values = {"person_name": person_name, "email": email, "organisation": organisation,
               "phone": phone, "role": role}  # fmt: skip
