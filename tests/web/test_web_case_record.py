@@ -1,4 +1,5 @@
-"""A case's notes from its page and the JSON API, as ``haechi case note``:
+"""A case's notes and assignee from its page and the JSON API, as ``haechi case note``
+and ``assign``:
 permission-checked (anonymous visitors and roles without ``cases.write`` are refused),
 CSRF-protected, done once however often the form is sent, recorded under the acting
 person's name, its time in UTC with KST beside it."""
@@ -31,6 +32,12 @@ pytestmark = pytest.mark.skipif(
 REF = "NOTE-2024-1"
 NOTE = "피해자 상담 2회차: 삭제 요청 동의 확인"  # fictional
 ACTIONS = [f"/cases/{REF}/notes", f"/api/cases/{REF}/notes"]
+# Every route of this module with a body that would change the case.
+CHANGES = {
+    **{path: {"text": NOTE} for path in ACTIONS},
+    f"/cases/{REF}/assign": {"assignee": "lee"},
+    f"/api/cases/{REF}/assign": {"assignee": "lee"},
+}
 
 
 def _events(app: App, case_id: int, kind: str) -> list[dict[str, object]]:
@@ -59,25 +66,30 @@ def web(app: App) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.mark.parametrize("path", ACTIONS)
+@pytest.mark.parametrize("path", sorted(CHANGES))
 def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, path: str) -> None:
+    from haechi.cases.service import get_summary
+
     app: App = web.app.state.haechi  # type: ignore[attr-defined]
-    anonymous = web.post(path, data={"text": NOTE}) if "/api" not in path else None
-    if anonymous is not None:
-        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    body = CHANGES[path]
+    if path.startswith("/api"):
+        assert web.post(path, json=body).status_code == 401
     else:
-        assert web.post(path, json={"text": NOTE}).status_code == 401
+        anonymous = web.post(path, data=body)
+        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
     for role in Role:
         if role in MATRIX[Perm.CASES_WRITE]:
             continue
-        if "/api" in path:
-            r = web.post(path, json={"text": NOTE}, headers=_bearer(app, f"u_{role.value}"))
+        if path.startswith("/api"):
+            r = web.post(path, json=body, headers=_bearer(app, f"u_{role.value}"))
         else:
             csrf = log_in(web, f"u_{role.value}")
-            r = web.post(path, data={"csrf_token": csrf, "text": NOTE, "key": "k" * 24})
+            r = web.post(path, data={"csrf_token": csrf, "key": "k" * 24, **body})
             web.post("/logout", data={"csrf_token": csrf})
         assert r.status_code == 403, (role, r.status_code)
-    assert not _events(app, 1, "case_note_added")
+    summary = get_summary(app, REF)
+    assert not _events(app, summary.id, "case_note_added") and summary.assignee is None
+    assert not audit.entries(app, action="case_change")
 
 
 def test_a_note_from_the_page_once_under_the_persons_name(web: TestClient) -> None:
@@ -127,3 +139,33 @@ def test_a_note_through_the_api_once_per_idempotency_key(web: TestClient) -> Non
     assert note.text == NOTE and note.author == "u_investigator (api)"
     got = web.get(f"/api/cases/{REF}", headers=_bearer(app, "u_investigator")).json()
     assert [n["text"] for n in got["notes"]] == [NOTE]
+
+
+def test_assigning_from_the_page_and_the_api(web: TestClient) -> None:
+    from haechi.cases.service import get_summary
+
+    app: App = web.app.state.haechi  # type: ignore[attr-defined]
+    csrf = log_in(web, "u_investigator")
+    assert 'id="assign-form"' in web.get(f"/cases/{REF}").text
+    path = f"/cases/{REF}/assign"
+    for _ in range(2):  # the same assignee twice: one change
+        r = web.post(path, data={"csrf_token": csrf, "assignee": " 김수사 "})
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{REF}"
+    assert web.post(path, data={"csrf_token": "forged", "assignee": "x"}).status_code == 403
+    too_long = web.post(path, data={"csrf_token": csrf, "assignee": "x" * 129})
+    assert too_long.status_code in (400, 422)
+    summary = get_summary(app, REF)
+    assert summary.assignee == "김수사"
+    (entry,) = audit.entries(app, action="case_change")
+    assert entry.detail == {"did": "case_assign", "assignee": "김수사", "previous": None}
+    changes = [e for e in _events(app, summary.id, "case_updated") if "assignee" in json.dumps(e)]
+    (event,) = changes
+    assert event["actor"] == "u_investigator (web)"
+    assert "김수사" in web.get(f"/cases/{REF}", headers={"accept-language": "ko"}).text
+
+    api = web.post(
+        f"/api/{path[1:]}", json={"assignee": None}, headers=_bearer(app, "u_support_worker")
+    )
+    assert api.status_code == 200 and api.json() == {"case": REF, "assignee": None}
+    assert get_summary(app, REF).assignee is None
+    assert len(audit.entries(app, action="case_change")) == 2

@@ -1,6 +1,7 @@
-"""A case's record beside its evidence, from its page and the JSON API: notes. The
-services ``haechi case note`` uses (``haechi.cases.service``), acting as the logged-in
-person; each change is a signed custody event of the case and an audit entry."""
+"""A case's record beside its evidence, from its page and the JSON API: notes and the
+assignee. The services ``haechi case note`` and ``assign`` use (``haechi.cases.service``),
+acting as the logged-in person; each change is a signed custody event of the case and an
+audit entry."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pydantic import BaseModel, Field
 
 from haechi.auth.roles import Perm
 from haechi.cases.service import MAX_TEXT
-from haechi.web.actions import acting, once
-from haechi.web.auth import needs
+from haechi.web.actions import CASE_CHANGE, acting, audited, go, once
+from haechi.web.auth import haechi, needs
 from haechi.web.views.api_cases import Key, _once
 from haechi.web.views.cases import on_case
 
@@ -55,3 +56,36 @@ def api_add_note(request: Request, case: str, body: NoteBody, key: Key = None) -
     return _once(
         request, key, "case_note", lambda: f"/api/cases/{_add_note(request, case, body.text)}"
     )
+
+
+def _assign(request: Request, case: str, who: str | None) -> tuple[str, str | None]:
+    """The case assigned to ``who`` (blank: nobody) as the person; its reference and
+    assignee. The same assignee again changes nothing and is not logged again."""
+    from haechi.cases.service import assign, get_summary
+
+    before = get_summary(haechi(request), _key(case))
+    who = (who or "").strip() or None
+    assign(acting(request), before.id, who)
+    if before.assignee != who:
+        audited(request, CASE_CHANGE, "case_assign", f"case:{before.ref}",
+                assignee=who, previous=before.assignee)  # fmt: skip
+    return before.ref, who
+
+
+@router.post("/cases/{case}/assign", dependencies=[needs(Perm.CASES_WRITE)])
+def assign_form(
+    request: Request, case: str, assignee: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
+    return on_case(
+        request, case, lambda: go(request, f"/cases/{_assign(request, case, assignee)[0]}")
+    )
+
+
+class AssignBody(BaseModel):
+    assignee: str | None = Field(default=None, max_length=128)  # none or blank: unassign
+
+
+@router.post("/api/cases/{case}/assign", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
+def api_assign(request: Request, case: str, body: AssignBody) -> dict[str, str | None]:
+    ref, who = _assign(request, case, body.assignee)
+    return {"case": ref, "assignee": who}
