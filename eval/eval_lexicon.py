@@ -44,11 +44,13 @@ mostly Korean and English, text only.
   churchgoers' room talk, target search by workplace, backup-room moves in new metaphors,
   bot ads), written and committed before any change after engine m8 and registered here
   without being run, never tuned on;
-* ``eval/data/lexicon_dev_g.jsonl`` to ``lexicon_dev_m.jsonl``: more development splits,
+* ``eval/data/lexicon_dev_g.jsonl`` to ``lexicon_dev_n.jsonl``: more development splits,
   tuned on and trained on by the message model (``_j`` is ordinary group chat and ``_l``
   benign look-alikes, all benign; ``_k``, ``_l`` and ``_m`` were written for engine m8,
   after H was committed: room chatter and successor-room posts in many voices, short and
-  slangy lines, formal operators' notices, and look-alikes in the same voices).
+  slangy lines, formal operators' notices, and look-alikes in the same voices; ``_n`` for
+  engine m9, after I was committed: gamers, campus boards, clubs and streamers' fans, kept
+  to other voices and topics than I's).
 
 Of the held-out sets only totals and per-group counts are reported (never which of their
 messages were missed), and each look is logged in docs/text.md.
@@ -109,6 +111,7 @@ SEEN = (
     ("sixth development split", "lexicon_dev_k"),  # m8: room chatter, successor rooms
     ("seventh development split (benign look-alikes)", "lexicon_dev_l"),  # m8, all benign
     ("eighth development split", "lexicon_dev_m"),  # m8: short, slang, formal, British
+    ("ninth development split", "lexicon_dev_n"),  # m9: gamers, campus boards, clubs
 )
 SEEN_FILES = tuple(HERE / "data" / f"{stem}.jsonl" for _name, stem in SEEN)
 DATA = SEEN_FILES[0]
@@ -205,13 +208,13 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             f"`eval/data/lexicon_messages.jsonl`, {', '.join(dev_counts[:-1])} and "
             f"{dev_counts[-1]} in the development splits `lexicon_dev.jsonl`, "
             "`lexicon_dev_g.jsonl` to "
-            "`lexicon_dev_m.jsonl` (`_j` ordinary group chat and `_l` look-alikes, all "
+            "`lexicon_dev_n.jsonl` (`_j` ordinary group chat and `_l` look-alikes, all "
             "benign; tuned on too), "
             + ", ".join(f"{len(v)}" for v in held.values())
             + " in the held-out sets A to I (`eval/data/lexicon_heldout*.jsonl`, never tuned "
             f"on), lexicon {lex.version}, message model "
-            f"{model.version if model else 'none'} (trained on the tuning set and the eight "
-            f"development splits), scan version {scanner.version}. A "
+            f"{model.version if model else 'none'} (trained on the tuning set and the "
+            f"{len(dev_counts)} development splits), scan version {scanner.version}. A "
             f"message is flagged at >= {threshold} points. All sets were written by the "
             "lexicon's authors: they show behaviour on known kinds of cases, not field accuracy."
         ),

@@ -1,6 +1,7 @@
 """Out-of-fold figures for the message model's thresholds, on the sets it is trained on.
 
-    python eval/lexicon_model_oof.py [flag:strong:clear ...]
+    python eval/lexicon_model_oof.py [flag:strong:clear[:sure] ...] [--top_n=N --min_score=S |
+                                                              --ngrams-only]
 
 Each training set (the tuning set and the development splits, never a held-out set) is
 scanned by the full scanner with a model trained on the other sets, so every message is
@@ -12,8 +13,10 @@ m8: ``flag`` 0.5, since 0.45, a little more recall at 0.901, flagged more of the
 interface's own strings than engine m7 did). Prints
 overall, and why the missed abuse messages were missed (``gate``: the model did not read
 the message, ``prob``: it read it below the threshold, ``anchor``: above it, but without
-an anchor or in a benign sense). Slow (a training per set, then a scan per triple): run it
-under ``nice``.
+an anchor or in a benign sense). The folds have the shipped model's features unless told
+(engine m9: ``--top_n``/``--min_score``, kiwipiepy morphemes and their CoNg neighbours;
+``--ngrams-only``: character n-grams alone, engine m8's model). A training per set, then a
+scan per triple: run it under ``nice``.
 """
 
 from __future__ import annotations
@@ -36,22 +39,37 @@ def main(argv: list[str]) -> None:
 
     assert not any("heldout" in p.name for p in TRAINING)
     shipped = M.load_model()
-    grid = [tuple(float(x) for x in arg.split(":")) for arg in argv] or [
-        (shipped.flag, shipped.strong, shipped.clear)
-    ]
+    shape = {"morphemes": shipped.morphemes, "top_n": shipped.top_n, "min_score": shipped.min_score}
+    grid = []
+    for arg in argv:
+        name, _eq, value = arg.removeprefix("--").partition("=")
+        if arg == "--ngrams-only":
+            shape = {"morphemes": False, "top_n": 0, "min_score": 1.0}
+        elif name in ("top_n", "min_score"):
+            shape[name] = int(value) if name == "top_n" else float(value)
+            shape["morphemes"] = True
+        else:
+            grid.append(tuple(float(x) for x in arg.split(":")))
+    grid = grid or [(shipped.flag, shipped.strong, shipped.clear, shipped.sure)]
     lex = load_lexicon()
     scanner = Scanner(lex)
     flag_at = lex.scoring.message_flag
+    print(f"features: {shape}", flush=True)
     folds = {
-        held: M.train([p for p in TRAINING if p != held], 0.5, shipped.points, shipped.benign)
+        held: M.train(
+            [p for p in TRAINING if p != held], 0.5, shipped.points, shipped.benign, **shape
+        )
         for held in TRAINING
     }
     rows = {held: M._load_rows([held]) for held in TRAINING}
-    for flag, strong, clear in grid:
+    for flag, strong, clear, *more in grid:
+        sure = more[0] if more else 1.0
         total = [0, 0, 0]
         parts = []
         for held, fold in folds.items():
-            scanner.model = dataclasses.replace(fold, flag=flag, strong=strong, clear=clear)
+            scanner.model = dataclasses.replace(
+                fold, flag=flag, strong=strong, clear=clear, sure=sure
+            )
             tp = fp = fn = 0
             why: dict[str, int] = {}
             for r in rows[held]:
@@ -74,7 +92,7 @@ def main(argv: list[str]) -> None:
             total = [total[0] + tp, total[1] + fp, total[2] + fn]
         tp, fp, fn = total
         print(
-            f"flag {flag} strong {strong} clear {clear}: all {tp / (tp + fp):.3f} / "
+            f"flag {flag} strong {strong} clear {clear} sure {sure}: all {tp / (tp + fp):.3f} / "
             f"{tp / (tp + fn):.3f} (FP {fp}, FN {fn})\n  " + "\n  ".join(parts),
             flush=True,
         )

@@ -5,6 +5,7 @@ as benign among public-safety cues is discounted, and its version is in the scan
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ EVAL = Path(__file__).resolve().parents[2] / "eval" / "data"
 def test_shipped_model_is_trained_on_tuning_data_only() -> None:
     m = M.load_model()
     assert m.trained_on and all("heldout" not in name for name in m.trained_on)
-    assert 0 < m.benign < m.flag < 1 and m.points > 0
+    assert 0 < m.benign < m.flag < m.sure < 1 and m.points > 0
     assert len(m.weights) > 1000
 
 
@@ -59,6 +60,65 @@ def test_toml_round_trip(tmp_path: Path) -> None:
     m = M.MessageModel("t9.abc", 0.5, {'"q': 1.25, " ㄱ": -0.5, "\\": 0.1}, 0.6, 4.0, 0.2, ("a",))
     back = M.from_toml(m.to_toml())
     assert back == m
+    full = M.MessageModel("t3.abc", 0.5, {"m:사진/NN": 1.0}, 0.6, 4.0, 0.2, ("a",), 0.97,
+                          0.05, sure=0.9, morphemes=True, top_n=7, min_score=0.55)  # fmt: skip
+    assert M.from_toml(full.to_toml()) == full
+
+
+def test_sparse_fit_is_the_dense_objective() -> None:
+    """The sparse trainer (engine m9's) follows the same iterations as the dense one it
+    replaced: same weights on a toy set."""
+    import numpy as np
+
+    texts = [
+        "사진 보내 작업 ㄱ",
+        "걔 사진 작업 가능",
+        "오늘 날씨 맑음",
+        "점심 뭐 먹지",
+        "사진 예쁘다",
+    ]
+    labels = [True, True, False, False, False]
+    bias, w = M.fit(texts, labels, iterations=200)
+    vocab: dict[str, int] = {}
+    rows = [sorted(vocab.setdefault(g, len(vocab)) for g in M.features(t)) for t in texts]
+    x = np.zeros((len(texts), len(vocab) + 1))
+    for i, idx in enumerate(rows):
+        x[i, idx] = 1.0
+    x[:, -1] = 1.0
+    y = np.array(labels, dtype=float)
+    sw = np.where(y > 0, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+    reg = np.full(x.shape[1], 1.0)
+    reg[-1] = 0.0
+    dense, v = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    for _ in range(200):
+        look = dense + 0.9 * v
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ look, -30, 30)))
+        v = 0.9 * v - 0.5 * (x.T @ (sw * (p - y)) + reg * look) / len(y)
+        dense = dense + v
+    inv = {i: g for g, i in vocab.items()}
+    assert bias == round(float(dense[-1]), 4)
+    assert w == {inv[i]: round(float(dense[i]), 4) for i in inv if abs(dense[i]) >= 1e-3}
+
+
+def test_fit_reads_the_features_it_is_given() -> None:
+    texts = ["a b", "c d", "a c", "b d"]
+    _bias, w = M.fit(texts, [True, False, True, False], featurize=lambda t: set(t.split()))
+    assert set(w) <= {"a", "b", "c", "d"} and w["a"] > 0 > w["d"]
+
+
+def test_morpheme_features_read_words_as_their_neighbours() -> None:
+    """Engine m9 measured (and left off) kiwipiepy morphemes and their CoNg neighbours as
+    features: each content morpheme is ``m:``, it and its nearest morphemes ``e:``."""
+    pytest.importorskip("kiwipiepy")
+    feats = M.morpheme_features("걔 사진 전부 긁어옴", 5, 0.5)
+    assert {"m:사진/NN", "e:사진/NN", "m:걔/NP"} <= feats
+    assert len([f for f in feats if f.startswith("e:")]) > 3  # neighbours too
+    assert not any(f.startswith("e:") for f in M.morpheme_features("걔 사진", 0, 0.5))
+    assert M.neighbours("사진", "NNG", 5, 0.5) == M.neighbours("사진", "NNG", 5, 0.5)  # cached
+    m = M.MessageModel("x", 0.0, {"e:사진/NN": 2.0}, 0.5, 4.0, 0.2, morphemes=True, top_n=5,
+                       min_score=0.5)  # fmt: skip
+    assert M.features("걔 사진") < m.featurize("걔 사진") and m.score("걔 사진") > 0.85
+    assert m.explain("걔 사진") == ["≈사진/NN"]
 
 
 def test_the_shipped_model_reads_only_what_it_could_change(model_scanner: Scanner) -> None:
@@ -131,8 +191,9 @@ def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
         labels |= {r["label"] for r in rows}
     assert labels == {"abuse", "benign"}
     again = M.train(
-        paths, shipped.flag, shipped.points, shipped.benign, shipped.strong, shipped.clear
-    )
+        paths, shipped.flag, shipped.points, shipped.benign, shipped.strong, shipped.clear,
+        shipped.sure, shipped.morphemes, shipped.top_n, shipped.min_score,
+    )  # fmt: skip
     assert again.version == shipped.version
     same = sum(abs(again.weights.get(g, 0.0) - w) < 1e-3 for g, w in shipped.weights.items())
     assert same / len(shipped.weights) > 0.99
@@ -234,3 +295,29 @@ def test_the_shipped_model_reads_chatter_the_older_cues_missed(
 ) -> None:
     s = model_scanner.scan(text)
     assert s.points(model_scanner.lexicon) >= model_scanner.lexicon.scoring.message_flag, s.model_p
+
+
+# Engine m9: a sure reading (``sure``) with an anchor is not held back by one benign sense:
+# room talk names the police, the news, a notice or a report ("수사 뉴스 떠서 방 정리함").
+NEWS_IN_ROOM_TALK = "수사 뉴스 떠서 방 정리함 살아남은 사람만 여기"  # development split k
+
+
+@pytest.mark.parametrize(
+    ("p", "sure", "fires"),
+    [(0.95, 0.9, True), (0.85, 0.9, False), (0.95, 1.0, False), (0.99, 1.0, False)],
+)
+def test_a_sure_reading_outweighs_a_benign_sense(p: float, sure: float, fires: bool) -> None:
+    model = M.MessageModel("stub", math.log(p / (1 - p)), {}, 0.6, 4.0, 0.2, sure=sure)
+    s = Scanner(load_lexicon(), model=model).scan(NEWS_IN_ROOM_TALK)
+    assert "news" in s.reading.kinds or any(c.category == "news" for c in s.result.context)
+    assert any(r.id == MODEL_RULE for r in s.rules) is fires
+
+
+def test_a_sure_reading_still_needs_an_anchor_and_news_is_still_discounted() -> None:
+    lex = load_lexicon()
+    model = M.MessageModel("stub", math.log(0.99 / 0.01), {}, 0.6, 4.0, 0.2, sure=0.9)
+    sure_scanner = Scanner(lex, model=model)
+    assert not sure_scanner.scan("오늘 저녁 뭐 먹을까 다들").rules  # no anchor
+    report = "서울경찰청은 '겹지방' 운영자를 검거했다고 밝혔다 피해자 지원은 1366"
+    s = sure_scanner.scan(report)
+    assert s.news_like and s.points(lex) < lex.scoring.message_flag

@@ -46,17 +46,41 @@ class _Kiwi:
     calls = 0
 
     @classmethod
+    def _loaded(cls) -> Any:
+        """The analyser (the caller holds the lock)."""
+        if cls._kiwi is None:
+            try:
+                from kiwipiepy import Kiwi
+            except ImportError as exc:  # installed but broken (a missing native library)
+                raise kiwi_missing(f"it cannot be loaded ({exc})") from exc
+            cls._kiwi = Kiwi()
+        return cls._kiwi
+
+    @classmethod
     def analyse(cls, text: str) -> list[tuple[int, int, str, str]]:
         """(start, end, form, tag) of every morpheme of ``text``."""
         with cls._lock:
-            if cls._kiwi is None:
-                try:
-                    from kiwipiepy import Kiwi
-                except ImportError as exc:  # installed but broken (a missing native library)
-                    raise kiwi_missing(f"it cannot be loaded ({exc})") from exc
-                cls._kiwi = Kiwi()
+            kiwi = cls._loaded()
             cls.calls += 1
-            return [(t.start, t.start + t.len, t.form, t.tag) for t in cls._kiwi.tokenize(text)]
+            return [(t.start, t.start + t.len, t.form, t.tag) for t in kiwi.tokenize(text)]
+
+    @classmethod
+    def similar(cls, form: str, tag: str, top_n: int) -> list[tuple[str, str, float]]:
+        """(form, tag, cosine) of the ``top_n`` morphemes nearest to ``form``/``tag`` in
+        kiwipiepy's built-in CoNg model (0.24 and later; no download), [] for a morpheme
+        the model does not know."""
+        with cls._lock:
+            kiwi = cls._loaded()
+            if not hasattr(kiwi, "most_similar_morphemes"):
+                raise kiwi_missing(
+                    "the installed version has no CoNg model (the message model's morpheme "
+                    "features need kiwipiepy 0.24 or later)"
+                )
+            try:
+                near = kiwi.most_similar_morphemes((form, tag), top_n=top_n)
+            except (ValueError, KeyError):  # not in the model's vocabulary
+                return []
+            return [(m.form, m.tag, float(m.score)) for m in near]
 
     @classmethod
     def tokens(cls, text: str) -> list[tuple[int, int]]:

@@ -44,8 +44,10 @@ from haechi.analyze.text.variants import supported
 # clearly benign (``clear``) is discounted whatever its cues, and a two-syllable Korean
 # context cue must start a word (화상 in 문화상품권 is not first aid). m8: talk of a room's
 # life, people named by their role and talk of the results anchor the model's finding
-# (lexicon cues of weight 0 that no rule reads).
-ENGINE_VERSION = "m8"
+# (lexicon cues of weight 0 that no rule reads). m9: a reading at the model's ``sure``
+# probability with an anchor is not held back by a benign sense (room talk that names the
+# police, the news or a notice: "수사 뉴스 떠서 방 정리함"); news-like text is still discounted.
+ENGINE_VERSION = "m9"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 # Context categories of reporting, support and public safety (weighted cues): with them, a
@@ -218,7 +220,10 @@ class Scanner:
         # A message without an anchor has no reading (nothing to read for the lexicon), but
         # its context cues were placed: they show a benign sense all the same.
         kinds = set(reading.kinds) | {c.category for c in result.context if c.role == "context"}
-        return evidence or not (kinds & MODEL_SENSES)
+        # m9: a sure reading with an anchor is not held back by a sense (a message that
+        # reads as news is still discounted by ``points``).
+        sure_enough = anchored and self.model is not None and p is not None and p >= self.model.sure
+        return evidence or sure_enough or not (kinds & MODEL_SENSES)
 
     def _public_context(self, scan: MessageScan, clear: bool = False) -> None:
         """A message the model reads as benign, with reporting, support or public-safety
