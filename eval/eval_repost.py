@@ -51,7 +51,7 @@ from haechi.analyze.hashes.decode import FAST
 from haechi.analyze.hashes.pdq import QUALITY_THRESHOLD, hash_picture
 from haechi.analyze.hashes.pdqcore import hamming
 from haechi.analyze.hashes.regions import Canvas, RegionHashes
-from haechi.match import features, variants
+from haechi.match import features, pixel_place, variants
 from haechi.match import regions as stage2
 from haechi.match.mih import Segment, hex_to_words
 from haechi.match.region_search import canvas_of
@@ -87,7 +87,8 @@ class Query:
     stage2: dict[int, int] = field(default_factory=dict)  # target -> regions that agree
     checked: int = 0  # candidates checked on the pixels
     seconds: float = 0.0
-    by_features: set[int] = field(default_factory=set)  # stage 2 confirmed by local features
+    by_features: set[int] = field(default_factory=set)  # stage 2 confirmed on both pixels
+    by_pixels: set[int] = field(default_factory=set)  # of those, placed by a seed (pixel_place)
 
 
 def _hash(data: bytes) -> tuple[Any, Canvas | None]:
@@ -179,7 +180,7 @@ class Index:
 
 def _lookup(
     index: Index, data: bytes, exclude: int | None = None
-) -> tuple[set[int], dict[int, int], int, set[int]]:
+) -> tuple[set[int], dict[int, int], int, set[int], set[int]]:
     """Stage 1 and stage 2 for one picture, as haechi runs them (the candidates the region
     check did not confirm go to the local-feature check, the most seeded first)."""
     h, canvas = _hash(data)
@@ -191,7 +192,8 @@ def _lookup(
     second: dict[int, int] = {}
     checked = 0
     missed: list[int] = []
-    features_found: set[int] = set()  # confirmed by local features
+    features_found: set[int] = set()  # confirmed on both pictures' pixels
+    pixels_found: set[int] = set()  # of those, placed by a seed refined on the pixels
     if h.regions is not None and h.regions.lookups:
         seeds: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         codes = hex_to_words([r.hex for r in h.regions.lookups])
@@ -219,13 +221,15 @@ def _lookup(
             if theirs is None or template is None or canvas is None:
                 continue
             checked += 1
-            match = features.confirm_features(h.regions, template, seeds[target], canvas, theirs)
+            match = pixel_place.confirm_both(h.regions, template, seeds[target], canvas, theirs)
             if match is not None:
                 second[target] = len(match.pairs)
                 features_found.add(target)
+                if match.pixels:
+                    pixels_found.add(target)
     if exclude is not None:
         first.discard(exclude)
-    return first, second, checked, features_found
+    return first, second, checked, features_found, pixels_found
 
 
 def _share_pixels(a: Image.Image, b: Image.Image) -> int:
@@ -254,9 +258,11 @@ def _queries(stored: list[Stored], index: Index, splits: set[str]) -> list[Query
             continue
         for v in variants.standard(s.image, n):
             t = time.perf_counter()
-            first, second, checked, by_features = _lookup(index, variants.jpeg_bytes(v.image, 95))
+            first, second, checked, by_features, by_pixels = _lookup(
+                index, variants.jpeg_bytes(v.image, 95)
+            )
             out.append(Query(n, v.name, first, second, checked, time.perf_counter() - t,
-                             by_features))  # fmt: skip
+                             by_features, by_pixels))  # fmt: skip
     return out
 
 
@@ -310,7 +316,7 @@ def _shared_overlay(
     index = Index.of([c for _, c in copies])
     false, examples = 0, []
     for n, (i, c) in enumerate(copies):
-        first, second, _, _ = _lookup(index, variants.jpeg_bytes(c.image, 85), exclude=n)
+        first, second, *_ = _lookup(index, variants.jpeg_bytes(c.image, 85), exclude=n)
         for other in first | set(second):
             j = copies[other][0]
             if j != i and not related(i, j):
@@ -385,7 +391,10 @@ def evaluate(
         f"{sorted(seconds)[int(0.99 * (len(seconds) - 1))] * 1000:.0f} ms (busy machine); "
         f"of the re-posts found by the second stage alone, "
         f"{sum(q.source in q.by_features and q.source not in q.stage1 for q in queries)} were "
-        f"confirmed by local features (the region hashes alone did not decide)",
+        f"confirmed on both pictures' pixels (the region hashes alone did not decide): by local "
+        f"features, or "
+        f"{sum(q.source in q.by_pixels and q.source not in q.stage1 for q in queries)} by a "
+        f"seed's placement refined on the pixels",
         f"the same sticker, caption bar and caption text on {lookups // 3} pictures, each copy "
         f"looked up among the others: {shared_false} false matches"
         + (f" ({'; '.join(examples[:5])})" if examples else ""),

@@ -7,32 +7,17 @@ index rows probed on exact chunks, the region check, then local features."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from skimage import data as samples
-from tests.conftest import SHARED_DATA
-from tests.match.region_index import index_seeds
+from tests.match.region_index import hashed, index_seeds, shared
 
 from haechi.analyze.hashes import regions as rg
-from haechi.analyze.hashes.decode import FAST
-from haechi.analyze.hashes.pdq import hash_picture
-from haechi.match import features, variants
-from haechi.match.region_search import canvas_of
+from haechi.match import features, pixel_place, variants
 from haechi.match.regions import SEED_RADIUS, RegionMatch, confirm
-
-
-def _hashed(im: Image.Image, quality: int = 95) -> tuple[rg.RegionHashes, rg.Canvas]:
-    """Regions and pixels of a picture stored as a JPEG, as the analyzer makes them."""
-    data = variants.jpeg_bytes(im, quality)
-    regions = hash_picture(io.BytesIO(data), decode=FAST, regions=True)[0].regions
-    canvas = canvas_of(data)
-    assert regions is not None and canvas is not None
-    return regions, canvas
 
 
 def _look_up(
@@ -41,7 +26,8 @@ def _look_up(
 ) -> RegionMatch | None:  # fmt: skip
     """The target's index rows (``index.region_rows``) probed with the query's lookups as
     ``region_search`` probes them, then its decision: the region check on the seeds within
-    ``SEED_RADIUS``, else local features on every seed (up to ``LOOSE_SEED_RADIUS``)."""
+    ``SEED_RADIUS``, else local features on every seed (up to ``LOOSE_SEED_RADIUS``), then
+    the seeds' placements refined on the pixels."""
     seeds, _rows = index_seeds(
         query, target, max(SEED_RADIUS, features.LOOSE_SEED_RADIUS), target_id=1
     )
@@ -50,15 +36,7 @@ def _look_up(
         return match
     if not seeds:
         return None
-    return features.confirm_features(query, target, seeds, query_canvas, target_canvas)
-
-
-def _shared(relative: str) -> Image.Image:
-    path = SHARED_DATA / relative
-    if not path.is_file():
-        pytest.skip("no ../shared/data")
-    with Image.open(path) as im:
-        return im.convert("RGB")
+    return pixel_place.confirm_both(query, target, seeds, query_canvas, target_canvas)
 
 
 # Development-half pictures of eval/eval_repost.py whose 20 % crop regions version 5 did not
@@ -72,10 +50,10 @@ MISSED_BEFORE = [
 
 @pytest.mark.parametrize("relative", MISSED_BEFORE)
 def test_a_20_percent_crop_of_a_small_picture_is_seeded_and_found(relative: str) -> None:
-    original = _shared(relative)
-    target, target_canvas = _hashed(original)
+    original = shared(relative)
+    target, target_canvas = hashed(original)
     crop = variants.crop(original, 0.2, 0.2, 0.2, 0.2).image
-    query, query_canvas = _hashed(crop, 88)
+    query, query_canvas = hashed(crop, 88)
     found = _look_up(query, query_canvas, target, target_canvas)
     assert found is not None
     # where the crop was taken: the middle 60 % of each side
@@ -103,7 +81,7 @@ def test_any_crop_of_a_tiny_picture_has_regions_to_look_up(
     24-pixel patches at least, a 38-pixel crop of a 64-pixel tile had none. (Under about
     50 pixels a crop may keep no keypoint with a usable patch: a 20 % crop of a 34-pixel
     picture is 20 pixels, and some 30-pixel crops of smooth pictures have none.)"""
-    query, canvas = _hashed(variants.crop(_tiny(name, side), *cut).image, 88)
+    query, canvas = hashed(variants.crop(_tiny(name, side), *cut).image, 88)
     assert query.lookups
     assert canvas.min_patch == rg.TINY_MIN_PATCH
     assert all(r.side * canvas.unit >= rg.TINY_MIN_PATCH - 0.01 for r in query.regions)
@@ -160,7 +138,7 @@ def test_small_pictures_find_keypoints_at_one_magnification(
 def test_version_5_regions_are_still_read() -> None:
     """Version 6 changed how regions are made, not how they are stored: version 5 (and the
     older ones, tests/analyze/test_hashes_regions.py) are read as they were."""
-    found, _ = _hashed(_tiny("coffee", 125))
+    found, _ = hashed(_tiny("coffee", 125))
     data = found.as_data()
     assert data["v"] == rg.VERSION == 6
     old = rg.RegionHashes.from_data({**data, "v": 5})

@@ -239,6 +239,20 @@ def pixel_cells(p: Placement, query: Canvas, target: Canvas) -> tuple[int, int]:
     """(cells that agree, cells wholly in the overlap) of the query's ``PIXEL_GRID`` x
     ``PIXEL_GRID``, with the target placed by ``p``; (0, 0) when the overlap is tiny or
     the pixels do not vary together (the fitted gain outside ``PIXEL_GAIN``)."""
+    cells = cell_grid(p, query, target)
+    if cells is None:
+        return 0, 0
+    overlap, agree, _ = cells
+    return int(agree.sum()), int(overlap.sum())
+
+
+def cell_grid(
+    p: Placement, query: Canvas, target: Canvas
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """For each of the query's ``PIXEL_GRID`` x ``PIXEL_GRID`` cells (row by row): wholly in
+    the overlap, agreeing (median difference under ``PIXEL_TOL`` grey levels after the
+    trimmed gain and offset fit), and the spread of the query's own pixels there (standard
+    deviation). None when the overlap is tiny or the fitted gain is outside ``PIXEL_GAIN``."""
     import cv2
 
     c, s = math.cos(math.radians(p.angle)), math.sin(math.radians(p.angle))
@@ -250,7 +264,7 @@ def pixel_cells(p: Placement, query: Canvas, target: Canvas) -> tuple[int, int]:
     inside = cv2.warpAffine(np.ones_like(target.luma), matrix, (cols, rows),
                             flags=cv2.INTER_NEAREST) > 0.5  # fmt: skip
     if inside.sum() < 16:
-        return 0, 0
+        return None
     x, y = placed[inside].astype(np.float64), query.luma[inside].astype(np.float64)
     keep = np.ones(len(x), bool)
     gain, offset = 1.0, 0.0
@@ -260,18 +274,21 @@ def pixel_cells(p: Placement, query: Canvas, target: Canvas) -> tuple[int, int]:
         residual = np.abs(y - (gain * x + offset))
         keep = residual <= np.quantile(residual, 0.6)
     if not 1 / PIXEL_GAIN <= gain <= PIXEL_GAIN:
-        return 0, 0
+        return None
     diff = np.abs(query.luma - (gain * placed + offset))
-    agree, cells = 0, 0
+    n = PIXEL_GRID * PIXEL_GRID
+    overlap, agree, spread_ = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n)
     for i in range(PIXEL_GRID):
         for j in range(PIXEL_GRID):
             ys = slice(i * rows // PIXEL_GRID, (i + 1) * rows // PIXEL_GRID)
             xs = slice(j * cols // PIXEL_GRID, (j + 1) * cols // PIXEL_GRID)
             part = inside[ys, xs]
             if part.size and part.all():
-                cells += 1
-                agree += float(np.median(diff[ys, xs])) < PIXEL_TOL
-    return agree, cells
+                k = i * PIXEL_GRID + j
+                overlap[k] = True
+                agree[k] = float(np.median(diff[ys, xs])) < PIXEL_TOL
+                spread_[k] = float(query.luma[ys, xs].std())
+    return overlap, agree, spread_
 
 
 def agreeing_seeds(
@@ -319,14 +336,31 @@ def confirm_features(
         cells >= PIXEL_WHOLE_CELLS and share >= PIXEL_WHOLE
     ):
         return None
-    t = Transform(found.scale, found.dx, found.dy)
+    return placed_match(found, query, target, agreed, query_canvas, features=found.inliers)
+
+
+def placed_match(
+    p: Placement,
+    query: RegionHashes,
+    target: RegionHashes,
+    seeds: Sequence[tuple[int, int, int]],
+    query_canvas: Canvas,
+    *,
+    features: int = 0,
+    pixels: int = 0,
+) -> RegionMatch:
+    """The match a placement on both pictures' pixels makes: the ``seeds`` that agree with
+    it and the target's regions that agree where it puts them on the query, and which part
+    of each picture it covers (``features``: the local-feature matches that agree;
+    ``pixels``: the cells that agree, ``haechi.match.pixel_place``)."""
+    t = Transform(p.scale, p.dx, p.dy)
     evidence = evidence_at(t, target, query_canvas, True, False)
     pairs = list(evidence.agree) + [
         Pair(geometry(query.regions[i]), geometry(target.regions[j]), bits, i, j)
-        for i, j, bits in agreed
+        for i, j, bits in seeds
     ]
     target_box, query_box = part_boxes(
         t, (query_canvas.width, query_canvas.height), (target.width, target.height)
     )
     return RegionMatch(tuple(separated(pairs)), t, target_box, query_box, evidence.visible,
-                       evidence.disagree, None, found.inliers)  # fmt: skip
+                       evidence.disagree, None, features, pixels)  # fmt: skip

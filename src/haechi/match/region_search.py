@@ -1,8 +1,9 @@
 """The second matching stage against the stores: look a picture's anchored regions up in
 the region indexes, load each candidate's regions, and confirm it on the pixels of
 whichever side has them (``haechi.match.regions.confirm``); a stored candidate the region
-hashes did not confirm is checked once more with local features on both pictures' pixels
-(``haechi.match.features``).
+hashes did not confirm is checked once more on both pictures' pixels: with local features
+(``haechi.match.features``), then by its seeds' placements refined on the pixels
+(``haechi.match.pixel_place``).
 
 Pixels: a stored file is read from the vault (the fast decode the analyzer used, so its
 regions and its pixels share one geometry); a file looked up with ``haechi match FILE``
@@ -28,9 +29,10 @@ from haechi.analyze.hashes.decode import FAST, DecodeError, decode_frames
 from haechi.analyze.hashes.regions import Canvas, RegionHashes
 from haechi.app import App
 from haechi.domain import VaultError
-from haechi.match.features import LOOSE_SEED_RADIUS, confirm_features
+from haechi.match.features import LOOSE_SEED_RADIUS
 from haechi.match.features import MAX_CHECKS as MAX_FEATURE_CHECKS
 from haechi.match.index import BANK_REGION, MEDIA_REGION, IndexSet
+from haechi.match.pixel_place import confirm_both
 from haechi.match.regions import (
     PAIR_RADIUS,
     SEED_FLIPS,
@@ -193,8 +195,9 @@ def search_regions(
             found = confirm(query, target, close[key], theirs, canvas_is_query=False)
         if found is not None:
             out.append(RegionHit(key[0], key[1], found))
-    # What the region hashes could not decide, local features may, when both pictures'
-    # pixels are at hand (a stored candidate and the query's own); the most seeded first.
+    # What the region hashes could not decide, local features or the pixels placed by a
+    # seed may, when both pictures' pixels are at hand (a stored candidate and the query's
+    # own); the most seeded first.
     mine = query_canvas() if query_canvas is not None and missed else None
     if mine is None:
         return out
@@ -203,7 +206,7 @@ def search_regions(
         theirs = stored_canvas(app, sha) if sha is not None else None
         if (
             theirs is not None
-            and (found := confirm_features(query, target, seeds[key], mine, theirs)) is not None
+            and (found := confirm_both(query, target, seeds[key], mine, theirs)) is not None
         ):
             out.append(RegionHit(key[0], key[1], found))
     return out

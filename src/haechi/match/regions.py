@@ -105,6 +105,9 @@ class RegionMatch:
     # when local features confirmed it (``haechi.match.features``): the matches that
     # agree on the placement; 0 when the region hashes did
     features: int = 0
+    # when the pixels placed it (``haechi.match.pixel_place``: a seed's placement refined
+    # on both pictures' pixels): the query's cells that agree; 0 otherwise
+    pixels: int = 0
 
     def reversed(self) -> RegionMatch:
         """The same match seen from the target's side (the target becomes the query)."""
@@ -113,7 +116,8 @@ class RegionMatch:
         flip = {"query": "target", "target": "query"}
         overlay = (flip[self.overlay[0]], self.overlay[1]) if self.overlay else None
         return RegionMatch(pairs, self.transform.inverse(), self.query_box, self.target_box,
-                           self.visible, self.disagree, overlay, self.features)  # fmt: skip
+                           self.visible, self.disagree, overlay, self.features,
+                           self.pixels)  # fmt: skip
 
     @property
     def distance(self) -> int:
@@ -135,6 +139,7 @@ class RegionMatch:
                             "box": [round(float(v), 4) for v in self.overlay[1]]}}
                if self.overlay else {}),
             **({"features": self.features} if self.features else {}),
+            **({"pixels": self.pixels} if self.pixels else {}),
         }  # fmt: skip
 
 
