@@ -181,17 +181,6 @@ def _print_add(report: Any, as_json: bool) -> None:
     out.print(_("{n} stored files match the new items").format(n=f"{report.matches_found:,}"))
 
 
-def _pair(text: str) -> tuple[str, str]:
-    kind, sep, value = text.partition(":")
-    if not sep:
-        raise UsageError(
-            _("Write hashes as kind:value (e.g. pdq:<64 hex digits>), not {text}.").format(
-                text=repr(text)
-            )
-        )
-    return kind, value
-
-
 @bank_app.command(
     "add",
     help=_(
@@ -220,7 +209,7 @@ def add(
 ) -> None:
     """Add items: from files (only their hashes are kept), typed hashes, or stored files.
     The new hashes are matched against every stored file at once."""
-    from haechi.match.bank_sources import add_blobs, add_files, add_hashes
+    from haechi.match.bank_sources import add_blobs, add_files, add_hashes, parse_hash
 
     if not (files or hash_ or stored):
         raise UsageError(_("Give files, --hash kind:value or --stored <sha256> to add."))
@@ -230,7 +219,7 @@ def add(
         if files:
             _print_add(add_files(app, name, files, labels=labels, notes=note), as_json)
         if hash_:
-            pairs = [_pair(h) for h in hash_]
+            pairs = [parse_hash(h) for h in hash_]
             report = add_hashes(
                 app, name, pairs, labels=labels, notes=note, external_id=external_id
             )

@@ -24,6 +24,7 @@ from haechi.analyze.sniff import HEAD_BYTES, sniff
 from haechi.app import App
 from haechi.domain import UsageError
 from haechi.domain.analysis import AnalysisError, MediaKind
+from haechi.i18n import t_
 from haechi.match.banks import AddReport, add_items
 from haechi.match.formats.base import MD5, PDQ, SHA256, VPDQ, ParsedItem, ParsedSignal, normalize
 from haechi.run.analysis_worker import harden_decoders
@@ -144,6 +145,17 @@ def add_blobs(
         )
     return add_items(app, bank, items, source={"how": "stored", "sha256": list(shas)},
                      labels=labels)  # fmt: skip
+
+
+def parse_hash(text: str) -> tuple[str, str]:
+    """``kind:value`` as typed (``pdq:<64 hex digits>``): the pair, or the sentence why not."""
+    kind, sep, value = text.strip().partition(":")
+    if not sep:
+        raise UsageError(
+            t_("Write hashes as kind:value (e.g. pdq:<64 hex digits>), not {text}.",
+               text=repr(text.strip()[:80]))
+        )  # fmt: skip
+    return kind, value
 
 
 def add_hashes(
