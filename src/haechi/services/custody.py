@@ -14,14 +14,16 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 from haechi.app import App
 from haechi.auth.errors import NotFound
+from haechi.auth.types import Actor
 from haechi.i18n import t_
 from haechi.services.common import bound
+from haechi.store.tables.web import AuditEntry
 
 MAX_EVENTS = 200
 MAX_SUBJECTS = 100  # a message with more files shows the trail of its first hundred
@@ -220,3 +222,63 @@ def log(
     if len(found) > limit and events:
         return LogPage(events, events[-1].seq)
     return LogPage(events, resume)
+
+
+# -- the log and its key, for an offline check (haechi custody export / public-key) -----------
+@dataclass(frozen=True)
+class LogExport:
+    """What an export of the whole custody log wrote, as its own ``export`` event records it."""
+
+    data: dict[str, Any]  # what, file, path, sha256, bytes, events, head_seq, head_hash
+    custody_seq: int | None  # the export's own event (the next export holds it)
+
+
+def export_log(app: App, out: IO[bytes], actor: Actor, *, file: str, path: str | None) -> LogExport:
+    """Write the whole custody log as JSON Lines to ``out`` (binary: the digest is of the
+    exact bytes written), then record the export on the audit trail under ``actor``'s name
+    with its signed ``export`` custody event: the file's SHA-256, its size, its name and
+    where it went (``path``: a file on the server, or None for a download), and the last
+    event it holds, so the next export shows this one. The command line and the custody
+    page both call this."""
+    from haechi.auth import audit
+    from haechi.store.custody import export_line, iter_db_events
+
+    count, last, digest, size = 0, None, hashlib.sha256(), 0
+    with app.db.connect() as conn:
+        for ev in iter_db_events(conn):
+            line = (export_line(ev) + "\n").encode("utf-8")
+            out.write(line)
+            digest.update(line)
+            size += len(line)
+            count, last = count + 1, ev
+    out.flush()
+    data: dict[str, Any] = {
+        "what": "custody_log",
+        "file": file,
+        "path": path,
+        "sha256": digest.hexdigest(),
+        "bytes": size,
+        "events": count,
+        "head_seq": _seq(last.body) if last else None,
+        "head_hash": last.hash if last else None,
+    }
+    entry = audit.record(app, actor, audit.EXPORT, f"file:{data['sha256']}", data)
+    with app.db.connect() as conn:
+        seq = conn.execute(select(AuditEntry.custody_seq).where(AuditEntry.id == entry)).scalar()
+    return LogExport(data, None if seq is None else int(seq))
+
+
+def _seq(body: str) -> object:
+    """The sequence number in an event body; None if the body is damaged (the log is still
+    exported whole: `haechi verify --log` names the damage)."""
+    try:
+        return json.loads(body).get("seq")
+    except (ValueError, AttributeError):
+        return None
+
+
+def public_key_pem(app: App) -> bytes:
+    """The custody signing public key (PEM), which checks the log and every package."""
+    from haechi.store.keys import public_pem
+
+    return public_pem(app.signer.public)
