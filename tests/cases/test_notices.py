@@ -172,6 +172,20 @@ def test_eml_is_text_only_and_logged(store: App, tmp_path: Path) -> None:
         export_notice(store, n.id, tmp_path / "n.eml")
 
 
+def test_an_address_given_with_spaces_or_a_line_end_is_kept_bare(
+    store: App, tmp_path: Path
+) -> None:
+    # The address was checked without its surrounding white space but stored with it: a
+    # trailing line end (an address read from a file) made the .eml export fail later.
+    ref = demo_case(store)
+    _profile(store)
+    n = draft_notice(store, ref, "dsa", "en", to_address=" legal@platform.example\n").notice
+    assert n.to_address == "legal@platform.example"
+    export_notice(store, n.id, tmp_path / "n.eml")
+    msg = email.message_from_bytes((tmp_path / "n.eml").read_bytes(), policy=email.policy.default)
+    assert msg["To"] == "legal@platform.example"
+
+
 def test_pdf_notice_embeds_korean_fonts(sqlite_store: App, tmp_path: Path) -> None:
     from tests.report.pdftools import font_names
 

@@ -65,8 +65,11 @@ def draft_notice(
     minor = bool(minor_reasons)
     target = resolve(recipient, concerns_minor=minor)
     lang = check_language(language or target.default_language)
-    if to_address is not None and not EMAIL.fullmatch(to_address.strip()):
-        raise CaseError(t_("{to_address!r} is not an e-mail address.", to_address=to_address))
+    if to_address is not None:
+        # Kept bare, as checked: a line end stored with it ended the .eml's headers early.
+        given, to_address = to_address, to_address.strip()
+        if not EMAIL.fullmatch(to_address):
+            raise CaseError(t_("{to_address!r} is not an e-mail address.", to_address=given))
     who = notifier or get_profile(app, profile)
     revealed = (
         case_detail(app, case, reveal_victims=True).victims if include_victim_identity else None
