@@ -19,13 +19,14 @@ from haechi.web import actions
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
-from haechi.web.views import collect, matches, triage
+from haechi.web.views import collect, matches, rooms, triage
 
 router = APIRouter()
 NAV = [NavItem(80, "nav.audit", "/audit", Perm.AUDIT_READ)]
 # Actions the other pages record besides the foundation's (auth.audit.ACTIONS).
 MORE_ACTIONS: tuple[str, ...] = (
     collect.CASE_ADD, collect.TAG, collect.UNTAG, triage.REVIEW, matches.BANK_CHANGE,
+    rooms.LEXICON_CHANGE,
     *actions.AUDIT_ACTIONS,  # subjects, face review, cases, notices, jobs
 )  # fmt: skip
 CSV_MAX = 100_000  # entries one export may hold
