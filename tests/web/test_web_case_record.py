@@ -1,5 +1,5 @@
-"""A case's notes and assignee from its page and the JSON API, as ``haechi case note``
-and ``assign``:
+"""A case's notes, assignee and tags from its page and the JSON API, as ``haechi case
+note``, ``assign`` and ``tag``:
 permission-checked (anonymous visitors and roles without ``cases.write`` are refused),
 CSRF-protected, done once however often the form is sent, recorded under the acting
 person's name, its time in UTC with KST beside it."""
@@ -37,6 +37,8 @@ CHANGES = {
     **{path: {"text": NOTE} for path in ACTIONS},
     f"/cases/{REF}/assign": {"assignee": "lee"},
     f"/api/cases/{REF}/assign": {"assignee": "lee"},
+    f"/cases/{REF}/tags": {"add": "urgent"},
+    f"/api/cases/{REF}/tags": {"add": ["urgent"]},
 }
 
 
@@ -89,6 +91,7 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
         assert r.status_code == 403, (role, r.status_code)
     summary = get_summary(app, REF)
     assert not _events(app, summary.id, "case_note_added") and summary.assignee is None
+    assert not summary.tags
     assert not audit.entries(app, action="case_change")
 
 
@@ -169,3 +172,32 @@ def test_assigning_from_the_page_and_the_api(web: TestClient) -> None:
     assert api.status_code == 200 and api.json() == {"case": REF, "assignee": None}
     assert get_summary(app, REF).assignee is None
     assert len(audit.entries(app, action="case_change")) == 2
+
+
+def test_tagging_from_the_page_and_the_api(web: TestClient) -> None:
+    from haechi.cases.service import get_summary
+
+    app: App = web.app.state.haechi  # type: ignore[attr-defined]
+    csrf = log_in(web, "u_support_worker")
+    path = f"/cases/{REF}/tags"
+    for _ in range(2):  # the same tags twice: one change
+        r = web.post(path, data={"csrf_token": csrf, "add": "긴급 dsa-2024, minor"})
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{REF}"
+    assert web.post(path, data={"csrf_token": "forged", "add": "x"}).status_code == 403
+    bad = web.post(path, data={"csrf_token": csrf, "add": "<b>"})
+    assert bad.status_code == 400 and "is not a valid tag" in bad.text
+    assert get_summary(app, REF).tags == ("dsa-2024", "minor", "긴급")
+    page = web.get(f"/cases/{REF}", headers={"accept-language": "ko"}).text
+    assert 'id="tag-form"' in page and 'name="remove" value="긴급"' in page
+    r = web.post(path, data={"csrf_token": csrf, "remove": "minor"})
+    assert r.status_code == 303 and get_summary(app, REF).tags == ("dsa-2024", "긴급")
+    logged = audit.entries(app, action="case_change")
+    assert [e.detail["did"] for e in logged] == ["case_tags", "case_tags"]
+    summary = get_summary(app, REF)
+    changes = [e for e in _events(app, summary.id, "case_updated") if "tags" in json.dumps(e)]
+    assert len(changes) == 2 and {e["actor"] for e in changes} == {"u_support_worker (web)"}
+
+    token = _bearer(app, "u_investigator")
+    api = web.post(f"/api{path}", json={"add": ["referred"], "remove": ["긴급"]}, headers=token)
+    assert api.status_code == 200 and api.json() == {"case": REF, "tags": ["dsa-2024", "referred"]}
+    assert web.post(f"/api{path}", json={"add": ["a b"]}, headers=token).status_code == 400

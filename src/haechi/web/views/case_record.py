@@ -1,5 +1,6 @@
-"""A case's record beside its evidence, from its page and the JSON API: notes and the
-assignee. The services ``haechi case note`` and ``assign`` use (``haechi.cases.service``),
+"""A case's record beside its evidence, from its page and the JSON API: notes, the
+assignee and tags. The services ``haechi case note``, ``assign`` and ``tag`` use
+(``haechi.cases.service``),
 acting as the logged-in person; each change is a signed custody event of the case and an
 audit entry."""
 
@@ -89,3 +90,46 @@ class AssignBody(BaseModel):
 def api_assign(request: Request, case: str, body: AssignBody) -> dict[str, str | None]:
     ref, who = _assign(request, case, body.assignee)
     return {"case": ref, "assignee": who}
+
+
+def _tag(request: Request, case: str, add: list[str], remove: list[str]) -> tuple[str, list[str]]:
+    """Tags added to and removed from the case as the person; its reference and tags. A
+    tag it has (or lacks) already changes nothing and is not logged again."""
+    from haechi.cases.service import get_summary, tag
+
+    app = haechi(request)
+    before = get_summary(app, _key(case))
+    tag(acting(request), before.id, add, remove)
+    after = sorted(get_summary(app, before.id).tags)
+    added, removed = sorted(set(after) - set(before.tags)), sorted(set(before.tags) - set(after))
+    if added or removed:
+        audited(request, CASE_CHANGE, "case_tags", f"case:{before.ref}",
+                added=added, removed=removed)  # fmt: skip
+    return before.ref, after
+
+
+@router.post("/cases/{case}/tags", dependencies=[needs(Perm.CASES_WRITE)])
+def tag_form(
+    request: Request,
+    case: str,
+    add: Annotated[str, Form(max_length=2000)] = "",
+    remove: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """``add``: tags separated by spaces or commas; ``remove``: one tag a field."""
+
+    def work() -> Response:
+        ref, _ = _tag(request, case, add.replace(",", " ").split(), remove or [])
+        return go(request, f"/cases/{ref}")
+
+    return on_case(request, case, work)
+
+
+class TagBody(BaseModel):
+    add: list[str] = Field(default_factory=list, max_length=100)
+    remove: list[str] = Field(default_factory=list, max_length=100)
+
+
+@router.post("/api/cases/{case}/tags", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
+def api_tag(request: Request, case: str, body: TagBody) -> dict[str, object]:
+    ref, tags = _tag(request, case, body.add, body.remove)
+    return {"case": ref, "tags": tags}
