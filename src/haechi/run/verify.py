@@ -9,13 +9,13 @@ the size of the archive.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from haechi.app import App
 from haechi.auth.audit_chain import AuditReport, verify_audit
@@ -71,6 +71,11 @@ def _expected_objects(app: App) -> Iterator[tuple[str, int | None]]:
         yield from result
 
 
+def _planned(app: App) -> int:
+    with app.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Blob)).scalar_one())
+
+
 def _where(app: App, sha: str) -> str:
     with app.db.connect() as conn:
         paths = conn.execute(
@@ -84,10 +89,17 @@ def _where(app: App, sha: str) -> str:
 
 
 def verify(
-    app: App, *, extra_public_keys: list[Path] | None = None, record: bool = True
+    app: App,
+    *,
+    extra_public_keys: list[Path] | None = None,
+    record: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> VerifyReport:
+    """``progress(files re-hashed, files in the vault)`` is called as the re-hashing goes
+    (the background job's page shows it)."""
     started = time.monotonic()
     report = VerifyReport()
+    planned = _planned(app) if progress is not None else 0
     verifier = app.verifier(extra_public_keys)
 
     def chain_job() -> tuple[ChainReport, AuditReport]:
@@ -100,6 +112,8 @@ def verify(
             app.vault, _expected_objects(app), workers=app.settings.workers
         ):
             report.objects += 1
+            if progress is not None:
+                progress(report.objects, planned)
             if check.status == "ok":
                 report.objects_ok += 1
                 report.bytes += check.size or 0
