@@ -11,7 +11,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -24,6 +24,9 @@ from haechi.graph.spread import Spread, bot_spread, media_spread
 from haechi.graph.successors import Successor
 from haechi.i18n import t_
 from haechi.store.custody import EXPORT, Draft
+
+if TYPE_CHECKING:
+    from haechi.auth.types import Actor
 
 __all__ = [
     "BuildOptions",
@@ -130,9 +133,17 @@ def successor_rooms(app: App) -> list[Successor]:
 
 
 def export_graph(
-    app: App, path: Path, fmt: str, *, opts: BuildOptions | None = None, chats_only: bool = False
+    app: App,
+    path: Path,
+    fmt: str,
+    *,
+    opts: BuildOptions | None = None,
+    chats_only: bool = False,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
-    """Build, analyse and write the map; records an ``export`` custody event."""
+    """Build, analyse and write the map; records an ``export`` custody event. With an
+    ``actor`` (a person through the web) the export is an entry of the audit trail under
+    their name instead, backed by that same signed ``export`` event (one, not two)."""
     g = build_graph(app, opts)
     a = analyse(g, betweenness=g.number_of_nodes() <= 20000)
     extra: dict[str, dict[str, Any]] = {
@@ -155,6 +166,11 @@ def export_graph(
         "text_version": g.graph.get("text_version", ""),
         "media_groups": g.graph.get("media_groups", ""),
     }
-    with app.db.begin() as conn:
-        app.custody.append_many(conn, [Draft(EXPORT, f"file:{digest}", info)])
+    if actor is not None:
+        from haechi.auth import audit
+
+        audit.record(app, actor, audit.EXPORT, f"file:{digest}", info)
+    else:
+        with app.db.begin() as conn:
+            app.custody.append_many(conn, [Draft(EXPORT, f"file:{digest}", info)])
     return info | {"path": str(out)}

@@ -3,19 +3,26 @@ room-to-room map (rooms linked by forwards, mentions, links, successor announcem
 shared media and shared identifiers), or the full map of rooms, accounts, bots and
 identifiers, limited to the ``MAX_NODES`` best-connected nodes. Every node carries its
 type and label (drawn with a legend) and opens its own page on a click: where it appears,
-what it links to, where its room moved (``haechi.services.network``)."""
+what it links to, where its room moved (``haechi.services.network``). The whole map is
+downloaded as GEXF, GraphML or Cytoscape JSON as ``haechi graph export`` writes it
+(``haechi.graph.service.export_graph``): each download an ``export`` entry of the audit
+trail under the person's name, backed by its signed custody event."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from haechi.auth.roles import Perm
+from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.services import integrations
 from haechi.services.signals import node_href
-from haechi.web.auth import haechi, needs
+from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import render
 from haechi.web.views.capabilities import unavailable
@@ -34,7 +41,9 @@ NODE_TYPES = (
 def graph_page(request: Request, full: bool = False) -> Response:
     if not integrations.available("graph"):
         return unavailable(request, "graph")
-    return render(request, "graph.html", full=full, node_types=NODE_TYPES)
+    from haechi.graph.export import FORMATS
+
+    return render(request, "graph.html", full=full, node_types=NODE_TYPES, formats=list(FORMATS))
 
 
 def _type(value: Any) -> str:
@@ -108,3 +117,53 @@ def node_forwards(request: Request, chat: int = 0) -> Response:
     from haechi.services.network import forward_sources
 
     return render(request, "_graph_forwards.html", forwards=forward_sources(haechi(request), chat))
+
+
+MEDIA_TYPES = {"gexf": "application/gexf+xml", "graphml": "application/graphml+xml",
+               "cytoscape": "application/json"}  # fmt: skip
+
+
+def export_download(request: Request, fmt: str, chats_only: bool, accounts: bool) -> Response:
+    """The map written by ``export_graph``, sent as a download: an ``export`` entry of the
+    audit trail under the person's name, with its signed custody event."""
+    from haechi.graph.export import FORMATS
+    from haechi.graph.service import BuildOptions, export_graph
+
+    if fmt not in FORMATS:
+        raise UsageError(
+            t_(
+                "Unknown graph format {fmt!r}: use one of {formats}.",
+                fmt=fmt[:40],
+                formats=", ".join(FORMATS),
+            )
+        )
+    with tempfile.TemporaryDirectory(prefix="haechi-graph-") as tmp:
+        path = Path(tmp) / f"haechi-graph{FORMATS[fmt]}"
+        opts = BuildOptions(accounts=accounts)
+        info = export_graph(haechi(request), path, fmt, opts=opts, chats_only=chats_only,
+                            actor=current(request).actor)  # fmt: skip
+        data = path.read_bytes()
+    name = f"haechi-graph-{info['sha256'][:12]}{FORMATS[fmt]}"
+    return Response(
+        data, media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                 "X-Content-SHA256": info["sha256"]},
+    )  # fmt: skip
+
+
+@router.get("/graph/export", dependencies=[needs(Perm.EXPORT)])
+def graph_export(
+    request: Request, format: str = "gexf", chats_only: bool = False, accounts: bool = True
+) -> Response:
+    if not integrations.available("graph"):
+        return unavailable(request, "graph")
+    return export_download(request, format, chats_only, accounts)
+
+
+@router.get("/api/graph/export", dependencies=[needs(Perm.EXPORT)], tags=["api"])
+def api_graph_export(
+    request: Request, format: str = "gexf", chats_only: bool = False, accounts: bool = True
+) -> Response:
+    if not integrations.available("graph"):
+        return unavailable(request, "graph")
+    return export_download(request, format, chats_only, accounts)
