@@ -63,11 +63,11 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         app.close()
 
 
-def _app(web: TestClient) -> App:
+def app_of(web: TestClient) -> App:
     return web.app.state.haechi  # type: ignore[attr-defined,no-any-return]
 
 
-def _bearer(app: App, name: str) -> dict[str, str]:
+def bearer(app: App, name: str) -> dict[str, str]:
     secret, _ = create_token(app, find_user(app, name), "test", days=1, actor=cli_actor("test"))
     return {"authorization": f"Bearer {secret}"}
 
@@ -84,7 +84,7 @@ def _items(app: App, bank: str = BANK) -> int:
 
 @pytest.mark.parametrize("path", sorted(CHANGES))
 def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, path: str) -> None:
-    app = _app(web)
+    app = app_of(web)
     perm, body = CHANGES[path]
     files = _upload(f"pdq {PDQ2}\n") if path.endswith("/import") else None
     before = _items(app)
@@ -98,7 +98,7 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
         if role in MATRIX[perm]:
             continue
         if path.startswith("/api"):
-            headers = _bearer(app, f"u_{role.value}")
+            headers = bearer(app, f"u_{role.value}")
             r = (web.post(path, data=body, files=files, headers=headers) if files
                  else web.post(path, json=body, headers=headers))  # fmt: skip
         else:
@@ -110,7 +110,7 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
     for role in Role:  # the pages and downloads too
         if role in MATRIX[Perm.MATCHES] and role in MATRIX[Perm.EXCHANGE_MANAGE]:
             continue
-        headers = _bearer(app, f"u_{role.value}")
+        headers = bearer(app, f"u_{role.value}")
         if role not in MATRIX[Perm.MATCHES]:
             assert web.get(f"/banks/{QUOTED}", headers=headers).status_code == 403
         assert web.get(f"/api/banks/{QUOTED}/export", headers=headers).status_code == 403
@@ -128,7 +128,7 @@ def test_the_bank_page_in_korean_with_kst(web: TestClient) -> None:
 
 
 def test_creating_a_bank_once_under_the_persons_name(web: TestClient) -> None:
-    app = _app(web)
+    app = app_of(web)
     csrf = log_in(web, "u_reviewer")
     page = web.get("/banks").text
     form = {"csrf_token": csrf, "key": form_key(page, 'action="/banks"'), "name": "stopncii-7",
@@ -144,7 +144,7 @@ def test_creating_a_bank_once_under_the_persons_name(web: TestClient) -> None:
     (entry,) = audit.entries(app, action="bank_change")
     assert entry.username == "u_reviewer" and entry.detail["did"] == "bank_create"
 
-    headers = {**_bearer(app, "u_investigator"), "idempotency-key": "bank-create-000001"}
+    headers = {**bearer(app, "u_investigator"), "idempotency-key": "bank-create-000001"}
     made = web.post("/api/banks", json={"name": "api-bank"}, headers=headers)
     repeat = web.post("/api/banks", json={"name": "api-bank"}, headers=headers)
     assert made.status_code == 201 and repeat.status_code == 200 and repeat.json()["repeat"]
@@ -154,7 +154,7 @@ def test_creating_a_bank_once_under_the_persons_name(web: TestClient) -> None:
 
 
 def test_typed_hashes_once_and_refused_as_one_sentence(web: TestClient) -> None:
-    app = _app(web)
+    app = app_of(web)
     csrf = log_in(web, "u_investigator")
     page = web.get(f"/banks/{QUOTED}").text
     path = f"/banks/{QUOTED}/hashes"
@@ -168,14 +168,14 @@ def test_typed_hashes_once_and_refused_as_one_sentence(web: TestClient) -> None:
     bad = web.post(path, data={**form, "key": "h" * 24, "hashes": "pdq-abc"})
     assert bad.status_code == 400 and "Write hashes as kind:value" in bad.text
     api = web.post(f"/api{path}", json={"hashes": [f"md5:{MD5}"]},
-                   headers=_bearer(app, "u_reviewer"))  # fmt: skip
+                   headers=bearer(app, "u_reviewer"))  # fmt: skip
     assert api.status_code == 201 and api.json()["items_added"] == 0  # in the bank already
     (event,) = [e for e in custody_events(app, "bank_items_added") if e["actor"].endswith("(web)")]
     assert event["actor"] == "u_investigator (web)" and event["data"]["items"] == 1
 
 
 def test_importing_a_partner_list_once(web: TestClient, tmp_path: Path) -> None:
-    app = _app(web)
+    app = app_of(web)
     csrf = log_in(web, "u_admin")  # exchange.manage
     page = web.get(f"/banks/{QUOTED}").text
     assert 'id="bank-import"' in page and 'id="bank-delete"' not in page
@@ -201,7 +201,7 @@ def test_importing_a_partner_list_once(web: TestClient, tmp_path: Path) -> None:
     big = web.post(path, data={**form, "key": "m" * 24}, files=_upload("#" * 990_000))
     assert big.status_code == 400 and "larger than 960 KB" in big.text
 
-    headers = {**_bearer(app, "u_investigator"), "idempotency-key": "bank-import-00001"}
+    headers = {**bearer(app, "u_investigator"), "idempotency-key": "bank-import-00001"}
     got = web.post(f"/api{path}", data={"skip_bad": "true"}, files=_upload(broken),
                    headers=headers)  # fmt: skip
     repeat = web.post(f"/api{path}", data={"skip_bad": "true"}, files=_upload(broken),
@@ -212,7 +212,7 @@ def test_importing_a_partner_list_once(web: TestClient, tmp_path: Path) -> None:
 
 
 def test_exporting_a_bank_is_a_logged_download(web: TestClient) -> None:
-    app = _app(web)
+    app = app_of(web)
     log_in(web, "u_investigator")
     r = web.get(f"/banks/{QUOTED}/export?format=te")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
@@ -226,7 +226,7 @@ def test_exporting_a_bank_is_a_logged_download(web: TestClient) -> None:
     assert entry.username == "u_investigator" and entry.detail["kind"] == "bank_list"
     assert entry.custody_seq is not None
     vics = web.get(f"/api/banks/{QUOTED}/export?format=vics",
-                   headers=_bearer(app, "u_admin"))  # fmt: skip
+                   headers=bearer(app, "u_admin"))  # fmt: skip
     assert vics.status_code == 200 and vics.headers["content-type"].startswith("application/json")
     bad = web.get(f"/banks/{QUOTED}/export?format=xml")
     assert bad.status_code == 400 and "A bank is written as one of" in bad.text
@@ -234,7 +234,7 @@ def test_exporting_a_bank_is_a_logged_download(web: TestClient) -> None:
 
 
 def test_deleting_a_bank_needs_a_reason_and_is_done_once(web: TestClient) -> None:
-    app = _app(web)
+    app = app_of(web)
     csrf = log_in(web, "u_reviewer")
     page = web.get("/banks/stopncii-7").text
     path = "/banks/stopncii-7/delete"
@@ -249,10 +249,10 @@ def test_deleting_a_bank_needs_a_reason_and_is_done_once(web: TestClient) -> Non
     assert event["actor"] == "u_reviewer (web)" and event["data"]["reason"] == "the list expired"
     assert web.get("/banks/stopncii-7").status_code == 404
 
-    headers = {**_bearer(app, "u_investigator"), "idempotency-key": "bank-delete-000001"}
+    headers = {**bearer(app, "u_investigator"), "idempotency-key": "bank-delete-000001"}
     gone = web.post("/api/banks/api-bank/delete", json={"reason": "test"}, headers=headers)
     repeat = web.post("/api/banks/api-bank/delete", json={"reason": "test"}, headers=headers)
     assert gone.status_code == 201 and repeat.status_code == 200 and repeat.json()["repeat"]
     missing = web.post("/api/banks/api-bank/delete", json={"reason": "test"},
-                       headers=_bearer(app, "u_investigator"))  # fmt: skip
+                       headers=bearer(app, "u_investigator"))  # fmt: skip
     assert missing.status_code == 400 and "There is no bank called" in missing.json()["detail"]

@@ -4,20 +4,31 @@ feed are in :mod:`haechi.web.views.exchange_api`).
 
 The page acts through the exchange services as the logged-in person (their name in the
 custody events), and each change is on the audit trail. A token is shown once, on the
-answer to the form that made it.
+answer to the form that made it. What ``haechi exchange key``, ``token``, ``enable``,
+``disable``, ``remove``, ``partner scope`` and ``partner remove`` do is here too, through
+the same services; the removals and a new scope are done once per form key, a pause, a
+resume or a token already in force changes nothing again. ``haechi exchange ftm`` is a
+download (``export``: the archive's leads, a logged export).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from haechi.auth import audit
 from haechi.auth.roles import Perm
-from haechi.domain import HaechiError
+from haechi.domain import HaechiError, UsageError
+from haechi.i18n import t_
+from haechi.web.actions import go, once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
 from haechi.web.render import refusal, render
@@ -38,6 +49,7 @@ def _overview(request: Request) -> dict[str, Any]:
     app = haechi(request)
     return {
         "key_id": app.signer.key_id,
+        "key_pem": public_key(request),
         "feed": feed_stats(app),
         "partners": list_partners(app),
         "subscriptions": list_subscriptions(app),
@@ -147,3 +159,208 @@ async def sync_page(request: Request, name: str) -> Response:
     except HaechiError as exc:
         return _page(request, status=400, error=refusal(request, exc))
     return _page(request, synced=report)
+
+
+# -- our key, a subscription's token, pause, resume and removal, a partner's scope and removal
+def public_key(request: Request) -> str:
+    """``haechi exchange key``: our public key (PEM) partners check our pages with."""
+    from haechi.store.keys import public_pem
+
+    return public_pem(haechi(request).signer.public).decode().strip()
+
+
+@router.get("/exchange/key.pem", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def key_pem(request: Request) -> Response:
+    name = f"haechi-{haechi(request).signer.key_id}.pem"
+    return Response(public_key(request) + "\n", media_type="application/x-pem-file",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+def _act(request: Request, work: Callable[[], Response]) -> Response:
+    """An action of the page; a refusal shows the page with its sentence (400)."""
+    try:
+        return work()
+    except HaechiError as exc:
+        return _page(request, status=400, error=refusal(request, exc))
+
+
+def set_token_for(request: Request, name: str, token: str) -> bool:
+    """``haechi exchange token``: our new token at a haechi partner; False when it is the
+    one in force already (nothing written)."""
+    from haechi.exchange.subscriptions import (
+        check_token,
+        get_subscription,
+        set_token,
+        token_of,
+    )
+
+    sub = get_subscription(haechi(request), name)
+    try:
+        same = token_of(haechi(request), sub) == check_token(token)
+    except HaechiError:
+        same = False
+    if same:
+        return False
+    set_token(acting(request), name, token)
+    _audit(request, f"subscription:{name}", {"token": token.strip()[:10]})
+    return True
+
+
+def set_enabled_for(request: Request, name: str, enabled: bool) -> bool:
+    """``haechi exchange enable`` / ``disable``; False when it is so already."""
+    from haechi.exchange.subscriptions import get_subscription, set_enabled
+
+    if get_subscription(haechi(request), name).enabled == enabled:
+        return False
+    set_enabled(acting(request), name, enabled)
+    _audit(request, f"subscription:{name}", {"enabled": enabled})
+    return True
+
+
+def remove_subscription_for(request: Request, name: str, reason: str) -> Any:
+    """``haechi exchange remove``: the subscription ends, its bank stays."""
+    from haechi.exchange.subscriptions import remove_subscription
+
+    sub = remove_subscription(acting(request), name, reason=reason)
+    _audit(request, f"subscription:{sub.name}", {"removed": sub.bank_name, "reason": reason})
+    return sub
+
+
+def set_scope_for(
+    request: Request, name: str, banks: Sequence[str], labels: Sequence[str],
+    kinds: Sequence[str],
+) -> Any:  # fmt: skip
+    """``haechi exchange partner scope``: what the partner may fetch (it starts over)."""
+    from haechi.exchange.partners import set_scope
+
+    info = set_scope(acting(request), name, banks=list(banks)[:50], labels=list(labels)[:50],
+                     kinds=list(kinds)[:8])  # fmt: skip
+    _audit(request, f"partner:{info.name}", {"scope": info.scope.describe()})
+    return info
+
+
+def remove_partner_for(request: Request, name: str, reason: str) -> Any:
+    """``haechi exchange partner remove``: its token stops working; the trail keeps its
+    fetches."""
+    from haechi.exchange.partners import remove_partner
+
+    info = remove_partner(acting(request), name, reason=reason)
+    _audit(request, f"partner:{info.name}", {"removed": info.token_prefix, "reason": reason})
+    return info
+
+
+def _words(text: str) -> list[str]:
+    return [x for x in text.replace(",", " ").split() if x]
+
+
+@router.post("/exchange/subscriptions/{name}/token", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def subscription_token(
+    request: Request, name: str, token: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    def work() -> Response:
+        set_token_for(request, name, token)
+        return go(request, f"/exchange#subscription-{name}")
+
+    return _act(request, work)
+
+
+def _toggle(request: Request, name: str, enabled: bool) -> Response:
+    def work() -> Response:
+        set_enabled_for(request, name, enabled)
+        return go(request, f"/exchange#subscription-{name}")
+
+    return _act(request, work)
+
+
+@router.post("/exchange/subscriptions/{name}/enable", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def subscription_enable(request: Request, name: str) -> Response:
+    return _toggle(request, name, True)
+
+
+@router.post("/exchange/subscriptions/{name}/disable", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def subscription_disable(request: Request, name: str) -> Response:
+    return _toggle(request, name, False)
+
+
+Reason = Annotated[str, Form(max_length=500)]
+FormKey = Annotated[str, Form(max_length=64)]
+
+
+def _keyed(request: Request, key: str, action: str, work: Callable[[], str]) -> Response:
+    """A form done once per key (``work`` returns where to go); a refusal: the page."""
+    return _act(request, lambda: once(request, key, action, work))
+
+
+@router.post("/exchange/subscriptions/{name}/remove", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def subscription_remove(
+    request: Request, name: str, reason: Reason = "", key: FormKey = ""
+) -> Response:
+    def work() -> str:
+        remove_subscription_for(request, name, reason)
+        return "/exchange"
+
+    return _keyed(request, key, "exchange_subscription_remove", work)
+
+
+@router.post("/exchange/partners/{name}/scope", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def partner_scope(
+    request: Request,
+    name: str,
+    bank: Annotated[list[str] | None, Form()] = None,
+    labels: Annotated[str, Form(max_length=2000)] = "",
+    kinds: Annotated[list[str] | None, Form()] = None,
+    key: FormKey = "",
+) -> Response:
+    def work() -> str:
+        info = set_scope_for(request, name, bank or [], _words(labels), kinds or [])
+        return f"/exchange#partner-{info.name}"
+
+    return _keyed(request, key, "exchange_partner_scope", work)
+
+
+@router.post("/exchange/partners/{name}/remove", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def partner_remove(request: Request, name: str, reason: Reason = "", key: FormKey = "") -> Response:
+    def work() -> str:
+        remove_partner_for(request, name, reason)
+        return "/exchange"
+
+    return _keyed(request, key, "exchange_partner_remove", work)
+
+
+# -- leads for Aleph ---------------------------------------------------------------------
+def ftm_download(
+    request: Request, since: str = "", with_text: bool = False, include_personal: bool = False
+) -> Response:
+    """``haechi exchange ftm`` as a download: the export service's own custody event (its
+    SHA-256, cursor and options) and an ``export`` audit entry, as the person. The next
+    export's ``since`` is in the file name and the ``X-Haechi-Ftm-Cursor`` header."""
+    try:
+        from haechi.exchange.ftm import FtmOptions, export_ftm
+    except ImportError:
+        raise UsageError(
+            t_("FollowTheMoney is not installed: pip install 'haechi[exchange]' to export leads.")
+        ) from None
+    folder = Path(tempfile.mkdtemp(prefix="haechi-ftm-"))
+    try:
+        opts = FtmOptions(since=since.strip() or None, with_text=with_text,
+                          include_personal=include_personal)  # fmt: skip
+        result = export_ftm(acting(request), folder / "leads.jsonl", opts)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    name = f"leads-{result['cursor']}.jsonl"
+    detail = {k: v for k, v in result.items() if k not in ("file", "by_schema")}
+    audit.record(haechi(request), current(request).actor, audit.EXPORT, "ftm",
+                 {"kind": "ftm", "name": name, **detail})  # fmt: skip
+    return FileResponse(
+        folder / "leads.jsonl", media_type="application/x-ndjson", filename=name,
+        headers={"X-Haechi-Ftm-Cursor": result["cursor"], "Cache-Control": "no-store"},
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )  # fmt: skip
+
+
+@router.get("/exchange/leads.jsonl", dependencies=[needs(Perm.EXPORT)])
+def leads(
+    request: Request, since: str = "", with_text: bool = False, include_personal: bool = False
+) -> Response:
+    return _act(request, lambda: ftm_download(request, since, with_text, include_personal))

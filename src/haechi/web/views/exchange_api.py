@@ -1,6 +1,9 @@
 """The exchange's JSON API: the partner feed (``/api/exchange/v1/changes``, for partners'
-own ``hxp_`` tokens) and the management endpoints for ``exchange.manage``. The pages are in
-:mod:`haechi.web.views.exchange`; see docs/exchange.md.
+own ``hxp_`` tokens) and the management endpoints for ``exchange.manage`` (partners,
+subscriptions, a sync, our key, a subscription's token, pause, resume and removal, a
+partner's scope and removal; the removals and a scope take an ``Idempotency-Key``), and the
+FollowTheMoney leads for ``export``. The pages are in :mod:`haechi.web.views.exchange`,
+whose functions these call; see docs/exchange.md.
 
 Partners are not web users. ``web.auth.authenticate`` leaves their requests to the
 partner route's guard, which refuses any logged-in person (403: no role has
@@ -10,14 +13,17 @@ partner route's guard, which refuses any logged-in person (403: no role has
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from haechi.auth.roles import Perm
 from haechi.web.auth import Denied, NeedLogin, client_ip, haechi, needs
+from haechi.web.views import exchange
+from haechi.web.views.banks_api import keyed
 from haechi.web.views.exchange import sync_for
 
 router = APIRouter(prefix="/api/exchange", tags=["exchange"])
@@ -84,3 +90,81 @@ def api_subscriptions(request: Request) -> list[dict[str, Any]]:
 @router.post("/subscriptions/{name}/sync", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
 async def api_sync(request: Request, name: str) -> dict[str, Any]:
     return await run_in_threadpool(sync_for, request, name)
+
+
+Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
+
+
+@router.get("/key", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def api_key(request: Request) -> dict[str, str]:
+    """Our public key (PEM), as ``haechi exchange key``."""
+    return {"key_id": haechi(request).signer.key_id, "pem": exchange.public_key(request)}
+
+
+class TokenBody(BaseModel):
+    token: str = Field(max_length=200)
+
+
+@router.post("/subscriptions/{name}/token", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def api_token(request: Request, name: str, body: TokenBody) -> dict[str, Any]:
+    changed = exchange.set_token_for(request, name, body.token)
+    return {"subscription": name, "changed": changed}
+
+
+@router.post("/subscriptions/{name}/enable", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def api_enable(request: Request, name: str) -> dict[str, Any]:
+    changed = exchange.set_enabled_for(request, name, True)
+    return {"subscription": name, "enabled": True, "changed": changed}
+
+
+@router.post("/subscriptions/{name}/disable", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def api_disable(request: Request, name: str) -> dict[str, Any]:
+    changed = exchange.set_enabled_for(request, name, False)
+    return {"subscription": name, "enabled": False, "changed": changed}
+
+
+class ReasonBody(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+@router.post("/subscriptions/{name}/remove", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def api_remove(request: Request, name: str, body: ReasonBody, key: Key = None) -> JSONResponse:
+    def work() -> tuple[str, dict[str, Any]]:
+        sub = exchange.remove_subscription_for(request, name, body.reason)
+        return "/api/exchange/subscriptions", {"removed": sub.name, "bank": sub.bank_name}
+
+    return keyed(request, key, "exchange_subscription_remove", work)
+
+
+class ScopeBody(BaseModel):
+    banks: list[str] = Field(max_length=50)
+    labels: list[str] = Field(default_factory=list, max_length=50)
+    kinds: list[str] = Field(default_factory=list, max_length=8)
+
+
+@router.post("/partners/{name}/scope", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def api_scope(request: Request, name: str, body: ScopeBody, key: Key = None) -> JSONResponse:
+    def work() -> tuple[str, dict[str, Any]]:
+        info = exchange.set_scope_for(request, name, body.banks, body.labels, body.kinds)
+        return "/api/exchange/partners", {"partner": info.name, "scope": info.scope.describe()}
+
+    return keyed(request, key, "exchange_partner_scope", work)
+
+
+@router.post("/partners/{name}/remove", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
+def api_partner_remove(
+    request: Request, name: str, body: ReasonBody, key: Key = None
+) -> JSONResponse:
+    def work() -> tuple[str, dict[str, Any]]:
+        info = exchange.remove_partner_for(request, name, body.reason)
+        return "/api/exchange/partners", {"removed": info.name}
+
+    return keyed(request, key, "exchange_partner_remove", work)
+
+
+@router.get("/ftm", dependencies=[needs(Perm.EXPORT)])
+def api_ftm(
+    request: Request, since: str = "", with_text: bool = False, include_personal: bool = False
+) -> Response:
+    """The leads as FollowTheMoney JSON lines, as ``haechi exchange ftm`` (a logged export)."""
+    return exchange.ftm_download(request, since, with_text, include_personal)

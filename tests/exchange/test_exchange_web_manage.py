@@ -1,0 +1,235 @@
+"""The rest of ``haechi exchange`` on ``/exchange`` and its API: our public key, a
+subscription's new token, pause, resume and removal, a partner's scope and removal
+(``exchange.manage``), and the FollowTheMoney leads as a logged download (``export``). The
+real application over SQLite, one data directory for the module: anonymous visitors and
+every role outside the matrix refused, a double submit done once, bad input answered with
+one sentence, the person's name in the custody events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import client_of, log_in
+from tests.web.counsellor_kit import add_staff, custody_events, form_key
+from tests.web.test_web_banks import app_of, bearer
+
+from haechi.app import App, init_home
+from haechi.auth import audit
+from haechi.auth.roles import MATRIX, Perm, Role
+from haechi.web.settings import WebSettings
+
+TOKEN = "hxp_" + "a1" * 16
+NEW_TOKEN = "hxp_" + "b2" * 16
+CHANGES = {
+    "/exchange/subscriptions/knpa/token": (Perm.EXCHANGE_MANAGE, {"token": NEW_TOKEN}),
+    "/api/exchange/subscriptions/knpa/token": (Perm.EXCHANGE_MANAGE, {"token": NEW_TOKEN}),
+    "/exchange/subscriptions/knpa/disable": (Perm.EXCHANGE_MANAGE, {}),
+    "/api/exchange/subscriptions/knpa/disable": (Perm.EXCHANGE_MANAGE, {}),
+    "/exchange/subscriptions/knpa/enable": (Perm.EXCHANGE_MANAGE, {}),
+    "/api/exchange/subscriptions/knpa/enable": (Perm.EXCHANGE_MANAGE, {}),
+    "/exchange/subscriptions/knpa/remove": (Perm.EXCHANGE_MANAGE, {"reason": "r"}),
+    "/api/exchange/subscriptions/knpa/remove": (Perm.EXCHANGE_MANAGE, {"reason": "r"}),
+    "/exchange/partners/ncmec/scope": (Perm.EXCHANGE_MANAGE, {"bank": "shared"}),
+    "/api/exchange/partners/ncmec/scope": (Perm.EXCHANGE_MANAGE, {"banks": ["shared"]}),
+    "/exchange/partners/ncmec/remove": (Perm.EXCHANGE_MANAGE, {"reason": "r"}),
+    "/api/exchange/partners/ncmec/remove": (Perm.EXCHANGE_MANAGE, {"reason": "r"}),
+}
+READS = {
+    "/exchange/key.pem": Perm.EXCHANGE_MANAGE,
+    "/api/exchange/key": Perm.EXCHANGE_MANAGE,
+    "/exchange/leads.jsonl": Perm.EXPORT,
+    "/api/exchange/ftm": Perm.EXPORT,
+}
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    from haechi.exchange.partners import add_partner
+    from haechi.exchange.subscriptions import add_haechi
+    from haechi.match.banks import create_bank
+    from haechi.store.keys import public_pem
+
+    app = init_home(tmp_path_factory.mktemp("exchange-web") / "home")
+    for bank in ("shared", "other"):
+        create_bank(app, bank)
+    for partner in ("ncmec", "platform-x"):
+        add_partner(app, partner, banks=["shared"])
+    for sub in ("knpa", "kcsc"):
+        add_haechi(app, sub, url="http://127.0.0.1:9/", token=TOKEN,
+                   public_key_pem=public_pem(app.signer.public))  # fmt: skip
+    for role in Role:
+        add_staff(app, f"u_{role.value}", role.value)
+    try:
+        with client_of(app, WebSettings(run_jobs=False)) as client:
+            yield client
+    finally:
+        app.close()
+
+
+def _events(app: App, action: str) -> list[dict[str, object]]:
+    return [e for e in custody_events(app, "exchange_subscription") + custody_events(
+        app, "exchange_partner") if e["data"]["action"] == action]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", sorted(CHANGES))
+def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, path: str) -> None:
+    app = app_of(web)
+    perm, body = CHANGES[path]
+    before = len(custody_events(app, "exchange_subscription"))
+    if path.startswith("/api"):
+        assert web.post(path, json=body).status_code == 401
+    else:
+        r = web.post(path, data=body)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    for role in Role:
+        if role in MATRIX[perm]:
+            continue
+        if path.startswith("/api"):
+            r = web.post(path, json=body, headers=bearer(app, f"u_{role.value}"))
+        else:
+            csrf = log_in(web, f"u_{role.value}")
+            r = web.post(path, data={"csrf_token": csrf, "key": "k" * 24, **body})
+            web.post("/logout", data={"csrf_token": csrf})
+        assert r.status_code == 403, (role, r.status_code)
+    assert len(custody_events(app, "exchange_subscription")) == before
+    assert not audit.entries(app, action="exchange_change")
+
+
+@pytest.mark.parametrize("path", sorted(READS))
+def test_the_key_and_the_leads_are_refused_outside_the_matrix(web: TestClient, path: str) -> None:
+    app = app_of(web)
+    assert web.get(path).status_code == (401 if path.startswith("/api") else 303)
+    for role in Role:
+        if role not in MATRIX[READS[path]]:
+            assert web.get(path, headers=bearer(app, f"u_{role.value}")).status_code == 403
+
+
+def test_our_public_key_as_pem(web: TestClient) -> None:
+    from haechi.exchange.envelope import load_public_key
+
+    app = app_of(web)
+    log_in(web, "u_admin")
+    page = web.get("/exchange", headers={"accept-language": "ko"}).text
+    assert 'id="exchange-public-key"' in page and "우리 공개 키" in page
+    assert "-----BEGIN PUBLIC KEY-----" in page
+    pem = web.get("/exchange/key.pem")
+    assert pem.status_code == 200 and "attachment" in pem.headers["content-disposition"]
+    assert load_public_key(pem.content) is not None
+    got = web.get("/api/exchange/key", headers=bearer(app, "u_investigator")).json()
+    assert got == {"key_id": app.signer.key_id, "pem": pem.text.strip()}
+
+
+def test_pause_resume_and_a_new_token_change_once(web: TestClient) -> None:
+    from haechi.exchange.subscriptions import get_subscription, token_of
+
+    app = app_of(web)
+    csrf = log_in(web, "u_investigator")
+    for _ in range(2):
+        r = web.post("/exchange/subscriptions/knpa/disable", data={"csrf_token": csrf})
+        assert r.status_code == 303 and r.headers["location"] == "/exchange#subscription-knpa"
+    assert not get_subscription(app, "knpa").enabled
+    page = web.get("/exchange").text
+    assert 'action="/exchange/subscriptions/knpa/enable"' in page
+    (paused,) = _events(app, "disabled")
+    assert paused["actor"] == "u_investigator (web)"
+    api = web.post("/api/exchange/subscriptions/knpa/enable", headers=bearer(app, "u_admin"))
+    again = web.post("/api/exchange/subscriptions/knpa/enable", headers=bearer(app, "u_admin"))
+    assert api.json()["changed"] is True and again.json()["changed"] is False
+    assert get_subscription(app, "knpa").enabled and len(_events(app, "enabled")) == 1
+
+    for _ in range(2):
+        r = web.post("/exchange/subscriptions/knpa/token",
+                     data={"csrf_token": csrf, "token": f" {NEW_TOKEN} "})  # fmt: skip
+        assert r.status_code == 303
+    assert token_of(app, get_subscription(app, "knpa")) == NEW_TOKEN
+    (replaced,) = [e for e in _events(app, "token") if e["data"].get("subscription") == "knpa"]
+    assert replaced["actor"] == "u_investigator (web)"
+    bad = web.post("/exchange/subscriptions/knpa/token", data={"csrf_token": csrf, "token": "x"})
+    assert bad.status_code == 400 and "is not a haechi partner token" in bad.text
+    missing = web.post("/exchange/subscriptions/nope/disable", data={"csrf_token": csrf})
+    assert missing.status_code == 400 and "There is no subscription called" in missing.text
+    assert len(audit.entries(app, action="exchange_change")) == 3
+
+
+def test_a_partners_scope_and_removal_once(web: TestClient) -> None:
+    from haechi.exchange.partners import get_partner
+
+    app = app_of(web)
+    csrf = log_in(web, "u_admin")
+    page = web.get("/exchange").text
+    path = "/exchange/partners/ncmec/scope"
+    form = {"csrf_token": csrf, "key": form_key(page, path), "bank": ["shared", "other"],
+            "labels": "victim, adult", "kinds": ["pdq"]}  # fmt: skip
+    first, again = web.post(path, data=form), web.post(path, data=form)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"] == "/exchange#partner-ncmec"
+    scope = get_partner(app, "ncmec").scope
+    assert sorted(n for _, n in scope.banks) == ["other", "shared"] and scope.kinds == ("pdq",)
+    (changed,) = _events(app, "scope")
+    assert changed["actor"] == "u_admin (web)"
+    bad = web.post(path, data={**form, "key": "s" * 24, "bank": "no-such-bank"})
+    assert bad.status_code == 400 and "There is no bank called" in bad.text
+
+    path = "/exchange/partners/ncmec/remove"
+    form = {"csrf_token": csrf, "key": form_key(page, path), "reason": "agreement ended"}
+    first, again = web.post(path, data=form), web.post(path, data=form)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"] == "/exchange"
+    (removed,) = _events(app, "removed")
+    assert removed["actor"] == "u_admin (web)" and removed["data"]["reason"] == "agreement ended"
+
+    headers = {**bearer(app, "u_investigator"), "idempotency-key": "partner-remove-0001"}
+    gone = web.post("/api/exchange/partners/platform-x/remove", json={}, headers=headers)
+    repeat = web.post("/api/exchange/partners/platform-x/remove", json={}, headers=headers)
+    assert gone.status_code == 201 and repeat.status_code == 200 and repeat.json()["repeat"]
+    scoped = web.post("/api/exchange/partners/platform-x/scope", json={"banks": ["shared"]},
+                      headers=bearer(app, "u_investigator"))  # fmt: skip
+    assert scoped.status_code == 400 and "There is no partner called" in scoped.json()["detail"]
+
+
+def test_removing_a_subscription_once_its_bank_stays(web: TestClient) -> None:
+    from haechi.match.banks import get_bank
+
+    app = app_of(web)
+    csrf = log_in(web, "u_investigator")
+    page = web.get("/exchange").text
+    path = "/exchange/subscriptions/kcsc/remove"
+    form = {"csrf_token": csrf, "key": form_key(page, path), "reason": "moved"}
+    first, again = web.post(path, data=form), web.post(path, data=form)
+    assert first.status_code == again.status_code == 303
+    assert 'id="subscription-kcsc"' not in web.get("/exchange").text
+    assert get_bank(app, "exchange: kcsc").name == "exchange: kcsc"
+    headers = {**bearer(app, "u_admin"), "idempotency-key": "sub-remove-000001"}
+    gone = web.post("/api/exchange/subscriptions/knpa/remove", json={"reason": "x"},
+                    headers=headers)  # fmt: skip
+    assert gone.status_code == 201 and gone.json()["bank"] == "exchange: knpa"
+    repeat = web.post("/api/exchange/subscriptions/knpa/remove", json={"reason": "x"},
+                      headers=headers)  # fmt: skip
+    assert repeat.status_code == 200 and repeat.json()["repeat"]
+    assert len([e for e in _events(app, "removed") if "subscription" in e["data"]]) == 2
+
+
+def test_the_leads_are_a_logged_download(web: TestClient) -> None:
+    pytest.importorskip("followthemoney")
+    app = app_of(web)
+    log_in(web, "u_investigator")
+    page = web.get("/exchange", headers={"accept-language": "ko"}).text
+    assert 'id="ftm-export"' in page and "Aleph용 단서" in page
+    r = web.get("/exchange/leads.jsonl")
+    assert r.status_code == 200 and r.headers["x-haechi-ftm-cursor"].startswith("ftm1.")
+    assert "attachment" in r.headers["content-disposition"]
+    for line in r.content.splitlines():
+        assert orjson.loads(line)["schema"]
+    (entry,) = audit.entries(app, action="export")
+    assert entry.username == "u_investigator" and entry.detail["kind"] == "ftm"
+    written = [e for e in custody_events(app, "export") if e["data"].get("format") == "ftm"]
+    assert written[-1]["actor"] == "u_investigator (web)"
+    api = web.get("/api/exchange/ftm?with_text=true", headers=bearer(app, "u_investigator"))
+    assert api.status_code == 200 and len(audit.entries(app, action="export")) == 2
+    bad = web.get("/exchange/leads.jsonl?since=yesterday")
+    assert bad.status_code == 400 and 'class="error"' in bad.text
+    log_in(web, "u_admin")  # exchange.manage without export: no leads form
+    assert 'id="ftm-export"' not in web.get("/exchange").text
