@@ -12,9 +12,7 @@ message in file order. A chat whose ``id`` is >= 2^32 may be bare (v2.7.2+) or s
 
 from __future__ import annotations
 
-import gc
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,33 +20,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from haechi import __version__
 from haechi.collect.base import Collector
-from haechi.collect.telegram_export.hostile import (
-    UNSTORABLE_WARNING,
-    clean_record,
-    may_hold_unstorable,
-)
-from haechi.collect.telegram_export.jsonstream import CHUNK_SIZE, Element, JsonStream
-from haechi.collect.telegram_export.normalize import (
-    CHAT_KEYS,
-    KIND_MAX,
-    USER_SHIFT,
-    Normalizer,
-    UnindexableMessage,
-    era_clue,
-)
-from haechi.collect.telegram_export.paths import within_folder
+from haechi.collect.telegram_export.batch import parse_batch
+from haechi.collect.telegram_export.jsonstream import CHUNK_SIZE, JsonStream
+from haechi.collect.telegram_export.locate import locate_export
+from haechi.collect.telegram_export.normalize import CHAT_KEYS, USER_SHIFT, Normalizer
+from haechi.collect.telegram_export.unreferenced import unreferenced_files
 from haechi.domain import (
     Capture,
     ChatRecord,
-    ExportParseError,
-    MessageRecord,
     NotAnExportError,
     SourceDescriptor,
     SourceFile,
     UsageError,
 )
-from haechi.i18n import N_, t_
-from haechi.store.textsafe import fit, lossless, searchable
+from haechi.i18n import t_
+from haechi.store.textsafe import lossless, searchable
 
 # fmt: off
 ACCOUNT_SECTIONS = frozenset(
@@ -60,58 +46,7 @@ ACCOUNT_SECTIONS = frozenset(
 )
 # fmt: on
 CHAT_LISTS = ("chats", "left_chats")
-BATCH = 64  # messages per batch: small enough to stay in the CPU cache (1000 was 30% slower)
 ERA_WINDOW = 100  # messages held back at most while learning a chat's id era
-_HTML_PAGE = re.compile(r"(messages\d*|export_results)\.html?", re.I)
-_HTML_ONLY = N_(
-    "{path} holds a Telegram Desktop HTML export, which haechi cannot preserve faithfully; "
-    'export the chat again with the format set to "Machine-readable JSON" (or "Both").'
-)
-
-
-def locate_export(path: Path) -> tuple[Path, Path]:
-    """The JSON file and the folder its media paths are relative to; clear errors otherwise."""
-    try:
-        if not path.exists():
-            raise UsageError(t_("{path} does not exist.", path=path))
-        if path.is_file():
-            if _HTML_PAGE.fullmatch(path.name) or path.suffix.lower() in (".html", ".htm"):
-                raise NotAnExportError(t_(_HTML_ONLY, path=path.parent))
-            return path, path.parent
-        if not path.is_dir():
-            raise UsageError(t_("{path} is neither a file nor a folder.", path=path))
-        candidate = path / "result.json"
-        if candidate.exists():
-            if not candidate.is_file():
-                raise UsageError(t_("{candidate} is not a regular file.", candidate=candidate))
-            return candidate, path
-        names = sorted(os.listdir(path))
-    except OSError as exc:
-        raise UsageError(
-            t_("{path} cannot be read ({error}).", path=path, error=exc.strerror or exc)
-        ) from None
-    if not names:
-        raise UsageError(
-            t_(
-                "The folder {path} is empty; give the folder Telegram "
-                "Desktop created (ChatExport_... or DataExport_...).",
-                path=path,
-            )
-        )
-    if any(_HTML_PAGE.fullmatch(n) for n in names):
-        raise NotAnExportError(t_(_HTML_ONLY, path=path))
-    for name in names:
-        if (path / name / "result.json").is_file():
-            raise NotAnExportError(
-                t_(
-                    "{path} has no result.json, but {inner} does: give that folder instead.",
-                    path=path,
-                    inner=path / name,
-                )
-            )
-    raise NotAnExportError(
-        t_("{path} has no result.json, so it is not a Telegram Desktop JSON export.", path=path)
-    )
 
 
 class TelegramExportCollector(Collector):
@@ -221,39 +156,9 @@ class TelegramExportCollector(Collector):
 
     def extra_files(self) -> Iterator[SourceFile]:
         """Regular files in the folder that no message referenced (call after captures)."""
-        root = os.path.realpath(self.root)
-        skip = {Path(os.path.realpath(self.json_path))}
-        referenced = self._norm.referenced
-        found: list[tuple[str, Path]] = []
-        stack = [(root, "")]
-        while stack:
-            folder, prefix = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError as exc:
-                self._warnings.add(f"unreadable:{folder}", f"Cannot list {prefix or '.'}: {exc}.")
-                continue
-            for entry in entries:
-                rel = prefix + entry.name
-                try:
-                    if entry.is_symlink():  # never followed; report the ones leading out
-                        target = os.path.realpath(entry.path)
-                        if not within_folder(target, root):
-                            self._warnings.add(
-                                f"symlink:{rel}",
-                                f"{rel} is a symlink to {target}, outside the export folder; "
-                                "it was not followed.",
-                            )
-                    elif entry.is_dir(follow_symlinks=False):
-                        stack.append((entry.path, rel + "/"))
-                    elif entry.is_file(follow_symlinks=False):
-                        local = Path(entry.path)
-                        if local not in referenced and local not in skip:
-                            found.append((rel, local))
-                except OSError as exc:
-                    self._warnings.add(f"unreadable:{rel}", f"Cannot examine {rel}: {exc}.")
-        for rel, local in sorted(found):
-            yield SourceFile(lossless(rel), local, "unreferenced")
+        yield from unreferenced_files(
+            self.root, self.json_path, self._norm.referenced, self._warnings
+        )
 
     # -- reading ------------------------------------------------------------------------------
     def _unreadable(self, exc: OSError) -> UsageError:
@@ -380,8 +285,8 @@ class TelegramExportCollector(Collector):
         elements = js.iter_array()
         finished = False
         while not finished:
-            group, failure, finished = self._parse_batch(
-                js, elements, chat, clues if self._era is None else None
+            group, failure, finished = parse_batch(
+                js, elements, norm, chat, clues if self._era is None else None
             )
             self.progress_bytes = js.offset
             if self._era is None and len(clues) == 1:
@@ -404,105 +309,5 @@ class TelegramExportCollector(Collector):
             if failure is not None:
                 raise failure
 
-    def _parse_batch(
-        self,
-        js: JsonStream,
-        elements: Iterator[Element],
-        chat: ChatRecord | None,
-        clues: set[str] | None,
-    ) -> tuple[list[Capture], ExportParseError | None, bool]:
-        """Decode and normalise up to BATCH messages with the garbage collector paused.
 
-        The objects built here hold no reference cycles, so pausing the collector loses
-        nothing and saves the repeated generation-0 scans a million small dicts trigger.
-        Messages parsed before a parse error are returned with it, so they are kept.
-        ``chat`` may still be None (its era undecided); the caller fills it in later.
-        """
-        group: list[Capture] = []
-        append = group.append
-        message = self._norm.message
-        placeholder: Any = chat
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for offset, data, value, repaired in elements:
-                suspect = False
-                try:
-                    raw = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    raw, suspect = self._bad_utf8(data, offset), True
-                try:
-                    record = message(value, raw, offset, repaired)
-                except ValueError as exc:
-                    raise ExportParseError(
-                        t_(
-                            "{name}: the message at byte {offset} {exc}, so it cannot be "
-                            "stored; the export is damaged.",
-                            name=js.name,
-                            offset=offset,
-                            exc=exc,
-                        ),
-                        path=js.path,
-                        offset=offset,
-                    ) from None
-                except UnindexableMessage as exc:
-                    self._unindexable(offset, str(exc))
-                    continue
-                except (TypeError, AttributeError, KeyError) as exc:
-                    record = self._minimal(value, raw, offset, repaired, exc)
-                if (suspect or may_hold_unstorable(data, repaired)) and clean_record(record):
-                    self._warnings.add("unstorable", UNSTORABLE_WARNING)
-                append(Capture(placeholder, record))
-                if clues is not None:
-                    clue = era_clue(value)
-                    if clue is not None:
-                        clues.add(clue)
-                if len(group) >= BATCH:
-                    return group, None, False
-        except ExportParseError as exc:
-            return group, exc, True
-        finally:
-            if was_enabled:
-                gc.enable()
-        return group, None, True
-
-    def _bad_utf8(self, data: bytes, offset: int) -> str:
-        # Pre-v4.16 callback data was written as raw bytes and need not be UTF-8. Keep
-        # the bytes recoverable: surrogateescape maps each bad byte to U+DC80..U+DCFF.
-        self._warnings.add(
-            "utf8",
-            f"A message (first at byte {offset}) is not valid UTF-8; its raw text keeps the "
-            "bad bytes as surrogate escapes.",
-        )
-        return data.decode("utf-8", "surrogateescape")
-
-    def _unindexable(self, offset: int, message_id: str) -> None:
-        self._warnings.add(
-            f"unindexable:{offset}",
-            f"The message at byte {offset} has the id {message_id}, beyond 64 bits: no "
-            "database can index it, so it is preserved only verbatim in the captured "
-            "result.json, at that offset.",
-        )
-
-    def _minimal(
-        self, value: dict[str, Any], raw: str, offset: int, repaired: int, exc: Exception
-    ) -> MessageRecord:
-        """A message whose fields have unexpected types: keep it whole, normalise nothing."""
-        self._warnings.add(
-            f"odd:{type(exc).__name__}",
-            f"A message at byte {offset} has fields of unexpected types ({exc}); "
-            "it was kept verbatim without normalisation.",
-        )
-        kind = value.get("type")
-        return MessageRecord(
-            message_id=value["id"],
-            kind=fit(kind, KIND_MAX) or "unknown" if isinstance(kind, str) else "unknown",
-            date_unix=None,
-            date_raw=None,
-            raw=raw,
-            raw_offset=offset,
-            repaired_escapes=repaired,
-        )
-
-
-__all__ = ["TelegramExportCollector", "locate_export"]
+__all__ = ["TelegramExportCollector"]
