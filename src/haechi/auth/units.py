@@ -60,14 +60,17 @@ def set_unit(
     actor: Actor,
     reason: str | None = None,
 ) -> UserInfo:
-    """Move an account to ``unit`` and set whether it sees every unit's cases (audited).
-    Takes effect at the account's next request: sessions read the account each time."""
+    """Move an account to ``unit`` and set whether it sees every unit's cases (audited;
+    the same unit again changes nothing and is not logged again). Takes effect at the
+    account's next request: sessions read the account each time."""
     from haechi.app import App
     from haechi.auth.accounts import _change, find_user
 
     assert isinstance(app, App)
     name = normalise_unit(unit)
     user = find_user(app, username)
+    if name == user.unit and all_units == user.all_units:
+        return user  # nothing changes (a form sent twice): no second audit entry
     if all_units and not user.all_units:
         check_all_units(reason, t_("Giving {name}", name=user.username))
     what: dict[str, object] = {"unit": name, "all_units": all_units}

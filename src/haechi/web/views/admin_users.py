@@ -1,5 +1,7 @@
-"""Accounts: add, disable, re-enable, unlock, change role, reset password (admins only),
-and the second administrator's approval of what gives access to material
+"""Accounts: add, disable, re-enable, unlock, change role, reset password, move to a unit
+or give every unit's cases (admins only; ``haechi user add --unit/--all-units`` and
+``haechi user unit`` call the same :mod:`haechi.auth.units` and accounts functions), and the
+second administrator's approval of what gives access to material
 (:mod:`haechi.auth.grants`)."""
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from haechi.auth import accounts, grants
 from haechi.auth.errors import SecondAdminNeeded
 from haechi.auth.roles import MATRIX, Perm, Role
+from haechi.auth.units import set_unit
 from haechi.domain import HaechiError
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
@@ -44,6 +47,8 @@ def add_user(
     role: Annotated[str, Form(max_length=32)] = "",
     display_name: Annotated[str, Form(max_length=200)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
+    unit: Annotated[str, Form(max_length=200)] = "",
+    all_units: Annotated[bool, Form()] = False,
 ) -> Response:
     app, actor = haechi(request), current(request).actor
     try:
@@ -54,7 +59,8 @@ def add_user(
             return _page(request, 400, error_key="users.reason_needed")
         accounts.add_user(
             app, username, password, role, display_name=display_name or None, actor=actor,
-            pending_approval=pending,
+            pending_approval=pending, reason=reason.strip() or None, unit=unit or None,
+            all_units=all_units,
         )  # fmt: skip
         if pending:
             grants.request_role(app, username, role, reason, actor=actor, new_account=True)
@@ -71,6 +77,8 @@ def change_user(
     action: Annotated[str, Form(max_length=32)],
     role: Annotated[str, Form(max_length=32)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
+    unit: Annotated[str, Form(max_length=200)] = "",
+    all_units: Annotated[bool, Form()] = False,
 ) -> Response:
     app, actor = haechi(request), current(request).actor
     try:
@@ -80,6 +88,9 @@ def change_user(
             accounts.set_disabled(app, username, False, actor=actor)
         elif action == "unlock":
             accounts.unlock(app, username, actor=actor)
+        elif action == "unit":
+            set_unit(app, username, unit or None, all_units=all_units, actor=actor,
+                     reason=reason.strip() or None)  # fmt: skip
         elif action == "role":
             try:
                 accounts.set_role(app, username, role, actor=actor)
