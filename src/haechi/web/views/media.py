@@ -63,6 +63,29 @@ def preview(request: Request, sha256: str) -> Response:
     return Response(found.data, media_type=mime if mime.startswith("image/") else "image/jpeg")
 
 
+@router.get("/media/{sha256}/heatmap", dependencies=[needs(Perm.ARCHIVE_READ)])
+def heat_map(request: Request, sha256: str) -> Response:
+    """The synthetic-media detector's heat map (``haechi preview --heatmap``, the same
+    :func:`haechi.triage.previews.heatmap`): its score per tile as colours at the safe
+    preview's size, no picture content. A file matched to a bank gets the neutral card, as
+    its preview does."""
+    from haechi.auth.errors import NotFound
+    from haechi.i18n import t_
+    from haechi.store.vault import is_sha256
+    from haechi.triage.previews import heatmap
+
+    app = haechi(request)
+    sha = sha256.strip().lower()
+    if not is_sha256(sha):
+        raise NotFound(t_("There is no such file."))
+    if media_service.preview(app, sha).matched:
+        return Response(_MATCHED.read_bytes(), media_type="image/svg+xml")
+    found = heatmap(app, sha)
+    if found is None:
+        raise NotFound(t_("{sha} has no heat map; run `haechi analyze` first.", sha=sha))
+    return Response(found.data, media_type=found.mime or "image/png")
+
+
 def _owner(request: Request) -> str:
     auth = current(request)
     return auth.session.id_hash if auth.session else f"user:{auth.user.id}"
