@@ -1,5 +1,5 @@
-"""A case's notes, assignee and tags from its page and the JSON API, as ``haechi case
-note``, ``assign`` and ``tag``:
+"""A case's notes, assignee, tags and withdrawn items from its page and the JSON API,
+as ``haechi case note``, ``assign``, ``tag`` and ``withdraw``:
 permission-checked (anonymous visitors and roles without ``cases.write`` are refused),
 CSRF-protected, done once however often the form is sent, recorded under the acting
 person's name, its time in UTC with KST beside it."""
@@ -39,6 +39,8 @@ CHANGES = {
     f"/api/cases/{REF}/assign": {"assignee": "lee"},
     f"/cases/{REF}/tags": {"add": "urgent"},
     f"/api/cases/{REF}/tags": {"add": ["urgent"]},
+    f"/cases/{REF}/items/1/withdraw": {"reason": "posted twice"},
+    f"/api/cases/{REF}/items/1/withdraw": {"reason": "posted twice"},
 }
 
 
@@ -59,9 +61,12 @@ def _bearer(app: App, name: str) -> dict[str, str]:
 
 @pytest.fixture
 def web(app: App) -> Iterator[TestClient]:
+    from haechi.cases.items import add_link
     from haechi.cases.service import create_case
 
     create_case(app, "Notes", ref=REF)
+    add_link(app, REF, "https://t.me/example_channel/41")  # item 1
+    add_link(app, REF, "https://t.me/example_channel/42")  # item 2
     for role in Role:
         add_staff(app, f"u_{role.value}", role.value)
     with client_of(app, WebSettings(run_jobs=False)) as client:
@@ -92,6 +97,7 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
     summary = get_summary(app, REF)
     assert not _events(app, summary.id, "case_note_added") and summary.assignee is None
     assert not summary.tags
+    assert not _events(app, summary.id, "case_item_withdrawn")
     assert not audit.entries(app, action="case_change")
 
 
@@ -201,3 +207,35 @@ def test_tagging_from_the_page_and_the_api(web: TestClient) -> None:
     api = web.post(f"/api{path}", json={"add": ["referred"], "remove": ["긴급"]}, headers=token)
     assert api.status_code == 200 and api.json() == {"case": REF, "tags": ["dsa-2024", "referred"]}
     assert web.post(f"/api{path}", json={"add": ["a b"]}, headers=token).status_code == 400
+
+
+def test_withdrawing_an_item_from_the_page_and_the_api(web: TestClient) -> None:
+    from haechi.cases.detail import case_detail
+
+    app: App = web.app.state.haechi  # type: ignore[attr-defined]
+    csrf = log_in(web, "u_support_worker")
+    page = web.get(f"/cases/{REF}").text
+    assert 'id="withdraw-1"' in page and 'id="withdraw-2"' in page
+    path = f"/cases/{REF}/items/1/withdraw"
+    no_reason = web.post(path, data={"csrf_token": csrf, "reason": " "})
+    assert no_reason.status_code == 400 and "Say why the item is withdrawn" in no_reason.text
+    assert web.post(path, data={"csrf_token": "forged", "reason": "x"}).status_code == 403
+    for _ in range(2):  # withdrawn twice: one change
+        r = web.post(path, data={"csrf_token": csrf, "reason": "posted twice"})
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{REF}#items"
+    unknown = web.post(f"/cases/{REF}/items/99/withdraw", data={"csrf_token": csrf, "reason": "x"})
+    assert unknown.status_code == 400 and "has no item 99" in unknown.text
+    page = web.get(f"/cases/{REF}", headers={"accept-language": "ko"}).text
+    assert 'id="withdraw-1"' not in page and "철회됨" in page and 'id="withdraw-2"' in page
+
+    detail = case_detail(app, REF)
+    assert [i.withdrawn for i in detail.items] == [True, False]
+    (event,) = _events(app, detail.id, "case_item_withdrawn")
+    assert event["actor"] == "u_support_worker (web)" and "posted twice" not in json.dumps(event)
+    (entry,) = audit.entries(app, action="case_change")
+    assert entry.detail == {"did": "item_withdraw", "item_id": 1}
+
+    token = _bearer(app, "u_investigator")
+    api = web.post(f"/api/cases/{REF}/items/2/withdraw", json={"reason": "not her"}, headers=token)
+    assert api.status_code == 200 and api.json() == {"case": REF, "item": 2, "withdrawn": True}
+    assert all(i.withdrawn for i in case_detail(app, REF).items)

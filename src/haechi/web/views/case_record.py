@@ -1,6 +1,6 @@
 """A case's record beside its evidence, from its page and the JSON API: notes, the
-assignee and tags. The services ``haechi case note``, ``assign`` and ``tag`` use
-(``haechi.cases.service``),
+assignee, tags, and items withdrawn with a reason. The services ``haechi case note``,
+``assign``, ``tag`` and ``withdraw`` use (``haechi.cases.service``, ``haechi.cases.items``),
 acting as the logged-in person; each change is a signed custody event of the case and an
 audit entry."""
 
@@ -20,6 +20,7 @@ from haechi.web.views.api_cases import Key, _once
 from haechi.web.views.cases import on_case
 
 router = APIRouter()
+MAX_REASON = 2000  # why an item is withdrawn
 
 
 def _key(case: str) -> str:
@@ -133,3 +134,53 @@ class TagBody(BaseModel):
 def api_tag(request: Request, case: str, body: TagBody) -> dict[str, object]:
     ref, tags = _tag(request, case, body.add, body.remove)
     return {"case": ref, "tags": tags}
+
+
+def _withdraw(request: Request, case: str, item_id: int, reason: str) -> str:
+    """An item of the case withdrawn as the person (it stays on record, marked, with the
+    reason's hash in its custody event); the case's reference. An item withdrawn already
+    changes nothing and is not logged again."""
+    from haechi.cases.detail import item_views
+    from haechi.cases.items import withdraw_item
+    from haechi.cases.service import get_summary
+
+    app = haechi(request)
+    summary = get_summary(app, _key(case))
+    with app.db.connect() as conn:
+        before = item_views(conn, summary.id, ids=[item_id])
+    withdraw_item(acting(request), summary.ref, item_id, reason)  # refuses an unknown item
+    if before and not before[0].withdrawn:
+        audited(request, CASE_CHANGE, "item_withdraw", f"case:{summary.ref}", item_id=item_id)
+    return summary.ref
+
+
+@router.post("/cases/{case}/items/{item_id}/withdraw", dependencies=[needs(Perm.CASES_WRITE)])
+def withdraw_form(
+    request: Request,
+    case: str,
+    item_id: int,
+    reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
+) -> Response:
+    def work() -> Response:
+        return go(request, f"/cases/{_withdraw(request, case, item_id, reason)}#items")
+
+    return on_case(request, case, work)
+
+
+class WithdrawBody(BaseModel):
+    reason: str = Field(max_length=MAX_REASON)
+
+
+@router.post(
+    "/api/cases/{case}/items/{item_id}/withdraw",
+    dependencies=[needs(Perm.CASES_WRITE)],
+    tags=["api"],
+)
+def api_withdraw(
+    request: Request, case: str, item_id: int, body: WithdrawBody
+) -> dict[str, object]:
+    return {
+        "case": _withdraw(request, case, item_id, body.reason),
+        "item": item_id,
+        "withdrawn": True,
+    }
