@@ -18,7 +18,8 @@ regions up among the originals' indexed regions and confirms a candidate on the
 variant's pixels, and a candidate the region hashes did not confirm (or seeded only at
 32-56 bits) with local features on the variant's and the original's pixels
 (``haechi.match.features``; the original read back from its stored JPEG, as haechi reads
-a stored file from the vault). **Recall**: the variant's own original is
+a stored file from the vault), then by a seed's placement refined on both pictures' pixels
+(``haechi.match.pixel_place``). **Recall**: the variant's own original is
 found. **False matches**: any other original is found, unless the two originals share
 pixels (one is a crop of the other, say) as an independent check confirms: OpenCV SIFT
 with Lowe's ratio test and a RANSAC homography with at least 40 inliers between the two

@@ -1,5 +1,6 @@
-"""Local-feature confirmation: the second matching stage's last word on a candidate whose
-region hashes alone could not decide.
+"""Local-feature confirmation: the second matching stage's word on a candidate whose
+region hashes alone could not decide (what it leaves undecided, a seed's placement refined
+on the pixels may still decide: ``haechi.match.pixel_place``).
 
 A small picture (a 125-pixel face photo) cropped by 20 % per side, or with a sticker over
 a quarter of it, keeps few region hashes in common with its original: its regions are a
