@@ -217,7 +217,7 @@ def test_the_leads_are_a_logged_download(web: TestClient) -> None:
     app = app_of(web)
     log_in(web, "u_investigator")
     page = web.get("/exchange", headers={"accept-language": "ko"}).text
-    assert 'id="ftm-export"' in page and "Aleph용 단서" in page
+    assert 'id="ftm-export"' in page and "분석 플랫폼용 단서" in page
     r = web.get("/exchange/leads.jsonl")
     assert r.status_code == 200 and r.headers["x-haechi-ftm-cursor"].startswith("ftm1.")
     assert "attachment" in r.headers["content-disposition"]
