@@ -445,7 +445,10 @@ def test_demo_step_shows_groups_and_a_bank_match(demo_app: App) -> None:
     text = buf.getvalue()
     assert ctx.ok and ctx.facts["match"]["bank_matches"] >= 2
     assert "posted in 3 chats, first in 커피 사진 채널" in text
-    assert "PDQ does not survive cropping: 8% crop of the coffee photo" in text
+    # the export's cropped re-posts: far for whole-picture PDQ, found by the region stage
+    assert "8% crop of the coffee photo: whole-picture PDQ" in text
+    assert "12% crop of the chelsea photo: whole-picture PDQ" in text
+    assert ctx.facts["crops_linked"] == 2 and text.count("linked by the region stage to") == 2
     assert "flipy" in text  # her mirrored copy found the stored originals
     s40_match.run(ctx)  # a second demo run adds nothing and still shows the matches
     assert ctx.ok
@@ -471,3 +474,28 @@ def test_a_run_without_the_hook_is_caught_up(sqlite_app: App, tmp_path: Path) ->
         scanned = conn.execute(select(func.count()).select_from(SignalScan)).scalar_one()
     assert scanned == report.signals_scanned
     assert run_matching(sqlite_app).signals_scanned == 0
+
+
+def test_the_matches_page_says_which_region_matched(demo_app: App) -> None:
+    """A re-post found by the region stage says, on the web's matches page as on the
+    command line, which part of the earlier picture it is and what confirmed it (issue 16:
+    every match says which stage and which region matched), in the page's language."""
+    from tests.web.conftest import PASSWORD, client_of, log_in
+
+    from haechi.auth.accounts import add_user
+    from haechi.auth.types import cli_actor
+    from haechi.match.describe import describe_region
+
+    run_matching(demo_app)
+    regions = [m for m in list_matches(demo_app, banks_only=False, limit=None) if m.region]
+    assert regions, "the demo's cropped re-posts were not found by the region stage"
+    add_user(demo_app, "u_regions", PASSWORD, "investigator", actor=cli_actor("t"), reason="t")
+    with client_of(demo_app) as web:
+        log_in(web, "u_regions")
+        page = web.get("/matches?against=capture").text
+        for m in regions:
+            row = page.split(f'id="match-{m.id}"', 1)[1].split("</tr>", 1)[0]
+            assert describe_region(m.details, "en") in row
+        ko = web.get("/matches?against=capture", headers={"accept-language": "ko"}).text
+        assert all(describe_region(m.details, "ko") in ko for m in regions)
+        assert f"영역 {regions[0].details['pairs']}곳 일치" in ko

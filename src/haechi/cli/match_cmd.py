@@ -24,24 +24,10 @@ def _echo_json(data: Any) -> None:
 
 
 def describe_region(details: dict[str, Any]) -> str:
-    """A region match in words: which part of the matched picture, where, at what scale,
-    and whether local features confirmed it (``haechi.match.features``)."""
-    tb = details.get("target_box") or [0, 0, 1, 1]
-    qb = details.get("query_box") or [0, 0, 1, 1]
-    part = ", ".join(f"{v:.0%}" for v in tb)
-    where = ", ".join(f"{v:.0%}" for v in qb)
-    text = _(
-        "{pairs} regions agree (of {checked} checked), its part [{part}] seen at [{where}] of "
-        "this file, scale {scale}"
-    ).format(
-        pairs=details.get("pairs"), checked=details.get("checked"), part=part, where=where,
-        scale=f"{float(details.get('scale') or 1):.2f}",
-    )  # fmt: skip
-    if details.get("features"):  # the region hashes alone did not decide it
-        text += _("; confirmed by local features ({matches} matches agree)").format(
-            matches=details["features"]
-        )
-    return text
+    """A region match in words, in the chosen language (``haechi.match.describe``)."""
+    from haechi.match.describe import describe_region as words
+
+    return words(details, current())
 
 
 def group_summary(g: Any) -> str:

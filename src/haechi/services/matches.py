@@ -63,6 +63,9 @@ class MatchView:
     custody_seq: int | None
     file_kind: str | None
     first: Sighting | None
+    # A region match's details (``RegionMatch.as_dict``: which part, where, what confirmed
+    # it), shown in words by ``haechi.match.describe``; None for a whole-picture match.
+    region: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,15 @@ def _kinds(conn: Connection, shas: list[str]) -> dict[str, str | None]:
     return out
 
 
-def _labels(details_json: str | None) -> list[str]:
-    details: dict[str, Any] = orjson.loads(details_json) if details_json else {}
+def _details(details_json: str | None) -> dict[str, Any]:
+    try:
+        details = orjson.loads(details_json) if details_json else {}
+    except orjson.JSONDecodeError:
+        return {}
+    return details if isinstance(details, dict) else {}
+
+
+def _labels(details: dict[str, Any]) -> list[str]:
     labels = details.get("labels") or []
     return [str(x) for x in labels][:10] if isinstance(labels, list) else []
 
@@ -189,12 +199,13 @@ def recent(
             score=r.score,
             transform=r.transform,
             bank=r.bank_name,
-            labels=_labels(r.details_json),
+            labels=_labels(d := _details(r.details_json)),
             target_sha256=r.target_blob_sha256,
             created_at=r.created_at,
             custody_seq=r.custody_seq,
             file_kind=kinds.get(r.blob_sha256),
             first=firsts.get(r.blob_sha256),
+            region=d if d.get("stage") == "region" else None,  # haechi.match.regions.STAGE
         )
         for r in rows[:limit]
     ]

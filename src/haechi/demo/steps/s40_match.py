@@ -4,7 +4,12 @@ brings her own copy of one of them — mirrored, smaller — to a support centre
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from haechi.demo.steps import DemoContext
+
+if TYPE_CHECKING:
+    from haechi.match.lookup import MatchInfo
 
 ORDER = 40
 TITLE = "match"
@@ -23,23 +28,34 @@ def _reported_photo(ctx: DemoContext) -> object:
     return path
 
 
-def _crops_stay_apart(ctx: DemoContext) -> None:
-    """Say plainly what PDQ does not find: the export's cropped re-posts."""
+def _crops(ctx: DemoContext, found: list[MatchInfo]) -> None:
+    """The export's cropped re-posts: far apart for whole-picture PDQ, linked (or not) by
+    the region stage; say which, and for a link which part of the original it is."""
+    import hashlib
     import io
 
     from haechi.analyze.hashes.pdq import hash_picture
     from haechi.analyze.hashes.pdqcore import hamming
     from haechi.demo.images import photo
+    from haechi.i18n import current
+    from haechi.match.describe import describe_region
 
-    far = []
+    linked_count = 0
     for name, crop, quality in (("coffee", 0.08, 75), ("chelsea", 0.12, 80)):
         original = hash_picture(io.BytesIO(photo(name, quality=87).data))[0].pdq.hex
-        cropped = hash_picture(io.BytesIO(photo(name, quality=quality, crop=crop).data))[0]
-        far.append(
-            f"{crop:.0%} crop of the {name} photo: {hamming(original, cropped.pdq.hex)} bits"
-        )
-    ctx.out.print("    not linked — PDQ does not survive cropping: " + "; ".join(far),
-                  highlight=False)  # fmt: skip
+        data = photo(name, quality=quality, crop=crop).data
+        bits = hamming(original, hash_picture(io.BytesIO(data))[0].pdq.hex)
+        sha = hashlib.sha256(data).hexdigest()
+        linked = next((m for m in found if m.blob_sha256 == sha and m.region), None)
+        said = f"    {crop:.0%} crop of the {name} photo: whole-picture PDQ {bits} bits apart; "
+        if linked is None:
+            said += "not linked by the region stage either"
+        else:
+            said += (f"linked by the region stage to {(linked.target_blob_sha256 or '')[:12]}… "
+                     f"({describe_region(linked.region or {}, current())})")  # fmt: skip
+        ctx.out.print(said, highlight=False)
+        linked_count += linked is not None
+    ctx.facts["crops_linked"] = linked_count
 
 
 def run(ctx: DemoContext) -> None:
@@ -63,7 +79,7 @@ def run(ctx: DemoContext) -> None:
         how = "shows a frame of the same video as" if m.kind == "frame" else "is a re-post of"
         out.print(f"    {m.blob_sha256[:12]}… {how} {earlier}… "
                   f"({m.kind.upper()} distance {m.distance})", highlight=False)  # fmt: skip
-    _crops_stay_apart(ctx)
+    _crops(ctx, repost)
     if BANK not in {b.name for b in list_banks(app)}:
         create_bank(app, BANK, origin="demo support centre, consent recorded", labels=["reported"])
     photo = Path(str(_reported_photo(ctx)))

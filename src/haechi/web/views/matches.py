@@ -45,6 +45,7 @@ def _page(
     error: str | None = None,
     done: str | None = None,
 ) -> Response:
+    from haechi.match.describe import describe_region
     from haechi.review.categories import load_categories
     from haechi.review.decisions import current as current_decisions
     from haechi.web.views.jobs import server_jobs
@@ -58,6 +59,7 @@ def _page(
         bank=bank or "", against=against or "", kinds=matches.KINDS, decided=decided,
         p=picker(request), categories=load_categories(app.settings.home).categories,
         lang=language(request), error=error, done=done, server_jobs=server_jobs(request),
+        region_words=lambda details: describe_region(details, language(request)),
         back="/matches?" + urlencode({"bank": bank or "", "against": against or ""}),
     )  # fmt: skip
 
