@@ -222,6 +222,8 @@ def test_exporting_a_bank_is_a_logged_download(web: TestClient) -> None:
     assert listed["actor"] == logged["actor"] == "u_investigator (web)"
     assert listed["data"]["format"] == "te" and logged["data"]["kind"] == "bank_list"
     assert listed["data"]["sha256"] == logged["data"]["sha256"]
+    # where the list went: the download's name, not the scratch file it was written to
+    assert listed["data"]["file"] == f"download:{logged['data']['name']}"
     (entry,) = audit.entries(app, action="export")
     assert entry.username == "u_investigator" and entry.detail["kind"] == "bank_list"
     assert entry.custody_seq is not None

@@ -113,10 +113,18 @@ def _tracking(
 
 
 def export_bank(
-    app: App, bank: str, path: Path, *, fmt: str = "te", kind: str | None = None
+    app: App,
+    bank: str,
+    path: Path,
+    *,
+    fmt: str = "te",
+    kind: str | None = None,
+    delivered_as: str | None = None,
 ) -> dict[str, Any]:
     """Write a bank as a list (``formats.WRITABLE``) and record an export event with the
-    SHA-256 of what was written."""
+    SHA-256 of what was written. ``delivered_as``: where the list went when ``path`` is
+    only a scratch file (a browser download's name), recorded instead of that path, which
+    would name a file that no longer exists."""
     info = get_bank(app, bank)
     path = Path(path)
     if path.exists() and path.is_dir():
@@ -126,8 +134,8 @@ def export_bank(
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
         counts = formats.write(fh, fmt, items, bank=info.name, kind=kind)
     tmp.replace(path)
-    result = {"bank": info.name, "format": fmt, "file": str(path), "sha256": _sha256(path),
-              "items": len(items), **counts}  # fmt: skip
+    result = {"bank": info.name, "format": fmt, "file": delivered_as or str(path),
+              "sha256": _sha256(path), "items": len(items), **counts}  # fmt: skip
     with app.db.begin() as conn:
         app.custody.append_many(conn, [Draft(events.BANK_EXPORTED, f"bank:{info.id}", result)])
     return result

@@ -165,11 +165,12 @@ def export_list(request: Request, name: str, fmt: str, kind: str = "") -> Respon
             t_("A bank is written as one of {known}, not {fmt}.",
                known=", ".join(formats.WRITABLE), fmt=repr(fmt[:20]))
         )  # fmt: skip
+    filename = f"bank-{_safe_name(name)}.{fmt}.{EXTENSION[fmt]}"
     with tempfile.TemporaryDirectory(prefix="haechi-export-") as folder:
         path = Path(folder) / f"bank.{fmt}.{EXTENSION[fmt]}"
-        result = export_bank(acting(request), name, path, fmt=fmt, kind=kind or None)
+        result = export_bank(acting(request), name, path, fmt=fmt, kind=kind or None,
+                             delivered_as=f"download:{filename}")  # fmt: skip
         body = path.read_bytes()
-    filename = f"bank-{_safe_name(result['bank'])}.{fmt}.{EXTENSION[fmt]}"
     detail = {k: v for k, v in result.items() if k != "file"}
     audit.record(haechi(request), current(request).actor, audit.EXPORT, f"bank:{result['bank']}",
                  {"kind": "bank_list", "name": filename, **detail})  # fmt: skip
