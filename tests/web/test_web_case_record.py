@@ -1,5 +1,6 @@
-"""A case's notes, assignee, tags and withdrawn items from its page and the JSON API,
-as ``haechi case note``, ``assign``, ``tag`` and ``withdraw``:
+"""A case's notes, assignee, tags, withdrawn items and a victim's minor flag from its
+page and the JSON API, as ``haechi case note``, ``assign``, ``tag``, ``withdraw`` and
+``minor``:
 permission-checked (anonymous visitors and roles without ``cases.write`` are refused),
 CSRF-protected, done once however often the form is sent, recorded under the acting
 person's name, its time in UTC with KST beside it."""
@@ -13,15 +14,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.web.analyst_kit import bearer, refused_outside
 from tests.web.conftest import client_of, log_in
 from tests.web.counsellor_kit import add_staff, form_key
 
 from haechi.app import App
 from haechi.auth import audit
-from haechi.auth.accounts import find_user
-from haechi.auth.roles import MATRIX, Perm, Role
-from haechi.auth.sessions import create_token
-from haechi.auth.types import cli_actor
+from haechi.auth.roles import Perm, Role
 from haechi.services import integrations
 from haechi.store.models import CustodyEvent
 from haechi.web.settings import WebSettings
@@ -41,6 +40,8 @@ CHANGES = {
     f"/api/cases/{REF}/tags": {"add": ["urgent"]},
     f"/cases/{REF}/items/1/withdraw": {"reason": "posted twice"},
     f"/api/cases/{REF}/items/1/withdraw": {"reason": "posted twice"},
+    f"/cases/{REF}/victims/V1/minor": {"minor": "true"},
+    f"/api/cases/{REF}/victims/V1/minor": {"minor": True},
 }
 
 
@@ -52,11 +53,6 @@ def _events(app: App, case_id: int, kind: str) -> list[dict[str, object]]:
             )
         ).scalars()
         return [json.loads(b) for b in bodies]
-
-
-def _bearer(app: App, name: str) -> dict[str, str]:
-    secret, _ = create_token(app, find_user(app, name), "test", days=1, actor=cli_actor("test"))
-    return {"authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture
@@ -80,24 +76,14 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
     app: App = web.app.state.haechi  # type: ignore[attr-defined]
     body = CHANGES[path]
     if path.startswith("/api"):
-        assert web.post(path, json=body).status_code == 401
+        refused_outside(web, Perm.CASES_WRITE, "POST", path, json=body)
     else:
-        anonymous = web.post(path, data=body)
-        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
-    for role in Role:
-        if role in MATRIX[Perm.CASES_WRITE]:
-            continue
-        if path.startswith("/api"):
-            r = web.post(path, json=body, headers=_bearer(app, f"u_{role.value}"))
-        else:
-            csrf = log_in(web, f"u_{role.value}")
-            r = web.post(path, data={"csrf_token": csrf, "key": "k" * 24, **body})
-            web.post("/logout", data={"csrf_token": csrf})
-        assert r.status_code == 403, (role, r.status_code)
+        refused_outside(web, Perm.CASES_WRITE, "POST", path, body)
     summary = get_summary(app, REF)
     assert not _events(app, summary.id, "case_note_added") and summary.assignee is None
     assert not summary.tags
     assert not _events(app, summary.id, "case_item_withdrawn")
+    assert not _events(app, summary.id, "case_subject_updated")
     assert not audit.entries(app, action="case_change")
 
 
@@ -134,19 +120,19 @@ def test_a_note_through_the_api_once_per_idempotency_key(web: TestClient) -> Non
     from haechi.cases.detail import case_detail
 
     app: App = web.app.state.haechi  # type: ignore[attr-defined]
-    headers = {**_bearer(app, "u_investigator"), "idempotency-key": "note-retry-0000001"}
+    headers = {**bearer(app, "u_investigator"), "idempotency-key": "note-retry-0000001"}
     first = web.post(ACTIONS[1], json={"text": NOTE}, headers=headers)
     again = web.post(ACTIONS[1], json={"text": NOTE}, headers=headers)
     assert first.status_code == 201 and again.status_code == 200
     assert first.json() == {"location": f"/api/cases/{REF}", "repeat": False}
     assert again.json()["repeat"] is True
     assert (
-        web.post(ACTIONS[1], json={"text": ""}, headers=_bearer(app, "u_investigator")).status_code
+        web.post(ACTIONS[1], json={"text": ""}, headers=bearer(app, "u_investigator")).status_code
         == 400
     )
     (note,) = case_detail(app, REF).notes
     assert note.text == NOTE and note.author == "u_investigator (api)"
-    got = web.get(f"/api/cases/{REF}", headers=_bearer(app, "u_investigator")).json()
+    got = web.get(f"/api/cases/{REF}", headers=bearer(app, "u_investigator")).json()
     assert [n["text"] for n in got["notes"]] == [NOTE]
 
 
@@ -173,7 +159,7 @@ def test_assigning_from_the_page_and_the_api(web: TestClient) -> None:
     assert "김수사" in web.get(f"/cases/{REF}", headers={"accept-language": "ko"}).text
 
     api = web.post(
-        f"/api/{path[1:]}", json={"assignee": None}, headers=_bearer(app, "u_support_worker")
+        f"/api/{path[1:]}", json={"assignee": None}, headers=bearer(app, "u_support_worker")
     )
     assert api.status_code == 200 and api.json() == {"case": REF, "assignee": None}
     assert get_summary(app, REF).assignee is None
@@ -203,7 +189,7 @@ def test_tagging_from_the_page_and_the_api(web: TestClient) -> None:
     changes = [e for e in _events(app, summary.id, "case_updated") if "tags" in json.dumps(e)]
     assert len(changes) == 2 and {e["actor"] for e in changes} == {"u_support_worker (web)"}
 
-    token = _bearer(app, "u_investigator")
+    token = bearer(app, "u_investigator")
     api = web.post(f"/api{path}", json={"add": ["referred"], "remove": ["긴급"]}, headers=token)
     assert api.status_code == 200 and api.json() == {"case": REF, "tags": ["dsa-2024", "referred"]}
     assert web.post(f"/api{path}", json={"add": ["a b"]}, headers=token).status_code == 400
@@ -235,7 +221,38 @@ def test_withdrawing_an_item_from_the_page_and_the_api(web: TestClient) -> None:
     (entry,) = audit.entries(app, action="case_change")
     assert entry.detail == {"did": "item_withdraw", "item_id": 1}
 
-    token = _bearer(app, "u_investigator")
+    token = bearer(app, "u_investigator")
     api = web.post(f"/api/cases/{REF}/items/2/withdraw", json={"reason": "not her"}, headers=token)
     assert api.status_code == 200 and api.json() == {"case": REF, "item": 2, "withdrawn": True}
     assert all(i.withdrawn for i in case_detail(app, REF).items)
+
+
+def test_a_victims_minor_flag_from_the_page_and_the_api(web: TestClient) -> None:
+    from haechi.cases.detail import case_detail
+    from haechi.cases.for_subject import VictimDetails, add_victim
+
+    app: App = web.app.state.haechi  # type: ignore[attr-defined]
+    assert add_victim(app, REF, VictimDetails(), display_name="한지우") == "V1"  # fictional
+    csrf = log_in(web, "u_support_worker")
+    assert 'id="minor-V1"' in web.get(f"/cases/{REF}").text
+    path = f"/cases/{REF}/victims/V1/minor"
+    assert web.post(path, data={"csrf_token": "forged", "minor": "true"}).status_code == 403
+    for _ in range(2):  # the same flag twice: one change
+        r = web.post(path, data={"csrf_token": csrf, "minor": "true"})
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{REF}#victims"
+    unknown = web.post(f"/cases/{REF}/victims/V9/minor", data={"csrf_token": csrf, "minor": "1"})
+    assert unknown.status_code == 400 and "no victim" in unknown.text
+    (victim,) = case_detail(app, REF).victims
+    assert victim.is_minor
+    page = web.get(f"/cases/{REF}", headers={"accept-language": "ko"}).text
+    assert "미성년자 아님" in page and "한지우" not in page  # her name stays redacted
+    (event,) = _events(app, case_detail(app, REF).id, "case_subject_updated")
+    assert event["actor"] == "u_support_worker (web)"
+    (entry,) = audit.entries(app, action="case_change")
+    assert entry.detail == {"did": "victim_minor", "victim": "V1", "minor": True}
+
+    token = bearer(app, "u_investigator")
+    api = web.post(f"/api{path}", json={"minor": False}, headers=token)
+    assert api.status_code == 200 and api.json() == {"case": REF, "victim": "V1", "minor": False}
+    assert not case_detail(app, REF).victims[0].is_minor
+    assert len(audit.entries(app, action="case_change")) == 2

@@ -1,6 +1,7 @@
 """A case's record beside its evidence, from its page and the JSON API: notes, the
-assignee, tags, and items withdrawn with a reason. The services ``haechi case note``,
-``assign``, ``tag`` and ``withdraw`` use (``haechi.cases.service``, ``haechi.cases.items``),
+assignee, tags, items withdrawn with a reason, and a victim's minor flag. The services
+``haechi case note``, ``assign``, ``tag``, ``withdraw`` and ``minor`` use
+(``haechi.cases.service``, ``haechi.cases.items``, ``haechi.cases.people``),
 acting as the logged-in person; each change is a signed custody event of the case and an
 audit entry."""
 
@@ -184,3 +185,46 @@ def api_withdraw(
         "item": item_id,
         "withdrawn": True,
     }
+
+
+def _minor(request: Request, case: str, label: str, is_minor: bool) -> str:
+    """A victim's staff-set minor flag (it routes Telegram notices to the child-safety
+    address) set as the person; the case's reference. The same value again changes
+    nothing and is not logged again."""
+    from haechi.cases.detail import victim_views
+    from haechi.cases.people import set_victim_minor
+    from haechi.cases.service import get_summary
+
+    app = haechi(request)
+    summary = get_summary(app, _key(case))
+    with app.db.connect() as conn:
+        before = {v.label: v.is_minor for v in victim_views(conn, summary.id, reveal=False)}
+    set_victim_minor(acting(request), summary.ref, label, is_minor)  # refuses an unknown label
+    if before.get(label) != is_minor:
+        audited(request, CASE_CHANGE, "victim_minor", f"case:{summary.ref}",
+                victim=label, minor=is_minor)  # fmt: skip
+    return summary.ref
+
+
+@router.post("/cases/{case}/victims/{label}/minor", dependencies=[needs(Perm.CASES_WRITE)])
+def minor_form(
+    request: Request, case: str, label: str, minor: Annotated[bool, Form()] = False
+) -> Response:
+    def work() -> Response:
+        return go(request, f"/cases/{_minor(request, case, label[:16], minor)}#victims")
+
+    return on_case(request, case, work)
+
+
+class MinorBody(BaseModel):
+    minor: bool
+
+
+@router.post(
+    "/api/cases/{case}/victims/{label}/minor",
+    dependencies=[needs(Perm.CASES_WRITE)],
+    tags=["api"],
+)
+def api_minor(request: Request, case: str, label: str, body: MinorBody) -> dict[str, object]:
+    ref = _minor(request, case, label[:16], body.minor)
+    return {"case": ref, "victim": label[:16], "minor": body.minor}
