@@ -145,6 +145,22 @@ def test_an_analyst_file_adds_terms_and_changes_the_version(tmp_path: Path) -> N
         ('[[rule]]\nid = "r"\nall = ["term:nope"]\n', "unknown term"),
         ('[[rule]]\nid = "r"\nall = ["colour:red"]\n', "kind:value"),
         ("this is = not toml [", "TOML"),
+        # values of the wrong type: each crashed the loader (TypeError, AttributeError,
+        # ValueError) instead of refusing the file
+        ('term = "x"\n', r"\[\[term\]\] tables"),
+        ('[term]\nid = "x"\n', r"\[\[term\]\] tables"),
+        ('[[term]]\nid = "x"\nforms = ["a"]\nstrength = ["high"]\n', "strength"),
+        ('[[term]]\nid = "x"\nforms = ["a"]\nrole = {a = 1}\n', "role"),
+        ('[[term]]\nid = "x"\nforms = ["a"]\nweight = true\n', "weight"),
+        ('[[pattern]]\nid = "p"\nregex = "a"\npoints = "many"\n', "points"),
+        ('[[rule]]\nid = "r"\nall = ["term:x"]\nscope = ["room"]\n', "scope"),
+        ('[[rule]]\nid = "r"\nall = ["intent:move"]\npoints = 1e300\n', "points"),
+        ("strengths = 3\n", r"\[strengths\] must be a table"),
+        ('sources = "news"\n', r"\[sources\] must be a table"),
+        ("scoring = 1\n", r"\[scoring\] must be a table"),
+        ('[scoring]\nscale = "wide"\n', "scoring.scale"),
+        ('[scoring]\nlevels = { high = "x" }\n', "scoring.levels.high"),
+        ("[scoring]\nnews_min_hits = nan\n", "scoring.news_min_hits"),
     ],
 )
 def test_bad_analyst_files_fail_with_a_sentence(tmp_path: Path, body: str, needle: str) -> None:

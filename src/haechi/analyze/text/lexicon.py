@@ -132,6 +132,28 @@ def _str_list(path: Path, where: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _tables(path: Path, doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """``[[key]]`` entries: an analyst's file is untrusted, so a ``key = "x"`` or a table
+    where an array of tables belongs is refused in one sentence, not crashed on."""
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _fail(path, f"{key} entries must be [[{key}]] tables")
+    return value
+
+
+def _table(path: Path, doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise _fail(path, f"[{key}] must be a table")
+    return value
+
+
+def _number(path: Path, where: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise _fail(path, f"{where} must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
 def _parse(path: Path) -> tuple[dict[str, Any], bytes]:
     data = path.read_bytes()
     if len(data) > MAX_FILE_BYTES:
@@ -162,7 +184,7 @@ _KNOWN_TERM_KEYS = {
 
 def _terms(path: Path, doc: dict[str, Any], points: dict[str, float]) -> list[Term]:
     out = []
-    for i, raw in enumerate(doc.get("term", [])):
+    for i, raw in enumerate(_tables(path, doc, "term")):
         where = f"term #{i + 1} ({raw.get('id', '?')})"
         unknown = set(raw) - _KNOWN_TERM_KEYS
         if unknown:
@@ -170,10 +192,10 @@ def _terms(path: Path, doc: dict[str, Any], points: dict[str, float]) -> list[Te
         if not isinstance(raw.get("id"), str) or not raw["id"]:
             raise _fail(path, f"{where} needs an id")
         strength = raw.get("strength", "low")
-        if strength not in points:
+        if not isinstance(strength, str) or strength not in points:
             raise _fail(path, f"{where}: strength must be one of {', '.join(points)}")
         role = raw.get("role", "signal")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise _fail(path, f"{where}: role must be signal, context or intent")
         forms = _str_list(path, f"{where} forms", raw.get("forms"))
         lemmas = _str_list(path, f"{where} lemmas", raw.get("lemmas"))
@@ -182,9 +204,7 @@ def _terms(path: Path, doc: dict[str, Any], points: dict[str, float]) -> list[Te
         bad = [x for x in lemmas if not LEMMA.fullmatch(x)]
         if bad:
             raise _fail(path, f"{where}: lemma {bad[0]!r} is not a Korean stem/TAG like 벗기/VV")
-        weight = raw.get("weight", 1.0)
-        if not isinstance(weight, int | float) or not 0 <= weight <= 10:
-            raise _fail(path, f"{where}: weight must be a number from 0 to 10")
+        weight = _number(path, f"{where}: weight", raw.get("weight", 1.0), 0, 10)
         out.append(
             Term(
                 id=raw["id"],
@@ -199,7 +219,7 @@ def _terms(path: Path, doc: dict[str, Any], points: dict[str, float]) -> list[Te
                 morph_check=bool(raw.get("morph_check", False)),
                 not_before=_str_list(path, f"{where} not_before", raw.get("not_before")),
                 not_after=_str_list(path, f"{where} not_after", raw.get("not_after")),
-                weight=float(weight),
+                weight=weight,
                 benign_in=_str_list(path, f"{where} benign_in", raw.get("benign_in")),
                 lemmas=lemmas,
                 source=path.name,
@@ -210,7 +230,7 @@ def _terms(path: Path, doc: dict[str, Any], points: dict[str, float]) -> list[Te
 
 def _patterns(path: Path, doc: dict[str, Any]) -> list[Pattern]:
     out = []
-    for i, raw in enumerate(doc.get("pattern", [])):
+    for i, raw in enumerate(_tables(path, doc, "pattern")):
         where = f"pattern #{i + 1} ({raw.get('id', '?')})"
         if not isinstance(raw.get("id"), str) or not isinstance(raw.get("regex"), str):
             raise _fail(path, f"{where} needs an id and a regex")
@@ -222,7 +242,7 @@ def _patterns(path: Path, doc: dict[str, Any]) -> list[Pattern]:
             Pattern(
                 id=raw["id"],
                 category=str(raw.get("category", "victim_detail")),
-                points=float(raw.get("points", 1)),
+                points=_number(path, f"{where}: points", raw.get("points", 1), -100, 100),
                 regex=regex,
                 prefilter=_str_list(path, f"{where} prefilter", raw.get("prefilter")),
                 notes=str(raw.get("notes", "")),
@@ -234,10 +254,10 @@ def _patterns(path: Path, doc: dict[str, Any]) -> list[Pattern]:
 
 def _rules(path: Path, doc: dict[str, Any]) -> list[Rule]:
     out = []
-    for i, raw in enumerate(doc.get("rule", [])):
+    for i, raw in enumerate(_tables(path, doc, "rule")):
         where = f"rule #{i + 1} ({raw.get('id', '?')})"
         scope = raw.get("scope", "message")
-        if scope not in SCOPES:
+        if not isinstance(scope, str) or scope not in SCOPES:
             raise _fail(path, f"{where}: scope must be message or room")
         conds = []
         for cond in _str_list(path, f"{where} all", raw.get("all")):
@@ -258,8 +278,8 @@ def _rules(path: Path, doc: dict[str, Any]) -> list[Rule]:
                 raw["id"],
                 scope,
                 tuple(conds),
-                float(raw.get("points", 1)),
-                raw.get("explain", ""),
+                _number(path, f"{where}: points", raw.get("points", 1), -100, 100),
+                str(raw.get("explain", "")),
                 path.name,
                 _str_list(path, f"{where} benign_in", raw.get("benign_in")),
             )
@@ -287,14 +307,14 @@ def load_lexicon(extra_dir: Path | None = None, extra_files: list[Path] | None =
         doc, data = _parse(path)
         digest.update(hashlib.sha256(data).digest())
         if index == 0:
-            declared = str(doc.get("lexicon", {}).get("version", "0"))
-        for key, value in doc.get("strengths", {}).items():
+            declared = str(_table(path, doc, "lexicon").get("version", "0"))
+        for key, value in _table(path, doc, "strengths").items():
             if key not in STRENGTHS or not isinstance(value, int | float):
                 raise _fail(path, f"strength {key!r} is unknown or not a number")
             points[key] = float(value)
         if "scoring" in doc:
-            scoring = _scoring(path, doc["scoring"], scoring)
-        src = doc.get("sources", {})
+            scoring = _scoring(path, _table(path, doc, "scoring"), scoring)
+        src = _table(path, doc, "sources")
         news.update(
             u.lower().lstrip("@")
             for u in _str_list(path, "news_usernames", src.get("news_usernames"))
@@ -324,7 +344,9 @@ def _scoring(path: Path, raw: dict[str, Any], base: Scoring) -> Scoring:
         if key == "levels":
             if not isinstance(value, dict):
                 raise _fail(path, "scoring.levels must be a table")
-            fields[key] = {str(k): float(v) for k, v in value.items()}
+            fields[key] = {
+                str(k): _number(path, f"scoring.levels.{k}", v, 0, 1e6) for k, v in value.items()
+            }
         elif key in (
             "scale",
             "news_factor",
@@ -334,9 +356,9 @@ def _scoring(path: Path, raw: dict[str, Any], base: Scoring) -> Scoring:
             "intent_veto",
             "message_flag",
         ):
-            fields[key] = float(value)
+            fields[key] = _number(path, f"scoring.{key}", value, -1e6, 1e6)
         elif key == "news_min_hits":
-            fields[key] = int(value)
+            fields[key] = int(_number(path, f"scoring.{key}", value, 0, 1e6))
         else:
             raise _fail(path, f"unknown scoring setting {key!r}")
     merged = {**base.__dict__, **fields}
