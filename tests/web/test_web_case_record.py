@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.web.analyst_kit import bearer, refused_outside
-from tests.web.conftest import client_of, log_in
+from tests.web.conftest import PASSWORD, client_of, log_in
 from tests.web.counsellor_kit import add_staff, form_key
 
 from haechi.app import App
@@ -36,6 +36,8 @@ CHANGES = {
     **{path: {"text": NOTE} for path in ACTIONS},
     f"/cases/{REF}/assign": {"assignee": "lee"},
     f"/api/cases/{REF}/assign": {"assignee": "lee"},
+    f"/cases/{REF}/unit": {"unit": "cyber-2"},
+    f"/api/cases/{REF}/unit": {"unit": "cyber-2"},
     f"/cases/{REF}/tags": {"add": "urgent"},
     f"/api/cases/{REF}/tags": {"add": ["urgent"]},
     f"/cases/{REF}/items/1/withdraw": {"reason": "posted twice"},
@@ -81,7 +83,7 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
         refused_outside(web, Perm.CASES_WRITE, "POST", path, body)
     summary = get_summary(app, REF)
     assert not _events(app, summary.id, "case_note_added") and summary.assignee is None
-    assert not summary.tags
+    assert not summary.tags and summary.unit is None
     assert not _events(app, summary.id, "case_item_withdrawn")
     assert not _events(app, summary.id, "case_subject_updated")
     assert not audit.entries(app, action="case_change")
@@ -256,3 +258,45 @@ def test_a_victims_minor_flag_from_the_page_and_the_api(web: TestClient) -> None
     assert api.status_code == 200 and api.json() == {"case": REF, "victim": "V1", "minor": False}
     assert not case_detail(app, REF).victims[0].is_minor
     assert len(audit.entries(app, action="case_change")) == 2
+
+
+def test_moving_a_case_to_another_unit_from_the_page_and_the_api(web: TestClient) -> None:
+    from haechi.auth.accounts import add_user
+    from haechi.auth.types import cli_actor
+    from haechi.cases.service import get_summary
+
+    app: App = web.app.state.haechi  # type: ignore[attr-defined]
+    add_user(app, "u_lead", PASSWORD, "investigator", actor=cli_actor("test"),
+             reason="test account", all_units=True)  # fmt: skip
+    path = f"/cases/{REF}/unit"
+    csrf = log_in(web, "u_investigator")  # sees only the default unit: refused, no form
+    assert 'id="unit-form"' not in web.get(f"/cases/{REF}").text
+    own = web.post(path, data={"csrf_token": csrf, "unit": "cyber-2"})
+    assert own.status_code == 400 and "Only someone who sees every unit" in own.text
+    assert get_summary(app, REF).unit is None
+
+    csrf = log_in(web, "u_lead")
+    assert 'id="unit-form"' in web.get(f"/cases/{REF}").text
+    assert web.post(path, data={"csrf_token": "forged", "unit": "x"}).status_code == 403
+    bad = web.post(path, data={"csrf_token": csrf, "unit": "<b>"})
+    assert bad.status_code == 400 and "is not a unit name" in bad.text
+    for _ in range(2):  # the same unit twice: one change
+        r = web.post(path, data={"csrf_token": csrf, "unit": " 사이버 2팀 "})
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{REF}"
+    summary = get_summary(app, REF)
+    assert summary.unit == "사이버 2팀"
+    (entry,) = audit.entries(app, action="case_change")
+    assert entry.username == "u_lead"
+    assert entry.detail == {"did": "case_unit", "unit": "사이버 2팀", "previous": None}
+    moves = [e for e in _events(app, summary.id, "case_updated") if '"unit"' in json.dumps(e)]
+    (event,) = moves
+    assert event["actor"] == "u_lead (web)"
+    page = web.get(f"/cases/{REF}", headers={"accept-language": "ko"}).text
+    assert "이 부서로 이관" in page and '<bdi translate="no">사이버 2팀</bdi>' in page
+
+    api = web.post(f"/api{path}", json={"unit": None}, headers=bearer(app, "u_lead"))
+    assert api.status_code == 200 and api.json() == {"case": REF, "unit": None}
+    assert get_summary(app, REF).unit is None
+    assert len(audit.entries(app, action="case_change")) == 2
+    refused = web.post(f"/api{path}", json={"unit": "x"}, headers=bearer(app, "u_investigator"))
+    assert refused.status_code == 400

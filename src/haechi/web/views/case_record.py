@@ -1,18 +1,20 @@
 """A case's record beside its evidence, from its page and the JSON API: notes, the
-assignee, tags, items withdrawn with a reason, and a victim's minor flag. The services
-``haechi case note``, ``assign``, ``tag``, ``withdraw`` and ``minor`` use
+assignee, its unit, tags, items withdrawn with a reason, and a victim's minor flag. The
+services ``haechi case note``, ``assign``, ``unit``, ``tag``, ``withdraw`` and ``minor`` use
 (``haechi.cases.service``, ``haechi.cases.items``, ``haechi.cases.people``),
 acting as the logged-in person; each change is a signed custody event of the case and an
 audit entry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from haechi.app import App
 from haechi.auth.roles import Perm
 from haechi.cases.service import MAX_TEXT
 from haechi.web.actions import CASE_CHANGE, acting, audited, go, once
@@ -61,18 +63,39 @@ def api_add_note(request: Request, case: str, body: NoteBody, key: Key = None) -
     )
 
 
-def _assign(request: Request, case: str, who: str | None) -> tuple[str, str | None]:
-    """The case assigned to ``who`` (blank: nobody) as the person; its reference and
-    assignee. The same assignee again changes nothing and is not logged again."""
-    from haechi.cases.service import assign, get_summary
+def _field(
+    request: Request, case: str, field: str, did: str, change: Callable[[App, int], None]
+) -> tuple[str, str | None]:
+    """``change(app as the person, case id)`` done and, when the case's ``field`` (its
+    assignee or unit) moved, audited as case_change/``did`` with the previous value;
+    its reference and the field's value. The same value again is not logged again."""
+    from haechi.cases.service import get_summary
 
-    before = get_summary(haechi(request), _key(case))
+    app = haechi(request)
+    before = get_summary(app, _key(case))
+    change(acting(request), before.id)
+    was, now = getattr(before, field), getattr(get_summary(app, before.id), field)
+    if was != now:
+        audited(request, CASE_CHANGE, did, f"case:{before.ref}",
+                **{field: now, "previous": was})  # fmt: skip
+    return before.ref, now
+
+
+def _assign(request: Request, case: str, who: str | None) -> tuple[str, str | None]:
+    """The case assigned to ``who`` (blank: nobody) as the person."""
+    from haechi.cases.service import assign
+
     who = (who or "").strip() or None
-    assign(acting(request), before.id, who)
-    if before.assignee != who:
-        audited(request, CASE_CHANGE, "case_assign", f"case:{before.ref}",
-                assignee=who, previous=before.assignee)  # fmt: skip
-    return before.ref, who
+    ref, _ = _field(request, case, "assignee", "case_assign", lambda a, c: assign(a, c, who))
+    return ref, who
+
+
+def _unit(request: Request, case: str, unit: str | None) -> tuple[str, str | None]:
+    """The case moved to ``unit`` (blank: the default unit) as the person, who must see
+    every unit (the service refuses anyone else with its sentence)."""
+    from haechi.cases.service import set_case_unit
+
+    return _field(request, case, "unit", "case_unit", lambda a, c: set_case_unit(a, c, unit))
 
 
 @router.post("/cases/{case}/assign", dependencies=[needs(Perm.CASES_WRITE)])
@@ -84,14 +107,31 @@ def assign_form(
     )
 
 
+@router.post("/cases/{case}/unit", dependencies=[needs(Perm.CASES_WRITE)])
+def unit_form(
+    request: Request, case: str, unit: Annotated[str, Form(max_length=64)] = ""
+) -> Response:
+    return on_case(request, case, lambda: go(request, f"/cases/{_unit(request, case, unit)[0]}"))
+
+
 class AssignBody(BaseModel):
     assignee: str | None = Field(default=None, max_length=128)  # none or blank: unassign
+
+
+class UnitBody(BaseModel):
+    unit: str | None = Field(default=None, max_length=64)  # none or blank: the default unit
 
 
 @router.post("/api/cases/{case}/assign", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
 def api_assign(request: Request, case: str, body: AssignBody) -> dict[str, str | None]:
     ref, who = _assign(request, case, body.assignee)
     return {"case": ref, "assignee": who}
+
+
+@router.post("/api/cases/{case}/unit", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
+def api_unit(request: Request, case: str, body: UnitBody) -> dict[str, str | None]:
+    ref, unit = _unit(request, case, body.unit)
+    return {"case": ref, "unit": unit}
 
 
 def _tag(request: Request, case: str, add: list[str], remove: list[str]) -> tuple[str, list[str]]:
