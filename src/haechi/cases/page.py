@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from haechi.app import App
-from haechi.cases.detail import item_views, note_views, victim_views
+from haechi.cases.detail import item_views, note_views, suspect_views, victim_views
 from haechi.cases.model import CaseDetail, ItemView
 from haechi.cases.service import case_row, summaries
 from haechi.store.models import Chat, Media, Message
@@ -39,6 +39,7 @@ def case_page(app: App, case: int | str, *, offset: int = 0, limit: int = ITEMS_
         )
         detail.items = item_views(conn, row.id, limit=limit, offset=offset)
         detail.victims = victim_views(conn, row.id, reveal=False)
+        detail.suspects = suspect_views(conn, row.id)
         detail.notes = note_views(conn, row.id)
         total = conn.execute(
             select(func.count()).select_from(CaseItem).where(CaseItem.case_id == row.id)

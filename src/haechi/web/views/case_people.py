@@ -1,0 +1,156 @@
+"""A case's suspects from its page and the JSON API: each with the identifiers they were
+seen with, added, and their apprehension (검거) or detention (구속) recorded with its time
+(what ``/stats`` counts). The services ``haechi case suspect`` and ``suspect-status`` use
+(``haechi.cases.people``), acting as the logged-in person; each change is a signed custody
+event of the case and an audit entry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from haechi.auth.roles import Perm
+from haechi.web.actions import CASE_CHANGE, acting, audited, go, once
+from haechi.web.auth import haechi, needs
+from haechi.web.views.api_cases import Key, _once
+from haechi.web.views.cases import on_case
+
+router = APIRouter()
+MAX_IDENTIFIERS = 50
+
+
+def _key(case: str) -> str:
+    return case.strip()[:64]
+
+
+def _lines(text: str) -> list[tuple[str, str]]:
+    """``kind=value`` a line; a line without ``=`` is its kind alone (the service refuses it)."""
+    pairs = []
+    for line in text.splitlines():
+        kind, _, value = line.strip().partition("=")
+        if kind or value:
+            pairs.append((kind.strip(), value.strip()))
+    return pairs[:MAX_IDENTIFIERS]
+
+
+def _add_suspect(
+    request: Request,
+    case: str,
+    identifiers: list[tuple[str, str]],
+    *,
+    account: str | None,
+    age: int | None,
+    band: str | None,
+    note: str | None,
+) -> str:
+    """The suspect recorded as the person; where they are shown."""
+    from haechi.cases.people import add_suspect
+    from haechi.cases.service import get_summary
+
+    ref = get_summary(haechi(request), _key(case)).ref
+    label = add_suspect(acting(request), ref, identifiers=identifiers, account=account or None,
+                        age=age, band=band or None, note=note or None)  # fmt: skip
+    audited(request, CASE_CHANGE, "case_suspect", f"case:{ref}", suspect=label)
+    return f"/cases/{ref}#suspect-{label}"
+
+
+def _age(text: str) -> int | None:
+    from haechi.cases.for_subject import parse_age
+
+    return parse_age(text)
+
+
+@router.post("/cases/{case}/suspects", dependencies=[needs(Perm.CASES_WRITE)])
+def add_suspect_form(
+    request: Request,
+    case: str,
+    identifiers: Annotated[str, Form(max_length=20000)] = "",
+    account: Annotated[str, Form(max_length=128)] = "",
+    age: Annotated[str, Form(max_length=3)] = "",
+    age_band: Annotated[str, Form(max_length=16)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    def work() -> str:
+        return _add_suspect(request, case, _lines(identifiers), account=account.strip(),
+                            age=_age(age), band=age_band, note=note.strip())  # fmt: skip
+
+    return on_case(request, case, lambda: once(request, key, "case_suspect", work))
+
+
+class SuspectBody(BaseModel):
+    identifiers: list[tuple[str, str]] = Field(default_factory=list, max_length=MAX_IDENTIFIERS)
+    account: str | None = Field(default=None, max_length=128)
+    age: int | None = None
+    age_band: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/api/cases/{case}/suspects", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
+def api_add_suspect(
+    request: Request, case: str, body: SuspectBody, key: Key = None
+) -> JSONResponse:
+    def work() -> str:
+        url = _add_suspect(request, case, body.identifiers, account=body.account, age=body.age,
+                           band=body.age_band, note=body.note)  # fmt: skip
+        return "/api" + url.split("#")[0]
+
+    return _once(request, key, "case_suspect", work)
+
+
+def _status(
+    request: Request, case: str, label: str, status: str, at: str | None, age: int | None
+) -> str:
+    """A suspect's status set as the person (apprehended and detained with their time);
+    the case's reference. The status they have already changes nothing and is not logged
+    again (a second submit does not move the recorded time)."""
+    from haechi.cases.detail import suspect_views
+    from haechi.cases.people import set_suspect_status
+    from haechi.cases.service import get_summary
+
+    app = haechi(request)
+    summary = get_summary(app, _key(case))
+    with app.db.connect() as conn:
+        before = {s.label: s for s in suspect_views(conn, summary.id)}
+    now = before.get(label)
+    if now is not None and now.status == status and age in (None, now.age):
+        return summary.ref
+    set_suspect_status(acting(request), summary.ref, label, status, at=at or None, age=age)
+    audited(request, CASE_CHANGE, "suspect_status", f"case:{summary.ref}",
+            suspect=label, status=status, previous=now.status if now else None)  # fmt: skip
+    return summary.ref
+
+
+@router.post("/cases/{case}/suspects/{label}/status", dependencies=[needs(Perm.CASES_WRITE)])
+def status_form(
+    request: Request,
+    case: str,
+    label: str,
+    status: Annotated[str, Form(max_length=16)] = "",
+    at: Annotated[str, Form(max_length=40)] = "",
+    age: Annotated[str, Form(max_length=3)] = "",
+) -> Response:
+    def work() -> Response:
+        ref = _status(request, case, label[:16], status, at.strip(), _age(age))
+        return go(request, f"/cases/{ref}#suspect-{label[:16]}")
+
+    return on_case(request, case, work)
+
+
+class StatusBody(BaseModel):
+    status: str = Field(max_length=16)
+    at: str | None = Field(default=None, max_length=40)  # ISO 8601 with its zone
+    age: int | None = None
+
+
+@router.post(
+    "/api/cases/{case}/suspects/{label}/status",
+    dependencies=[needs(Perm.CASES_WRITE)],
+    tags=["api"],
+)
+def api_status(request: Request, case: str, label: str, body: StatusBody) -> dict[str, object]:
+    ref = _status(request, case, label[:16], body.status, body.at, body.age)
+    return {"case": ref, "suspect": label[:16], "status": body.status}
