@@ -145,3 +145,60 @@ def test_the_api_adds_a_suspect_once_per_key_and_sets_a_status(web: TestClient) 
         f"/api/cases/{ref}/suspects/S9/status", json={"status": "detained"}, headers=auth
     )
     assert bad.status_code == 400 and "S9" in bad.text
+
+
+FACE = {"/cases/{ref}/victims/V1/face": {"subject": "SUBJ-1"}}
+
+
+def _victim(web: TestClient, ref: str, *, consent: bool) -> int:
+    from haechi.cases.people import add_victim, record_consent
+
+    case_id = _case(web, ref, suspect=False)
+    add_victim(_app(web), ref, age=17)
+    if consent:
+        record_consent(_app(web), ref, "V1", "face_search")
+    return case_id
+
+
+def test_linking_a_victim_to_her_subject_is_refused_outside_the_matrix(web: TestClient) -> None:
+    app, ref = _app(web), "FACE-2024-0"
+    case_id = _victim(web, ref, consent=True)
+    path = f"/cases/{ref}/victims/V1/face"
+    refused_outside(web, Perm.CASES_WRITE, "POST", path, {"subject": "SUBJ-1"})
+    refused_outside(web, Perm.CASES_WRITE, "POST", f"/api{path}", json={"subject": "SUBJ-1"})
+    assert not _events(app, case_id, "case_subject_updated")
+    assert not audit.entries(app, action="case_change", subject=f"case:{ref}")
+
+
+def test_linking_needs_her_face_search_consent_and_happens_once(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from haechi.cases import seams
+    from haechi.cases.detail import case_detail
+
+    monkeypatch.setattr(seams, "faces_subject_exists", lambda app, ref: ref == "SUBJ-1")
+    app = _app(web)
+    _victim(web, "FACE-2024-1", consent=False)
+    case_id = _victim(web, "FACE-2024-2", consent=True)
+    csrf = log_in(web, "u_support_worker")
+    form = {"csrf_token": csrf, "subject": "SUBJ-1"}
+    refused = web.post("/cases/FACE-2024-1/victims/V1/face", data=form)
+    assert refused.status_code == 400 and refused.text.count('id="case-error"') == 1
+    assert "face search" in refused.text
+    unknown = web.post("/cases/FACE-2024-2/victims/V1/face", data={**form, "subject": "SUBJ-9"})
+    assert unknown.status_code == 400 and "SUBJ-9" in unknown.text
+    action = "/cases/FACE-2024-2/victims/V1/face"
+    first, again = web.post(action, data=form), web.post(action, data=form)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == "/cases/FACE-2024-2#victims"
+    (victim,) = case_detail(app, "FACE-2024-2").victims
+    assert victim.faces_subject_ref == "SUBJ-1"
+    assert len(_events(app, case_id, "case_subject_updated")) == 1
+    (entry,) = audit.entries(app, action="case_change", subject="case:FACE-2024-2")
+    assert entry.username == "u_support_worker" and entry.detail["did"] == "victim_face"
+    shown = web.get("/cases/FACE-2024-2", headers={"accept-language": "ko"}).text
+    assert "얼굴 대상자 연결" in shown and "SUBJ-1" in shown
+    web.cookies.clear()
+    r = web.post(f"/api{action}", json={"subject": "SUBJ-1"}, headers=bearer(app, "u_investigator"))
+    assert r.status_code == 200 and r.json()["subject"] == "SUBJ-1"
+    assert len(_events(app, case_id, "case_subject_updated")) == 1

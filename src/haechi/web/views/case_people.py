@@ -2,7 +2,8 @@
 seen with, added, and their apprehension (검거) or detention (구속) recorded with its time
 (what ``/stats`` counts). The services ``haechi case suspect`` and ``suspect-status`` use
 (``haechi.cases.people``), acting as the logged-in person; each change is a signed custody
-event of the case and an audit entry."""
+event of the case and an audit entry. Also a victim linked to her consenting face
+subject, as ``haechi case link-face``."""
 
 from __future__ import annotations
 
@@ -154,3 +155,48 @@ class StatusBody(BaseModel):
 def api_status(request: Request, case: str, label: str, body: StatusBody) -> dict[str, object]:
     ref = _status(request, case, label[:16], body.status, body.at, body.age)
     return {"case": ref, "suspect": label[:16], "status": body.status}
+
+
+def _link_face(request: Request, case: str, label: str, subject: str) -> str:
+    """A victim tied to her consenting face subject as the person; the case's reference.
+    The service decides whether her consent covers it; the subject she is linked to
+    already changes nothing and is not logged again."""
+    from haechi.cases.detail import victim_views
+    from haechi.cases.people import link_faces_subject
+    from haechi.cases.service import get_summary
+
+    app = haechi(request)
+    summary = get_summary(app, _key(case))
+    with app.db.connect() as conn:
+        before = {v.label: v.faces_subject_ref for v in victim_views(conn, summary.id)}
+    subject = subject.strip()
+    if label in before and before[label] == subject:
+        return summary.ref
+    link_faces_subject(acting(request), summary.ref, label, subject)  # refuses without consent
+    audited(request, CASE_CHANGE, "victim_face", f"case:{summary.ref}",
+            victim=label, faces_subject=subject, previous=before.get(label))  # fmt: skip
+    return summary.ref
+
+
+@router.post("/cases/{case}/victims/{label}/face", dependencies=[needs(Perm.CASES_WRITE)])
+def link_face_form(
+    request: Request, case: str, label: str, subject: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
+    def work() -> Response:
+        return go(request, f"/cases/{_link_face(request, case, label[:16], subject)}#victims")
+
+    return on_case(request, case, work)
+
+
+class FaceBody(BaseModel):
+    subject: str = Field(min_length=1, max_length=128)
+
+
+@router.post(
+    "/api/cases/{case}/victims/{label}/face",
+    dependencies=[needs(Perm.CASES_WRITE)],
+    tags=["api"],
+)
+def api_link_face(request: Request, case: str, label: str, body: FaceBody) -> dict[str, object]:
+    ref = _link_face(request, case, label[:16], body.subject)
+    return {"case": ref, "victim": label[:16], "subject": body.subject.strip()}
