@@ -31,12 +31,15 @@ pytestmark = pytest.mark.skipif(
 REF = "NOTE-2024-1"
 NOTE = "피해자 상담 2회차: 삭제 요청 동의 확인"  # fictional
 ACTIONS = [f"/cases/{REF}/notes", f"/api/cases/{REF}/notes"]
+LINK = "https://t.me/example_reposts/7"  # fictional
 # Every route of this module with a body that would change the case.
 CHANGES = {
     **{path: {"text": NOTE} for path in ACTIONS},
     f"/cases/{REF}/assign": {"assignee": "lee"},
     f"/api/cases/{REF}/assign": {"assignee": "lee"},
     f"/cases/{REF}/unit": {"unit": "cyber-2"},
+    f"/cases/{REF}/links": {"url": LINK},
+    f"/api/cases/{REF}/links": {"url": LINK},
     f"/api/cases/{REF}/unit": {"unit": "cyber-2"},
     f"/cases/{REF}/tags": {"add": "urgent"},
     f"/api/cases/{REF}/tags": {"add": ["urgent"]},
@@ -83,7 +86,7 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
         refused_outside(web, Perm.CASES_WRITE, "POST", path, body)
     summary = get_summary(app, REF)
     assert not _events(app, summary.id, "case_note_added") and summary.assignee is None
-    assert not summary.tags and summary.unit is None
+    assert not summary.tags and summary.unit is None and summary.items == 2
     assert not _events(app, summary.id, "case_item_withdrawn")
     assert not _events(app, summary.id, "case_subject_updated")
     assert not audit.entries(app, action="case_change")
@@ -300,3 +303,37 @@ def test_moving_a_case_to_another_unit_from_the_page_and_the_api(web: TestClient
     assert len(audit.entries(app, action="case_change")) == 2
     refused = web.post(f"/api{path}", json={"unit": "x"}, headers=bearer(app, "u_investigator"))
     assert refused.status_code == 400
+
+
+def test_a_reported_link_from_the_page_and_the_api(web: TestClient) -> None:
+    from haechi.cases.detail import case_detail
+
+    app: App = web.app.state.haechi  # type: ignore[attr-defined]
+    csrf = log_in(web, "u_support_worker")
+    assert 'id="link-form"' in web.get(f"/cases/{REF}").text
+    path = f"/cases/{REF}/links"
+    assert web.post(path, data={"csrf_token": "forged", "url": LINK}).status_code == 403
+    bad = web.post(path, data={"csrf_token": csrf, "url": "javascript:alert(1)"})
+    assert bad.status_code == 400 and "is not an http(s) URL" in bad.text
+    for _ in range(2):  # the same link twice: one item
+        r = web.post(path, data={"csrf_token": csrf, "url": f" {LINK} ", "note": "피해자 제보"})
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{REF}#items"
+    detail = case_detail(app, REF)
+    (item,) = [i for i in detail.items if i.url == LINK]
+    assert item.kind == "link" and len(detail.items) == 3
+    (entry,) = audit.entries(app, action="case_change")
+    assert entry.username == "u_support_worker"
+    assert entry.detail == {"did": "case_link", "item_id": item.id}
+    added = [e for e in _events(app, detail.id, "case_item_added") if LINK in json.dumps(e)]
+    assert [e["actor"] for e in added] == ["u_support_worker (web)"]
+    page = web.get(f"/cases/{REF}", headers={"accept-language": "ko"}).text
+    assert "신고된 링크 추가" in page and f'<bdi class="url" translate="no">{LINK}</bdi>' in page
+
+    token = bearer(app, "u_investigator")
+    api = web.post(f"/api{path}", json={"url": "t.me/example_reposts/8"}, headers=token)
+    assert api.status_code == 201 and api.json()["added"] is True
+    again = web.post(f"/api{path}", json={"url": "t.me/example_reposts/8"}, headers=token)
+    assert again.status_code == 200 and again.json() == {**api.json(), "added": False}
+    assert web.post(f"/api{path}", json={"url": "ftp://x"}, headers=token).status_code == 400
+    assert len(case_detail(app, REF).items) == 4
+    assert len(audit.entries(app, action="case_change")) == 2

@@ -1,6 +1,7 @@
 """A case's record beside its evidence, from its page and the JSON API: notes, the
-assignee, its unit, tags, items withdrawn with a reason, and a victim's minor flag. The
-services ``haechi case note``, ``assign``, ``unit``, ``tag``, ``withdraw`` and ``minor`` use
+assignee, its unit, tags, reported links, items withdrawn with a reason, and a victim's
+minor flag. The services ``haechi case note``, ``assign``, ``unit``, ``tag``, ``add-link``,
+``withdraw`` and ``minor`` use
 (``haechi.cases.service``, ``haechi.cases.items``, ``haechi.cases.people``),
 acting as the logged-in person; each change is a signed custody event of the case and an
 audit entry."""
@@ -16,6 +17,8 @@ from pydantic import BaseModel, Field
 
 from haechi.app import App
 from haechi.auth.roles import Perm
+from haechi.cases.items import AddedItem
+from haechi.cases.links import MAX_URL
 from haechi.cases.service import MAX_TEXT
 from haechi.web.actions import CASE_CHANGE, acting, audited, go, once
 from haechi.web.auth import haechi, needs
@@ -24,6 +27,7 @@ from haechi.web.views.cases import on_case
 
 router = APIRouter()
 MAX_REASON = 2000  # why an item is withdrawn
+MAX_NOTE = 2000  # where a reported link came from, what a finding says
 
 
 def _key(case: str) -> str:
@@ -268,3 +272,57 @@ class MinorBody(BaseModel):
 def api_minor(request: Request, case: str, label: str, body: MinorBody) -> dict[str, object]:
     ref = _minor(request, case, label[:16], body.minor)
     return {"case": ref, "victim": label[:16], "minor": body.minor}
+
+
+def _item(
+    request: Request, case: str, did: str, add: Callable[[App, str], AddedItem]
+) -> tuple[str, AddedItem]:
+    """``add(app as the person, case reference)``, the service that adds one item; the
+    case's reference and the item. An item the case holds already (the same link, the
+    same finding) is not added or logged again."""
+    from haechi.cases.service import get_summary
+
+    ref = get_summary(haechi(request), _key(case)).ref
+    added = add(acting(request), ref)
+    if added.created:
+        audited(request, CASE_CHANGE, did, f"case:{ref}", item_id=added.id)
+    return ref, added
+
+
+def _added(ref: str, added: AddedItem) -> JSONResponse:
+    return JSONResponse(
+        {"case": ref, "item": added.id, "added": added.created},
+        status_code=201 if added.created else 200,
+    )
+
+
+def _link(request: Request, case: str, url: str, note: str) -> tuple[str, AddedItem]:
+    """A link reported but not captured, added as the person (the service checks it is a
+    plain http(s) address; notices can name it)."""
+    from haechi.cases.items import add_link
+
+    note = note.strip()
+    return _item(request, case, "case_link",
+                 lambda app, ref: add_link(app, ref, url, note=note or None))  # fmt: skip
+
+
+@router.post("/cases/{case}/links", dependencies=[needs(Perm.CASES_WRITE)])
+def link_form(
+    request: Request,
+    case: str,
+    url: Annotated[str, Form(max_length=MAX_URL + 64)] = "",
+    note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+) -> Response:
+    return on_case(
+        request, case, lambda: go(request, f"/cases/{_link(request, case, url, note)[0]}#items")
+    )
+
+
+class LinkBody(BaseModel):
+    url: str = Field(max_length=MAX_URL + 64)
+    note: str = Field(default="", max_length=MAX_NOTE)  # where it came from
+
+
+@router.post("/api/cases/{case}/links", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
+def api_link(request: Request, case: str, body: LinkBody) -> JSONResponse:
+    return _added(*_link(request, case, body.url, body.note))
