@@ -32,6 +32,7 @@ REF = "NOTE-2024-1"
 NOTE = "피해자 상담 2회차: 삭제 요청 동의 확인"  # fictional
 ACTIONS = [f"/cases/{REF}/notes", f"/api/cases/{REF}/notes"]
 LINK = "https://t.me/example_reposts/7"  # fictional
+FINDING = "note:successor room announced in the old one"  # fictional
 # Every route of this module with a body that would change the case.
 CHANGES = {
     **{path: {"text": NOTE} for path in ACTIONS},
@@ -40,6 +41,8 @@ CHANGES = {
     f"/cases/{REF}/unit": {"unit": "cyber-2"},
     f"/cases/{REF}/links": {"url": LINK},
     f"/api/cases/{REF}/links": {"url": LINK},
+    f"/cases/{REF}/findings": {"finding": FINDING},
+    f"/api/cases/{REF}/findings": {"finding": FINDING},
     f"/api/cases/{REF}/unit": {"unit": "cyber-2"},
     f"/cases/{REF}/tags": {"add": "urgent"},
     f"/api/cases/{REF}/tags": {"add": ["urgent"]},
@@ -336,4 +339,38 @@ def test_a_reported_link_from_the_page_and_the_api(web: TestClient) -> None:
     assert again.status_code == 200 and again.json() == {**api.json(), "added": False}
     assert web.post(f"/api{path}", json={"url": "ftp://x"}, headers=token).status_code == 400
     assert len(case_detail(app, REF).items) == 4
+    assert len(audit.entries(app, action="case_change")) == 2
+
+
+def test_a_map_finding_from_the_page_and_the_api(web: TestClient) -> None:
+    from haechi.cases.detail import case_detail
+
+    app: App = web.app.state.haechi  # type: ignore[attr-defined]
+    csrf = log_in(web, "u_investigator")
+    assert 'id="finding-form"' in web.get(f"/cases/{REF}").text
+    path = f"/cases/{REF}/findings"
+    form = {"csrf_token": csrf, "finding": FINDING, "note": "<b>이전 방</b>"}
+    assert web.post(path, data={**form, "csrf_token": "forged"}).status_code == 403
+    unknown = web.post(path, data={**form, "finding": "chat:999"})
+    assert unknown.status_code == 400 and "Nothing in the store is chat:999" in unknown.text
+    bad_url = web.post(path, data={**form, "url": "javascript:x"})
+    assert bad_url.status_code == 400 and "is not an http(s) URL" in bad_url.text
+    for _ in range(2):  # the same finding twice: one item
+        r = web.post(path, data=form)
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{REF}#items"
+    detail = case_detail(app, REF)
+    (item,) = [i for i in detail.items if i.kind == "finding"]
+    (entry,) = audit.entries(app, action="case_change")
+    assert entry.detail == {"did": "case_finding", "item_id": item.id}
+    added = [e for e in _events(app, detail.id, "case_item_added") if "finding" in json.dumps(e)]
+    assert [e["actor"] for e in added] == ["u_investigator (web)"]
+    page = web.get(f"/cases/{REF}", headers={"accept-language": "ko"}).text
+    assert "네트워크 지도 발견 사항 추가" in page and "<b>이전 방</b>" not in page
+
+    token = bearer(app, "u_support_worker")
+    body = {"finding": "note:the same wallet in both rooms"}
+    api = web.post(f"/api{path}", json=body, headers=token)
+    assert api.status_code == 201 and api.json()["added"] is True
+    assert web.post(f"/api{path}", json=body, headers=token).json()["added"] is False
+    assert web.post(f"/api{path}", json={"finding": "x"}, headers=token).status_code == 400
     assert len(audit.entries(app, action="case_change")) == 2

@@ -1,7 +1,7 @@
 """A case's record beside its evidence, from its page and the JSON API: notes, the
-assignee, its unit, tags, reported links, items withdrawn with a reason, and a victim's
-minor flag. The services ``haechi case note``, ``assign``, ``unit``, ``tag``, ``add-link``,
-``withdraw`` and ``minor`` use
+assignee, its unit, tags, reported links, map findings, items withdrawn with a reason,
+and a victim's minor flag. The services ``haechi case note``, ``assign``, ``unit``,
+``tag``, ``add-link``, ``add-finding``, ``withdraw`` and ``minor`` use
 (``haechi.cases.service``, ``haechi.cases.items``, ``haechi.cases.people``),
 acting as the logged-in person; each change is a signed custody event of the case and an
 audit entry."""
@@ -326,3 +326,45 @@ class LinkBody(BaseModel):
 @router.post("/api/cases/{case}/links", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
 def api_link(request: Request, case: str, body: LinkBody) -> JSONResponse:
     return _added(*_link(request, case, body.url, body.note))
+
+
+def _finding(
+    request: Request, case: str, finding: str, chat: str, url: str, note: str
+) -> tuple[str, AddedItem]:
+    """A network-map finding (a node the store has, or ``note:`` free text) added as the
+    person; the service refuses a node it does not have, an unknown chat, a bad URL."""
+    from haechi.cases.items import add_external
+    from haechi.cases.model import ItemKind
+
+    chat, url, note = chat.strip(), url.strip(), note.strip()
+    return _item(request, case, "case_finding", lambda app, ref: add_external(
+        app, ref, ItemKind.FINDING, finding, chat=chat or None, url=url or None,
+        detail={"note": note} if note else None))  # fmt: skip
+
+
+@router.post("/cases/{case}/findings", dependencies=[needs(Perm.CASES_WRITE)])
+def finding_form(
+    request: Request,
+    case: str,
+    finding: Annotated[str, Form(max_length=256)] = "",
+    chat: Annotated[str, Form(max_length=256)] = "",
+    url: Annotated[str, Form(max_length=MAX_URL + 64)] = "",
+    note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+) -> Response:
+    def work() -> Response:
+        ref, _ = _finding(request, case, finding, chat, url, note)
+        return go(request, f"/cases/{ref}#items")
+
+    return on_case(request, case, work)
+
+
+class FindingBody(BaseModel):
+    finding: str = Field(max_length=256)  # chat:12, account:7, btc:<address>, note:<text>, ...
+    chat: str = Field(default="", max_length=256)
+    url: str = Field(default="", max_length=MAX_URL + 64)
+    note: str = Field(default="", max_length=MAX_NOTE)
+
+
+@router.post("/api/cases/{case}/findings", dependencies=[needs(Perm.CASES_WRITE)], tags=["api"])
+def api_finding(request: Request, case: str, body: FindingBody) -> JSONResponse:
+    return _added(*_finding(request, case, body.finding, body.chat, body.url, body.note))
