@@ -107,11 +107,15 @@ def test_sessions_limits_and_jobs_are_shared(server: tuple[str, Path]) -> None:
         me = client.get("/me")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', me.text)
         assert csrf
-        # The session made by one process is known to the other: 40 requests, each on a
-        # connection of its own, all logged in.
-        for _ in range(40):
+        # The session made by one process is known to the other: requests, each on a
+        # connection of its own, all logged in, until both processes have answered. Which
+        # process accepts a connection is the kernel's choice; on a busy machine one may
+        # take 40 in a row, so ask up to 400 times (a single-process server still fails).
+        for i in range(400):
             r = client.get("/cases")
             assert r.status_code == 200, r.status_code
+            if i >= 39 and i % 20 == 19 and len(_workers_seen(home)) == 2:
+                break
         assert len(_workers_seen(home)) == 2, "both server processes answered"
         # The background-job queue: jobs queued through either process run once each.
         headers = {"x-csrf-token": csrf.group(1)}
