@@ -500,4 +500,6 @@ def test_the_matches_page_says_which_region_matched(demo_app: App) -> None:
             ko = web.get(f"/matches?before={m.id + 1}",
                          headers={"accept-language": "ko"}).text  # fmt: skip
             assert describe_region(m.details, "ko") in ko
+            row_ko = ko.split(f'id="match-{m.id}"', 1)[1].split("</tr>", 1)[0]
+            assert "영역 PDQ" in row_ko and "<td>region" not in row_ko  # no raw enum
         assert f"영역 {regions[0].details['pairs']}곳 일치" in ko
