@@ -12,14 +12,13 @@ from collections.abc import Iterator
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import client_of, log_in
-from tests.web.counsellor_kit import add_staff, custody_events, form_key
-from tests.web.test_web_banks import app_of, bearer
+from tests.web.analyst_kit import app_of, bearer, refused_outside, staffed_web
+from tests.web.conftest import log_in
+from tests.web.counsellor_kit import custody_events, form_key
 
 from haechi.app import App, init_home
 from haechi.auth import audit
 from haechi.auth.roles import MATRIX, Perm, Role
-from haechi.web.settings import WebSettings
 
 TOKEN = "hxp_" + "a1" * 16
 NEW_TOKEN = "hxp_" + "b2" * 16
@@ -60,10 +59,8 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     for sub in ("knpa", "kcsc"):
         add_haechi(app, sub, url="http://127.0.0.1:9/", token=TOKEN,
                    public_key_pem=public_pem(app.signer.public))  # fmt: skip
-    for role in Role:
-        add_staff(app, f"u_{role.value}", role.value)
     try:
-        with client_of(app, WebSettings(run_jobs=False)) as client:
+        with staffed_web(app) as client:
             yield client
     finally:
         app.close()
@@ -80,20 +77,9 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
     perm, body = CHANGES[path]
     before = len(custody_events(app, "exchange_subscription"))
     if path.startswith("/api"):
-        assert web.post(path, json=body).status_code == 401
+        refused_outside(web, perm, "POST", path, json=body)
     else:
-        r = web.post(path, data=body)
-        assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    for role in Role:
-        if role in MATRIX[perm]:
-            continue
-        if path.startswith("/api"):
-            r = web.post(path, json=body, headers=bearer(app, f"u_{role.value}"))
-        else:
-            csrf = log_in(web, f"u_{role.value}")
-            r = web.post(path, data={"csrf_token": csrf, "key": "k" * 24, **body})
-            web.post("/logout", data={"csrf_token": csrf})
-        assert r.status_code == 403, (role, r.status_code)
+        refused_outside(web, perm, "POST", path, body)
     assert len(custody_events(app, "exchange_subscription")) == before
     assert not audit.entries(app, action="exchange_change")
 

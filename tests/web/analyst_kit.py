@@ -56,12 +56,20 @@ def module_web(tmp: Path, *, ingest: bool = True, text: bool = True) -> Iterator
             run_ingest(app, build(tmp), quiet=True)
         if ingest and text:
             run_text_analysis(app)
-        for role in Role:
-            add_staff(app, f"u_{role.value}", role.value)
-        with client_of(app, WebSettings(run_jobs=False)) as client:
+        with staffed_web(app) as client:
             yield client
     finally:
         app.close()
+
+
+@contextmanager
+def staffed_web(app: App) -> Iterator[TestClient]:
+    """The web application over ``app`` (jobs not run by it) with one account ``u_<role>``
+    per role: the setting of every page test module built on one data directory."""
+    for role in Role:
+        add_staff(app, f"u_{role.value}", role.value)
+    with client_of(app, WebSettings(run_jobs=False)) as client:
+        yield client
 
 
 def app_of(web: TestClient) -> App:

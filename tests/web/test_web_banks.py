@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import client_of, log_in
-from tests.web.counsellor_kit import add_staff, custody_events, form_key
+from tests.web.analyst_kit import app_of, bearer, refused_outside, staffed_web
+from tests.web.conftest import log_in
+from tests.web.counsellor_kit import custody_events, form_key
 
 from haechi.app import App, init_home
 from haechi.auth import audit
-from haechi.auth.accounts import find_user
 from haechi.auth.roles import MATRIX, Perm, Role
-from haechi.auth.sessions import create_token
-from haechi.auth.types import cli_actor
 from haechi.services import integrations
-from haechi.web.settings import WebSettings
 
 pytestmark = pytest.mark.skipif(
     not integrations.available("matches"), reason="haechi.match is not installed"
@@ -54,22 +51,11 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     app = init_home(tmp_path_factory.mktemp("banks") / "home")
     create_bank(app, BANK, description="상담센터 제공 (fictional)", labels=["victim"])
     add_hashes(app, BANK, [("pdq", PDQ)], notes="first")
-    for role in Role:
-        add_staff(app, f"u_{role.value}", role.value)
     try:
-        with client_of(app, WebSettings(run_jobs=False)) as client:
+        with staffed_web(app) as client:
             yield client
     finally:
         app.close()
-
-
-def app_of(web: TestClient) -> App:
-    return web.app.state.haechi  # type: ignore[attr-defined,no-any-return]
-
-
-def bearer(app: App, name: str) -> dict[str, str]:
-    secret, _ = create_token(app, find_user(app, name), "test", days=1, actor=cli_actor("test"))
-    return {"authorization": f"Bearer {secret}"}
 
 
 def _upload(text: str, name: str = "partner.txt") -> dict[str, tuple[str, bytes, str]]:
@@ -88,24 +74,10 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(web: TestClient, pat
     perm, body = CHANGES[path]
     files = _upload(f"pdq {PDQ2}\n") if path.endswith("/import") else None
     before = _items(app)
-    if path.startswith("/api"):
-        r = web.post(path, data=body, files=files) if files else web.post(path, json=body)
-        assert r.status_code == 401
+    if path.startswith("/api") and not files:
+        refused_outside(web, perm, "POST", path, json=body)
     else:
-        r = web.post(path, data=body, files=files)
-        assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    for role in Role:
-        if role in MATRIX[perm]:
-            continue
-        if path.startswith("/api"):
-            headers = bearer(app, f"u_{role.value}")
-            r = (web.post(path, data=body, files=files, headers=headers) if files
-                 else web.post(path, json=body, headers=headers))  # fmt: skip
-        else:
-            csrf = log_in(web, f"u_{role.value}")
-            r = web.post(path, data={"csrf_token": csrf, "key": "k" * 24, **body}, files=files)
-            web.post("/logout", data={"csrf_token": csrf})
-        assert r.status_code == 403, (role, r.status_code)
+        refused_outside(web, perm, "POST", path, body, files=files)
     assert _items(app) == before and not audit.entries(app, action="bank_change")
     for role in Role:  # the pages and downloads too
         if role in MATRIX[Perm.MATCHES] and role in MATRIX[Perm.EXCHANGE_MANAGE]:

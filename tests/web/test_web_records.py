@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from tests.test_ingest_incomplete import _ingest, _write_export
-from tests.web.conftest import client_of, log_in
-from tests.web.counsellor_kit import add_staff, custody_events, form_key
+from tests.web.analyst_kit import app_of, staffed_web
+from tests.web.conftest import log_in
+from tests.web.counsellor_kit import custody_events, form_key
 
 from haechi.app import App
 from haechi.auth import audit
@@ -30,7 +31,6 @@ from haechi.jobs.worker import run_job
 from haechi.run.sources import list_sources
 from haechi.store.custody import iter_jsonl_events, verify_chain
 from haechi.store.keys import load_verifier
-from haechi.web.settings import WebSettings
 
 # (page, API route, permission): every download and list of this module
 READS = [
@@ -52,22 +52,16 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         with pytest.raises(ExportParseError):
             _ingest(app, _write_export(tmp / "broken", cut_at=0.5))
         _ingest(app, _write_export(tmp / "fixed"))
-        for role in Role:
-            add_staff(app, f"u_{role.value}", role.value)
-        with client_of(app, WebSettings(run_jobs=False)) as client:
+        with staffed_web(app) as client:
             yield client
     finally:
         app.close()
 
 
-def _app(web: TestClient) -> App:
-    return web.app.state.haechi  # type: ignore[attr-defined,no-any-return]
-
-
 @pytest.fixture(scope="module")
 def tokens(web: TestClient) -> dict[Role, dict[str, str]]:
     """An API token's header per role, made once for the module."""
-    app, made = _app(web), {}
+    app, made = app_of(web), {}
     for role in Role:
         user = find_user(app, f"u_{role.value}")
         made[role] = {
@@ -85,7 +79,7 @@ def _exports(app: App, what: str) -> list[audit.AuditRecord]:
 def test_anonymous_and_roles_outside_the_matrix_are_refused(
     web: TestClient, tokens: dict[Role, dict[str, str]], page: str, api: str, perm: Perm
 ) -> None:
-    app = _app(web)
+    app = app_of(web)
     before = len(audit.entries(app, action=audit.EXPORT))
     web.cookies.clear()
     anonymous = web.get(page)
@@ -105,7 +99,7 @@ def test_anonymous_and_roles_outside_the_matrix_are_refused(
 def test_sources_complete_or_incomplete_and_why_in_both_languages(
     web: TestClient, tokens: dict[Role, dict[str, str]]
 ) -> None:
-    app = _app(web)
+    app = app_of(web)
     failed, fixed = list_sources(app)
     assert failed.status == "failed" and failed.failure_offset and fixed.complete
     log_in(web, "u_support_worker")
@@ -127,7 +121,7 @@ def test_sources_complete_or_incomplete_and_why_in_both_languages(
 def test_the_auditor_downloads_the_log_and_key_and_checks_them_offline(
     web: TestClient, tokens: dict[Role, dict[str, str]], tmp_path: Path
 ) -> None:
-    app = _app(web)
+    app = app_of(web)
     log_in(web, "u_auditor")
     page = web.get("/custody").text
     assert 'id="custody-export"' in page and 'id="verify-form"' in page
@@ -165,7 +159,7 @@ def test_the_auditor_downloads_the_log_and_key_and_checks_them_offline(
 def test_the_integrity_check_runs_once_per_submit_and_names_what_is_broken(
     web: TestClient, tokens: dict[Role, dict[str, str]]
 ) -> None:
-    app = _app(web)
+    app = app_of(web)
     for role in Role:  # the form's route, for every role outside the matrix
         if role in MATRIX[Perm.AUDIT_READ]:
             continue
