@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from haechi.app import App
 from haechi.collect.base import Collector
@@ -28,7 +28,6 @@ from haechi.domain import (
     ExportParseError,
     MediaStatus,
     SourceDescriptor,
-    UsageError,
 )
 from haechi.i18n import t_
 from haechi.run.ingest_batch import Prepared
@@ -44,6 +43,7 @@ from haechi.run.ingest_files import (
 from haechi.run.ingest_parallel import BatchWriters, writer_count
 from haechi.run.ingest_pg import stage_oids
 from haechi.run.ingest_reader import ProcessReader, read_inline, use_process
+from haechi.run.ingest_source import open_source
 from haechi.run.sources import incomplete_overlapping
 from haechi.store import custody
 from haechi.store.custody import Draft, utc_now
@@ -182,63 +182,13 @@ class Ingestor:
         self.collector.bind_source(root_sha)
         db = self.app.db
         with db.begin() as conn:
-            row = conn.execute(
-                select(Source.id, Source.status, Source.assume_timezone).where(
-                    Source.kind == desc.kind, Source.root_sha256 == root_sha
-                )
-            ).first()
-            zone = self.assume_timezone
-            if row is not None and row[2] and zone and zone != row[2]:
-                raise UsageError(
-                    t_(
-                        "This export was ingested assuming the time zone {row}; run "
-                        "again with --assume-timezone {row}, or without it (UTC "
-                        "times once derived are never changed).",
-                        row=row[2],
-                    )
-                )
-            if row is None:
-                source_id = conn.execute(
-                    insert(Source)
-                    .values(
-                        kind=desc.kind,
-                        uri=desc.uri,
-                        label=desc.label,
-                        layout=desc.layout,
-                        root_sha256=root_sha,
-                        collector=self.collector.name,
-                        collector_version=self.collector.version,
-                        operator=self.app.settings.operator,
-                        host=self.app.settings.host,
-                        assume_timezone=self.assume_timezone,
-                        status="started",
-                        started_at=utc_now(),
-                    )
-                    .returning(Source.id)
-                ).scalar_one()
-                resumed = False
-            else:
-                source_id, resumed = row[0], True
-                if zone and not row[2]:  # a rerun that names the zone fills the UTC times
-                    conn.execute(
-                        update(Source).where(Source.id == source_id).values(assume_timezone=zone)
-                    )
-            writer = IngestWriter(db, source_id, fresh=not resumed, fill_utc=resumed and bool(zone))
-            started: dict[str, Any] = {
-                "source_id": source_id,
-                "kind": desc.kind,
-                "uri": desc.uri,
-                "layout": desc.layout,
-                "collector": self.collector.name,
-                "collector_version": self.collector.version,
-                "rerun": resumed,
-                "previous_status": row[1] if row else None,
-                "assume_timezone": zone,
-            }
-            if desc.details:  # e.g. a live capture's account, session and targets
-                started["details"] = desc.details
-            drafts = [Draft(custody.INGEST_STARTED, f"source:{source_id}", started)]
-            drafts += self._record_files(conn, writer, jobs)
+            opened = open_source(
+                conn, self.app.settings, self.collector, desc, root_sha, self.assume_timezone
+            )
+            source_id, resumed = opened.id, opened.resumed
+            fill = resumed and bool(self.assume_timezone)
+            writer = IngestWriter(db, source_id, fresh=not resumed, fill_utc=fill)
+            drafts = [opened.started, *self._record_files(conn, writer, jobs)]
             self.app.custody.append_many(conn, drafts)
         self.report.source_id, self.report.source = source_id, desc.uri
         self.report.layout, self.report.resumed = desc.layout, resumed
