@@ -52,6 +52,8 @@ _FILE_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "vault": {"encrypt": bool, "max_file_mb": int},
     "custody": {"operator": str, "operators": list},
     "run": {"workers": int, "analyze_on_ingest": bool, "engine": str},
+    # Server folders whose exports investigators ingest from the browser (/sources/drop).
+    "ingest": {"drop_roots": list},
     # Public page capture (haechi capture); read by haechi.collect.web_capture.settings.
     "capture": {
         "tsa_url": str,
@@ -118,6 +120,9 @@ class Settings:
     engine: str = "local"  # "local" (process pool) or "ray"
     analyzers: dict[str, dict[str, Any]] = field(default_factory=dict)
     live: dict[str, Any] = field(default_factory=dict)  # [live]: read by haechi watch
+    # [ingest] drop_roots: folders on the server whose exports are ingested from the
+    # browser (haechi.run.ingest_drop); none by default, and then the page says how.
+    drop_roots: tuple[Path, ...] = ()
 
     @property
     def vault_dir(self) -> Path:
@@ -272,6 +277,25 @@ def _env_int(name: str, value: str, minimum: int = 1) -> int:
     return number
 
 
+MAX_DROP_ROOTS = 16
+
+
+def _drop_roots(values: list[Any]) -> tuple[Path, ...]:
+    """[ingest] drop_roots: absolute folder paths (they need not exist yet)."""
+    if len(values) > MAX_DROP_ROOTS:
+        raise DataDirError(t_("ingest.drop_roots names at most {n} folders.", n=MAX_DROP_ROOTS))
+    roots: list[Path] = []
+    for value in values:
+        if not isinstance(value, str) or not value.strip() or "\0" in value:
+            raise DataDirError(t_("ingest.drop_roots must be a list of folder paths."))
+        path = Path(value.strip()).expanduser()
+        if not path.is_absolute():
+            raise DataDirError(t_("ingest.drop_roots: {path} is not an absolute path.", path=value))
+        if path not in roots:
+            roots.append(path)
+    return tuple(roots)
+
+
 def load_settings(home: Path | None = None) -> Settings:
     """Resolve settings: defaults < haechi.toml < environment (< CLI, applied by callers)."""
     home = (home or default_home()).expanduser().resolve()
@@ -308,6 +332,7 @@ def load_settings(home: Path | None = None) -> Settings:
         engine=engine,
         analyzers=dict(data.get("analyzers", {})),
         live=dict(data.get("live", {})),
+        drop_roots=_drop_roots(data.get("ingest", {}).get("drop_roots", [])),
     )
 
 
@@ -339,6 +364,9 @@ def render_config(settings: Settings) -> str:
         f"workers = {settings.workers}\n"
         "analyze_on_ingest = true  # run the analyzers over new files after each ingest\n"
         'engine = "local"  # or "ray" (set HAECHI_RAY_ADDRESS for a cluster)\n\n'
+        "[ingest]\n"
+        '# drop_roots = ["/srv/haechi/drop"]  (server folders whose exports investigators '
+        "ingest from the browser, /sources/drop)\n\n"
         "# Each analyzer's settings: [analyzers.<name>], e.g.\n"
         "# [analyzers.pdq]\n"
         "# enabled = true\n"
