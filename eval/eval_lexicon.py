@@ -52,6 +52,17 @@ mostly Korean and English, text only.
   engine m9, after I was committed: gamers, campus boards, clubs and streamers' fans, kept
   to other voices and topics than I's).
 
+* ``eval/data/lexicon_heldout_j.jsonl``, *held-out J*: new messages of the same groups in
+  voices none of the sets above has (parents' group chats, delivery riders and part-timers,
+  sports clubs, older men, alumni, Gyeongsang and Jeolla spellings, diaspora
+  code-switching, voice-input run-ons, very short lines), written and committed on its own
+  before any change after engine m9 and registered here without being run, never tuned on.
+
+Engine m10 retires A to I into training: each had been looked at up to fourteen times and
+the rounds were steered by their totals, so their figures were no longer held-out figures;
+their texts now train the message model with the tuning set and the development splits
+(SEEN below), they are reported as trained on, and J is the one held-out set.
+
 Of the held-out sets only totals and per-group counts are reported (never which of their
 messages were missed), and each look is logged in docs/text.md.
 
@@ -112,26 +123,29 @@ SEEN = (
     ("seventh development split (benign look-alikes)", "lexicon_dev_l"),  # m8, all benign
     ("eighth development split", "lexicon_dev_m"),  # m8: short, slang, formal, British
     ("ninth development split", "lexicon_dev_n"),  # m9: gamers, campus boards, clubs
+    # m10: the held-out sets A to I retire into training (each looked at up to 14 times;
+    # see docs/text.md): from here on their figures are not held-out figures.
+    ("retired held-out A", "lexicon_heldout"),
+    ("retired held-out B", "lexicon_heldout_b"),
+    ("retired held-out C", "lexicon_heldout_c"),
+    ("retired held-out D", "lexicon_heldout_d"),
+    ("retired held-out E", "lexicon_heldout_e"),
+    ("retired held-out F", "lexicon_heldout_f"),
+    ("retired held-out G", "lexicon_heldout_g"),
+    ("retired held-out H", "lexicon_heldout_h"),
+    ("retired held-out I", "lexicon_heldout_i"),
 )
 SEEN_FILES = tuple(HERE / "data" / f"{stem}.jsonl" for _name, stem in SEEN)
 DATA = SEEN_FILES[0]
-HELDOUT = HERE / "data" / "lexicon_heldout.jsonl"
-HELDOUT_B = HERE / "data" / "lexicon_heldout_b.jsonl"
-HELDOUT_C = HERE / "data" / "lexicon_heldout_c.jsonl"
-HELDOUT_D = HERE / "data" / "lexicon_heldout_d.jsonl"
-HELDOUT_E = HERE / "data" / "lexicon_heldout_e.jsonl"
-HELDOUT_F = HERE / "data" / "lexicon_heldout_f.jsonl"
-HELDOUT_G = HERE / "data" / "lexicon_heldout_g.jsonl"
-HELDOUT_H = HERE / "data" / "lexicon_heldout_h.jsonl"
-HELDOUT_I = HERE / "data" / "lexicon_heldout_i.jsonl"
-HELDOUT_SETS = (
-    HELDOUT, HELDOUT_B, HELDOUT_C, HELDOUT_D, HELDOUT_E, HELDOUT_F, HELDOUT_G, HELDOUT_H,
-    HELDOUT_I,
-)  # fmt: skip
-HELD_NAMES = "ABCDEFGHI"
+# m10: the one held-out set (A to I are trained on: SEEN above). Written and committed on
+# its own (d12d91f) before any change of engine m10, registered here without a run.
+HELDOUT_J = HERE / "data" / "lexicon_heldout_j.jsonl"
+HELDOUT_SETS = (HELDOUT_J,)
+HELD_NAMES = "J"
+RETIRED = "retired held-out A to I (trained on)"
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
-TARGET_PRECISION = 0.90  # issue 16, on the held-out sets together
+TARGET_PRECISION = 0.90  # issue 16, on the held-out set (J since engine m10)
 TARGET_RECALL = 0.90
 # Rooms (stated before their first run): every abuse room scores above every benign room;
 # the score ranks rooms for review, so the order is what has to hold.
@@ -177,7 +191,9 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
 
     parts = [(name, load(path)) for (name, _), path in zip(SEEN, SEEN_FILES, strict=True)]
     tuning = parts[0][1]
-    dev_counts = [str(len(part)) for _name, part in parts[1:]]
+    n_dev = sum(not name.startswith("retired") for name, _ in parts) - 1
+    dev_counts = [str(len(part)) for _name, part in parts[1 : 1 + n_dev]]
+    retired = [part for name, part in parts if name.startswith("retired")]
     held = {k: load(p) for k, p in zip(HELD_NAMES, HELDOUT_SETS, strict=True)}
     heldout = [r for part in held.values() for r in part]
     seen_sets = [r for _name, part in parts for r in part]
@@ -210,11 +226,16 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             "`lexicon_dev_g.jsonl` to "
             "`lexicon_dev_n.jsonl` (`_j` ordinary group chat and `_l` look-alikes, all "
             "benign; tuned on too), "
+            + ", ".join(f"{len(v)}" for v in retired)
+            + " in the retired held-out sets A to I (`eval/data/lexicon_heldout.jsonl` to "
+            "`lexicon_heldout_i.jsonl`, trained on since engine m10, so not held-out any "
+            "more), "
             + ", ".join(f"{len(v)}" for v in held.values())
-            + " in the held-out sets A to I (`eval/data/lexicon_heldout*.jsonl`, never tuned "
+            + " in the held-out set J (`eval/data/lexicon_heldout_j.jsonl`, never tuned "
             f"on), lexicon {lex.version}, message model "
-            f"{model.version if model else 'none'} (trained on the tuning set and the "
-            f"{len(dev_counts)} development splits), scan version {scanner.version}. A "
+            f"{model.version if model else 'none'} (trained on the tuning set, the "
+            f"{len(dev_counts)} development splits and the retired sets A to I), scan "
+            f"version {scanner.version}. A "
             f"message is flagged at >= {threshold} points. All sets were written by the "
             "lexicon's authors: they show behaviour on known kinds of cases, not field accuracy."
         ),
@@ -246,11 +267,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         return [rows[i] for i in idx], [pred[i] for i in idx], [before[i] for i in idx]
 
     by_set = {name: span(name) for name in bounds}
-    by_set["held-out A to E"] = span(*(f"held-out {k}" for k in "ABCDE"))
-    by_set["held-out A to F"] = span(*(f"held-out {k}" for k in "ABCDEF"))
-    by_set["held-out A to G"] = span(*(f"held-out {k}" for k in "ABCDEFG"))
-    by_set["held-out A to H"] = span(*(f"held-out {k}" for k in "ABCDEFGH"))
-    by_set["held-out A to I"] = span(*(f"held-out {k}" for k in HELD_NAMES))
+    by_set[RETIRED] = span(*(name for name, _ in parts if name.startswith("retired")))
     for name, (part, part_pred, part_before) in by_set.items():
         g = [x["label"] == "abuse" for x in part]
         p, r, f, tp, fp, fn = prf(part_pred, g)
@@ -261,11 +278,11 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     plain_c = [x["label"] == "abuse" for x in part]
     pc, rc, _f, *_ = prf(plain_pred[n_seen:], plain_c)
     sec.notes.append(
-        f"held-out A to I without the derived evasion forms: precision {pc:.3f}, "
+        f"held-out J without the derived evasion forms: precision {pc:.3f}, "
         f"recall {rc:.3f} (what derivation adds on unseen messages)"
     )
     sec.notes.append("per group, all sets: " + "; ".join(group_lines(rows, pred)))
-    for name in ("held-out A to H", "held-out I", "held-out A to I"):
+    for name in (RETIRED, "held-out J"):
         part, part_pred, part_before = by_set[name]
         sec.notes.append(f"per group, {name}: " + "; ".join(group_lines(part, part_pred)))
         sec.notes.append(
@@ -294,13 +311,14 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     sec.notes += benign_corpus(scanner, plain, lexicon_only)
     sec.notes.append(
         f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
-        "the full configuration on all held-out sets together (A to I), the sets never tuned "
-        "on (how often each held-out set has been looked at: docs/text.md)"
+        "the full configuration on the held-out set J, the one set never tuned on (A to I "
+        "are trained on since engine m10; how often each held-out set has been looked at: "
+        "docs/text.md)"
     )
     rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
-    # Met only on what was never tuned on: all held-out sets together (the sets tuned on,
-    # which the message model was trained on, would make any model look good).
-    held_p, held_r, *_ = prf(by_set["held-out A to I"][1], [x["label"] == "abuse" for x in heldout])
+    # Met only on what was never tuned on: the held-out set J (the sets tuned on, which the
+    # message model was trained on, would make any model look good).
+    held_p, held_r, *_ = prf(by_set["held-out J"][1], [x["label"] == "abuse" for x in heldout])
     sec.passed = held_p >= TARGET_PRECISION and held_r >= TARGET_RECALL and rooms_ok
     return sec
 

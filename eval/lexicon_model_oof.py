@@ -27,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from eval_lexicon import SEEN_FILES  # noqa: E402 - the model's training files, one list
+from eval_lexicon import HELDOUT_SETS, SEEN_FILES  # noqa: E402 - the model's training files
 
 TRAINING = list(SEEN_FILES)
 
@@ -37,14 +37,21 @@ def main(argv: list[str]) -> None:
     from haechi.analyze.text.lexicon import load_lexicon
     from haechi.analyze.text.scan import Scanner
 
-    assert not any("heldout" in p.name for p in TRAINING)
+    assert not set(HELDOUT_SETS) & set(TRAINING)
     shipped = M.load_model()
-    shape = {"morphemes": shipped.morphemes, "top_n": shipped.top_n, "min_score": shipped.min_score}
+    shape: dict[str, object] = {
+        "morphemes": shipped.morphemes,
+        "top_n": shipped.top_n,
+        "min_score": shipped.min_score,
+        "cues": shipped.cues,
+    }
     grid = []
     for arg in argv:
         name, _eq, value = arg.removeprefix("--").partition("=")
         if arg == "--ngrams-only":
-            shape = {"morphemes": False, "top_n": 0, "min_score": 1.0}
+            shape.update(morphemes=False, top_n=0, min_score=1.0)
+        elif arg in ("--cues", "--no-cues"):
+            shape["cues"] = arg == "--cues"
         elif name in ("top_n", "min_score"):
             shape[name] = int(value) if name == "top_n" else float(value)
             shape["morphemes"] = True

@@ -4,6 +4,7 @@ as benign among public-safety cues is discounted, and its version is in the scan
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -20,8 +21,11 @@ EVAL = Path(__file__).resolve().parents[2] / "eval" / "data"
 
 
 def test_shipped_model_is_trained_on_tuning_data_only() -> None:
+    """Never on the held-out set (J since engine m10, which retired A to I into training)."""
     m = M.load_model()
-    assert m.trained_on and all("heldout" not in name for name in m.trained_on)
+    assert m.trained_on and "lexicon_heldout_j.jsonl" not in m.trained_on
+    assert all(not name.startswith("lexicon_heldout_") or name < "lexicon_heldout_j"
+               for name in m.trained_on)  # fmt: skip
     assert 0 < m.benign < m.flag < m.sure < 1 and m.points > 0
     assert len(m.weights) > 1000
 
@@ -63,6 +67,47 @@ def test_toml_round_trip(tmp_path: Path) -> None:
     full = M.MessageModel("t3.abc", 0.5, {"m:사진/NN": 1.0}, 0.6, 4.0, 0.2, ("a",), 0.97,
                           0.05, sure=0.9, morphemes=True, top_n=7, min_score=0.55)  # fmt: skip
     assert M.from_toml(full.to_toml()) == full
+    cued = dataclasses.replace(full, version="t4.abc", weights={"p:person+photo_noun": 1.5},
+                               cues=True)  # fmt: skip
+    assert M.from_toml(cued.to_toml()) == cued
+
+
+def test_cue_features_are_the_lexicons_categories_and_their_pairs() -> None:
+    """Engine m10: the lexicon's reading as features, so a person, her photo and the work
+    asked for read alike in words the training data never had."""
+    from haechi.analyze.text.matcher import Matcher
+
+    matcher = Matcher(load_lexicon())
+    feats = M.cue_features(matcher.scan("후배 사진 다 긁어왔습니다 작업 순서대로"))
+    assert {"c:intent:person", "c:intent:photo_noun", "c:intent:work"} <= feats
+    assert {"p:person+photo_noun", "p:photo_noun+work", "p:person+work"} <= feats
+    assert M.cue_features(matcher.scan("오늘 점심 뭐 먹지")) == set()
+    news = M.cue_features(matcher.scan("police arrested the bot operators, the news says"))
+    assert "c:context:news" in news and not any(f.startswith("p:") for f in news)
+
+
+def test_a_cue_model_reads_new_words_by_their_categories() -> None:
+    """Weights on cue pairs alone: two messages with no word in common but the same shape
+    (a person named by her relation, her photo, work asked for) score alike; the n-gram
+    model cannot see that, and a model without ``cues`` ignores such weights."""
+    w = {"p:person+photo_noun": 3.0}
+    cued = M.MessageModel("t4.x", -1.0, w, 0.5, 4.0, 0.2, cues=True)
+    a, b = "후배 사진 작업 부탁", "동기 셀카 작업해 주실 분"
+    assert "p:person+photo_noun" in cued.featurize(a) and "p:person+photo_noun" in cued.featurize(b)
+    assert cued.score(a) == cued.score(b) > 0.85
+    plain = dataclasses.replace(cued, cues=False)
+    assert plain.score(a) == plain.score(b) < 0.3
+    assert cued.explain(a, k=1) == ["[person+photo_noun]"]
+
+
+def test_the_scanner_reads_the_cues_the_model_was_trained_on(model_scanner: Scanner) -> None:
+    """The scanner hands the model its own match (no second matching); for the shipped
+    lexicon that gives the features training gave (training matches each text itself)."""
+    m = dataclasses.replace(M.load_model(), cues=True)
+    rows = [json.loads(x) for x in (EVAL / "lexicon_dev_k.jsonl").read_text("utf-8").splitlines()]
+    for r in rows[:30]:
+        text = r["text"]
+        assert m.featurize(text, model_scanner.matcher.scan(text)) == m.featurize(text)
 
 
 def test_sparse_fit_is_the_dense_objective() -> None:
@@ -192,7 +237,7 @@ def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     assert labels == {"abuse", "benign"}
     again = M.train(
         paths, shipped.flag, shipped.points, shipped.benign, shipped.strong, shipped.clear,
-        shipped.sure, shipped.morphemes, shipped.top_n, shipped.min_score,
+        shipped.sure, shipped.morphemes, shipped.top_n, shipped.min_score, shipped.cues,
     )  # fmt: skip
     assert again.version == shipped.version
     same = sum(abs(again.weights.get(g, 0.0) - w) < 1e-3 for g, w in shipped.weights.items())

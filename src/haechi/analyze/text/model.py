@@ -110,6 +110,33 @@ def morpheme_features(text: str, top_n: int, min_score: float) -> set[str]:
     return out
 
 
+def cue_features(result: Any) -> set[str]:
+    """The lexicon's reading of the message as features (engine m10): ``c:`` each role and
+    category of its cues and signal terms (``c:intent:person``, ``c:context:news``,
+    ``c:signal:deepfake``; ``c:pattern`` for a pattern) and ``p:`` each pair of its intent
+    categories (``p:person+photo_noun``: a person, her photo and a request is the shape of a
+    target search whatever the words). ``result`` is the matcher's
+    :class:`~haechi.analyze.text.matcher.TextResult`, before or after its cues are placed;
+    the categories abstract over wording, which the n-grams cannot."""
+    cats = {f"{t.role}:{t.category}" for _s, _a, _b, t, _f in result.pending}
+    cats |= {f"{f.role}:{f.category}" for f in (*result.findings, *result.intent, *result.context)}
+    if result.patterns:
+        cats.add("pattern")
+    intents = sorted({c[7:] for c in cats if c.startswith("intent:")})
+    out = {"c:" + c for c in cats}
+    out |= {f"p:{a}+{b}" for i, a in enumerate(intents) for b in intents[i + 1 :]}
+    return out
+
+
+@lru_cache(maxsize=1)
+def _shipped_matcher() -> Any:
+    """The shipped lexicon's matcher: the cues of a text read without a scanner (training)."""
+    from haechi.analyze.text.lexicon import load_lexicon
+    from haechi.analyze.text.matcher import Matcher
+
+    return Matcher(load_lexicon())
+
+
 @dataclass(frozen=True)
 class MessageModel:
     version: str
@@ -133,24 +160,34 @@ class MessageModel:
     morphemes: bool = False
     top_n: int = 0
     min_score: float = 1.0
+    # The lexicon's cue categories and their pairs as features (t4, :func:`cue_features`).
+    cues: bool = False
 
-    def featurize(self, text: str) -> set[str]:
+    def featurize(self, text: str, result: Any = None) -> set[str]:
+        """The message's features; ``result``: the scanner's match of ``text`` (its cues),
+        matched with the shipped lexicon when not given and the model reads cues."""
         feats = features(text)
         if self.morphemes:
             feats |= morpheme_features(text, self.top_n, self.min_score)
+        if self.cues:
+            feats |= cue_features(result if result is not None else _shipped_matcher().scan(text))
         return feats
 
-    def score(self, text: str) -> float:
-        z = self.bias + sum(self.weights.get(g, 0.0) for g in self.featurize(text))
+    def score(self, text: str, result: Any = None) -> float:
+        return self.probability(self.featurize(text, result))
+
+    def probability(self, feats: set[str]) -> float:
+        z = self.bias + sum(self.weights.get(g, 0.0) for g in feats)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def explain(self, text: str, k: int = 4) -> list[str]:
+    def explain(self, text: str, k: int = 4, feats: set[str] | None = None) -> list[str]:
         """The ``k`` features that pushed the message most towards abuse (for the analyst):
-        n-grams as they are, a morpheme as ``사진/NN``, a neighbour's reading as ``≈사진/NN``."""
-        contrib = [(self.weights.get(g, 0.0), g) for g in self.featurize(text)]
+        n-grams as they are, a morpheme as ``사진/NN``, a neighbour's reading as ``≈사진/NN``,
+        a cue category as ``[person]``, a pair of them as ``[person+photo_noun]``."""
+        feats = self.featurize(text) if feats is None else feats
+        contrib = [(self.weights.get(g, 0.0), g) for g in feats]
         shown = [g.strip() or g for w, g in sorted(contrib, reverse=True)[:k] if w > 0]
-        return [g[2:] if g.startswith("m:") else "≈" + g[2:] if g.startswith("e:") else g
-                for g in shown]  # fmt: skip
+        return [_shown(g) for g in shown]
 
     def to_toml(self) -> str:
         # A JSON string is a valid TOML basic string (the same escapes).
@@ -170,6 +207,7 @@ class MessageModel:
             f"morphemes = {json.dumps(self.morphemes)}",
             f"top_n = {self.top_n}",
             f"min_score = {self.min_score!r}",
+            f"cues = {json.dumps(self.cues)}",
             "",
             "[weights]",
         ]
@@ -177,6 +215,16 @@ class MessageModel:
             f"{json.dumps(g, ensure_ascii=False)} = {w!r}" for g, w in sorted(self.weights.items())
         ]
         return "\n".join(lines) + "\n"
+
+
+def _shown(g: str) -> str:
+    if g.startswith("m:"):
+        return g[2:]
+    if g.startswith("e:"):
+        return "≈" + g[2:]
+    if g.startswith(("c:", "p:")):
+        return f"[{g[2:].split(':')[-1]}]"
+    return g
 
 
 def from_toml(data: str) -> MessageModel:
@@ -198,6 +246,7 @@ def from_toml(data: str) -> MessageModel:
         morphemes=bool(head.get("morphemes", False)),
         top_n=int(head.get("top_n", 0)),
         min_score=float(head.get("min_score", 1.0)),
+        cues=bool(head.get("cues", False)),
     )
 
 
@@ -277,10 +326,11 @@ def train(
     morphemes: bool = False,
     top_n: int = 0,
     min_score: float = 1.0,
+    cues: bool = False,
 ) -> MessageModel:
     rows = _load_rows(paths)
     shape = MessageModel("", 0.0, {}, flag, points, benign, (), strong, clear, sure,
-                         morphemes, top_n, min_score)  # fmt: skip
+                         morphemes, top_n, min_score, cues)  # fmt: skip
     texts = [r["text"] for r in rows]
     bias, weights = fit(texts, [r["label"] == "abuse" for r in rows], featurize=shape.featurize)
     digest = hashlib.sha256()
@@ -293,6 +343,9 @@ def train(
     if sure < 1.0 or morphemes:  # t3: with ``sure`` and the morpheme features
         digest.update(f"/{sure}/{morphemes}/{top_n}/{min_score}".encode())
         tag = "t3"
+    if cues:  # t4: with the lexicon's cue categories (their lexicon is the shipped one)
+        digest.update(f"/cues/{_shipped_matcher().lexicon.version}".encode())
+        tag = "t4"
     return dataclasses.replace(
         shape,
         version=f"{tag}.{digest.hexdigest()[:6]}",
@@ -313,6 +366,7 @@ def main(argv: list[str]) -> None:
     shipped = load_model()
     given: dict[str, Any] = {k: getattr(shipped, k) for k in THRESHOLDS}
     given["morphemes"] = shipped.morphemes
+    given["cues"] = shipped.cues
     paths = []
     for arg in argv:
         name, eq, value = arg.removeprefix("--").partition("=")
@@ -321,6 +375,8 @@ def main(argv: list[str]) -> None:
             given["morphemes"] = given["morphemes"] or name == "top_n"
         elif arg == "--ngrams-only":
             given.update(morphemes=False, top_n=0, min_score=1.0)
+        elif arg in ("--cues", "--no-cues"):
+            given["cues"] = arg == "--cues"
         elif arg.startswith("--"):
             raise SystemExit(f"unknown option {arg} (thresholds: {', '.join(THRESHOLDS)})")
         else:

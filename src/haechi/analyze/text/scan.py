@@ -47,7 +47,9 @@ from haechi.analyze.text.variants import supported
 # (lexicon cues of weight 0 that no rule reads). m9: a reading at the model's ``sure``
 # probability with an anchor is not held back by a benign sense (room talk that names the
 # police, the news or a notice: "수사 뉴스 떠서 방 정리함"); news-like text is still discounted.
-ENGINE_VERSION = "m9"
+# m10: the model also reads the lexicon's cue categories and their pairs (the scanner hands
+# it its match), and is trained on the retired held-out sets A to I too.
+ENGINE_VERSION = "m10"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 # Context categories of reporting, support and public safety (weighted cues): with them, a
@@ -153,6 +155,7 @@ class Scanner:
         # The model reads only messages it could change: long enough, with an anchor
         # (below) or a signal hit to discount; most chat has neither and costs nothing.
         p = None
+        feats: set[str] | None = None
         long_enough = len(text.split()) >= MODEL_MIN_WORDS
         if (
             model is not None
@@ -162,7 +165,10 @@ class Scanner:
                 or (model.strong < 1.0 and MODEL_TOPIC.search(text) is not None)
             )
         ):
-            p = model.score(text)
+            # Read before the cues are placed: the model's cue features (t4) are the
+            # categories of the cues found, placed or not, as in training.
+            feats = model.featurize(text, result)
+            p = model.probability(feats)
         fire = model is not None and p is not None and p >= model.flag
         cues_only = False
         if result.pending and (fire or any(e.kind in CUE_ENTITIES and e.valid for e in ents)):
@@ -185,7 +191,7 @@ class Scanner:
         if fire and not self._model_may_fire(scan, p):
             fire = False
         if fire and model is not None and p is not None:
-            top = ", ".join(repr(g) for g in model.explain(text))
+            top = ", ".join(repr(g) for g in model.explain(text, feats=feats))
             why = f"the message model reads it as abuse talk (p = {p:.2f}; most telling: {top})"
             scan.rules.append(Rule(MODEL_RULE, "message", (), model.points, why, "model"))
         elif model is not None and p is not None and p < model.benign:
