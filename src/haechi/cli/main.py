@@ -145,9 +145,17 @@ def _localise() -> None:
         Command.get_help_option = get_help_option  # type: ignore[method-assign]
 
 
+# What this module registers itself (the callback, no verb): where ``_register`` starts from.
+_OWN = (len(app.registered_commands), len(app.registered_groups))
+
+
 def _register() -> None:
     """Every ``haechi/cli/*_cmd.py`` module registers its verbs (found with pkgutil, so a
-    new capability adds a module and never edits a shared list). ``ORDER`` sorts ``--help``."""
+    new capability adds a module and never edits a shared list). ``ORDER`` sorts ``--help``.
+
+    Idempotent: called again (``main`` run twice in one process, a test), the verbs are
+    registered anew, in the language now chosen, in place of the earlier ones, and a sub-app
+    a module adds to its own group (``case``'s items, people and record) is there once."""
     import importlib
     import pkgutil
 
@@ -158,8 +166,29 @@ def _register() -> None:
         for m in pkgutil.iter_modules(package.__path__)
         if m.name.endswith("_cmd")
     ]
+    del app.registered_commands[_OWN[0] :]
+    del app.registered_groups[_OWN[1] :]
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
         module.register(app)
+    _once(app, set())
+
+
+def _once(group: typer.Typer, seen: set[int]) -> None:
+    """Drop a sub-app or verb added to ``group`` (and the groups under it) a second time."""
+    if id(group) in seen:
+        return
+    seen.add(id(group))
+    subs: dict[tuple[int, str | None], Any] = {}
+    for info in group.registered_groups:
+        subs.setdefault((id(info.typer_instance), info.name), info)
+    group.registered_groups[:] = list(subs.values())
+    verbs: dict[tuple[str | None, int], Any] = {}
+    for command in group.registered_commands:
+        verbs.setdefault((command.name, id(command.callback)), command)
+    group.registered_commands[:] = list(verbs.values())
+    for info in group.registered_groups:
+        if info.typer_instance is not None:
+            _once(info.typer_instance, seen)
 
 
 def _os_error_sentence(exc: OSError) -> str:
