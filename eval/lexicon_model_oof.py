@@ -1,9 +1,10 @@
 """Out-of-fold figures for the message model's thresholds, on the sets it is trained on.
 
     python eval/lexicon_model_oof.py [flag:strong:clear[:sure] ...] [--top_n=N --min_score=S |
-                                                              --ngrams-only]
+                                                              --ngrams-only] [--cues | --no-cues]
 
-Each training set (the tuning set and the development splits, never a held-out set) is
+Each training set (the tuning set, the development splits and, since engine m10, the retired
+held-out sets A to I; never the held-out set J) is
 scanned by the full scanner with a model trained on the other sets, so every message is
 read by a model that has not seen it; the thresholds (``flag``: the finding with an
 anchor, ``strong``: the finding without one, ``clear``: below it a message reads as
@@ -15,7 +16,8 @@ overall, and why the missed abuse messages were missed (``gate``: the model did 
 the message, ``prob``: it read it below the threshold, ``anchor``: above it, but without
 an anchor or in a benign sense). The folds have the shipped model's features unless told
 (engine m9: ``--top_n``/``--min_score``, kiwipiepy morphemes and their CoNg neighbours;
-``--ngrams-only``: character n-grams alone, engine m8's model). A training per set, then a
+``--ngrams-only``: character n-grams alone, engine m8's model; engine m10: ``--cues`` or
+``--no-cues``, the lexicon's cue categories and their pairs). A training per set, then a
 scan per triple: run it under ``nice``.
 """
 
