@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from haechi.domain import DataDirError, VaultError
 from haechi.store import vault as vault_mod
 from haechi.store import vaultcrypto
-from haechi.store.vault import PLAIN_MAGIC, Vault
+from haechi.store.vault import Vault
+from haechi.store.vaultformat import PLAIN_MAGIC, PlainSink
 
 OLD = 1_500_000_000  # 2017: a timestamp nothing in this test would produce by itself
 
@@ -233,7 +234,7 @@ def test_disk_full(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     if where == "write":
-        target = vaultcrypto.StreamEncryptor if encrypted else vault_mod._PlainSink
+        target = vaultcrypto.StreamEncryptor if encrypted else PlainSink
         monkeypatch.setattr(target, "write", full)
     else:
         monkeypatch.setattr(vault_mod.os, "fsync", full)

@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from haechi.domain import VaultError
-from haechi.store.vault import RESERVED, Vault, is_sha256, plaintext_stream
+from haechi.store.vault import Vault
 from haechi.store.vaultcrypto import CryptoError
+from haechi.store.vaultformat import RESERVED, is_sha256, plaintext_stream
 
 BUFFER_SIZE = 1 << 20
 _O_NOATIME = getattr(os, "O_NOATIME", 0)

@@ -20,7 +20,8 @@ File format: a plain object is the file's bytes, unchanged, so ``sha256sum`` out
 confirms it. An encrypted object starts with ``HAECHIV1`` (see :mod:`vaultcrypto`). So that a
 plain file whose own bytes happen to begin with ``HAECHI`` cannot be mistaken for a vault
 header, such (rare) files are stored behind an 8-byte ``HAECHIP1`` marker. Plain and encrypted
-objects coexist, so encryption can be switched on for an existing vault.
+objects coexist, so encryption can be switched on for an existing vault. (The format's
+constants, its writer of plain objects and its reader: :mod:`vaultformat`.)
 """
 
 from __future__ import annotations
@@ -35,11 +36,19 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from haechi.domain import DataDirError, VaultError
 from haechi.i18n import t_
 from haechi.store import vaultcrypto
+from haechi.store.vaultformat import (
+    HEAD_SIZE,
+    RESERVED,
+    PlainSink,
+    Sink,
+    is_sha256,
+    plaintext_stream,
+)
 
 try:  # POSIX: lets cleanup tell a killed write from one still running
     import fcntl
@@ -47,10 +56,6 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 CHUNK = 1 << 20
-RESERVED = b"HAECHI"  # plain content starting with this is stored behind PLAIN_MAGIC
-PLAIN_MAGIC = b"HAECHIP1"
-HEAD_SIZE = 8
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX2 = re.compile(r"[0-9a-f]{2}")
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -64,44 +69,6 @@ class StoredObject:
     md5: str
     size: int
     created: bool  # False when the object already existed (deduplicated)
-
-
-class _Sink(Protocol):
-    def write(self, data: memoryview) -> None: ...
-    def finish(self) -> None: ...
-
-
-class _PlainSink:
-    """Writes plaintext as is, behind PLAIN_MAGIC only if it starts with RESERVED."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-        self._head: bytearray | None = bytearray()  # until we have seen len(RESERVED) bytes
-
-    def write(self, data: memoryview) -> None:
-        if self._head is None:
-            self._out.write(data)
-            return
-        if not self._head and len(data) >= len(RESERVED):  # the usual case: no copy
-            if data[: len(RESERVED)] == RESERVED:
-                self._out.write(PLAIN_MAGIC)
-            self._head = None
-            self._out.write(data)
-            return
-        self._head += data
-        if len(self._head) >= len(RESERVED):
-            self._flush_head()
-
-    def _flush_head(self) -> None:
-        assert self._head is not None
-        if self._head.startswith(RESERVED):
-            self._out.write(PLAIN_MAGIC)
-        self._out.write(self._head)
-        self._head = None
-
-    def finish(self) -> None:
-        if self._head is not None:
-            self._flush_head()
 
 
 class _SourceError(Exception):
@@ -121,25 +88,6 @@ class FileTooLargeError(VaultError):
         super().__init__(message)
         self.size = size
         self.limit = limit
-
-
-def is_sha256(value: str) -> bool:
-    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
-
-
-def plaintext_stream(f: BinaryIO, key: bytes | None, name: str) -> BinaryIO:
-    """Given an object file positioned at 0, its plaintext stream (``f`` itself for plain
-    objects, a decrypting reader that owns ``f`` for encrypted ones)."""
-    head = f.read(HEAD_SIZE)
-    if not head.startswith(RESERVED):
-        f.seek(0)
-        return f
-    if head == PLAIN_MAGIC:
-        return f  # positioned just after the marker
-    if vaultcrypto.is_encrypted_header(head):
-        f.seek(0)
-        return vaultcrypto.open_decrypting(f, key, name=name)
-    raise VaultError(t_("{name} has an unknown format: it may have been altered.", name=name))
 
 
 def fsync_dir(path: Path) -> None:
@@ -339,11 +287,11 @@ class Vault:
         try:
             fd, tmp = self._new_temp()
             with open(fd, "wb", buffering=CHUNK, closefd=False) as out:
-                sink: _Sink
+                sink: Sink
                 if self._key is not None and self._encrypt:
                     sink = vaultcrypto.StreamEncryptor(out, self._key)
                 else:
-                    sink = _PlainSink(out)
+                    sink = PlainSink(out)
                 sha, md5, size = self._copy(stream, sink, max_bytes, label)
                 sink.finish()
             return fd, tmp, sha, md5, size
@@ -365,7 +313,7 @@ class Vault:
             os.close(fd)
 
     def _copy(
-        self, stream: BinaryIO, sink: _Sink, max_bytes: int | None, label: str
+        self, stream: BinaryIO, sink: Sink, max_bytes: int | None, label: str
     ) -> tuple[str, str, int]:
         """The single pass: read, hash both digests, write. Returns (sha256, md5, size)."""
         sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)

@@ -4,9 +4,9 @@ Steps: fetch the page (and, for a single post, its ``?embed=1`` frame) recording
 exchange into a WARC; read the Telegram posts on it; fetch their media and the page's own
 images and stylesheets (bounded); render a screenshot from the recorded bytes; package the
 WARC as a WACZ signed with the data directory's key; obtain an RFC 3161 timestamp over the
-WACZ; then hand everything to the ingest service through :class:`WebPreviewCollector`
-(vault, capture events, messages), and write one custody event that records the signed
-digest and the timestamp.
+WACZ (those three: :mod:`.evidence`); then hand everything to the ingest service through
+:class:`WebPreviewCollector` (vault, capture events, messages), and write one custody event
+that records the signed digest and the timestamp.
 
 Whatever fails, what was recorded is kept: a page that answers 404/410 is preserved as a
 ``web_capture_gone`` event with its WACZ; a fetch that fails after some exchanges (a
@@ -16,8 +16,6 @@ redirect off the host, a page over the limit) still yields a WACZ of those excha
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import shutil
@@ -29,16 +27,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from haechi.app import App
-from haechi.collect.web_capture import screenshot as shots
-from haechi.collect.web_capture import signing
-from haechi.collect.web_capture import timestamp as tsa
 from haechi.collect.web_capture.collector import (
     CaptureBundle,
     FetchedMedia,
     WebPreviewCollector,
     chat_key,
 )
-from haechi.collect.web_capture.errors import CaptureError, ScreenshotFailed, TimestampFailed
+from haechi.collect.web_capture.errors import CaptureError
+from haechi.collect.web_capture.evidence import (
+    package,
+    save,
+    screenshot_of,
+    timestamp_of,
+    write_sidecars,
+)
 from haechi.collect.web_capture.fetch import Exchange, Fetcher, check_url, host_of
 from haechi.collect.web_capture.history import (
     MAX_PAGES,
@@ -48,10 +50,10 @@ from haechi.collect.web_capture.history import (
     fetch_polite,
     older_pages,
 )
-from haechi.collect.web_capture.media import fetch_media, recorded_for_replay
+from haechi.collect.web_capture.media import fetch_media
 from haechi.collect.web_capture.settings import CaptureSettings, load
 from haechi.collect.web_capture.tme import PreviewPage, parse_page
-from haechi.collect.web_capture.wacz import PageEntry, WaczResult, write_wacz
+from haechi.collect.web_capture.wacz import PageEntry, WaczResult
 from haechi.collect.web_capture.warc import WarcBuilder, warcinfo_fields
 from haechi.domain import SourceFile
 from haechi.run.ingest import Ingestor, IngestReport
@@ -197,13 +199,13 @@ def _capture(run: _Run, url: str) -> CaptureReport:
         media, page_media = fetch_media(run, page, [*bundle_posts, *older_posts])
     report.media_fetched = sum(1 for m in media.values() if m.local_path is not None)
     report.media_failed = len(media) - report.media_fetched
-    shot = _screenshot(run, main)
+    shot = screenshot_of(run, main)
     run.warc.close()
-    wacz = _package(run, main, page)
-    token = _timestamp(run, wacz)
+    wacz = package(run, main, page)
+    token = timestamp_of(run, wacz)
     numbered = [(1, p) for p in bundle_posts]
     numbered += [(older.number, p) for older in history.older for p in older.page.posts]
-    extra = _write_sidecars(run, wacz, token, shot, numbered)
+    extra = write_sidecars(run, wacz, token, shot, numbered)
     bundle = CaptureBundle(
         url=url,
         capture_id=report.capture_id,
@@ -283,7 +285,7 @@ def _ingest_older(run: _Run, first: CaptureBundle, history: History) -> None:
     r = run.report
     for older in history.older:
         name = f"page-{older.number}.html"
-        body = _save(run, name, older.exchange.body)
+        body = save(run, name, older.exchange.body)
         bundle = replace(
             first, url=older.exchange.url, root_files=[
                 SourceFile(f"{r.capture_id}/{name}", body, "web_page")
@@ -297,12 +299,6 @@ def _ingest_older(run: _Run, first: CaptureBundle, history: History) -> None:
             r.source_ids.append(ingest.source_id)
 
 
-def _save(run: _Run, name: str, data: bytes) -> Path:
-    path = run.work / name
-    path.write_bytes(data)
-    return path
-
-
 def _page_files(
     run: _Run, main: Exchange, posts_page: list[tuple[PreviewPage, Exchange]]
 ) -> list[SourceFile]:
@@ -312,135 +308,10 @@ def _page_files(
     if posts_page and posts_page[0][1] is not main:
         embed = posts_page[0][1]
         files.append(
-            SourceFile(f"{cid}/embed.html", _save(run, "embed.html", embed.body), "web_page")
+            SourceFile(f"{cid}/embed.html", save(run, "embed.html", embed.body), "web_page")
         )
-    files.append(SourceFile(f"{cid}/page.html", _save(run, "page.html", main.body), "web_page"))
+    files.append(SourceFile(f"{cid}/page.html", save(run, "page.html", main.body), "web_page"))
     return files
-
-
-def _screenshot(run: _Run, main: Exchange | None) -> bytes | None:
-    wanted = run.opts.screenshot if run.opts.screenshot is not None else run.conf.screenshot
-    if not wanted or main is None or main.status >= 400:
-        return None
-    exe = shots.chromium_path(run.conf.chromium)
-    if exe is None:
-        run.warn("no screenshot: Chromium was not found (install it or set [capture] chromium)")
-        return None
-    try:
-        png = shots.render(main.url, recorded_for_replay(run.exchanges), executable=exe)
-    except ScreenshotFailed as exc:
-        run.warn(str(exc))
-        return None
-    run.warc.resource(f"urn:screenshot:{main.url}", datetime.now(UTC), "image/png", png)
-    run.report.screenshot_sha256 = hashlib.sha256(png).hexdigest()
-    return png
-
-
-def _wacz_key(run: _Run) -> Any:
-    """The data directory's ECDSA key for the WACZ spec's signature; its creation is a
-    signed custody event (what binds it to the custody key)."""
-    key, created = signing.load_or_create(run.app.settings.keys_dir)
-    if created:
-        data = signing.key_event_data(key, run.app.signer)
-        with run.app.db.begin() as conn:
-            run.app.custody.append(conn, signing.KEY_EVENT, f"key:{data['spki_sha256']}", data)
-    return key
-
-
-def _package(run: _Run, main: Exchange | None, page: PreviewPage | None) -> WaczResult:
-    entries = [PageEntry(main.url, main.date, page.title if page else None)] if main else []
-    entries += run.more_pages
-    wacz = write_wacz(
-        run.work / "capture.wacz",
-        run.warc.path,
-        run.warc.index,
-        entries,
-        signer=run.app.signer,
-        wacz_key=_wacz_key(run),
-        created=datetime.now(UTC),
-        title=(page.title if page else None) or run.report.url,
-        main_url=main.url if main else run.report.url,
-    )
-    r = run.report
-    r.wacz_sha256, r.wacz_size, r.datapackage_sha256 = (
-        wacz.sha256,
-        wacz.size,
-        wacz.datapackage_sha256,
-    )
-    r.signature, r.key_id = wacz.signature, wacz.key_id
-    return wacz
-
-
-def _timestamp(run: _Run, wacz: WaczResult) -> bytes | None:
-    url = run.opts.tsa_url or run.conf.tsa_url
-    if not url:
-        run.warn(
-            "no RFC 3161 timestamp: no timestamp authority is set ([capture] tsa_url or --tsa)"
-        )
-        return None
-    digest = bytes.fromhex(wacz.sha256)
-    try:
-        reply, info = tsa.obtain(url, digest, timeout=run.conf.limits.timeout)
-    except TimestampFailed as exc:
-        run.warn(f"no RFC 3161 timestamp: {exc}")
-        return None
-    run.report.timestamp = {**info.as_dict(), "tsa_url": url}
-    check = tsa.verify_token(reply, digest, run.opts.tsa_ca or run.conf.tsa_ca_file)
-    run.report.timestamp_check = check.detail
-    run.report.timestamp["verified"] = check.ok
-    if not check.ok:
-        run.warn(f"the timestamp was not verified: {check.detail}")
-    return reply
-
-
-def _write_sidecars(
-    run: _Run,
-    wacz: WaczResult,
-    token: bytes | None,
-    shot: bytes | None,
-    posts: list[tuple[int, Any]],
-) -> list[SourceFile]:
-    """The WACZ, its timestamp token, the screenshot and the parsed posts, as root files."""
-    cid = run.report.capture_id
-    files = [SourceFile(f"{cid}/capture.wacz", wacz.path, "wacz")]
-    if token is not None:
-        files.append(
-            SourceFile(
-                f"{cid}/capture.wacz.tsr", _save(run, "capture.wacz.tsr", token), "rfc3161_token"
-            )
-        )
-    if shot is not None:
-        files.append(
-            SourceFile(f"{cid}/screenshot.png", _save(run, "screenshot.png", shot), "screenshot")
-        )
-    if posts:
-        parsed = [{"page": n, **_post_summary(p)} for n, p in posts]
-        data = json.dumps(parsed, ensure_ascii=False, indent=1).encode("utf-8")
-        files.append(
-            SourceFile(f"{cid}/posts.json", _save(run, "posts.json", data), "parsed_posts")
-        )
-    if run.opts.out_dir is not None:
-        out = run.opts.out_dir
-        out.mkdir(parents=True, exist_ok=True)
-        for sf in files:
-            if sf.role in ("wacz", "rfc3161_token", "screenshot"):
-                dest = out / f"{cid}-{sf.local_path.name}"
-                shutil.copyfile(sf.local_path, dest)
-                run.report.files_written.append(str(dest))
-    return files
-
-
-def _post_summary(post: Any) -> dict[str, Any]:
-    return {
-        "channel": post.channel, "message_id": post.message_id, "date": post.date_raw,
-        "text": post.text, "views": post.views_raw, "views_approx": post.views,
-        "forwarded_from": post.forwarded_from, "forwarded_from_url": post.forwarded_from_url,
-        "author": post.author, "edited": post.edited, "service": post.service,
-        "reply_to": post.reply_to_message_id, "via_bot": post.via_bot,
-        "media": [{"role": m.role, "url": m.url} for m in post.media],
-        "raw_offset": post.offset, "raw_sha256": hashlib.sha256(post.raw).hexdigest(),
-        "truncated": post.truncated,
-    }  # fmt: skip
 
 
 def _chat_extra(page: PreviewPage | None, main: Exchange | None) -> dict[str, Any]:
