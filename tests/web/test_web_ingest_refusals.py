@@ -89,6 +89,8 @@ def test_the_job_checks_again_before_it_reads(web: TestClient) -> None:
         resolve(settings, 0, "link_out")
     with pytest.raises(UsageError, match=r"result\.json of json_out leads outside"):
         resolve(settings, 0, "json_out")
+    with pytest.raises(UsageError, match="Name one export folder"):
+        resolve(settings, 0, "\ud800")  # not UTF-8 (the API's JSON parser refuses it first)
     assert resolve(settings, 0, "link_in")[1] == (settings.drop_roots[0] / FOLDER).resolve()
 
 

@@ -105,7 +105,11 @@ def _root(settings: Settings, root: object) -> tuple[int, Path]:
 
 def check_name(name: object) -> str:
     """A folder's own name: one path component, never a path or a way up."""
-    if not isinstance(name, str) or not name or len(os.fsencode(name)) > MAX_NAME:
+    try:  # a name that is not UTF-8 (a lone surrogate) is listed, never asked for
+        size = len(name.encode("utf-8")) if isinstance(name, str) else 0
+    except UnicodeEncodeError:
+        size = 0
+    if not isinstance(name, str) or not 0 < size <= MAX_NAME:
         raise UsageError(t_("Name one export folder inside the drop folder."))
     if "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
         raise UsageError(
