@@ -4,7 +4,9 @@ at 1M and 10M stored pictures, in the same run.
 
 A query is one picture as haechi looks it up: **PDQ alone** = its eight dihedral hashes,
 each looked up within 31 bits in the ``media-pdq`` index (stage 1 as shipped); **with the
-second stage** = the same, plus its region hashes (``MAX_REGIONS`` of them) looked up in
+second stage** = the same, plus its region hashes (``MAX_REGIONS`` of them, and
+``EXTRA_LOOKUPS`` more found as if it were a crop of a larger picture,
+``haechi.match.uncropped``; ``--extra`` sets how many) looked up in
 the ``media-region`` index, which holds ``INDEXED`` regions of every stored picture, in
 one pass probing exact chunks only (``SEED_FLIPS = 0``), and the seeds grouped by
 picture. Hashes are uniform random 256-bit codes (distinct pictures' hashes sit ~128 bits
@@ -26,9 +28,11 @@ known: PDQ alone = the eight dihedral lookups; with the second stage = those, th
 lookup and every candidate confirmed on the query's pixels (decoded when a candidate
 needs them, as ``Lazy`` does; the candidate's regions are read from memory here, from
 one indexed SELECT in haechi). Hashing the picture (PDQ alone, or PDQ + regions) is
-timed separately: it is analysis, paid once at ingest. Recall per re-post variant and
-false matches on all of ../shared/data come from ``eval/eval_repost.py`` (``--recall N``
-runs it on N pictures).
+timed separately: it is analysis, paid once at ingest; so are the regions found as if
+the picture were a crop of a larger one (``hash_crop_``), although haechi makes them from
+the query's pixels when it matches the picture (once a picture, they are not stored).
+Recall per re-post variant and false matches on all of ../shared/data come from
+``eval/eval_repost.py`` (``--recall N`` runs it on N pictures).
 
     .venv/bin/python bench/bench_repost.py                     # 1M and 10M
     .venv/bin/python bench/bench_repost.py --sizes 100000 --real
@@ -147,16 +151,22 @@ def _real_queries(pictures: list[Any]) -> list[tuple[int, str, bytes]]:
     return out
 
 
-def worker(n: int, planted: int, random: int, pictures: int, per: int = 0) -> dict[str, Any]:
+def worker(
+    n: int, planted: int, random: int, pictures: int, per: int = 0, extra: int = -1
+) -> dict[str, Any]:
     """``per``: region rows a stored picture (0: ``INDEXED``, a picture of 256 px and
-    more; a store of small pictures holds ``SMALL_INDEXED + SMALL_GRID_INDEXED``)."""
+    more; a store of small pictures holds ``SMALL_INDEXED + SMALL_GRID_INDEXED``);
+    ``extra``: regions a query looks up besides its own ``MAX_REGIONS`` (-1:
+    ``uncropped.EXTRA_LOOKUPS``)."""
     from haechi.analyze.hashes.regions import INDEXED as LARGE
     from haechi.analyze.hashes.regions import MAX_REGIONS
     from haechi.match.features import LOOSE_SEED_RADIUS
     from haechi.match.mih import hex_to_words
     from haechi.match.regions import SEED_FLIPS, SEED_RADIUS
+    from haechi.match.uncropped import EXTRA_LOOKUPS
 
     each = per or LARGE  # region rows a stored picture
+    looked_up = MAX_REGIONS + (EXTRA_LOOKUPS if extra < 0 else extra)  # a query's regions
     rng = np.random.default_rng(SEED)
     pdq = rng.integers(0, 2**64, size=(n, 4), dtype=np.uint64)
     regions = rng.integers(0, 2**64, size=(n * each, 4), dtype=np.uint64)
@@ -189,12 +199,12 @@ def worker(n: int, planted: int, random: int, pictures: int, per: int = 0) -> di
                 pic = int(q_rng.integers(0, n))  # rows are stored in id order
                 full = _flip(np.asarray(whole.codes[pic : pic + 1]), q_rng, 31)
                 mine = np.asarray(parts.codes[pic * each : pic * each + 3])
-                other = q_rng.integers(0, 2**64, (MAX_REGIONS - 3, 4), dtype=np.uint64)
+                other = q_rng.integers(0, 2**64, (looked_up - 3, 4), dtype=np.uint64)
                 region_q = np.concatenate([_flip(mine, q_rng, 24), other])
             else:
                 pic = -1
                 full = q_rng.integers(0, 2**64, (1, 4), dtype=np.uint64)
-                region_q = q_rng.integers(0, 2**64, (MAX_REGIONS, 4), dtype=np.uint64)
+                region_q = q_rng.integers(0, 2**64, (looked_up, 4), dtype=np.uint64)
             dihedral = np.concatenate([full, q_rng.integers(0, 2**64, (7, 4), dtype=np.uint64)])
             queries.append((pic, dihedral, region_q))
 
@@ -235,7 +245,7 @@ def worker(n: int, planted: int, random: int, pictures: int, per: int = 0) -> di
         real_result = _end_to_end(whole, parts, templates, rows.tolist(), stored_real,
                                   other_real)  # fmt: skip
         return {
-            "n": n, "indexed": each, "query_regions": MAX_REGIONS,
+            "n": n, "indexed": each, "query_regions": looked_up,
             "peak_rss_mb": round(_peak_mb()), **real_result,
             "region_rows": n * each, "m_pdq": whole.m, "m_region": parts.m,
             "build_pdq_s": round(build_pdq, 1), "build_region_s": round(build_reg, 1),
@@ -265,17 +275,22 @@ def _end_to_end(
     from haechi.match.mih import hex_to_words
     from haechi.match.region_search import Lazy, canvas_of
     from haechi.match.regions import SEED_FLIPS, SEED_RADIUS, confirm
+    from haechi.match.uncropped import with_crop_regions
 
     queries = [(rows[k], name, raw) for k, name, raw in _real_queries(stored)]
     queries += [(-1, f"unrelated-{name}", raw) for _, name, raw in _real_queries(others)]
-    hashed, hash1, hash2 = [], [], []
+    hashed, hash1, hash2, hash3, lookups = [], [], [], [], []
     for _, _, raw in queries:
         t = time.perf_counter()
         hash_picture(io.BytesIO(raw), decode=FAST)
         hash1.append(time.perf_counter() - t)
         t = time.perf_counter()
-        hashed.append(hash_picture(io.BytesIO(raw), decode=FAST, regions=True)[0])
+        h = hash_picture(io.BytesIO(raw), decode=FAST, regions=True)[0]
         hash2.append(time.perf_counter() - t)
+        t = time.perf_counter()  # decode + the regions found as if it were a crop
+        lookups.append(with_crop_regions(h.regions, canvas_of(raw)))
+        hash3.append(time.perf_counter() - t)
+        hashed.append(h)
 
     def stage1(h: Any) -> set[int]:
         found: set[int] = set()
@@ -286,9 +301,9 @@ def _end_to_end(
 
     pixels = {row: im for row, (im, _) in zip(rows, stored, strict=True)}
 
-    def stage2(h: Any, raw: bytes, first: set[int]) -> tuple[set[int], int]:
+    def stage2(h: Any, mine: Any, raw: bytes, first: set[int]) -> tuple[set[int], int]:
         seeds: dict[int, list[tuple[int, int, int]]] = {}
-        codes = hex_to_words([r.hex for r in h.regions.lookups])  # as region_search does
+        codes = hex_to_words([r.hex for r in mine.lookups])  # as region_search does
         radius = max(SEED_RADIUS, LOOSE_SEED_RADIUS)
         qis, found_rows, dists = parts.search_many(codes, radius, SEED_FLIPS)
         for qi, r, d in zip(qis.tolist(), found_rows.tolist(), dists.tolist(), strict=True):
@@ -300,7 +315,7 @@ def _end_to_end(
                 continue  # a random stored row has no pictures behind it: never seeded
             close = [s for s in got if s[2] <= SEED_RADIUS]
             checked += 1 if close else 0
-            if close and confirm(h.regions, templates[target], close, c, canvas_is_query=True):
+            if close and confirm(mine, templates[target], close, c, canvas_is_query=True):
                 found.add(target)
             else:
                 missed.append(target)
@@ -312,7 +327,7 @@ def _end_to_end(
             if (
                 theirs is not None
                 and c is not None
-                and confirm_features(h.regions, templates[target], seeds[target], c, theirs)
+                and confirm_features(mine, templates[target], seeds[target], c, theirs)
             ):
                 found.add(target)
         return found, checked
@@ -323,13 +338,13 @@ def _end_to_end(
     group: list[bool] = []  # a re-post of a stored picture (else unrelated)
     by_variant: dict[str, list[int]] = {}
     false = 0
-    for (want, name, raw), h in zip(queries, hashed, strict=True):
+    for (want, name, raw), h, mine in zip(queries, hashed, lookups, strict=True):
         t = time.perf_counter()
         stage1(h)
         lat1.append(time.perf_counter() - t)
         t = time.perf_counter()
         first = stage1(h)
-        second, checked = stage2(h, raw, first)
+        second, checked = stage2(h, mine, raw, first)
         lat2.append(time.perf_counter() - t)
         checks.append(checked)
         group.append(want >= 0)
@@ -349,6 +364,8 @@ def _end_to_end(
         **_percentiles(part(lat1, True), "repost_pdq_"),
         **_percentiles(part(lat2, True), "repost_both_"),
         **_percentiles(hash1, "hash_pdq_"), **_percentiles(hash2, "hash_both_"),
+        **_percentiles(hash3, "hash_crop_"),
+        "query_lookups_mean": round(statistics.fmean(len(m.lookups) for m in lookups), 1),
         "real_found": {k: f"{v[0]}/{v[1]}" for k, v in by_variant.items()
                        if not k.startswith("unrelated")},
         "real_false_matches": false, "real_checked_mean": round(statistics.fmean(checks), 2),
@@ -409,11 +426,14 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=0,
                     help="region rows a stored picture (default INDEXED; a store of small "
                          "pictures: SMALL_INDEXED + SMALL_GRID_INDEXED)")  # fmt: skip
+    ap.add_argument("--extra", type=int, default=-1,
+                    help="regions a query looks up besides its own 48 (default "
+                         "uncropped.EXTRA_LOOKUPS; 0: as before it)")  # fmt: skip
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.planted, args.random, args.pictures,
-                                args.rows)))  # fmt: skip
+                                args.rows, args.extra)))  # fmt: skip
         return 0
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"{os.cpu_count()} CPUs; load {load}; {args.planted} planted + {args.random} random "
@@ -423,7 +443,7 @@ def main() -> int:
         proc = subprocess.run(
             [sys.executable, __file__, "--worker", str(n), "--planted", str(args.planted),
              "--random", str(args.random), "--pictures", str(args.pictures),
-             "--rows", str(args.rows)],
+             "--rows", str(args.rows), "--extra", str(args.extra)],
             capture_output=True, text=True,
         )  # fmt: skip
         if proc.returncode != 0:
@@ -453,7 +473,9 @@ def main() -> int:
         print(f"      found {r['real_found']}, false "
               f"matches {r['real_false_matches']}, candidates checked per query "
               f"{r['real_checked_mean']} | hashing p50 {r['hash_pdq_p50_ms']:.1f} ms (PDQ) / "
-              f"{r['hash_both_p50_ms']:.1f} ms (PDQ + regions) | peak RSS "
+              f"{r['hash_both_p50_ms']:.1f} ms (PDQ + regions), "
+              f"{r['hash_crop_p50_ms']:.1f} ms (decode + crop regions; "
+              f"{r['query_lookups_mean']} regions looked up a query) | peak RSS "
               f"{r['peak_rss_mb']:,} MB", flush=True)  # fmt: skip
         target = ratio <= 3.0
         print(f"TARGET n={n:,}: second stage p50 {ratio:.2f}x PDQ alone "

@@ -30,6 +30,17 @@ stores *the same* sticker and caption bar on many originals and looks each one u
 among the others (re-posts from one channel share its watermark).
 
 Targets: >= 95 % recall for every variant at zero false matches (held-out half).
+
+**Extra development set** (``dev-extra``), for pictures of 256 pixels and more, which the
+development half has few of (about 70): the development half's pictures of 256 pixels
+and more, and the benign pictures scikit-image and scikit-learn ship (``PACKAGES``:
+photographs of a cat, coffee, a rocket, coins, bricks, grass, the moon, a retina, ...),
+each *rescaled once* to a longest side drawn from its path's SHA-256: in
+``EXTRA_BAND`` (256-425 pixels, whose 20 % crops are under 256 pixels) three times in
+five, otherwise up to ``EXTRA_MAX`` (never larger than it is). These replace their
+sources in the index (the rest of both halves stays in it, as in a development run:
+never looked up, but a false match against them counts); only they are looked up, with
+the same variants. The held-out half is not looked up.
 """
 
 from __future__ import annotations
@@ -52,7 +63,7 @@ from haechi.analyze.hashes.decode import FAST
 from haechi.analyze.hashes.pdq import QUALITY_THRESHOLD, hash_picture
 from haechi.analyze.hashes.pdqcore import hamming
 from haechi.analyze.hashes.regions import Canvas, RegionHashes
-from haechi.match import features, pixel_place, variants
+from haechi.match import features, pixel_place, uncropped, variants
 from haechi.match import regions as stage2
 from haechi.match.mih import Segment, hex_to_words
 from haechi.match.region_search import canvas_of
@@ -65,6 +76,12 @@ TARGET = 0.95
 SHARED_OVERLAY_PICTURES = 80
 SHARE_INLIERS = 40
 SMALL = 256  # longest side: pictures smaller than this are reported apart
+# dev-extra: the pictures installed packages ship (benign: animals, food, objects, textures,
+# astronomy, microscopy), looked for in these packages' folders
+PACKAGES = (("skimage", "data"), ("sklearn", "datasets/images"))
+EXTRA_BAND = (256, 425)  # a 20 % crop (0.6 of the side) of these is under SMALL
+EXTRA_MAX = 1024
+EXTRA_IN_BAND = 0.6  # share of dev-extra pictures rescaled into EXTRA_BAND
 
 
 @dataclass
@@ -141,10 +158,75 @@ def _originals(data: Path) -> tuple[list[Stored], int, int]:
         mine = [h.pdq.hex, *h.pdq.dihedral.values()]
         if any(min(hamming(m, c[0]) for m in mine) <= RADIUS for c in codes):
             continue
-        split = "dev" if int(hashlib.sha256(rel.encode()).hexdigest(), 16) % 2 == 0 else "held-out"
-        kept.append(Stored(rel, split, picture, h.pdq.hex, h.regions))
+        kept.append(Stored(rel, _split(rel), picture, h.pdq.hex, h.regions))
         codes.append([h.pdq.hex])
     return kept, files, len(found) - len(kept)
+
+
+def _split(rel: str) -> str:
+    return "dev" if int(hashlib.sha256(rel.encode()).hexdigest(), 16) % 2 == 0 else "held-out"
+
+
+def _package_pictures() -> list[tuple[str, Image.Image]]:
+    """(name, picture) of the pictures in ``PACKAGES`` at least ``EXTRA_BAND[0]`` long."""
+    import importlib.util
+
+    out = []
+    for package, folder in PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        root = Path(next(iter(spec.submodule_search_locations))) / folder
+        for path in sorted(root.glob("*")):
+            if path.suffix.lower() not in SUFFIXES:
+                continue
+            try:
+                with Image.open(path) as im:
+                    im.load()
+                    picture = _scaled(im)
+            except Exception:  # noqa: S112 - not a picture Pillow reads: skipped
+                continue
+            if max(picture.size) >= EXTRA_BAND[0] and min(picture.size) >= 64:
+                out.append((f"packages/{package}/{path.name}", picture))
+    return out
+
+
+def _extra_side(rel: str, longest: int) -> int:
+    """The longest side a dev-extra picture is rescaled to (drawn from its path)."""
+    draw = int(hashlib.sha256(f"dev-extra:{rel}".encode()).hexdigest(), 16)
+    u, v = (draw % 10**6) / 10**6, (draw // 10**6 % 10**6) / 10**6
+    lo, hi = EXTRA_BAND if u < EXTRA_IN_BAND else (EXTRA_BAND[1] + 1, EXTRA_MAX)
+    return min(longest, round(lo + v * (hi - lo)))
+
+
+def _with_extra(stored: list[Stored]) -> list[Stored]:
+    """The originals with the dev-extra pictures (split ``dev-extra``) in place of their
+    sources: the development half's pictures of SMALL pixels and more, and the packages'
+    pictures that are not the same picture as an original (PDQ within RADIUS)."""
+    sources = [(s.rel, s.image) for s in stored if s.split == "dev" and max(s.image.size) >= SMALL]
+    codes = [s.pdq for s in stored]
+    for rel, picture in _package_pictures():
+        h, _ = _hash(variants.jpeg_bytes(picture, 95))
+        mine = [h.pdq.hex, *h.pdq.dihedral.values()]
+        if h.pdq.quality < QUALITY_THRESHOLD or any(
+            min(hamming(m, c) for m in mine) <= RADIUS for c in codes
+        ):
+            continue
+        sources.append((rel, picture))
+        codes.append(h.pdq.hex)
+    replaced = {rel for rel, _ in sources}
+    out = [s for s in stored if s.rel not in replaced]
+    for rel, picture in sources:
+        side = _extra_side(rel, max(picture.size))
+        f = side / max(picture.size)
+        if f < 1:
+            picture = picture.resize((max(1, round(picture.width * f)),
+                                      max(1, round(picture.height * f))),
+                                     Image.Resampling.LANCZOS)  # fmt: skip
+        h, _ = _hash(variants.jpeg_bytes(picture, 95))
+        out.append(Stored(f"{rel}@{max(picture.size)}px", "dev-extra", picture, h.pdq.hex,
+                          h.regions))  # fmt: skip
+    return out
 
 
 @dataclass
@@ -195,9 +277,10 @@ def _lookup(
     missed: list[int] = []
     features_found: set[int] = set()  # confirmed on both pictures' pixels
     pixels_found: set[int] = set()  # of those, placed by a seed refined on the pixels
-    if h.regions is not None and h.regions.lookups:
+    query = None if h.regions is None else uncropped.with_crop_regions(h.regions, canvas)
+    if query is not None and query.lookups:
         seeds: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-        codes = hex_to_words([r.hex for r in h.regions.lookups])
+        codes = hex_to_words([r.hex for r in query.lookups])
         radius = max(stage2.SEED_RADIUS, features.LOOSE_SEED_RADIUS)
         found_ = index.regions.search_many(codes, radius, stage2.SEED_FLIPS)
         for qi, r, d in zip(*(a.tolist() for a in found_), strict=True):
@@ -210,7 +293,7 @@ def _lookup(
             match = None
             if close:  # candidates seeded only beyond 31 bits go to local features only
                 checked += 1
-                match = stage2.confirm(h.regions, template, close, canvas, canvas_is_query=True)
+                match = stage2.confirm(query, template, close, canvas, canvas_is_query=True)
             if match is not None:
                 second[target] = len(match.pairs)
             else:
@@ -222,7 +305,7 @@ def _lookup(
             if theirs is None or template is None or canvas is None:
                 continue
             checked += 1
-            match = pixel_place.confirm_both(h.regions, template, seeds[target], canvas, theirs)
+            match = pixel_place.confirm_both(query, template, seeds[target], canvas, theirs)
             if match is not None:
                 second[target] = len(match.pairs)
                 features_found.add(target)
@@ -252,12 +335,16 @@ def _share_pixels(a: Image.Image, b: Image.Image) -> int:
     return int(mask.sum()) if mask is not None else 0
 
 
-def _queries(stored: list[Stored], index: Index, splits: set[str]) -> list[Query]:
+def _queries(
+    stored: list[Stored], index: Index, splits: set[str], only: set[str] | None = None
+) -> list[Query]:
     out = []
     for n, s in enumerate(stored):
         if s.split not in splits:
             continue
         for v in variants.standard(s.image, n):
+            if only and v.name not in only:  # development runs: some variants only
+                continue
             t = time.perf_counter()
             first, second, checked, by_features, by_pixels = _lookup(
                 index, variants.jpeg_bytes(v.image, 95)
@@ -338,8 +425,17 @@ class DetailedSection(Section):
         return super().markdown() + ("\n" + self.details + "\n" if self.details else "")
 
 
+def _main_split(splits: set[str]) -> str:
+    """The half whose figures are the result: held-out when looked up, else the one run."""
+    return "held-out" if "held-out" in splits else min(splits)
+
+
 def evaluate(
-    data: Path, splits: set[str], limit: int | None = None, min_side: int = 0
+    data: Path,
+    splits: set[str],
+    limit: int | None = None,
+    min_side: int = 0,
+    only: set[str] | None = None,
 ) -> DetailedSection:
     section = DetailedSection("Re-posts: crops, borders, captions, stickers, mirror images")
     section.intro = (__doc__ or "").split("\n\n")[0].replace("\n", " ")
@@ -348,12 +444,14 @@ def evaluate(
         return section
     t0 = time.perf_counter()
     stored, files, dropped = _originals(data)
+    if "dev-extra" in splits:
+        stored = _with_extra(stored)
     if min_side:  # development runs only
         stored = [s for s in stored if max(s.image.size) >= min_side]
     if limit:  # development runs: an even sample across sizes
         stored = stored[:: max(1, len(stored) // limit)]
     index = Index.of(stored)
-    queries = _queries(stored, index, splits)
+    queries = _queries(stored, index, splits, only)
     related = Related(stored)
     false: dict[str, list[str]] = defaultdict(list)
     for q in queries:
@@ -371,13 +469,13 @@ def evaluate(
             one = sum(q.source in q.stage1 for q in qs) / max(1, len(qs))
             both = sum(q.source in q.stage1 or q.source in q.stage2 for q in qs) / max(1, len(qs))
             row.append(f"{one:.3f} / **{both:.3f}**")
-            if split == "held-out" or splits == {"dev"}:
+            if split == _main_split(splits):
                 worst = min(worst, both)
         section.rows.append(row)
     lookups, shared_false, examples = _shared_overlay(stored, splits, related)
     checked = [q.checked for q in queries]
     seconds = [q.seconds for q in queries]
-    main = "held-out" if "held-out" in splits else "dev"
+    main = _main_split(splits)
     section.passed = worst >= TARGET and not false[main] and shared_false == 0
     section.rows.append(["false matches (other pictures)",
                          *[str(len(false[s])) for s in sorted(splits)]])  # fmt: skip
@@ -425,14 +523,15 @@ def _details(stored: list[Stored], queries: list[Query], splits: set[str], took:
         one = sum(q.source in q.stage1 for q in geo) / max(1, len(geo))
         both = sum(q.source in q.stage1 or q.source in q.stage2 for q in geo) / max(1, len(geo))
         rows.append([g, str(len({q.source for q in qs})), f"{one:.3f}", f"{both:.3f}"])
-    main = "held-out" if "held-out" in splits else "dev"
-    bands = ("small (< 256 px)", "256 px and more")
+    main = _main_split(splits)
+    bands = {"small (< 256 px)": (0, SMALL), "256 px and more": (SMALL, 10**6),
+             "of which 256-425 px": EXTRA_BAND}  # fmt: skip
     by_size = []
     for name in dict.fromkeys(q.name for q in queries):
         row = [name]
-        for band in bands:
+        for lo, hi in bands.values():
             qs = [q for q in queries if q.name == name and stored[q.source].split == main
-                  and (max(stored[q.source].image.size) < SMALL) == (band == bands[0])]  # fmt: skip
+                  and lo <= max(stored[q.source].image.size) <= hi - (hi == SMALL)]  # fmt: skip
             both = sum(q.source in q.stage1 or q.source in q.stage2 for q in qs)
             row.append(f"{both / max(1, len(qs)):.3f} ({len(qs)})")
         by_size.append(row)
@@ -455,19 +554,29 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description="Re-post evaluation (development runs; the report runs both halves)."
     )
-    ap.add_argument("split", nargs="?", default="dev", choices=("dev", "held-out", "both"),
-                    help="which half to look up (held-out: once, after tuning)")  # fmt: skip
+    ap.add_argument("split", nargs="?", default="dev",
+                    choices=("dev", "dev-extra", "held-out", "both"),
+                    help="which half to look up (held-out: once, after tuning; dev-extra: the "
+                         "extra development set of pictures of 256 pixels and more)")  # fmt: skip
     ap.add_argument("limit", nargs="?", type=int, default=None,
                     help="an even sample of this many pictures across sizes")  # fmt: skip
     ap.add_argument("min_side", nargs="?", type=int, default=0,
                     help="only pictures at least this long")  # fmt: skip
+    ap.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        metavar="VARIANT",
+        help="development runs: look these variants up only (crop-20, sticker, ...)",
+    )
     args = ap.parse_args(argv)
     here = Path(__file__).resolve()
     splits = {"dev", "held-out"} if args.split == "both" else {args.split}
-    result = evaluate(here.parents[2] / "shared" / "data", splits, args.limit, args.min_side)
+    result = evaluate(here.parents[2] / "shared" / "data", splits, args.limit, args.min_side,
+                      set(args.only) if args.only else None)  # fmt: skip
     print(result.markdown())
     return 0
 
 
-if __name__ == "__main__":  # development: python eval/eval_repost.py dev [limit [min side]]
+if __name__ == "__main__":  # eval_repost.py dev|dev-extra [limit [min side]] [--only ..]
     sys.exit(main())

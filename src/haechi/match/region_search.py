@@ -52,6 +52,7 @@ from haechi.match.search import (
     first_seen,
     media_targets,
 )
+from haechi.match.uncropped import with_crop_regions
 from haechi.store.models import SignalRow
 from haechi.store.tables.match import BankSignal
 
@@ -158,10 +159,13 @@ def search_regions(
 
     ``skip``: (index, id) already matched (stage 1) or the query itself; ``skip_blobs``:
     stored files not to match (the query's own). The query's pixels (``query_canvas``)
-    are used when given; otherwise, and for a candidate the query's pixels cannot
-    confirm, a stored candidate's own pixels are read from the vault."""
+    are used when given (and the query is then also looked up as a crop of a larger
+    picture, ``haechi.match.uncropped``); otherwise, and for a candidate the query's
+    pixels cannot confirm, a stored candidate's own pixels are read from the vault."""
     if not query.lookups:
         return []
+    if query_canvas is not None:
+        query = with_crop_regions(query, query_canvas())
     seeds = _seeds(indexes, query, names)
     close = {k: [s for s in v if s[2] <= SEED_RADIUS] for k, v in seeds.items() if k not in skip}
 
