@@ -140,7 +140,8 @@ def test_investigator_and_auditor_in_chromium(server: str) -> None:
         page.wait_for_selector("h1:has-text('Dashboard')")
         page.screenshot(path=str(shots / "03-dashboard.png"))
 
-        page.click("nav.main-nav >> text=Chats")
+        page.click("#nav-archive > summary")  # the Archive menu (a <details>)
+        page.click("#nav-archive >> text=Chats")
         page.click("a.chat-link >> text=Coffee Photos")
         page.wait_for_selector("#chat-title")
         assert page.locator("article.msg").count() > 3
@@ -189,7 +190,7 @@ def test_investigator_and_auditor_in_chromium(server: str) -> None:
         # Switch language while logged in.
         page.goto(f"{server}/chats")
         page.click("#lang-ko")
-        page.wait_for_selector("nav.main-nav >> text=대화방")
+        page.wait_for_selector("#nav-archive > summary >> text=자료")
         page.screenshot(path=str(shots / "06-korean.png"))
         page.click("#lang-en")
 

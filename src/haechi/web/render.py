@@ -20,7 +20,7 @@ from haechi.i18n import localize
 from haechi.services import exposure
 from haechi.services.search import highlight
 from haechi.web.i18n import COOKIE, Translator, negotiate
-from haechi.web.nav import nav_for
+from haechi.web.nav import menu_for
 
 
 def _date(ts: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -143,7 +143,7 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
         "csrf": auth.csrf if auth else "",
         "lang": lang,
         "t": Translator(lang),
-        "nav": nav_for(role) if role else [],
+        "menu": menu_for(role, request.url.path) if role else [],
         "can": (lambda perm: role is not None and can(role, Perm(perm))),
         "exposure": None,
         "path": request.url.path,
