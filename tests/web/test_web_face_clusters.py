@@ -8,6 +8,7 @@ nothing twice; every route refuses anonymous visitors and the roles outside the 
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -320,3 +321,21 @@ def test_korean_pages_without_raw_values(web: TestClient, cluster: int) -> None:
         assert "인물 #" in web.get(f"/face-clusters/{cluster}").text
     finally:
         web.cookies.delete(i18n.COOKIE)
+
+
+def test_the_cli_reads_the_same_page(web: TestClient, cluster: int) -> None:
+    """``haechi face cluster --limit`` reads the files it prints through the service the
+    page uses, and says how many more there are."""
+    from tests.helpers import haechi_here
+
+    from haechi.subjects.clusters import cluster_image_page
+
+    app = app_of(web)
+    page = cluster_image_page(app, cluster, limit=2)
+    assert len(page.images) == 2 and page.total >= 3
+    proc = haechi_here("face", "cluster", str(cluster), "--limit", "2", home=app.settings.home)
+    assert proc.returncode == 0, proc.stderr
+    assert all(i.blob_sha256 in proc.stdout for i in page.images)
+    assert f"... and {page.total - 2} more" in proc.stdout
+    whole = haechi_here("face", "cluster", str(cluster), "--json", home=app.settings.home)
+    assert len(json.loads(whole.stdout)["images"]) == page.total

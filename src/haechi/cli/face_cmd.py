@@ -277,20 +277,26 @@ def cluster(
     as_json: JsonOption = False,
 ) -> None:
     """The images of one cluster and where each appeared."""
-    from haechi.subjects.clusters import cluster_images, get_cluster
+    from haechi.subjects.clusters import cluster_image_page, get_cluster
 
     app = open_app(home)
     try:
         info = get_cluster(app, cluster_id)
-        images = cluster_images(app, cluster_id)
+        # Where each file appeared is read for the files printed only (--json: all of them).
+        page = cluster_image_page(app, cluster_id, limit=None if as_json else limit)
     finally:
         app.close()
     if as_json:
-        typer.echo(json.dumps({"cluster": asdict(info), "images": [asdict(i) for i in images]}))
+        typer.echo(
+            json.dumps({"cluster": asdict(info), "images": [asdict(i) for i in page.images]})
+        )
         return
     out.print(cluster_sentence(info))
     title = _("person #{id}").format(id=cluster_id)
-    out.print(hits_text(images, limit, title), highlight=False, markup=False)
+    out.print(hits_text(page.images, limit, title), highlight=False, markup=False)
+    if page.total > len(page.images):
+        more = _("... and {n} more (--limit, or --json for all)")
+        out.print(more.format(n=page.total - len(page.images)), highlight=False, markup=False)
 
 
 @face_app.command(
