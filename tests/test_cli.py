@@ -94,6 +94,14 @@ def test_exported_log_verifies_offline(home: Path, tmp_path: Path) -> None:
     original = "\n".join(lines) + "\n"  # the file as written, before the tampering above
     assert data["sha256"] == hashlib.sha256(original.encode()).hexdigest()
     assert data["bytes"] == len(original.encode())
+    # "-" is standard output (a pipe to gzip or ssh), not a file named "-" in the directory
+    piped = haechi("custody", "export", "-", home=home, check=True)
+    assert not Path("-").exists() and piped.stdout.splitlines()[: len(lines)] == lines
+    third = tmp_path / "log3.jsonl"
+    haechi("custody", "export", str(third), home=home, check=True)
+    event = json.loads(json.loads(third.read_text().splitlines()[-1])["body"])
+    assert event["data"]["path"] == "stdout" and event["data"]["file"] == "-"
+    assert event["data"]["sha256"] == hashlib.sha256(piped.stdout.encode()).hexdigest()
 
 
 def _swap_events(db: Path, a: int, b: int) -> None:
