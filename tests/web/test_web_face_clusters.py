@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -46,20 +48,46 @@ def _subject(app: Any, label: str, scope: str) -> int:
     return info.id
 
 
-@pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+@contextmanager
+def _database(backend: str) -> Iterator[str | None]:
+    """SQLite in the data directory, or a PostgreSQL schema of the module's own."""
+    if backend == "sqlite":
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+    from tests.conftest import _PG_SKIP, PG_URL
+
+    if _PG_SKIP:
+        pytest.skip(_PG_SKIP)
+    schema = "haechi_t_" + uuid.uuid4().hex[:10]
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def web(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     from haechi.app import init_home
     from haechi.subjects.clusters import update_clusters
 
     tmp = tmp_path_factory.mktemp("clusters")
-    app = init_home(tmp / "home")
-    try:
-        load_faces_demo(app, tmp)
-        update_clusters(app, staff="test")
-        with staffed_web(app) as client:
-            yield client
-    finally:
-        app.close()
+    with _database(request.param) as url:
+        app = init_home(tmp / "home", database_url=url)
+        try:
+            load_faces_demo(app, tmp)
+            update_clusters(app, staff="test")
+            with staffed_web(app) as client:
+                yield client
+        finally:
+            app.close()
 
 
 @pytest.fixture(scope="module")
