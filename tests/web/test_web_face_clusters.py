@@ -367,3 +367,21 @@ def test_the_cli_reads_the_same_page(web: TestClient, cluster: int) -> None:
     assert f"... and {page.total - 2} more" in proc.stdout
     whole = haechi_here("face", "cluster", str(cluster), "--json", home=app.settings.home)
     assert len(json.loads(whole.stdout)["images"]) == page.total
+
+
+def test_numbers_out_of_range_are_no_such_item(web: TestClient) -> None:
+    """Numbers beyond a 64-bit column name nothing: 404 or the page, never a server error."""
+    app = app_of(web)
+    headers = bearer(app, INVESTIGATOR)
+    huge = str(10**20)
+    for path in (f"/api/face-clusters?offset={huge}", f"/api/face-clusters?min_images={huge}",
+                 f"/api/face-clusters/{huge}", f"/api/face-clusters/1?offset={huge}&limit=-5",
+                 "/api/face-clusters?limit=-1&offset=-3"):  # fmt: skip
+        assert web.get(path, headers=headers).status_code in (200, 400, 404), path
+    r = web.post(f"/api/face-clusters/{huge}/minor", headers=headers,
+                 json={"minor": True, "reason": "looks under 19"})  # fmt: skip
+    assert r.status_code in (400, 404)
+    log_in(web, WORKER)
+    for path in (f"/face-clusters?offset={huge}", f"/face-clusters?min_images={huge}",
+                 f"/face-clusters/{huge}", "/face-clusters/1?offset=-4"):  # fmt: skip
+        assert web.get(path).status_code in (200, 400, 404), path
