@@ -109,6 +109,29 @@ def test_a_damaged_export_fails_in_one_sentence(drop: tuple[App, Path]) -> None:
     assert error.endswith(".") and "Traceback" not in error
 
 
+def test_an_analysis_running_elsewhere_leaves_the_export_stored(drop: tuple[App, Path]) -> None:
+    """Another analysis holds the data directory: the ingest is done and says, in the
+    reader's language, that the analysis is to be started later."""
+    from haechi.run.analyze import run_lock
+
+    app, root = drop
+    if not app.db.is_sqlite:  # PostgreSQL's lock is shared by every test run on the server
+        pytest.skip("the analysis lock of a shared PostgreSQL would stop other runs' tests")
+    export_in(root / FOLDER)
+    with client_of(app) as web, run_lock(app):
+        csrf = log_in(web, "lee")
+        r = post_choice(web, csrf, f"0/{FOLDER}", analyze="true")
+        job_id = int(r.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
+        part = wait_for_job(web, job_id, timeout=300)
+        assert "job-done" in part and f'id="job-{job_id}-analysis-skipped"' in part, part
+        web.cookies.set("haechi_lang", "ko")
+        korean = web.get(f"/jobs/{job_id}", headers={"hx-request": "true"}).text
+    assert "분석은 실행되지 않았습니다" in korean and "Another `haechi analyze`" not in korean
+    info = store.get(app, job_id)
+    assert info.result["messages_new"] == 2
+    assert info.result["analysis_skipped"]["reason"].startswith("Another `haechi analyze`")
+
+
 def test_without_a_drop_root_the_page_says_how_to_set_one(app: App) -> None:
     add_staff(app, "lee", "investigator")
     with client_of(app, QUIET) as web:

@@ -106,8 +106,8 @@ def run(ctx: JobContext) -> JobOutput:
     }
     if report.resumed:
         summary["rerun_of"] = report.source_id
-    if analysis_error:
-        summary["analysis_error"] = analysis_error
+    if analysis_error:  # a mapping: the job's page says it in a sentence of its own
+        summary["analysis_skipped"] = {"reason": analysis_error}
     return JobOutput(path=path, summary=summary)
 
 
