@@ -1,4 +1,5 @@
-"""The real `haechi` commands for cases, notices, packages and statistics."""
+"""The real `haechi` commands for cases, notices, packages and statistics (through the
+command line's entry point, in this process: exit codes, output and refusals as printed)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from pathlib import Path
 
 from tests.cases.casedata import BOT, CHANNEL, CHANNEL_URL
-from tests.helpers import haechi
+from tests.helpers import haechi_here as haechi
 
 
 def _ok(*args: str, home: Path) -> str:

@@ -3,10 +3,9 @@ application (Korean and English, KST beside UTC, the permission on every route).
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +25,6 @@ from haechi.match.banks import create_bank
 from haechi.store.keys import public_pem
 
 
-def hx(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The real command in its own process (stdin, exit code, no traceback)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAECHI_")}
-    env["HAECHI_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "haechi.cli.main", *args], input=stdin,
-                          capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
-
-
 @dataclass
 class Ran:
     returncode: int
@@ -41,16 +32,24 @@ class Ran:
     stderr: str
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str, home: Path | None) -> Ran:
-    """The same entry point in this process (``main`` ends every command with an exit)."""
+def run(
+    capsys: pytest.CaptureFixture[str], *args: str, home: Path | None, stdin: str | None = None
+) -> Ran:
+    """The command line's entry point in this process (``main`` ends every command with an
+    exit, a failure with its sentence and never a traceback), ``stdin`` what it reads."""
     from haechi.cli.main import main
 
     capsys.readouterr()
+    saved = sys.stdin
+    if stdin is not None:
+        sys.stdin = io.StringIO(stdin)
     try:
         main([*args, "--home", str(home)] if home is not None else list(args))
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
+    finally:
+        sys.stdin = saved
     out = capsys.readouterr()
     return Ran(code, out.out, out.err)
 
@@ -82,15 +81,15 @@ def test_the_command_line_publishes_subscribes_checks_and_exports(
         with served(app) as url:
             missing = run(capsys, "exchange", "add", "a", "--url", url, home=b_home)
             assert missing.returncode == 2 and "--token-stdin" in missing.stderr
-            subscribed = hx("exchange", "add", "a", "--url", url, "--token-stdin",
-                            "--public-key", str(pem), home=b_home, stdin=token + "\n")  # fmt: skip
+            subscribed = run(capsys, "exchange", "add", "a", "--url", url, "--token-stdin",
+                             "--public-key", str(pem), home=b_home, stdin=token + "\n")  # fmt: skip
             assert subscribed.returncode == 0, subscribed.stderr
             synced = run(capsys, "exchange", "sync", "--json", home=b_home)
             assert synced.returncode == 0, synced.stderr
             [report] = json.loads(synced.stdout)
             assert (report["added"], report["error"]) == (1, None)
             assert run(capsys, "exchange", "partner", "revoke", "b", home=a_home).returncode == 0
-            refused = hx("exchange", "sync", home=b_home)
+            refused = run(capsys, "exchange", "sync", home=b_home)
             assert refused.returncode == 1 and "revoked" in refused.stdout
     finally:
         app.close()

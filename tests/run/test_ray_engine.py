@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.analyzers_for_tests import EXTRA
-from tests.helpers import ROOT, haechi, make_export
+from tests.helpers import ROOT, haechi, haechi_here, make_export
 
 pytest.importorskip("ray", reason="the ray extra is not installed")
 
@@ -21,9 +21,12 @@ QUERY = (
 
 
 def _home(tmp_path: Path, name: str, export: Path) -> Path:
+    """A data directory holding ``export``, not analysed (in this process: the engines are
+    what the test is about, and each runs in a ``haechi analyze`` process of its own)."""
     home = tmp_path / name
-    haechi("init", str(home), check=True)
-    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
+    for args in (("init", str(home)), ("ingest", str(export), "--no-analyze")):
+        done = haechi_here(*args, home=home)
+        assert done.returncode == 0, done.stderr
     return home
 
 
@@ -42,7 +45,7 @@ def test_ray_and_local_engines_agree(tmp_path: Path) -> None:
         reports.append(json.loads(proc.stdout))
         with sqlite3.connect(home / "haechi.db") as conn:
             rows.append(conn.execute(QUERY).fetchall())
-        assert haechi("verify", home=home).returncode == 0
+        assert haechi_here("verify", home=home).returncode == 0
     assert rows[0] == rows[1]
     assert reports[0]["errors"] == reports[1]["errors"]
     assert any(k.startswith("t_sleepy:timeout") for k in reports[1]["errors"])

@@ -71,9 +71,14 @@ def load_demo(app: App, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def loaded(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> App:
     """The demo data on both back ends."""
     load_demo(app, tmp_path, monkeypatch)
+    add_role_users(app)
+    return app
+
+
+def add_role_users(app: App) -> None:
+    """One account ``u_<role>`` per role, with the tests' password."""
     for role, name in ROLE_USERS.items():
         add_user(app, name, PASSWORD, role.value, actor=cli_actor("test"), reason="test")
-    return app
 
 
 @contextmanager
@@ -121,8 +126,7 @@ def csrf_of(client: TestClient) -> str:
 @pytest.fixture
 def staffed(app: App) -> App:
     """An empty archive with one account per role (for pages that need no messages)."""
-    for role, name in ROLE_USERS.items():
-        add_user(app, name, PASSWORD, role.value, actor=cli_actor("test"), reason="test")
+    add_role_users(app)
     return app
 
 
@@ -147,6 +151,11 @@ BANK = "test-bank"
 def banked(loaded: App) -> str:
     """One stored picture with a safe preview, added to a bank and matched by the real
     matches capability; returns its SHA-256."""
+    return bank_one_picture(loaded)
+
+
+def bank_one_picture(loaded: App) -> str:
+    """What :func:`banked` does, for a fixture of a wider scope."""
     from haechi.services import integrations
 
     if not integrations.available("matches"):

@@ -10,6 +10,7 @@ moment is shown in UTC with KST beside it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -18,7 +19,17 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from tests.web.conftest import ROLE_USERS, client_of, log_in, previewed_images
+from tests.conftest import _PG_SKIP
+from tests.exchange.servers import instance
+from tests.web.conftest import (
+    ROLE_USERS,
+    add_role_users,
+    bank_one_picture,
+    client_of,
+    load_demo,
+    log_in,
+    previewed_images,
+)
 
 from haechi.app import App
 from haechi.auth.roles import Role
@@ -144,14 +155,36 @@ def _pages(client: TestClient, ids: dict[str, str]) -> list[str]:
     return sorted(set(out))
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def walked(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[App, dict[str, str]]]:
+    """One data directory per back end for the module (making it is most of the tests'
+    time; the walks only read pages): the demo data (``loaded``), one account per role,
+    a bank match (``banked``) and what ``_prepare`` adds; with the ids."""
+    if request.param == "postgresql" and _PG_SKIP:
+        pytest.skip(_PG_SKIP)
+    root = tmp_path_factory.mktemp(f"walk-{request.param}")
+    with instance(root, "home", request.param) as app, pytest.MonkeyPatch.context() as patch:
+        load_demo(app, root, patch)
+        add_role_users(app)
+        bank_one_picture(app)
+        ids = _prepare(app)
+        extra = ["/triage?show=all", "/triage?show=synthetic_sexual", "/graph?full=1",
+                 f"/graph/node?id=chat:{ids['chat_id']}", "/search?q=coffee",
+                 "/matches/groups", f"/media?chat={ids['chat_id']}"]  # fmt: skip
+        ids["extra"] = "|".join(extra)
+        yield app, ids
+
+
 @pytest.fixture
-def walk(web: TestClient, loaded: App, banked: str) -> dict[str, str]:
-    ids = _prepare(loaded)
-    extra = ["/triage?show=all", "/triage?show=synthetic_sexual", "/graph?full=1",
-             f"/graph/node?id=chat:{ids['chat_id']}", "/search?q=coffee", "/matches/groups",
-             f"/media?chat={ids['chat_id']}"]  # fmt: skip
-    ids["extra"] = "|".join(extra)
-    return ids
+def loaded(walked: tuple[App, dict[str, str]]) -> App:
+    return walked[0]
+
+
+@pytest.fixture
+def walk(walked: tuple[App, dict[str, str]]) -> dict[str, str]:
+    return walked[1]
 
 
 def _korean_problems(web: TestClient, walk: dict[str, str], role: Role) -> list[str]:
