@@ -469,16 +469,129 @@ def set_suspect_status(
         )
 
 
-def add_suspect_identifier(app: App, case: int | str, label: str, kind: str, value: str) -> None:
-    ident = _identifiers([(kind, value)])[0]
+def add_suspect_identifiers(
+    app: App, case: int | str, label: str, identifiers: Sequence[tuple[str, str]]
+) -> list[dict[str, str]]:
+    """Identifiers a recorded suspect was also seen with; returns those that were new (an
+    identifier the suspect has already adds nothing and is not logged again). An
+    unidentified suspect given an identifier becomes identified, as at ``add_suspect``."""
+    idents = _identifiers(identifiers)
+    if not idents:
+        raise CaseError(t_("Give at least one identifier as kind=value."))
     with app.db.begin() as conn:
         case_id = case_row(conn, case).id
         suspect = _suspect(conn, case_id, label)
-        app.db.insert_ignore(conn, SuspectIdentifier, [{"suspect_id": suspect.id, **ident}])
+        have = {
+            (k, v)
+            for k, v in conn.execute(
+                select(SuspectIdentifier.kind, SuspectIdentifier.value).where(
+                    SuspectIdentifier.suspect_id == suspect.id
+                )
+            )
+        }
+        new: list[dict[str, str]] = []
+        for ident in idents:
+            pair = (ident["kind"], ident["value"])
+            if pair not in have:
+                have.add(pair)
+                new.append(ident)
+        if not new:
+            return []
+        conn.execute(insert(SuspectIdentifier), [{"suspect_id": suspect.id, **i} for i in new])
+        data: dict[str, object] = {
+            "suspect_id": suspect.id, "label": label, "identifiers_added": new,
+        }  # fmt: skip
+        if suspect.status == SuspectStatus.UNIDENTIFIED.value:
+            conn.execute(
+                update(CaseSuspect)
+                .where(CaseSuspect.id == suspect.id)
+                .values(status=SuspectStatus.IDENTIFIED.value)
+            )
+            data.update({"from": suspect.status, "to": SuspectStatus.IDENTIFIED.value})
+        ev.record(app, conn, case_id, ev.SUSPECT_UPDATED, data)
+    return new
+
+
+def add_suspect_identifier(app: App, case: int | str, label: str, kind: str, value: str) -> bool:
+    """One identifier (see :func:`add_suspect_identifiers`); whether it was new."""
+    return bool(add_suspect_identifiers(app, case, label, [(kind, value)]))
+
+
+CORRECTABLE = ("apprehended", "detained")  # the times statistics count
+
+
+def correct_suspect_time(
+    app: App, case: int | str, label: str, which: str, at: str, *, reason: str
+) -> str | None:
+    """Correct a recorded apprehension (검거) or detention (구속) time, with the reason.
+
+    The custody event keeps the earlier time beside the new one and the reason, so what a
+    report or a court may have been shown stays on record. Returns the earlier time, or
+    None when the time is already the one given (nothing changes, nothing is logged).
+    """
+    if which not in CORRECTABLE:
+        raise CaseError(
+            t_(
+                "Only the apprehension or detention time can be corrected (apprehended or "
+                "detained), not {which!r}.",
+                which=which,
+            )
+        )
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > 500:
+        raise CaseError(
+            t_(
+                "Give the reason for the correction (up to 500 characters); "
+                "the custody log keeps it."
+            )
+        )
+    when, unix = ev.parse_when(at)
+    with app.db.begin() as conn:
+        case_id = case_row(conn, case).id
+        suspect = _suspect(conn, case_id, label)
+        before = suspect.apprehended_at if which == "apprehended" else suspect.detained_at
+        if before is None and which == "apprehended":
+            raise CaseError(
+                t_(
+                    "Suspect {label} has no recorded apprehension time to correct: "
+                    "record the apprehension first.",
+                    label=label,
+                )
+            )
+        if before is None:
+            raise CaseError(
+                t_(
+                    "Suspect {label} has no recorded detention time to correct: "
+                    "record the detention first.",
+                    label=label,
+                )
+            )
+        if before == when:
+            return None
+        caught = unix if which == "apprehended" else suspect.apprehended_unix
+        held = unix if which == "detained" else suspect.detained_unix
+        if caught is not None and held is not None and held < caught:
+            raise CaseError(
+                t_("Suspect {label} cannot be detained before being apprehended.", label=label)
+            )
+        values = (
+            {"apprehended_at": when, "apprehended_unix": unix}
+            if which == "apprehended"
+            else {"detained_at": when, "detained_unix": unix}
+        )
+        conn.execute(update(CaseSuspect).where(CaseSuspect.id == suspect.id).values(**values))
         ev.record(
             app,
             conn,
             case_id,
             ev.SUSPECT_UPDATED,
-            {"suspect_id": suspect.id, "label": label, "identifier_added": ident},
+            {
+                "suspect_id": suspect.id,
+                "label": label,
+                "corrected": f"{which}_at",
+                "from": before,
+                "to": when,
+                "reason": reason,
+            },
         )
+    return str(before)

@@ -243,7 +243,7 @@ def list_cases(
     if unit is not None:
         stmt = stmt.where(Case.unit == normalise_unit(unit))
     if status:
-        stmt = stmt.where(Case.status == CaseStatus(status).value)
+        stmt = stmt.where(Case.status == _case_status(status).value)
     if assignee:
         stmt = stmt.where(Case.assignee == assignee)
     if tag:
@@ -252,14 +252,18 @@ def list_cases(
         return summaries(conn, list(conn.execute(visibility.limit(conn, stmt)).all()))
 
 
-def set_status(app: App, key: int | str, status: str, *, reason: str | None = None) -> None:
+def _case_status(status: str) -> CaseStatus:
     try:
-        new = CaseStatus(status)
+        return CaseStatus(status)
     except ValueError:
         known = ", ".join(s.value for s in CaseStatus)
         raise CaseError(
             t_("Unknown case status {status!r}; use one of {known}.", status=status, known=known)
         ) from None
+
+
+def set_status(app: App, key: int | str, status: str, *, reason: str | None = None) -> None:
+    new = _case_status(status)
     with app.db.begin() as conn:
         case = case_row(conn, key)
         if case.status == new.value:

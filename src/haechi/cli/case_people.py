@@ -203,3 +203,58 @@ def suspect_status(
     with opened(home) as app:
         set_suspect_status(app, case, label, status, at=at, age=age)
     out.print(_("suspect {label}: {status}").format(label=label, status=status))
+
+
+@people_app.command(
+    "suspect-identifier", help=_("Add identifiers a recorded suspect was also seen with.")
+)
+def suspect_identifier(
+    case: CaseArg,
+    label: Annotated[str, typer.Argument(help=_("Suspect label, e.g. S1."))],
+    identifier: Annotated[
+        list[str], typer.Argument(help=_("kind=value, e.g. telegram_username=abc; one or more."))
+    ],
+    home: HomeOption = None,
+) -> None:
+    """Add identifiers a recorded suspect was also seen with."""
+    from haechi.cases.people import add_suspect_identifiers
+
+    with opened(home) as app:
+        added = add_suspect_identifiers(app, case, label, pairs(identifier))
+    if not added:
+        out.print(_("suspect {label} already has these identifiers").format(label=label))
+        return
+    ids = ", ".join(f"{i['kind']}={i['value']}" for i in added)
+    out.print(_("suspect {label}: added {ids}").format(label=label, ids=ids), highlight=False)
+
+
+@people_app.command(
+    "suspect-correct",
+    help=_(
+        "Correct a suspect's recorded apprehension or detention time; the custody log "
+        "keeps the earlier time and the reason."
+    ),
+)
+def suspect_correct(
+    case: CaseArg,
+    label: Annotated[str, typer.Argument(help=_("Suspect label, e.g. S1."))],
+    which: Annotated[str, typer.Argument(help=_("apprehended or detained."))],
+    at: Annotated[str, typer.Argument(help=_("The right time (ISO 8601 with zone)."))],
+    reason: Annotated[str, typer.Option(help=_("Why the recorded time was wrong."))],
+    home: HomeOption = None,
+) -> None:
+    """Correct a suspect's recorded apprehension or detention time; the custody log keeps
+    the earlier time and the reason."""
+    from haechi.cases.people import correct_suspect_time
+
+    with opened(home) as app:
+        before = correct_suspect_time(app, case, label, which, at, reason=reason)
+    if before is None:
+        out.print(_("suspect {label}: the time is already {at}").format(label=label, at=at))
+        return
+    said = (
+        _("suspect {label}: apprehension time corrected from {before} (kept in the custody log)")
+        if which == "apprehended"
+        else _("suspect {label}: detention time corrected from {before} (kept in the custody log)")
+    )
+    out.print(said.format(label=label, before=before), highlight=False)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,7 @@ from haechi.web.actions import (
 )  # fmt: skip
 from haechi.web.auth import current, haechi, needs
 from haechi.web.uploads import read_form
+from haechi.web.views.cases import Filters
 
 router = APIRouter(prefix="/api", tags=["api"])
 Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
@@ -227,10 +228,18 @@ def api_case_from_search(
 
 # -- cases, notices, jobs ----------------------------------------------------------------
 @router.get("/cases", dependencies=[needs(Perm.CASES)])
-def api_cases(request: Request, status: str | None = None) -> list[dict[str, Any]]:
+def api_cases(
+    request: Request,
+    filters: Filters,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> list[dict[str, Any]]:
+    """As ``haechi case list --json``: ``status``, ``tag``, ``assignee``, ``unit`` (``~``:
+    the default unit), newest first; ``offset`` and ``limit`` page on."""
     from haechi.cases.service import list_cases
 
-    return [asdict(c) for c in list_cases(haechi(request), status=status or None, limit=500)]
+    found = list_cases(haechi(request), **filters.service(), limit=limit, offset=offset)
+    return [asdict(c) for c in found]
 
 
 class CaseBody(BaseModel):

@@ -1,12 +1,13 @@
 """Banks of known items, each on its own page: what ``haechi bank create``, ``describe``,
-``delete``, ``import``, ``export`` and ``add --hash`` do, through the same services
+``delete``, ``import``, ``export``, ``add --hash`` and ``add <files>`` do, through the same services
 (``haechi.match.banks``, ``bank_sources``, ``lists``), acting as the logged-in person
 (custody events name them) and on the audit trail (``bank_change``; a download is an
 ``export``). The JSON API is :mod:`haechi.web.views.banks_api`.
 
 Nothing here is a picture: a bank holds hashes, its matches are listed by hash kind,
 distance and the stored file's SHA-256. Who does what: ``matches.read`` sees the banks,
-``review.write`` creates a bank, types hashes into it and deletes it (with a reason, kept in
+``review.write`` creates a bank, types hashes into it, hashes pictures and videos into it
+(the files are hashed and deleted, as by the command line) and deletes it (with a reason, kept in
 the custody log), ``exchange.manage`` imports a partner's list and writes a bank as one.
 An uploaded list is untrusted input: bounded in size, written to a private temporary folder
 and read by the same parsers as the command line's, whose refusal is one sentence.
@@ -114,9 +115,67 @@ def add_typed(
     return report
 
 
-def _safe_name(name: str) -> str:
+MAX_FILES = 10  # files hashed into a bank at once
+MAX_FILES_BYTES = MAX_LIST_BYTES  # all of them together (the server's 1 MB form bodies)
+HASHED_KINDS = ("image", "animation", "video")  # what gets a PDQ or vPDQ
+
+
+def add_uploaded(
+    request: Request, name: str, files: Sequence[tuple[str, bytes]], *,
+    labels: Sequence[str] = (), note: str = "",
+) -> Any:  # fmt: skip
+    """``haechi bank add <files>`` of uploaded pictures and videos, as the person: the same
+    service (``bank_sources.add_files``) hashes them (md5, SHA-256, PDQ with its variants
+    and regions, or vPDQ) and keeps only the hashes; the uploads are written to a private
+    folder of the data directory's scratch space for the hashing and deleted with it.
+    The same file again adds nothing (its hashes are in the bank already)."""
+    from haechi.analyze.sniff import HEAD_BYTES, sniff
+    from haechi.match.bank_sources import add_files
+    from haechi.match.banks import get_bank
+
+    files = [(n, d) for n, d in files if n or d]  # an empty file input sends an empty part
+    if not files:
+        raise UsageError(t_("Choose the pictures or videos to hash into the bank."))
+    if len(files) > MAX_FILES:
+        raise UsageError(
+            t_("At most {n} files at a time; add more with haechi bank add on the server.",
+               n=MAX_FILES)
+        )  # fmt: skip
+    if sum(len(d) for _n, d in files) > MAX_FILES_BYTES:
+        raise UsageError(
+            t_("The files are larger than {kb} KB together; hash larger files with haechi "
+               "bank add on the server.", kb=MAX_FILES_BYTES // 1024)
+        )  # fmt: skip
+    for filename, data in files:
+        if str(sniff(data[:HEAD_BYTES])[0]) not in HASHED_KINDS:
+            raise UsageError(
+                t_("{name} is not a picture or a video: only pictures and videos are hashed "
+                   "into a bank here.", name=filename[:100] or t_("A file"))
+            )  # fmt: skip
+    app = haechi(request)
+    get_bank(app, name)  # refuse before writing anything
+    app.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="haechi-bank-", dir=app.settings.tmp_dir) as folder:
+        paths: list[Path] = []
+        for n, (filename, data) in enumerate(files, 1):
+            path = Path(folder) / _safe_name(filename, f"file-{n}")
+            if path in paths:
+                path = path.with_name(f"{n}-{path.name}")
+            path.write_bytes(data)
+            paths.append(path)
+        report = add_files(acting(request), name, paths, labels=list(labels)[:50],
+                           notes=note or None)  # fmt: skip
+    audited(request, BANK_CHANGE, "bank_add_files", f"bank:{report.bank}",
+            files=[p.name for p in paths],
+            sha256=[hashlib.sha256(d).hexdigest() for _n, d in files],
+            added=report.items_added, duplicates=report.duplicates,
+            signals=report.signals_added)  # fmt: skip
+    return report
+
+
+def _safe_name(name: str, default: str = "list.txt") -> str:
     base = re.sub(r"[^\w.+-]", "_", Path(name.replace("\\", "/")).name, flags=re.ASCII)
-    return base.lstrip(".")[:100] or "list.txt"
+    return base.lstrip(".")[:100] or default
 
 
 def import_upload(
@@ -213,7 +272,8 @@ def _bank_page(
                           error=error or refusal(request, exc))  # fmt: skip
     return render(request, "bank.html", status=status, error=error, done=done,
                   readable=formats.FORMATS, writable=formats.WRITABLE,
-                  shown_items=ITEMS_SHOWN, **shown)  # fmt: skip
+                  shown_items=ITEMS_SHOWN, max_files=MAX_FILES,
+                  max_files_kb=MAX_FILES_BYTES // 1024, **shown)  # fmt: skip
 
 
 def _on_bank(request: Request, name: str, work: Callable[[], Response]) -> Response:
@@ -294,6 +354,34 @@ def hashes_form(
         return bank_url(report.bank, **summary_of(report))
 
     return _on_bank(request, name, lambda: once(request, key, "bank_add", work))
+
+
+async def read_uploads(files: Sequence[UploadFile | str] | None) -> list[tuple[str, bytes]]:
+    """The uploaded files' names and bytes (each read up to the bound, which refuses it);
+    an empty file input (a part without a file) is left out."""
+    return [((f.filename or ""), await f.read(MAX_FILES_BYTES + 1))
+            for f in (files or []) if not isinstance(f, str)]  # fmt: skip
+
+
+@router.post("/banks/{name}/files", dependencies=[needs(Perm.REVIEW)])
+async def files_form(
+    request: Request,
+    name: str,
+    labels: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    # Read from the form itself: a form sent without a file is refused with the sentence,
+    # not a validation error page.
+    uploaded = await read_uploads((await request.form()).getlist("files"))  # type: ignore[arg-type]
+
+    def work() -> str:
+        report = add_uploaded(request, name, uploaded, labels=split_words(labels), note=note)
+        return bank_url(report.bank, **summary_of(report))
+
+    return await run_in_threadpool(
+        _on_bank, request, name, lambda: once(request, key, "bank_add_files", work)
+    )
 
 
 @router.post("/banks/{name}/import", dependencies=[needs(Perm.EXCHANGE_MANAGE)])

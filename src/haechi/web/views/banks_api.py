@@ -4,7 +4,8 @@ with the same permissions, acting as the token's (or session's) person.
 A POST that changes a bank takes an ``Idempotency-Key`` header (16 to 64 letters, digits,
 ``-`` and ``_``): a retry with the same key changes nothing and answers ``"repeat": true``
 with the location of what the first one did. A list is imported as
-``multipart/form-data`` (``file``, ``format``, ``kind``, ``skip_bad``, ``labels``).
+``multipart/form-data`` (``file``, ``format``, ``kind``, ``skip_bad``, ``labels``), and
+pictures or videos are hashed into a bank the same way (``files``, ``labels``, ``note``).
 """
 
 from __future__ import annotations
@@ -114,6 +115,27 @@ def api_hashes(request: Request, name: str, body: HashesBody, key: Key = None) -
         return _api_url(report.bank), report.as_dict()
 
     return keyed(request, key, "bank_add", work)
+
+
+@router.post("/{name}/files", dependencies=[needs(Perm.REVIEW)])
+async def api_files(
+    request: Request,
+    name: str,
+    files: Annotated[list[UploadFile], File()],
+    labels: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    key: Key = None,
+) -> JSONResponse:
+    """multipart/form-data: ``files`` (pictures or videos, hashed and not kept), ``labels``,
+    ``note``; as ``haechi bank add <files>``."""
+    uploaded = await banks.read_uploads(files)
+
+    def work() -> tuple[str, dict[str, Any]]:
+        report = banks.add_uploaded(request, name, uploaded, labels=banks.split_words(labels),
+                                    note=note)  # fmt: skip
+        return _api_url(report.bank), report.as_dict()
+
+    return await run_in_threadpool(keyed, request, key, "bank_add_files", work)
 
 
 @router.post("/{name}/import", dependencies=[needs(Perm.EXCHANGE_MANAGE)])

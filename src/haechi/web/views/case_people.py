@@ -1,8 +1,10 @@
 """A case's suspects from its page and the JSON API: each with the identifiers they were
 seen with, added, and their apprehension (검거) or detention (구속) recorded with its time
-(what ``/stats`` counts). The services ``haechi case suspect`` and ``suspect-status`` use
-(``haechi.cases.people``), acting as the logged-in person; each change is a signed custody
-event of the case and an audit entry. Also a victim linked to her consenting face
+(what ``/stats`` counts), an identifier added to a recorded suspect and a recorded time
+corrected with its reason (the earlier time stays in the custody event). The services
+``haechi case suspect``, ``suspect-status``, ``suspect-identifier`` and ``suspect-correct``
+use (``haechi.cases.people``), acting as the logged-in person; each change is a signed
+custody event of the case and an audit entry. Also a victim linked to her consenting face
 subject, as ``haechi case link-face``."""
 
 from __future__ import annotations
@@ -155,6 +157,101 @@ class StatusBody(BaseModel):
 def api_status(request: Request, case: str, label: str, body: StatusBody) -> dict[str, object]:
     ref = _status(request, case, label[:16], body.status, body.at, body.age)
     return {"case": ref, "suspect": label[:16], "status": body.status}
+
+
+def _add_identifiers(
+    request: Request, case: str, label: str, identifiers: list[tuple[str, str]]
+) -> tuple[str, list[dict[str, str]]]:
+    """Identifiers added to a recorded suspect as the person; the case's reference and
+    those that were new (one the suspect has already adds nothing and is not logged)."""
+    from haechi.cases.people import add_suspect_identifiers
+    from haechi.cases.service import get_summary
+
+    ref = get_summary(haechi(request), _key(case)).ref
+    added = add_suspect_identifiers(acting(request), ref, label, identifiers)
+    if added:
+        audited(request, CASE_CHANGE, "suspect_identifier", f"case:{ref}", suspect=label,
+                kinds=[i["kind"] for i in added])  # fmt: skip
+    return ref, added
+
+
+@router.post("/cases/{case}/suspects/{label}/identifiers", dependencies=[needs(Perm.CASES_WRITE)])
+def identifiers_form(
+    request: Request,
+    case: str,
+    label: str,
+    kind: Annotated[str, Form(max_length=32)] = "",
+    value: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    def work() -> Response:
+        ref, _ = _add_identifiers(request, case, label[:16], [(kind.strip(), value.strip())])
+        return go(request, f"/cases/{ref}#suspect-{label[:16]}")
+
+    return on_case(request, case, work)
+
+
+class IdentifiersBody(BaseModel):
+    identifiers: list[tuple[str, str]] = Field(min_length=1, max_length=MAX_IDENTIFIERS)
+
+
+@router.post(
+    "/api/cases/{case}/suspects/{label}/identifiers",
+    dependencies=[needs(Perm.CASES_WRITE)],
+    tags=["api"],
+)
+def api_identifiers(request: Request, case: str, label: str, body: IdentifiersBody) -> JSONResponse:
+    ref, added = _add_identifiers(request, case, label[:16], body.identifiers)
+    return JSONResponse({"case": ref, "suspect": label[:16], "added": added},
+                        status_code=201 if added else 200)  # fmt: skip
+
+
+def _correct(
+    request: Request, case: str, label: str, which: str, at: str, reason: str
+) -> dict[str, object]:
+    """A recorded apprehension or detention time corrected as the person, with the reason;
+    the earlier time stays in the custody event and the audit entry. The time it has
+    already changes nothing and is not logged again."""
+    from haechi.cases.people import correct_suspect_time
+    from haechi.cases.service import get_summary
+
+    ref = get_summary(haechi(request), _key(case)).ref
+    before = correct_suspect_time(acting(request), ref, label, which, at, reason=reason)
+    if before is not None:
+        audited(request, CASE_CHANGE, "suspect_time_corrected", f"case:{ref}", suspect=label,
+                which=which, previous=before, at=at, reason=reason)  # fmt: skip
+    return {"case": ref, "suspect": label, "which": which, "previous": before,
+            "corrected": before is not None}  # fmt: skip
+
+
+@router.post("/cases/{case}/suspects/{label}/correct", dependencies=[needs(Perm.CASES_WRITE)])
+def correct_form(
+    request: Request,
+    case: str,
+    label: str,
+    which: Annotated[str, Form(max_length=16)] = "",
+    at: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    def work() -> Response:
+        done = _correct(request, case, label[:16], which, at.strip(), reason)
+        return go(request, f"/cases/{done['case']}#suspect-{label[:16]}")
+
+    return on_case(request, case, work)
+
+
+class CorrectBody(BaseModel):
+    which: str = Field(max_length=16)  # apprehended or detained
+    at: str = Field(max_length=40)  # ISO 8601 with its zone
+    reason: str = Field(max_length=500)
+
+
+@router.post(
+    "/api/cases/{case}/suspects/{label}/correct",
+    dependencies=[needs(Perm.CASES_WRITE)],
+    tags=["api"],
+)
+def api_correct(request: Request, case: str, label: str, body: CorrectBody) -> dict[str, object]:
+    return _correct(request, case, label[:16], body.which, body.at, body.reason)
 
 
 def _link_face(request: Request, case: str, label: str, subject: str) -> str:

@@ -72,25 +72,68 @@ def _key(case: str) -> str:
     return case.strip()[:64]
 
 
+DEFAULT_UNIT = "~"  # ``?unit=~``: the default, unnamed unit (no unit name has a ~)
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What ``haechi case list`` filters by (``--status``, ``--tag``, ``--assignee``,
+    ``--unit``), as the list page's and the API's query: blank is no filter."""
+
+    status: str = ""
+    tag: str = ""
+    assignee: str = ""
+    unit: str = ""
+
+    def service(self) -> dict[str, str | None]:
+        """The keyword arguments of ``cases.service.list_cases`` (``~``: the default unit)."""
+        unit = "" if self.unit == DEFAULT_UNIT else (self.unit or None)
+        return {"status": self.status or None, "tag": self.tag or None,
+                "assignee": self.assignee or None, "unit": unit}  # fmt: skip
+
+    def query(self, **more: int) -> str:
+        """The filters (and ``more``) as a URL query, blank ones left out."""
+        from urllib.parse import urlencode
+
+        pairs = [(k, v) for k, v in vars(self).items() if v]
+        return urlencode(pairs + [(k, str(v)) for k, v in more.items()])
+
+
+def case_filters(
+    status: Annotated[str, Query(max_length=16)] = "",
+    tag: Annotated[str, Query(max_length=64)] = "",
+    assignee: Annotated[str, Query(max_length=128)] = "",
+    unit: Annotated[str, Query(max_length=64)] = "",
+) -> CaseFilters:
+    return CaseFilters(status.strip(), tag.strip(), assignee.strip(), unit.strip())
+
+
+Filters = Annotated[CaseFilters, Depends(case_filters)]
+
+
 @router.get("/cases", dependencies=[needs(Perm.CASES)])
 def cases_page(
     request: Request,
-    status: str | None = None,
+    filters: Filters,
     page: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:
     if (missing := _missing(request)) is not None:
         return missing
     from haechi.cases.service import known_units, list_cases
 
-    wanted = status if status in STATUSES else None
     app, user = haechi(request), current(request).user
-    # A page of cases, newest first (every case counts its items and notices).
-    found = list_cases(app, status=wanted, limit=CASES_PAGE + 1, offset=page * CASES_PAGE)
+    error, found = None, []
+    try:
+        # A page of cases, newest first (every case counts its items and notices).
+        found = list_cases(app, **filters.service(), limit=CASES_PAGE + 1,
+                           offset=page * CASES_PAGE)  # fmt: skip
+    except HaechiError as exc:
+        error = refusal(request, exc)
     return render(
-        request, "cases.html", cases=found[:CASES_PAGE], current_status=wanted or "",
-        statuses=STATUSES, my_unit=user.unit, all_units=user.all_units,
+        request, "cases.html", status=400 if error else 200, cases=found[:CASES_PAGE],
+        filters=filters, statuses=STATUSES, my_unit=user.unit, all_units=user.all_units,
         units=known_units(app) if user.all_units else [], page=page,
-        more=len(found) > CASES_PAGE,
+        more=len(found) > CASES_PAGE, default_unit=DEFAULT_UNIT, error=error,
     )  # fmt: skip
 
 
@@ -121,9 +164,11 @@ def create(
 def case_view(
     request: Request, case: str, *, error: str | None = None, status: int = 200, offset: int = 0
 ) -> Response:
+    from haechi.cases.acting import login_of
     from haechi.cases.notices.recipients import LANGUAGES
     from haechi.cases.notices.views import list_notices
     from haechi.cases.page import ITEMS_PAGE, case_page, reupload_hits
+    from haechi.cases.people import IDENTIFIER_KINDS
     from haechi.jobs.store import jobs
 
     app, auth = haechi(request), current(request)
@@ -150,6 +195,8 @@ def case_view(
         statuses=STATUSES,
         languages=LANGUAGES,
         recipients=("telegram", "kcsc", "dscvsc", "dsa"),
+        identifier_kinds=IDENTIFIER_KINDS,
+        login_of=login_of,
         error=error,
     )
 
