@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.helpers import haechi
+from tests.helpers import haechi_here
 from tests.web.analyst_kit import app_of as _app
 from tests.web.analyst_kit import bearer, module_web, refused_outside
 from tests.web.conftest import log_in
@@ -136,7 +136,7 @@ def test_the_command_line_adds_an_identifier_and_corrects_a_time(tmp_path: Path)
     home = tmp_path / "home"
 
     def ok(*args: str) -> str:
-        proc = haechi(*args, home=home, env={"HAECHI_OPERATOR": "Kim Officer"})
+        proc = haechi_here("--operator", "Kim Officer", *args, home=home)
         assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
         return proc.stdout
 
@@ -151,8 +151,8 @@ def test_the_command_line_adds_an_identifier_and_corrects_a_time(tmp_path: Path)
     out = ok("case", "suspect-correct", "CLI-1", "S1", "apprehended", "2024-09-03T11:00+09:00",
              "--reason", "the arrest report says 11:00")  # fmt: skip
     assert "2024-09-03T01:00:00Z" in out
-    refused = haechi("case", "suspect-correct", "CLI-1", "S1", "detained", CAUGHT,
-                     "--reason", "x", home=home)  # fmt: skip
+    refused = haechi_here("case", "suspect-correct", "CLI-1", "S1", "detained", CAUGHT,
+                          "--reason", "x", home=home)  # fmt: skip
     assert refused.returncode == 2 and "no recorded detention time" in refused.stderr
     shown = json.loads(ok("case", "show", "CLI-1", "--json"))
     (s1,) = shown["suspects"]
