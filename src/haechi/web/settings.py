@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from haechi.domain import DataDirError
+from haechi.i18n import Msg, t_
 from haechi.services.exposure import Thresholds
 
 WEB_CONFIG = "web.toml"
@@ -44,12 +45,14 @@ class WebSettings:
 
 def parse_proxies(values: object, where: str) -> tuple[str, ...]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise DataDirError(f"{where} must be a list of addresses or networks.")
+        raise DataDirError(t_("{where} must be a list of addresses or networks.", where=where))
     for value in values:
         try:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
-            raise DataDirError(f"{where}: {value!r} is not an address or network.") from None
+            raise DataDirError(
+                t_("{where}: {value!r} is not an address or network.", where=where, value=value)
+            ) from None
     return tuple(values)
 
 
@@ -59,7 +62,7 @@ def _metrics(section: dict[str, object], path: Path) -> dict[str, object]:
     rest = dict(section)
     if "networks" in rest:
         values["metrics_networks"] = parse_proxies(
-            rest.pop("networks"), f"metrics.networks in {path}"
+            rest.pop("networks"), t_("{name} in {path}", name="metrics.networks", path=path)
         )
     if "token_sha256" in rest:
         digest = rest.pop("token_sha256")
@@ -68,11 +71,26 @@ def _metrics(section: dict[str, object], path: Path) -> dict[str, object]:
             or len(digest) != 64
             or not all(c in "0123456789abcdef" for c in digest.lower())
         ):
-            raise DataDirError(f"metrics.token_sha256 in {path} must be 64 hex digits.")
+            raise DataDirError(
+                t_("metrics.token_sha256 in {path} must be 64 hex digits.", path=path)
+            )
         values["metrics_token_sha256"] = digest.lower()
     if rest:
-        raise DataDirError(f"Unknown setting(s) {sorted(rest)} in [metrics] of {path}.")
+        raise DataDirError(_unknown(rest, "metrics", path))
     return values
+
+
+def _unknown(rest: dict[str, object], section: str, path: Path) -> Msg:
+    return t_(
+        "Unknown setting(s) {names} in [{section}] of {path}.",
+        names=sorted(rest),
+        section=section,
+        path=path,
+    )
+
+
+def _not_positive(setting: str, path: Path) -> Msg:
+    return t_("{setting} in {path} must be a positive whole number.", setting=setting, path=path)
 
 
 def load_web_settings(home: Path, **overrides: object) -> WebSettings:
@@ -83,39 +101,45 @@ def load_web_settings(home: Path, **overrides: object) -> WebSettings:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise DataDirError(f"The web settings file {path} is not valid TOML: {exc}.") from exc
+            raise DataDirError(
+                t_("The web settings file {path} is not valid TOML: {exc}.", path=path, exc=exc)
+            ) from exc
         session = data.pop("session", {})
         wellness = data.pop("wellness", {})
         proxy = data.pop("proxy", {})
         values.update(_metrics(data.pop("metrics", {}), path))
         if data:
             raise DataDirError(
-                f"Unknown section(s) {sorted(data)} in {path}: use [session], [wellness], "
-                "[proxy], [metrics]."
+                t_(
+                    "Unknown section(s) {names} in {path}: use [session], [wellness], [proxy], "
+                    "[metrics].",
+                    names=sorted(data),
+                    path=path,
+                )
             )
         if "trusted" in proxy:
             values["trusted_proxies"] = parse_proxies(
-                proxy.pop("trusted"), f"proxy.trusted in {path}"
+                proxy.pop("trusted"), t_("{name} in {path}", name="proxy.trusted", path=path)
             )
         if proxy:
-            raise DataDirError(f"Unknown setting(s) {sorted(proxy)} in [proxy] of {path}.")
+            raise DataDirError(_unknown(proxy, "proxy", path))
         for key, name in (("idle_minutes", "idle_seconds"), ("hours", "absolute_seconds")):
             if key in session:
                 value = session.pop(key)
                 if not isinstance(value, int) or value < 1:
-                    raise DataDirError(f"session.{key} in {path} must be a positive whole number.")
+                    raise DataDirError(_not_positive(f"session.{key}", path))
                 values[name] = value * (60 if key == "idle_minutes" else 3600)
         if session:
-            raise DataDirError(f"Unknown setting(s) {sorted(session)} in [session] of {path}.")
+            raise DataDirError(_unknown(session, "session", path))
         limits = {}
         for key in ("previews", "reveals", "minutes"):
             if key in wellness:
                 value = wellness.pop(key)
                 if not isinstance(value, int) or value < 1:
-                    raise DataDirError(f"wellness.{key} in {path} must be a positive whole number.")
+                    raise DataDirError(_not_positive(f"wellness.{key}", path))
                 limits[key] = value
         if wellness:
-            raise DataDirError(f"Unknown setting(s) {sorted(wellness)} in [wellness] of {path}.")
+            raise DataDirError(_unknown(wellness, "wellness", path))
         values["wellness"] = Thresholds(**limits)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return WebSettings(**values)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from haechi.auth import audit
 from haechi.auth.errors import NotFound
 from haechi.auth.roles import Perm, can, permissions_of
+from haechi.i18n import t_
 from haechi.services import chats, custody, dashboard, exposure, integrations, matches, messages
 from haechi.services import media as media_service
 from haechi.services.search import Filters, search
@@ -108,7 +109,7 @@ def api_matches(
 ) -> dict[str, Any]:  # fmt: skip
     """Banks with their counts and the stored matches, newest first (as on /matches)."""
     if not matches.available():
-        raise NotFound("The matches capability is not installed here.")
+        raise NotFound(t_("The matches capability is not installed here."))
     app = haechi(request)
     page = matches.recent(app, bank=bank, against=against, before=before, limit=limit)
     return {"banks": [asdict(b) for b in matches.banks(app)], **asdict(page)}
@@ -118,7 +119,7 @@ def api_matches(
 def api_stats(request: Request) -> dict[str, Any]:
     """The statistics tables for ``from``/``to`` (YYYY-MM or YYYY-MM-DD), as on /stats."""
     if not integrations.available("stats"):
-        raise NotFound("The cases capability is not installed here.")
+        raise NotFound(t_("The cases capability is not installed here."))
     st, stats = compute_stats(request)
     tables = st.tables(stats)
     return {name: {"header": h, "rows": rows} for name, (h, rows) in tables.items()}

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from haechi.auth.roles import Perm, can
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.services import chats, dashboard, exposure, messages
 from haechi.services.media import MediaItem
 from haechi.web.auth import current, haechi, needs
@@ -30,7 +31,9 @@ def parse_day(value: str | None, *, end: bool = False) -> int | None:
     try:
         day = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
-        raise UsageError(f"{value!r} is not a date: write it as YYYY-MM-DD.") from None
+        raise UsageError(
+            t_("{value!r} is not a date: write it as YYYY-MM-DD.", value=value)
+        ) from None
     return int(day.timestamp()) + (86399 if end else 0)
 
 

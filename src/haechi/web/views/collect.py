@@ -24,6 +24,7 @@ from haechi.auth import audit
 from haechi.auth.roles import Perm, can
 from haechi.cases.acting import acting_as
 from haechi.domain import HaechiError
+from haechi.i18n import t_
 from haechi.services import integrations
 from haechi.services.search import Filters, search
 from haechi.web.auth import current, haechi, needs
@@ -92,7 +93,7 @@ def _search_targets(request: Request, query: str) -> tuple[list[str], dict[str, 
 
     f = filters_from_params(dict(parse_qsl(query[:4000])))
     if not f.describe():
-        raise HaechiError("Search for something first: an empty search selects nothing.")
+        raise HaechiError(t_("Search for something first: an empty search selects nothing."))
     app, actor = haechi(request), current(request).actor
     targets: list[str] = []
     cursor = None
@@ -123,7 +124,7 @@ def add_to_case(
     case = case_ref.strip() or case  # a typed reference wins over the list's choice
     try:
         if not case:
-            raise HaechiError("Choose the case to add to (or open one on the Cases page).")
+            raise HaechiError(t_("Choose the case to add to (or open one on the Cases page)."))
         if only:
             targets = [only]
         elif all_results == "1":

@@ -18,6 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 from haechi.auth import audit
 from haechi.auth.roles import Perm, can
 from haechi.domain import HaechiError
+from haechi.i18n import t_
 from haechi.jobs import results
 from haechi.jobs import store as jobs
 from haechi.jobs.kinds import kind_of
@@ -128,11 +129,11 @@ def visible_job(request: Request, job_id: int) -> JobInfo:
     except JobError:
         from haechi.auth.errors import NotFound
 
-        raise NotFound(f"There is no job {job_id}.") from None
+        raise NotFound(t_("There is no job {job_id}.", job_id=job_id)) from None
     if info.user_id != auth.user.id and not can(auth.user.role, perm):
         from haechi.auth.errors import NotFound
 
-        raise NotFound(f"There is no job {job_id}.")
+        raise NotFound(t_("There is no job {job_id}.", job_id=job_id))
     return info
 
 
@@ -158,7 +159,7 @@ def job_result(request: Request, job_id: int) -> Response:
         raise Denied("permission")
     stored, sealed = jobs.result_file(app, job_id)
     if stored is None or not results.exists(app, stored):
-        raise JobError("This job has no file to download (none was made, or it was removed).")
+        raise JobError(t_("This job has no file to download (none was made, or it was removed)."))
     audit.record(
         app, auth.actor, audit.EXPORT, info.subject or f"job:{job_id}",
         {"kind": f"{info.kind}_download", "job_id": job_id, "sha256": info.result_sha256,

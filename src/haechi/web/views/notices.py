@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from haechi.auth import audit
 from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
+from haechi.i18n import t_
 from haechi.services import integrations
 from haechi.web.actions import NOTICE_CHANGE, acting, audited, go, once
 from haechi.web.auth import current, haechi, needs
@@ -90,7 +91,7 @@ def mark(
     try:
         if get_notice(haechi(request), notice_id).status != status:
             if zone not in ZONES:
-                raise CaseError("Say whether the time is KST or UTC.")
+                raise CaseError(t_("Say whether the time is KST or UTC."))
             at = None
             if day.strip():
                 at = f"{day.strip()}T{(time.strip() or '00:00')}{ZONES[zone]}"
@@ -115,7 +116,9 @@ def download(request: Request, notice_id: int, fmt: str) -> Response:
     from haechi.cases.notices.views import get_notice
 
     if fmt not in MIME:
-        raise CaseError(f"A notice is downloaded as {', '.join(MIME)}, not {fmt!r}.")
+        raise CaseError(
+            t_("A notice is downloaded as {kinds}, not {fmt!r}.", kinds=", ".join(MIME), fmt=fmt)
+        )
     app, auth = haechi(request), current(request)
     notice = get_notice(app, notice_id)
     data = render_file(notice, fmt)

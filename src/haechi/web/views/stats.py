@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from haechi.auth.errors import NotFound
 from haechi.auth.roles import Perm
+from haechi.i18n import t_
 from haechi.services import integrations
 from haechi.web.auth import haechi, needs
 from haechi.web.i18n import Translator, catalogue
@@ -128,7 +129,10 @@ def stats_csv(request: Request, table: str) -> Response:
     st, stats = compute(request)
     files = st.to_csv(stats)
     if table not in files:
-        raise NotFound(f"There is no table {table!r}; there are: {', '.join(sorted(files))}.")
+        there = ", ".join(sorted(files))
+        raise NotFound(
+            t_("There is no table {table!r}; there are: {there}.", table=table, there=there)
+        )
     name = f"haechi-{table}-{stats.period.start.isoformat()}-{stats.period.end.isoformat()}.csv"
     return Response(
         files[table],

@@ -21,6 +21,7 @@ from haechi.app import App
 from haechi.auth import audit
 from haechi.auth.roles import Perm
 from haechi.domain import UsageError
+from haechi.i18n import t_
 from haechi.services import exposure, integrations
 from haechi.services.media import Match
 from haechi.web.auth import current, haechi, needs
@@ -72,7 +73,7 @@ def triage_page(
     elif not item:
         chosen = page.items[0] if page.items else None
     if item and chosen is None:
-        raise UsageError("That file is not in the triage queue (pictures, animations, videos).")
+        raise UsageError(t_("That file is not in the triage queue (pictures, animations, videos)."))
     shown_items = [*page.items, *([chosen] if chosen else [])]
     matched = _matches(app, [i.sha256 for i in shown_items])
     # Each safe preview the page shows counts once (the current file is also in the queue).

@@ -18,11 +18,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
+from haechi.i18n import localize, t_
 from haechi.jobs import store as jobs
 from haechi.web.actions import once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
-from haechi.web.render import refusal, render
+from haechi.web.render import language, refusal, render
 
 router = APIRouter()
 NAV = [NavItem(72, "nav.watch", "/watch", Perm.LIVE)]
@@ -70,7 +71,7 @@ def change_target_form(
     from haechi.collect.telegram_live.targets import set_paused
 
     if action not in ("pause", "resume") or not target_id.isdigit():
-        return _page(request, 400, error="Unknown action.")
+        return _page(request, 400, error=localize(t_("Unknown action."), language(request)))
     try:
         set_paused(
             haechi(request),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from haechi.auth.errors import NotFound
 from haechi.auth.roles import Perm
+from haechi.i18n import t_
 from haechi.web.auth import current, haechi, needs
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -42,7 +43,7 @@ def api_change_target(request: Request, target_id: str, action: str) -> dict[str
     from haechi.collect.telegram_live.targets import set_paused
 
     if action not in ("pause", "resume") or not target_id.isdigit():
-        raise NotFound("Use /api/watch/targets/<id>/pause or /resume.")
+        raise NotFound(t_("Use /api/watch/targets/<id>/pause or /resume."))
     set_paused(
         haechi(request),
         int(target_id),
