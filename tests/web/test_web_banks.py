@@ -7,6 +7,7 @@ each other's banks only by name."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,13 +190,13 @@ def test_exporting_a_bank_is_a_logged_download(web: TestClient) -> None:
     r = web.get(f"/banks/{QUOTED}/export?format=te")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     assert f"pdq {PDQ}" in r.text and f"md5 {MD5}" in r.text
-    # the bank's own export event (the list's SHA-256) and the audit entry's
-    listed, logged = custody_events(app, "export")
-    assert listed["actor"] == logged["actor"] == "u_investigator (web)"
-    assert listed["data"]["format"] == "te" and logged["data"]["kind"] == "bank_list"
-    assert listed["data"]["sha256"] == logged["data"]["sha256"]
-    # where the list went: the download's name, not the scratch file it was written to
-    assert listed["data"]["file"] == f"download:{logged['data']['name']}"
+    # one export custody event, the audit entry's, holding what the CLI's records
+    (event,) = custody_events(app, "export")
+    assert event["actor"] == "u_investigator (web)" and event["data"]["kind"] == "bank_list"
+    assert event["data"]["format"] == "te" and event["data"]["items"] >= 2
+    assert event["data"]["sha256"] == hashlib.sha256(r.content).hexdigest()
+    # where the list went: the download's name, not a scratch file
+    assert event["data"]["file"] == f"download:{event['data']['name']}"
     (entry,) = audit.entries(app, action="export")
     assert entry.username == "u_investigator" and entry.detail["kind"] == "bank_list"
     assert entry.custody_seq is not None
@@ -205,6 +206,57 @@ def test_exporting_a_bank_is_a_logged_download(web: TestClient) -> None:
     bad = web.get(f"/banks/{QUOTED}/export?format=xml")
     assert bad.status_code == 400 and "A bank is written as one of" in bad.text
     assert len(audit.entries(app, action="export")) == 2
+
+
+def _events_since(app: App, seq: int) -> list[tuple[str, str | None, dict[str, object]]]:
+    import json
+
+    from sqlalchemy import select
+
+    from haechi.store.models import CustodyEvent
+
+    with app.db.connect() as conn:
+        rows = conn.execute(
+            select(CustodyEvent.event_type, CustodyEvent.subject, CustodyEvent.body)
+            .where(CustodyEvent.seq > seq).order_by(CustodyEvent.seq)
+        ).all()  # fmt: skip
+    return [(r.event_type, r.subject, json.loads(r.body)["data"]) for r in rows]
+
+
+def _last_seq(app: App) -> int:
+    from sqlalchemy import func, select
+
+    from haechi.store.models import CustodyEvent
+
+    with app.db.connect() as conn:
+        return int(conn.execute(select(func.max(CustodyEvent.seq))).scalar() or 0)
+
+
+def test_a_bank_download_makes_the_events_the_cli_export_does(
+    web: TestClient, tmp_path: Path
+) -> None:
+    """``haechi bank export`` writes one export event on ``bank:<id>``; a download from the
+    page writes that one too (its audit entry's), not a second beside it."""
+    from tests.helpers import haechi_here
+
+    app = app_of(web)
+    before = _last_seq(app)
+    done = haechi_here("bank", "export", BANK, str(tmp_path / "list.te"), "--format", "te",
+                       home=app.settings.home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    cli = _events_since(app, before)
+    middle = _last_seq(app)
+    log_in(web, "u_investigator")
+    r = web.get(f"/banks/{QUOTED}/export?format=te")
+    assert r.status_code == 200
+    ours = _events_since(app, middle)
+    assert [(t, s) for t, s, _d in ours] == [(t, s) for t, s, _d in cli] and len(cli) == 1
+    (_t, subject, cli_data), (_t2, _s2, web_data) = cli[0], ours[0]
+    assert subject is not None and subject.startswith("bank:") and subject[5:].isdigit()
+    for key in ("bank", "format", "sha256", "items", "lines"):
+        assert web_data[key] == cli_data[key], key
+    assert r.content == (tmp_path / "list.te").read_bytes()
+    assert web_data["file"] == f"download:{web_data['name']}"
 
 
 def test_deleting_a_bank_needs_a_reason_and_is_done_once(web: TestClient) -> None:

@@ -16,6 +16,7 @@ and read by the same parsers as the command line's, whose refusal is one sentenc
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import tempfile
 from collections.abc import Callable, Sequence
@@ -214,25 +215,32 @@ def import_upload(
 
 
 def export_list(request: Request, name: str, fmt: str, kind: str = "") -> Response:
-    """``haechi bank export`` as a download: the bank's export custody event (the list's
-    SHA-256) and an ``export`` audit entry with its own custody event, as the person."""
+    """``haechi bank export`` as a download, recorded as the command line records it: one
+    signed ``export`` custody event on ``bank:<id>`` with the list's SHA-256, format, items
+    and where it went (``download:<name>``), here the custody event of the person's
+    ``export`` audit entry, so the download is one audit entry and one custody event, not
+    the bank's event beside the audit entry's."""
     from haechi.match import formats
-    from haechi.match.lists import export_bank
+    from haechi.match.banks import bank_items, get_bank
 
     if fmt not in formats.WRITABLE:
         raise UsageError(
             t_("A bank is written as one of {known}, not {fmt}.",
                known=", ".join(formats.WRITABLE), fmt=repr(fmt[:20]))
         )  # fmt: skip
-    filename = f"bank-{_safe_name(name)}.{fmt}.{EXTENSION[fmt]}"
-    with tempfile.TemporaryDirectory(prefix="haechi-export-") as folder:
-        path = Path(folder) / f"bank.{fmt}.{EXTENSION[fmt]}"
-        result = export_bank(acting(request), name, path, fmt=fmt, kind=kind or None,
-                             delivered_as=f"download:{filename}")  # fmt: skip
-        body = path.read_bytes()
-    detail = {k: v for k, v in result.items() if k != "file"}
-    audit.record(haechi(request), current(request).actor, audit.EXPORT, f"bank:{result['bank']}",
-                 {"kind": "bank_list", "name": filename, **detail})  # fmt: skip
+    app = haechi(request)
+    info = get_bank(app, name)
+    filename = f"bank-{_safe_name(info.name)}.{fmt}.{EXTENSION[fmt]}"
+    items = bank_items(app, info.name)
+    text = io.StringIO(newline="")
+    counts = formats.write(text, fmt, items, bank=info.name, kind=kind or None)
+    body = text.getvalue().encode("utf-8")
+    # What export_bank records for the command line, with the download's name for the file.
+    sha = hashlib.sha256(body).hexdigest()
+    result = {"bank": info.name, "format": fmt, "file": f"download:{filename}", "sha256": sha,
+              "items": len(items), **counts}  # fmt: skip
+    audit.record(app, current(request).actor, audit.EXPORT, f"bank:{info.id}",
+                 {"kind": "bank_list", "name": filename, **result})  # fmt: skip
     media = "application/json" if EXTENSION[fmt] == "json" else "text/plain; charset=utf-8"
     return Response(body, media_type=media, headers={
         "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''"
