@@ -1,7 +1,7 @@
 """Out-of-fold figures for the message model's thresholds, on the sets it is trained on.
 
-    python eval/lexicon_model_oof.py [flag:strong:clear[:sure] ...] [--top_n=N --min_score=S |
-                                                              --ngrams-only] [--cues | --no-cues]
+    python eval/lexicon_model_oof.py [flag:strong:clear[:sure[:second]] ...]
+        [--top_n=N --min_score=S | --ngrams-only] [--cues | --no-cues]
 
 Each training set (the tuning set, the development splits and, since engine m10, the retired
 held-out sets A to I; never the held-out set J) is
@@ -17,7 +17,9 @@ the message, ``prob``: it read it below the threshold, ``anchor``: above it, but
 an anchor or in a benign sense). The folds have the shipped model's features unless told
 (engine m9: ``--top_n``/``--min_score``, kiwipiepy morphemes and their CoNg neighbours;
 ``--ngrams-only``: character n-grams alone, engine m8's model; engine m10: ``--cues`` or
-``--no-cues``, the lexicon's cue categories and their pairs). A training per set, then a
+``--no-cues``, the lexicon's cue categories and their pairs; engine m11: ``second``, the
+probability a message read only for naming a room and something happening to it needs, 1.0
+off). A training per set, then a
 scan per triple: run it under ``nice``.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -41,7 +44,7 @@ def main(argv: list[str]) -> None:
 
     assert not set(HELDOUT_SETS) & set(TRAINING)
     shipped = M.load_model()
-    shape: dict[str, object] = {
+    shape: dict[str, Any] = {
         "morphemes": shipped.morphemes,
         "top_n": shipped.top_n,
         "min_score": shipped.min_score,
@@ -59,7 +62,7 @@ def main(argv: list[str]) -> None:
             shape["morphemes"] = True
         else:
             grid.append(tuple(float(x) for x in arg.split(":")))
-    grid = grid or [(shipped.flag, shipped.strong, shipped.clear, shipped.sure)]
+    grid = grid or [(shipped.flag, shipped.strong, shipped.clear, shipped.sure, shipped.second)]
     lex = load_lexicon()
     scanner = Scanner(lex)
     flag_at = lex.scoring.message_flag
@@ -73,11 +76,12 @@ def main(argv: list[str]) -> None:
     rows = {held: M._load_rows([held]) for held in TRAINING}
     for flag, strong, clear, *more in grid:
         sure = more[0] if more else 1.0
+        second = more[1] if len(more) > 1 else 1.0
         total = [0, 0, 0]
         parts = []
         for held, fold in folds.items():
             scanner.model = dataclasses.replace(
-                fold, flag=flag, strong=strong, clear=clear, sure=sure
+                fold, flag=flag, strong=strong, clear=clear, sure=sure, second=second
             )
             tp = fp = fn = 0
             why: dict[str, int] = {}
@@ -101,7 +105,8 @@ def main(argv: list[str]) -> None:
             total = [total[0] + tp, total[1] + fp, total[2] + fn]
         tp, fp, fn = total
         print(
-            f"flag {flag} strong {strong} clear {clear} sure {sure}: all {tp / (tp + fp):.3f} / "
+            f"flag {flag} strong {strong} clear {clear} sure {sure} second {second}: "
+            f"all {tp / (tp + fp):.3f} / "
             f"{tp / (tp + fn):.3f} (FP {fp}, FN {fn})\n  " + "\n  ".join(parts),
             flush=True,
         )

@@ -21,9 +21,11 @@ EVAL = Path(__file__).resolve().parents[2] / "eval" / "data"
 
 
 def test_shipped_model_is_trained_on_tuning_data_only() -> None:
-    """Never on the held-out set (J since engine m10, which retired A to I into training)."""
+    """Never on the held-out set (K since engine m11) nor on J (looked at once, in m10, which
+    retired A to I into training)."""
     m = M.load_model()
     assert m.trained_on and "lexicon_heldout_j.jsonl" not in m.trained_on
+    assert "lexicon_heldout_k.jsonl" not in m.trained_on
     assert all(not name.startswith("lexicon_heldout_") or name < "lexicon_heldout_j"
                for name in m.trained_on)  # fmt: skip
     assert 0 < m.benign < m.flag < m.sure < 1 and m.points > 0
@@ -238,6 +240,7 @@ def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     again = M.train(
         paths, shipped.flag, shipped.points, shipped.benign, shipped.strong, shipped.clear,
         shipped.sure, shipped.morphemes, shipped.top_n, shipped.min_score, shipped.cues,
+        shipped.second,
     )  # fmt: skip
     assert again.version == shipped.version
     same = sum(abs(again.weights.get(g, 0.0) - w) < 1e-3 for g, w in shipped.weights.items())
@@ -366,3 +369,53 @@ def test_a_sure_reading_still_needs_an_anchor_and_news_is_still_discounted() -> 
     report = "서울경찰청은 '겹지방' 운영자를 검거했다고 밝혔다 피해자 지원은 1366"
     s = sure_scanner.scan(report)
     assert s.news_like and s.points(lex) < lex.scoring.message_flag
+
+
+# Engine m11: a message with no anchor that names a room or a link and something happening
+# to it or in it is read too (the second tier), its finding at the stricter ``second``.
+PAIRED = "어제 올라온 거 방 사람들 다 봤음?"  # a room (방) and an upload (올라온), no anchor cue
+
+
+def second(p: float, at: float = 0.8) -> M.MessageModel:
+    return dataclasses.replace(always(p), second=at)
+
+
+@pytest.mark.parametrize(("p", "fires"), [(0.9, True), (0.7, False)])
+def test_the_second_tier_reads_a_room_and_what_happens_to_it(p: float, fires: bool) -> None:
+    s = Scanner(load_lexicon(), model=second(p)).scan(PAIRED)
+    assert s.model_p == pytest.approx(p)  # read (0.7 is over ``flag``, under ``second``)
+    assert any(r.id == MODEL_RULE for r in s.rules) is fires
+    # Off (the m10 reading, ``second`` 1.0): the message is not read at all.
+    assert Scanner(load_lexicon(), model=always(p)).scan(PAIRED).model_p is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "링크 다시 보내주실 수 있나요?",  # a link, nothing happening to it
+        "오늘 다들 뭐 올렸어 궁금",  # an upload, no room
+        "발표 자료 올려두었습니다 다들 확인",  # study words are not room words
+        "오늘 저녁 뭐 먹을까 다들",
+    ],
+)
+def test_the_second_tier_needs_both_a_room_and_an_event(text: str) -> None:
+    assert Scanner(load_lexicon(), model=second(0.99)).scan(text).model_p is None
+
+
+def test_the_second_tier_is_held_back_by_a_benign_sense_and_keeps_anchored_readings() -> None:
+    lex = load_lexicon()
+    shelter_chat = "대피소 단톡방 새로 만들었습니다 민방위 공지 참고"
+    shelter = Scanner(lex, model=second(0.99)).scan(shelter_chat)
+    assert shelter.model_p is not None and not any(r.id == MODEL_RULE for r in shelter.rules)
+    # An anchored message still fires at ``flag``, whatever ``second`` is.
+    anchored = "예전 방 사람들 거의 다 여기로 왔네"
+    s = Scanner(lex, model=second(0.65, at=0.95)).scan(anchored)
+    assert any(r.id == MODEL_RULE for r in s.rules)
+
+
+def test_the_shipped_model_reads_the_second_tier_and_round_trips_it() -> None:
+    m = M.load_model()
+    assert m.flag < m.second < 1.0
+    again = M.from_toml(m.to_toml())
+    assert again.second == m.second and again.version == m.version
+    assert M.from_toml(m.to_toml().replace(f"second = {m.second!r}\n", "")).second == 1.0

@@ -163,6 +163,11 @@ class MessageModel:
     min_score: float = 1.0
     # The lexicon's cue categories and their pairs as features (t4, :func:`cue_features`).
     cues: bool = False
+    # Engine m11: a message without an anchor that names a room or a link *and* something
+    # happening to it or in it (moved, deleted, uploaded, reported: :mod:`.scan`'s
+    # ``ROOM_WORDS`` and ``ROOM_EVENTS``) is read too, and its finding needs this
+    # probability (stricter than ``flag``). 1.0 or more: never.
+    second: float = 1.0
 
     def featurize(self, text: str, result: Any = None) -> set[str]:
         """The message's features; ``result``: the scanner's match of ``text`` (its cues),
@@ -209,6 +214,7 @@ class MessageModel:
             f"top_n = {self.top_n}",
             f"min_score = {self.min_score!r}",
             f"cues = {json.dumps(self.cues)}",
+            f"second = {self.second!r}",
             "",
             "[weights]",
         ]
@@ -248,6 +254,7 @@ def from_toml(data: str) -> MessageModel:
         top_n=int(head.get("top_n", 0)),
         min_score=float(head.get("min_score", 1.0)),
         cues=bool(head.get("cues", False)),
+        second=float(head.get("second", 1.0)),
     )
 
 
@@ -328,10 +335,11 @@ def train(
     top_n: int = 0,
     min_score: float = 1.0,
     cues: bool = False,
+    second: float = 1.0,
 ) -> MessageModel:
     rows = _load_rows(paths)
     shape = MessageModel("", 0.0, {}, flag, points, benign, (), strong, clear, sure,
-                         morphemes, top_n, min_score, cues)  # fmt: skip
+                         morphemes, top_n, min_score, cues, second)  # fmt: skip
     texts = [r["text"] for r in rows]
     bias, weights = fit(texts, [r["label"] == "abuse" for r in rows], featurize=shape.featurize)
     digest = hashlib.sha256()
@@ -347,6 +355,8 @@ def train(
     if cues:  # t4: with the lexicon's cue categories (their lexicon is the shipped one)
         digest.update(f"/cues/{_shipped_matcher().lexicon.version}".encode())
         tag = "t4"
+    if second < 1.0:  # engine m11's second tier (same weights, another reading)
+        digest.update(f"/second/{second}".encode())
     return dataclasses.replace(
         shape,
         version=f"{tag}.{digest.hexdigest()[:6]}",
@@ -356,13 +366,16 @@ def train(
     )
 
 
-THRESHOLDS = ("flag", "points", "benign", "strong", "clear", "sure", "top_n", "min_score")
+THRESHOLDS = (
+    "flag", "points", "benign", "strong", "clear", "sure", "second", "top_n", "min_score",
+)  # fmt: skip
 
 
 def main(argv: list[str]) -> None:
     """``python -m haechi.analyze.text.model OUT TRAINING.jsonl... [--flag=P ...]``: retrain
     the weights. The thresholds are the shipped file's unless given (``--flag``,
-    ``--points``, ``--benign``, ``--strong``, ``--clear``); they are chosen out of fold
+    ``--points``, ``--benign``, ``--strong``, ``--clear``, ``--sure``, ``--second``); they
+    are chosen out of fold
     (``eval/lexicon_model_oof.py``; see the module docstring)."""
     shipped = load_model()
     given: dict[str, Any] = {k: getattr(shipped, k) for k in THRESHOLDS}

@@ -48,8 +48,11 @@ from haechi.analyze.text.variants import supported
 # probability with an anchor is not held back by a benign sense (room talk that names the
 # police, the news or a notice: "수사 뉴스 떠서 방 정리함"); news-like text is still discounted.
 # m10: the model also reads the lexicon's cue categories and their pairs (the scanner hands
-# it its match), and is trained on the retired held-out sets A to I too.
-ENGINE_VERSION = "m10"
+# it its match), and is trained on the retired held-out sets A to I too. m11: a message with
+# no anchor that names a room or a link and something happening to it or in it (moved,
+# deleted, uploaded, reported: ``ROOM_WORDS`` and ``ROOM_EVENTS``) is read by the model too,
+# its finding then at the model's stricter ``second`` probability.
+ENGINE_VERSION = "m11"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 # Context categories of reporting, support and public safety (weighted cues): with them, a
@@ -86,6 +89,26 @@ MODEL_TOPIC = re.compile(
     "여직원|누나|언니|주소|공지|이동|옮|신고|삭제|털|가입|회원|"
     r"channel|group|invite|admin|link|chat|girl|wom[ae]n|pic|photo|face|insta|\big\b|"
     r"school|class of|yearbook|\bbot\b|credit|token|upload|member|moved|backup|\bdm\b",
+    re.IGNORECASE,
+)
+# Engine m11's second tier: a room or a link named (``ROOM_WORDS``) together with something
+# happening to it or in it (``ROOM_EVENTS``: moved, closed, deleted, uploaded, reported,
+# rebuilt, its earlier and later editions, the results made in it). Either alone is ordinary
+# chat ("링크 다시 보내주실 수 있나요?", "발표 자료 올려두었습니다"); the pair is how room
+# chatter and successor-room posts talk when they use none of the anchor cues ("3번째 방입니다
+# 이번엔 터지지 않게 초대로만 받음"). General category words, not phrases of any labelled
+# set; study words (자료, upload) are left out: the benchmark's study-group chat pairs them
+# with links.
+ROOM_WORDS = re.compile(
+    r"방(?:$|[\s,.!?~)]|에|은|을|이|으로|도|장|주|들|링|입|이름|주소|임|인|까지|마다)|채널|링크|"
+    r"주소|서버|단톡|톡방|텔레|디코|\b(?:room|channel|group|link|server|chat|drop|albums?|list)\b",
+    re.IGNORECASE,
+)
+ROOM_EVENTS = re.compile(
+    r"올라|올려|올림|올린|올렸|올리|삭제|백업|옮|이사|새로|새집|터지|터졌|터짐|폭파|날아|닫|"
+    r"비우|없어|사라|신고|단속|검색|초대|살려|살아|인원|기존|예전|원래|[0-9]기|유령|짐싸|짐 싸|"
+    r"이번 거|이번꺼|이번 건|만든 거|만들|완성|퀄|"
+    r"\b(?:moved?|rebuilt|rotate|backup|reported|invite|new|old|edit|made|more)\b",
     re.IGNORECASE,
 )
 _DEFAULT = object()
@@ -157,11 +180,15 @@ class Scanner:
         p = None
         feats: set[str] | None = None
         long_enough = len(text.split()) >= MODEL_MIN_WORDS
+        paired = False  # read by the second tier only (m11)
+        if model is not None and long_enough and not self._model_candidate(result, ents):
+            paired = model.second < 1.0 and _room_pair(text)
         if (
             model is not None
             and long_enough
             and (
-                self._model_candidate(result, ents)
+                paired
+                or self._model_candidate(result, ents)
                 or (model.strong < 1.0 and MODEL_TOPIC.search(text) is not None)
             )
         ):
@@ -188,7 +215,7 @@ class Scanner:
             rules = message_rules(self.lexicon, scan.keys())
             scan.rules = self._senses(rules, result, scan.reading)
         scan.model_p = p
-        if fire and not self._model_may_fire(scan, p):
+        if fire and not self._model_may_fire(scan, p, paired):
             fire = False
         if fire and model is not None and p is not None:
             top = ", ".join(repr(g) for g in model.explain(text, feats=feats))
@@ -213,15 +240,17 @@ class Scanner:
         return any(t.role == "intent" and t.category in MODEL_ANCHOR_INTENTS
                    for _s, _a, _b, t, _f in result.pending)  # fmt: skip
 
-    def _model_may_fire(self, scan: MessageScan, p: float | None) -> bool:
+    def _model_may_fire(self, scan: MessageScan, p: float | None, paired: bool = False) -> bool:
         """Is there an anchor for the model's finding (or is the model sure enough to need
-        none), and no benign context (above)?"""
+        none, or, for a room named with something happening to it, at ``second``), and no
+        benign context (above)?"""
         result, reading = scan.result, scan.reading
         intents = {c.category for c in result.intent}
         evidence = "evasion" in reading.intents or _model_evidence(scan.entities)
         sure = self.model is not None and p is not None and p >= self.model.strong
+        second = paired and self.model is not None and p is not None and p >= self.model.second
         anchored = evidence or result.findings or result.patterns or intents & MODEL_ANCHOR_INTENTS
-        if not (anchored or sure):
+        if not (anchored or sure or second):
             return False
         # A message without an anchor has no reading (nothing to read for the lexicon), but
         # its context cues were placed: they show a benign sense all the same.
@@ -295,6 +324,11 @@ class Scanner:
             parsed_raw = orjson.loads(raw)
             raw_json = parsed_raw if isinstance(parsed_raw, dict) else None
         return self.scan(text, ents, raw_json)
+
+
+def _room_pair(text: str) -> bool:
+    """A room or link named and something happening to it or in it (engine m11)."""
+    return ROOM_WORDS.search(text) is not None and ROOM_EVENTS.search(text) is not None
 
 
 def _model_evidence(ents: list[Entity]) -> bool:
