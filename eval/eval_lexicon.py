@@ -241,7 +241,7 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             + " in the retired held-out sets A to I (`eval/data/lexicon_heldout.jsonl` to "
             "`lexicon_heldout_i.jsonl`, trained on since engine m10, so not held-out any "
             "more), "
-            + f", {len(held['J'])} in J (`eval/data/lexicon_heldout_j.jsonl`, never tuned "
+            + f"{len(held['J'])} in J (`eval/data/lexicon_heldout_j.jsonl`, never tuned "
             "on, looked at once in look 15, so not held-out any more) and "
             f"{len(held['K'])} in the held-out set K (`eval/data/lexicon_heldout_k.jsonl`, "
             f"never tuned on), lexicon {lex.version}, message model "

@@ -4,7 +4,7 @@
         [--top_n=N --min_score=S | --ngrams-only] [--cues | --no-cues]
 
 Each training set (the tuning set, the development splits and, since engine m10, the retired
-held-out sets A to I; never the held-out set J) is
+held-out sets A to I; never J nor the held-out set K) is
 scanned by the full scanner with a model trained on the other sets, so every message is
 read by a model that has not seen it; the thresholds (``flag``: the finding with an
 anchor, ``strong``: the finding without one, ``clear``: below it a message reads as

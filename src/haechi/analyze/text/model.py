@@ -1,7 +1,7 @@
 """A small learned message model beside the lexicon: logistic regression on character
 n-grams, trained on the labelled tuning data only (``eval/data/lexicon_messages.jsonl``, the
 development splits ``lexicon_dev*.jsonl``, one of them ordinary benign chat, and since engine
-m10 the retired held-out sets A to I), never on the held-out set (J). Since engine m10 it
+m10 the retired held-out sets A to I), never on J or the held-out set K. Since engine m10 it
 also reads the lexicon's cue categories and their pairs (:func:`cue_features`).
 
 Why: each held-out set written so far showed lower recall than the ones before it. The
