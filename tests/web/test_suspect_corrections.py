@@ -291,6 +291,8 @@ def test_a_case_opened_from_the_shell_without_an_operator_reads_in_korean(
     facts, notes = page.split('class="facts"')[1].split("</dl>")[0], page.split('id="note-')[1]
     assert shown in facts and shown in notes.split("</li>")[0]
     assert "no operator named" not in facts + notes.split("</li>")[0]
+    trail = page.split('class="custody"')[1].split("</table>")[0]  # the case's custody trail
+    assert shown in trail and "no operator named" not in trail
     english = web.get(f"/cases/{ref}", headers={"accept-language": "en"}).text
     assert '<bdi translate="no">root</bdi> (login name; no operator named)' in english
     from haechi.cases.detail import case_detail
