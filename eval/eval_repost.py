@@ -32,7 +32,7 @@ among the others (re-posts from one channel share its watermark).
 Targets: >= 95 % recall for every variant at zero false matches (held-out half).
 
 **Extra development set** (``dev-extra``), for pictures of 256 pixels and more, which the
-development half has few of (about 70): the development half's pictures of 256 pixels
+development half has few of (84 of its 286): the development half's pictures of 256 pixels
 and more, and the benign pictures scikit-image and scikit-learn ship (``PACKAGES``:
 photographs of a cat, coffee, a rocket, coins, bricks, grass, the moon, a retina, ...),
 each *rescaled once* to a longest side drawn from its path's SHA-256: in
