@@ -19,7 +19,7 @@ from tests.web.ingest_kit import FOLDER, export_in, post_choice, with_drop_root
 from haechi.auth.roles import Perm
 from haechi.domain import UsageError
 from haechi.jobs import store
-from haechi.run.ingest_drop import resolve
+from haechi.run.ingest_drop import identity, resolve
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,8 @@ def test_the_job_checks_again_before_it_reads(web: TestClient) -> None:
         resolve(settings, 0, "json_out")
     with pytest.raises(UsageError, match="Name one export folder"):
         resolve(settings, 0, "\ud800")  # not UTF-8 (the API's JSON parser refuses it first)
+    with pytest.raises(UsageError, match="cannot be read"):  # gone meanwhile: a sentence
+        identity(settings.drop_roots[0] / "gone" / "result.json")
     assert resolve(settings, 0, "link_in")[1] == (settings.drop_roots[0] / FOLDER).resolve()
 
 

@@ -154,19 +154,24 @@ def identity(json_path: Path, *, budget: list[int] | None = None) -> str | None:
     """SHA-256 of ``result.json`` (the source identity); None when not hashed before and
     larger than what is left of ``budget`` (bytes, a one-item list this call draws on)."""
     real = os.path.realpath(json_path)
-    info = os.stat(real)
-    key = (real, info.st_size, info.st_mtime_ns, info.st_ino)
-    with _HASHES_LOCK:
-        if key in _HASHES:
-            return _HASHES[key]
-    if budget is not None:
-        if info.st_size > budget[0]:
-            return None
-        budget[0] -= info.st_size
-    digest = hashlib.sha256()
-    with open(real, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
+    try:
+        info = os.stat(real)
+        key = (real, info.st_size, info.st_mtime_ns, info.st_ino)
+        with _HASHES_LOCK:
+            if key in _HASHES:
+                return _HASHES[key]
+        if budget is not None:
+            if info.st_size > budget[0]:
+                return None
+            budget[0] -= info.st_size
+        digest = hashlib.sha256()
+        with open(real, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:  # removed or unreadable meanwhile
+        raise UsageError(
+            t_("{path} cannot be read ({error}).", path=json_path, error=exc.strerror or exc)
+        ) from None
     with _HASHES_LOCK:
         if len(_HASHES) > 4096:
             _HASHES.clear()
@@ -231,8 +236,11 @@ def _folder(app: App, index: int, base: Path, name: str, budget: list[int]) -> D
         return DropFolder(index, name, 0, 0, True, modified, problem=sentence(exc))
     files, size, counted_all = _count(folder)
     json_path = folder / "result.json"
-    json_size = json_path.stat().st_size if json_path.is_file() else None
-    sha = identity(json_path, budget=budget) if json_size is not None else None
+    try:
+        json_size = json_path.stat().st_size
+        sha = identity(json_path, budget=budget)
+    except (OSError, HaechiError) as exc:  # removed or unreadable meanwhile
+        return DropFolder(index, name, size, files, counted_all, modified, problem=sentence(exc))
     known = ingested_before(app, sha)
     messages = _messages(app, known.id) if known is not None else None
     return DropFolder(
