@@ -53,7 +53,9 @@ def haechi_json(*args: str, home: Path | None = None) -> dict[str, Any]:
     return data
 
 
-def haechi_here(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+def haechi_here(
+    *args: str, home: Path | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     """``haechi`` as :func:`haechi` runs it (the environment without HAECHI_*, HAECHI_HOME
     set), through the same entry point ``haechi.cli.main.main`` in this process: a test
     about what the commands do, not about the process, saves an interpreter start (~1.5 s
@@ -79,4 +81,7 @@ def haechi_here(*args: str, home: Path | None = None) -> subprocess.CompletedPro
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return subprocess.CompletedProcess(list(args), code, stdout.getvalue(), stderr.getvalue())
+    done = subprocess.CompletedProcess(list(args), code, stdout.getvalue(), stderr.getvalue())
+    if check and code != 0:
+        raise AssertionError(f"haechi {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done

@@ -1,4 +1,8 @@
-"""The real `haechi` command: bad input gets one sentence and a non-zero exit, never a trace."""
+"""The real `haechi` command: bad input gets one sentence and a non-zero exit, never a trace.
+
+What only sets a test up (a data directory, an export ingested to be tampered with) runs
+through the same entry point in this process (``haechi_here``); what is checked runs in a
+process of its own."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.helpers import haechi, haechi_json, make_export
+from tests.helpers import haechi, haechi_here, haechi_json, make_export
 
 
 def _no_trace(proc: subprocess.CompletedProcess[str]) -> None:
@@ -21,7 +25,7 @@ def _no_trace(proc: subprocess.CompletedProcess[str]) -> None:
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     h = tmp_path / "home"
-    haechi("init", str(h), check=True)
+    haechi_here("init", str(h), check=True)
     return h
 
 
@@ -51,7 +55,7 @@ def test_ingest_and_verify_json(home: Path, tmp_path: Path) -> None:
 
 def test_tampered_vault_file_is_named(home: Path, tmp_path: Path) -> None:
     export = make_export(tmp_path / "ex", messages=300, media=3)
-    haechi("ingest", str(export), home=home, check=True)
+    haechi_here("ingest", str(export), home=home, check=True)
     vault = home / "vault"
     victim = sorted(
         p for p in vault.rglob("*") if p.is_file() and "tmp" not in p.relative_to(vault).parts
@@ -72,7 +76,7 @@ def test_tampered_vault_file_is_named(home: Path, tmp_path: Path) -> None:
 
 def test_exported_log_verifies_offline(home: Path, tmp_path: Path) -> None:
     export = make_export(tmp_path / "ex", messages=100, media=2)
-    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
+    haechi_here("ingest", str(export), "--no-analyze", home=home, check=True)
     log = tmp_path / "log.jsonl"
     haechi("custody", "export", str(log), home=home, check=True)
     key = tmp_path / "pub.pem"
@@ -121,7 +125,7 @@ def _swap_events(db: Path, a: int, b: int) -> None:
 
 def test_swapped_events_are_named(home: Path, tmp_path: Path) -> None:
     export = make_export(tmp_path / "ex", messages=50, media=2)
-    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
+    haechi_here("ingest", str(export), "--no-analyze", home=home, check=True)
     assert haechi("verify", home=home).returncode == 0
     _swap_events(home / "haechi.db", 3, 4)
     proc = haechi("verify", home=home)
@@ -136,7 +140,7 @@ def test_forged_signature_is_named(home: Path, tmp_path: Path) -> None:
     from haechi.store.keys import generate_keypair
 
     export = make_export(tmp_path / "ex", messages=50, media=2)
-    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
+    haechi_here("ingest", str(export), "--no-analyze", home=home, check=True)
     other = generate_keypair(tmp_path / "other.pem", tmp_path / "other.pub.pem")
     with sqlite3.connect(home / "haechi.db") as conn:
         body = conn.execute("SELECT body FROM custody_events WHERE seq = 4").fetchone()[0]
@@ -205,7 +209,7 @@ def test_file_over_the_size_limit_is_counted_not_fatal(home: Path, tmp_path: Pat
 
 def test_unexpected_error_gets_one_sentence_and_a_log(tmp_path: Path) -> None:
     home = tmp_path / "damaged"
-    haechi("init", str(home), check=True)
+    haechi_here("init", str(home), check=True)
     for name in ("haechi.db-wal", "haechi.db-shm"):
         (home / name).unlink(missing_ok=True)
     (home / "haechi.db").write_bytes(b"this is not an SQLite database, just damage " * 40)
