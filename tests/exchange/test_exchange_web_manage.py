@@ -7,6 +7,7 @@ one sentence, the person's name in the custody events."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import orjson
@@ -35,11 +36,12 @@ CHANGES = {
     "/api/exchange/partners/ncmec/scope": (Perm.EXCHANGE_MANAGE, {"banks": ["shared"]}),
     "/exchange/partners/ncmec/remove": (Perm.EXCHANGE_MANAGE, {"reason": "r"}),
     "/api/exchange/partners/ncmec/remove": (Perm.EXCHANGE_MANAGE, {"reason": "r"}),
+    "/exchange/leads": (Perm.EXPORT, {}),
+    "/api/exchange/ftm": (Perm.EXPORT, {}),
 }
 READS = {
     "/exchange/key.pem": Perm.EXCHANGE_MANAGE,
     "/api/exchange/key": Perm.EXCHANGE_MANAGE,
-    "/exchange/leads.jsonl": Perm.EXPORT,
     "/api/exchange/ftm": Perm.EXPORT,
 }
 
@@ -198,24 +200,63 @@ def test_removing_a_subscription_once_its_bank_stays(web: TestClient) -> None:
     assert len([e for e in _events(app, "removed") if "subscription" in e["data"]]) == 2
 
 
-def test_the_leads_are_a_logged_download(web: TestClient) -> None:
+def test_the_leads_are_a_job_whose_file_is_a_logged_download(web: TestClient) -> None:
     pytest.importorskip("followthemoney")
+    from haechi.jobs import store
+    from haechi.jobs.worker import run_job
+
     app = app_of(web)
-    log_in(web, "u_investigator")
+    csrf = log_in(web, "u_investigator")
     page = web.get("/exchange", headers={"accept-language": "ko"}).text
-    assert 'id="ftm-export"' in page and "분석 플랫폼용 단서" in page
-    r = web.get("/exchange/leads.jsonl")
-    assert r.status_code == 200 and r.headers["x-haechi-ftm-cursor"].startswith("ftm1.")
-    assert "attachment" in r.headers["content-disposition"]
+    assert 'id="ftm-export"' in page and "분석 플랫폼용 단서" in page and "단서 파일 만들기" in page
+    key = form_key(page, "/exchange/leads")
+    form = {"csrf_token": csrf, "key": key, "since": "", "with_text": "true"}
+    assert web.post("/exchange/leads", data={**form, "csrf_token": "forged"}).status_code == 403
+    first = web.post("/exchange/leads", data=form)
+    again = web.post("/exchange/leads", data=form)  # a double submit: the same job
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    job_id = int(first.headers["location"].rsplit("/", 1)[1])
+    assert [j.id for j in store.jobs(app, kinds=("ftm",), limit=10)] == [job_id]
+    assert not [e for e in custody_events(app, "export") if e["data"].get("format") == "ftm"]
+    assert run_job(app, job_id)
+    written = [e for e in custody_events(app, "export") if e["data"].get("format") == "ftm"]
+    assert len(written) == 1 and written[0]["actor"] == "u_investigator (web)"
+    assert written[0]["data"]["with_text"] is True
+    shown = web.get(f"/jobs/{job_id}", headers={"accept-language": "ko"}).text
+    assert "job-done" in shown and 'id="ftm-next"' in shown and "메시지 본문 포함" in shown
+    assert "jobs.summary" not in shown and "jobs.kind" not in shown
+    assert not audit.entries(app, action="export")  # built, not yet downloaded
+    r = web.get(f"/jobs/{job_id}/result")
+    info = store.get(app, job_id)
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    assert info.result_name == f"leads-{info.result['cursor']}.jsonl"
+    assert info.result_name in r.headers["content-disposition"]
+    assert hashlib.sha256(r.content).hexdigest() == written[0]["data"]["sha256"]
     for line in r.content.splitlines():
         assert orjson.loads(line)["schema"]
     (entry,) = audit.entries(app, action="export")
-    assert entry.username == "u_investigator" and entry.detail["kind"] == "ftm"
-    written = [e for e in custody_events(app, "export") if e["data"].get("format") == "ftm"]
-    assert written[-1]["actor"] == "u_investigator (web)"
-    api = web.get("/api/exchange/ftm?with_text=true", headers=bearer(app, "u_investigator"))
-    assert api.status_code == 200 and len(audit.entries(app, action="export")) == 2
-    bad = web.get("/exchange/leads.jsonl?since=yesterday")
+    assert entry.username == "u_investigator" and entry.subject == "ftm"
+    assert entry.detail["kind"] == "ftm_download" and entry.custody_seq is not None
+    downloaded = custody_events(app, "export")[-1]
+    assert downloaded["actor"] == "u_investigator (web)"
+    assert downloaded["data"]["sha256"] == written[0]["data"]["sha256"]
+    # a bad cursor: the page with its sentence, nothing queued
+    bad = web.post("/exchange/leads", data={**form, "key": "k" * 24, "since": "yesterday"})
     assert bad.status_code == 400 and 'class="error"' in bad.text
+    assert len(store.jobs(app, kinds=("ftm",), limit=10)) == 1
+    # the API: a job (once per key), and the download built in the request for a script
+    headers = {**bearer(app, "u_investigator"), "Idempotency-Key": "leads-api-0001"}
+    queued = web.post("/api/exchange/ftm", json={"include_personal": True}, headers=headers)
+    repeat = web.post("/api/exchange/ftm", json={"include_personal": True}, headers=headers)
+    assert queued.status_code == repeat.status_code == 201
+    assert queued.json()["id"] == repeat.json()["id"]
+    assert store.get(app, queued.json()["id"]).params["include_personal"] is True
+    assert run_job(app, queued.json()["id"])
+    followed = web.get(queued.json()["location"], headers=headers).json()
+    assert followed["state"] == "done" and followed["result_url"].endswith("/result")
+    api = web.get("/api/exchange/ftm?with_text=true", headers=bearer(app, "u_investigator"))
+    assert api.status_code == 200 and api.headers["x-haechi-ftm-cursor"].startswith("ftm1.")
+    assert len(audit.entries(app, action="export")) == 2
     log_in(web, "u_admin")  # exchange.manage without export: no leads form
     assert 'id="ftm-export"' not in web.get("/exchange").text

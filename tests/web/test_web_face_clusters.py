@@ -298,24 +298,64 @@ def test_minor_flag_once_page_and_api(web: TestClient, cluster: int) -> None:
     assert str(events[-1]["data"]["staff"]).startswith("u_support_worker")
 
 
-def test_recluster_once_and_the_api_lists(web: TestClient, cluster: int) -> None:
+def _grouping_jobs(app: Any) -> list[Any]:
+    from haechi.jobs import store
+
+    return store.jobs(app, kinds=("face_clusters",), limit=100)
+
+
+def test_recluster_is_one_job_at_a_time_and_the_api_lists(web: TestClient, cluster: int) -> None:
     from tests.web.counsellor_kit import form_key
+
+    from haechi.jobs.worker import run_job
 
     app = app_of(web)
     csrf = log_in(web, WORKER)
     page = web.get("/face-clusters").text
     key = form_key(page, "/face-clusters/update")
-    runs = len(custody_events(app, "face_clusters_updated"))
+    runs, before = len(custody_events(app, "face_clusters_updated")), len(_grouping_jobs(app))
+    forged = web.post("/face-clusters/update", data={"csrf_token": "forged", "key": key})
+    assert forged.status_code == 403 and len(_grouping_jobs(app)) == before
     first = web.post("/face-clusters/update", data={"csrf_token": csrf, "key": key})
     again = web.post("/face-clusters/update", data={"csrf_token": csrf, "key": key})
     assert first.status_code == again.status_code == 303
-    assert first.headers["location"] == again.headers["location"]
+    assert first.headers["location"] == again.headers["location"] == "/face-clusters#cluster-job"
+    # another form, and the API, while it is queued: led to the same job
+    other = form_key(web.get("/face-clusters").text, "/face-clusters/update")
+    assert web.post("/face-clusters/update", data={"csrf_token": csrf, "key": other}).is_redirect
+    headers = bearer(app, INVESTIGATOR)
+    waiting = web.post("/api/face-clusters/update", headers=headers)
+    (job,) = _grouping_jobs(app)[: len(_grouping_jobs(app)) - before]
+    assert waiting.status_code == 200 and waiting.json()["id"] == job.id
+    assert waiting.json()["started"] is False and waiting.json()["state"] == "queued"
+    assert len(custody_events(app, "face_clusters_updated")) == runs  # in the request: nothing
+    queued = web.get("/face-clusters").text
+    assert 'id="cluster-job"' in queued and f'id="job-{job.id}"' in queued
+    assert run_job(app, job.id)
     assert len(custody_events(app, "face_clusters_updated")) == runs + 1
     assert custody_events(app, "face_clusters_updated")[-1]["data"]["staff"] == (
         "u_support_worker (web)"
     )
+    updates = [e for e in audit.entries(app, action="subject_change")
+               if e.detail.get("did") == "clusters_update"]  # fmt: skip
+    assert updates[-1].username == "u_support_worker" and updates[-1].detail["job_id"] == job.id
     shown = web.get(first.headers["location"]).text
-    assert 'id="cluster-run"' in shown and f'href="/face-clusters/{cluster}"' in shown
+    assert 'id="cluster-run"' in shown and "job-done" in shown
+    assert f'href="/face-clusters/{cluster}"' in shown
+    korean = web.get("/face-clusters", headers={"accept-language": "ko"}).text
+    assert "최근 얼굴 묶기" in korean and "얼굴 묶기" in korean and "묶음" in korean
+    assert "jobs.kind" not in korean and "clusters.run" not in korean
+    # the API's twin: a new job once the last one is done, then followed at /api/jobs/<id>
+    started = web.post("/api/face-clusters/update", headers={**headers,
+                       "Idempotency-Key": "grouping-api-1"})  # fmt: skip
+    assert started.status_code == 201 and started.json()["started"] is True
+    repeat = web.post("/api/face-clusters/update", headers={**headers,
+                      "Idempotency-Key": "grouping-api-1"})  # fmt: skip
+    assert repeat.status_code == 200 and repeat.json()["id"] == started.json()["id"]
+    assert run_job(app, started.json()["id"])
+    done = web.get(started.json()["location"], headers=headers).json()
+    assert done["state"] == "done" and done["result"]["clusters"] >= 1
+    assert done["result_url"] is None  # no file: the outcome is the counts
     headers = bearer(app, INVESTIGATOR)
     listed = web.get("/api/face-clusters", headers=headers).json()
     assert listed["total"] >= 1 and listed["clusters"][0]["id"] == cluster

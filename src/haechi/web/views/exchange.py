@@ -8,7 +8,8 @@ answer to the form that made it. What ``haechi exchange key``, ``token``, ``enab
 ``disable``, ``remove``, ``partner scope`` and ``partner remove`` do is here too, through
 the same services; the removals and a new scope are done once per form key, a pause, a
 resume or a token already in force changes nothing again. ``haechi exchange ftm`` is a
-download (``export``: the archive's leads, a logged export).
+background job (``export``: :mod:`haechi.jobs.kinds.ftm`; its file, the archive's leads,
+is a logged download).
 """
 
 from __future__ import annotations
@@ -328,12 +329,19 @@ def partner_remove(request: Request, name: str, reason: Reason = "", key: FormKe
 
 
 # -- leads for Aleph ---------------------------------------------------------------------
+def ftm_params(since: str, with_text: bool, include_personal: bool) -> dict[str, object]:
+    return {"since": since.strip()[:40], "with_text": with_text,
+            "include_personal": include_personal}  # fmt: skip
+
+
 def ftm_download(
     request: Request, since: str = "", with_text: bool = False, include_personal: bool = False
 ) -> Response:
-    """``haechi exchange ftm`` as a download: the export service's own custody event (its
-    SHA-256, cursor and options) and an ``export`` audit entry, as the person. The next
-    export's ``since`` is in the file name and the ``X-Haechi-Ftm-Cursor`` header."""
+    """``haechi exchange ftm`` as a download built in the request (``GET /api/exchange/ftm``,
+    for a script and a small archive; the page and ``POST /api/exchange/ftm`` build it as a
+    background job): the export service's own custody event (its SHA-256, cursor and
+    options) and an ``export`` audit entry, as the person. The next export's ``since`` is
+    in the file name and the ``X-Haechi-Ftm-Cursor`` header."""
     try:
         from haechi.exchange.ftm import FtmOptions, export_ftm
     except ImportError:
@@ -359,8 +367,22 @@ def ftm_download(
     )  # fmt: skip
 
 
-@router.get("/exchange/leads.jsonl", dependencies=[needs(Perm.EXPORT)])
+@router.post("/exchange/leads", dependencies=[needs(Perm.EXPORT)])
 def leads(
-    request: Request, since: str = "", with_text: bool = False, include_personal: bool = False
+    request: Request,
+    since: Annotated[str, Form(max_length=40)] = "",
+    with_text: Annotated[bool, Form()] = False,
+    include_personal: Annotated[bool, Form()] = False,
+    key: FormKey = "",
 ) -> Response:
-    return _act(request, lambda: ftm_download(request, since, with_text, include_personal))
+    """Build the leads as a background ``ftm`` job once per form key, and show the job
+    (its progress; then its file to download, a logged export). A bad cursor: the page
+    with its sentence (400)."""
+    from haechi.jobs.once import check_key
+    from haechi.web.views.jobs import start_job
+
+    def work() -> Response:
+        params = ftm_params(since, with_text, include_personal)
+        return go(request, f"/jobs/{start_job(request, 'ftm', params, check_key(key))}")
+
+    return _act(request, work)

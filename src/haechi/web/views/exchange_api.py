@@ -166,5 +166,24 @@ def api_partner_remove(
 def api_ftm(
     request: Request, since: str = "", with_text: bool = False, include_personal: bool = False
 ) -> Response:
-    """The leads as FollowTheMoney JSON lines, as ``haechi exchange ftm`` (a logged export)."""
+    """The leads as FollowTheMoney JSON lines, as ``haechi exchange ftm`` (a logged export),
+    built in the request: for a small archive (a large one: ``POST /api/exchange/ftm``)."""
     return exchange.ftm_download(request, since, with_text, include_personal)
+
+
+class FtmBody(BaseModel):
+    since: str = Field(default="", max_length=40)
+    with_text: bool = False
+    include_personal: bool = False
+
+
+@router.post("/ftm", dependencies=[needs(Perm.EXPORT)])
+def api_ftm_job(request: Request, body: FtmBody, key: Key = None) -> JSONResponse:
+    """The leads built as a background ``ftm`` job (once per ``Idempotency-Key``): answers
+    the job (201); ``GET /api/jobs/<id>`` follows it, its ``result_url`` is the logged
+    download."""
+    from haechi.web.views.jobs import start_job
+
+    params = exchange.ftm_params(body.since, body.with_text, body.include_personal)
+    job_id = start_job(request, "ftm", params, key)
+    return JSONResponse({"location": f"/api/jobs/{job_id}", "id": job_id}, status_code=201)

@@ -4,7 +4,9 @@ least exposure of the face review (``views/face_review.py``).
 
 * ``/face-clusters``: every recurring face as counts and the chats it was posted in
   ("person #17 appears in 42 images across 5 chats"), no picture at all; re-clustering
-  (the CLI's default ``--update``) is a button.
+  (the CLI's default ``--update``) is a button that queues a background job
+  (:mod:`haechi.jobs.kinds.face_clusters`, one at a time), shown on the page with its
+  progress and outcome.
 * ``/face-clusters/<id>``: the cluster's files by SHA-256, each with where it appeared;
   nothing of a face is shown until a person asks for one file's face. That is one logged
   act (a ``reveal`` audit entry, ``view: face_region``, with its signed ``access`` custody
@@ -19,7 +21,7 @@ least exposure of the face review (``views/face_review.py``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -29,13 +31,14 @@ from haechi.auth.roles import Perm, can
 from haechi.domain import HaechiError
 from haechi.services import exposure, integrations
 from haechi.web import grants
-from haechi.web.actions import SUBJECT_CHANGE, acting, audited, go, htmx_error, once, staff
+from haechi.web.actions import SUBJECT_CHANGE, acting, audited, go, htmx_error, staff
 from haechi.web.auth import Denied, current, haechi, needs
 from haechi.web.render import refusal, render
 from haechi.web.views.capabilities import unavailable
 from haechi.web.views.face_review import _owner
 
 if TYPE_CHECKING:
+    from haechi.jobs.model import JobInfo
     from haechi.subjects.model import ClusterInfo
 
 router = APIRouter()
@@ -97,17 +100,40 @@ def mark_minor(request: Request, cluster_id: int, minor: bool, reason: str) -> b
     return True
 
 
-def recluster(request: Request) -> dict[str, object]:
-    """Re-cluster every active face as the person (one custody event), as ``haechi face
-    clusters`` does first; what the run did."""
-    from dataclasses import asdict
+def running_job(request: Request) -> JobInfo | None:
+    """The grouping queued or running now, if any (anyone's: one runs at a time)."""
+    from haechi.jobs import store as jobs
+    from haechi.jobs.kinds.face_clusters import NAME
 
-    from haechi.subjects.clusters import update_clusters
+    for job in jobs.jobs(haechi(request), kinds=(NAME,), limit=20):
+        if not job.finished:
+            return job
+    return None
 
-    run = update_clusters(acting(request), staff=staff(request))
-    audited(request, SUBJECT_CHANGE, "clusters_update", "face_clusters",
-            clusters=run.clusters, new=run.new_clusters, faces=run.clustered_faces)  # fmt: skip
-    return asdict(run)
+
+def latest_job(request: Request) -> JobInfo | None:
+    from haechi.jobs import store as jobs
+    from haechi.jobs.kinds.face_clusters import NAME
+
+    found = jobs.jobs(haechi(request), kinds=(NAME,), limit=1)
+    return found[0] if found else None
+
+
+def recluster(request: Request, key: str | None) -> tuple[JobInfo, bool]:
+    """Queue the grouping of every active face (``haechi face clusters``' update, run as a
+    background job as the person: one custody event, one audit entry); while one is queued
+    or running, that one is the answer. (job, whether this request queued it)."""
+    from haechi.jobs import store as jobs
+    from haechi.jobs.kinds.face_clusters import NAME
+    from haechi.web.views.jobs import start_job
+
+    app, user_id = haechi(request), current(request).user.id
+    if key is not None and (mine := jobs.find_by_key(app, user_id, key)) is not None:
+        return jobs.get(app, mine), False  # a double submit: the first one's job
+    if (running := running_job(request)) is not None:
+        return running, False
+    job_id = start_job(request, NAME, {}, key)
+    return jobs.get(app, job_id), True
 
 
 def _subject(value: str) -> int | None:
@@ -125,15 +151,7 @@ def _subject(value: str) -> int | None:
 
 # -- pages ---------------------------------------------------------------------------------
 @router.get("/face-clusters", dependencies=[needs(Perm.FACE_SEARCH)])
-def clusters_page(
-    request: Request,
-    offset: int = 0,
-    min_images: int = 2,
-    done: int | None = None,
-    new: int | None = None,
-    faces: int | None = None,
-    conflicts: str = "",
-) -> Response:
+def clusters_page(request: Request, offset: int = 0, min_images: int = 2) -> Response:
     if (page := _missing(request)) is not None:
         return page
     from haechi.subjects.clusters import cluster_chats, count_clusters, list_clusters
@@ -141,29 +159,23 @@ def clusters_page(
     app = haechi(request)
     offset, min_images = max(0, offset), max(2, min(min_images, 1_000_000))
     found = list_clusters(app, min_images=min_images, limit=PAGE, offset=offset)
-    run = None if done is None else {"clusters": done, "new": new or 0, "faces": faces or 0}
     return render(
         request, "face_clusters.html", clusters=found, total=count_clusters(app,
         min_images=min_images), offset=offset, page=PAGE, min_images=min_images,
-        chats=cluster_chats(app, [c.id for c in found]), run=run,
-        conflicts=[c for c in conflicts.split(",")[:50] if c.isdigit()],
+        chats=cluster_chats(app, [c.id for c in found]), job=latest_job(request),
     )  # fmt: skip
 
 
 @router.post("/face-clusters/update", dependencies=[needs(Perm.SUBJECTS_WRITE)])
 def update_page(request: Request, key: Annotated[str, Form(max_length=64)] = "") -> Response:
-    """Re-cluster once per form (a double submit is led to the first run's result)."""
+    """Queue the grouping once per form, one at a time (a double submit, or a second
+    request while one runs, is led to that job); the page shows it and its outcome."""
     if (page := _missing(request)) is not None:
         return page
+    from haechi.jobs.once import check_key
 
-    def work() -> str:
-        run = recluster(request)
-        conflicts = ",".join(str(c) for c in cast("dict[int, list[int]]", run["link_conflicts"]))
-        return (f"/face-clusters?done={run['clusters']}&new={run['new_clusters']}"
-                f"&faces={run['clustered_faces']}" + (f"&conflicts={conflicts}" if conflicts
-                                                     else ""))  # fmt: skip
-
-    return once(request, key, "face_clusters_update", work)
+    recluster(request, check_key(key))  # a malformed key: the sentence, 400
+    return go(request, "/face-clusters#cluster-job")
 
 
 def cluster_view(

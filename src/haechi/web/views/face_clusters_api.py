@@ -1,15 +1,18 @@
 """The JSON twins of the recurring-faces pages (``views/face_clusters.py``): clusters and a
 cluster's files as data (counts, SHA-256, where each appeared; never a picture: a face
-is looked at through the page, one logged act each), re-clustering, the link to a
-consenting subject and the apparent-minor flag, acting as the token's (or session's)
-person. A change the cluster has already answers ``changed: false`` and logs nothing."""
+is looked at through the page, one logged act each), re-clustering (a background job,
+answered as the job), the link to a consenting subject and the apparent-minor flag,
+acting as the token's (or session's) person. A change the cluster has already answers
+``changed: false`` and logs nothing."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from haechi.auth.roles import Perm
@@ -17,6 +20,7 @@ from haechi.web.auth import haechi, needs
 from haechi.web.views.face_clusters import as_data, link, mark_minor, recluster
 
 router = APIRouter(prefix="/api", tags=["api"])
+Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)]
 
 
 @router.get("/face-clusters", dependencies=[needs(Perm.FACE_SEARCH)])
@@ -54,9 +58,15 @@ def api_cluster(
 
 
 @router.post("/face-clusters/update", dependencies=[needs(Perm.SUBJECTS_WRITE)])
-def api_update(request: Request) -> dict[str, Any]:
-    """Re-cluster every active face (as ``haechi face clusters`` does first)."""
-    return recluster(request)
+def api_update(request: Request, key: Key = None) -> JSONResponse:
+    """Queue the grouping of every active face (as ``haechi face clusters`` does first) as
+    a background job; answers the job (201 when queued now; 200 with the job already
+    queued or running, or the one this ``Idempotency-Key`` queued). Its result, when
+    done: ``clusters``, ``new_clusters``, ``clustered_faces``, ``conflict_list``."""
+    info, fresh = recluster(request, key)
+    body = {**asdict(info), "percent": info.percent, "location": f"/api/jobs/{info.id}",
+            "started": fresh}  # fmt: skip
+    return JSONResponse(jsonable_encoder(body), status_code=201 if fresh else 200)
 
 
 class LinkBody(BaseModel):
