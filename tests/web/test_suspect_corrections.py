@@ -201,6 +201,7 @@ def test_the_page_adds_an_identifier_once_with_its_kind_in_korean(web: TestClien
     assert f'action="/cases/{ref}/suspects/S1/identifiers"' in page
     assert "텔레그램 사용자 ID" in page and "식별자 추가" in page
     assert '<option value="crypto_wallet">가상자산 지갑</option>' in page
+    assert "<code>telegram_username</code> 텔레그램 사용자명" in page  # the add form's kinds
     action = f"/cases/{ref}/suspects/S1/identifiers"
     form = {"csrf_token": csrf, "kind": "crypto_wallet", "value": "TQ1fictional<b>"}
     first, again = web.post(action, data=form), web.post(action, data=form)
