@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -34,6 +35,19 @@ from haechi.web.settings import WebSettings
 SECRET_FILE = "web_secret"  # noqa: S105 - not a secret
 REBALANCE_BUSY = 2  # requests at once in one worker beyond which it sheds connections
 OUT_OF_RANGE = "A number in the request is out of range: there is no such item."
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` (a validation error's parts) with every string made encodable as UTF-8: a
+    JSON body may carry an escaped lone surrogate (``"\\udc80"``), which Python reads into a
+    string no response can encode; the refusal names it as ``\\udc80`` instead of failing."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def web_secret(app: App) -> bytes:
@@ -157,7 +171,8 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+            detail = _encodable(jsonable_encoder(exc.errors()))
+            return JSONResponse({"detail": detail}, status_code=422)
         return _error(request, 422, "error.bad_request")
 
     @api.exception_handler(StarletteHTTPException)
