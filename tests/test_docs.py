@@ -58,3 +58,11 @@ def test_every_setting_is_documented(setting: str) -> None:
 def test_every_analyzer_is_documented(name: str) -> None:
     text = (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")
     assert f"| `{name}` |" in text, f"docs/analysis.md has no row for the analyzer {name}"
+
+
+@pytest.mark.parametrize("command", [c for c in _commands() if c.startswith("case ")])
+def test_every_case_command_is_in_the_cases_guide(command: str) -> None:
+    """docs/cases.md's examples show every `haechi case` subcommand, where a case worker looks."""
+    guide = (ROOT / "docs" / "cases.md").read_text(encoding="utf-8")
+    pattern = r"haechi\s+" + r"\s+".join(re.escape(w) for w in command.split())
+    assert re.search(pattern, guide), f"`haechi {command}` is not in docs/cases.md"
