@@ -17,17 +17,19 @@ from pathlib import Path
 
 import pytest
 from tests.analyzers_for_tests import EXTRA
-from tests.helpers import ROOT, haechi, haechi_json, make_export
+from tests.helpers import ROOT, haechi, haechi_here, haechi_json, make_export
 
 ENV = {"HAECHI_EXTRA_ANALYZERS": EXTRA, "PYTHONPATH": str(ROOT)}
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
+    """A data directory holding an export, not analysed (made through the command line's
+    entry point in this process; what the tests check runs in a process of its own)."""
     h = tmp_path / "home"
-    haechi("init", str(h), check=True)
+    haechi_here("init", str(h), check=True)
     export = make_export(tmp_path / "ex", messages=200, media=8)
-    haechi("ingest", str(export), "--no-analyze", home=h, check=True)
+    haechi_here("ingest", str(export), "--no-analyze", home=h, check=True)
     return h
 
 
@@ -155,7 +157,7 @@ def test_unknown_analyzer_and_bad_settings_are_one_sentence(home: Path) -> None:
 
 def test_analysis_runs_after_ingest_by_default(tmp_path: Path) -> None:
     h = tmp_path / "h"
-    haechi("init", str(h), check=True)
+    haechi_here("init", str(h), check=True)
     export = make_export(tmp_path / "ex", messages=50, media=2)
     config = h / "haechi.toml"  # only the analyzer under test (others have their own tests)
     config.write_text(config.read_text() + _only("mediainfo"))
