@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from haechi.auth import audit
 from haechi.auth.roles import Perm
+from haechi.i18n import t_
 from haechi.jobs import once as once_store
 from haechi.web.actions import (
     FACE_REVIEW,
@@ -106,7 +107,7 @@ def api_subject(request: Request, subject_id: int) -> dict[str, Any]:
 
     info = get_subject(haechi(request), subject_id)
     if info is None:
-        raise NotFound(f"There is no subject {subject_id}.")
+        raise NotFound(t_("There is no subject {subject_id}.", subject_id=subject_id))
     consents = [{k: v for k, v in asdict(c).items() if k != "given_by"} for c in info.consents]
     return {"id": info.id, "label": info.label, "status": info.status,
             "is_minor": info.is_minor, "consents": consents, "templates": len(info.templates),
@@ -210,7 +211,7 @@ def api_case_from_search(
             haechi(request), search_entry(haechi(request), search_id).subject_id or 0
         )
         if subject is None:
-            raise CaseError("The search has no subject.")
+            raise CaseError(t_("The search has no subject."))
         victim = VictimDetails(
             age=body.age, is_minor=body.minor or subject.is_minor,
             consent_given_by=body.given_by, consent_method=body.method,

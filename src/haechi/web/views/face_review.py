@@ -21,6 +21,7 @@ from haechi.app import App
 from haechi.auth import audit
 from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
+from haechi.i18n import t_
 from haechi.services import exposure, integrations
 from haechi.web import grants
 from haechi.web.actions import FACE_REVIEW, acting, audited, htmx_error, once, staff
@@ -188,7 +189,7 @@ def case_from_search(
         entry = search_entry(haechi(request), search_id)
         subject = get_subject(haechi(request), entry.subject_id or 0)
         if subject is None:
-            raise CaseError("The search has no subject.")
+            raise CaseError(t_("The search has no subject."))
         done = case_for_subject(
             acting(request),
             subject_label=subject.label,

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from haechi.auth import audit
 from haechi.auth.roles import Perm
 from haechi.domain import HaechiError
+from haechi.i18n import t_
 from haechi.jobs import once as once_store
 from haechi.services import integrations
 from haechi.web.actions import SUBJECT_CHANGE, acting, audited, go, once, staff
@@ -144,7 +145,7 @@ def _subject_page(
     if info is None:
         from haechi.auth.errors import NotFound
 
-        raise NotFound(f"There is no subject {subject_id}.")
+        raise NotFound(t_("There is no subject {subject_id}.", subject_id=subject_id))
     cases = cases_of_subject(app, info.label) if integrations.available("cases") else []
     return render(
         request,
