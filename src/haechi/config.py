@@ -170,6 +170,16 @@ def unnamed(login: str) -> str:
     return f"{login} (login name; no operator named)"
 
 
+def login_of(name: str | None) -> str | None:
+    """The login name in what the shell records when nobody named the person operating
+    (:func:`unnamed`: ``root (login name; no operator named)``), else None: a page shows
+    that mark in the reader's language while the stored value stays as it is."""
+    mark = unnamed("")  # " (login name; no operator named)"
+    if name and name.endswith(mark) and len(name) > len(mark):
+        return name[: -len(mark)]
+    return None
+
+
 def _operator(env: Any, custody: dict[str, Any]) -> tuple[str, tuple[str, ...], str]:
     operators = custody.get("operators", [])
     if not all(isinstance(o, str) and o.strip() for o in operators):

@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from haechi.app import App
+from haechi.config import login_of
 from haechi.store.custody import CustodyLog
+
+__all__ = ["MAX_NAME", "acting_as", "login_of"]  # login_of: haechi.config's, for pages
 
 MAX_NAME = 128  # the width of the *_by columns
 
@@ -34,15 +37,3 @@ def acting_as(app: App, name: str) -> App:
         signer=app.signer,
         custody=CustodyLog(app.signer, context),
     )
-
-
-def login_of(name: str | None) -> str | None:
-    """The login name in what the shell records when nobody named the person operating
-    (``config.unnamed``: ``root (login name; no operator named)``), else None: a page
-    shows that mark in the reader's language while the stored value stays as it is."""
-    from haechi.config import unnamed
-
-    mark = unnamed("")  # " (login name; no operator named)"
-    if name and name.endswith(mark) and len(name) > len(mark):
-        return name[: -len(mark)]
-    return None

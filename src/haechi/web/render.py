@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup, escape
 
 from haechi.auth.roles import Perm, can
+from haechi.config import login_of, unnamed
 from haechi.domain.display import visible
 from haechi.i18n import localize
 from haechi.services import exposure
@@ -86,6 +87,20 @@ def _isolate(value: Any) -> Markup:
     return Markup('<bdi translate="no">%s</bdi>') % escape(visible(text))
 
 
+@pass_context
+def _actor(ctx: Any, name: Any) -> Markup:
+    """Who acted (a custody actor, ``decided_by``, ``created_by``...) as a page shows it: the
+    name isolated as :func:`_isolate` does, and the shell's unnamed actor ``root (login
+    name; no operator named)`` as its login name with that mark in the reader's language
+    (``case.login_unnamed``); the stored value is unchanged."""
+    login = login_of(None if name is None else str(name))
+    if login is None:
+        return _isolate(name)
+    translate = ctx.get("t")
+    mark = translate("case.login_unnamed") if translate is not None else unnamed("").strip()
+    return _isolate(login) + Markup(" ") + escape(mark)
+
+
 _TICKS = re.compile(r"`([^`]+)`")
 
 
@@ -114,6 +129,7 @@ ENV.filters["date"] = _date
 ENV.filters["size"] = _size
 ENV.filters["when"] = _when
 ENV.filters["isolate"] = _isolate
+ENV.globals["actor"] = _actor
 ENV.filters["codes"] = _codes
 ENV.globals["highlight"] = highlight
 

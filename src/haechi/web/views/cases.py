@@ -164,7 +164,6 @@ def create(
 def case_view(
     request: Request, case: str, *, error: str | None = None, status: int = 200, offset: int = 0
 ) -> Response:
-    from haechi.cases.acting import login_of
     from haechi.cases.notices.recipients import LANGUAGES
     from haechi.cases.notices.views import list_notices
     from haechi.cases.page import ITEMS_PAGE, case_page, reupload_hits
@@ -196,7 +195,6 @@ def case_view(
         languages=LANGUAGES,
         recipients=("telegram", "kcsc", "dscvsc", "dsa"),
         identifier_kinds=IDENTIFIER_KINDS,
-        login_of=login_of,
         error=error,
     )
 
