@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from tests.cases.casedata import CHANNEL, demo_case
-from tests.helpers import haechi
+from tests.helpers import haechi, haechi_here
 
 from haechi.analyze.text.runner import run_text_analysis
 from haechi.app import App
@@ -99,8 +99,8 @@ def test_a_finding_names_a_node_of_the_map_or_is_a_note(store: App) -> None:
 
 def test_cli_refuses_an_unknown_match_or_finding(tmp_path: Path, demo_export: Path) -> None:
     home = tmp_path / "home"
-    assert haechi("init", str(home), home=home).returncode == 0
-    assert haechi("ingest", str(demo_export), "--no-analyze", home=home).returncode == 0
+    haechi_here("init", str(home), home=home, check=True)  # set-up: in this process
+    haechi_here("ingest", str(demo_export), "--no-analyze", home=home, check=True)
     made = haechi("case", "create", "Bot channel", "--ref", "C-1", "--json", home=home)
     assert json.loads(made.stdout)["ref"] == "C-1"
     bad_match = haechi("case", "add-match", "C-1", "42", home=home)

@@ -1,5 +1,7 @@
 """``haechi watch`` from the shell: targets, status, pause/resume, and one sentence (never
-a traceback) for each thing a user can get wrong."""
+a traceback) for each thing a user can get wrong. Through the command line's entry point in
+this process (the same exit codes and output), but for what needs its environment: the
+status table's width and the service's settings."""
 
 from __future__ import annotations
 
@@ -7,32 +9,31 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.helpers import haechi
+from tests.helpers import haechi, haechi_here
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
-    haechi("init", str(path), check=True)
+    haechi_here("init", str(path), check=True)
     return path
 
 
 def test_targets_status_pause_and_resume(home: Path) -> None:
-    assert "target 1 added" in haechi("watch", "add", "https://t.me/s/evidence_room", home=home,
-                                      check=True).stdout  # fmt: skip
-    assert (
-        "already watched" in haechi("watch", "add", "@Evidence_Room", home=home, check=True).stdout
-    )
-    added = haechi("watch", "add", "t.me/+AbCdEfGh12", "--join", home=home, check=True)
+    assert "target 1 added" in haechi_here("watch", "add", "https://t.me/s/evidence_room",
+                                           home=home, check=True).stdout  # fmt: skip
+    again = haechi_here("watch", "add", "@Evidence_Room", home=home, check=True)
+    assert "already watched" in again.stdout
+    added = haechi_here("watch", "add", "t.me/+AbCdEfGh12", "--join", home=home, check=True)
     assert "joining allowed" in added.stdout
-    data = json.loads(haechi("watch", "status", "--json", home=home, check=True).stdout)
+    data = json.loads(haechi_here("watch", "status", "--json", home=home, check=True).stdout)
     assert [t["ref"] for t in data["targets"]] == ["@evidence_room", "+AbCdEfGh12"]
     assert [t["join"] for t in data["targets"]] == [False, True]
     assert data["service"]["running"] is False
-    haechi("watch", "pause", "@evidence_room", home=home, check=True)
-    data = json.loads(haechi("watch", "status", "--json", home=home, check=True).stdout)
+    haechi_here("watch", "pause", "@evidence_room", home=home, check=True)
+    data = json.loads(haechi_here("watch", "status", "--json", home=home, check=True).stdout)
     assert data["targets"][0]["state"] == "paused" and data["targets"][0]["paused"]
-    haechi("watch", "resume", "1", home=home, check=True)
+    haechi_here("watch", "resume", "1", home=home, check=True)
     table = haechi("watch", "status", home=home, env={"COLUMNS": "200"}, check=True).stdout
     assert "@evidence_room" in table and "pending" in table and "not running" in table
 
@@ -48,7 +49,7 @@ MISTAKES = [
 
 def test_mistakes_are_one_sentence(home: Path) -> None:
     for args, sentence in MISTAKES:
-        proc = haechi(*args, home=home)
+        proc = haechi_here(*args, home=home)
         assert proc.returncode != 0, args
         assert sentence in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
 

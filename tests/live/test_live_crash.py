@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.helpers import haechi, haechi_json
+from tests.helpers import haechi_here, haechi_json
 
 SCRIPT = Path(__file__).with_name("run_fake_watch.py")
 MESSAGES, PHOTOS = 4000, 40
@@ -38,7 +38,7 @@ def _run(home: Path) -> subprocess.Popen[bytes]:
 @pytest.mark.slow
 def test_sigkill_during_backfill_then_restart_is_complete(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    haechi("init", str(home), check=True)
+    haechi_here("init", str(home), check=True)  # set-up: in this process
     db = home / "haechi.db"
     proc = _run(home)
     deadline = time.monotonic() + 300

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from tests.helpers import haechi
+from tests.helpers import haechi, haechi_here
 from tests.live.conftest import settings, watcher
 from tests.live.fake_telegram import FakeClient, FakeWorld
 
@@ -28,7 +28,7 @@ def _with_live(home: Path, lines: str) -> None:
 
 def test_max_targets_from_the_settings_file_bounds_the_scope(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    haechi("init", str(home), check=True)
+    haechi_here("init", str(home), check=True)  # set-up: in this process
     _with_live(home, "max_targets = 2")
     haechi("watch", "add", "@first_room", home=home, check=True)
     haechi("watch", "add", "@second_room", home=home, check=True)
@@ -41,7 +41,7 @@ def test_max_targets_from_the_settings_file_bounds_the_scope(tmp_path: Path) -> 
 
 def test_a_setting_out_of_range_is_one_sentence(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    haechi("init", str(home), check=True)
+    haechi_here("init", str(home), check=True)  # set-up: in this process
     _with_live(home, "requests_per_second = 500")
     proc = haechi("watch", "add", "@first_room", home=home)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr

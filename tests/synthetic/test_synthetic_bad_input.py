@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 from skimage import data
-from tests.helpers import haechi
+from tests.helpers import haechi, haechi_here
 
 from haechi.demo.c2pa_demo import make_signer, sign_jpeg
 from haechi.demo.tdesktop_format import ChatBuilder, Peer, dumps, unix_at
@@ -58,8 +58,8 @@ def test_hostile_files_are_recorded_errors_not_crashes(tmp_path: Path) -> None:
         (export / rel).write_bytes(blob)
     (export / "result.json").write_text(dumps(chat.to_dict()), encoding="utf-8")
     home = tmp_path / "home"
-    haechi("init", str(home), check=True)
-    haechi("ingest", str(export), "--no-analyze", home=home, check=True)
+    haechi_here("init", str(home), check=True)  # set-up: in this process
+    haechi_here("ingest", str(export), "--no-analyze", home=home, check=True)
     proc = haechi(
         "analyze", "--json", "-a", "nudity", "-a", "provenance", "-a", "synthetic", home=home
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tests.helpers import haechi
+from tests.helpers import haechi, haechi_here
 
 from haechi.app import App
 from haechi.demo.provenance_export import FILES, build_provenance_export
@@ -75,9 +75,9 @@ def test_queue_verdicts_and_previews(app: App, tmp_path: Path) -> None:
 
 def test_cli_queue_verdict_preview(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    haechi("init", str(home), check=True)
+    haechi_here("init", str(home), check=True)  # set-up: in this process
     export = build_provenance_export(tmp_path / "export")
-    haechi("ingest", str(export), home=home, check=True)  # analyses run after ingest
+    haechi_here("ingest", str(export), home=home, check=True)  # analyses run after ingest
     queue = json.loads(haechi("queue", "--json", home=home, check=True).stdout)
     assert len(queue) == 3
     signed = export / "files" / "rocket_render.jpg"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import haechi
+from tests.helpers import haechi_here
 
 
 def _user(home: Path, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -22,7 +22,7 @@ def _user(home: Path, *args: str, password: str | None = None) -> subprocess.Com
 
 def test_user_commands(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    haechi("init", str(home), check=True)
+    haechi_here("init", str(home), check=True)  # set-up: in this process
     # A role that may reveal originals needs a recorded reason from the CLI (or a second
     # administrator on the web).
     unreasoned = _user(home, "add", "lee", "--role", "investigator", "--password-stdin",
