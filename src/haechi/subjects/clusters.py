@@ -21,6 +21,7 @@ which is reported and left for staff to resolve.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,12 @@ CLUSTERS_UPDATED = "face_clusters_updated"
 CLUSTER_LINKED = "face_cluster_linked"
 CLUSTER_MINOR = "face_cluster_minor"
 PAGE = 20_000
+
+Progress = Callable[[float], None]  # the fraction done, 0..1, rising; cheap to call often
+
+
+def _quiet(_fraction: float) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,8 +112,10 @@ def _groups(
     vectors: np.ndarray,
     k: int,
     threshold: float,
+    progress: Progress = _quiet,
 ) -> list[list[int]]:
-    """Chinese whispers over the k-nearest-neighbour graph; returns groups of positions."""
+    """Chinese whispers over the k-nearest-neighbour graph; returns groups of positions.
+    ``progress`` hears the share of faces whose neighbours were looked up."""
     import dlib
 
     pos = {int(fid): i for i, fid in enumerate(ids)}
@@ -120,6 +129,7 @@ def _groups(
                 if j is None or j <= i or hit.distance >= threshold or blobs[i] == blobs[j]:
                     continue
                 edges.append((i, j))
+        progress(min(start + 5000, len(ids)) / len(ids))
     labels = dlib.chinese_whispers(edges) if len(ids) else []
     grouped: dict[int, list[int]] = defaultdict(list)
     for i, label in enumerate(labels):
@@ -134,20 +144,25 @@ def update_clusters(
     threshold: float = CLUSTER_THRESHOLD,
     k: int = 16,
     min_images: int = 2,
+    progress: Progress | None = None,
 ) -> ClusterRun:
-    """Re-cluster every active face and record the run (one custody event)."""
+    """Re-cluster every active face and record the run (one custody event). ``progress``
+    (a job's bar) hears the fraction done as it rises, 1.0 once the run is recorded."""
     if not 0.2 <= threshold <= 0.6:
         raise SubjectError(t_("The clustering threshold must be between 0.2 and 0.6."))
+    tell = progress or _quiet
+    tell(0.0)
     catch_up(app)
+    tell(0.05)
     index = FaceIndex.for_app(app)
     index.sync(app)
+    tell(0.15)
     ids, blobs, old, vectors = _load_faces(app)
+    tell(0.2)
     run = ClusterRun(faces=len(ids), threshold=threshold)
-    groups = [
-        g
-        for g in _groups(index, ids, blobs, vectors, k, threshold)
-        if len({blobs[i] for i in g}) >= min_images
-    ]
+    found = _groups(index, ids, blobs, vectors, k, threshold, lambda f: tell(0.2 + 0.5 * f))
+    groups = [g for g in found if len({blobs[i] for i in g}) >= min_images]
+    tell(0.75)
     with app.db.connect() as conn:
         existing = {
             r.id: r
@@ -172,6 +187,8 @@ def update_clusters(
     chats = _chats_per_blob(app, sorted(set(blobs)))
     with app.db.begin() as conn:
         for g_no, members in enumerate(groups):
+            if g_no % 100 == 0:
+                tell(0.75 + 0.2 * g_no / len(groups))
             absorbed: list[int] = sorted(
                 {c for c in (old[i] for i in members) if c is not None and c in existing}
             )
@@ -258,6 +275,7 @@ def update_clusters(
                 )
             ],
         )
+    tell(1.0)
     return run
 
 

@@ -31,8 +31,9 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
 def run(ctx: JobContext) -> JobOutput:
     from haechi.subjects.clusters import update_clusters
 
-    ctx.progress(0.05, "clustering")  # the service reports no steps: the bar waits here
-    done = update_clusters(ctx.app, staff=ctx.actor.custody_name)
+    done = update_clusters(
+        ctx.app, staff=ctx.actor.custody_name, progress=lambda f: ctx.progress(f, "clustering")
+    )
     audit.record(
         ctx.app, ctx.actor, "subject_change", SUBJECT,
         {"did": "clusters_update", "job_id": ctx.job_id, "clusters": done.clusters,
