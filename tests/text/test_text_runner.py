@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.helpers import haechi
+from tests.helpers import haechi_here as haechi
 from tests.text.kit import T0, room, write_export
 
 from haechi.analyze.text.runner import TEXT_ANALYSIS, run_text_analysis
@@ -144,6 +144,9 @@ def test_a_new_lexicon_version_rescans_and_the_hook_catches_up(
 
 
 def test_cli_text_commands(sqlite_app: App, tmp_path: Path) -> None:
+    """The text commands through the command line's entry point, in this process (exit
+    codes, output and the one sentence as printed; the scanner is built once, not per
+    command)."""
     home = sqlite_app.settings.home
     ingest(sqlite_app, build(tmp_path))
     sqlite_app.close()
