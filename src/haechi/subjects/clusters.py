@@ -395,7 +395,7 @@ def get_cluster(app: App, cluster_id: int) -> ClusterInfo:
     if row is None:
         raise SubjectError(
             t_(
-                "There is no person #{cluster_id} (run `haechi face clusters`).",
+                "There is no person #{cluster_id}; the faces may need grouping again.",
                 cluster_id=cluster_id,
             )
         )
@@ -507,7 +507,7 @@ def link_cluster(
 ) -> ClusterInfo:
     """Link a cluster to a subject whose consent covers ``link`` (None: unlink)."""
     if len(reason.strip()) < 5:
-        raise SubjectError(t_("Say why (--reason); it is recorded."))
+        raise SubjectError(t_("Give a reason of at least 5 characters; it is recorded."))
     cluster = get_cluster(app, cluster_id)
     if subject_id is not None:
         subject = get_subject(app, subject_id)
@@ -518,7 +518,7 @@ def link_cluster(
         if subject.consent_for(ConsentScope.LINK) is None:
             raise SubjectError(
                 t_(
-                    "Subject {subject_id}'s consent does not cover linking clusters ('link').",
+                    "Subject {subject_id}'s consent does not cover linking unknown faces to them.",
                     subject_id=subject_id,
                 )
             )
@@ -557,7 +557,7 @@ def set_apparent_minor(
 ) -> ClusterInfo:
     """Staff's judgement that the person of a cluster appears to be a minor (or not)."""
     if len(reason.strip()) < 5:
-        raise SubjectError(t_("Say why (--reason); it is recorded."))
+        raise SubjectError(t_("Give a reason of at least 5 characters; it is recorded."))
     get_cluster(app, cluster_id)
     now = utc_now()
     with app.db.begin() as conn:
