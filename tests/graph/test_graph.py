@@ -12,7 +12,7 @@ import networkx as nx
 import pytest
 from PIL import Image
 from sqlalchemy import inspect, select, text
-from tests.helpers import haechi
+from tests.helpers import haechi_here as haechi
 from tests.text.kit import ME, T0, room, write_export
 
 from haechi.analyze.text.runner import run_text_analysis
@@ -216,6 +216,9 @@ def test_near_duplicate_groups_join_media(store: App) -> None:
 
 
 def test_graph_cli(store: App, tmp_path: Path) -> None:
+    """The graph commands through the command line's entry point, in this process (exit
+    codes and output as printed; the text scanner the graph asks its version of is built
+    once, not in each command's process)."""
     home = store.settings.home
     store.close()
     built = json.loads(haechi("graph", "build", "--json", home=home, check=True).stdout)
