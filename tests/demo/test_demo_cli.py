@@ -6,7 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from tests.helpers import haechi
+from tests.helpers import haechi, haechi_here
 
 
 def test_demo_ingest_and_verify_steps(tmp_path: Path) -> None:
@@ -25,12 +25,12 @@ def test_demo_ingest_and_verify_steps(tmp_path: Path) -> None:
             "SELECT count(*) FROM custody_events WHERE event_type = 'verification'"
         ).fetchone()[0]
     assert messages > 30 and verified == 1
-    # the data directory the demo left verifies on its own, too
-    assert haechi("verify", home=home).returncode == 0
+    # the data directory the demo left verifies on its own, too (in this process)
+    assert haechi_here("verify", home=home).returncode == 0
 
 
 def test_demo_refuses_an_unknown_step(tmp_path: Path) -> None:
-    proc = haechi("demo", "--home", str(tmp_path / "d"), "--steps", "ingest,verfy")
+    proc = haechi_here("demo", "--home", str(tmp_path / "d"), "--steps", "ingest,verfy")
     assert proc.returncode == 2
     assert "no demo step 'verfy'" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "d").exists()  # refused before anything was made
