@@ -21,7 +21,7 @@ from haechi.app import App
 from haechi.auth.roles import Perm, can
 from haechi.auth.sessions import SessionInfo, lookup_session, lookup_token
 from haechi.auth.types import Actor, UserInfo
-from haechi.web.security import UPLOAD_PATHS
+from haechi.web.security import is_upload
 
 SESSION_COOKIE = "haechi_session"
 SECURE_SESSION_COOKIE = "__Host-haechi_session"
@@ -175,9 +175,9 @@ async def check_csrf(request: Request, expected: str) -> None:
     token = request.headers.get(CSRF_HEADER)
     if token is None:
         ctype = request.headers.get("content-type", "")
-        if request.url.path in UPLOAD_PATHS:
+        if is_upload(request.url.path):
             # Uploads send the header (htmx does): parsing their body here would spool
-            # victims' photos to a temporary file on disk before any check.
+            # victims' photos or a bank's pictures to a temporary file on disk before any check.
             raise Denied("csrf")
         if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             form = await request.form()

@@ -14,6 +14,7 @@ client's (``bench/bench_web.py`` records both).
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -45,6 +46,15 @@ VENDOR = "/static/vendor/"
 # POST paths that take files (reference photos): a larger body limit, and their bodies are
 # read into memory by the view itself, never spooled to disk (see web.auth.check_csrf).
 UPLOAD_PATHS = frozenset({"/subjects/enrol", "/api/subjects"})
+# ... and pictures or videos hashed into a bank (/banks/<name>/files and its API twin): one
+# bank name segment exactly, anchored at both ends, so no other path takes the larger limit.
+UPLOAD_PATTERN = re.compile(r"/(?:api/)?banks/[^/]+/files")
+
+
+def is_upload(path: str) -> bool:
+    """Whether a POST to ``path`` takes files: the upload body limit, the CSRF token only
+    in the header, and the body read in memory by the view (``web.uploads.read_form``)."""
+    return path in UPLOAD_PATHS or UPLOAD_PATTERN.fullmatch(path) is not None
 IMMUTABLE = b"public, max-age=31536000, immutable"
 
 
@@ -135,7 +145,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope.get("path") in UPLOAD_PATHS else self.limit
+        limit = self.upload_limit if is_upload(scope.get("path", "")) else self.limit
         for key, value in scope.get("headers", []):
             if key == b"content-length":
                 try:

@@ -24,7 +24,7 @@ class WebSettings:
     idle_seconds: int = 60 * 60
     absolute_seconds: int = 12 * 60 * 60
     max_body_bytes: int = 1024 * 1024  # forms and API bodies
-    # reference photos at enrolment (security.UPLOAD_PATHS only), read into memory
+    # reference photos at enrolment and bank uploads (security.is_upload only), read into memory
     max_upload_bytes: int = 32 * 1024 * 1024
     run_jobs: bool = True  # start the background-job runner with the server
     job_concurrency: int = 1  # jobs running at once per server process

@@ -2,7 +2,8 @@
 
 Starlette's own form parser spools every file over 1 MB to a temporary file. A victim's
 reference photo must not lie in ``/tmp`` in clear, so the routes that take photos
-(``security.UPLOAD_PATHS``, whose body size the middleware bounds) read the body here with
+(``security.is_upload``: reference photos and a bank's pictures, whose body size the
+middleware bounds) read the body here with
 python-multipart's streaming parser into bytes, bounded per file and in number.
 """
 
@@ -38,8 +39,11 @@ class Form:
         return self.fields.get(name, [])
 
 
-async def read_form(request: Request, *, max_files: int, max_file_bytes: int) -> Form:
-    """The form in the request body; a ``UsageError`` sentence for anything out of bounds."""
+async def read_form(
+    request: Request, *, max_files: int, max_file_bytes: int, photos: bool = True
+) -> Form:
+    """The form in the request body; a ``UsageError`` sentence for anything out of bounds
+    (about photos, or with ``photos=False`` about files: a bank's pictures and videos)."""
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
@@ -74,7 +78,11 @@ async def read_form(request: Request, *, max_files: int, max_file_bytes: int) ->
         if filename is not None:
             count = sum(1 for p in parts if p[1] is not None)
             if count > max_files:
-                raise UsageError(t_("At most {max_files} photos at a time.", max_files=max_files))
+                raise UsageError(
+                    t_("At most {max_files} photos at a time.", max_files=max_files)
+                    if photos
+                    else t_("At most {max_files} files at a time.", max_files=max_files)
+                )
         elif len(parts) > MAX_FIELDS:
             raise UsageError(t_("The form has too many fields."))
 
@@ -85,6 +93,10 @@ async def read_form(request: Request, *, max_files: int, max_file_bytes: int) ->
         if len(buf) > limit:
             if filename is not None:
                 mb = limit // (1024 * 1024)
+                if not photos:
+                    raise UsageError(
+                        t_("{name} is larger than {mb} MB.", name=filename or t_("A file"), mb=mb)
+                    )
                 raise UsageError(
                     t_(
                         "{name} is larger than {mb} MB: use a smaller photo (a "

@@ -36,6 +36,8 @@ from haechi.services import matches
 from haechi.web.actions import acting, audited, once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.render import refusal, render
+from haechi.web.uploads import Form as UploadForm
+from haechi.web.uploads import read_form
 from haechi.web.views.capabilities import unavailable
 from haechi.web.views.matches import BANK_CHANGE
 
@@ -117,7 +119,10 @@ def add_typed(
 
 
 MAX_FILES = 10  # files hashed into a bank at once
-MAX_FILES_BYTES = MAX_LIST_BYTES  # all of them together (the server's 1 MB form bodies)
+# An upload path (security.is_upload): the body is read in memory, never spooled to disk,
+# under the server's upload limit (32 MB by default), each file and all of them bounded.
+MAX_FILE_BYTES = 12 * 1024 * 1024
+MAX_FILES_BYTES = 30 * 1024 * 1024
 HASHED_KINDS = ("image", "animation", "video")  # what gets a PDQ or vPDQ
 
 
@@ -364,24 +369,28 @@ def hashes_form(
     return _on_bank(request, name, lambda: once(request, key, "bank_add", work))
 
 
-async def read_uploads(files: Sequence[UploadFile | str] | None) -> list[tuple[str, bytes]]:
-    """The uploaded files' names and bytes (each read up to the bound, which refuses it);
-    an empty file input (a part without a file) is left out."""
-    return [((f.filename or ""), await f.read(MAX_FILES_BYTES + 1))
-            for f in (files or []) if not isinstance(f, str)]  # fmt: skip
+async def read_uploads(request: Request) -> tuple[list[tuple[str, bytes]], UploadForm]:
+    """The uploaded files' names and bytes and the form, read in memory (never spooled to
+    disk) and bounded in number and size per file (a ``UsageError`` sentence)."""
+    form = await read_form(
+        request, max_files=MAX_FILES, max_file_bytes=MAX_FILE_BYTES, photos=False
+    )
+    return [(f.name, f.data) for f in form.files.get("files", [])], form
 
 
 @router.post("/banks/{name}/files", dependencies=[needs(Perm.REVIEW)])
-async def files_form(
-    request: Request,
-    name: str,
-    labels: Annotated[str, Form(max_length=2000)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
-    key: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    # Read from the form itself: a form sent without a file is refused with the sentence,
-    # not a validation error page.
-    uploaded = await read_uploads((await request.form()).getlist("files"))  # type: ignore[arg-type]
+async def files_form(request: Request, name: str) -> Response:
+    # An upload path: the CSRF token came in the header (the form is sent by htmx) and the
+    # body is read here, not by the form parser, which would spool the files to disk.
+    try:
+        uploaded, form = await read_uploads(request)
+    except UsageError as exc:
+
+        def refuse(error: UsageError = exc) -> Response:
+            raise error
+
+        return await run_in_threadpool(_on_bank, request, name, refuse)
+    labels, note, key = form.get("labels"), form.get("note"), form.get("key")
 
     def work() -> str:
         report = add_uploaded(request, name, uploaded, labels=split_words(labels), note=note)

@@ -121,14 +121,12 @@ def api_hashes(request: Request, name: str, body: HashesBody, key: Key = None) -
 async def api_files(
     request: Request,
     name: str,
-    files: Annotated[list[UploadFile], File()],
-    labels: Annotated[str, Form(max_length=2000)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
     key: Key = None,
 ) -> JSONResponse:
     """multipart/form-data: ``files`` (pictures or videos, hashed and not kept), ``labels``,
-    ``note``; as ``haechi bank add <files>``."""
-    uploaded = await banks.read_uploads(files)
+    ``note``; as ``haechi bank add <files>``. Read in memory (an upload path)."""
+    uploaded, form = await banks.read_uploads(request)
+    labels, note = form.get("labels"), form.get("note")
 
     def work() -> tuple[str, dict[str, Any]]:
         report = banks.add_uploaded(request, name, uploaded, labels=banks.split_words(labels),
