@@ -65,9 +65,11 @@ def haechi_here(
     import io
 
     from haechi.cli.main import main
+    from haechi.i18n import current, set_lang
 
-    saved = dict(os.environ)
-    for key in [k for k in os.environ if k.startswith("HAECHI_")]:
+    lang = current()  # a command's --lang chooses the process's language: put it back after
+    saved = {k: v for k, v in os.environ.items() if k.startswith("HAECHI_")}
+    for key in saved:
         del os.environ[key]
     if home is not None:
         os.environ["HAECHI_HOME"] = str(home)
@@ -79,8 +81,10 @@ def haechi_here(
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
-        os.environ.clear()
+        for key in [k for k in os.environ if k.startswith("HAECHI_")]:
+            del os.environ[key]
         os.environ.update(saved)
+        set_lang(lang)
     done = subprocess.CompletedProcess(list(args), code, stdout.getvalue(), stderr.getvalue())
     if check and code != 0:
         raise AssertionError(f"haechi {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
