@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.helpers import haechi, haechi_json, make_export
+from tests.helpers import haechi_here, haechi_json, make_export
 
 
 def _messages(db: Path) -> int:
@@ -33,7 +33,7 @@ def test_sigkill_then_rerun_is_complete(tmp_path: Path) -> None:
     export = make_export(tmp_path / "ex", messages=45_000, media=60, seed=11)
     expected = len(json.loads((export / "result.json").read_bytes())["messages"])
     home = tmp_path / "home"
-    haechi("init", str(home), check=True)
+    haechi_here("init", str(home), check=True)  # set-up: in this process
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAECHI_")}
     env["HAECHI_HOME"] = str(home)
     proc = subprocess.Popen(
