@@ -57,7 +57,8 @@ def export(
         finally:
             app.close()
         said = _(
-            "wrote {events} events to standard output (SHA-256 {sha256}); recorded as custody event {seq}"
+            "wrote {events} events to standard output (SHA-256 {sha256}); "
+            "recorded as custody event {seq}"
         )
         out.print(
             said.format(
