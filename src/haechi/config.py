@@ -374,7 +374,9 @@ def render_config(settings: Settings) -> str:
         f"workers = {settings.workers}\n"
         "analyze_on_ingest = true  # run the analyzers over new files after each ingest\n"
         'engine = "local"  # or "ray" (set HAECHI_RAY_ADDRESS for a cluster)\n\n'
-        "[ingest]\n"
+        # Commented out like [analyzers.*]: a data directory that sets nothing here reads
+        # the same with an older haechi, which refuses sections it does not know.
+        "# [ingest]\n"
         '# drop_roots = ["/srv/haechi/drop"]  (server folders whose exports investigators '
         "ingest from the browser, /sources/drop)\n\n"
         "# Each analyzer's settings: [analyzers.<name>], e.g.\n"

@@ -24,8 +24,10 @@ def with_drop_root(app: App, root: Path) -> App:
     """``app`` with ``root`` as its drop root, written in its haechi.toml too."""
     config = app.settings.config_path
     text = config.read_text(encoding="utf-8")
-    assert "# drop_roots = [" in text
-    config.write_text(text.replace("# drop_roots = [", f'drop_roots = ["{root}"]  # [', 1))
+    # as an administrator does: uncomment the section init wrote and name the folder
+    assert "# [ingest]\n# drop_roots = [" in text
+    named = f'[ingest]\ndrop_roots = ["{root}"]  # ['
+    config.write_text(text.replace("# [ingest]\n# drop_roots = [", named, 1))
     settings = load_settings(app.settings.home)
     assert settings.drop_roots == (root,)
     return replace(app, settings=replace(app.settings, drop_roots=settings.drop_roots))
