@@ -173,10 +173,7 @@ def set_suspect_status(
         ):
             values.update(apprehended_at=when, apprehended_unix=unix)
         if new is SuspectStatus.DETAINED:
-            if suspect.apprehended_unix is not None and unix < suspect.apprehended_unix:
-                raise CaseError(
-                    t_("Suspect {label} cannot be detained before being apprehended.", label=label)
-                )
+            _in_order(label, suspect.apprehended_unix, unix)
             values.update(detained_at=when, detained_unix=unix)
         conn.execute(update(CaseSuspect).where(CaseSuspect.id == suspect.id).values(**values))
         ev.record(
@@ -296,10 +293,7 @@ def correct_suspect_time(
             return None
         caught = unix if which == "apprehended" else suspect.apprehended_unix
         held = unix if which == "detained" else suspect.detained_unix
-        if caught is not None and held is not None and held < caught:
-            raise CaseError(
-                t_("Suspect {label} cannot be detained before being apprehended.", label=label)
-            )
+        _in_order(label, caught, held)
         values = (
             {"apprehended_at": when, "apprehended_unix": unix}
             if which == "apprehended"
@@ -321,3 +315,12 @@ def correct_suspect_time(
             },
         )
     return str(before)
+
+
+def _in_order(label: str, apprehended: int | None, detained: int | None) -> None:
+    """A suspect is not detained before being apprehended (a status change and a time
+    correction both keep the two times in this order)."""
+    if apprehended is not None and detained is not None and detained < apprehended:
+        raise CaseError(
+            t_("Suspect {label} cannot be detained before being apprehended.", label=label)
+        )
