@@ -69,3 +69,18 @@ def test_rendered_file_reads_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     s = load_settings(tmp_path)
     (tmp_path / "haechi.toml").write_text(render_config(s))
     assert load_settings(tmp_path) == s
+
+
+def test_an_operator_named_at_init_is_written_and_read_back(tmp_path: Path) -> None:
+    from haechi.app import init_home
+
+    app = init_home(tmp_path / "d", operator='Kim "Ji-woo" 김지우')
+    try:
+        assert app.settings.operator == 'Kim "Ji-woo" 김지우'
+    finally:
+        app.close()
+    again = load_settings(tmp_path / "d")
+    assert (again.operator, again.operator_source) == ('Kim "Ji-woo" 김지우', "file")
+    # an existing directory's settings are never changed by a later init naming someone else
+    init_home(tmp_path / "d", operator="Someone Else").close()
+    assert load_settings(tmp_path / "d").operator == 'Kim "Ji-woo" 김지우'

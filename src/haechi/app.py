@@ -151,8 +151,17 @@ def check_operator(settings: Settings) -> None:
         )
 
 
-def init_home(home: Path, *, database_url: str | None = None, encrypt: bool | None = None) -> App:
+def init_home(
+    home: Path,
+    *,
+    database_url: str | None = None,
+    encrypt: bool | None = None,
+    operator: str | None = None,
+) -> App:
     """Create (or complete) a data directory; safe to run again on an existing one.
+
+    ``operator``: the person a new directory's settings name ([custody] operator); an
+    existing directory's settings are never changed by it.
 
     ``encrypt``: None keeps an existing directory's choice and turns vault encryption
     on for a new one (unless ``HAECHI_VAULT_ENCRYPT=0`` says otherwise)."""
@@ -188,7 +197,11 @@ def init_home(home: Path, *, database_url: str | None = None, encrypt: bool | No
         settings = replace(settings, vault_encrypt=bool(encrypt))
     if fresh:
         _create_private(settings.config_path)
-        settings.config_path.write_text(render_config(settings), encoding="utf-8")
+        settings.config_path.write_text(
+            render_config(settings, operator=operator), encoding="utf-8"
+        )
+        if operator and settings.operator_source == "login":  # --operator/env still win
+            settings = replace(settings, operator=operator, operator_source="file")
     settings.keys_dir.mkdir(mode=0o700, exist_ok=True)
     settings.vault_dir.mkdir(mode=0o700, exist_ok=True)
     if settings.database_url == sqlite_url(home):

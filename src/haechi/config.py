@@ -14,6 +14,7 @@ sentence naming the key instead of surfacing later as a wrong default.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import socket
 import tomllib
@@ -346,8 +347,9 @@ def load_settings(home: Path | None = None) -> Settings:
     )
 
 
-def render_config(settings: Settings) -> str:
-    """The commented settings file ``haechi init`` writes."""
+def render_config(settings: Settings, *, operator: str | None = None) -> str:
+    """The commented settings file ``haechi init`` writes; ``operator`` names the one person
+    using the directory where the caller knows it (the demo's own data directory)."""
     db_line = (
         f'url = "{settings.database_url}"'
         if settings.database_url != sqlite_url(settings.home)
@@ -356,7 +358,9 @@ def render_config(settings: Settings) -> str:
     # Never filled in from whoever ran `haechi init`: a data directory set up by one person
     # and used by others would record the first person as the author of everything.
     operator_line = (
-        '# operator = "Hong Gil-dong"  (only where one person uses this data directory; '
+        f"operator = {json.dumps(operator, ensure_ascii=False)}\n"
+        if operator
+        else '# operator = "Hong Gil-dong"  (only where one person uses this data directory; '
         "else haechi --operator NAME)\n"
     )
     return (

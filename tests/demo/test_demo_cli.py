@@ -24,7 +24,16 @@ def test_demo_ingest_and_verify_steps(tmp_path: Path) -> None:
         verified = conn.execute(
             "SELECT count(*) FROM custody_events WHERE event_type = 'verification'"
         ).fetchone()[0]
+        operators = {
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT json_extract(body, '$.actor') FROM custody_events"
+            )
+        }
     assert messages > 30 and verified == 1
+    # the demo's custody events name a person, as a real directory's should, not the login
+    assert operators == {"Demo Operator"}, operators
+    assert 'operator = "Demo Operator"' in (home / "haechi.toml").read_text(encoding="utf-8")
     # the data directory the demo left verifies on its own, too (in this process)
     assert haechi_here("verify", home=home).returncode == 0
 

@@ -16,6 +16,9 @@ from haechi.cli.console import out
 from haechi.i18n import _
 
 ORDER = 90
+# Who the demo's own data directory names as its operator: the demo's custody events
+# carry a person's name, as every real directory's should, not the login name.
+DEMO_OPERATOR = "Demo Operator"
 
 
 def demo(
@@ -45,7 +48,7 @@ def demo(
     chosen = _choose(steps(), until, only)
     home = home.resolve()
     out.rule("[bold]haechi demo[/]")
-    app = init_home(home)
+    app = init_home(home, operator=DEMO_OPERATOR)
     ctx = DemoContext(app=app, home=home, out=out, serve=serve)
     try:
         for number, step in chosen:
