@@ -100,3 +100,62 @@ def test_an_auditor_with_three_items_sees_links_only(staffed_web: TestClient) ->
     entries = nav.menu_for(Role.AUDITOR.value, "/custody")
     assert len(entries) == 3 and [e.group for e in entries] == [None] * 3
     assert [e.active for e in entries if e.active] == ["/custody"]
+
+
+def _pages(client: TestClient) -> list[tuple[str, str]]:
+    """Every page a person reads (GET, not the API, not a file download), with its
+    permission."""
+    from haechi.web.app import api_routes
+    from haechi.web.auth import PUBLIC, permission_of
+
+    found = []
+    for route in api_routes(client.app):  # type: ignore[arg-type]
+        path = route.path
+        if "GET" not in route.methods or path.startswith("/api") or path in PUBLIC:
+            continue
+        if re.search(r"\.[a-z{}]+$|/result$|/original$", path):  # a file, not a page
+            continue
+        perm = permission_of(route)
+        assert perm is not None, path
+        found.append((path, perm))
+    return found
+
+
+def test_every_page_a_role_opens_highlights_an_item(staffed_web: TestClient) -> None:
+    """A recurring face, a face search's candidates, a notice, the notifier, the lexicon,
+    one's jobs: no page leaves the reader without the bar saying where they are."""
+    pages = _pages(staffed_web)
+    assert len(pages) > 40
+    unmarked = []
+    for role in Role:
+        items = nav.nav_for(role.value)
+        for path, perm in pages:
+            if not can(role, perm) or (path == "/" and nav.home_for(role.value) != "/"):
+                continue
+            concrete = re.sub(r"\{[^}]+\}", "1", path)
+            if nav.active(concrete, items) is None:
+                unmarked.append((role.value, path))
+    assert not unmarked, unmarked
+
+
+@pytest.mark.parametrize(
+    ("path", "item"),
+    [("/face-clusters", "/subjects"), ("/face-clusters/7", "/subjects"),
+     ("/face-searches/3", "/subjects"), ("/notices/2", "/cases"), ("/notifier", "/cases"),
+     ("/lexicon", "/rooms"), ("/jobs/5", "/me")],
+)  # fmt: skip
+def test_pages_without_an_item_of_their_own_belong_to_one(
+    staffed_web: TestClient, path: str, item: str
+) -> None:
+    role = Role.INVESTIGATOR.value
+    assert nav.active(path, nav.nav_for(role)) == item
+
+
+def test_the_recurring_faces_page_highlights_subjects(staffed_web: TestClient) -> None:
+    log_in(staffed_web, ROLE_USERS[Role.SUPPORT_WORKER])
+    page = staffed_web.get("/face-clusters")
+    assert page.status_code == 200
+    bar = _bar(page.text)
+    assert re.findall(r'<a href="([^"]+)" class="active" aria-current="page">', bar) == [
+        "/subjects"
+    ]

@@ -16,7 +16,7 @@ is a link of its own, and a test asks that every item has its group.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from haechi.auth.roles import Perm, Role, can
 
@@ -85,6 +85,17 @@ class NavEntry:
 
 
 _ITEMS: list[NavItem] = []
+# Pages with no item of their own, under the item whose work they are part of (highlighted
+# there): a face search's candidates and the recurring faces are the subjects' work, a
+# notice and the notifier's settings the cases', the lexicon is linked from the rooms, and
+# one's background jobs sit with one's account. A test asks that every page a role may open
+# highlights an item of its bar.
+BELONGS = {
+    "/subjects": ("/face-searches", "/face-clusters"),
+    "/cases": ("/notices", "/notifier"),
+    "/rooms": ("/lexicon",),
+    "/me": ("/jobs",),
+}
 # Where a role lands (after logging in, on the brand link) when its home is not the first
 # item it sees: auditors read trails, never the archive.
 HOMES = {Role.AUDITOR.value: "/audit"}
@@ -92,6 +103,8 @@ HOMES = {Role.AUDITOR.value: "/audit"}
 
 def register(item: NavItem) -> None:
     if all(i.path != item.path for i in _ITEMS):
+        extra = tuple(p for p in BELONGS.get(item.path, ()) if p not in item.also)
+        item = replace(item, also=item.also + extra) if extra else item
         _ITEMS.append(item)
         _ITEMS.sort(key=lambda i: (i.order, i.path))
 
