@@ -112,7 +112,7 @@ def test_consent_rules_are_enforced(app: App, reference_png: bytes) -> None:
         search_subject(app, info.id, staff="s", reason="looking for her")
     granted = record_consent(app, info.id, consent("search"), "officer.kim")
     assert search_subject(app, info.id, staff="s", reason="looking for her").hits == []
-    with pytest.raises(SubjectError, match="Say why"):
+    with pytest.raises(SubjectError, match="Give the reason for this search"):
         search_subject(app, info.id, staff="s", reason=" ")
     with pytest.raises(SubjectError, match="between"):
         search_subject(app, info.id, staff="s", reason="too loose", threshold=0.95)

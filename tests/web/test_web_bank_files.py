@@ -213,3 +213,20 @@ def test_a_large_picture_takes_the_upload_limit(web: TestClient) -> None:
         "/banks/files",
     ):
         assert not security.is_upload(other), other
+
+
+def test_the_upload_bound_reads_in_megabytes(web: TestClient) -> None:
+    """The bank page's hint and the refusal give the bound as a person says it (it read
+    "30,720 KB together")."""
+    from haechi.i18n import localize, t_
+    from haechi.web import i18n
+
+    log_in(web, "u_reviewer")
+    for lang, said in (("en", "30 MB together"), ("ko", "합계 30 MB")):
+        web.cookies.set(i18n.COOKIE, lang)
+        page = web.get(f"/banks/{QUOTED}")
+        assert page.status_code == 200 and said in page.text, lang
+        assert "30,720" not in page.text and "30720" not in page.text
+    refusal = t_("The files are larger than {mb} MB together; hash larger files with haechi "
+                 "bank add on the server.", mb=30)  # fmt: skip
+    assert localize(refusal, "ko").startswith("파일 합계가 30 MB를 넘습니다.")

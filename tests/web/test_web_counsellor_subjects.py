@@ -125,8 +125,11 @@ def test_photos_kept_only_with_consent_and_removed_with_it(staffed_app: App) -> 
         assert web.post(f"/subjects/{sid}/consents", data=form).status_code == 303  # once
         info = get_subject(app, sid)
         assert info is not None and len(info.consents) == 2
+        r = web.post(f"/subjects/{sid}/search", data={"csrf_token": csrf, "reason": "no"})
+        assert r.status_code == 400 and "Give the reason for this search" in r.text
         r = web.post(f"/subjects/{sid}/delete", data={"csrf_token": csrf, "reason": ""})
-        assert r.status_code == 400 and "Say why" in r.text
+        assert r.status_code == 400 and "Give the reason for deleting the subject" in r.text
+        assert "--reason" not in r.text  # a web page names no command-line flag
         r = web.post(f"/subjects/{sid}/delete", data={"csrf_token": csrf, "reason": "she asked"})
         assert r.status_code == 303
         assert (

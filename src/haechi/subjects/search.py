@@ -54,7 +54,9 @@ CHUNK = 500
 
 def _check(reason: str, threshold: float) -> None:
     if len(reason.strip()) < 5:
-        raise SubjectError(t_("Say why you run this search (--reason); it is logged."))
+        raise SubjectError(
+            t_("Give the reason for this search (at least 5 characters); it is logged.")
+        )
     if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
         raise SubjectError(
             t_(

@@ -212,7 +212,9 @@ def delete_subject(app: App, subject_id: int, staff: str, reason: str) -> dict[s
     """Remove a subject's templates and photos and wipe her personal details; leaves a
     custody event and the (anonymised) consent and search records."""
     if not reason.strip():
-        raise SubjectError(t_("Say why the subject is deleted (--reason)."))
+        raise SubjectError(
+            t_("Give the reason for deleting the subject; the custody log keeps it.")
+        )
     active_subject(app, subject_id)
     now = utc_now()
     with app.db.begin() as conn:

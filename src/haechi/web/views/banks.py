@@ -121,8 +121,9 @@ def add_typed(
 MAX_FILES = 10  # files hashed into a bank at once
 # An upload path (security.is_upload): the body is read in memory, never spooled to disk,
 # under the server's upload limit (32 MB by default), each file and all of them bounded.
-MAX_FILE_BYTES = 12 * 1024 * 1024
-MAX_FILES_BYTES = 30 * 1024 * 1024
+MB = 1024 * 1024
+MAX_FILE_BYTES = 12 * MB
+MAX_FILES_BYTES = 30 * MB
 HASHED_KINDS = ("image", "animation", "video")  # what gets a PDQ or vPDQ
 
 
@@ -149,8 +150,8 @@ def add_uploaded(
         )  # fmt: skip
     if sum(len(d) for _n, d in files) > MAX_FILES_BYTES:
         raise UsageError(
-            t_("The files are larger than {kb} KB together; hash larger files with haechi "
-               "bank add on the server.", kb=MAX_FILES_BYTES // 1024)
+            t_("The files are larger than {mb} MB together; hash larger files with haechi "
+               "bank add on the server.", mb=MAX_FILES_BYTES // MB)
         )  # fmt: skip
     for filename, data in files:
         if str(sniff(data[:HEAD_BYTES])[0]) not in HASHED_KINDS:
@@ -286,7 +287,7 @@ def _bank_page(
     return render(request, "bank.html", status=status, error=error, done=done,
                   readable=formats.FORMATS, writable=formats.WRITABLE,
                   shown_items=ITEMS_SHOWN, max_files=MAX_FILES,
-                  max_files_kb=MAX_FILES_BYTES // 1024, **shown)  # fmt: skip
+                  max_files_mb=MAX_FILES_BYTES // MB, **shown)  # fmt: skip
 
 
 def _on_bank(request: Request, name: str, work: Callable[[], Response]) -> Response:
