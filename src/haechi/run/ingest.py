@@ -113,7 +113,9 @@ class Ingestor:
         self.missing: Counter[str] = Counter()
         self._own_threads = threads is None
         self._threads = threads or IngestThreads.start(app.settings.workers)
-        self.files = FileStore(app.vault, self._threads, app.settings.max_file_bytes)
+        # A collector reading a drop folder names it: its files are opened from beneath it.
+        beneath = getattr(collector, "confine", None)
+        self.files = FileStore(app.vault, self._threads, app.settings.max_file_bytes, beneath)
         self._writers: BatchWriters | None = None
 
     # -- public -------------------------------------------------------------------------

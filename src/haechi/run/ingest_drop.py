@@ -6,7 +6,10 @@ Only a folder directly inside a drop root is ever ingested: a name with a separa
 ``..`` or a NUL is refused, and the folder and its ``result.json`` are resolved (every
 symlink followed) and must still lie inside the resolved root, so a link leading out of
 it is refused too. The checks run when the ingest is asked for and again in the job,
-just before it reads anything.
+just before it reads anything; after that every file of the export (``result.json``, its
+media) is opened from beneath the drop root without following a link
+(:func:`haechi.store.beneath.open_beneath`), so a folder or file swapped for a link out
+between the check and the read is refused, never read.
 
 Whether a folder was ingested already is asked by the source identity the ingest itself
 uses (:func:`haechi.run.ingest_source.find_source`: the SHA-256 of ``result.json``), so a
@@ -34,6 +37,7 @@ from haechi.config import Settings
 from haechi.domain import HaechiError, UsageError
 from haechi.i18n import Msg, t_
 from haechi.run.ingest_source import KnownSource, find_source
+from haechi.store.beneath import ChangedAfterCheck, open_beneath
 from haechi.store.models import Source
 
 KIND = "telegram_desktop_export"  # the collector's source kind (its describe())
@@ -150,33 +154,50 @@ def resolve(settings: Settings, root: object, name: object) -> tuple[int, Path]:
     return index, folder
 
 
-def identity(json_path: Path, *, budget: list[int] | None = None) -> str | None:
+def identity(
+    json_path: Path, *, budget: list[int] | None = None, beneath: Path | None = None
+) -> str | None:
     """SHA-256 of ``result.json`` (the source identity); None when not hashed before and
-    larger than what is left of ``budget`` (bytes, a one-item list this call draws on)."""
+    larger than what is left of ``budget`` (bytes, a one-item list this call draws on).
+    ``beneath``: the drop root it is opened from beneath only (a file or folder swapped for
+    a link out after the check is refused, never read: :mod:`haechi.store.beneath`)."""
     real = os.path.realpath(json_path)
     try:
-        info = os.stat(real)
-        key = (real, info.st_size, info.st_mtime_ns, info.st_ino)
-        with _HASHES_LOCK:
-            if key in _HASHES:
-                return _HASHES[key]
-        if budget is not None:
-            if info.st_size > budget[0]:
-                return None
-            budget[0] -= info.st_size
-        digest = hashlib.sha256()
-        with open(real, "rb") as fh:
+        if beneath is None:
+            fd = os.open(real, os.O_RDONLY)
+        else:
+            fd = open_beneath(beneath, json_path, os.O_RDONLY)
+    except ChangedAfterCheck as exc:
+        raise UsageError(exc.sentence) from None
+    except OSError as exc:  # removed or unreadable meanwhile
+        raise _unreadable(json_path, exc) from None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            info = os.fstat(fh.fileno())  # the file opened, not the path
+            key = (real, info.st_size, info.st_mtime_ns, info.st_ino)
+            with _HASHES_LOCK:
+                if key in _HASHES:
+                    return _HASHES[key]
+            if budget is not None:
+                if info.st_size > budget[0]:
+                    return None
+                budget[0] -= info.st_size
+            digest = hashlib.sha256()
             while block := fh.read(1 << 20):
                 digest.update(block)
-    except OSError as exc:  # removed or unreadable meanwhile
-        raise UsageError(
-            t_("{path} cannot be read ({error}).", path=json_path, error=exc.strerror or exc)
-        ) from None
+        except OSError as exc:
+            raise _unreadable(json_path, exc) from None
     with _HASHES_LOCK:
         if len(_HASHES) > 4096:
             _HASHES.clear()
         _HASHES[key] = digest.hexdigest()
     return _HASHES[key]
+
+
+def _unreadable(json_path: Path, exc: OSError) -> UsageError:
+    return UsageError(
+        t_("{path} cannot be read ({error}).", path=json_path, error=exc.strerror or exc)
+    )
 
 
 def ingested_before(app: App, sha256: str | None) -> KnownSource | None:
@@ -238,7 +259,7 @@ def _folder(app: App, index: int, base: Path, name: str, budget: list[int]) -> D
     json_path = folder / "result.json"
     try:
         json_size = json_path.stat().st_size
-        sha = identity(json_path, budget=budget)
+        sha = identity(json_path, budget=budget, beneath=base)
     except (OSError, HaechiError) as exc:  # removed or unreadable meanwhile
         return DropFolder(index, name, size, files, counted_all, modified, problem=sentence(exc))
     known = ingested_before(app, sha)

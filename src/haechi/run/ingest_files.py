@@ -83,8 +83,17 @@ class Pending:
 
 
 class FileStore:
-    def __init__(self, vault: Vault, threads: IngestThreads, max_bytes: int | None) -> None:
-        self.vault, self.max_bytes = vault, max_bytes
+    def __init__(
+        self,
+        vault: Vault,
+        threads: IngestThreads,
+        max_bytes: int | None,
+        beneath: str | None = None,
+    ) -> None:
+        """``beneath``: a folder the source's files are opened from beneath only (a drop
+        root: a path swapped for a link out after its check is not read, but recorded as
+        unreadable with why; :func:`haechi.store.beneath.open_beneath`)."""
+        self.vault, self.max_bytes, self.beneath = vault, max_bytes, beneath
         self.pool, self._flusher = threads.pool, threads.flusher
         self.seen: dict[str, str | None] = {}  # capture path -> sha256 this run
         self.failed: dict[str, str] = {}  # capture path -> why it is not in the vault
@@ -149,7 +158,7 @@ class FileStore:
 
     def _put(self, batch: VaultBatch, job: FileJob) -> Staged | None:
         try:
-            return batch.put_file(job.local, max_bytes=self.max_bytes)
+            return batch.put_file(job.local, max_bytes=self.max_bytes, beneath=self.beneath)
         except FileTooLargeError as exc:  # recorded as such; a rerun with a higher limit
             job.failure = OVER_LIMIT  # captures it
             job.error = f"{exc.size:,} bytes, limit {exc.limit:,}"

@@ -41,6 +41,7 @@ from typing import BinaryIO
 from haechi.domain import DataDirError, VaultError
 from haechi.i18n import t_
 from haechi.store import vaultcrypto
+from haechi.store.beneath import open_beneath
 from haechi.store.vaultformat import (
     HEAD_SIZE,
     RESERVED,
@@ -229,22 +230,32 @@ class Vault:
     def put_bytes(self, data: bytes) -> StoredObject:
         return self.put_stream(io.BytesIO(data))
 
-    def put_file(self, src: Path, *, max_bytes: int | None = None) -> StoredObject:
+    def put_file(
+        self, src: Path, *, max_bytes: int | None = None, beneath: str | None = None
+    ) -> StoredObject:
         """Store a file. Source read errors propagate as the original ``OSError``."""
-        with self.open_source(src, max_bytes) as f:
+        with self.open_source(src, max_bytes, beneath) as f:
             return self._put(f, max_bytes, str(src))
 
     @contextlib.contextmanager
-    def open_source(self, src: Path, max_bytes: int | None = None) -> Iterator[BinaryIO]:
+    def open_source(
+        self, src: Path, max_bytes: int | None = None, beneath: str | None = None
+    ) -> Iterator[BinaryIO]:
         """``src`` opened read-only, leaving even its access time alone where allowed, and
-        refused before any read when larger than ``max_bytes``."""
+        refused before any read when larger than ``max_bytes``; with ``beneath``, opened
+        from beneath that folder only (:func:`haechi.store.beneath.open_beneath`: a path
+        swapped for a link out after its check raises ``ChangedAfterCheck``)."""
+
+        def opened(flags: int) -> int:
+            return os.open(src, flags) if beneath is None else open_beneath(beneath, src, flags)
+
         try:
-            fd = os.open(src, os.O_RDONLY | _O_NOATIME)
+            fd = opened(os.O_RDONLY | _O_NOATIME)
         except PermissionError:
             if not _O_NOATIME:
                 raise
             # O_NOATIME needs ownership of the file; fall back to a plain read-only open.
-            fd = os.open(src, os.O_RDONLY)
+            fd = opened(os.O_RDONLY)
         with os.fdopen(fd, "rb", buffering=0) as f:
             if max_bytes is not None:
                 self._check_limit(os.fstat(fd).st_size, max_bytes, str(src))

@@ -84,10 +84,13 @@ class VaultBatch:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def put_file(self, src: Path, *, max_bytes: int | None = None) -> Staged:
+    def put_file(
+        self, src: Path, *, max_bytes: int | None = None, beneath: str | None = None
+    ) -> Staged:
         """Copy and hash ``src`` into a temp file; it becomes an object at :meth:`commit`.
-        Raises as :meth:`Vault.put_file` does (source errors, size limit, vault errors)."""
-        with self.vault.open_source(src, max_bytes) as f:
+        Raises as :meth:`Vault.put_file` does (source errors, size limit, vault errors);
+        ``beneath``: opened from beneath that folder only (:meth:`Vault.open_source`)."""
+        with self.vault.open_source(src, max_bytes, beneath) as f:
             fd, tmp, sha, md5, size = self.vault.stage(f, max_bytes, str(src))
         staged = Staged(fd, tmp, sha, md5, size)
         with self._lock:

@@ -34,6 +34,7 @@ from haechi.domain import (
     UsageError,
 )
 from haechi.i18n import t_
+from haechi.store.beneath import ChangedAfterCheck, open_beneath
 from haechi.store.textsafe import lossless, searchable
 
 # fmt: off
@@ -62,10 +63,16 @@ class TelegramExportCollector(Collector):
         *,
         assume_timezone: str | None = None,
         fallback_key_prefix: str | None = None,
+        confine: str | os.PathLike[str] | None = None,
     ) -> None:
         """``fallback_key_prefix`` keys the chats that have no usable id; by default it is
-        ``export:<SHA-256 of result.json>`` once the ingest calls :meth:`bind_source`."""
+        ``export:<SHA-256 of result.json>`` once the ingest calls :meth:`bind_source`.
+        ``confine``: a folder (a drop root) every file of the export is opened from beneath
+        only — ``result.json`` here, the media and other files by the ingest's vault copy —
+        so a folder or file swapped for a link out after its check is never read
+        (:func:`haechi.store.beneath.open_beneath`)."""
         self.path = Path(path)
+        self.confine = os.path.realpath(confine) if confine is not None else None
         self.json_path, self.root = locate_export(self.path)
         self.zone: ZoneInfo | None = None
         if assume_timezone:
@@ -172,7 +179,12 @@ class TelegramExportCollector(Collector):
 
     def _open(self) -> BinaryIO:
         try:
-            return open(self.json_path, "rb")
+            if self.confine is None:
+                return open(self.json_path, "rb")
+            fd = open_beneath(self.confine, self.json_path, os.O_RDONLY)
+            return os.fdopen(fd, "rb")
+        except ChangedAfterCheck as exc:
+            raise UsageError(exc.sentence) from None
         except OSError as exc:
             raise self._unreadable(exc) from None
 

@@ -33,11 +33,14 @@ def _zone(params: dict[str, Any]) -> str | None:
     return zone.strip() or None
 
 
-def _refuse_if_ingested(app: App, json_path: Path, zone: str | None, *, budget: int | None) -> None:
+def _refuse_if_ingested(
+    app: App, json_path: Path, zone: str | None, *, budget: int | None, beneath: Path
+) -> None:
     """An export ingested to the end before is not ingested again (a rerun that names the
     time zone the first run lacked still fills the UTC times, as on the command line);
-    with ``budget``, a ``result.json`` larger than it is left for the job to check."""
-    sha = identity(json_path, budget=[budget] if budget is not None else None)
+    with ``budget``, a ``result.json`` larger than it is left for the job to check.
+    ``result.json`` is read from beneath the drop root ``beneath`` only."""
+    sha = identity(json_path, budget=[budget] if budget is not None else None, beneath=beneath)
     known = ingested_before(app, sha)
     if known is None or known.status != "finished" or (zone and not known.assume_timezone):
         return
@@ -56,8 +59,11 @@ def check(app: App, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     root, folder = resolve(app.settings, params.get("root"), params.get("folder"))
     name = str(params["folder"])  # as named: the job resolves it again before reading
     zone = _zone(params)
+    drop_root = app.settings.drop_roots[root]
     collector = TelegramExportCollector(folder, assume_timezone=zone)  # the zone's sentence
-    _refuse_if_ingested(app, collector.json_path, zone, budget=HASH_WHILE_LISTING)
+    _refuse_if_ingested(
+        app, collector.json_path, zone, budget=HASH_WHILE_LISTING, beneath=drop_root
+    )
     cleaned = {"root": root, "folder": name, "assume_timezone": zone,
                "analyze": flag(params, "analyze", True)}  # fmt: skip
     return cleaned, None
@@ -70,10 +76,14 @@ def run(ctx: JobContext) -> JobOutput:
 
     app, params = ctx.app, ctx.params
     ctx.progress(0.0, "checking")
-    _root, folder = resolve(app.settings, params["root"], params["folder"])  # again, now
+    root, folder = resolve(app.settings, params["root"], params["folder"])  # again, now
     zone = params.get("assume_timezone")
-    collector = TelegramExportCollector(folder, assume_timezone=zone)
-    _refuse_if_ingested(app, collector.json_path, zone, budget=None)
+    # Checked once, by resolve(); from here every file of the export (result.json, its
+    # media) is opened from beneath the drop root, never by following a path that may
+    # have been swapped for a link out since (haechi.store.beneath).
+    drop_root = app.settings.drop_roots[root]
+    collector = TelegramExportCollector(folder, assume_timezone=zone, confine=drop_root)
+    _refuse_if_ingested(app, collector.json_path, zone, budget=None, beneath=drop_root)
 
     def progress(done: int, total: int, _messages: int) -> None:
         ctx.progress(0.02 + 0.78 * done / total if total else 0.02, "ingesting")
