@@ -1,8 +1,9 @@
 """Analysis on a real two-node Ray cluster (issue 18): a head and a worker started with
 ``ray start`` as separate nodes on this machine, the vault read by both from the same path
 (shared storage here is the same disk). Both nodes do work; a worker killed with SIGKILL
-mid-run loses no result and repeats no custody event; a file that crashes its worker on
-every attempt is still recorded as crashed, once."""
+mid-run loses no result and repeats no custody event, on SQLite and on PostgreSQL (the
+deployment's store: the runner's advisory lock, its custody appends); a file that crashes
+its worker on every attempt is still recorded as crashed, once."""
 
 from __future__ import annotations
 
@@ -65,10 +66,11 @@ def _analyze(home: Path, cluster: LocalCluster, *analyzers: str) -> subprocess.P
     )  # fmt: skip
 
 
-def _home(tmp_path: Path, media: int) -> Path:
+def _home(tmp_path: Path, media: int, database_url: str | None = None) -> Path:
     home = tmp_path / "home"
     export = make_export(tmp_path / "export", messages=60, media=media)
-    for args in (["init", str(home)], ["ingest", str(export), "--no-analyze"]):
+    init = ["init", str(home)] + (["--database-url", database_url] if database_url else [])
+    for args in (init, ["ingest", str(export), "--no-analyze"]):
         subprocess.run(
             [sys.executable, "-m", "haechi.cli.main", *args], check=True, capture_output=True,
             env={**os.environ, "HAECHI_HOME": str(home)}, timeout=600,
@@ -77,14 +79,31 @@ def _home(tmp_path: Path, media: int) -> Path:
 
 
 def _rows(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(home / "haechi.db") as conn:
-        return conn.execute(sql).fetchall()
+    url = URLS.get(home)
+    if url is None:
+        with sqlite3.connect(home / "haechi.db") as conn:
+            return conn.execute(sql).fetchall()
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
 
 
+URLS: dict[Path, str] = {}  # a data directory on PostgreSQL -> its database URL
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_killed_worker_loses_nothing_and_repeats_nothing(
-    cluster: LocalCluster, tmp_path: Path
+    cluster: LocalCluster, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    home = _home(tmp_path, media=12)
+    url = str(request.getfixturevalue("pg_url")) if backend == "postgresql" else None
+    home = _home(tmp_path, media=12, database_url=url)
+    if url is not None:
+        URLS[home] = url
     run = _analyze(home, cluster, "t_where")
     killed = 0
     deadline = time.monotonic() + 600

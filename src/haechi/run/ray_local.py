@@ -27,6 +27,7 @@ from pathlib import Path
 PORTS_PER_NODE = 8
 WORKER_PORTS = 40
 STARTED = "Ray runtime started"
+AUTH_MODE = "RAY_AUTH_MODE"  # Ray 2.60: token or disabled (docs/deployment.md)
 
 
 class ClusterError(RuntimeError):
@@ -70,6 +71,20 @@ class LocalCluster:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
+    @property
+    def driver_env(self) -> dict[str, str]:
+        """What a driver (``haechi analyze --engine ray``) joining this cluster must have in
+        its environment besides the address: the nodes' authentication mode, stated.
+
+        Ray 2.60 turns token authentication on by itself for a process that finds
+        ``~/.ray/auth_token`` (a local ``ray.init()`` leaves one) and off for one that does
+        not, and nodes or drivers that disagree refuse each other (``ray start`` of the
+        second node then fails with InvalidAuthToken). A cluster on 127.0.0.1 states the
+        mode for every node: ``RAY_AUTH_MODE`` from ``env`` or this process's environment,
+        else ``disabled``."""
+        mode = self.env.get(AUTH_MODE) or os.environ.get(AUTH_MODE) or "disabled"
+        return {AUTH_MODE: mode}
+
     def _ray(self) -> str:
         exe = Path(sys.executable).with_name("ray")
         if not exe.exists():
@@ -82,7 +97,7 @@ class LocalCluster:
     def start(self, timeout: float = 240.0) -> None:
         # Short: Ray's Unix sockets live under it, and their paths are limited to 107 bytes.
         self.root = Path(tempfile.mkdtemp(prefix="hray-", dir="/tmp"))
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **self.env}
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **self.env, **self.driver_env}
         try:
             for i, cpus in enumerate(self.cpus):
                 self._start_node(i, cpus, env, timeout)
