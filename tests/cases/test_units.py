@@ -133,11 +133,6 @@ def test_a_job_runs_with_the_accounts_current_unit(units: App) -> None:
     assert len(list_cases(for_actor(units, cli_actor("shell")))) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases.bulk.case_choices (the collect bar's picker on every archive page) "
-    "lists every unit's open cases: it lacks visibility.limit (not this test's file to fix)",
-)
 def test_the_collect_bar_offers_only_the_units_open_cases(units: App) -> None:
     """The picker of 'add to case' names references and titles: another unit's must not
     appear in it (adding to one is refused already, by case_row)."""
