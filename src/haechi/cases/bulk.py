@@ -234,13 +234,8 @@ class CaseChoice:
 def case_choices(app: App, limit: int = 200) -> list[CaseChoice]:
     """The cases a selection can go to: those not closed and of a unit the person sees,
     newest first (reference and title only: every page with a collect bar asks, so it
-    counts nothing; another unit's titles are not shown, as adding to its cases is refused)."""
-    from haechi.cases import visibility
-    from haechi.store.tables.cases import Case
+    counts nothing; another unit's titles are not shown, as adding to its cases is refused).
+    The same list a face search's candidates extend a case from."""
+    from haechi.cases.for_subject import open_cases
 
-    with app.db.connect() as conn:
-        stmt = select(Case.ref, Case.title).where(Case.status != "closed")
-        rows = conn.execute(
-            visibility.limit(conn, stmt).order_by(Case.id.desc()).limit(limit)
-        ).all()
-    return [CaseChoice(r.ref, r.title) for r in rows]
+    return [CaseChoice(ref, title) for ref, title in open_cases(app, limit)]
