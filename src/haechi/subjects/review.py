@@ -11,6 +11,9 @@ twice adds nothing.
 Which face of a file matched is recomputed from the subject's templates and the file's
 active faces (the search log keeps the file and its distance, not the face): a subject
 whose templates were deleted has no reviewable candidates any more, as it should be.
+A probe search (a photo without a subject, never kept) logs the matched face's id beside
+each file instead; its candidates can be looked at, one logged act each, but there is
+no one to confirm them for: that needs her enrolled as a subject, with her consent.
 """
 
 from __future__ import annotations
@@ -80,7 +83,13 @@ def _search_row(conn: Connection, search_id: int) -> Any:
 
 def _results(row: Any) -> list[tuple[str, float]]:
     raw = json.loads(getattr(row, "results_json", None) or "[]")
-    return [(str(sha), float(dist)) for sha, dist in raw]
+    return [(str(hit[0]), float(hit[1])) for hit in raw]
+
+
+def _probe_face_ids(row: Any) -> dict[str, int]:
+    """A probe search's matched face per file (searches logged before it was kept: none)."""
+    raw = json.loads(getattr(row, "results_json", None) or "[]")
+    return {str(hit[0]): int(hit[2]) for hit in raw if len(hit) > 2 and hit[2] is not None}
 
 
 def search_entry(app: App, search_id: int) -> SearchLogEntry:
@@ -106,6 +115,28 @@ def decisions(
         ).join(last, last.c.last == FaceReview.id)
     ).all()
     return {sha: Decision(d, staff, at) for sha, d, staff, at in rows}
+
+
+def _faces_by_id(
+    conn: Connection, face_ids: dict[str, int]
+) -> dict[str, tuple[int, tuple[int, int, int, int], float | None]]:
+    """Per file: (face id, box, seconds into a video) of the given face, if still active."""
+    if not face_ids:
+        return {}
+    rows = conn.execute(
+        select(
+            FaceRow.id, FaceRow.blob_sha256, FaceRow.x, FaceRow.y, FaceRow.w, FaceRow.h,
+            SignalRow.data_json,
+        )
+        .join(SignalRow, SignalRow.id == FaceRow.signal_id)
+        .where(FaceRow.id.in_(list(face_ids.values())), FaceRow.active.is_(True))
+    ).all()  # fmt: skip
+    found = {}
+    for fid, sha, x, y, w, h, data in rows:
+        if face_ids.get(sha) == fid:
+            t = json.loads(data or "{}").get("t")
+            found[sha] = (int(fid), (int(x), int(y), int(w), int(h)), t)
+    return found
 
 
 def _nearest_faces(
@@ -146,27 +177,29 @@ def review(app: App, search_id: int, *, offset: int = 0, limit: int = PAGE) -> R
     with app.db.connect() as conn:
         row = _search_row(conn, search_id)
         entry = log_entry(row)
-        if entry.subject_id is None:
-            raise SubjectError(
-                t_("A probe search has no subject whose candidates could be confirmed.")
-            )
         results = _results(row)
         page = results[offset : offset + limit]
         shas = [sha for sha, _ in page]
         in_results = {sha for sha, _ in results}
-        all_decisions = {
-            sha: d for sha, d in decisions(conn, entry.subject_id).items() if sha in in_results
-        }
         kinds = dict(
             conn.execute(select(Blob.sha256, Blob.kind).where(Blob.sha256.in_(shas))).all()
         )
-        subject = get_subject(app, entry.subject_id)
-        templates = (
-            codec.stack(subject_templates(app, entry.subject_id))
-            if subject is not None and subject.status == "active"
-            else np.zeros((0, codec.DIM), dtype=np.float32)
-        )
-        faces = _nearest_faces(conn, templates, shas)
+        subject: SubjectInfo | None = None
+        all_decisions: dict[str, Decision] = {}
+        if entry.subject_id is None:  # a probe: the faces it matched, no one to decide for
+            ids = _probe_face_ids(row)
+            faces = _faces_by_id(conn, {sha: ids[sha] for sha in shas if sha in ids})
+        else:
+            all_decisions = {
+                sha: d for sha, d in decisions(conn, entry.subject_id).items() if sha in in_results
+            }
+            subject = get_subject(app, entry.subject_id)
+            templates = (
+                codec.stack(subject_templates(app, entry.subject_id))
+                if subject is not None and subject.status == "active"
+                else np.zeros((0, codec.DIM), dtype=np.float32)
+            )
+            faces = _nearest_faces(conn, templates, shas)
     places = sightings_for(app, shas)
     candidates = []
     for i, (sha, dist) in enumerate(page):
@@ -202,22 +235,28 @@ def candidate(app: App, search_id: int, sha256: str) -> Candidate:
         row = _search_row(conn, search_id)
         entry = log_entry(row)
         ranked = {sha: (i, d) for i, (sha, d) in enumerate(_results(row))}
-        if sha256 not in ranked or entry.subject_id is None:
+        if sha256 not in ranked:
             raise SubjectError(
                 t_("That file is not a candidate of face search {search_id}.", search_id=search_id)
             )
-        subject = get_subject(app, entry.subject_id)
-        if subject is None or subject.status != "active":
-            raise SubjectError(
-                t_(
-                    "Subject {subject_id} was deleted; her candidates are closed.",
-                    subject_id=entry.subject_id,
-                )
-            )
-        templates = codec.stack(subject_templates(app, entry.subject_id))
-        face = _nearest_faces(conn, templates, [sha256]).get(sha256)
         kind = conn.execute(select(Blob.kind).where(Blob.sha256 == sha256)).scalar()
-        current = decisions(conn, entry.subject_id, [sha256]).get(sha256)
+        current: Decision | None = None
+        if entry.subject_id is None:  # a probe: the face it matched; no decisions
+            ids = _probe_face_ids(row)
+            wanted = {sha256: ids[sha256]} if sha256 in ids else {}
+            face = _faces_by_id(conn, wanted).get(sha256)
+        else:
+            subject = get_subject(app, entry.subject_id)
+            if subject is None or subject.status != "active":
+                raise SubjectError(
+                    t_(
+                        "Subject {subject_id} was deleted; her candidates are closed.",
+                        subject_id=entry.subject_id,
+                    )
+                )
+            templates = codec.stack(subject_templates(app, entry.subject_id))
+            face = _nearest_faces(conn, templates, [sha256]).get(sha256)
+            current = decisions(conn, entry.subject_id, [sha256]).get(sha256)
     rank, dist = ranked[sha256]
     return Candidate(
         rank=rank + 1,
@@ -241,7 +280,8 @@ def decide(app: App, search_id: int, sha256: str, decision: str, *, staff: str) 
         )
     found = candidate(app, search_id, sha256)
     subject_id = search_entry(app, search_id).subject_id
-    assert subject_id is not None
+    if subject_id is None:
+        raise SubjectError(t_("A probe search has no subject whose candidates could be confirmed."))
     with app.db.begin() as conn:
         current = decisions(conn, subject_id, [sha256]).get(sha256)
         if current is not None and current.decision == decision:

@@ -187,6 +187,11 @@ def _search(
         for sha, dist, fid, box, n in images
     ]
     results = [[h.blob_sha256, h.distance] for h in hits]
+    # A probe's photo is not kept, so which face of a file matched it cannot be worked out
+    # again later (a subject's templates can): a probe search keeps the face id beside
+    # each file (a face of the archive, nothing of the probe). The custody event's
+    # results_sha256 is of [[sha256, distance], ...] for both kinds.
+    kept = [[h.blob_sha256, h.distance, h.face_id] for h in hits] if kind == "probe" else results
     now = utc_now()
     with app.db.begin() as conn:
         search_id = int(
@@ -204,7 +209,7 @@ def _search(
                     threshold=threshold,
                     faces=len(best),
                     images=len(hits),
-                    results_json=orjson.dumps(results).decode(),
+                    results_json=orjson.dumps(kept).decode(),
                 )
                 .returning(FaceSearch.id)
             ).scalar_one()

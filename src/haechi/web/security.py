@@ -43,9 +43,12 @@ HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 ]
 VENDOR = "/static/vendor/"
-# POST paths that take files (reference photos): a larger body limit, and their bodies are
-# read into memory by the view itself, never spooled to disk (see web.auth.check_csrf).
-UPLOAD_PATHS = frozenset({"/subjects/enrol", "/api/subjects"})
+# POST paths that take files (reference photos, a face search's probe photo): a larger body
+# limit, and their bodies are read into memory by the view itself, never spooled to disk
+# (see web.auth.check_csrf).
+UPLOAD_PATHS = frozenset(
+    {"/subjects/enrol", "/api/subjects", "/face-searches", "/api/face-searches"}
+)
 # ... and pictures or videos hashed into a bank (/banks/<name>/files and its API twin): one
 # bank name segment exactly, anchored at both ends, so no other path takes the larger limit.
 UPLOAD_PATTERN = re.compile(r"/(?:api/)?banks/[^/]+/files")
@@ -55,6 +58,8 @@ def is_upload(path: str) -> bool:
     """Whether a POST to ``path`` takes files: the upload body limit, the CSRF token only
     in the header, and the body read in memory by the view (``web.uploads.read_form``)."""
     return path in UPLOAD_PATHS or UPLOAD_PATTERN.fullmatch(path) is not None
+
+
 IMMUTABLE = b"public, max-age=31536000, immutable"
 
 

@@ -7,9 +7,13 @@ custody events), and each change is on the audit trail. A token is shown once, o
 answer to the form that made it. What ``haechi exchange key``, ``token``, ``enable``,
 ``disable``, ``remove``, ``partner scope`` and ``partner remove`` do is here too, through
 the same services; the removals and a new scope are done once per form key, a pause, a
-resume or a token already in force changes nothing again. ``haechi exchange ftm`` is a
+resume or a token already in force changes nothing again. A subscription is added once
+per form key, to a haechi partner or to a ThreatExchange privacy group (``haechi exchange
+add --tx-config`` with an ``fb_threatexchange`` config and the app token as its
+credentials, through the same service: the token goes to the file the command line writes,
+and never back into a page, an audit entry or a log). ``haechi exchange ftm`` is a
 background job (``export``: :mod:`haechi.jobs.kinds.ftm`; its file, the archive's leads,
-is a logged download).
+is a logged download); the page lists the newest of them with their state and file.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from haechi.auth import audit
-from haechi.auth.roles import Perm
+from haechi.auth.roles import Perm, can
 from haechi.domain import HaechiError, UsageError
 from haechi.i18n import t_
+from haechi.jobs import once as once_store
 from haechi.web.actions import go, once
 from haechi.web.auth import current, haechi, needs
 from haechi.web.nav import NavItem
@@ -39,6 +44,8 @@ router = APIRouter()
 NAV = [NavItem(85, "nav.exchange", "/exchange", Perm.EXCHANGE_MANAGE)]
 CHANGE = "exchange_change"  # audit action of the page's forms
 WEB_SYNC_PAGES = 50  # a sync from the page stops here; the next one continues
+TX_API = "fb_threatexchange"  # the ThreatExchange collaborations the page adds
+LEADS_SHOWN = 5  # the newest leads jobs on the page
 
 
 def _overview(request: Request) -> dict[str, Any]:
@@ -55,7 +62,18 @@ def _overview(request: Request) -> dict[str, Any]:
         "partners": list_partners(app),
         "subscriptions": list_subscriptions(app),
         "syncs": recent_syncs(app),
+        "leads_jobs": _leads_jobs(request),
     }
+
+
+def _leads_jobs(request: Request) -> list[Any]:
+    """The newest FollowTheMoney leads jobs (anyone's: whoever may build leads may
+    download them, as on the job's page), for those who may export."""
+    from haechi.jobs import store as jobs
+
+    if not can(current(request).user.role, Perm.EXPORT):
+        return []
+    return jobs.jobs(haechi(request), kinds=("ftm",), limit=LEADS_SHOWN)
 
 
 def _page(request: Request, status: int = 200, **values: Any) -> Response:
@@ -125,21 +143,59 @@ def partner_revoke(
 @router.post("/exchange/subscriptions", dependencies=[needs(Perm.EXCHANGE_MANAGE)])
 def add_subscription(
     request: Request,
-    name: Annotated[str, Form(max_length=64)],
-    url: Annotated[str, Form(max_length=500)],
-    token: Annotated[str, Form(max_length=200)],
-    public_key: Annotated[str, Form(max_length=4000)],
+    name: Annotated[str, Form(max_length=64)] = "",
+    kind: Annotated[str, Form(max_length=16)] = "haechi",
+    url: Annotated[str, Form(max_length=500)] = "",
+    token: Annotated[str, Form(max_length=200)] = "",
+    public_key: Annotated[str, Form(max_length=4000)] = "",
+    privacy_group: Annotated[str, Form(max_length=40)] = "",
+    app_token: Annotated[str, Form(max_length=500)] = "",
     bank: Annotated[str, Form(max_length=128)] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
+    """``haechi exchange add``: a haechi partner (``kind=haechi``: address, our token
+    there, its public key) or a ThreatExchange privacy group (``kind=threatexchange``:
+    its number and the app's access token). Once per form key; a refusal: the page with
+    its sentence (400), the secrets not sent back."""
     from haechi.exchange.subscriptions import add_haechi
 
-    try:
-        sub = add_haechi(acting(request), name, url=url, token=token,
-                         public_key_pem=public_key.encode(), bank=bank or None)  # fmt: skip
-    except HaechiError as exc:
-        return _page(request, status=400, error=refusal(request, exc))
-    _audit(request, f"subscription:{sub.name}", {"added": sub.url, "bank": sub.bank_name})
-    return RedirectResponse("/exchange", status_code=303)
+    def work() -> str:
+        if kind == "threatexchange":
+            sub = add_threatexchange_for(request, name, privacy_group, app_token, bank)
+        elif kind == "haechi":
+            sub = add_haechi(acting(request), name, url=url, token=token,
+                             public_key_pem=public_key.encode(), bank=bank or None)  # fmt: skip
+            _audit(request, f"subscription:{sub.name}", {"added": sub.url, "bank": sub.bank_name})
+        else:
+            raise UsageError(t_("A subscription is to a haechi or to ThreatExchange."))
+        return f"/exchange#subscription-{sub.name}"
+
+    return _keyed(request, key or once_store.new_key(), "exchange_subscription_add", work)
+
+
+def add_threatexchange_for(
+    request: Request, name: str, privacy_group: str, app_token: str, bank: str = ""
+) -> Any:
+    """A ThreatExchange privacy group, as ``haechi exchange add NAME --tx-config`` with an
+    ``fb_threatexchange`` config and ``--tx-credentials-stdin`` (the app token), through
+    the same service, which checks both with threatexchange's own classes and keeps the
+    token in the subscription's credentials file (0600). The audit entry names the group,
+    never the token."""
+    from haechi.exchange.subscriptions import add_threatexchange
+
+    group = privacy_group.strip()
+    if not (group.isascii() and group.isdigit() and 0 < len(group) <= 19 and int(group) > 0):
+        raise UsageError(t_("The privacy group is the number ThreatExchange gives it."))
+    secret = app_token.strip()
+    if not secret:
+        raise UsageError(t_("Give the app's access token (APP_ID|APP_SECRET)."))
+    config = {"name": name.strip(), "api": TX_API, "enabled": True, "privacy_group": int(group)}
+    sub = add_threatexchange(acting(request), name, config=config, credentials=secret,
+                             bank=bank.strip() or None)  # fmt: skip
+    _audit(request, f"subscription:{sub.name}",
+           {"added": f"threatexchange {sub.tx_api}", "privacy_group": int(group),
+            "bank": sub.bank_name, "credentials": True})  # fmt: skip
+    return sub
 
 
 def sync_for(request: Request, name: str) -> dict[str, Any]:

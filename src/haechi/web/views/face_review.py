@@ -7,7 +7,9 @@ from the original (``haechi.subjects.crops``). Asking for colour is another logg
 The picture is fetched with a grant valid for this session, this candidate and this
 rendering only (not an original's grant: it opens nothing else). Each candidate is then
 confirmed or rejected (``haechi.subjects.review``: who and when, a custody event), and
-the confirmed files open or extend her case (``haechi.cases.for_subject``).
+the confirmed files open or extend her case (``haechi.cases.for_subject``). A search with
+a probe photo (``views.face_probe``) shows its candidates here the same way; it has no
+subject, so nothing is confirmed or put in a case from it.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def show_face(
     audit.record(
         app, auth.actor, audit.REVEAL, sha256,
         {"view": "face_region", "colour": colour, "search_id": search_id,
-         "subject": f"subject:{_subject_id(app, search_id)}", "face_id": found.face_id},
+         "subject": _searched(app, search_id), "face_id": found.face_id},
     )  # fmt: skip
     exposure.add(app, auth.user.id, previews=1)
     return render(
@@ -106,6 +108,7 @@ def show_face(
         search_id=search_id,
         shown=True,
         colour=colour,
+        decidable=_subject_id(app, search_id) is not None,  # a probe search: nothing to decide
         grant=_grant(request, search_id, sha256, colour),
         exposure=exposure.status(app, auth.user.id, request.app.state.web.wellness),
     )
@@ -115,6 +118,14 @@ def _subject_id(app: App, search_id: int) -> int | None:
     from haechi.subjects.review import search_entry
 
     return search_entry(app, search_id).subject_id
+
+
+def _searched(app: App, search_id: int) -> str:
+    """Who the search was for: ``subject:<id>``, or ``probe:<sha256>`` as its custody event."""
+    from haechi.subjects.review import search_entry
+
+    entry = search_entry(app, search_id)
+    return f"subject:{entry.subject_id}" if entry.subject_id else f"probe:{entry.probe_sha256}"
 
 
 @router.get(
