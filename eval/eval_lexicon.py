@@ -63,13 +63,24 @@ mostly Korean and English, text only.
   study rooms, fandom translation groups, rural youth, designated drivers, church youth
   groups abroad, Korean written by non-native speakers, heavy slang, emoji-heavy lines),
   written and committed on its own (bd82bd9) before any change after engine m10 and
-  registered here without being run, never tuned on: since engine m11 the held-out set.
+  registered here without being run, never tuned on: the held-out set of engine m11,
+  looked at once (look 16);
+* ``eval/data/lexicon_heldout_l.jsonl``, *held-out L*: new messages of the same groups in
+  voices none of the sets above has (university-entrance crammers, overseas students,
+  online sellers, phone autocorrect slips, English-Korean teen mixes, hobby clubs, gym
+  trainers, call-centre teams), with benign look-alikes of ordinary rooms that move, are
+  deleted or announce a new link or a backup room (class rooms, game guilds, fandom and
+  sellers' rooms, study groups, an official channel), written and committed on its own
+  (7e452e1) before any change after engine m11 and registered here without being run,
+  never tuned on: since engine m12 the held-out set.
 
 Engine m10 retires A to I into training: each had been looked at up to fourteen times and
 the rounds were steered by their totals, so their figures were no longer held-out figures;
 their texts now train the message model with the tuning set and the development splits
 (SEEN below), they are reported as trained on, and J is the one held-out set. Engine m11
 registers K as the held-out set; J, looked at once, is reported beside it, not trained on.
+Engine m12 retires J and K into training (looked at twice and once) and registers L as the
+one held-out set.
 
 Of the held-out sets only totals and per-group counts are reported (never which of their
 messages were missed), and each look is logged in docs/text.md.
@@ -142,21 +153,21 @@ SEEN = (
     ("retired held-out G", "lexicon_heldout_g"),
     ("retired held-out H", "lexicon_heldout_h"),
     ("retired held-out I", "lexicon_heldout_i"),
+    # m12: J (looked at in looks 15 and 16) and K (look 16) retire into training too.
+    ("retired held-out J", "lexicon_heldout_j"),
+    ("retired held-out K", "lexicon_heldout_k"),
 )
 SEEN_FILES = tuple(HERE / "data" / f"{stem}.jsonl" for _name, stem in SEEN)
 DATA = SEEN_FILES[0]
-# m10: the one held-out set (A to I are trained on: SEEN above). Written and committed on
-# its own (d12d91f) before any change of engine m10, registered here without a run.
-HELDOUT_J = HERE / "data" / "lexicon_heldout_j.jsonl"
-# m11: K (bd82bd9), written before any change of engine m11; J, looked at once (look 15),
-# is still reported (never trained on), but the targets read K.
-HELDOUT_K = HERE / "data" / "lexicon_heldout_k.jsonl"
-HELDOUT_SETS = (HELDOUT_J, HELDOUT_K)
-HELD_NAMES = "JK"
-RETIRED = "retired held-out A to I (trained on)"
+# m12: the one held-out set (A to K are trained on: SEEN above). Written and committed on
+# its own (7e452e1) before any change of engine m12, registered here without a run.
+HELDOUT_L = HERE / "data" / "lexicon_heldout_l.jsonl"
+HELDOUT_SETS = (HELDOUT_L,)
+HELD_NAMES = "L"
+RETIRED = "retired held-out A to K (trained on)"
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
-TARGET_PRECISION = 0.90  # issue 16, on the held-out set (J in m10, K since engine m11)
+TARGET_PRECISION = 0.90  # issue 16, on the held-out set (J in m10, K in m11, L since m12)
 TARGET_RECALL = 0.90
 # Rooms (stated before their first run): every abuse room scores above every benign room;
 # the score ranks rooms for review, so the order is what has to hold.
@@ -238,15 +249,13 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             "`lexicon_dev_n.jsonl` (`_j` ordinary group chat and `_l` look-alikes, all "
             "benign; tuned on too), "
             + ", ".join(f"{len(v)}" for v in retired)
-            + " in the retired held-out sets A to I (`eval/data/lexicon_heldout.jsonl` to "
-            "`lexicon_heldout_i.jsonl`, trained on since engine m10, so not held-out any "
-            "more), "
-            + f"{len(held['J'])} in J (`eval/data/lexicon_heldout_j.jsonl`, never tuned "
-            "on, looked at once in look 15, so not held-out any more) and "
-            f"{len(held['K'])} in the held-out set K (`eval/data/lexicon_heldout_k.jsonl`, "
+            + " in the retired held-out sets A to K (`eval/data/lexicon_heldout.jsonl` to "
+            "`lexicon_heldout_k.jsonl`, trained on since engine m10 (A to I) and m12 (J "
+            "and K), so not held-out any more) and "
+            f"{len(held['L'])} in the held-out set L (`eval/data/lexicon_heldout_l.jsonl`, "
             f"never tuned on), lexicon {lex.version}, message model "
             f"{model.version if model else 'none'} (trained on the tuning set, the "
-            f"{len(dev_counts)} development splits and the retired sets A to I), scan "
+            f"{len(dev_counts)} development splits and the retired sets A to K), scan "
             f"version {scanner.version}. A "
             f"message is flagged at >= {threshold} points. All sets were written by the "
             "lexicon's authors: they show behaviour on known kinds of cases, not field accuracy."
@@ -286,15 +295,15 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         bp, br, *_ = prf(part_before, g)
         label = f"full, {name} only ({len(part)}); lexicon alone {bp:.3f} / {br:.3f}"
         sec.rows.append([label, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(tp), str(fp), str(fn)])
-    k_at, k_end = bounds["held-out K"]
+    k_at, k_end = bounds["held-out L"]
     plain_c = [x["label"] == "abuse" for x in rows[k_at:k_end]]
     pc, rc, _f, *_ = prf(plain_pred[k_at:k_end], plain_c)
     sec.notes.append(
-        f"held-out K without the derived evasion forms: precision {pc:.3f}, "
+        f"held-out L without the derived evasion forms: precision {pc:.3f}, "
         f"recall {rc:.3f} (what derivation adds on unseen messages)"
     )
     sec.notes.append("per group, all sets: " + "; ".join(group_lines(rows, pred)))
-    for name in (RETIRED, "held-out J", "held-out K"):
+    for name in (RETIRED, "held-out L"):
         part, part_pred, part_before = by_set[name]
         sec.notes.append(f"per group, {name}: " + "; ".join(group_lines(part, part_pred)))
         sec.notes.append(
@@ -323,15 +332,15 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     sec.notes += benign_corpus(scanner, plain, lexicon_only)
     sec.notes.append(
         f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
-        "the full configuration on the held-out set K, the one set never tuned on nor looked "
-        "at (A to I are trained on since engine m10, J was looked at in look 15; how often "
-        "each held-out set has been looked at: docs/text.md)"
+        "the full configuration on the held-out set L, the one set never tuned on nor looked "
+        "at (A to I are trained on since engine m10, J and K since m12; how often each "
+        "held-out set has been looked at: docs/text.md)"
     )
     rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
-    # Met only on what was never tuned on: the held-out set K (the sets tuned on, which the
+    # Met only on what was never tuned on: the held-out set L (the sets tuned on, which the
     # message model was trained on, would make any model look good).
-    k_rows = by_set["held-out K"][0]
-    held_p, held_r, *_ = prf(by_set["held-out K"][1], [x["label"] == "abuse" for x in k_rows])
+    k_rows = by_set["held-out L"][0]
+    held_p, held_r, *_ = prf(by_set["held-out L"][1], [x["label"] == "abuse" for x in k_rows])
     sec.passed = held_p >= TARGET_PRECISION and held_r >= TARGET_RECALL and rooms_ok
     return sec
 

@@ -2,9 +2,10 @@
 
     python eval/lexicon_model_oof.py [flag:strong:clear[:sure[:second]] ...]
         [--top_n=N --min_score=S | --ngrams-only] [--cues | --no-cues]
+        [--squeeze | --no-squeeze] [--c=C]
 
 Each training set (the tuning set, the development splits and, since engine m10, the retired
-held-out sets A to I; never J nor the held-out set K) is
+held-out sets A to I, since m12 J and K; never the held-out set L) is
 scanned by the full scanner with a model trained on the other sets, so every message is
 read by a model that has not seen it; the thresholds (``flag``: the finding with an
 anchor, ``strong``: the finding without one, ``clear``: below it a message reads as
@@ -19,7 +20,8 @@ an anchor or in a benign sense). The folds have the shipped model's features unl
 ``--ngrams-only``: character n-grams alone, engine m8's model; engine m10: ``--cues`` or
 ``--no-cues``, the lexicon's cue categories and their pairs; engine m11: ``second``, the
 probability a message read only for naming a room and something happening to it needs, 1.0
-off). A training per set, then a
+off; engine m12: ``--squeeze`` or ``--no-squeeze``, the n-grams of the text without its
+spaces, and ``--c=C``, the inverse regularisation strength). A training per set, then a
 scan per triple: run it under ``nice``.
 """
 
@@ -49,6 +51,8 @@ def main(argv: list[str]) -> None:
         "top_n": shipped.top_n,
         "min_score": shipped.min_score,
         "cues": shipped.cues,
+        "squeeze": shipped.squeeze,
+        "c": shipped.c,
     }
     grid = []
     for arg in argv:
@@ -57,6 +61,10 @@ def main(argv: list[str]) -> None:
             shape.update(morphemes=False, top_n=0, min_score=1.0)
         elif arg in ("--cues", "--no-cues"):
             shape["cues"] = arg == "--cues"
+        elif arg in ("--squeeze", "--no-squeeze"):
+            shape["squeeze"] = arg == "--squeeze"
+        elif name == "c":
+            shape["c"] = float(value)
         elif name in ("top_n", "min_score"):
             shape[name] = int(value) if name == "top_n" else float(value)
             shape["morphemes"] = True

@@ -15,18 +15,18 @@ from hypothesis import strategies as st
 
 from haechi.analyze.text import model as M
 from haechi.analyze.text.lexicon import load_lexicon
-from haechi.analyze.text.scan import MODEL_RULE, Scanner
+from haechi.analyze.text.scan import MODEL_RULE, Scanner, _thing_of_someone
 
 EVAL = Path(__file__).resolve().parents[2] / "eval" / "data"
 
 
 def test_shipped_model_is_trained_on_tuning_data_only() -> None:
-    """Never on the held-out set (K since engine m11) nor on J (looked at once, in m10, which
-    retired A to I into training)."""
+    """Never on the held-out set (L since engine m12); A to I retired into training in m10,
+    J and K in m12."""
     m = M.load_model()
-    assert m.trained_on and "lexicon_heldout_j.jsonl" not in m.trained_on
-    assert "lexicon_heldout_k.jsonl" not in m.trained_on
-    assert all(not name.startswith("lexicon_heldout_") or name < "lexicon_heldout_j"
+    assert m.trained_on and "lexicon_heldout_l.jsonl" not in m.trained_on
+    assert {"lexicon_heldout_j.jsonl", "lexicon_heldout_k.jsonl"} <= set(m.trained_on)
+    assert all(not name.startswith("lexicon_heldout_") or name < "lexicon_heldout_l"
                for name in m.trained_on)  # fmt: skip
     assert 0 < m.benign < m.flag < m.sure < 1 and m.points > 0
     assert len(m.weights) > 1000
@@ -240,7 +240,7 @@ def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     again = M.train(
         paths, shipped.flag, shipped.points, shipped.benign, shipped.strong, shipped.clear,
         shipped.sure, shipped.morphemes, shipped.top_n, shipped.min_score, shipped.cues,
-        shipped.second,
+        shipped.second, shipped.squeeze, shipped.c,
     )  # fmt: skip
     assert again.version == shipped.version
     same = sum(abs(again.weights.get(g, 0.0) - w) < 1e-3 for g, w in shipped.weights.items())
@@ -419,3 +419,53 @@ def test_the_shipped_model_reads_the_second_tier_and_round_trips_it() -> None:
     again = M.from_toml(m.to_toml())
     assert again.second == m.second and again.version == m.version
     assert M.from_toml(m.to_toml().replace(f"second = {m.second!r}\n", "")).second == 1.0
+
+
+# Engine m12: the n-grams of the text without its spaces (``squeeze``), and a person's "one"
+# posted or come out (``누나 거``) read like the room pair at ``second``.
+def test_squeezed_ngrams_read_a_text_however_it_is_spaced() -> None:
+    assert {"새방", "방링", "새방링"} <= M.squeezed_features("새 방 링크")
+    assert M.squeezed_features("새 방 링크") == M.squeezed_features("새방 링 크")
+    plain = M.MessageModel("t", 0.0, {"새방": 2.0}, 0.5, 4.0, 0.2)
+    squeezed = dataclasses.replace(plain, squeeze=True)
+    assert plain.score("새 방 열림") == 0.5 < squeezed.score("새 방 열림")
+    assert squeezed.score("새방 열림") == squeezed.score("새 방 열림")
+
+
+def test_squeeze_and_c_round_trip_and_name_the_version(tmp_path: Path) -> None:
+    m = M.MessageModel("t5.abc", 0.5, {"새방": 1.0}, 0.6, 4.0, 0.2, squeeze=True, c=2.0)
+    assert M.from_toml(m.to_toml()) == m
+    old = M.from_toml(m.to_toml().replace("squeeze = true\n", "").replace("c = 2.0\n", ""))
+    assert not old.squeeze and old.c == 1.0  # an older file reads as before
+    data = tmp_path / "d.jsonl"
+    rows = [("사진 작업 해줌", "abuse"), ("점심 뭐 먹지", "benign")] * 3
+    data.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in rows))
+    a = M.train([data], 0.5, 4.0, 0.2)
+    b = M.train([data], 0.5, 4.0, 0.2, squeeze=True, c=2.0)
+    assert a.version.startswith("t2.") and b.version.startswith("t5.") and b.squeeze
+    assert "사진작" in b.weights and "사진작" not in a.weights
+
+
+THING = "이번 주 올라온 거 중에 농협 직원 거 제일 잘 나옴"  # no anchor cue, no room word
+
+
+@pytest.mark.parametrize("text", [THING, "그 은행 창구 직원 거 보고 놀람 구분 못 하겠네"])
+def test_someones_one_posted_is_read_at_second(text: str) -> None:
+    assert Scanner(load_lexicon(), model=always(0.9)).scan(text).model_p is None  # m11
+    s = Scanner(load_lexicon(), model=second(0.9)).scan(text)
+    assert s.model_p == pytest.approx(0.9) and any(r.id == MODEL_RULE for r in s.rules)
+    low = Scanner(load_lexicon(), model=second(0.75)).scan(text)
+    assert low.model_p is not None and not any(r.id == MODEL_RULE for r in low.rules)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "오늘 올라온 거 다들 봤음",  # the posted one, nobody's
+        "엄마 이거 사진 합성한 거 아니야",  # 이거, 한 거: not someone's
+        "언니 거 예쁘다 어디서 샀어",  # someone's, nothing posted or made
+        "자막팀 끝나고 와봄 지난번에 만든 거 나왔음?",  # a made one, nobody's
+    ],
+)
+def test_the_thing_frame_needs_someone_and_an_event(text: str) -> None:
+    assert not _thing_of_someone(text)

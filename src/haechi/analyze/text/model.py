@@ -1,8 +1,9 @@
 """A small learned message model beside the lexicon: logistic regression on character
 n-grams, trained on the labelled tuning data only (``eval/data/lexicon_messages.jsonl``, the
 development splits ``lexicon_dev*.jsonl``, one of them ordinary benign chat, and since engine
-m10 the retired held-out sets A to I), never on J or the held-out set K. Since engine m10 it
-also reads the lexicon's cue categories and their pairs (:func:`cue_features`).
+m10 the retired held-out sets A to I, since m12 J and K), never on the held-out set L. Since
+engine m10 it also reads the lexicon's cue categories and their pairs (:func:`cue_features`),
+since m12 the n-grams of the text without its spaces (:func:`squeezed_features`).
 
 Why: each held-out set written so far showed lower recall than the ones before it. The
 lexicon's cues and rules hold the words their authors saw, and abuse chatter says the same
@@ -70,6 +71,16 @@ def features(text: str) -> set[str]:
             if not g.isspace():
                 out.add(g)
     return out
+
+
+def squeezed_features(text: str) -> set[str]:
+    """Engine m12: the 2- and 3-grams of the normalised text without its spaces, as the
+    same features as the n-grams of text written without them: ``새 방`` also reads as
+    ``새방``, ``다음 방 링크`` as ``음방``, ``방링``; spacing is the least reliable thing in
+    chat (phones, autocorrect, evasion), and a frame (a room and what happens to it) often
+    spans a space."""
+    t = normalise(text).replace(" ", "")
+    return {t[i : i + n] for n in (2, 3) for i in range(len(t) - n + 1)}
 
 
 # Morphemes that carry meaning (nouns, pronouns, verb and adjective stems, roots, adverbs,
@@ -168,11 +179,17 @@ class MessageModel:
     # ``ROOM_WORDS`` and ``ROOM_EVENTS``) is read too, and its finding needs this
     # probability (stricter than ``flag``). 1.0 or more: never.
     second: float = 1.0
+    # Engine m12: the n-grams of the text without its spaces too (:func:`squeezed_features`).
+    squeeze: bool = False
+    # The inverse regularisation strength the weights were fitted with (:func:`fit`).
+    c: float = 1.0
 
     def featurize(self, text: str, result: Any = None) -> set[str]:
         """The message's features; ``result``: the scanner's match of ``text`` (its cues),
         matched with the shipped lexicon when not given and the model reads cues."""
         feats = features(text)
+        if self.squeeze:
+            feats |= squeezed_features(text)
         if self.morphemes:
             feats |= morpheme_features(text, self.top_n, self.min_score)
         if self.cues:
@@ -215,6 +232,8 @@ class MessageModel:
             f"min_score = {self.min_score!r}",
             f"cues = {json.dumps(self.cues)}",
             f"second = {self.second!r}",
+            f"squeeze = {json.dumps(self.squeeze)}",
+            f"c = {self.c!r}",
             "",
             "[weights]",
         ]
@@ -255,6 +274,8 @@ def from_toml(data: str) -> MessageModel:
         min_score=float(head.get("min_score", 1.0)),
         cues=bool(head.get("cues", False)),
         second=float(head.get("second", 1.0)),
+        squeeze=bool(head.get("squeeze", False)),
+        c=float(head.get("c", 1.0)),
     )
 
 
@@ -336,12 +357,15 @@ def train(
     min_score: float = 1.0,
     cues: bool = False,
     second: float = 1.0,
+    squeeze: bool = False,
+    c: float = 1.0,
 ) -> MessageModel:
     rows = _load_rows(paths)
     shape = MessageModel("", 0.0, {}, flag, points, benign, (), strong, clear, sure,
-                         morphemes, top_n, min_score, cues, second)  # fmt: skip
+                         morphemes, top_n, min_score, cues, second, squeeze, c)  # fmt: skip
     texts = [r["text"] for r in rows]
-    bias, weights = fit(texts, [r["label"] == "abuse" for r in rows], featurize=shape.featurize)
+    labels = [r["label"] == "abuse" for r in rows]
+    bias, weights = fit(texts, labels, c=c, featurize=shape.featurize)
     digest = hashlib.sha256()
     for p in paths:
         digest.update(p.read_bytes())
@@ -357,6 +381,9 @@ def train(
         tag = "t4"
     if second < 1.0:  # engine m11's second tier (same weights, another reading)
         digest.update(f"/second/{second}".encode())
+    if squeeze or c != 1.0:  # t5 (engine m12): squeezed n-grams, another C
+        digest.update(f"/squeeze/{squeeze}/c/{c}".encode())
+        tag = "t5"
     return dataclasses.replace(
         shape,
         version=f"{tag}.{digest.hexdigest()[:6]}",
@@ -367,7 +394,7 @@ def train(
 
 
 THRESHOLDS = (
-    "flag", "points", "benign", "strong", "clear", "sure", "second", "top_n", "min_score",
+    "flag", "points", "benign", "strong", "clear", "sure", "second", "top_n", "min_score", "c",
 )  # fmt: skip
 
 
@@ -381,6 +408,7 @@ def main(argv: list[str]) -> None:
     given: dict[str, Any] = {k: getattr(shipped, k) for k in THRESHOLDS}
     given["morphemes"] = shipped.morphemes
     given["cues"] = shipped.cues
+    given["squeeze"] = shipped.squeeze
     paths = []
     for arg in argv:
         name, eq, value = arg.removeprefix("--").partition("=")
@@ -391,6 +419,8 @@ def main(argv: list[str]) -> None:
             given.update(morphemes=False, top_n=0, min_score=1.0)
         elif arg in ("--cues", "--no-cues"):
             given["cues"] = arg == "--cues"
+        elif arg in ("--squeeze", "--no-squeeze"):
+            given["squeeze"] = arg == "--squeeze"
         elif arg.startswith("--"):
             raise SystemExit(f"unknown option {arg} (thresholds: {', '.join(THRESHOLDS)})")
         else:

@@ -51,8 +51,11 @@ from haechi.analyze.text.variants import supported
 # it its match), and is trained on the retired held-out sets A to I too. m11: a message with
 # no anchor that names a room or a link and something happening to it or in it (moved,
 # deleted, uploaded, reported: ``ROOM_WORDS`` and ``ROOM_EVENTS``) is read by the model too,
-# its finding then at the model's stricter ``second`` probability.
-ENGINE_VERSION = "m11"
+# its finding then at the model's stricter ``second`` probability. m12: a person's "one"
+# posted, come out or made (``누나 거 누가 올렸냐``: ``THING_OF`` and ``RESULT_EVENTS``,
+# confirmed by kiwipiepy) is read like the room pair; the model is trained on J and K too,
+# fitted at C 2 (``c`` in its file; squeezed n-grams, ``squeeze``, measured and left off).
+ENGINE_VERSION = "m12"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 # Context categories of reporting, support and public safety (weighted cues): with them, a
@@ -111,6 +114,18 @@ ROOM_EVENTS = re.compile(
     r"\b(?:moved?|rebuilt|rotate|backup|reported|invite|new|old|edit|made|more)\b",
     re.IGNORECASE,
 )
+# Engine m12: room chatter's other frame, a person's "one" (``누나 거``, ``농협 직원 거``,
+# ``지인 거``: the thing of someone, said of what is posted and made in the room) together
+# with its being posted, coming out or looking real. The prefilter is two regular
+# expressions; kiwipiepy then confirms that ``거`` follows a noun or pronoun (``올라온 거``,
+# ``만든 거``, ``이거`` are not someone's), on the few messages without an anchor that get
+# this far. Read by the model at ``second``, as the room pair.
+THING_OF = re.compile(r"[가-힣]\s(?:거|꺼)(?:$|[\s?!.,~ㅋㅎ]|[는도야임냐였예요랑만좀가를맞])")
+RESULT_EVENTS = re.compile(
+    r"올라|올려|올리|올린|올렸|올림|나왔|나옴|나온|나와|만든|만들|완성|퀄|돌려|돌리|작업|"
+    r"본인|실화|구분"
+)
+_THING_HEADS = frozenset({"NNG", "NNP", "NP", "JKG"})
 _DEFAULT = object()
 
 
@@ -182,7 +197,7 @@ class Scanner:
         long_enough = len(text.split()) >= MODEL_MIN_WORDS
         paired = False  # read by the second tier only (m11)
         if model is not None and long_enough and not self._model_candidate(result, ents):
-            paired = model.second < 1.0 and _room_pair(text)
+            paired = model.second < 1.0 and (_room_pair(text) or _thing_of_someone(text))
         if (
             model is not None
             and long_enough
@@ -329,6 +344,20 @@ class Scanner:
 def _room_pair(text: str) -> bool:
     """A room or link named and something happening to it or in it (engine m11)."""
     return ROOM_WORDS.search(text) is not None and ROOM_EVENTS.search(text) is not None
+
+
+def _thing_of_someone(text: str) -> bool:
+    """Someone's "one" posted, come out or made (engine m12): ``선임 누나 거 누가 올렸냐``.
+    kiwipiepy reads only messages both expressions match."""
+    if THING_OF.search(text) is None or RESULT_EVENTS.search(text) is None:
+        return False
+    from haechi.analyze.text.morph import _Kiwi
+
+    tokens = _Kiwi.analyse(text)
+    return any(
+        form in ("거", "꺼") and i and tokens[i - 1][3] in _THING_HEADS
+        for i, (_s, _e, form, _tag) in enumerate(tokens)
+    )
 
 
 def _model_evidence(ents: list[Entity]) -> bool:
