@@ -2,10 +2,11 @@
 (someone who may write in a shared drop folder racing the job): the export folder after
 the job's check, the same after the ``already ingested?`` look-up (the collector's own
 read), a media folder after the collector checked a photo's path (the vault's copy).
-Each swap is made by wrapping the check so that it swaps right after returning. Before
-the fix the job read the outside export, and the vault stored the outside file; now
-nothing outside the drop root is read: the job is refused with a sentence (English and
-Korean), and the photo is recorded as unreadable with why."""
+The drop-folder page's listing too (its counts and its hash of result.json). Each swap
+is made by wrapping the check so that it swaps right after returning. Before the fix the
+job read the outside export, and the vault stored the outside file; now nothing outside
+the drop root is read: the job is refused with a sentence (English and Korean), the
+photo is recorded as unreadable with why, and the page says why it offers nothing."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from haechi.domain import UsageError
 from haechi.i18n import localize
 from haechi.jobs.kinds import ingest as ingest_job
 from haechi.jobs.model import JobContext
+from haechi.run import ingest_drop
 from haechi.store.beneath import ChangedAfterCheck, open_beneath
 from haechi.store.models import Message, Source
 
@@ -126,6 +128,20 @@ def test_a_media_folder_swapped_after_its_check_is_not_copied(
     assert not app.vault.exists(hashlib.sha256(SECRET).hexdigest())  # never read
     report = json.loads(next((tmp_path / "job").glob("ingest-*.json")).read_text("utf-8"))
     assert any(CHANGED in w and "photos/p.jpg" in w for w in report["warnings"])
+
+
+def test_the_listing_counts_and_hashes_nothing_outside(
+    drop: tuple[App, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Swapped after the page's own check of a folder: its files are not counted and its
+    result.json not hashed (the page says why instead of offering it)."""
+    app, root, outside = drop
+    swap = _swapping_after(ingest_drop.resolve, root / FOLDER, outside / "secret")
+    monkeypatch.setattr(ingest_drop, "resolve", swap)
+    (listed,) = ingest_drop.list_drop(app)[0].folders
+    assert (root / FOLDER).is_symlink()
+    assert (listed.files, listed.size, listed.identity) == (0, 0, None)
+    assert listed.problem is not None and CHANGED in listed.problem and not listed.can_start
 
 
 def test_an_ordinary_export_is_ingested_whole(drop: tuple[App, Path, Path], tmp_path: Path) -> None:

@@ -207,24 +207,33 @@ def ingested_before(app: App, sha256: str | None) -> KnownSource | None:
         return find_source(conn, KIND, sha256)
 
 
-def _count(folder: Path) -> tuple[int, int, bool]:
-    """(files, bytes, counted all) of ``folder``; symlinks are not followed."""
+def _count(base: Path, folder: Path) -> tuple[int, int, bool]:
+    """(files, bytes, counted all) of ``folder``; symlinks are not followed, and each folder
+    is opened from beneath the drop root ``base`` (a folder swapped for a link out
+    meanwhile is skipped, so nothing outside the root is counted)."""
     files = size = seen = 0
     todo = [folder]
     while todo:
+        current = todo.pop()
         try:
-            with os.scandir(todo.pop()) as entries:
+            fd = open_beneath(base, current, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            continue
+        try:
+            with os.scandir(fd) as entries:
                 for entry in entries:
                     seen += 1
                     if seen > MAX_ENTRIES:
                         return files, size, False
                     if entry.is_dir(follow_symlinks=False):
-                        todo.append(Path(entry.path))
+                        todo.append(current / entry.name)
                     elif entry.is_file(follow_symlinks=False):
                         files += 1
                         size += entry.stat(follow_symlinks=False).st_size
         except OSError:
             continue
+        finally:
+            os.close(fd)
     return files, size, True
 
 
@@ -255,7 +264,7 @@ def _folder(app: App, index: int, base: Path, name: str, budget: list[int]) -> D
         _index, folder = resolve(app.settings, index, name)
     except HaechiError as exc:
         return DropFolder(index, name, 0, 0, True, modified, problem=sentence(exc))
-    files, size, counted_all = _count(folder)
+    files, size, counted_all = _count(base, folder)
     json_path = folder / "result.json"
     try:
         json_size = json_path.stat().st_size
