@@ -168,5 +168,6 @@ class FaceSearch(Base):
     threshold: Mapped[float] = mapped_column(Float)
     faces: Mapped[int] = mapped_column(Integer)
     images: Mapped[int] = mapped_column(Integer)
-    results_json: Mapped[str | None] = mapped_column(Text)  # [[sha256, distance], ...]
+    # [[sha256, distance], ...]; a probe search adds the matched archive face's id to each
+    results_json: Mapped[str | None] = mapped_column(Text)
     custody_seq: Mapped[int | None] = mapped_column(BigInteger)

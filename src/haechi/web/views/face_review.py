@@ -60,7 +60,7 @@ def _missing(request: Request) -> Response | None:
     return None if integrations.available("subjects") else unavailable(request, "subjects")
 
 
-@router.get("/face-searches/{search_id}", dependencies=[needs(Perm.FACE_SEARCH)])
+@router.get("/face-searches/{search_id:int}", dependencies=[needs(Perm.FACE_SEARCH)])
 def review_page(request: Request, search_id: int, offset: int = 0) -> Response:
     if (page := _missing(request)) is not None:
         return page
