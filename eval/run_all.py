@@ -31,6 +31,17 @@ def _load(name: str) -> ModuleType:
     return module
 
 
+def assemble(sections_dir: Path) -> str:
+    """docs/accuracy.md: the header and every section on disk, by harness name."""
+    parts = [
+        "# Accuracy\n",
+        "Written by `make eval` (`eval/run_all.py`) from the evaluation data in",
+        "`../shared/data`; do not edit by hand. Each section says when it was measured.\n",
+    ]
+    parts += [p.read_text(encoding="utf-8") for p in sorted(sections_dir.glob("*.md"))]
+    return "\n".join(parts)
+
+
 def main() -> int:
     """Run the harnesses named (default: all); each writes docs/accuracy/<name>.md, then
     docs/accuracy.md is assembled from every section on disk, so running one harness keeps
@@ -54,14 +65,8 @@ def main() -> int:
         (sections_dir / f"{name}.md").write_text(text, encoding="utf-8")
         print(text)
         failed |= not section.passed
-    parts = [
-        "# Accuracy\n",
-        "Written by `make eval` (`eval/run_all.py`) from the evaluation data in",
-        "`../shared/data`; do not edit by hand. Each section says when it was measured.\n",
-    ]
-    parts += [p.read_text(encoding="utf-8") for p in sorted(sections_dir.glob("*.md"))]
     out = ROOT / "docs" / "accuracy.md"
-    out.write_text("\n".join(parts), encoding="utf-8")
+    out.write_text(assemble(sections_dir), encoding="utf-8")
     print(f"wrote {out.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
     return 1 if failed else 0
 
