@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from tests.web.conftest import PASSWORD
 
 from haechi.app import App
@@ -89,6 +90,17 @@ def enrol(
         headers={"x-csrf-token": csrf, "hx-request": "true"},
     )
     return r.status_code, r.text
+
+
+def face_search(web: TestClient, csrf: str, subject_id: int, reason: str) -> Response:
+    """A face search from the subject's page's form (its idempotency key read from the
+    page), as the page sends it."""
+    page = web.get(f"/subjects/{subject_id}").text
+    return web.post(
+        f"/subjects/{subject_id}/search",
+        data={"csrf_token": csrf, "reason": reason,
+              "key": form_key(page, f"/subjects/{subject_id}/search")},
+    )  # fmt: skip
 
 
 def wait_for_job(web: TestClient, job_id: int, timeout: float = 180.0) -> str:

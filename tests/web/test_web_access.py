@@ -132,3 +132,32 @@ def test_the_documented_matrix_is_the_code(web: TestClient) -> None:
     assert documented == {p: set(r) for p, r in MATRIX.items()}
     header = re.search(r"\| permission \| what \|(.*)\|", table)
     assert header and [h.strip() for h in header.group(1).split("|")] == [r.value for r in Role]
+
+
+def test_every_unsafe_route_refuses_a_missing_or_forged_csrf_token(loaded: App) -> None:
+    """Issue 13, point 7: every state-changing route of the pages, sent by a role that may
+    use it, is refused without the session's CSRF token (form field or header) or with a
+    forged one, before it does anything."""
+    problems: list[tuple[object, ...]] = []
+    posts = 0
+    for role in Role:
+        with client_of(loaded) as client:
+            log_in(client, ROLE_USERS[role])
+            for route in _routes(client):
+                perm = permission_of(route)
+                if (
+                    perm is None
+                    or route.path.startswith("/api")
+                    or not (route.methods & {"POST", "PUT", "PATCH", "DELETE"})
+                    or not can(role, perm)
+                ):
+                    continue
+                for method in route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+                    url = _url(route.path)
+                    for sent in ({}, {"data": {"csrf_token": "forged"}},
+                                 {"headers": {"x-csrf-token": "forged"}}):  # fmt: skip
+                        r = client.request(method, url, **sent)  # type: ignore[arg-type]
+                        posts += 1
+                        if r.status_code != 403:
+                            problems.append((role.value, method, route.path, r.status_code))
+    assert posts > 100 and not problems, problems

@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from tests.web.conftest import client_of, log_in
-from tests.web.counsellor_kit import add_staff, custody_events, enrol, form_key, load_faces_demo
+from tests.web.counsellor_kit import (
+    add_staff,
+    custody_events,
+    enrol,
+    face_search,
+    form_key,
+    load_faces_demo,
+)
 
 from haechi.app import App
 from haechi.auth import audit
@@ -87,12 +94,7 @@ def test_the_counsellors_whole_flow(counsellor: App, tmp_path: Path) -> None:
         # -- a face search needs a reason; then its candidates' review page
         r = web.post(f"/subjects/{sid}/search", data={"csrf_token": csrf, "reason": "x"})
         assert r.status_code == 400 and 'id="subject-error"' in r.text
-        page = web.get(f"/subjects/{sid}").text
-        r = web.post(
-            f"/subjects/{sid}/search",
-            data={"csrf_token": csrf, "reason": "she asked us to find her photos",
-                  "key": form_key(page, f"/subjects/{sid}/search")},
-        )  # fmt: skip
+        r = face_search(web, csrf, sid, "she asked us to find her photos")
         assert r.status_code == 303 and r.headers["location"].startswith("/face-searches/")
         review_url = r.headers["location"]
         search_id = int(review_url.rsplit("/", 1)[1])

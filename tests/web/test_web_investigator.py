@@ -273,3 +273,41 @@ def test_the_picker_lists_the_newest_open_cases_and_takes_any_other_by_reference
                        headers={"hx-request": "true"})  # fmt: skip
     # htmx swaps 2xx answers only: the refusal is a sentence in place of the result.
     assert refused.status_code == 200 and 'class="error"' in refused.text
+
+
+def test_a_match_goes_to_a_case_from_the_matches_page_and_is_dismissed(
+    web: TestClient, loaded: App, banked: str
+) -> None:
+    """The matches page's own row offers the case picker (match:<id>, once however often it
+    is sent) and the actioner's dismissal, recorded with who, shown on the row."""
+    case = create_case(loaded, "matches collect")
+    csrf = log_in(web, INVESTIGATOR)
+    page = web.get("/matches").text
+    found = re.search(r'id="match-(\d+)"', page)
+    assert found
+    mid = int(found.group(1))
+    assert f'value="match:{mid}"' in page and 'id="collect"' in page
+    form = {"csrf_token": csrf, "case": case.ref, "back": "/matches", "only": f"match:{mid}"}
+    for _ in range(2):
+        r = web.post("/collect/case", data=form, headers={"hx-request": "true"})
+        assert r.status_code == 200 and 'class="error"' not in r.text, r.text
+    items = _items(loaded, case.ref)
+    assert [ref for ref, _ in items] == [f"match:{mid}"]
+    assert items[0][1] == f"{INVESTIGATOR} (web)"
+    dismiss = {"csrf_token": csrf, "decision": "dismissed", "back": "/matches"}
+    for _ in range(2):
+        assert web.post(f"/matches/{mid}/review", data=dismiss).status_code == 303
+    row = re.search(rf'<tr class="([^"]*)"[^>]*id="match-{mid}">(.*?)</tr>',
+                    web.get("/matches").text, re.S)  # fmt: skip
+    assert row and "decided-dismissed" in row.group(1)
+    assert "decision-dismissed" in row.group(2) and INVESTIGATOR in row.group(2)
+    with loaded.db.connect() as conn:
+        values = (
+            conn.execute(
+                text("SELECT value FROM review_decisions WHERE target = :t AND current"),
+                {"t": f"match:{mid}"},
+            )
+            .scalars()
+            .all()
+        )
+    assert values == ["dismissed"]

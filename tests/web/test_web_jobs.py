@@ -111,6 +111,38 @@ def test_a_package_is_built_in_the_background_and_downloaded(app: App, case_ref:
     assert download.detail["export_event"] == info.result["export_event"] and download.custody_seq
 
 
+def test_a_report_is_written_in_the_background_and_downloaded(app: App, case_ref: str) -> None:
+    """The case page's "report as HTML" button: a background job (a double submit queues
+    one), its result downloaded from the page (a logged export)."""
+    with client_of(app) as web:
+        csrf = log_in(web, "lee")
+        page = web.get(f"/cases/{case_ref}").text
+        assert 'id="report-pdf-submit"' in page and 'id="report-html-submit"' in page
+        forms = re.findall(r'<form method="post" action="/cases/[^"]+/report"(.*?)</form>',
+                           page, re.S)  # fmt: skip
+        (html_form,) = [f for f in forms if 'name="format" value="html"' in f]
+        key = re.search(r'name="key" value="([^"]+)"', html_form)
+        assert key
+        form = {"csrf_token": csrf, "key": key.group(1), "format": "html"}
+        first = web.post(f"/cases/{case_ref}/report", data=form)
+        again = web.post(f"/cases/{case_ref}/report", data=form)
+        assert first.status_code == again.status_code == 303
+        assert first.headers["location"] == again.headers["location"]
+        job_id = int(first.headers["location"].rsplit("/", 1)[1])
+        part = wait_for_job(web, job_id)
+        assert "job-done" in part, part
+        assert f'id="job-{job_id}-download"' in web.get(f"/cases/{case_ref}").text
+        got = web.get(f"/jobs/{job_id}/result")
+    assert got.status_code == 200
+    assert re.search(
+        r'filename="JOBS-2024-1[^"]*-report\.html"', got.headers["content-disposition"]
+    )
+    assert case_ref in got.content.decode("utf-8")
+    assert len(store.jobs(app, subject=None)) == 1
+    (download,) = audit.entries(app, action=audit.EXPORT)
+    assert download.username == "lee" and download.custody_seq
+
+
 def test_only_roles_that_may_export_start_or_fetch_a_package(app: App, case_ref: str) -> None:
     actor = Actor(None, "lee", "investigator", via="api")
     job_id = store.submit(app, "package", {"case": case_ref, "pdf": False}, actor)
