@@ -20,6 +20,10 @@ CATALOGUES = (
 # concept: (the name used, variants that must not appear)
 TERMS = {
     "chain of custody": ("관리 연속성", ("보관 연속성", "관리연속성", "보관연속성")),
+    # a copy posted again after removal (it read 재업로드 once, 재유포 everywhere else)
+    "re-upload": ("재유포", ("재업로드", "재게시")),
+    # the auditor role (a case page's hint said 감사자)
+    "auditor": ("감사관", ("감사자",)),
 }
 
 
