@@ -199,3 +199,23 @@ def test_open_beneath_refuses_a_swap_after_its_own_resolution(
     with pytest.raises(ChangedAfterCheck):
         os.close(open_beneath(root, target, os.O_RDONLY))
     assert (root / "a").is_symlink()
+
+
+def test_open_beneath_refuses_a_file_swapped_for_a_fifo(tmp_path: Path) -> None:
+    """A photo replaced by a named pipe after its check would block a plain open (and the
+    job) until someone writes to it; it is refused at once, and the returned descriptor of
+    a regular file blocks as usual (O_NONBLOCK cleared)."""
+    import fcntl
+
+    root = tmp_path / "root"
+    root.mkdir()
+    os.mkfifo(root / "p.jpg")
+    with pytest.raises(ChangedAfterCheck):
+        os.close(open_beneath(root, root / "p.jpg", os.O_RDONLY))
+    (root / "q.jpg").write_bytes(b"in")
+    fd = open_beneath(root, root / "q.jpg", os.O_RDONLY)
+    try:
+        assert not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK
+        assert os.read(fd, 8) == b"in"
+    finally:
+        os.close(fd)

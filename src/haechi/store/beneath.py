@@ -13,7 +13,9 @@ that stay inside are still honoured — by the resolution, whose result is check
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import stat
 from pathlib import Path
 
 from haechi.i18n import t_
@@ -59,7 +61,16 @@ def open_beneath(root: str | os.PathLike[str], path: str | os.PathLike[str], fla
             step = os.open(part, _DIRECTORY | _NOFOLLOW, dir_fd=fd)
             os.close(fd)
             fd = step
-        return os.open(parts[-1], flags | _NOFOLLOW, dir_fd=fd)
+        if flags & getattr(os, "O_DIRECTORY", 0):
+            return os.open(parts[-1], flags | _NOFOLLOW, dir_fd=fd)
+        # A file swapped for a FIFO after its check would block the open (and the job)
+        # for ever: open without waiting, then accept a regular file only.
+        opened = os.open(parts[-1], flags | _NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+        if not stat.S_ISREG(os.fstat(opened).st_mode):
+            os.close(opened)
+            raise ChangedAfterCheck(path)
+        fcntl.fcntl(opened, fcntl.F_SETFL, fcntl.fcntl(opened, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return opened
     except OSError as exc:
         if exc.errno in _SWAPPED:
             raise ChangedAfterCheck(path) from None
