@@ -13,7 +13,8 @@ database (``IndexSet.rebuild``: pages of 200k rows; ``FaceIndex.sync``: trained 
 read by id, filled page by page), queries (PDQ: 1,000 planted near-duplicates and 200
 unrelated hashes, radius 31; faces: 200 new pictures of known people, ``within(0.55)``
 against numpy brute force), then the incremental paths: 1% more rows added (``sync``: the
-delta) and 1,000 rows removed (tombstones), each timed against the full rebuild.
+delta) and 1,000 rows removed (PDQ: tombstones; faces: retired, ``active = false``, then
+``sync``; the face part in a third child process), each timed against the full rebuild.
 Baselines in the same run: the full rebuild (for the updates) and brute force (faces).
 """
 
@@ -168,7 +169,7 @@ def child(home: str, what: str, n: int) -> None:
         out["removed_found"] = sum(
             any(h.id <= 1000 for h in hits) for hits in index.search(planted[:200], 31)
         )
-    else:
+    elif what == "faces":
         from haechi.match.face_index import FaceIndex
 
         t = time.perf_counter()
@@ -210,9 +211,106 @@ def child(home: str, what: str, n: int) -> None:
             out.update(flat_p50_ms=round(1000 * float(np.median(flat_times)), 2),
                        flat_p95_ms=round(1000 * float(np.percentile(flat_times, 95)), 2),
                        flat_range_recall=bench_faces.share(flat_seen, truth.within))  # fmt: skip
+    elif what == "faces-update":
+        out.update(face_updates(app, Path(home), n))
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     app.close()
     print(json.dumps(out))
+
+
+def _timed_sync(app: Any, out: dict[str, Any], name: str) -> Any:
+    """``FaceIndex.sync`` timed into ``out`` (rows added or removed, seconds, whether it
+    rebuilt); returns the index as saved, loaded."""
+    from haechi.match.face_index import FaceIndex
+
+    t = time.perf_counter()
+    report = FaceIndex.for_app(app).sync(app)
+    rows = report.added if name == "add" else report.removed
+    out[f"{name}_rows"], out[f"{name}_s"] = rows, round(time.perf_counter() - t, 2)
+    out[f"{name}_rebuilt"], out[f"total_after_{name}"] = report.rebuilt, report.total
+    faces = FaceIndex.for_app(app)
+    faces.load()
+    return faces
+
+
+def face_updates(app: Any, home: Path, n: int) -> dict[str, Any]:
+    """The face index kept current without a rebuild, in its own process (after the build
+    child: the index as saved, not the brute-force vectors, in its peak RSS). 1 % more
+    faces (at least 1,000) inserted, then ``FaceIndex.sync`` (the delta); 1,000 faces
+    retired (``active = false``, as a newer analyzer's re-read retires them: the index's
+    way to drop faces), then ``sync`` (``remove_ids``). Each new face must be found by its
+    own vector, no retired one by its own. Below 1M, also what deleting rows does: the
+    index cannot tell which rows went, so ``sync`` rebuilds (timed)."""
+    import numpy as np
+    from sqlalchemy import text
+
+    import bench_faces
+    from haechi.match.face_index import FaceIndex
+
+    out: dict[str, Any] = {}
+    faces = FaceIndex.for_app(app)
+    t = time.perf_counter()
+    faces.load()
+    out["load_index_s"] = round(time.perf_counter() - t, 1)
+    total0 = faces.total
+    ident, centres = bench_faces.people_of(n, 3, "mixed")
+    extra = max(1000, n // 100)
+    rng = np.random.default_rng(5)
+    who = rng.choice(np.unique(ident), extra)
+    new = (centres[who] + rng.normal(0, 0.022, (extra, centres.shape[1]))).astype(np.float32)
+    del ident
+    with app.db.connect() as conn:
+        first = int(conn.execute(text("SELECT max(id) FROM faces")).scalar_one()) + 1
+    raw = app.db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("SET session_replication_role = replica")  # no signal rows, as load()
+        for start in range(0, extra, CHUNK):
+            part = new[start : start + CHUNK]
+            _copy(cur, "faces", ("id", "signal_id", "analysis_id", "blob_sha256",
+                                 "analyzer_version", "face_no", "x", "y", "w", "h", "score",
+                                 "size", "sharpness", "embedding", "active"),
+                  [(first + start + k, first + start + k, 1, "0" * 64, "bench2", k, 0, 0, 1,
+                    1, 1.0, 100, 1.0, v.astype("<f4").tobytes(), True)
+                   for k, v in enumerate(part)])  # fmt: skip
+        cur.execute("SELECT setval('faces_id_seq', (SELECT max(id) FROM faces))")
+        raw.commit()
+    finally:
+        raw.close()
+    faces = _timed_sync(app, out, "add")
+    probe = np.arange(0, extra, max(1, extra // 50))[:50]  # 50 new faces, spread
+    hits = faces.within(new[probe], 0.05)
+    found = sum(
+        any(h.face_id == first + int(i) for h in hs) for i, hs in zip(probe, hits, strict=True)
+    )
+    out["new_found"] = f"{found}/{len(probe)}"
+    # retire 1,000 faces, then sync
+    vecs = np.load(home / "faces.npy", mmap_mode="r")
+    old = np.asarray(vecs[:1000], dtype=np.float32)
+    del vecs
+    before = faces.within(old[:200], 0.05)
+    out["retired_found_before"] = sum(
+        any(h.face_id == i + 1 for h in hs) for i, hs in enumerate(before)
+    )
+    with app.db.begin() as conn:
+        t = time.perf_counter()
+        conn.execute(text("UPDATE faces SET active = false WHERE id <= 1000"))
+    out["retire_update_s"] = round(time.perf_counter() - t, 2)
+    faces = _timed_sync(app, out, "remove")
+    after = faces.within(old, 0.05)
+    out["retired_found_after"] = sum(
+        any(h.face_id == i + 1 for h in hs) for i, hs in enumerate(after)
+    )
+    out["total_before"] = total0
+    if n <= 1_000_000:  # deleting rows instead: the index cannot tell which, so it rebuilds
+        with app.db.begin() as conn:
+            conn.execute(text("DELETE FROM faces WHERE id > 1000 AND id <= 2000"))
+        t = time.perf_counter()
+        report = FaceIndex.for_app(app).sync(app)
+        out.update(delete_rows_sync_s=round(time.perf_counter() - t, 2),
+                   delete_rows_rebuilt=report.rebuilt,
+                   delete_rows_removed=report.removed)  # fmt: skip
+    return out
 
 
 def main() -> None:
@@ -232,7 +330,8 @@ def main() -> None:
         json.dumps({"items": args.items, **load(home, schema, args.items, args.what)}), flush=True
     )
     try:
-        for what in args.what:
+        whats = list(args.what) + (["faces-update"] if "faces" in args.what else [])
+        for what in whats:
             proc = subprocess.run(
                 [sys.executable, __file__, "--child", str(home), what, str(args.items)],
                 capture_output=True, text=True,
