@@ -133,3 +133,22 @@ def test_period_parsing() -> None:
         st.period("2024-05-01", "2024-04-30")
     with pytest.raises(CaseError, match="YYYY-MM-DD"):
         st.period("May 2024", None)
+
+
+def test_the_year_to_date_is_counted_in_korean_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a UTC server at 16:00 on 31 December it is already 1 January in Korea: the
+    default period is the new year's first day, not the whole old year."""
+    from datetime import UTC, date, datetime
+
+    new_year_in_seoul = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+    assert st.korean_today(new_year_in_seoul) == date(2027, 1, 1)
+    assert st.korean_today(datetime(2026, 12, 31, 14, 59, tzinfo=UTC)) == date(2026, 12, 31)
+
+    class Frozen(datetime):  # the server's clock at that moment
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return new_year_in_seoul.astimezone(tz)
+
+    monkeypatch.setattr(st, "datetime", Frozen)
+    p = st.period(None, None)
+    assert (p.start, p.end) == (date(2027, 1, 1), date(2027, 1, 1))

@@ -18,7 +18,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
 
@@ -58,11 +58,19 @@ class Period:
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
 
+def korean_today(now: datetime | None = None) -> date:
+    """Today in Korea (KST), whatever the server's own time zone: on a UTC server at
+    16:00 on 31 December it is already 1 January in Korea."""
+    return (now or datetime.now(UTC)).astimezone(KST).date()
+
+
 def period(start: str | None, end: str | None) -> Period:
-    """A period from ISO dates; a bare year-month (``2024-07``) means the whole month."""
+    """A period from ISO dates; a bare year-month (``2024-07``) means the whole month.
+    Without them, the year to date in Korean days (KST)."""
+    today = korean_today()
     try:
-        first = _day(start, first=True) if start else date(date.today().year, 1, 1)
-        last = _day(end, first=False) if end else date.today()
+        first = _day(start, first=True) if start else date(today.year, 1, 1)
+        last = _day(end, first=False) if end else today
     except ValueError:
         raise CaseError(t_("Give dates as YYYY-MM-DD or YYYY-MM.")) from None
     if last < first:
