@@ -92,11 +92,16 @@ def test_reject_one_then_open_and_extend_her_case(sqlite_app: App, tmp_path: Pat
         form = {"csrf_token": csrf, "key": form_key(review, f"/face-searches/{search_id}/case"),
                 "age": "24", "given_by": "subject", "method": "written",
                 "consent_on": "2024-09-01"}  # fmt: skip
-        opened = web.post(f"/face-searches/{search_id}/case", data=form)
+        # a counsellor working in Korean, no title typed: the default title is Korean too
+        opened = web.post(
+            f"/face-searches/{search_id}/case", data=form, headers={"accept-language": "ko"}
+        )
         assert opened.status_code == 303
         ref = opened.headers["location"].rsplit("/", 1)[1]
         items = {i.blob_sha256 for i in case_detail(app, ref).active_items()}
         assert items == set(first)
+        (victim,) = case_detail(app, ref).victims
+        assert case_detail(app, ref).summary.title == f"삭제 요청: {victim.faces_subject_ref}"
 
         # later the rest are confirmed; the same page extends her case (chosen in the list)
         for sha in later:

@@ -28,7 +28,7 @@ from haechi.services import exposure, integrations
 from haechi.web import grants
 from haechi.web.actions import FACE_REVIEW, acting, audited, htmx_error, once, staff
 from haechi.web.auth import Denied, current, haechi, needs
-from haechi.web.render import render
+from haechi.web.render import render, t_of
 from haechi.web.views.capabilities import unavailable
 from haechi.web.views.cases import AS_GIVEN, Consent
 
@@ -207,7 +207,8 @@ def case_from_search(
             files=confirmed_files(haechi(request), subject.id),
             victim=consent.details(age=parse_age(age), minor=minor or subject.is_minor),
             case=case.strip() or None,
-            title=title.strip() or None,
+            # the default title in the counsellor's language, not the service's English
+            title=title.strip() or t_of(request)("review.case_title_default", label=subject.label),
         )
         return f"/cases/{done.case_ref}"
 
