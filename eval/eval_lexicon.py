@@ -72,7 +72,16 @@ mostly Korean and English, text only.
   deleted or announce a new link or a backup room (class rooms, game guilds, fandom and
   sellers' rooms, study groups, an official channel), written and committed on its own
   (7e452e1) before any change after engine m11 and registered here without being run,
-  never tuned on: since engine m12 the held-out set.
+  never tuned on: the held-out set of engine m12, looked at once (look 17);
+* ``eval/data/lexicon_heldout_m.jsonl``, *held-out M*: new messages of the same groups in
+  voices none of the sets above has (nurses' and care workers' shift chats, taxi, rider
+  and designated-driver unions, farmers' co-ops, K-pop trainee dorms, esports teams,
+  patients' families, church choirs, used-car dealers, small-town parents, Korean-Chinese
+  and Korean-Russian speakers, elderly voice typing, club alumni, expats and overseas
+  moderators), room chatter mostly without a photo or profile anchor, and look-alikes of
+  ordinary rooms that move, are deleted or post a new link, written and committed on its
+  own (3d19175) before any change after engine m12 and registered here without being run,
+  never tuned on: since engine m13 the held-out set.
 
 Engine m10 retires A to I into training: each had been looked at up to fourteen times and
 the rounds were steered by their totals, so their figures were no longer held-out figures;
@@ -80,7 +89,7 @@ their texts now train the message model with the tuning set and the development 
 (SEEN below), they are reported as trained on, and J is the one held-out set. Engine m11
 registers K as the held-out set; J, looked at once, is reported beside it, not trained on.
 Engine m12 retires J and K into training (looked at twice and once) and registers L as the
-one held-out set.
+one held-out set. Engine m13 retires L into training (looked at once) and registers M.
 
 Of the held-out sets only totals and per-group counts are reported (never which of their
 messages were missed), and each look is logged in docs/text.md.
@@ -156,18 +165,20 @@ SEEN = (
     # m12: J (looked at in looks 15 and 16) and K (look 16) retire into training too.
     ("retired held-out J", "lexicon_heldout_j"),
     ("retired held-out K", "lexicon_heldout_k"),
+    # m13: L (look 17) retires into training too.
+    ("retired held-out L", "lexicon_heldout_l"),
 )
 SEEN_FILES = tuple(HERE / "data" / f"{stem}.jsonl" for _name, stem in SEEN)
 DATA = SEEN_FILES[0]
-# m12: the one held-out set (A to K are trained on: SEEN above). Written and committed on
-# its own (7e452e1) before any change of engine m12, registered here without a run.
-HELDOUT_L = HERE / "data" / "lexicon_heldout_l.jsonl"
-HELDOUT_SETS = (HELDOUT_L,)
-HELD_NAMES = "L"
-RETIRED = "retired held-out A to K (trained on)"
+# m13: the one held-out set (A to L are trained on: SEEN above). Written and committed on
+# its own (3d19175) before any change of engine m13, registered here without a run.
+HELDOUT_M = HERE / "data" / "lexicon_heldout_m.jsonl"
+HELDOUT_SETS = (HELDOUT_M,)
+HELD_NAMES = "M"
+RETIRED = "retired held-out A to L (trained on)"
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
-TARGET_PRECISION = 0.90  # issue 16, on the held-out set (J in m10, K in m11, L since m12)
+TARGET_PRECISION = 0.90  # issue 16, on the held-out set (J, K, L in m10 to m12; M since m13)
 TARGET_RECALL = 0.90
 # Rooms (stated before their first run): every abuse room scores above every benign room;
 # the score ranks rooms for review, so the order is what has to hold.
@@ -249,13 +260,13 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             "`lexicon_dev_n.jsonl` (`_j` ordinary group chat and `_l` look-alikes, all "
             "benign; tuned on too), "
             + ", ".join(f"{len(v)}" for v in retired)
-            + " in the retired held-out sets A to K (`eval/data/lexicon_heldout.jsonl` to "
-            "`lexicon_heldout_k.jsonl`, trained on since engine m10 (A to I) and m12 (J "
-            "and K), so not held-out any more) and "
-            f"{len(held['L'])} in the held-out set L (`eval/data/lexicon_heldout_l.jsonl`, "
+            + " in the retired held-out sets A to L (`eval/data/lexicon_heldout.jsonl` to "
+            "`lexicon_heldout_l.jsonl`, trained on since engine m10 (A to I), m12 (J "
+            "and K) and m13 (L), so not held-out any more) and "
+            f"{len(held['M'])} in the held-out set M (`eval/data/lexicon_heldout_m.jsonl`, "
             f"never tuned on), lexicon {lex.version}, message model "
             f"{model.version if model else 'none'} (trained on the tuning set, the "
-            f"{len(dev_counts)} development splits and the retired sets A to K), scan "
+            f"{len(dev_counts)} development splits and the retired sets A to L), scan "
             f"version {scanner.version}. A "
             f"message is flagged at >= {threshold} points. All sets were written by the "
             "lexicon's authors: they show behaviour on known kinds of cases, not field accuracy."
@@ -295,15 +306,15 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         bp, br, *_ = prf(part_before, g)
         label = f"full, {name} only ({len(part)}); lexicon alone {bp:.3f} / {br:.3f}"
         sec.rows.append([label, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(tp), str(fp), str(fn)])
-    k_at, k_end = bounds["held-out L"]
+    k_at, k_end = bounds["held-out M"]
     plain_c = [x["label"] == "abuse" for x in rows[k_at:k_end]]
     pc, rc, _f, *_ = prf(plain_pred[k_at:k_end], plain_c)
     sec.notes.append(
-        f"held-out L without the derived evasion forms: precision {pc:.3f}, "
+        f"held-out M without the derived evasion forms: precision {pc:.3f}, "
         f"recall {rc:.3f} (what derivation adds on unseen messages)"
     )
     sec.notes.append("per group, all sets: " + "; ".join(group_lines(rows, pred)))
-    for name in (RETIRED, "held-out L"):
+    for name in (RETIRED, "held-out M"):
         part, part_pred, part_before = by_set[name]
         sec.notes.append(f"per group, {name}: " + "; ".join(group_lines(part, part_pred)))
         sec.notes.append(
@@ -332,15 +343,15 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     sec.notes += benign_corpus(scanner, plain, lexicon_only)
     sec.notes.append(
         f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
-        "the full configuration on the held-out set L, the one set never tuned on nor looked "
-        "at (A to I are trained on since engine m10, J and K since m12; how often each "
-        "held-out set has been looked at: docs/text.md)"
+        "the full configuration on the held-out set M, the one set never tuned on nor looked "
+        "at (A to I are trained on since engine m10, J and K since m12, L since m13; how "
+        "often each held-out set has been looked at: docs/text.md)"
     )
     rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
-    # Met only on what was never tuned on: the held-out set L (the sets tuned on, which the
+    # Met only on what was never tuned on: the held-out set M (the sets tuned on, which the
     # message model was trained on, would make any model look good).
-    k_rows = by_set["held-out L"][0]
-    held_p, held_r, *_ = prf(by_set["held-out L"][1], [x["label"] == "abuse" for x in k_rows])
+    k_rows = by_set["held-out M"][0]
+    held_p, held_r, *_ = prf(by_set["held-out M"][1], [x["label"] == "abuse" for x in k_rows])
     sec.passed = held_p >= TARGET_PRECISION and held_r >= TARGET_RECALL and rooms_ok
     return sec
 

@@ -5,7 +5,7 @@
         [--squeeze | --no-squeeze] [--c=C]
 
 Each training set (the tuning set, the development splits and, since engine m10, the retired
-held-out sets A to I, since m12 J and K; never the held-out set L) is
+held-out sets A to I, since m12 J and K, since m13 L; never the held-out set M) is
 scanned by the full scanner with a model trained on the other sets, so every message is
 read by a model that has not seen it; the thresholds (``flag``: the finding with an
 anchor, ``strong``: the finding without one, ``clear``: below it a message reads as

@@ -21,12 +21,14 @@ EVAL = Path(__file__).resolve().parents[2] / "eval" / "data"
 
 
 def test_shipped_model_is_trained_on_tuning_data_only() -> None:
-    """Never on the held-out set (L since engine m12); A to I retired into training in m10,
-    J and K in m12."""
+    """Never on the held-out set (M since engine m13); A to I retired into training in m10,
+    J and K in m12, L in m13."""
     m = M.load_model()
-    assert m.trained_on and "lexicon_heldout_l.jsonl" not in m.trained_on
-    assert {"lexicon_heldout_j.jsonl", "lexicon_heldout_k.jsonl"} <= set(m.trained_on)
-    assert all(not name.startswith("lexicon_heldout_") or name < "lexicon_heldout_l"
+    assert m.trained_on and "lexicon_heldout_m.jsonl" not in m.trained_on
+    assert {"lexicon_heldout_j.jsonl", "lexicon_heldout_k.jsonl", "lexicon_heldout_l.jsonl"} <= set(
+        m.trained_on
+    )
+    assert all(not name.startswith("lexicon_heldout_") or name < "lexicon_heldout_m"
                for name in m.trained_on)  # fmt: skip
     assert 0 < m.benign < m.flag < m.sure < 1 and m.points > 0
     assert len(m.weights) > 1000

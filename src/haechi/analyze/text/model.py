@@ -1,9 +1,10 @@
 """A small learned message model beside the lexicon: logistic regression on character
 n-grams, trained on the labelled tuning data only (``eval/data/lexicon_messages.jsonl``, the
 development splits ``lexicon_dev*.jsonl``, one of them ordinary benign chat, and since engine
-m10 the retired held-out sets A to I, since m12 J and K), never on the held-out set L. Since
-engine m10 it also reads the lexicon's cue categories and their pairs (:func:`cue_features`),
-since m12 the n-grams of the text without its spaces (:func:`squeezed_features`).
+m10 the retired held-out sets A to I, since m12 J and K, since m13 L), never on the held-out
+set M. Since engine m10 it also reads the lexicon's cue categories and their pairs
+(:func:`cue_features`), since m12 the n-grams of the text without its spaces
+(:func:`squeezed_features`).
 
 Why: each held-out set written so far showed lower recall than the ones before it. The
 lexicon's cues and rules hold the words their authors saw, and abuse chatter says the same
