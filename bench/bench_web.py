@@ -20,6 +20,12 @@ a triage decision (custody event + audit entry), adding 20 messages to a case, t
 messages. Finally one request adds 1,000 messages to a fresh case (the bulk add-to-case,
 timed; issue 13 asks under 5 s).
 
+The rest of issue 13's pages and actions (``web_more_pages``: enrolment, consent withdrawal
+and deletion, face search, a candidate's face, a case from a search, notices drafted,
+marked and downloaded, a job started; match review, add to a bank, bank from confirmed,
+statistics, recurring faces, rooms, lexicon, the full network map) join the two phases'
+mixes; ``--old-mix`` leaves them out (the mix of the runs recorded before them).
+
 Baseline, measured in the same run under the same load: a static asset (no database),
 the floor of the stack. Reported per page: p50/p95/p99 as the client saw them, the ratio of
 each p95 to the baseline's, and p50/p95 of the server's own time (its ``Server-Timing``
@@ -49,6 +55,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import web_case_pages  # noqa: E402 - bench/ is on the path only now
+import web_more_pages  # noqa: E402
 
 PASSWORD = "benchmark passphrase"
 
@@ -282,8 +289,10 @@ async def load(
     vocab: list[str],
     seed: int,
     cases: dict[str, Any] | None = None,
+    more: dict[str, Any] | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Client times and server times (seconds) per page kind."""
+    """Client times and server times (seconds) per page kind; with ``more``, also
+    web_more_pages.CASE_KINDS (their failures counted in ``FAILURES``, not raised)."""
     import httpx
 
     results: dict[str, list[float]] = {}
@@ -305,8 +314,13 @@ async def load(
             kinds = ["static", "chats", "timeline", "timeline_deep", "search",
                      "search_filtered", "media"]  # fmt: skip
             kinds += list(web_case_pages.KINDS) if cases else []
+            kinds += list(web_more_pages.CASE_KINDS) if more else []
+            state = web_more_pages.UserState(n)
             while time.monotonic() < deadline:
                 kind = rng.choice(kinds)
+                if more and kind in web_more_pages.CASE_KINDS:
+                    await _more(kind, client, csrf.group(1), rng, more, state, results, server)
+                    continue
                 if kind in web_case_pages.KINDS:
                     assert cases is not None
                     method, path, form = web_case_pages.request(kind, rng, cases)
@@ -352,6 +366,24 @@ async def load(
     return results, server
 
 
+FAILURES: dict[str, list[str]] = {}  # the new kinds' failed requests: kind -> what
+
+
+async def _more(
+    kind: str, client: Any, csrf: str, rng: random.Random, ctx: dict[str, Any], state: Any,
+    results: dict[str, list[float]], server: dict[str, list[float]],
+) -> None:  # fmt: skip
+    """One of web_more_pages' kinds: times recorded, a failure counted (not timed)."""
+    for name, took, r, good, what in await web_more_pages.act(kind, client, csrf, rng, ctx, state):
+        if not good:
+            FAILURES.setdefault(name, []).append(what)
+            continue
+        results.setdefault(name, []).append(took)
+        own = server_ms(r.headers.get("server-timing"))
+        if own is not None:
+            server.setdefault(name, []).append(own / 1000)
+
+
 CATEGORIES = ("synthetic_sexual", "real_sexual", "sexual_unknown", "not_sexual",
               "not_relevant", "victim_identified")  # fmt: skip
 REVIEW_KINDS = ("static", "triage", "triage_deep", "triage_item", "matches", "graph_node",
@@ -375,9 +407,16 @@ async def _log_in(client: Any, user: str) -> str:
 
 
 async def load_review(
-    url: str, users: int, seconds: float, shas: list[str], messages: int, seed: int
+    url: str,
+    users: int,
+    seconds: float,
+    shas: list[str],
+    messages: int,
+    seed: int,
+    more: dict[str, Any] | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """The pages and actions issue 13 added; user 0 is an auditor reading the audit trail."""
+    """The pages and actions issue 13 added; user 0 is an auditor reading the audit trail.
+    With ``more``, the investigators also send web_more_pages.REVIEW_KINDS."""
     import httpx
 
     results: dict[str, list[float]] = {}
@@ -391,10 +430,15 @@ async def load_review(
             csrf = await _log_in(client, f"benchaud{n}" if auditor else f"bench{n}")
             # Deep keyset pages of the triage queue: follow the "more" links once.
             cursors: list[str] = []
+            kinds = INVESTIGATOR_KINDS + (list(web_more_pages.REVIEW_KINDS) if more else [])
+            state = web_more_pages.UserState(n)
             while time.monotonic() < deadline:
-                kind = "audit" if auditor else rng.choice(INVESTIGATOR_KINDS)
+                kind = "audit" if auditor else rng.choice(kinds)
                 if auditor and rng.random() < 0.3:
                     kind = "static"
+                if more and kind in web_more_pages.REVIEW_KINDS:
+                    await _more(kind, client, csrf, rng, more, state, results, server)
+                    continue
                 method, data = "GET", None
                 if kind == "static":
                     path = "/static/app.css"
@@ -525,6 +569,10 @@ def main() -> None:
         "actions and the triage, matches, map and audit pages with their actions; review: "
         "only the last",
     )  # fmt: skip
+    ap.add_argument(
+        "--old-mix", action="store_true",
+        help="Only the kinds of the runs before web_more_pages (runs 1-8 in docs/benchmarks.md).",
+    )  # fmt: skip
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="haechi-bench-web-")) / "home"
     if args.reuse and (home / "haechi.toml").exists():
@@ -543,13 +591,20 @@ def main() -> None:
         t = time.perf_counter()
         cases = web_case_pages.setup(home)
         print(f"case, notice, subject and jobs for the case pages: {time.perf_counter() - t:.0f} s")
+    more = None
+    if args.pages in ("all", "review") and not args.old_mix:
+        t = time.perf_counter()
+        more = {**(cases or {}), **web_more_pages.setup(home)}
+        print(
+            f"subject, search, case and bank for the other kinds: {time.perf_counter() - t:.0f} s"
+        )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAECHI_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "haechi.cli.main", "serve", "--home", str(home), "--port",
-         str(port), "--workers", str(args.workers)],
+         str(port), "--workers", str(args.workers), *(["--no-jobs"] if more else [])],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -566,13 +621,14 @@ def main() -> None:
         results: dict[str, list[float]] = {}
         server: dict[str, list[float]] = {}
         if args.pages != "review":
-            asyncio.run(load(url, users, 5, vocab, 1, cases))  # warm-up
-            results, server = asyncio.run(load(url, users, args.seconds, vocab, 2, cases))
+            on_case = more if cases else None
+            asyncio.run(load(url, users, 5, vocab, 1, cases, on_case))  # warm-up
+            results, server = asyncio.run(load(url, users, args.seconds, vocab, 2, cases, on_case))
         review: tuple[Any, Any] | None = None
         bulk: list[float] = []
         if shas:
-            asyncio.run(load_review(url, users, 5, shas, messages, 3))  # warm-up
-            review = asyncio.run(load_review(url, users, args.seconds, shas, messages, 4))
+            asyncio.run(load_review(url, users, 5, shas, messages, 3, more))  # warm-up
+            review = asyncio.run(load_review(url, users, args.seconds, shas, messages, 4, more))
             bulk = [asyncio.run(bulk_add(url, messages, ref, seed=i))
                     for i, ref in enumerate(BULK_CASES)]  # fmt: skip
     finally:
@@ -581,11 +637,13 @@ def main() -> None:
     if review is not None:
         print_table(
             f"issue 13 pages and actions: {args.users} concurrent users, {args.seconds:.0f} s, "
-            f"{args.workers} worker(s) (user 0 an auditor)", REVIEW_KINDS, *review, args.seconds,
+            f"{args.workers} worker(s) (user 0 an auditor)",
+            REVIEW_KINDS + web_more_pages.REVIEW_KINDS, *review, args.seconds,
         )  # fmt: skip
         print(f"bulk add-to-case, 1,000 messages with their files in one request: "
               f"{', '.join(f'{b:.2f} s' for b in bulk)} (target < 5 s)")  # fmt: skip
     if not results:
+        _failures()
         return
     base = pct(results["static"], 0.95)
     print(f"\n{args.users} concurrent users, {args.seconds:.0f} s, {args.workers} worker(s)")
@@ -600,6 +658,7 @@ def main() -> None:
         "search_filtered",
         "media",
         *web_case_pages.KINDS,
+        *web_more_pages.CASE_KINDS,
     ):
         v = results.get(kind, [])
         if not v:
@@ -611,6 +670,13 @@ def main() -> None:
               f"{pct(own, 0.95):11.1f}")  # fmt: skip
     total = sum(len(v) for v in results.values())
     print(f"throughput: {total / args.seconds:.0f} requests/s")
+    _failures()
+
+
+def _failures() -> None:
+    """The new kinds' failed requests (warm-ups included): a kind with any is not measured."""
+    for kind, what in sorted(FAILURES.items()):
+        print(f"FAILED {kind}: {len(what)} request(s), e.g. {what[0]}")
 
 
 if __name__ == "__main__":

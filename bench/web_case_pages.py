@@ -48,13 +48,12 @@ def setup(home: Path) -> dict[str, Any]:
     return ctx
 
 
-def _case(app: Any) -> dict[str, Any]:
+def case_of_room(app: Any, chat: int, files: int, title: str, ref: str) -> Any:
+    """A case holding the first ``files`` files of room ``chat``, opened by ``bench0``."""
     from sqlalchemy import select
 
     from haechi.cases import items
     from haechi.cases.acting import acting_as
-    from haechi.cases.notices.service import draft_notice
-    from haechi.cases.notices.status import mark
     from haechi.cases.service import create_case
     from haechi.store.models import Media, Message
 
@@ -64,14 +63,24 @@ def _case(app: Any) -> dict[str, Any]:
             conn.execute(
                 select(Media.blob_sha256)
                 .join(Message, Message.id == Media.message_pk)
-                .where(Message.chat_id == 1, Media.blob_sha256.is_not(None))
+                .where(Message.chat_id == chat, Media.blob_sha256.is_not(None))
                 .order_by(Media.id)
-                .limit(CASE_FILES)
+                .limit(files)
             ).scalars()
         )
-    case = create_case(bench, "Bench room 1 takedown", ref="BENCH-CASE-1")
+    case = create_case(bench, title, ref=ref)
     for sha in shas:
         items.add_file(bench, case.ref, sha)
+    return case
+
+
+def _case(app: Any) -> dict[str, Any]:
+    from haechi.cases.acting import acting_as
+    from haechi.cases.notices.service import draft_notice
+    from haechi.cases.notices.status import mark
+
+    bench = acting_as(app, "bench0 (web)")
+    case = case_of_room(app, 1, CASE_FILES, "Bench room 1 takedown", "BENCH-CASE-1")
     notice = draft_notice(bench, case.ref, "telegram", "ko").notice
     mark(bench, notice.id, "sent", at="2026-01-02T10:00+09:00")
     mark(bench, notice.id, "removed", at="2026-01-03T10:00+09:00")
