@@ -314,7 +314,7 @@ async def load(
             kinds = ["static", "chats", "timeline", "timeline_deep", "search",
                      "search_filtered", "media"]  # fmt: skip
             kinds += list(web_case_pages.KINDS) if cases else []
-            kinds += list(web_more_pages.CASE_KINDS) if more else []
+            kinds += web_more_pages.mix(web_more_pages.CASE_KINDS) if more else []
             state = web_more_pages.UserState(n)
             while time.monotonic() < deadline:
                 kind = rng.choice(kinds)
@@ -430,7 +430,9 @@ async def load_review(
             csrf = await _log_in(client, f"benchaud{n}" if auditor else f"bench{n}")
             # Deep keyset pages of the triage queue: follow the "more" links once.
             cursors: list[str] = []
-            kinds = INVESTIGATOR_KINDS + (list(web_more_pages.REVIEW_KINDS) if more else [])
+            kinds = INVESTIGATOR_KINDS + (
+                web_more_pages.mix(web_more_pages.REVIEW_KINDS) if more else []
+            )
             state = web_more_pages.UserState(n)
             while time.monotonic() < deadline:
                 kind = "audit" if auditor else rng.choice(kinds)
@@ -573,7 +575,12 @@ def main() -> None:
         "--old-mix", action="store_true",
         help="Only the kinds of the runs before web_more_pages (runs 1-8 in docs/benchmarks.md).",
     )  # fmt: skip
+    ap.add_argument(
+        "--skip", action="append", default=[], choices=web_more_pages.KINDS,
+        help="Leave one of web_more_pages' kinds out of the mix (repeatable).",
+    )  # fmt: skip
     args = ap.parse_args()
+    web_more_pages.SKIP.update(args.skip)
     home = args.home or Path(tempfile.mkdtemp(prefix="haechi-bench-web-")) / "home"
     if args.reuse and (home / "haechi.toml").exists():
         vocab = reuse(home)

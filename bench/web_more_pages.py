@@ -40,6 +40,15 @@ CASE_KINDS = ("enrol", "withdraw", "subject_delete", "face_search", "face_show",
               "job_start")  # fmt: skip
 REVIEW_KINDS = ("stats", "face_clusters", "rooms", "lexicon", "graph_full", "graph_full_data",
                 "match_review", "match_bank", "bank_confirmed")  # fmt: skip
+KINDS = CASE_KINDS + REVIEW_KINDS
+SKIP: set[str] = set()  # kinds left out of the mix (bench_web.py --skip)
+
+
+def mix(kinds: tuple[str, ...]) -> list[str]:
+    """``kinds`` without those left out."""
+    return [k for k in kinds if k not in SKIP]
+
+
 LABELS = {
     "enrol": "enrol a subject (photo + consent)",
     "withdraw": "withdraw a consent",
