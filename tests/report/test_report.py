@@ -58,22 +58,28 @@ def test_html_report(sqlite_store: App, tmp_path: Path) -> None:
     service.update_case(app, ref, title='<script>alert("x")</script> room')
     photos = [i for i in case_detail(app, ref).items if i.blob_sha256]
     write_report(app, ref, tmp_path / "never.html")
-    assert "never verified: run `haechi verify`" in (tmp_path / "never.html").read_text()
+    assert "검증한 적 없음: `haechi verify` 실행 필요 · never verified: run `haechi verify`" in (
+        (tmp_path / "never.html").read_text()
+    )
     assert verify(app).ok
     preview = _safe_preview(app, photos[0].blob_sha256 or "")  # (an analysis without its event)
     write_report(app, ref, tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text()
-    assert "intact: " in page and "last verified by `haechi verify`" in page
+    assert "온전함 · intact: " in page and "last verified by `haechi verify`" in page
     write_report(app, ref, tmp_path / "now.html", verify_chain=True)
-    assert "verified now" in (tmp_path / "now.html").read_text()
+    assert "지금 검증함 · verified now" in (tmp_path / "now.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert f"data:image/jpeg;base64,{base64.b64encode(preview).decode()}" in page
     for item in photos:  # the originals never appear, only hashes
         original = app.vault.read_bytes(item.blob_sha256 or "")
         assert base64.b64encode(original[:300]).decode()[:200] not in page
         assert item.blob_sha256 in page
-    assert "no safe preview" in page  # the other photo has none
-    assert "UTC" in page and "KST" in page and "hashes and signatures valid" in page
+    assert "안전 미리보기 없음 · no safe preview" in page  # the other photo has none
+    assert (
+        "UTC" in page
+        and "KST" in page
+        and "해시와 서명이 유효함 · hashes and signatures valid" in page
+    )
     assert "Chelsea" not in page and "[V1]" in page
     with app.db.connect() as conn:
         last = conn.execute(

@@ -22,6 +22,7 @@ from haechi.app import App
 from haechi.cases.timefmt import kst, utc
 from haechi.domain.display import visible
 from haechi.i18n import t_
+from haechi.report import labels as L
 from haechi.report.chain import ChainSummary
 from haechi.report.gather import Evidence
 from haechi.report.redact import Redactor
@@ -91,6 +92,12 @@ def _previews(app: App, shas: list[str]) -> dict[str, str]:
     return out
 
 
+def _th(*labels: str, cls: str = "") -> str:
+    """Header cells, one per label (escaped like data)."""
+    attr = f' class="{cls}"' if cls else ""
+    return "".join(f"<th{attr}>{_t(label)}</th>" for label in labels)
+
+
 def render(
     app: App,
     ev: Evidence,
@@ -105,19 +112,18 @@ def render(
     previews = _previews(app, [f.sha256 for f in ev.files]) if options.previews else {}
     out: list[str] = [
         '<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8">',
-        f"<title>{_t(d.ref)} — haechi case report</title><style>{CSS}</style></head><body>",
-        f"<h1>사건 보고서 · Case report {_t(d.ref)}</h1>",
+        f"<title>{_t(d.ref)} — {_t(L.TITLE)} · haechi</title><style>{CSS}</style></head><body>",
+        f"<h1>{_t(L.TITLE)} {_t(d.ref)}</h1>",
         f"<p>{_t(redact(d.summary.title))}</p>",
         "<table>",
-        f"<tr><th>status</th><td>{_t(d.summary.status)}</td><th>reported on</th>"
-        f"<td>{_t(d.summary.reported_on)}</td></tr>",
-        f"<tr><th>opened</th><td>{_when(d.summary.opened_at)}</td><th>assigned to</th>"
+        f"<tr>{_th(L.STATUS)}<td>{_t(L.enum('case_status', d.summary.status))}</td>"
+        f"{_th(L.REPORTED_ON)}<td>{_t(d.summary.reported_on)}</td></tr>",
+        f"<tr>{_th(L.OPENED)}<td>{_when(d.summary.opened_at)}</td>{_th(L.ASSIGNEE)}"
         f"<td>{_t(d.summary.assignee)}</td></tr>",
-        f"<tr><th>generated</th><td>{_when(generated_at)}</td><th>by</th>"
+        f"<tr>{_th(L.GENERATED)}<td>{_when(generated_at)}</td>{_th(L.BY)}"
         f"<td>{_t(app.settings.operator)} · haechi {_t(__version__)}</td></tr>",
-        f'<tr><th>victim identifiers</th><td colspan="3">'
-        f"{'shown (the user chose to reveal them)' if options.reveal_victims else 'redacted'}"
-        "</td></tr></table>",
+        f'<tr>{_th(L.VICTIM_IDS)}<td colspan="3">'
+        f"{_t(L.SHOWN if options.reveal_victims else L.REDACTED)}</td></tr></table>",
     ]
     out += _chain_section(chain)
     out += _items_section(ev, redact, previews)
@@ -125,57 +131,53 @@ def render(
     out += _people_section(ev, options.reveal_victims)
     out += _notices_section(ev)
     out += _events_section(events)
-    out.append(
-        '<p class="note">Pictures appear only as safe previews (reduced, greyscale, flagged '
-        "regions blocked out). Originals are in the evidence package, identified by SHA-256.</p>"
-    )
+    ko, en = L.PREVIEWS_NOTE
+    out.append(f'<p class="note">{_t(ko)}<br>{_t(en)}</p>')
     out.append("</body></html>")
     return "\n".join(out)
 
 
 def _chain_section(chain: ChainSummary) -> list[str]:
-    out = ["<h2>관리 연속성 · Chain of custody</h2><table>"]
+    out = [f"<h2>{_t(L.CHAIN)}</h2><table>"]
     bad = chain.case_events_bad
-    state = "hashes and signatures valid" if not bad else f"{len(bad)} problem(s)"
+    keys = ", ".join(chain.key_ids)
     out.append(
-        f"<tr><th>events concerning this case</th><td>{chain.case_events:,}, checked now: "
-        f"{_t(state)} (signing key {_t(', '.join(chain.key_ids))})</td></tr>"
+        f"<tr>{_th(L.CASE_EVENTS)}<td>{chain.case_events:,} · {_t(L.CHECKED_NOW)}"
+        f": {_t(L.chain_state(len(bad)))} ({_t(L.SIGNING_KEY)} {_t(keys)})"
+        "</td></tr>"
     )
     out.append(
-        f"<tr><th>log head</th><td>event {chain.head_seq} "
+        f"<tr>{_th(L.LOG_HEAD)}<td>{_t(L.EVENT)} {chain.head_seq} "
         f'<span class="mono">{_t(chain.head_hash)}</span></td></tr>'
     )
     if chain.whole_ok is None:
-        whole = "never verified: run `haechi verify`"
+        whole = L.never_verified()
     else:
-        verdict = "intact" if chain.whole_ok else "PROBLEMS FOUND"
         when = (
-            "verified now"
+            L.verified_now()
             if chain.whole_checked_now
-            else f"last verified by `haechi verify` at {utc(chain.last_verified_at)} "
-            f"(event {chain.last_verified_seq})"
+            else L.last_verified(utc(chain.last_verified_at), chain.last_verified_seq)
         )
-        whole = f"{verdict}: {chain.whole_events} events, {when}"
-    out.append(f"<tr><th>whole log</th><td>{_t(whole)}</td></tr>")
+        whole = L.whole_log(chain.whole_ok, chain.whole_events, when)
+    out.append(f"<tr>{_th(L.WHOLE_LOG)}<td>{_t(whole)}</td></tr>")
     for problem in [*bad, *chain.whole_problems][:20]:
-        out.append(f'<tr><th class="warn">problem</th><td>{_t(problem)}</td></tr>')
+        out.append(f"<tr>{_th(L.PROBLEM, cls='warn')}<td>{_t(problem)}</td></tr>")
     out.append("</table>")
     return out
 
 
 def _items_section(ev: Evidence, redact: Redactor, previews: dict[str, str]) -> list[str]:
-    out = [
-        "<h2>증거 목록 · Items</h2><table><tr><th>#</th><th>kind</th><th>link · ids</th>"
-        "<th>posted (UTC / KST)</th><th>file</th><th>safe preview</th></tr>"
-    ]
+    head = _th("#", L.KIND, L.LINK_IDS, L.POSTED, L.FILE, L.PREVIEW)
+    out = [f"<h2>{_t(L.ITEMS)}</h2><table><tr>{head}</tr>"]
     for item in ev.detail.items:
-        ids = [f'<div class="mono">{_t(item.url or "no public link")}</div>']
+        ids = [f'<div class="mono">{_t(item.url or L.NO_LINK)}</div>']
         if item.chat_tg_id is not None:
-            ids.append(f"chat {_t(item.chat_peer_kind)}:{_t(item.chat_tg_id)}")
+            kind = L.enum("chat", item.chat_peer_kind)
+            ids.append(f"{_t(L.CHAT)}: {_t(kind)} {_t(item.chat_tg_id)}")
         if item.message_id is not None:
-            ids.append(f"message {_t(item.message_id)}")
+            ids.append(f"{_t(L.MESSAGE)} {_t(item.message_id)}")
         if item.sender:
-            ids.append(f"sender {_t(redact(item.sender))}")
+            ids.append(f"{_t(L.SENDER)}: {_t(redact(item.sender))}")
         if item.text:
             excerpt = redact(item.text)[:TEXT_EXCERPT]
             ids.append(f'<div class="note">{_t(excerpt)}</div>')
@@ -183,17 +185,17 @@ def _items_section(ev: Evidence, redact: Redactor, previews: dict[str, str]) -> 
         if item.blob_sha256:
             file_cell = (
                 f'<div class="mono">SHA-256 {_t(item.blob_sha256)}<br>MD5 {_t(item.blob_md5)}'
-                f"</div>{_t(item.blob_size)} bytes, {_t(item.blob_mime)}"
+                f"</div>{_t(item.blob_size)} {_t(L.BYTES)}, {_t(item.blob_mime)}"
             )
         preview = previews.get(item.blob_sha256 or "")
         if preview:
-            shown = f'<img class="preview" alt="safe preview" src="{preview}">'
+            shown = f'<img class="preview" alt="{_t(L.PREVIEW)}" src="{preview}">'
         else:
-            shown = '<span class="note">no safe preview</span>' if item.blob_sha256 else ""
-        state = " (withdrawn)" if item.withdrawn else ""
-        again = f"<br>re-upload of item {item.reupload_of}" if item.reupload_of else ""
+            shown = f'<span class="note">{_t(L.NO_PREVIEW)}</span>' if item.blob_sha256 else ""
+        state = f" ({_t(L.WITHDRAWN)})" if item.withdrawn else ""
+        again = f"<br>{_t(L.reupload_of(item.reupload_of))}" if item.reupload_of else ""
         out.append(
-            f"<tr><td>{item.id}</td><td>{_t(item.kind)}{state}{again}</td>"
+            f"<tr><td>{item.id}</td><td>{_t(L.enum('item_kind', item.kind))}{state}{again}</td>"
             f"<td>{'<br>'.join(ids)}</td><td>{_when(item.date_unix)}</td><td>{file_cell}</td>"
             f"<td>{shown}</td></tr>"
         )
@@ -202,16 +204,14 @@ def _items_section(ev: Evidence, redact: Redactor, previews: dict[str, str]) -> 
 
 
 def _files_section(ev: Evidence, redact: Redactor) -> list[str]:
-    out = [
-        "<h2>수집 기록 · Captures</h2><table><tr><th>file SHA-256</th><th>captured (UTC / KST)"
-        "</th><th>from</th><th>by · tool</th><th>custody event</th></tr>"
-    ]
+    head = _th(L.FILE_SHA, L.CAPTURED, L.FROM, L.BY_TOOL, L.CUSTODY_EVENT)
+    out = [f"<h2>{_t(L.CAPTURES)}</h2><table><tr>{head}</tr>"]
     for f in ev.files:
         for cap in f.captures:
             out.append(
                 f'<tr><td class="mono">{_t(f.sha256)}</td><td>{_when(cap.captured_at)}</td>'
-                f"<td>source {cap.source_id} ({_t(cap.source_kind)}): "
-                f'<span class="mono">{_t(redact(cap.path))}</span></td>'
+                f"<td>{_t(L.SOURCE)} {cap.source_id} ({_t(L.enum('source_kind', cap.source_kind))})"
+                f': <span class="mono">{_t(redact(cap.path))}</span></td>'
                 f"<td>{_t(cap.operator)}@{_t(cap.host)} · {_t(cap.collector)} "
                 f"{_t(cap.collector_version)}</td><td>{_t(cap.event_seq)}</td></tr>"
             )
@@ -221,45 +221,42 @@ def _files_section(ev: Evidence, redact: Redactor) -> list[str]:
 
 def _people_section(ev: Evidence, reveal: bool) -> list[str]:
     d = ev.detail
-    out = ["<h2>피해자 · Victims</h2>"]
+    out = [f"<h2>{_t(L.VICTIMS)}</h2>"]
     if not d.victims:
-        out.append("<p>No victim recorded.</p>")
+        out.append(f"<p>{_t(L.NO_VICTIM)}</p>")
     else:
-        out.append(
-            "<table><tr><th>label</th><th>age band</th><th>minor</th><th>consents</th>"
-            + ("<th>identity</th>" if reveal else "")
-            + "</tr>"
-        )
+        head = _th(L.LABEL, L.AGE_BAND, L.MINOR, L.CONSENTS) + (_th(L.IDENTITY) if reveal else "")
+        out.append(f"<table><tr>{head}</tr>")
         for v in d.victims:
-            consents = ", ".join(
-                f"{c.scope} ({c.given_by}, {c.granted_at}{', withdrawn' if not c.active else ''})"
+            consents = "; ".join(
+                f"{L.enum('scope', c.scope)} ({L.enum('given_by', c.given_by)}, {c.granted_at}"
+                f"{', ' + L.CONSENT_WITHDRAWN if not c.active else ''})"
                 for c in v.consents
             )
             identity = ""
             if reveal:
                 parts = [p for p in (v.display_name, v.contact) if p]
-                parts += [f"{i['kind']}: {i['value']}" for i in v.identifiers]
+                parts += [f"{L.enum('identifier', i['kind'])}: {i['value']}" for i in v.identifiers]
                 identity = f"<td>{_t('; '.join(parts))}</td>"
-            flag = "yes" if v.is_minor else "no"
+            flag = L.YES if v.is_minor else L.NO
             warn = "" if v.consents else ' class="warn"'
             out.append(
-                f"<tr><td>{_t(v.label)}</td><td>{_t(v.age_band)}</td><td>{flag}</td>"
-                f"<td{warn}>{_t(consents or 'no consent record')}</td>{identity}</tr>"
+                f"<tr><td>{_t(v.label)}</td><td>{_t(L.enum('age_band', v.age_band))}</td>"
+                f"<td>{_t(flag)}</td><td{warn}>{_t(consents or L.NO_CONSENT)}</td>{identity}</tr>"
             )
         out.append("</table>")
-    out.append("<h2>피의자 · Suspects</h2>")
+    out.append(f"<h2>{_t(L.SUSPECTS)}</h2>")
     if not d.suspects:
-        out.append("<p>No suspect recorded.</p>")
+        out.append(f"<p>{_t(L.NO_SUSPECT)}</p>")
         return out
-    out.append(
-        "<table><tr><th>label</th><th>identifiers</th><th>age band</th><th>status</th>"
-        "<th>apprehended</th><th>detained</th></tr>"
-    )
+    head = _th(L.LABEL, L.IDENTIFIERS, L.AGE_BAND, L.STATUS, L.APPREHENDED, L.DETAINED)
+    out.append(f"<table><tr>{head}</tr>")
     for s in d.suspects:
-        idents = "<br>".join(f"{_t(k)}: {_t(v)}" for k, v in s.identifiers)
+        idents = "<br>".join(f"{_t(L.enum('identifier', k))}: {_t(v)}" for k, v in s.identifiers)
         out.append(
-            f"<tr><td>{_t(s.label)}</td><td>{idents}</td><td>{_t(s.age_band)}</td>"
-            f"<td>{_t(s.status)}</td><td>{_when(s.apprehended_at)}</td>"
+            f"<tr><td>{_t(s.label)}</td><td>{idents}</td>"
+            f"<td>{_t(L.enum('age_band', s.age_band))}</td>"
+            f"<td>{_t(L.enum('suspect_status', s.status))}</td><td>{_when(s.apprehended_at)}</td>"
             f"<td>{_when(s.detained_at)}</td></tr>"
         )
     out.append("</table>")
@@ -267,35 +264,32 @@ def _people_section(ev: Evidence, reveal: bool) -> list[str]:
 
 
 def _notices_section(ev: Evidence) -> list[str]:
-    out = ["<h2>삭제 요청 · Notices</h2>"]
+    out = [f"<h2>{_t(L.NOTICES)}</h2>"]
     if not ev.notices:
-        return [*out, "<p>No notice drafted.</p>"]
-    out.append(
-        "<table><tr><th>#</th><th>recipient</th><th>status</th><th>sent</th><th>removed</th>"
-        "<th>hours to removal</th><th>links</th></tr>"
-    )
+        return [*out, f"<p>{_t(L.NO_NOTICE)}</p>"]
+    head = _th("#", L.RECIPIENT, L.STATUS, L.SENT, L.REMOVED, L.HOURS, L.LINKS)
+    out.append(f"<table><tr>{head}</tr>")
     for n in ev.notices:
         hours = f"{n.hours_to_removal:.1f}" if n.hours_to_removal is not None else ""
         links = "<br>".join(f'<span class="mono">{_t(u)}</span>' for u in n.urls)
         out.append(
-            f"<tr><td>N{n.id}</td><td>{_t(n.recipient)} ({_t(n.language)})</td>"
-            f"<td>{_t(n.status)}</td><td>{_when(n.sent_unix)}</td><td>{_when(n.removed_unix)}</td>"
-            f"<td>{hours}</td><td>{links}</td></tr>"
+            f"<tr><td>N{n.id}</td><td>{_t(L.enum('recipient', n.recipient))} "
+            f"({_t(L.enum('language', n.language))})</td>"
+            f"<td>{_t(L.enum('notice_status', n.status))}</td><td>{_when(n.sent_unix)}</td>"
+            f"<td>{_when(n.removed_unix)}</td><td>{hours}</td><td>{links}</td></tr>"
         )
     out.append("</table>")
     return out
 
 
 def _events_section(events: list[StoredEvent]) -> list[str]:
-    out = [
-        "<h2>관련 관리 연속성 기록 · Custody events concerning the case</h2><table><tr><th>seq</th>"
-        "<th>time (UTC / KST)</th><th>type</th><th>actor</th><th>hash</th></tr>"
-    ]
+    head = _th(L.SEQ, L.TIME, L.TYPE, L.ACTOR, L.HASH)
+    out = [f"<h2>{_t(L.EVENTS)}</h2><table><tr>{head}</tr>"]
     for e in events:
         body = json.loads(e.body)
         out.append(
             f"<tr><td>{body.get('seq')}</td><td>{_when(body.get('at'))}</td>"
-            f"<td>{_t(body.get('type'))}</td><td>{_t(body.get('actor'))}</td>"
+            f"<td>{_t(L.enum('event', body.get('type')))}</td><td>{_t(body.get('actor'))}</td>"
             f'<td class="mono">{_t(e.hash)}</td></tr>'
         )
     out.append("</table>")
