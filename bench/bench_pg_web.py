@@ -339,6 +339,7 @@ def serve_and_load(
     vocab: list[str],
     cases: dict[str, Any] | None = None,
     shas: list[str] | None = None,
+    more: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """bench_web.py's load (the archive pages, and with ``cases`` its case and counsellor
     pages and their actions), then with ``shas`` its review phase (triage, matches, map,
@@ -348,7 +349,8 @@ def serve_and_load(
     log = open(home / "serve.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "haechi.cli.main", "serve", "--home", str(home), "--port",
-         str(port), "--workers", "2"], env=env, stdout=log, stderr=log,
+         str(port), "--workers", "2", *(["--no-jobs"] if more else [])],
+        env=env, stdout=log, stderr=log,
     )  # fmt: skip
     rss = TreeRss(proc.pid)
     url = f"http://127.0.0.1:{port}"
@@ -364,12 +366,15 @@ def serve_and_load(
                 time.sleep(0.5)
         else:
             raise SystemExit("haechi serve did not start: " + (home / "serve.log").read_text())
-        asyncio.run(bench_web.load(url, users, 5, vocab, 99, cases))  # warm-up
-        out["pages"] = _table(*asyncio.run(bench_web.load(url, users, seconds, vocab, 1, cases)))
+        asyncio.run(bench_web.load(url, users, 5, vocab, 99, cases, more))  # warm-up
+        first = asyncio.run(bench_web.load(url, users, seconds, vocab, 1, cases, more))
+        out["pages"] = _table(*first)
         if shas:
             messages = bench_web._messages(home)
-            asyncio.run(bench_web.load_review(url, users, 5, shas, messages, 3))  # warm-up
-            review = asyncio.run(bench_web.load_review(url, users, seconds, shas, messages, 4))
+            asyncio.run(bench_web.load_review(url, users, 5, shas, messages, 3, more))  # warm-up
+            review = asyncio.run(
+                bench_web.load_review(url, users, seconds, shas, messages, 4, more)
+            )
             out["review"] = _table(*review)
     finally:
         out.update(rss.stop())
@@ -377,6 +382,12 @@ def serve_and_load(
         proc.wait(60)
         log.close()
     return out
+
+
+# web_more_pages' kinds that act (posts, uploads, a face search of a photo), not pages
+ACTIONS_MORE = ("enrol", "withdraw", "subject_delete", "face_search", "case_from_search",
+                "notice_draft", "notice_mark", "job_start", "match_review", "match_bank",
+                "bank_confirmed")  # fmt: skip
 
 
 def _print(title: str, table: dict[str, Any]) -> None:
@@ -403,6 +414,11 @@ def main() -> None:
         help="archive: the reading pages only; all: also bench_web.py's case, counsellor "
         "and review pages with their actions (their data made by its own builders)",
     )  # fmt: skip
+    ap.add_argument(
+        "--more", action="store_true",
+        help="with --pages all, also bench_web.py's web_more_pages kinds (its default mix)",
+    )  # fmt: skip
+    ap.add_argument("--skip", action="append", default=[], help="a web_more_pages kind left out")
     args = ap.parse_args()
     schema = f"bench_web_{args.messages}"
     home = args.home or Path(tempfile.gettempdir()) / f"haechi-pg-web-{args.messages}"
@@ -416,7 +432,7 @@ def main() -> None:
         built = build(home, schema, args.messages, args.media)
         meta.write_text(json.dumps(built))
         print(json.dumps({k: v for k, v in built.items() if k != "vocab"}), flush=True)
-    cases, shas = None, None
+    cases, shas, more = None, None, None
     try:
         if args.pages == "all":  # bench_web.py's builders; kept in HOME for --reuse
             import web_case_pages
@@ -425,9 +441,14 @@ def main() -> None:
             sync_sequences(schema)
             shas = bench_web.prepare_review(home)
             cases = web_case_pages.setup(home)
+            if args.more:
+                import web_more_pages
+
+                web_more_pages.SKIP.update(args.skip)
+                more = {**cases, **web_more_pages.setup(home)}
             print(json.dumps({"review_and_case_data_s": round(time.perf_counter() - t, 1)}),
                   flush=True)  # fmt: skip
-        out = serve_and_load(home, args.users, args.seconds, built["vocab"], cases, shas)
+        out = serve_and_load(home, args.users, args.seconds, built["vocab"], cases, shas, more)
     finally:
         if not args.keep and not args.reuse:
             from sqlalchemy import create_engine, text
@@ -444,10 +465,12 @@ def main() -> None:
         _print(head + ": review pages (user 0 an auditor)", out["review"])
     print(f"serve tree peak RSS {out['serve_tree_peak_rss_mb']} MB "
           f"({out['serve_processes']} processes; VmHWM {out['serve_vmhwm_mb']} MB)")  # fmt: skip
+    for kind, what in sorted(bench_web.FAILURES.items()):
+        print(f"FAILED {kind}: {len(what)} request(s), e.g. {what[0]}")
     gets = {**out["pages"], **out.get("review", {})}
     import web_case_pages
 
-    actions = set(web_case_pages.POSTS) | {"decide", "collect", "tag"}
+    actions = set(web_case_pages.POSTS) | {"decide", "collect", "tag"} | set(ACTIONS_MORE)
     worst = max((r["p95_ms"], k) for k, r in gets.items() if k != "static" and k not in actions)
     print(
         f"worst page p95 {worst[0]} ms ({worst[1]}): "
