@@ -237,3 +237,25 @@ def test_graph_cli(store: App, tmp_path: Path) -> None:
     assert {n["data"]["type"] for n in data["elements"]["nodes"]} == {"chat"}
     bad = haechi("graph", "export", str(tmp_path / "x"), "--format", "dot", home=home)
     assert bad.returncode != 0 and "Unknown graph format" in bad.stderr
+
+
+def test_the_webs_map_is_built_again_only_when_its_inputs_change(
+    store: App, tmp_path: Path
+) -> None:
+    """The web's map data (haechi.graph.current): the same map while nothing changed (it
+    took ~6 s a request at 1M messages), a new one once a room arrives or rooms are scored
+    again."""
+    from haechi.cli.ingest_cmd import run_ingest
+    from haechi.graph.current import current_graph
+
+    first = current_graph(store)
+    assert current_graph(store) is first
+    assert set(first.nodes) == set(build_graph(store).nodes)
+    extra = room("새로 온 방", 1700000009)
+    extra.message(T0 + 30 * DAY, X, "안녕하세요")
+    run_ingest(store, write_export(tmp_path / "more", [extra]), quiet=True)
+    second = current_graph(store)
+    assert second is not first and chat_node(store, "새로 온 방") in second
+    assert chat_node(store, "새로 온 방") not in first
+    run_text_analysis(store)  # new room scores: the map is built again
+    assert current_graph(store) is not second

@@ -90,9 +90,9 @@ def graph_data(request: Request, full: bool = False) -> dict[str, Any]:
     if not integrations.available("graph"):
         return unavailable(request, "graph")  # type: ignore[return-value]
     from haechi.graph.analysis import chat_projection, undirected
-    from haechi.graph.build import build_graph
+    from haechi.graph.current import current_graph
 
-    g = build_graph(haechi(request))
+    g = current_graph(haechi(request))  # built again only when its inputs changed
     return elements(undirected(g) if full else chat_projection(g))
 
 
