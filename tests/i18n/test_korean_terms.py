@@ -43,3 +43,17 @@ def test_one_korean_name_for_each_concept(concept: str) -> None:
         for variant in variants:
             assert variant not in text, f"{path.name} calls the {concept} {variant!r}, not {name!r}"
     assert used > 0, f"no catalogue names the {concept} at all"
+
+
+def test_a_cases_referred_status_has_one_korean_name() -> None:
+    """A case 'referred' (handed to the prosecution, the police or another unit) is 이관 on
+    the case page, in the report and on the command line; a suspect's 'referred' is 송치."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "src" / "haechi"
+    web = json.loads((root / "web" / "locales" / "ko.json").read_text(encoding="utf-8"))
+    assert web["case.status.referred"] == "이관"
+    po = (root / "i18n" / "locale" / "ko" / "LC_MESSAGES" / "haechi.po").read_text("utf-8")
+    line = po.split('msgid "open, investigating, referred or closed."\n', 1)[1].split("\n")[0]
+    assert "이관" in line and "송치" not in line, line
