@@ -94,3 +94,33 @@ def test_cases_list_and_detail(web: TestClient, loaded: App) -> None:
     detail = web.get(f"/cases/{case.ref}")
     assert detail.status_code == 200 and "Composite channel" in detail.text
     assert web.get("/cases/NO-SUCH-CASE").status_code in (400, 404)
+
+
+def test_the_subjects_list_is_paged_newest_first(
+    web: TestClient, loaded: App, subject: int
+) -> None:
+    """A hundred subjects a page, the newest first (the list showed every one, read five
+    queries a subject); the bulk reader gives what the one-subject reader gives."""
+    from sqlalchemy import insert
+
+    from haechi.store.tables.faces import Subject
+    from haechi.subjects.service import get_subject, list_subjects
+
+    with loaded.db.begin() as conn:
+        conn.execute(insert(Subject), [
+            {"label": f"V-PAGE-{i:03d}", "status": "active", "is_minor": False,
+             "created_at": "2026-12-07T00:00:00Z", "created_by": "test"}
+            for i in range(105)
+        ])  # fmt: skip
+    log_in(web, ROLE_USERS[Role.SUPPORT_WORKER])
+    first = web.get("/subjects").text
+    assert first.count('class="subject-link"') == 100
+    assert "V-PAGE-104" in first and "V-WEB-1" not in first
+    assert 'id="older-subjects"' in first and 'id="newer-subjects"' not in first
+    second = web.get("/subjects?page=1").text
+    assert second.count('class="subject-link"') == 6 and "V-WEB-1" in second
+    assert 'id="newer-subjects"' in second and 'id="older-subjects"' not in second
+    assert web.get("/subjects?page=-1").status_code == 422
+    every = list_subjects(loaded)
+    assert len(every) == 106 and every == [get_subject(loaded, s.id) for s in every]
+    assert every[0].templates and every[0].consents  # V-WEB-1, enrolled with a photo

@@ -11,10 +11,12 @@ search log stays as the record of who looked.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from haechi.analyze.faces import codec
 from haechi.app import App
@@ -309,24 +311,67 @@ def get_subject(app: App, ref: int | str) -> SubjectInfo | None:
         else:
             q = q.where(Subject.label == str(ref))
         subject = conn.execute(q).first()
-        if subject is None:
-            return None
-        consents = conn.execute(
-            select(Consent.__table__).where(Consent.subject_id == subject.id).order_by(Consent.id)
-        ).all()
-        templates = conn.execute(
+        return None if subject is None else _infos(conn, [subject])[0]
+
+
+def list_subjects(
+    app: App,
+    *,
+    include_deleted: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
+) -> list[SubjectInfo]:
+    """The subjects by id (``newest_first``: the newest first), ``limit`` at a time."""
+    with app.db.connect() as conn:
+        q = select(Subject.__table__)
+        q = q.order_by(Subject.id.desc() if newest_first else Subject.id)
+        if not include_deleted:
+            q = q.where(Subject.status == "active")
+        if limit is not None:
+            q = q.limit(limit).offset(offset)
+        return _infos(conn, conn.execute(q).all())
+
+
+def _infos(conn: Connection, subjects: Sequence[Any]) -> list[SubjectInfo]:
+    """Subjects' rows with their consents, templates, photos and clusters, read a few
+    queries for any number of them (the list read five queries a subject)."""
+    consents: dict[int, list[Any]] = defaultdict(list)
+    templates: dict[int, list[Any]] = defaultdict(list)
+    photos: dict[int, int] = defaultdict(int)
+    clusters: dict[int, list[Any]] = defaultdict(list)
+    ids = [s.id for s in subjects]
+    for part in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        for c in conn.execute(
+            select(Consent.__table__).where(Consent.subject_id.in_(part)).order_by(Consent.id)
+        ):
+            consents[c.subject_id].append(c)
+        for t in conn.execute(
             select(SubjectTemplate.__table__)
-            .where(SubjectTemplate.subject_id == subject.id)
+            .where(SubjectTemplate.subject_id.in_(part))
             .order_by(SubjectTemplate.id)
-        ).all()
-        photos = conn.execute(
-            select(SubjectPhoto.id).where(SubjectPhoto.subject_id == subject.id)
-        ).all()
-        clusters = conn.execute(
-            select(FaceCluster.id, FaceCluster.apparent_minor).where(
-                FaceCluster.subject_id == subject.id
-            )
-        ).all()
+        ):
+            templates[t.subject_id].append(t)
+        for sid, n in conn.execute(
+            select(SubjectPhoto.subject_id, func.count())
+            .where(SubjectPhoto.subject_id.in_(part))
+            .group_by(SubjectPhoto.subject_id)
+        ):
+            photos[sid] = int(n)
+        for c in conn.execute(
+            select(FaceCluster.subject_id, FaceCluster.id, FaceCluster.apparent_minor)
+            .where(FaceCluster.subject_id.in_(part))
+            .order_by(FaceCluster.id)
+        ):
+            clusters[c.subject_id].append(c)
+    return [
+        _info(s, consents[s.id], templates[s.id], photos[s.id], clusters[s.id]) for s in subjects
+    ]
+
+
+def _info(
+    subject: Any, consents: list[Any], templates: list[Any], photos: int, clusters: list[Any]
+) -> SubjectInfo:
     return SubjectInfo(
         id=subject.id,
         label=subject.label,
@@ -363,19 +408,10 @@ def get_subject(app: App, ref: int | str) -> SubjectInfo | None:
             )
             for t in templates
         ],
-        photos=len(photos),
-        clusters=[c[0] for c in clusters],
-        minor_clusters=[c[0] for c in clusters if c[1]],
+        photos=photos,
+        clusters=[c.id for c in clusters],
+        minor_clusters=[c.id for c in clusters if c.apparent_minor],
     )
-
-
-def list_subjects(app: App, *, include_deleted: bool = False) -> list[SubjectInfo]:
-    with app.db.connect() as conn:
-        q = select(Subject.id).order_by(Subject.id)
-        if not include_deleted:
-            q = q.where(Subject.status == "active")
-        ids = list(conn.execute(q).scalars())
-    return [s for s in (get_subject(app, i) for i in ids) if s is not None]
 
 
 def subject_templates(app: App, subject_id: int) -> list[bytes]:

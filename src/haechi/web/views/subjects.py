@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from haechi.auth import audit
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 router = APIRouter()
 NAV = [NavItem(55, "nav.subjects", "/subjects", Perm.SUBJECTS)]
 MAX_PHOTOS = 5
+SUBJECTS_PAGE = 100  # subjects a page of the list
 MAX_PHOTO_BYTES = 12 * 1024 * 1024
 RELATIONS = ("self", "guardian", "representative")
 SCOPES = ("search", "keep_photos", "link")
@@ -45,16 +46,21 @@ def _missing(request: Request) -> Response | None:
 
 
 @router.get("/subjects", dependencies=[needs(Perm.SUBJECTS)])
-def subjects_page(request: Request) -> Response:
-    if (page := _missing(request)) is not None:
-        return page
+def subjects_page(request: Request, page: Annotated[int, Query(ge=0, le=100_000)] = 0) -> Response:
+    """The subjects, newest first, a hundred a page (the list had every one)."""
+    if (missing := _missing(request)) is not None:
+        return missing
     from haechi.subjects.search import search_log
     from haechi.subjects.service import list_subjects
 
     app = haechi(request)
-    return render(
-        request, "subjects.html", subjects=list_subjects(app), searches=search_log(app, limit=20)
+    found = list_subjects(
+        app, limit=SUBJECTS_PAGE + 1, offset=page * SUBJECTS_PAGE, newest_first=True
     )
+    return render(
+        request, "subjects.html", subjects=found[:SUBJECTS_PAGE], page=page,
+        more=len(found) > SUBJECTS_PAGE, searches=search_log(app, limit=20),
+    )  # fmt: skip
 
 
 @router.get("/subjects/new", dependencies=[needs(Perm.SUBJECTS_WRITE)])
