@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, exists, func, literal, or_, select
+from sqlalchemy import Connection, exists, func, literal, select, tuple_
 
 from haechi.app import App
 from haechi.domain import UsageError
@@ -99,7 +99,12 @@ def _scored(conn: Connection, group: str, show: str, after: Any, limit: int) -> 
         q = q.where(~_decided(s.blob_sha256, group))
     if after is not None:
         score, sha = after
-        q = q.where(or_(s.score < score, and_(s.score == score, s.blob_sha256 < sha)))
+        # A row-value comparison: the scan of ``ix_signals_kind_score`` starts at the
+        # cursor on both back ends (the equivalent OR is a filter, read from the top).
+        if score is None:
+            q = q.where(s.score.is_(None), s.blob_sha256 < sha)
+        else:
+            q = q.where(tuple_(s.score, s.blob_sha256) < tuple_(score, sha))
     return list(conn.execute(q).all())
 
 
