@@ -71,3 +71,36 @@ def test_what_a_person_can_get_wrong_changes_nothing(app: App, subject_files: li
     with pytest.raises(CaseError, match="Confirm at least one"):
         case_for_subject(park, subject_label="V-2024-017", files=[], victim=VictimDetails())
     assert list_cases(app) == []
+
+
+def test_one_transaction_whatever_the_number_of_files(app: App, subject_files: list[str]) -> None:
+    """The case, her victim record, consents, link and every file commit once, in as many
+    statements for two files as for one (but an INSERT a row; it was a transaction and
+    five statements a file); a failure half-way (no faces subject to link) leaves no case."""
+    from sqlalchemy import event
+
+    counts = {"commits": 0, "statements": 0}
+
+    def on_commit(_conn: object) -> None:
+        counts["commits"] += 1
+
+    def on_statement(*_args: object) -> None:
+        counts["statements"] += 1
+
+    event.listen(app.db.engine, "commit", on_commit)
+    event.listen(app.db.engine, "before_cursor_execute", on_statement)
+    park = acting_as(app, "park (web)")
+    victim = VictimDetails(age=24, consent_given_by="subject", consent_at="2024-09-01")
+    seen = []
+    for files in (subject_files[:1], subject_files):
+        counts.update(commits=0, statements=0)
+        done = case_for_subject(park, subject_label="V-2024-017", files=files, victim=victim)
+        assert done.items_added == len(files)
+        seen.append(dict(counts))
+    assert seen[0]["commits"] == seen[1]["commits"] == 1
+    # SQLite's driver may run a many-row INSERT ... RETURNING a row at a time: at most that.
+    assert seen[1]["statements"] - seen[0]["statements"] <= 1
+    before = {c.ref for c in list_cases(app)}
+    with pytest.raises(CaseError):
+        case_for_subject(park, subject_label="NO-SUCH-SUBJECT", files=subject_files, victim=victim)
+    assert {c.ref for c in list_cases(app)} == before
