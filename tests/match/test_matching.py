@@ -340,6 +340,42 @@ def test_match_file_reports_without_recording(demo_app: App, tmp_path: Path) -> 
     assert lookup_exact(demo_app, sha256=_sha(ASSETS.coins.data))["stored"]
 
 
+def test_a_stored_file_not_analysed_is_hashed_once_for_any_number_of_adds(
+    demo_app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored file without analyzer hashes is hashed from the vault's copy when it goes
+    into a bank; adding it again (the same bank, another one) gives the same hashes without
+    decrypting and hashing it again (issue 13: ~50 ms of each add from a match)."""
+    from sqlalchemy import insert
+
+    from haechi.match import bank_sources
+
+    stored = demo_app.vault.put_bytes(cat_photo(tmp_path / "unanalysed.jpg", size=280).read_bytes())
+    with demo_app.db.begin() as conn:
+        conn.execute(insert(Blob).values(
+            sha256=stored.sha256, md5=stored.md5, size=stored.size,
+            stored_at="2026-01-01T00:00:00Z", kind="image", mime="image/jpeg",
+            encrypted=bool(getattr(demo_app.vault, "encrypted", False)),
+        ))  # fmt: skip
+    calls = []
+    real = bank_sources.perceptual_signals
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bank_sources, "perceptual_signals", counted)
+    monkeypatch.setattr(bank_sources, "_hashed", type(bank_sources._hashed)())  # none kept
+    create_bank(demo_app, "hashed once a")
+    create_bank(demo_app, "hashed once b")
+    first = add_blobs(demo_app, "hashed once a", [stored.sha256])
+    again = add_blobs(demo_app, "hashed once a", [stored.sha256])
+    other = add_blobs(demo_app, "hashed once b", [stored.sha256])
+    assert len(calls) == 1
+    assert first.signals_added["pdq"] >= 1 and other.signals_added == first.signals_added
+    assert again.items_added == 0 and again.duplicates == sum(first.signals_added.values())
+
+
 def test_deleting_a_bank_keeps_its_matches_and_unindexes_it(demo_app: App, tmp_path: Path) -> None:
     create_bank(demo_app, "to delete")
     add_files(demo_app, "to delete", [cat_photo(tmp_path / "c.jpg")])

@@ -9,7 +9,10 @@ because bank hashes may be exported to partners (exports carry the PDQ only).
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,9 @@ from haechi.run.analysis_worker import harden_decoders
 from haechi.store.models import Analysis, Blob, SignalRow
 
 READ = 1 << 20
+HASHED_KEPT = 64  # stored files whose hashes made now are kept (see _hashed_now)
+_hashed: OrderedDict[tuple[str, str], list[ParsedSignal]] = OrderedDict()
+_hashed_lock = threading.Lock()
 
 
 def file_digests(path: Path) -> tuple[str, str, int]:
@@ -119,6 +125,30 @@ def _stored_perceptual(app: App, sha: str) -> list[ParsedSignal]:
     return out
 
 
+def _hashed_now(app: App, sha: str, kind: str) -> list[ParsedSignal]:
+    """PDQ/vPDQ of a stored file the analyzers have not hashed, made from the vault's copy
+    (exact decode). The hashes of a file are a function of its bytes, so the last
+    ``HASHED_KEPT`` are kept by SHA-256: adding the same file again (to another bank, or
+    the same one: nothing new) decrypts and hashes it once, not per request (~50 ms of a
+    photo's ~60 ms add in issue 13's web benchmark)."""
+    key = (sha, kind)
+    with _hashed_lock:
+        kept = _hashed.get(key)
+        if kept is not None:
+            _hashed.move_to_end(key)
+            return copy.deepcopy(kept)
+    try:
+        with app.vault.local_plaintext(sha, app.settings.tmp_dir) as path:
+            made = perceptual_signals(path, MediaKind(kind))
+    except (DecodeError, AnalysisError):
+        made = []  # md5 and SHA-256 still identify it
+    with _hashed_lock:
+        _hashed[key] = copy.deepcopy(made)
+        while len(_hashed) > HASHED_KEPT:
+            _hashed.popitem(last=False)
+    return made
+
+
 def add_blobs(
     app: App, bank: str, shas: Sequence[str], *, labels: Sequence[str] = (),
     notes: str | None = None,
@@ -135,11 +165,7 @@ def add_blobs(
         signals = [ParsedSignal(MD5, blob.md5), ParsedSignal(SHA256, blob.sha256)]
         perceptual = _stored_perceptual(app, sha)
         if not perceptual and blob.kind:
-            try:
-                with app.vault.local_plaintext(sha, app.settings.tmp_dir) as path:
-                    perceptual = perceptual_signals(path, MediaKind(blob.kind))
-            except (DecodeError, AnalysisError):
-                perceptual = []  # md5 and SHA-256 still identify it
+            perceptual = _hashed_now(app, sha, blob.kind)
         items.append(
             ParsedItem(0, signals + perceptual, origin=f"blob:{sha}", notes=notes, blob_sha256=sha)
         )
