@@ -25,6 +25,7 @@ def _routes(client: TestClient) -> list[APIRoute]:
 
 
 def _url(path: str) -> str:
+    path = re.sub(r"\{(\w+):\w+\}", r"{\1}", path)  # {search_id:int} is {search_id}
     return (
         path.replace("{chat_id}", "1")
         .replace("{message_pk}", "1")
