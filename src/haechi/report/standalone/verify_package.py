@@ -678,8 +678,7 @@ KO_PATTERNS = [
     (
         r"forged: custody event (\d+) was signed by key (\S+), which is not trusted "
         r"\(trusted: ([^)]*)\)",
-        "위조: 관리 연속성 기록 {0}번은 신뢰하지 않는 키 {1}로 서명되었습니다 "
-        "(신뢰하는 키: {2})",
+        "위조: 관리 연속성 기록 {0}번은 신뢰하지 않는 키 {1}로 서명되었습니다 (신뢰하는 키: {2})",
     ),
     (
         r"forged: custody event (\d+) was signed by key (\S+) after event (\d+) retired it",
