@@ -154,21 +154,20 @@ def sticker(
     # (0.8 of the side high, rounded corners) about 0.79.
     fill = {"disc": math.pi / 4, "star": 0.294, "badge": 0.79}[kind]
     side = min(math.sqrt(area * w * h / fill), 0.98 * min(w, h))
+    # Pillow fills every pixel the outline touches, so a small sticker covers more than its
+    # geometric area (a star of 38 px on a 60x75 picture: 11.2 % for 9.6 % asked): measured
+    # on a mask and shrunk until it covers at most what was asked.
+    while side > 2:
+        left, top = x * (w - side), y * (h - side)
+        mask = Image.new("L", im.size, 0)
+        _shape(ImageDraw.Draw(mask), kind, left, top, side, 255)
+        if sum(mask.histogram()[1:]) <= area * w * h:
+            break
+        side *= 0.97
     left, top = x * (w - side), y * (h - side)
     draw = ImageDraw.Draw(im)
-    if kind == "disc":
-        draw.ellipse((left, top, left + side, top + side), fill=color)
-    elif kind == "star":
-        points = []
-        for i in range(10):
-            radius = side / 2 if i % 2 == 0 else side / 5
-            angle = math.pi / 2 + i * math.pi / 5
-            points.append((left + side / 2 + radius * math.cos(angle),
-                           top + side / 2 - radius * math.sin(angle)))  # fmt: skip
-        draw.polygon(points, fill=color)
-    else:
-        draw.rounded_rectangle((left, top, left + side, top + side * 0.8), radius=side / 8,
-                               fill=color)  # fmt: skip
+    _shape(draw, kind, left, top, side, color)
+    if kind == "badge":
         font = _font(int(side / 4))
         tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), "hi!", font=font)
         if tx1 - tx0 <= 0.8 * side and ty1 - ty0 <= 0.6 * side:  # too small a badge: no text
@@ -179,6 +178,25 @@ def sticker(
            min(w, math.ceil(left + side) + 1), min(h, math.ceil(top + side) + 1))  # fmt: skip
     params = {"area": area, "kind": kind, "x": x, "y": y, "color": list(color)}
     return Variant("sticker", im, params, _full(im), _full(im), box)
+
+
+def _shape(
+    draw: ImageDraw.ImageDraw, kind: str, left: float, top: float, side: float, fill: Any
+) -> None:
+    """A sticker's shape in a ``side`` square at (``left``, ``top``)."""
+    if kind == "disc":
+        draw.ellipse((left, top, left + side, top + side), fill=fill)
+    elif kind == "star":
+        points = []
+        for i in range(10):
+            radius = side / 2 if i % 2 == 0 else side / 5
+            angle = math.pi / 2 + i * math.pi / 5
+            points.append((left + side / 2 + radius * math.cos(angle),
+                           top + side / 2 - radius * math.sin(angle)))  # fmt: skip
+        draw.polygon(points, fill=fill)
+    else:
+        draw.rounded_rectangle((left, top, left + side, top + side * 0.8), radius=side / 8,
+                               fill=fill)  # fmt: skip
 
 
 _TURNS = {
