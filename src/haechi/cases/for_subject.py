@@ -6,7 +6,7 @@ came from, links her faces subject, and adds every confirmed file: one item for 
 message that carried it (``items.add_file``), so a notice can name every place it was.
 
 Each step is the cases service's own (its custody event, the acting person's name), and
-all of them run in one write transaction (:class:`_OneTransaction`): a refusal or failure
+all of them run in one write transaction (``Database.joined``): a refusal or failure
 half-way leaves nothing behind, and the request takes the writer's turn once, not once per
 step and file (18 transactions for ten files before). The files are added as
 ``haechi.cases.bulk`` adds ``file:<sha256>`` targets: every message that carried each file
@@ -16,10 +16,8 @@ wrong is also checked before the first step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
 
 from sqlalchemy import Connection, select
 
@@ -134,27 +132,6 @@ def _check(app: App, files: Sequence[str], victim: VictimDetails) -> list[str]:
     return shas
 
 
-class _OneTransaction:
-    """``app.db`` for the steps of :func:`case_for_subject`: every ``begin()`` and
-    ``connect()`` of the services it calls is the one write transaction ``conn`` already
-    open (its writer's turn, its custody-chain lock, its unit scope), which commits or rolls
-    back as a whole. Anything else is the real database's."""
-
-    def __init__(self, db: Any, conn: Connection) -> None:
-        self._db, self._conn = db, conn
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
-
-    @contextmanager
-    def begin(self, chain: bool = True) -> Iterator[Connection]:
-        yield self._conn
-
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        yield self._conn
-
-
 def case_for_subject(
     app: App,
     *,
@@ -169,7 +146,7 @@ def case_for_subject(
     ``files`` (SHA-256). ``app`` acts as the counsellor."""
     shas = _check(app, files, victim)
     with app.db.begin() as conn:
-        joined = replace(app, db=cast(Any, _OneTransaction(app.db, conn)))
+        joined = replace(app, db=app.db.joined(conn))
         return _case_for_subject(
             joined, conn, subject_label, shas, victim, case, title, reported_on
         )

@@ -132,6 +132,7 @@ class Database:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
         self.scope: Any = None  # None: everything; see scoped()
+        self._held: Connection | None = None  # see joined()
         # SQLite writers of a file take turns before BEGIN (haechi.store.writer_turn).
         database = self.engine.url.database if self.is_sqlite else None
         in_memory = not database or database == ":memory:" or "mode=memory" in url
@@ -144,6 +145,15 @@ class Database:
         engine."""
         clone = copy.copy(self)
         clone.scope = scope
+        return clone
+
+    def joined(self, conn: Connection) -> Database:
+        """The same engine, every ``begin()`` and ``connect()`` being ``conn``, a write
+        transaction already open (its writer's turn, its custody-chain lock, its scope):
+        services called with it run as steps of that one transaction, which commits or
+        rolls back as a whole. Never dispose a joined copy: it shares the engine."""
+        clone = copy.copy(self)
+        clone._held = conn
         return clone
 
     @property
@@ -222,6 +232,9 @@ class Database:
         unless ``chain`` is False: then transactions run side by side until one appends
         to the chain (:meth:`CustodyLog.append_many` takes the lock itself), as the
         ingest's batch writers do. SQLite has one writer at a time whatever ``chain`` says."""
+        if self._held is not None:  # a step of a transaction already open (joined())
+            yield self._held
+            return
         turn = self._turn.held() if self._turn is not None else nullcontext()
         try:
             with turn, self.engine.connect() as conn, self._options(conn, True).begin():
@@ -239,6 +252,9 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
+        if self._held is not None:
+            yield self._held
+            return
         try:
             with self.engine.connect() as conn:
                 yield self._options(conn, False)
