@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,12 @@ KINDS = GETS + POSTS
 
 def setup(home: Path) -> dict[str, Any]:
     """Build what the pages need (once); returns the ids they are requested with."""
-    saved = home / CONTEXT
+    return built_once(home, CONTEXT, lambda app: {**_case(app), **_subject(app), **_jobs(app)})
+
+
+def built_once(home: Path, name: str, build: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """``build(app)``'s ids, kept in ``home/name`` and read back by later runs (--reuse)."""
+    saved = home / name
     if saved.exists():
         loaded: dict[str, Any] = json.loads(saved.read_text())
         return loaded
@@ -41,7 +47,7 @@ def setup(home: Path) -> dict[str, Any]:
 
     app = open_app(home)
     try:
-        ctx = {**_case(app), **_subject(app), **_jobs(app)}
+        ctx = build(app)
     finally:
         app.close()
     saved.write_text(json.dumps(ctx))

@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from web_case_pages import built_once, case_of_room
+
 CONTEXT = "bench_more_pages.json"
 NOTICE_FILES = 20
 CONFIRMED = 10
@@ -77,19 +79,12 @@ GRANT = re.compile(r'/face\.jpg\?g=([^"&]+)&amp;colour=0')
 
 def setup(home: Path) -> dict[str, Any]:
     """Build what the kinds need (once); returns the ids they are requested with."""
-    saved = home / CONTEXT
-    if saved.exists():
-        loaded: dict[str, Any] = json.loads(saved.read_text())
-        return loaded
-    from haechi.app import open_app
+    return built_once(home, CONTEXT, _build)
 
-    app = open_app(home)
-    try:
-        ctx = {**_subject(app), **_case(app)}
-        ctx.update(_match(app, ctx["real_face"]))
-    finally:
-        app.close()
-    saved.write_text(json.dumps(ctx))
+
+def _build(app: Any) -> dict[str, Any]:
+    ctx = {**_subject(app), **_case(app)}
+    ctx.update(_match(app, ctx["real_face"]))
     return ctx
 
 
@@ -212,8 +207,6 @@ def _subject(app: Any) -> dict[str, Any]:
 
 
 def _case(app: Any) -> dict[str, Any]:
-    from web_case_pages import case_of_room
-
     case = case_of_room(app, 2, NOTICE_FILES, "Bench room 2 notices and jobs", "BENCH-CASE-2")
     return {"case2": case.ref}
 
