@@ -81,7 +81,16 @@ mostly Korean and English, text only.
   moderators), room chatter mostly without a photo or profile anchor, and look-alikes of
   ordinary rooms that move, are deleted or post a new link, written and committed on its
   own (3d19175) before any change after engine m12 and registered here without being run,
-  never tuned on: since engine m13 the held-out set.
+  never tuned on: the held-out set of engine m13, looked at once (look 18);
+* ``eval/data/lexicon_heldout_n.jsonl``, *held-out N*: new messages of the same groups in
+  voices none of the sets above has (construction sites, fishing crews and ports,
+  university labs, bank branches, pharmacies, flight and hotel crews, convenience-store
+  owners, warehouse pickers, PC rooms, musical ensembles, golf caddies, wedding halls,
+  lifeguards, ski seasonal staff, Jeju and Chungcheong spellings, Australian and Indian
+  English), room chatter about half without an anchor word, and look-alikes of ordinary
+  rooms that move, are reported or post a new link or a backup room, written and committed
+  on its own (cc493ab) before any change after engine m13 and registered here without
+  being run, never tuned on: the held-out set since the round after engine m13.
 
 Engine m10 retires A to I into training: each had been looked at up to fourteen times and
 the rounds were steered by their totals, so their figures were no longer held-out figures;
@@ -90,6 +99,8 @@ their texts now train the message model with the tuning set and the development 
 registers K as the held-out set; J, looked at once, is reported beside it, not trained on.
 Engine m12 retires J and K into training (looked at twice and once) and registers L as the
 one held-out set. Engine m13 retires L into training (looked at once) and registers M.
+The round after m13 registers N as the held-out set; M, looked at once, is reported beside
+it.
 
 Of the held-out sets only totals and per-group counts are reported (never which of their
 messages were missed), and each look is logged in docs/text.md.
@@ -173,13 +184,18 @@ DATA = SEEN_FILES[0]
 # m13: the one held-out set (A to L are trained on: SEEN above). Written and committed on
 # its own (3d19175) before any change of engine m13, registered here without a run.
 HELDOUT_M = HERE / "data" / "lexicon_heldout_m.jsonl"
-HELDOUT_SETS = (HELDOUT_M,)
-HELD_NAMES = "M"
+# After m13: held-out N, written and committed on its own (cc493ab) before any change after
+# engine m13, registered here without a run. M (looked at once, look 18) is reported beside
+# it; N alone decides "Targets met".
+HELDOUT_N = HERE / "data" / "lexicon_heldout_n.jsonl"
+HELDOUT_SETS = (HELDOUT_M, HELDOUT_N)
+HELD_NAMES = "MN"
+TARGET_SET = "held-out N"
 RETIRED = "retired held-out A to L (trained on)"
 BENIGN_CHAT = HERE / "data" / "lexicon_benign_chat.txt"
 ROOMS = HERE / "data" / "lexicon_rooms.json"
 TARGET_PRECISION = 0.90  # issue 16, on the held-out set (J, K, L in m10 to m12; M since m13)
-TARGET_RECALL = 0.90
+TARGET_RECALL = 0.90  # (TARGET_SET only)
 # Rooms (stated before their first run): every abuse room scores above every benign room;
 # the score ranks rooms for review, so the order is what has to hold.
 
@@ -263,8 +279,10 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
             + " in the retired held-out sets A to L (`eval/data/lexicon_heldout.jsonl` to "
             "`lexicon_heldout_l.jsonl`, trained on since engine m10 (A to I), m12 (J "
             "and K) and m13 (L), so not held-out any more) and "
-            f"{len(held['M'])} in the held-out set M (`eval/data/lexicon_heldout_m.jsonl`, "
-            f"never tuned on), lexicon {lex.version}, message model "
+            f"{len(held['M'])} in held-out M (`eval/data/lexicon_heldout_m.jsonl`, looked at "
+            f"once, never tuned on) and {len(held['N'])} in the held-out set N "
+            f"(`eval/data/lexicon_heldout_n.jsonl`, never tuned on), lexicon {lex.version}, "
+            "message model "
             f"{model.version if model else 'none'} (trained on the tuning set, the "
             f"{len(dev_counts)} development splits and the retired sets A to L), scan "
             f"version {scanner.version}. A "
@@ -306,15 +324,15 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
         bp, br, *_ = prf(part_before, g)
         label = f"full, {name} only ({len(part)}); lexicon alone {bp:.3f} / {br:.3f}"
         sec.rows.append([label, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(tp), str(fp), str(fn)])
-    k_at, k_end = bounds["held-out M"]
+    k_at, k_end = bounds[TARGET_SET]
     plain_c = [x["label"] == "abuse" for x in rows[k_at:k_end]]
     pc, rc, _f, *_ = prf(plain_pred[k_at:k_end], plain_c)
     sec.notes.append(
-        f"held-out M without the derived evasion forms: precision {pc:.3f}, "
+        f"{TARGET_SET} without the derived evasion forms: precision {pc:.3f}, "
         f"recall {rc:.3f} (what derivation adds on unseen messages)"
     )
     sec.notes.append("per group, all sets: " + "; ".join(group_lines(rows, pred)))
-    for name in (RETIRED, "held-out M"):
+    for name in (RETIRED, "held-out M", TARGET_SET):
         part, part_pred, part_before = by_set[name]
         sec.notes.append(f"per group, {name}: " + "; ".join(group_lines(part, part_pred)))
         sec.notes.append(
@@ -343,15 +361,15 @@ def run(data: Path) -> Section:  # ``data`` (../shared/data) is not needed: the 
     sec.notes += benign_corpus(scanner, plain, lexicon_only)
     sec.notes.append(
         f"targets (issue 16): precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL} for "
-        "the full configuration on the held-out set M, the one set never tuned on nor looked "
-        "at (A to I are trained on since engine m10, J and K since m12, L since m13; how "
-        "often each held-out set has been looked at: docs/text.md)"
+        "the full configuration on the held-out set N, the one set never tuned on nor looked "
+        "at (A to I are trained on since engine m10, J and K since m12, L since m13; M was "
+        "looked at once; how often each held-out set has been looked at: docs/text.md)"
     )
     rooms_ok = _rooms(sec, {r["id"]: r for r in tuning})
-    # Met only on what was never tuned on: the held-out set M (the sets tuned on, which the
-    # message model was trained on, would make any model look good).
-    k_rows = by_set["held-out M"][0]
-    held_p, held_r, *_ = prf(by_set["held-out M"][1], [x["label"] == "abuse" for x in k_rows])
+    # Met only on what was never tuned on nor looked at: the held-out set N (the sets tuned
+    # on, which the message model was trained on, would make any model look good).
+    k_rows = by_set[TARGET_SET][0]
+    held_p, held_r, *_ = prf(by_set[TARGET_SET][1], [x["label"] == "abuse" for x in k_rows])
     sec.passed = held_p >= TARGET_PRECISION and held_r >= TARGET_RECALL and rooms_ok
     return sec
 
