@@ -106,7 +106,8 @@ def bench_detection(repeat: int) -> list[dict[str, object]]:
             ours.append(time.perf_counter() - t)
             n_ours = len(faces)
             t = time.perf_counter()
-            rects = m.hog(arr, 1)
+            with m.hog.borrow() as hog:
+                rects = hog(arr, 1)
             for r in rects:
                 shape = m.landmarks(arr, r)
                 m.resnet.compute_face_descriptor(dlib.get_face_chip(arr, shape, 150, 0.25))

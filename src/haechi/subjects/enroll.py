@@ -72,7 +72,7 @@ def reference_from_bytes(name: str, data: bytes) -> Reference:
         raise SubjectError(
             t_("{name} is not a readable picture ({exc}).", name=name, exc=exc)
         ) from None
-    faces = FacePipeline().faces(picture)
+    faces = FacePipeline().main_faces(picture, AMBIGUOUS)
     if not faces:
         raise SubjectError(
             t_(

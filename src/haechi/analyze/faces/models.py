@@ -8,7 +8,10 @@ downloaded: a missing file is an installation fault named in one sentence.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -44,21 +47,59 @@ def model_path(key: str) -> Path:
     return path
 
 
+class Detectors:
+    """Detectors lent to one run at a time.
+
+    dlib's detectors keep their scratch state (the image pyramid) in the object and release
+    the GIL while they run, so two threads running one detector at once crash the process
+    (seen: two enrolments in one web worker, HOG at upsampling steps 0 and 1: "double free
+    or corruption", or a segmentation fault). Each run borrows a detector of its own; one
+    is made when none is free (HOG: 0.5 s) and kept for the next run, so a process holds as
+    many as ran at once. The shape predictor and the ResNet are shared: the predictor is
+    read-only, and the ResNet's binding keeps the GIL for the whole forward pass."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._free: list[Any] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Any]:
+        with self._lock:
+            detector = self._free.pop() if self._free else None
+        if detector is None:
+            detector = self._make()
+        try:
+            yield detector
+        finally:
+            with self._lock:
+                self._free.append(detector)
+
+
+@functools.cache
+def hog_detectors() -> Detectors:
+    """dlib's frontal HOG detectors, one pool a process (faces and the face-swap scorer)."""
+    import dlib
+
+    return Detectors(dlib.get_frontal_face_detector)
+
+
 @dataclass(frozen=True)
 class Models:
-    hog: Any
+    hog: Detectors
     landmarks: Any
     resnet: Any
-    cnn: Any | None
+    cnn: Detectors | None
 
 
 @functools.lru_cache(maxsize=2)
 def load(cnn: bool = False) -> Models:
     import dlib
 
+    cnn_file = str(model_path("cnn")) if cnn else ""
     return Models(
-        hog=dlib.get_frontal_face_detector(),
+        hog=hog_detectors(),
         landmarks=dlib.shape_predictor(str(model_path("landmarks5"))),
         resnet=dlib.face_recognition_model_v1(str(model_path("resnet"))),
-        cnn=dlib.cnn_face_detection_model_v1(str(model_path("cnn"))) if cnn else None,
+        cnn=Detectors(lambda: dlib.cnn_face_detection_model_v1(cnn_file)) if cnn else None,
     )

@@ -31,6 +31,7 @@ from haechi.analyze.faces.image import Picture
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
+HOG_WINDOW = 80  # px: the smallest face dlib's frontal HOG detector finds without upsampling
 
 
 @dataclass(frozen=True)
@@ -83,49 +84,79 @@ class FacePipeline:
         s = self.settings
         if s.detector == "cnn":
             assert self.models.cnn is not None
-            found = self.models.cnn(rgb, steps)
+            with self.models.cnn.borrow() as cnn:
+                found = cnn(rgb, steps)
             return [(d.rect, float(d.confidence)) for d in found if d.confidence >= s.min_score]
-        rects, scores, _ = self.models.hog.run(rgb, steps, s.min_score)
+        with self.models.hog.borrow() as hog:
+            rects, scores, _ = hog.run(rgb, steps, s.min_score)
         return list(zip(rects, (float(x) for x in scores), strict=True))
 
     def faces(self, picture: Picture) -> list[Face]:
-        import dlib
-
         s = self.settings
         rgb = picture.rgb
         steps = upsample_steps(max(rgb.shape[:2]), s.upsample_limit, s.max_upsample)
         found = self._detect(rgb, steps)
         # The largest faces first (a crowd photo is capped at max_faces).
         found.sort(key=lambda d: -(d[0].width() * d[0].height()))
-        out: list[Face] = []
+        return [self._face(picture, rect, score, steps) for rect, score in found[: s.max_faces]]
+
+    def main_faces(self, picture: Picture, within: float) -> list[Face]:
+        """The largest face and every face at least ``within`` of its size (largest first),
+        for a reference photo, where only those decide (she is the largest face; a second
+        one that large makes the photo ambiguous).
+
+        Detection climbs the upsampling steps ``faces`` would use and stops at the first
+        step that can see a face ``within`` of the largest one found: HOG's window is
+        ``HOG_WINDOW`` px, so step k sees faces down to ``HOG_WINDOW / 2**k``. A 330 px
+        photo of one face needs one step instead of two (50 ms instead of 190 at step 2,
+        whose pyramid is 16 times the pixels), and smaller faces get no embedding.
+        Alignment and embedding are ``faces``'s own, so a template and an evidence face
+        still mean the same thing. The CNN detector reads at ``faces``'s steps."""
+        s = self.settings
+        rgb = picture.rgb
+        most = upsample_steps(max(rgb.shape[:2]), s.upsample_limit, s.max_upsample)
+        first = most if s.detector == "cnn" else 0
+        for steps in range(first, most + 1):
+            found = self._detect(rgb, steps)
+            if not found:
+                continue
+            found.sort(key=lambda d: -(d[0].width() * d[0].height()))
+            largest = min(found[0][0].width(), found[0][0].height())
+            if steps < most and within * largest < HOG_WINDOW / 2**steps:
+                continue  # a face that would make the photo ambiguous may be unseen yet
+            keep = [d for d in found if min(d[0].width(), d[0].height()) >= within * largest]
+            return [self._face(picture, rect, score, steps) for rect, score in keep[: s.max_faces]]
+        return []
+
+    def _face(self, picture: Picture, rect: Any, score: float, steps: int) -> Face:
+        import dlib
+
+        rgb = picture.rgb
         h, w = rgb.shape[:2]
         inv = 1.0 / picture.scale
-        for rect, score in found[: s.max_faces]:
-            # HOG may place a box partly outside the picture; the landmark model copes,
-            # but the reported box is clipped to the picture.
-            shape = self.models.landmarks(rgb, rect)
-            chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-            vector = np.asarray(
-                self.models.resnet.compute_face_descriptor(chip, s.jitters), dtype=np.float32
-            )
-            left, top = max(0, rect.left()), max(0, rect.top())
-            right, bottom = min(w, rect.right()), min(h, rect.bottom())
-            box = (
-                round(left * inv),
-                round(top * inv),
-                max(1, round((right - left) * inv)),
-                max(1, round((bottom - top) * inv)),
-            )
-            points = [(round(p.x * inv, 1), round(p.y * inv, 1)) for p in shape.parts()]
-            out.append(
-                Face(
-                    box=box,
-                    landmarks=points,
-                    score=round(score, 4),
-                    size=min(box[2], box[3]),
-                    sharpness=round(sharpness(chip), 2),
-                    embedding=vector,
-                    upsample=steps,
-                )
-            )
-        return out
+        # HOG may place a box partly outside the picture; the landmark model copes,
+        # but the reported box is clipped to the picture.
+        shape = self.models.landmarks(rgb, rect)
+        chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+        vector = np.asarray(
+            self.models.resnet.compute_face_descriptor(chip, self.settings.jitters),
+            dtype=np.float32,
+        )
+        left, top = max(0, rect.left()), max(0, rect.top())
+        right, bottom = min(w, rect.right()), min(h, rect.bottom())
+        box = (
+            round(left * inv),
+            round(top * inv),
+            max(1, round((right - left) * inv)),
+            max(1, round((bottom - top) * inv)),
+        )
+        points = [(round(p.x * inv, 1), round(p.y * inv, 1)) for p in shape.parts()]
+        return Face(
+            box=box,
+            landmarks=points,
+            score=round(score, 4),
+            size=min(box[2], box[3]),
+            sharpness=round(sharpness(chip), 2),
+            embedding=vector,
+            upsample=steps,
+        )

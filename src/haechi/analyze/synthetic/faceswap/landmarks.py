@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from haechi.analyze.faces.models import model_path
+from haechi.analyze.faces.models import hog_detectors, model_path
 
 MIN_FACE = 60  # pixels: smaller faces are not scored
 MAX_SIDE = 1024  # pictures are searched at most this large (landmarks scaled back)
@@ -16,11 +16,11 @@ JAW_BROWS = list(range(27))  # the face outline of a swap's blend mask: jaw and 
 
 
 @functools.lru_cache(maxsize=1)
-def _models() -> tuple[Any, Any]:
+def _shape() -> Any:
     import dlib
 
     path = model_path("landmarks5").with_name("shape_predictor_68_face_landmarks.dat")
-    return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(path))
+    return dlib.shape_predictor(str(path))
 
 
 def faces(rgb: np.ndarray) -> list[np.ndarray]:
@@ -28,14 +28,15 @@ def faces(rgb: np.ndarray) -> list[np.ndarray]:
     ``MIN_FACE`` pixels, largest first."""
     import cv2
 
-    hog, shape = _models()
+    shape = _shape()
     scale = min(1.0, MAX_SIDE / max(rgb.shape[:2]))
     small = rgb
     if scale < 1.0:
         size = (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     small = np.ascontiguousarray(small, dtype=np.uint8)
-    found = hog(small, 1 if max(small.shape[:2]) < 400 else 0)
+    with hog_detectors().borrow() as hog:  # a detector is not safe in two threads at once
+        found = hog(small, 1 if max(small.shape[:2]) < 400 else 0)
     out = []
     for d in sorted(found, key=lambda r: -r.width()):
         if d.width() / scale < MIN_FACE:
