@@ -73,8 +73,10 @@ def enrol(
     web: TestClient, csrf: str, photo: bytes, *, label: str = "V-2024-017", minor: bool = False,
     scope: tuple[str, ...] = ("search",), key: str | None = None,
 ) -> tuple[int, str]:  # fmt: skip
-    """Enrol through the page's form (multipart with the CSRF header, as htmx sends it);
-    returns (HTTP status, the page)."""
+    """Enrol through the page's form (multipart with the CSRF header, as htmx sends it) and
+    follow its ``enrol`` job to the end; returns (HTTP status, page): the subject's page
+    when the job is done, the job's part (``job-failed``, its sentence) when it failed, the
+    form with its error when the form was refused, or the POST's own answer otherwise."""
     if key is None:
         key = KEY.search(web.get("/subjects/new").text).group(1)  # type: ignore[union-attr]
     data: dict[str, object] = {
@@ -89,7 +91,26 @@ def enrol(
         files=[("photos", ("reference.png", photo, "image/png"))],
         headers={"x-csrf-token": csrf, "hx-request": "true"},
     )
-    return r.status_code, r.text
+    return follow_enrolment(web, r)
+
+
+def follow_enrolment(web: TestClient, r: Response) -> tuple[int, str]:
+    """After the enrolment's POST: run its job here (unless the server's runner took it)
+    and return the subject's page, or the failed job's part."""
+    url = r.headers.get("hx-redirect", "")
+    found = re.fullmatch(r"/jobs/(\d+)", url)
+    if r.status_code != 204 or found is None:
+        return r.status_code, r.text
+    from haechi.jobs.worker import run_job
+
+    job_id = int(found.group(1))
+    run_job(web.app.state.haechi, job_id)  # type: ignore[attr-defined]
+    part = wait_for_job(web, job_id)
+    subject = re.search(r'href="/subjects/(\d+)"', part)
+    if "job-failed" in part or subject is None:
+        return 200, part
+    page = web.get(f"/subjects/{subject.group(1)}")
+    return page.status_code, page.text
 
 
 def face_search(web: TestClient, csrf: str, subject_id: int, reason: str) -> Response:

@@ -142,6 +142,12 @@ def test_the_counsellors_flow_in_chromium(server: tuple[str, Path], tmp_path: Pa
         page.fill("input[name=reference]", "FORM-0917")
         shot("01-enrol")
         page.click("#enrol-submit")
+        # the face work is a job: its page shows the progress, then the way to her record
+        page.wait_for_url(f"{url}/jobs/**")
+        page.wait_for_selector("#enrol-subject-link", timeout=120_000)
+        assert "Demo Person" not in page.content()
+        shot("02-enrol-job")
+        page.click("#enrol-subject-link")
         page.wait_for_selector("#subject-title")
         assert "Demo Person" not in page.content()
         shot("02-subject")
@@ -239,4 +245,4 @@ def test_the_counsellors_flow_in_chromium(server: tuple[str, Path], tmp_path: Pa
         assert "재유포" in page.content()  # the case page, in Korean
         browser.close()
     assert csp_errors == []
-    assert len(list(shots.glob("en-*.png"))) == 10 and len(list(shots.glob("ko-*.png"))) == 10
+    assert len(list(shots.glob("en-*.png"))) == 11 and len(list(shots.glob("ko-*.png"))) == 11

@@ -14,6 +14,7 @@ from tests.web.counsellor_kit import (
     add_staff,
     custody_events,
     face_search,
+    follow_enrolment,
     form_key,
     load_faces_demo,
 )
@@ -59,14 +60,15 @@ def test_reject_one_then_open_and_extend_her_case(sqlite_app: App, tmp_path: Pat
             files=[("photos", ("reference.png", reference_photo(), "image/png"))],
             headers={"x-csrf-token": csrf, "hx-request": "true"},
         )  # fmt: skip
-        err = re.search(r'id="enrol-error"[^>]*>(.*?)<', r.text, re.S)
-        assert r.status_code == 200 and 'id="subject-title"' in r.text, err and err.group(1)
-        sid = int(re.search(r'action="/subjects/(\d+)/search"', r.text).group(1))  # type: ignore[union-attr]
-        row = re.search(r'<tr class="consent-row">(.*?)</tr>', r.text, re.S)
-        assert row, r.text
+        status, text = follow_enrolment(web, r)  # the enrol job, to her page
+        err = re.search(r'id="enrol-error"[^>]*>(.*?)<', text, re.S)
+        assert status == 200 and 'id="subject-title"' in text, err and err.group(1)
+        sid = int(re.search(r'action="/subjects/(\d+)/search"', text).group(1))  # type: ignore[union-attr]
+        row = re.search(r'<tr class="consent-row">(.*?)</tr>', text, re.S)
+        assert row, text
         assert "FORM-2024-0931" in row.group(1) and "2030-08-31" in row.group(1)
         assert "Guardian" in row.group(1) or "guardian" in row.group(1).lower()
-        assert "김하늘" not in r.text
+        assert "김하늘" not in text
 
         r = face_search(web, csrf, sid, "she asked us to find her photos")
         assert r.status_code == 303

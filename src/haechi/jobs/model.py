@@ -98,3 +98,6 @@ class JobKind:
     check: Callable[[App, dict[str, Any]], tuple[dict[str, Any], str | None]]
     run: Callable[[JobContext], JobOutput]
     time_limit: float = 2 * 3600.0  # seconds before the runner stops it
+    # A short job someone waits for on its page (an enrolment): one may run beside the
+    # others even when the runner is full, so it never waits behind an hour-long package.
+    quick: bool = False

@@ -33,6 +33,7 @@ log = logging.getLogger("haechi.jobs")
 POLL_SECONDS = 1.0
 REAP_EVERY = 15.0
 EXPIRE_EVERY = 3600.0
+QUICK_LOOKAHEAD = 50  # queued jobs read to find a quick one behind long ones
 
 _runners: list[JobRunner] = []
 _lock = threading.Lock()
@@ -51,6 +52,7 @@ class _Active:
     process: subprocess.Popen[bytes]
     started: float
     limit: float
+    quick: bool = False
 
 
 def _alive(pid: int) -> bool:
@@ -128,29 +130,32 @@ class JobRunner:
             self.recover()
         if now - self._expired > EXPIRE_EVERY:
             self._expire()
-        free = self.concurrency - len(self._active)
-        if free <= 0:
-            return
-        for job_id in store.queued_ids(self.app, limit=free + len(self._active)):
-            if job_id in self._active:
-                continue
-            self._spawn(job_id)
-            free -= 1
-            if free <= 0:
+        # Up to ``concurrency`` jobs of any kind, plus one quick job beyond them, looked
+        # for among the oldest queued (a quick one may be queued behind long ones).
+        for job_id in store.queued_ids(self.app, limit=self.concurrency + QUICK_LOOKAHEAD):
+            running = len(self._active)
+            quick_running = sum(1 for a in self._active.values() if a.quick)
+            if running >= self.concurrency and quick_running >= 1:
                 break
+            if job_id not in self._active:
+                self._spawn(job_id, room=running < self.concurrency)
 
-    def _spawn(self, job_id: int) -> None:
+    def _spawn(self, job_id: int, *, room: bool = True) -> None:
+        """Start ``job_id``'s worker; without ``room`` only a quick kind starts."""
         try:
-            limit = kind_of(store.get(self.app, job_id).kind).time_limit
+            kind = kind_of(store.get(self.app, job_id).kind)
         except Exception as exc:
             store.fail(self.app, job_id, str(exc))
             return
+        if not room and not kind.quick:
+            return
+        limit = kind.time_limit
         home = str(self.app.settings.home.resolve())
         cmd = [sys.executable, "-m", "haechi.jobs.worker", "--home", home, "--job", str(job_id)]
         # A session of its own: Ctrl-C on the server's terminal stops the server, not the
         # job, which goes on beating and finishes (the next server finds it done).
         process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
-        self._active[job_id] = _Active(job_id, process, time.monotonic(), limit)
+        self._active[job_id] = _Active(job_id, process, time.monotonic(), limit, kind.quick)
 
     def _watch(self) -> None:
         for job_id, run in list(self._active.items()):
@@ -196,6 +201,9 @@ class JobRunner:
             results.remove(self.app, job_id)
             store.forget_file(self.app, job_id)
         once.forget_old(self.app)
+        from haechi.subjects import staging
+
+        staging.sweep(self.app)  # enrolments no job took (photos, sealed)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Until no job is queued or running here (tests, ``make demo``)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ from haechi.jobs.model import JobContext
 log = logging.getLogger("haechi.jobs")
 BEAT_SECONDS = 10.0
 PROGRESS_EVERY = 0.5  # seconds between progress writes
+BACKGROUND_NICE = 10
 
 
 class _Heart:
@@ -115,6 +117,16 @@ def run_job(app: App, job_id: int, runner: str | None = None) -> bool:
     return True
 
 
+def _lower_priority(app: App, job_id: int) -> None:
+    """Pages first: a long job's process yields the cores to the web workers (nice 10); a
+    quick one, which someone waits for on its page, keeps the server's priority."""
+    try:
+        if not kind_of(store.get(app, job_id).kind).quick:
+            os.nice(BACKGROUND_NICE)
+    except (HaechiError, OSError):
+        pass  # an unknown job is failed by run_job; a refused nice changes nothing
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="haechi.jobs.worker")
     parser.add_argument("--home", type=Path, required=True)
@@ -123,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="haechi job: %(message)s")
     app = open_app(args.home)
     try:
+        _lower_priority(app, args.job)
         run_job(app, args.job)
     finally:
         app.close()

@@ -25,7 +25,8 @@ def _folder(app: App) -> Path:
     return app.settings.home / "subjects" / "photos"
 
 
-def _key(app: App) -> bytes:
+def subjects_key(app: App) -> bytes:
+    """The subjects' own key (made on first use): kept photos and waiting enrolments."""
     path = app.settings.keys_dir / "subjects.key"
     if not path.exists():
         vaultcrypto.save_key(path, vaultcrypto.generate_key())
@@ -39,7 +40,7 @@ def store_photo(app: App, data: bytes) -> tuple[str, str]:
     name = secrets.token_hex(16)
     tmp = folder / f".{name}.tmp"
     with open(tmp, "xb") as fh:
-        vaultcrypto.encrypt_stream(io.BytesIO(data), fh, _key(app))
+        vaultcrypto.encrypt_stream(io.BytesIO(data), fh, subjects_key(app))
         fh.flush()
         os.fsync(fh.fileno())
     os.chmod(tmp, 0o600)
@@ -51,7 +52,7 @@ def read_photo(app: App, stored_name: str) -> bytes:
     path = _photo_path(app, stored_name)
     out = io.BytesIO()
     with open(path, "rb") as fh:
-        vaultcrypto.decrypt_stream(fh, out, _key(app), name="The subject photo")
+        vaultcrypto.decrypt_stream(fh, out, subjects_key(app), name="The subject photo")
     return out.getvalue()
 
 

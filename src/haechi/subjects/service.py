@@ -52,6 +52,24 @@ _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 REMOVED = "(removed with the subject)"
 
 
+def check_new_label(app: App, label: str) -> str:
+    """``label`` stripped, if it is a case code no subject has; else a sentence."""
+    label = label.strip()
+    if not _LABEL.fullmatch(label):
+        raise SubjectError(
+            t_(
+                "A subject label is a case code of letters, digits, '.', '_' "
+                "or '-' (at most 64), not {label!r}; never use her name as "
+                "the label.",
+                label=label,
+            )
+        )
+    with app.db.connect() as conn:
+        if conn.execute(select(Subject.id).where(Subject.label == label)).first():
+            raise SubjectError(t_("There is already a subject labelled {label!r}.", label=label))
+    return label
+
+
 def enroll_subject(
     app: App,
     *,
@@ -66,16 +84,7 @@ def enroll_subject(
     """Enrol a subject from reference photos under a consent. Returns her record and the
     warnings about weak photos. Only templates are kept unless the consent's scope
     includes ``keep_photos``."""
-    label = label.strip()
-    if not _LABEL.fullmatch(label):
-        raise SubjectError(
-            t_(
-                "A subject label is a case code of letters, digits, '.', '_' "
-                "or '-' (at most 64), not {label!r}; never use her name as "
-                "the label.",
-                label=label,
-            )
-        )
+    label = check_new_label(app, label)
     scopes, relation = check_consent(consent)
     if not photos:
         raise SubjectError(t_("Enrolment needs at least one reference photo (--photo)."))
@@ -85,9 +94,7 @@ def enroll_subject(
             refs.append(reference_from_bytes(item.name, read_photo_file(item)))
         else:
             refs.append(reference_from_bytes(item[0], item[1]))
-    with app.db.connect() as conn:
-        if conn.execute(select(Subject.id).where(Subject.label == label)).first():
-            raise SubjectError(t_("There is already a subject labelled {label!r}.", label=label))
+    check_new_label(app, label)  # again: another enrolment may have taken it meanwhile
     keep = ConsentScope.KEEP_PHOTOS in scopes
     stored: list[tuple[str, str, int]] = []  # (stored name, sha256, size)
     try:

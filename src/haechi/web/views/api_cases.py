@@ -72,11 +72,11 @@ async def api_enrol(request: Request, key: Key = None) -> JSONResponse:
     (repeatable), valid_until, reference, is_minor."""
     from starlette.concurrency import run_in_threadpool
 
-    from haechi.web.views.subjects import MAX_PHOTO_BYTES, MAX_PHOTOS, enrol_subject
+    from haechi.subjects.form import FIELDS, enrol_from_form
+    from haechi.web.views.subjects import MAX_PHOTO_BYTES, MAX_PHOTOS
 
     form = await read_form(request, max_files=MAX_PHOTOS, max_file_bytes=MAX_PHOTO_BYTES)
-    values = {k: form.get(k) for k in ("label", "given_by", "relation", "given_at", "valid_until",
-                                       "reference", "is_minor")}  # fmt: skip
+    values = {k: form.get(k) for k in FIELDS}
     values["scope"] = ",".join(form.all("scope"))
     photos = [(f.name or "photo", f.data) for f in form.files.get("photos", [])]
     who, app, user = staff(request), acting(request), current(request).user.id
@@ -85,7 +85,7 @@ async def api_enrol(request: Request, key: Key = None) -> JSONResponse:
         if not claim.fresh:
             return JSONResponse({"location": claim.result, "repeat": True}, status_code=200)
     try:
-        info, warnings = await run_in_threadpool(enrol_subject, app, who, values, photos)
+        info, warnings = await run_in_threadpool(enrol_from_form, app, who, values, photos)
     except BaseException:
         if key is not None:
             once_store.release(haechi(request), user, key)

@@ -10,7 +10,7 @@ consent's scope keeps photos (then encrypted, outside the vault).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
@@ -27,10 +27,6 @@ from haechi.web.nav import NavItem
 from haechi.web.render import refusal, render
 from haechi.web.uploads import read_form
 from haechi.web.views.capabilities import unavailable
-
-if TYPE_CHECKING:
-    from haechi.app import App
-    from haechi.subjects.model import SubjectInfo
 
 router = APIRouter()
 NAV = [NavItem(55, "nav.subjects", "/subjects", Perm.SUBJECTS)]
@@ -72,69 +68,49 @@ def enrol_page(request: Request) -> Response:
 
 @router.post("/subjects/enrol", dependencies=[needs(Perm.SUBJECTS_WRITE)])
 async def enrol(request: Request) -> Response:
-    """Multipart, sent by htmx with the CSRF header (the body is read here, in memory)."""
+    """Multipart, sent by htmx with the CSRF header (the body is read here, in memory).
+
+    What can be checked at once is (the label, the consent, the photos' size and header);
+    the face work runs as an ``enrol`` job (its page follows it), with the form's values and
+    photos sealed until the job takes them (``haechi.subjects.staging``)."""
     if (page := _missing(request)) is not None:
         return page
     from starlette.concurrency import run_in_threadpool
+
+    from haechi.jobs import store as jobs
+    from haechi.subjects import staging
+    from haechi.subjects.form import FIELDS, check_form
+    from haechi.web.views.jobs import start_job
 
     try:
         form = await read_form(request, max_files=MAX_PHOTOS, max_file_bytes=MAX_PHOTO_BYTES)
     except HaechiError as exc:
         return render(request, "subject_enrol.html", error=refusal(request, exc), values={})
-    values = {k: form.get(k) for k in ("label", "given_by", "relation", "given_at", "valid_until",
-                                       "reference", "is_minor")}  # fmt: skip
+    values = {k: form.get(k) for k in FIELDS}
     values["scope"] = ",".join(form.all("scope"))
+    shown = {k: v for k, v in values.items() if k != "given_by"}  # her name is not sent back
     app, auth = haechi(request), current(request)
-    key = form.get("key")
-    try:
-        claim = once_store.claim(app, auth.user.id, key, "subject_enrol")
-    except HaechiError as exc:
-        return render(request, "subject_enrol.html", error=refusal(request, exc), values=values)
-    if not claim.fresh:
-        return go(request, claim.result or "/subjects")
+    key = form.get("key") or None
+    if key is not None and (found := jobs.find_by_key(app, auth.user.id, key)) is not None:
+        return go(request, f"/jobs/{found}")  # the same form again: its job
     photos = [(f.name or "photo", f.data) for f in form.files.get("photos", [])]
+
+    def stage() -> str:
+        values["label"] = check_form(app, values, photos)
+        return staging.stage(app, auth.user.id, values, photos)
+
     try:
-        info, warnings = await run_in_threadpool(
-            enrol_subject, acting(request), staff(request), values, photos
-        )
+        name = await run_in_threadpool(stage)
+        try:
+            job_id = start_job(request, "enrol", {"staged": name, "label": values["label"]}, key)
+        except BaseException:
+            staging.discard(app, name)
+            raise
     except HaechiError as exc:
-        once_store.release(app, auth.user.id, key)
-        values.pop("given_by", None)  # not sent back into the page
-        return render(request, "subject_enrol.html", error=refusal(request, exc), values=values)
-    except BaseException:
-        once_store.release(app, auth.user.id, key)
-        raise
-    url = f"/subjects/{info.id}"
-    once_store.done(app, auth.user.id, key, url)
-    audited(request, SUBJECT_CHANGE, "subject_enrol", f"subject:{info.id}", label=info.label)
-    response = _subject_page(request, info.id, warnings=warnings)
-    response.headers["HX-Push-Url"] = url
-    return response
-
-
-def enrol_subject(
-    app: App, who: str, values: dict[str, str], photos: list[tuple[str, bytes]]
-) -> tuple[SubjectInfo, list[str]]:
-    """The page's and the API's enrolment, from the form's values (run in a worker thread)."""
-    from haechi.subjects.consent import ConsentRequest
-    from haechi.subjects.service import enroll_subject
-
-    consent = ConsentRequest(
-        given_by=values["given_by"],
-        scope=values["scope"] or "",
-        given_at=values["given_at"],
-        relation=values["relation"] or "self",
-        valid_until=values["valid_until"] or None,
-        reference=(values["reference"] or "").strip()[:120] or None,
-    )
-    return enroll_subject(
-        app,
-        label=values["label"],
-        photos=photos,
-        consent=consent,
-        staff=who,
-        is_minor=values["is_minor"] in ("1", "on", "true"),
-    )
+        return render(request, "subject_enrol.html", error=refusal(request, exc), values=shown)
+    if jobs.get(app, job_id).params.get("staged") != name:
+        staging.discard(app, name)  # a double submit: the other request's job has the photos
+    return go(request, f"/jobs/{job_id}")
 
 
 def _subject_page(
