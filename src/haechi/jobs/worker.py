@@ -11,6 +11,7 @@ hang in a decoder ends this process only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -119,12 +120,20 @@ def run_job(app: App, job_id: int, runner: str | None = None) -> bool:
 
 def _lower_priority(app: App, job_id: int) -> None:
     """Pages first: a long job's process yields the cores to the web workers (nice 10); a
-    quick one, which someone waits for on its page, keeps the server's priority."""
+    quick one, which someone waits for on its page, keeps the server's priority.
+
+    The worker is a session of its own, and with Linux's autogroup scheduling (the
+    default on desktop and many server kernels) a session's processes share the CPU with
+    other sessions as one group whatever their nice value: a process's nice only ranks it
+    within its group. So the group's nice (``/proc/self/autogroup``) is set too."""
     try:
-        if not kind_of(store.get(app, job_id).kind).quick:
-            os.nice(BACKGROUND_NICE)
+        if kind_of(store.get(app, job_id).kind).quick:
+            return
+        os.nice(BACKGROUND_NICE)
     except (HaechiError, OSError):
-        pass  # an unknown job is failed by run_job; a refused nice changes nothing
+        return  # an unknown job is failed by run_job; a refused nice changes nothing
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(f"{BACKGROUND_NICE}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
