@@ -2,7 +2,8 @@
 
     python eval/lexicon_model_oof.py [flag:strong:clear[:sure[:second]] ...]
         [--top_n=N --min_score=S | --ngrams-only] [--cues | --no-cues]
-        [--squeeze | --no-squeeze] [--c=C]
+        [--squeeze | --no-squeeze] [--jamo | --no-jamo]
+        [--gated | --no-gated] [--c=C] [--add=FILE ...]
 
 Each training set (the tuning set, the development splits and, since engine m10, the retired
 held-out sets A to I, since m12 J and K, since m13 L; never the held-out set M) is
@@ -21,8 +22,14 @@ an anchor or in a benign sense). The folds have the shipped model's features unl
 ``--no-cues``, the lexicon's cue categories and their pairs; engine m11: ``second``, the
 probability a message read only for naming a room and something happening to it needs, 1.0
 off; engine m12: ``--squeeze`` or ``--no-squeeze``, the n-grams of the text without its
-spaces, and ``--c=C``, the inverse regularisation strength). A training per set, then a
-scan per triple: run it under ``nice``.
+spaces, and ``--c=C``, the inverse regularisation strength; after engine m13:
+``--jamo`` or ``--no-jamo``, the n-grams of the text's letters, ``--gated`` or
+``--no-gated``, a model trained only on the messages the scanner lets it read (at the
+shipped ``second`` and ``strong``), and ``--add=FILE``, one more
+training set, scored as a fold of its own too, and a subtotal over
+the harness's training sets alone, so that a run with more training data and one without
+compare on the same messages). A training per set, then a scan per triple: run it under
+``nice``.
 """
 
 from __future__ import annotations
@@ -53,8 +60,14 @@ def main(argv: list[str]) -> None:
         "cues": shipped.cues,
         "squeeze": shipped.squeeze,
         "c": shipped.c,
+        "jamo": shipped.jamo,
+        "gated": shipped.gated,
+        # The tiers a gated training reads through (the grid's values are used to scan).
+        "second": shipped.second,
+        "strong": shipped.strong,
     }
     grid = []
+    base = list(TRAINING)
     for arg in argv:
         name, _eq, value = arg.removeprefix("--").partition("=")
         if arg == "--ngrams-only":
@@ -63,8 +76,14 @@ def main(argv: list[str]) -> None:
             shape["cues"] = arg == "--cues"
         elif arg in ("--squeeze", "--no-squeeze"):
             shape["squeeze"] = arg == "--squeeze"
+        elif arg in ("--jamo", "--no-jamo"):
+            shape["jamo"] = arg == "--jamo"
+        elif arg in ("--gated", "--no-gated"):
+            shape["gated"] = arg == "--gated"
         elif name == "c":
             shape["c"] = float(value)
+        elif name == "add":
+            TRAINING.append(Path(value).resolve())
         elif name in ("top_n", "min_score"):
             shape[name] = int(value) if name == "top_n" else float(value)
             shape["morphemes"] = True
@@ -74,7 +93,8 @@ def main(argv: list[str]) -> None:
     lex = load_lexicon()
     scanner = Scanner(lex)
     flag_at = lex.scoring.message_flag
-    print(f"features: {shape}", flush=True)
+    assert not set(HELDOUT_SETS[-1:]) & set(TRAINING)  # the target set is never a fold
+    print(f"features: {shape}; sets: {[p.stem for p in TRAINING]}", flush=True)
     folds = {
         held: M.train(
             [p for p in TRAINING if p != held], 0.5, shipped.points, shipped.benign, **shape
@@ -86,6 +106,7 @@ def main(argv: list[str]) -> None:
         sure = more[0] if more else 1.0
         second = more[1] if len(more) > 1 else 1.0
         total = [0, 0, 0]
+        sub = [0, 0, 0]  # the harness's training sets only
         parts = []
         for held, fold in folds.items():
             scanner.model = dataclasses.replace(
@@ -111,11 +132,16 @@ def main(argv: list[str]) -> None:
                 f"(FP {fp}, FN {fn}) {why}"
             )
             total = [total[0] + tp, total[1] + fp, total[2] + fn]
+            if held in base:
+                sub = [sub[0] + tp, sub[1] + fp, sub[2] + fn]
+        stp, sfp, sfn = sub
         tp, fp, fn = total
         print(
             f"flag {flag} strong {strong} clear {clear} sure {sure} second {second}: "
             f"all {tp / (tp + fp):.3f} / "
-            f"{tp / (tp + fn):.3f} (FP {fp}, FN {fn})\n  " + "\n  ".join(parts),
+            f"{tp / (tp + fn):.3f} (FP {fp}, FN {fn}); the {len(base)} harness sets "
+            f"{stp / (stp + sfp):.3f} / {stp / (stp + sfn):.3f} (FP {sfp}, FN {sfn})\n  "
+            + "\n  ".join(parts),
             flush=True,
         )
 

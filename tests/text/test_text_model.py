@@ -21,15 +21,15 @@ EVAL = Path(__file__).resolve().parents[2] / "eval" / "data"
 
 
 def test_shipped_model_is_trained_on_tuning_data_only() -> None:
-    """Never on the held-out set (M since engine m13); A to I retired into training in m10,
-    J and K in m12, L in m13."""
+    """Never on the held-out set (N since engine m14); A to I retired into training in m10,
+    J and K in m12, L in m13, M in m14."""
     m = M.load_model()
-    assert m.trained_on and "lexicon_heldout_m.jsonl" not in m.trained_on
-    assert {"lexicon_heldout_j.jsonl", "lexicon_heldout_k.jsonl", "lexicon_heldout_l.jsonl"} <= set(
-        m.trained_on
-    )
-    assert all(not name.startswith("lexicon_heldout_") or name < "lexicon_heldout_m"
+    assert m.trained_on and "lexicon_heldout_n.jsonl" not in m.trained_on
+    retired = {f"lexicon_heldout_{x}.jsonl" for x in "jklm"}
+    assert retired <= set(m.trained_on)
+    assert all(not name.startswith("lexicon_heldout_") or name < "lexicon_heldout_n"
                for name in m.trained_on)  # fmt: skip
+    assert not (m.jamo or m.gated or m.squeeze)  # engine m14: measured and off
     assert 0 < m.benign < m.flag < m.sure < 1 and m.points > 0
     assert len(m.weights) > 1000
 
@@ -242,7 +242,7 @@ def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     again = M.train(
         paths, shipped.flag, shipped.points, shipped.benign, shipped.strong, shipped.clear,
         shipped.sure, shipped.morphemes, shipped.top_n, shipped.min_score, shipped.cues,
-        shipped.second, shipped.squeeze, shipped.c,
+        shipped.second, shipped.squeeze, shipped.c, shipped.jamo, shipped.gated,
     )  # fmt: skip
     assert again.version == shipped.version
     same = sum(abs(again.weights.get(g, 0.0) - w) < 1e-3 for g, w in shipped.weights.items())
@@ -471,3 +471,46 @@ def test_someones_one_posted_is_read_at_second(text: str) -> None:
 )
 def test_the_thing_frame_needs_someone_and_an_event(text: str) -> None:
     assert not _thing_of_someone(text)
+
+
+def test_jamo_ngrams_read_a_spelling_by_its_letters() -> None:
+    """Engine m14 (``jamo``): the 3- and 4-grams of the text's letters, so a dialect
+    or a typo that changes one letter of a syllable keeps most of its features."""
+    a, b = M.jamo_features("누가 만들었대"), M.jamo_features("누가 맹글었댜")
+    assert all(g.startswith("j:") and 3 <= len(g) - 2 <= 4 for g in a | b)
+    assert "j:ᅥᆻᄃ" in a & b  # 었 + the next initial, in both spellings
+    assert not M.features("만들었대") & M.features("맹글었댜") - M.features("었")
+    assert M.jamo_features("새 방") == M.jamo_features("새방")  # spaces dropped
+    plain = M.MessageModel("t", 0.0, {"j:ᅥᆻᄃ": 2.0}, 0.5, 4.0, 0.2)
+    lettered = dataclasses.replace(plain, jamo=True)
+    assert plain.score("누가 맹글었댜") == 0.5 < lettered.score("누가 맹글었댜")
+
+
+def test_jamo_and_gated_round_trip_and_name_the_version(tmp_path: Path) -> None:
+    m = M.MessageModel("t6.abc", 0.5, {"j:새": 1.0}, 0.6, 4.0, 0.2, jamo=True, gated=True)
+    assert M.from_toml(m.to_toml()) == m
+    old = M.from_toml(m.to_toml().replace("jamo = true\n", "").replace("gated = true\n", ""))
+    assert not old.jamo and not old.gated  # an older file reads as before
+    data = tmp_path / "d.jsonl"
+    rows = [("걔 사진 작업 해줌 ㅋㅋ", "abuse"), ("오늘 점심 뭐 먹지 다들", "benign")] * 3
+    data.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in rows))
+    a = M.train([data], 0.5, 4.0, 0.2, c=2.0)
+    b = M.train([data], 0.5, 4.0, 0.2, c=2.0, jamo=True)
+    assert a.version.startswith("t5.") and b.version.startswith("t6.") and b.jamo
+    lettered = [g for g in b.weights if g.startswith("j:")]
+    assert lettered and not any(g.startswith("j:") for g in a.weights)
+
+
+def test_gated_training_learns_only_from_what_the_scanner_reads(tmp_path: Path) -> None:
+    """``gated`` (measured and left off): a message the scanner never hands the model (no
+    anchor, fewer than three words) is not a training example."""
+    data = tmp_path / "d.jsonl"
+    rows = [("걔 사진 작업 해줌 빨리", "abuse"), ("오늘 점심 뭐 먹지 다들", "benign"),
+            ("회의 자료 사진 보내 주세요", "benign")] * 3  # fmt: skip
+    data.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in rows))
+    shape = M.MessageModel("", 0.0, {}, 0.5, 4.0, 0.2)
+    assert M._read_by(shape, rows[0][0]) and not M._read_by(shape, rows[1][0])
+    every = M.train([data], 0.5, 4.0, 0.2)
+    gated = M.train([data], 0.5, 4.0, 0.2, gated=True)
+    assert "점심" in every.weights and "점심" not in gated.weights
+    assert gated.gated and gated.version.startswith("t6.") and " 걔" in gated.weights

@@ -56,8 +56,11 @@ from haechi.analyze.text.variants import supported
 # confirmed by kiwipiepy) is read like the room pair; the model is trained on J and K too,
 # fitted at C 2 (``c`` in its file; squeezed n-grams, ``squeeze``, measured and left off).
 # m13: the same method, the model trained on the retired held-out L too (no method change
-# helped out of fold over the 22 training sets).
-ENGINE_VERSION = "m13"
+# helped out of fold over the 22 training sets). m14: the same method, the model trained on
+# the retired held-out M too; the n-grams of the text's letters (``jamo``) and training only
+# on what the scanner lets the model read (``gated``, :func:`model_reads`, which serves the
+# trainer and the scan alike) were measured out of fold and left off.
+ENGINE_VERSION = "m14"
 # Identifiers whose message's cues are read even without a signal term (rules test them).
 CUE_ENTITIES = frozenset({"tg_bot", "tg_invite", "tg_username", "tg_private_message"})
 # Context categories of reporting, support and public safety (weighted cues): with them, a
@@ -196,19 +199,8 @@ class Scanner:
         # (below) or a signal hit to discount; most chat has neither and costs nothing.
         p = None
         feats: set[str] | None = None
-        long_enough = len(text.split()) >= MODEL_MIN_WORDS
-        paired = False  # read by the second tier only (m11)
-        if model is not None and long_enough and not self._model_candidate(result, ents):
-            paired = model.second < 1.0 and (_room_pair(text) or _thing_of_someone(text))
-        if (
-            model is not None
-            and long_enough
-            and (
-                paired
-                or self._model_candidate(result, ents)
-                or (model.strong < 1.0 and MODEL_TOPIC.search(text) is not None)
-            )
-        ):
+        reads, paired = (False, False) if model is None else model_reads(model, text, result, ents)
+        if reads and model is not None:
             # Read before the cues are placed: the model's cue features (t4) are the
             # categories of the cues found, placed or not, as in training.
             feats = model.featurize(text, result)
@@ -341,6 +333,22 @@ class Scanner:
             parsed_raw = orjson.loads(raw)
             raw_json = parsed_raw if isinstance(parsed_raw, dict) else None
         return self.scan(text, ents, raw_json)
+
+
+def model_reads(
+    model: MessageModel, text: str, result: TextResult, ents: list[Entity]
+) -> tuple[bool, bool]:
+    """Does the model read this message (three words or more, and an anchor or a signal
+    hit, or the second tier's room pair or someone's "one", or a topic word for the strong
+    tier), and is it read by the second tier only? The trainer asks the same of its
+    training messages when the model is trained on what it reads (``gated``)."""
+    if len(text.split()) < MODEL_MIN_WORDS:
+        return False, False
+    if Scanner._model_candidate(result, ents):
+        return True, False
+    paired = model.second < 1.0 and (_room_pair(text) or _thing_of_someone(text))
+    topic = model.strong < 1.0 and MODEL_TOPIC.search(text) is not None
+    return paired or topic, paired
 
 
 def _room_pair(text: str) -> bool:
