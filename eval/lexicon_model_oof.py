@@ -6,7 +6,7 @@
         [--gated | --no-gated] [--c=C] [--add=FILE ...]
 
 Each training set (the tuning set, the development splits and, since engine m10, the retired
-held-out sets A to I, since m12 J and K, since m13 L; never the held-out set M) is
+held-out sets A to I, since m12 J and K, since m13 L, since m14 M; never the held-out set N) is
 scanned by the full scanner with a model trained on the other sets, so every message is
 read by a model that has not seen it; the thresholds (``flag``: the finding with an
 anchor, ``strong``: the finding without one, ``clear``: below it a message reads as
