@@ -290,9 +290,14 @@ async def load(
     seed: int,
     cases: dict[str, Any] | None = None,
     more: dict[str, Any] | None = None,
+    probes: int = 0,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Client times and server times (seconds) per page kind; with ``more``, also
-    web_more_pages.CASE_KINDS (their failures counted in ``FAILURES``, not raised)."""
+    web_more_pages.CASE_KINDS (their failures counted in ``FAILURES``, not raised).
+
+    With ``probes``, the ``users`` send the archive's reading pages only (the load of runs
+    1-6, before issue 13's pages existed) and ``probes`` more users send the case pages
+    and web_more_pages' kinds among them (each probe acts on user 0's set-up objects)."""
     import httpx
 
     results: dict[str, list[float]] = {}
@@ -313,9 +318,13 @@ async def load(
             assert csrf
             kinds = ["static", "chats", "timeline", "timeline_deep", "search",
                      "search_filtered", "media"]  # fmt: skip
-            kinds += list(web_case_pages.KINDS) if cases else []
-            kinds += web_more_pages.mix(web_more_pages.CASE_KINDS) if more else []
-            state = web_more_pages.UserState(n)
+            new = list(web_case_pages.KINDS) if cases else []
+            new += web_more_pages.mix(web_more_pages.CASE_KINDS) if more else []
+            if not probes:
+                kinds += new
+            elif n >= users:  # a probe: the new pages and actions only
+                kinds = new
+            state = web_more_pages.UserState(n - users if n >= users else n)
             while time.monotonic() < deadline:
                 kind = rng.choice(kinds)
                 if more and kind in web_more_pages.CASE_KINDS:
@@ -362,7 +371,7 @@ async def load(
                 if own is not None:
                     server.setdefault(kind, []).append(own / 1000)
 
-    await asyncio.gather(*(user(n) for n in range(users)))
+    await asyncio.gather(*(user(n) for n in range(users + probes)))
     return results, server
 
 
@@ -576,6 +585,12 @@ def main() -> None:
         help="Only the kinds of the runs before web_more_pages (runs 1-8 in docs/benchmarks.md).",
     )  # fmt: skip
     ap.add_argument(
+        "--probes", type=int, default=0,
+        help="The archive phase's users send only the archive's reading pages (the load "
+        "before issue 13) and this many more users send the case pages and actions, which "
+        "are measured under that load (issue 13's Measured line).",
+    )  # fmt: skip
+    ap.add_argument(
         "--skip", action="append", default=[], choices=web_more_pages.KINDS,
         help="Leave one of web_more_pages' kinds out of the mix (repeatable).",
     )  # fmt: skip
@@ -629,8 +644,11 @@ def main() -> None:
         server: dict[str, list[float]] = {}
         if args.pages != "review":
             on_case = more if cases else None
-            asyncio.run(load(url, users, 5, vocab, 1, cases, on_case))  # warm-up
-            results, server = asyncio.run(load(url, users, args.seconds, vocab, 2, cases, on_case))
+            probes = min(args.probes, USERS_MAX - users)
+            asyncio.run(load(url, users, 5, vocab, 1, cases, on_case, probes))  # warm-up
+            results, server = asyncio.run(
+                load(url, users, args.seconds, vocab, 2, cases, on_case, probes)
+            )
         review: tuple[Any, Any] | None = None
         bulk: list[float] = []
         if shas:
@@ -653,7 +671,11 @@ def main() -> None:
         _failures()
         return
     base = pct(results["static"], 0.95)
-    print(f"\n{args.users} concurrent users, {args.seconds:.0f} s, {args.workers} worker(s)")
+    how = f"{args.users} concurrent users"
+    if args.probes:
+        how += (f" sending the archive's pages (the load before issue 13), and {args.probes}"
+                " probe user(s) sending the case pages and actions")  # fmt: skip
+    print(f"\n{how}, {args.seconds:.0f} s, {args.workers} worker(s)")
     print(f"{'page':16} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/baseline':>13}"
           f" {'server p50':>11} {'server p95':>11}")  # fmt: skip
     for kind in (

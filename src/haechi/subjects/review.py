@@ -19,7 +19,7 @@ no one to confirm them for: that needs her enrolled as a subject, with her conse
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,10 +31,10 @@ from haechi.i18n import t_
 from haechi.store.custody import Draft, utc_now
 from haechi.store.models import Blob, SignalRow
 from haechi.store.tables.face_reviews import FaceReview
-from haechi.store.tables.faces import FaceRow, FaceSearch
+from haechi.store.tables.faces import FaceRow, FaceSearch, Subject, SubjectTemplate
 from haechi.subjects.model import SearchLogEntry, Sighting, SubjectError, SubjectInfo
 from haechi.subjects.search import log_entry
-from haechi.subjects.service import get_subject, subject_templates
+from haechi.subjects.service import get_subject
 from haechi.subjects.sightings import sightings_for
 
 CANDIDATE_REVIEWED = "face_candidate_reviewed"
@@ -95,6 +95,18 @@ def _probe_face_ids(row: Any) -> dict[str, int]:
 def search_entry(app: App, search_id: int) -> SearchLogEntry:
     with app.db.connect() as conn:
         return log_entry(_search_row(conn, search_id))
+
+
+def _active_templates(conn: Connection, subject_id: int) -> np.ndarray | None:
+    """Her templates (n x 128) while she is enrolled; None once she was deleted. Read on
+    the caller's connection: her status and templates only, not her whole record."""
+    status = conn.execute(select(Subject.status).where(Subject.id == subject_id)).scalar()
+    if status != "active":
+        return None
+    rows = conn.execute(
+        select(SubjectTemplate.embedding).where(SubjectTemplate.subject_id == subject_id)
+    ).scalars()
+    return codec.stack([bytes(r) for r in rows])
 
 
 def decisions(
@@ -193,12 +205,9 @@ def review(app: App, search_id: int, *, offset: int = 0, limit: int = PAGE) -> R
             all_decisions = {
                 sha: d for sha, d in decisions(conn, entry.subject_id).items() if sha in in_results
             }
-            subject = get_subject(app, entry.subject_id)
-            templates = (
-                codec.stack(subject_templates(app, entry.subject_id))
-                if subject is not None and subject.status == "active"
-                else np.zeros((0, codec.DIM), dtype=np.float32)
-            )
+            subject = get_subject(app, entry.subject_id)  # the page shows her record
+            found = _active_templates(conn, entry.subject_id)
+            templates = found if found is not None else np.zeros((0, codec.DIM), np.float32)
             faces = _nearest_faces(conn, templates, shas)
     places = sightings_for(app, shas)
     candidates = []
@@ -246,15 +255,14 @@ def candidate(app: App, search_id: int, sha256: str) -> Candidate:
             wanted = {sha256: ids[sha256]} if sha256 in ids else {}
             face = _faces_by_id(conn, wanted).get(sha256)
         else:
-            subject = get_subject(app, entry.subject_id)
-            if subject is None or subject.status != "active":
+            templates = _active_templates(conn, entry.subject_id)
+            if templates is None:
                 raise SubjectError(
                     t_(
                         "Subject {subject_id} was deleted; her candidates are closed.",
                         subject_id=entry.subject_id,
                     )
                 )
-            templates = codec.stack(subject_templates(app, entry.subject_id))
             face = _nearest_faces(conn, templates, [sha256]).get(sha256)
             current = decisions(conn, entry.subject_id, [sha256]).get(sha256)
     rank, dist = ranked[sha256]
@@ -274,6 +282,14 @@ def candidate(app: App, search_id: int, sha256: str) -> Candidate:
 def decide(app: App, search_id: int, sha256: str, decision: str, *, staff: str) -> bool:
     """Record ``confirmed`` or ``rejected`` for one candidate; False when that decision is
     already the one in force (a double submit adds nothing)."""
+    return decide_card(app, search_id, sha256, decision, staff=staff)[0]
+
+
+def decide_card(
+    app: App, search_id: int, sha256: str, decision: str, *, staff: str
+) -> tuple[bool, Candidate, int]:
+    """``decide``, returning also the candidate as it now stands and her subject id (the
+    page's card, without reading the candidate a second time)."""
     if decision not in DECISIONS:
         raise SubjectError(
             t_("A candidate is confirmed or rejected, not {decision!r}.", decision=decision)
@@ -285,7 +301,7 @@ def decide(app: App, search_id: int, sha256: str, decision: str, *, staff: str) 
     with app.db.begin() as conn:
         current = decisions(conn, subject_id, [sha256]).get(sha256)
         if current is not None and current.decision == decision:
-            return False
+            return False, replace(found, decision=current), subject_id
         at = utc_now()
         review_id = int(
             conn.execute(
@@ -323,7 +339,7 @@ def decide(app: App, search_id: int, sha256: str, decision: str, *, staff: str) 
             ],
         )
         conn.execute(update(FaceReview).where(FaceReview.id == review_id).values(custody_seq=seq))
-    return True
+    return True, replace(found, decision=Decision(decision, staff, at)), subject_id
 
 
 def confirmed_files(app: App, subject_id: int) -> list[str]:

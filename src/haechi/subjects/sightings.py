@@ -4,13 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from haechi.app import App
 from haechi.store.models import Chat, Media, Message
 from haechi.subjects.model import Sighting
 
 CHUNK = 500
+
+
+# Built once, the files as one expanding parameter (no per-value coercion per call).
+_SIGHTINGS = (
+    select(
+        Media.blob_sha256,
+        Chat.id,
+        Chat.title,
+        Chat.username,
+        Chat.tg_id,
+        Message.message_id,
+        Message.date_unix,
+        Media.source_id,
+    )
+    .join(Message, Message.id == Media.message_pk)
+    .join(Chat, Chat.id == Message.chat_id)
+    .where(Media.blob_sha256.in_(bindparam("shas", expanding=True)))
+    .order_by(Message.date_unix, Message.id)
+)
 
 
 def sightings_for(app: App, shas: Sequence[str]) -> dict[str, list[Sighting]]:
@@ -22,22 +41,7 @@ def sightings_for(app: App, shas: Sequence[str]) -> dict[str, list[Sighting]]:
     with app.db.connect() as conn:
         for start in range(0, len(wanted), CHUNK):
             part = wanted[start : start + CHUNK]
-            rows = conn.execute(
-                select(
-                    Media.blob_sha256,
-                    Chat.id,
-                    Chat.title,
-                    Chat.username,
-                    Chat.tg_id,
-                    Message.message_id,
-                    Message.date_unix,
-                    Media.source_id,
-                )
-                .join(Message, Message.id == Media.message_pk)
-                .join(Chat, Chat.id == Message.chat_id)
-                .where(Media.blob_sha256.in_(part))
-                .order_by(Message.date_unix, Message.id)
-            ).all()
+            rows = conn.execute(_SIGHTINGS, {"shas": part}).all()
             for blob, chat_id, title, username, tg_id, mid, date_unix, source_id in rows:
                 sha = str(blob)
                 key = (sha, chat_id, int(mid))

@@ -159,17 +159,16 @@ def decide(
     sha256: str,
     decision: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    from haechi.subjects.review import candidate
-    from haechi.subjects.review import decide as record
+    from haechi.subjects.review import decide_card
 
-    app = haechi(request)
     try:
-        changed = record(acting(request), search_id, sha256, decision, staff=staff(request))
-        found = candidate(app, search_id, sha256)
+        changed, found, subject_id = decide_card(
+            acting(request), search_id, sha256, decision, staff=staff(request)
+        )
     except HaechiError as exc:
         return htmx_error(request, exc)
     if changed:
-        audited(request, FACE_REVIEW, decision, f"subject:{_subject_id(app, search_id)}",
+        audited(request, FACE_REVIEW, decision, f"subject:{subject_id}",
                 search_id=search_id, file=sha256)  # fmt: skip
     return render(
         request, "_face_candidate.html", c=found, search_id=search_id, shown=False,
