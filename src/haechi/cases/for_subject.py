@@ -166,7 +166,12 @@ def _case_for_subject(
     else:
         summary = get_summary(app, case)
     ref = summary.ref
-    linked = [v for v in case_detail(app, ref).victims if v.faces_subject_ref == subject_label]
+    # A case opened here has no victims yet: only an existing one is read for hers.
+    linked = (
+        []
+        if created_case
+        else [v for v in case_detail(app, ref).victims if v.faces_subject_ref == subject_label]
+    )
     created_victim = not linked
     if linked:
         label = linked[0].label
