@@ -15,7 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from haechi.app import App
@@ -68,11 +68,16 @@ def claim(app: App, user_id: int, key: str, action: str) -> Claim:
 
 def done(app: App, user_id: int, key: str, result: str) -> None:
     with write(app) as conn:
-        conn.execute(
-            update(Submission)
-            .where(Submission.user_id == user_id, Submission.key == key)
-            .values(result=result[:255])
-        )
+        done_in(conn, user_id, key, result)
+
+
+def done_in(conn: Connection, user_id: int, key: str, result: str) -> None:
+    """``done`` inside the caller's transaction (with the action's audit entry, say)."""
+    conn.execute(
+        update(Submission)
+        .where(Submission.user_id == user_id, Submission.key == key)
+        .values(result=result[:255])
+    )
 
 
 def release(app: App, user_id: int, key: str) -> None:

@@ -69,8 +69,8 @@ def stage(
         with os.fdopen(fd, "wb") as fh:
             plain = io.BytesIO(json.dumps(record, ensure_ascii=False).encode("utf-8"))
             vaultcrypto.encrypt_stream(plain, fh, subjects_key(app))
-            fh.flush()
-            os.fsync(fh.fileno())
+        # Not fsynced: it lives seconds, and after a crash its job fails anyway (the runner
+        # marks it interrupted; the sweep removes the file). The rename keeps it whole.
         os.replace(tmp, folder / name)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from haechi.app import App
 from haechi.auth import audit
+from haechi.auth.db import write
 from haechi.cases.acting import acting_as
 from haechi.domain import HaechiError
 from haechi.jobs import once as once_store
@@ -94,9 +95,16 @@ def once(request: Request, key: str | None, action: str, work: Callable[[], str]
     except BaseException:
         once_store.release(app, auth.user.id, key or "")
         raise
-    once_store.done(app, auth.user.id, key or "", url)
-    if action in FORMS:
-        audited(request, FORMS[action], action, subject_of(url), result=url)
+    if action not in FORMS:
+        once_store.done(app, auth.user.id, key or "", url)
+        return go(request, url)
+    # The key's result and the audit entry in one write transaction (one turn to write).
+    audit_action = FORMS[action]
+    with write(app, chain=audit_action in audit.CUSTODY_ACTIONS) as conn:
+        once_store.done_in(conn, auth.user.id, key or "", url)
+        audit.record_in(
+            app, conn, auth.actor, audit_action, subject_of(url), {"did": action, "result": url}
+        )
     return go(request, url)
 
 
